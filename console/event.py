@@ -1,0 +1,266 @@
+"""The event folder: `event.toml` loaded into checked dataclasses, and where everything else lives.
+
+A folder holds event.toml, keys/, event.db (the live log), rehearsal.db (drills, never mixed
+with live data), report/ and hub.json (written by a running hub: its endpoints and pid).
+Knows files and TOML; no sockets, no database, no screen.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from protocols.messages import DEPARTMENTS, POSTS
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class EventFileError(Exception):
+    """A bad event.toml: the file, the key and the reason, in one sentence."""
+
+    def __init__(self, path: Path | str, key: str, reason: str) -> None:
+        self.path, self.key, self.reason = str(path), key, reason
+        super().__init__(f"{path}: {key}: {reason}")
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    post: str
+    name: str = ""
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class Area:
+    """A parking lot or a zone: something with a head count against a capacity."""
+
+    id: str
+    capacity: int
+    name: str = ""
+    name_en: str = ""
+    post: str = ""
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    endpoint: str = "tcp://127.0.0.1:7750"
+    feed: str = "tcp://127.0.0.1:7751"
+    max_message_bytes: int = 64 * 1024
+    rate_per_s: float = 50.0
+    rate_burst: int = 500
+    heartbeat_s: float = 1.0
+    late_s: float = 5.0
+    offline_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    date: str
+    name_en: str = ""
+    doors_open: str = "09:30"
+    lang: str = "zh"
+    hub: HubSettings = field(default_factory=HubSettings)
+    stations: tuple[Station, ...] = ()
+    desks: tuple[str, ...] = ("desk-1",)
+    lots: tuple[Area, ...] = ()
+    zones: tuple[Area, ...] = ()
+    departments: tuple[str, ...] = DEPARTMENTS
+
+    def station(self, station_id: str) -> Station | None:
+        return next((s for s in self.stations if s.id == station_id), None)
+
+    def summary(self) -> dict[str, Any]:
+        """What clients need to know of the event: sent in welcomes and snapshots."""
+        return {
+            "name": self.name, "name_en": self.name_en, "date": self.date,
+            "doors_open": self.doors_open, "lang": self.lang,
+            "stations": [vars(s) for s in self.stations],
+            "lots": [vars(a) for a in self.lots],
+            "zones": [vars(a) for a in self.zones],
+            "departments": list(self.departments),
+            "late_ms": int(self.hub.late_s * 1000), "offline_ms": int(self.hub.offline_s * 1000),
+        }
+
+
+class _Reader:
+    """Pulls typed values out of a TOML table, naming the key on any mistake."""
+
+    def __init__(self, path: Path, table: dict[str, Any], prefix: str) -> None:
+        self.path, self.table, self.prefix = path, table, prefix
+
+    def err(self, key: str, reason: str) -> EventFileError:
+        return EventFileError(self.path, f"{self.prefix}{key}", reason)
+
+    def done(self, allowed: set[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                raise self.err(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self.err(key, "is required")
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.err(key, f"must be {kind.__name__}, got {value!r}")
+        return value
+
+    def ident(self, key: str) -> str:
+        value = self.get(key, str)
+        if not _ID.match(value):
+            raise self.err(key, f"{value!r} is not a valid id (lowercase letters, digits, - and _, up to 32)")
+        return value
+
+
+def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
+    if not isinstance(raw, list):
+        raise EventFileError(path, what, "must be a list of tables ([[%s]])" % what)
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        r = _Reader(path, item, f"{what}[{i}].")
+        area = Area(id=r.ident("id"), capacity=r.get("capacity", int), name=r.get("name", str, ""),
+                    name_en=r.get("name_en", str, ""), post=r.get("post", str, ""))
+        r.done({"id", "capacity", "name", "name_en", "post"})
+        if area.capacity < 1:
+            raise r.err("capacity", f"must be at least 1, got {area.capacity}")
+        if area.post and area.post not in POSTS:
+            raise r.err("post", f"{area.post!r} is not a post; posts are {', '.join(POSTS)}")
+        if area.id in seen:
+            raise r.err("id", f"{area.id!r} is listed twice")
+        seen.add(area.id)
+        out.append(area)
+    return tuple(out)
+
+
+def parse(path: Path, text: str) -> Event:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventFileError(path, "(syntax)", str(exc)) from None
+    top = _Reader(path, raw, "")
+    top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments"})
+    ev = _Reader(path, top.get("event", dict), "event.")
+    name, date = ev.get("name", str), ev.get("date", str)
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise ev.err("date", f"{date!r} is not a date like 2026-12-05") from None
+    doors = ev.get("doors_open", str, "09:30")
+    if not re.match(r"^\d{2}:\d{2}$", doors):
+        raise ev.err("doors_open", f"{doors!r} is not a time like 09:30")
+    lang = ev.get("lang", str, "zh")
+    if lang not in ("zh", "en"):
+        raise ev.err("lang", f"must be zh or en, got {lang!r}")
+    ev.done({"name", "name_en", "date", "doors_open", "lang"})
+
+    hub_r = _Reader(path, top.get("hub", dict, {}), "hub.")
+    d = HubSettings()
+    hub = HubSettings(**{k: hub_r.get(k, type(getattr(d, k)), getattr(d, k)) for k in vars(d)})
+    hub_r.done(set(vars(d)))
+    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s"):
+        if getattr(hub, key) <= 0:
+            raise hub_r.err(key, "must be more than 0")
+    if not hub.heartbeat_s < hub.late_s < hub.offline_s:
+        raise hub_r.err("late_s", "must lie between heartbeat_s and offline_s")
+
+    stations, seen = [], set()
+    raw_st = top.get("stations", list, [])
+    for i, item in enumerate(raw_st):
+        r = _Reader(path, item if isinstance(item, dict) else {}, f"stations[{i}].")
+        st = Station(id=r.ident("id"), post=r.get("post", str), name=r.get("name", str, ""),
+                     name_en=r.get("name_en", str, ""))
+        r.done({"id", "post", "name", "name_en"})
+        if st.post not in POSTS:
+            raise r.err("post", f"{st.post!r} is not a post; posts are {', '.join(POSTS)}")
+        if st.id in seen:
+            raise r.err("id", f"{st.id!r} is listed twice")
+        seen.add(st.id)
+        stations.append(st)
+
+    desks = top.get("desks", list, ["desk-1"])
+    for i, desk in enumerate(desks):
+        if not isinstance(desk, str) or not _ID.match(desk):
+            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is not a valid id")
+        if desk in seen:
+            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is also a station id")
+    departments = top.get("departments", list, list(DEPARTMENTS))
+    for i, dep in enumerate(departments):
+        if dep not in DEPARTMENTS:
+            raise EventFileError(path, f"departments[{i}]", f"{dep!r} is not a department; departments are {', '.join(DEPARTMENTS)}")
+    return Event(name=name, date=date, name_en=ev.get("name_en", str, ""), doors_open=doors, lang=lang,
+                 hub=hub, stations=tuple(stations), desks=tuple(desks),
+                 lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
+                 departments=tuple(departments))
+
+
+class EventFolder:
+    """Paths and loading for one event folder."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def toml(self) -> Path:
+        return self.root / "event.toml"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    def db(self, drill: bool = False) -> Path:
+        return self.root / ("rehearsal.db" if drill else "event.db")
+
+    def runtime(self, drill: bool = False) -> Path:
+        return self.root / ("hub-rehearsal.json" if drill else "hub.json")
+
+    def station_key(self, station_id: str) -> Path:
+        return self.keys / "stations" / f"{station_id}.key_secret"
+
+    def desk_key(self, desk_id: str) -> Path:
+        return self.keys / "desks" / f"{desk_id}.key_secret"
+
+    @property
+    def console_public(self) -> Path:
+        return self.keys / "console.key"
+
+    @property
+    def console_secret(self) -> Path:
+        return self.keys / "console.key_secret"
+
+    def outbox(self, station_id: str) -> Path:
+        return self.root / "stations" / f"{station_id}.outbox.db"
+
+    def load(self) -> Event:
+        if not self.toml.exists():
+            raise EventFileError(self.toml, "(file)", "no event.toml here; run `eventdesk init` first")
+        return parse(self.toml, self.toml.read_text("utf-8"))
+
+    def read_runtime(self, drill: bool = False) -> dict[str, Any] | None:
+        """hub.json if a hub wrote it and its process is still alive."""
+        path = self.runtime(drill)
+        try:
+            info = json.loads(path.read_text("utf-8"))
+            os.kill(int(info["pid"]), 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return info
+
+    def write_runtime(self, info: dict[str, Any], drill: bool = False) -> None:
+        path = self.runtime(drill)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info, indent=1), "utf-8")
+        os.replace(tmp, path)

@@ -1,0 +1,217 @@
+"""The append-only event log in SQLite (via sqlite-utils): group commit, idempotent keys, replay.
+
+Knows SQLite; knows nothing of ZeroMQ or the screen. One writer (the hub) holds an exclusive
+lock file beside the database, so the global sequence can be assigned in memory and written
+explicitly. A live log and a rehearsal log are marked in `meta` and never opened as the other.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("eventdesk")
+
+
+@migrations()
+def m001_events(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE events (
+            gseq INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            epoch TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            station_ms INTEGER NOT NULL,
+            recv_ms INTEGER NOT NULL,
+            body TEXT NOT NULL
+        )""")
+    db.execute("CREATE UNIQUE INDEX events_key ON events (station, epoch, seq)")
+    db.execute("""
+        CREATE TABLE rejections (
+            id INTEGER PRIMARY KEY,
+            station TEXT NOT NULL,
+            epoch TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            code TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            recv_ms INTEGER NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("CREATE INDEX rejections_key ON rejections (station, epoch, seq)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+class StoreError(Exception):
+    """The log cannot be opened or written; the sentence says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One stored event, exactly as in the `events` table (body as parsed JSON)."""
+
+    gseq: int
+    station: str
+    epoch: str
+    seq: int
+    type: str
+    station_ms: int
+    recv_ms: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    station: str
+    epoch: str
+    seq: int
+    type: str
+    code: str
+    reason: str
+    recv_ms: int
+    detail: str = ""
+
+
+def dumps(body: dict[str, Any]) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 kept, so equal bodies are equal text."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    """The log of one event (live or rehearsal). Open with `writer=True` only from the hub."""
+
+    def __init__(self, path: Path | str, drill: bool = False, writer: bool = False) -> None:
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        if writer:
+            self._take_lock()
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        if writer or not self.db["events"].exists():
+            migrations.apply(self.db)
+        mode = self.get_meta("mode")
+        want = "rehearsal" if drill else "live"
+        if mode is None and writer:
+            self.set_meta("mode", want)
+            self.set_meta("hub_epoch", secrets.token_hex(8))
+        elif mode is not None and mode != want:
+            self.close()
+            raise StoreError(f"{self.path} is a {mode} log; it cannot be opened as a {want} log")
+        self.drill = drill
+        self._next = (conn.execute("SELECT COALESCE(MAX(gseq), 0) FROM events").fetchone()[0]) + 1
+
+    def _take_lock(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(f"{self.path} is already open by another hub") from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    # --- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- writing ----------------------------------------------------------------------------
+    @property
+    def next_gseq(self) -> int:
+        return self._next
+
+    def append_batch(self, events: list[tuple[str, str, int, str, int, int, str]],
+                     rejections: list[Rejection] = ()) -> list[int]:
+        """Commit events `(station, epoch, seq, type, station_ms, recv_ms, body_json)` and
+        rejections in one transaction; return the global sequence of each event, in order.
+
+        Raises StoreError (and commits nothing) if the transaction fails.
+        """
+        first = self._next
+        rows = [(first + i, *ev) for i, ev in enumerate(events)]
+        try:
+            with self.db.atomic():
+                if rows:
+                    self.conn.executemany(
+                        "INSERT INTO events (gseq, station, epoch, seq, type, station_ms, recv_ms, body)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                if rejections:
+                    self.conn.executemany(
+                        "INSERT INTO rejections (station, epoch, seq, type, code, reason, recv_ms, detail)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(r.station, r.epoch, r.seq, r.type, r.code, r.reason, r.recv_ms, r.detail)
+                         for r in rejections])
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not commit to {self.path}: {exc}") from None
+        self._next = first + len(rows)
+        return [r[0] for r in rows]
+
+    # --- reading ----------------------------------------------------------------------------
+    def last_seqs(self) -> dict[tuple[str, str], int]:
+        """The highest seq handled (stored or finally rejected) for each (station, epoch)."""
+        out: dict[tuple[str, str], int] = {}
+        for table in ("events", "rejections"):
+            for station, epoch, seq in self.conn.execute(
+                    f"SELECT station, epoch, MAX(seq) FROM {table} WHERE seq > 0 GROUP BY station, epoch"):
+                key = (station, epoch)
+                out[key] = max(out.get(key, 0), seq)
+        return out
+
+    def find(self, station: str, epoch: str, seq: int) -> tuple[int, str, str] | None:
+        """(gseq, type, body JSON) of a stored event, or None."""
+        return self.conn.execute(
+            "SELECT gseq, type, body FROM events WHERE station = ? AND epoch = ? AND seq = ?",
+            (station, epoch, seq)).fetchone()
+
+    def find_rejection(self, station: str, epoch: str, seq: int) -> tuple[str, str] | None:
+        """(code, reason) of the last final rejection of that report, or None."""
+        return self.conn.execute(
+            "SELECT code, reason FROM rejections WHERE station = ? AND epoch = ? AND seq = ?"
+            " ORDER BY id DESC LIMIT 1", (station, epoch, seq)).fetchone()
+
+    def since(self, gseq: int = 0, batch: int = 5000) -> Iterator[Row]:
+        """Every event after `gseq`, in log order."""
+        cur = self.conn.execute(
+            "SELECT gseq, station, epoch, seq, type, station_ms, recv_ms, body FROM events"
+            " WHERE gseq > ? ORDER BY gseq", (gseq,))
+        loads = json.loads
+        while True:
+            chunk = cur.fetchmany(batch)
+            if not chunk:
+                return
+            for g, st, ep, sq, ty, sm, rm, body in chunk:
+                yield Row(g, st, ep, sq, ty, sm, rm, loads(body))
+
+    def rejections(self) -> list[Rejection]:
+        return [Rejection(*r) for r in self.conn.execute(
+            "SELECT station, epoch, seq, type, code, reason, recv_ms, detail FROM rejections ORDER BY id")]
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -1,0 +1,397 @@
+"""Every message on the wire as a frozen dataclass with a TYPE, plus the schema each body obeys.
+
+This module knows no sockets and no storage. A field's limits live in its metadata so that
+the codec can validate any decoded body against the same table that PROTOCOL.md documents.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+POSTS = ("gate", "parking", "concierge", "lobby", "model_unit")
+DEPARTMENTS = ("office", "service", "security", "engineering", "environment", "logistics")
+INCIDENT_KINDS = (
+    "fire", "smoke", "power_outage", "water_outage", "water_leak", "flooding",
+    "medical", "security", "crowding", "vehicle", "lost_child", "lost_property", "other",
+)
+SEVERITIES = (1, 2, 3, 4)  # low, medium, high, critical
+INCIDENT_STATUSES = ("new", "acknowledged", "in_progress", "resolved")
+SERVICES = ("drinks", "tea_break", "cleaning", "restock", "other")
+VIP_LEVELS = ("", "A", "B", "C")
+INCIDENT_SOURCES = ("desk", "phone")
+
+MAX_COUNT = 1000
+MAX_TEXT = 500
+MAX_NAME = 64
+
+
+def _f(kind: str, default: Any = dataclasses.MISSING, **limits: Any) -> Any:
+    """A dataclass field carrying its wire kind and limits (min, max, max_len, choices)."""
+    meta = {"kind": kind, **limits}
+    if default is dataclasses.MISSING:
+        return field(metadata=meta)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def text(default: Any = dataclasses.MISSING, max_len: int = MAX_TEXT, **kw: Any) -> Any:
+    return _f("str", default, max_len=max_len, **kw)
+
+
+def name(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
+    return _f("str", default, max_len=MAX_NAME, **kw)
+
+
+def integer(default: Any = dataclasses.MISSING, lo: int | None = None, hi: int | None = None, **kw: Any) -> Any:
+    return _f("int", default, min=lo, max=hi, **kw)
+
+
+def count(default: Any = 1) -> Any:
+    return integer(default, 1, MAX_COUNT)
+
+
+def flag(default: bool = False) -> Any:
+    return _f("bool", default)
+
+
+def choice(options: tuple, default: Any = dataclasses.MISSING) -> Any:
+    kind = "int" if all(isinstance(o, int) for o in options) else "str"
+    return _f(kind, default, choices=options)
+
+
+def anything(default: Any) -> Any:
+    """A nested map or list, checked only for its outer type (hub-to-client payloads)."""
+    return _f("map" if isinstance(default, dict) else "list", default)
+
+
+REGISTRY: dict[str, type] = {}
+
+
+def message(cls: type) -> type:
+    """Freeze a message class and register it under its TYPE."""
+    cls = dataclass(frozen=True, slots=True, kw_only=True)(cls)
+    if cls.TYPE in REGISTRY:
+        raise ValueError(f"duplicate message type {cls.TYPE}")
+    REGISTRY[cls.TYPE] = cls
+    return cls
+
+
+class Message:
+    """Base of every message: TYPE names it on the wire; KIND says who sends it and whether it is stored."""
+
+    TYPE: ClassVar[str] = ""
+    #: "control" (not stored), "report" (station, stored), "action" (desk, stored),
+    #: "reply" (hub to client), "hub" (stored, written by the hub itself)
+    KIND: ClassVar[str] = "report"
+
+    def body(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+# --- control: both ways, never stored -------------------------------------------------------
+
+@message
+class Hello(Message):
+    TYPE = "hello"
+    KIND = "control"
+    role: str = choice(("station", "desk"), "station")
+    app: str = name("")
+    outbox: int = integer(0, 0)
+
+
+@message
+class Heartbeat(Message):
+    TYPE = "heartbeat"
+    KIND = "control"
+    outbox: int = integer(0, 0)
+
+
+@message
+class SnapshotRequest(Message):
+    TYPE = "snapshot_request"
+    KIND = "control"
+
+
+# --- replies: hub to one client ------------------------------------------------------------
+
+@message
+class Welcome(Message):
+    TYPE = "welcome"
+    KIND = "reply"
+    station: str = name()
+    post: str = name()
+    server_ms: int = integer(0, 0)
+    heartbeat_ms: int = integer(1000, 1)
+    last_seq: int = integer(0, 0)
+    drill: bool = flag()
+    event: dict = anything({})
+    instructions: list = anything([])
+
+
+@message
+class Ack(Message):
+    TYPE = "ack"
+    KIND = "reply"
+    epoch: str = name()
+    seq: int = integer(lo=1)
+    gseq: int = integer(lo=1)
+    duplicate: bool = flag()
+
+
+@message
+class Nack(Message):
+    TYPE = "nack"
+    KIND = "reply"
+    epoch: str = name("")
+    seq: int = integer(0, 0)
+    code: str = name()
+    reason: str = text(max_len=2000)
+    reason_zh: str = text("", max_len=2000)
+    retry: bool = flag()
+    expected: int = integer(0, 0)
+
+
+@message
+class Snapshot(Message):
+    TYPE = "snapshot"
+    KIND = "reply"
+    gseq: int = integer(0, 0)
+    state: dict = anything({})
+
+
+# --- published by the hub ------------------------------------------------------------------
+
+@message
+class Committed(Message):
+    """One event as committed to the log, published on the `feed` topic."""
+
+    TYPE = "event"
+    KIND = "reply"
+    gseq: int = integer(lo=1)
+    station: str = name()
+    epoch: str = name()
+    seq: int = integer(lo=0)
+    type: str = name()
+    station_ms: int = integer(lo=0)
+    recv_ms: int = integer(lo=0)
+    body: dict = anything({})
+
+
+@message
+class Presence(Message):
+    """Per-station liveness the hub sees from heartbeats, published on `presence` every second."""
+
+    TYPE = "presence"
+    KIND = "reply"
+    server_ms: int = integer(0, 0)
+    stations: dict = anything({})
+
+
+# --- reports from the posts ----------------------------------------------------------------
+
+@message
+class GuestArrival(Message):
+    TYPE = "guest_arrival"
+    count: int = count()
+    guest_ref: str = name("")
+    vip_level: str = choice(VIP_LEVELS, "")
+    note: str = text("")
+
+
+@message
+class GuestDeparture(Message):
+    TYPE = "guest_departure"
+    count: int = count()
+    guest_ref: str = name("")
+
+
+@message
+class GuestCheckin(Message):
+    TYPE = "guest_checkin"
+    guest_ref: str = name("")
+    name: str = name("")
+    party_size: int = count()
+    vip_level: str = choice(VIP_LEVELS, "")
+
+
+@message
+class CarIn(Message):
+    TYPE = "car_in"
+    plate: str = _f("str", "", max_len=16)
+    vip: bool = flag()
+    count: int = count()
+
+
+@message
+class CarOut(Message):
+    TYPE = "car_out"
+    plate: str = _f("str", "", max_len=16)
+    count: int = count()
+
+
+@message
+class LotOccupancy(Message):
+    """Exactly one of: `occupied` (exact count), `delta` (up/down), `full` (set to capacity)."""
+
+    TYPE = "lot_occupancy"
+    lot: str = name()
+    occupied: int = integer(-1, -1, 100000)
+    delta: int = integer(0, -MAX_COUNT, MAX_COUNT)
+    full: bool = flag()
+
+    def problem(self) -> tuple[str, str, dict] | None:
+        modes = (self.occupied >= 0) + (self.delta != 0) + bool(self.full)
+        return None if modes == 1 else ("occupied", "problem.lot_mode", {})
+
+
+@message
+class SpaceAssign(Message):
+    TYPE = "space_assign"
+    lot: str = name()
+    space: str = name("")
+    plate: str = _f("str", "", max_len=16)
+
+
+@message
+class ZoneEnter(Message):
+    TYPE = "zone_enter"
+    zone: str = name()
+    count: int = count()
+
+
+@message
+class ZoneExit(Message):
+    TYPE = "zone_exit"
+    zone: str = name()
+    count: int = count()
+
+
+@message
+class ZoneCount(Message):
+    TYPE = "zone_count"
+    zone: str = name()
+    count: int = integer(lo=0, hi=100000)
+
+
+@message
+class ServiceRequest(Message):
+    TYPE = "service_request"
+    service: str = choice(SERVICES)
+    where: str = name("")
+    note: str = text("")
+
+
+@message
+class DamageReport(Message):
+    TYPE = "damage_report"
+    item: str = name()
+    where: str = name("")
+    loss: bool = flag()
+    note: str = text("")
+
+
+@message
+class SendoffNotice(Message):
+    TYPE = "sendoff_notice"
+    count: int = integer(0, 0, MAX_COUNT)
+    note: str = text("")
+
+
+@message
+class IncidentReport(Message):
+    TYPE = "incident_report"
+    kind: str = choice(INCIDENT_KINDS)
+    severity: int = choice(SEVERITIES, 2)
+    location: str = name("")
+    note: str = text("")
+
+
+@message
+class IncidentUpdate(Message):
+    TYPE = "incident_update"
+    incident: int = integer(lo=1)
+    status: str = choice(("",) + INCIDENT_STATUSES[1:], "")
+    assign: str = choice(("",) + DEPARTMENTS, "")
+    note: str = text("")
+
+
+@message
+class InstructionAck(Message):
+    TYPE = "instruction_ack"
+    instruction: int = integer(lo=1)
+
+
+# --- actions from a desk -------------------------------------------------------------------
+
+@message
+class IncidentOpen(Message):
+    TYPE = "incident_open"
+    KIND = "action"
+    kind: str = choice(INCIDENT_KINDS)
+    severity: int = choice(SEVERITIES, 2)
+    location: str = name("")
+    note: str = text("")
+    source: str = choice(INCIDENT_SOURCES, "desk")
+
+
+@message
+class Instruction(Message):
+    """To `all`, `post.<post>` or `station.<id>`; the hub publishes it on that topic once logged."""
+
+    TYPE = "instruction"
+    KIND = "action"
+    target: str = name("all")
+    text: str = text()
+    ack_required: bool = flag()
+
+
+@message
+class DeskNote(Message):
+    TYPE = "note"
+    KIND = "action"
+    text: str = text()
+    department: str = choice(("",) + DEPARTMENTS, "")
+
+
+# --- written by the hub itself -------------------------------------------------------------
+
+@message
+class StationStatus(Message):
+    """A station's liveness changed (online / late / offline); logged so the summary sees uptime."""
+
+    TYPE = "station_status"
+    KIND = "hub"
+    station: str = name()
+    status: str = choice(("online", "late", "offline"))
+    last_heard_ms: int = integer(0, 0)
+
+
+@message
+class Alarm(Message):
+    """Something a desk must see that is not a report: impersonation, conflict, repeated rejections."""
+
+    TYPE = "alarm"
+    KIND = "hub"
+    code: str = name()
+    station: str = name("")
+    reason: str = text("", max_len=2000)
+
+
+# Which stored kinds each role may send. Incidents, instructions acks and service calls are common.
+COMMON = ("incident_report", "incident_update", "instruction_ack", "service_request", "damage_report")
+ALLOWED: dict[str, frozenset[str]] = {
+    "gate": frozenset(COMMON + ("car_in", "car_out", "guest_arrival")),
+    "parking": frozenset(COMMON + ("lot_occupancy", "space_assign", "car_in", "car_out")),
+    "concierge": frozenset(COMMON + ("guest_arrival", "guest_departure", "guest_checkin")),
+    "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure")),
+    "model_unit": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "sendoff_notice")),
+    "desk": frozenset(("incident_open", "incident_update", "instruction", "note")),
+}
+CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
+STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
+
+
+def fields_of(cls: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(cls)
