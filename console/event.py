@@ -264,3 +264,33 @@ class EventFolder:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(info, indent=1), "utf-8")
         os.replace(tmp, path)
+
+
+def init_folder(root: Path | str, force: bool = False) -> EventFolder:
+    """Write the sample event into `root` (an empty or new folder) and return it."""
+    folder = EventFolder(root)
+    folder.root.mkdir(parents=True, exist_ok=True)
+    if folder.toml.exists() and not force:
+        raise EventFileError(folder.toml, "(file)", "already exists; remove it or pass --force")
+    sample = Path(__file__).with_name("sample_event.toml").read_text("utf-8")
+    folder.toml.write_text(sample, "utf-8")
+    return folder
+
+
+def make_keys(folder: EventFolder, event: Event | None = None) -> list[Path]:
+    """The console keypair and one per station and desk named in the event (existing ones kept)."""
+    from protocols import keys
+
+    event = event or folder.load()
+    made = [keys.create(folder.keys, "console")[1]]
+    made += [keys.create(folder.keys / "stations", s.id)[1] for s in event.stations]
+    made += [keys.create(folder.keys / "desks", d)[1] for d in event.desks]
+    return made
+
+
+def set_endpoints(folder: EventFolder, endpoint: str, feed: str) -> None:
+    """Rewrite the [hub] endpoints in event.toml (used by tests and the demo to pick free ports)."""
+    text = folder.toml.read_text("utf-8")
+    text = re.sub(r'(?m)^endpoint = ".*?"', f'endpoint = "{endpoint}"', text, count=1)
+    text = re.sub(r'(?m)^feed = ".*?"', f'feed = "{feed}"', text, count=1)
+    folder.toml.write_text(text, "utf-8")

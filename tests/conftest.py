@@ -1,0 +1,28 @@
+"""Shared fixtures: a fresh event folder with keys in a temporary directory, on random loopback ports."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from console.event import EventFolder, init_folder, make_keys, set_endpoints
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_event(root: Path) -> EventFolder:
+    folder = init_folder(root)
+    set_endpoints(folder, f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}")
+    make_keys(folder)
+    return folder
+
+
+@pytest.fixture
+def event_dir(tmp_path: Path) -> EventFolder:
+    """A sample event (8 stations, 2 desks, 2 lots, 2 zones) with keys, on free loopback ports."""
+    return make_event(tmp_path / "event")
