@@ -44,6 +44,7 @@ def m001_events(db: sqlite_utils.Database) -> None:
             type TEXT NOT NULL,
             code TEXT NOT NULL,
             reason TEXT NOT NULL,
+            reason_zh TEXT NOT NULL DEFAULT '',
             recv_ms INTEGER NOT NULL,
             detail TEXT NOT NULL DEFAULT ''
         )""")
@@ -77,6 +78,7 @@ class Rejection:
     type: str
     code: str
     reason: str
+    reason_zh: str
     recv_ms: int
     detail: str = ""
 
@@ -161,9 +163,9 @@ class Store:
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 if rejections:
                     self.conn.executemany(
-                        "INSERT INTO rejections (station, epoch, seq, type, code, reason, recv_ms, detail)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(r.station, r.epoch, r.seq, r.type, r.code, r.reason, r.recv_ms, r.detail)
+                        "INSERT INTO rejections (station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(r.station, r.epoch, r.seq, r.type, r.code, r.reason, r.reason_zh, r.recv_ms, r.detail)
                          for r in rejections])
         except sqlite3.Error as exc:
             raise StoreError(f"could not commit to {self.path}: {exc}") from None
@@ -187,10 +189,10 @@ class Store:
             "SELECT gseq, type, body FROM events WHERE station = ? AND epoch = ? AND seq = ?",
             (station, epoch, seq)).fetchone()
 
-    def find_rejection(self, station: str, epoch: str, seq: int) -> tuple[str, str] | None:
-        """(code, reason) of the last final rejection of that report, or None."""
+    def find_rejection(self, station: str, epoch: str, seq: int) -> tuple[str, str, str] | None:
+        """(code, reason, reason_zh) of the last final rejection of that report, or None."""
         return self.conn.execute(
-            "SELECT code, reason FROM rejections WHERE station = ? AND epoch = ? AND seq = ?"
+            "SELECT code, reason, reason_zh FROM rejections WHERE station = ? AND epoch = ? AND seq = ?"
             " ORDER BY id DESC LIMIT 1", (station, epoch, seq)).fetchone()
 
     def since(self, gseq: int = 0, batch: int = 5000) -> Iterator[Row]:
@@ -208,7 +210,7 @@ class Store:
 
     def rejections(self) -> list[Rejection]:
         return [Rejection(*r) for r in self.conn.execute(
-            "SELECT station, epoch, seq, type, code, reason, recv_ms, detail FROM rejections ORDER BY id")]
+            "SELECT station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail FROM rejections ORDER BY id")]
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import msgpack
 
 from protocols import i18n
-from protocols.messages import REGISTRY, Message
+from protocols.messages import REGISTRY, Message, body_of
 
 SIGNATURE = b"EVENTDESK/1"
 MAX_BYTES = 64 * 1024
@@ -49,10 +50,15 @@ class ProtocolError(Exception):
 
 
 def _sentence(code: str, lang: str, params: dict[str, Any]) -> str:
+    """Fill the error's template; `<name>_key` params are catalogue keys shown in `lang`."""
     plain = {k: v for k, v in params.items() if not k.endswith("_key") and k != "inner"}
-    if "field_key" in params:
-        label = f"field.{params['field_key']}"
-        plain["field"] = i18n.t(label, lang) if i18n.has(label) else str(params["field_key"])
+    for name, key in params.items():
+        if not name.endswith("_key") or name == "problem_key":
+            continue
+        name = name[:-4]
+        key = f"field.{key}" if name == "field" else str(key)
+        fallback = key.split(".", 1)[1] if name == "field" else key
+        plain[name] = i18n.t(key, lang) if i18n.has(key) else fallback
     if "problem_key" in params:
         plain["problem"] = i18n.t(params["problem_key"], lang, **plain)
     if "inner" in params:
@@ -81,8 +87,14 @@ class Envelope:
     message: Message
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+
+
 def _shown(value: Any) -> str:
-    text = repr(value)
+    """A short repr for a sentence; bounded in depth, since a builtin repr of a body nested
+    ~1000 deep raises RecursionError (msgpack unpacks up to 1024 levels)."""
+    text = _REPR.repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -214,7 +226,7 @@ def decode_header(data: bytes) -> Header:
 def decode(frames: Sequence[bytes], max_bytes: int = MAX_BYTES) -> Envelope:
     """Frames `[signature, header, body]` to an Envelope, or ProtocolError. Never anything else."""
     if not frames or bytes(frames[0]) != SIGNATURE:
-        got = bytes(frames[0][:20]) if frames else b""
+        got = bytes(memoryview(frames[0])[:20]) if frames else b""  # zmq.Frame has no slicing
         raise ProtocolError("E_VERSION", got=_shown(got))
     if len(frames) != 3:
         raise ProtocolError("E_FRAMES", got=len(frames))
@@ -235,7 +247,7 @@ def pack(obj: Any) -> bytes:
 def encode(message: Message, station: str = "", epoch: str = "", seq: int = 0, sent_ms: int = 0) -> list[bytes]:
     """A message to its three frames; `decode(encode(m, ...)).message == m`."""
     header = {"type": message.TYPE, "station": station, "epoch": epoch, "seq": seq, "sent_ms": sent_ms}
-    return [SIGNATURE, pack(header), pack(message.body())]
+    return [SIGNATURE, pack(header), pack(body_of(message))]
 
 
 def encode_envelope(env: Envelope) -> list[bytes]:

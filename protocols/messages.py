@@ -86,8 +86,14 @@ class Message:
     #: "reply" (hub to client), "hub" (stored, written by the hub itself)
     KIND: ClassVar[str] = "report"
 
-    def body(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+    def as_body(self) -> dict[str, Any]:
+        """The wire body: every field by name."""
+        return body_of(self)
+
+
+def body_of(message: Message) -> dict[str, Any]:
+    """Every field of a message by name: its wire body. Works for every type, `Committed` included."""
+    return {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
 
 
 # --- control: both ways, never stored -------------------------------------------------------

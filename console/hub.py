@@ -1,0 +1,274 @@
+"""The hub: the headless process that owns the log — ZeroMQ edge, ZAP admission, timers, live log.
+
+It binds a CURVE ROUTER for reports and a CURVE PUB for the feed, answers ZAP itself in the
+same loop (so admission can neither die in a thread nor fail open), and hands each drained
+batch to Ingest, which commits before anything is acked. Knows ZeroMQ; knows no widgets.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TextIO
+
+import zmq
+import zmq.utils.z85
+
+from console.event import EventFolder
+from console.ingest import Ingest, Outcome, Peer
+from console.store import Store
+from protocols import codec, keys
+from protocols.messages import Presence
+
+ZAP_DOMAIN = b"eventdesk"
+ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+MAX_BATCH = 2000
+TICK_MS = 1000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    endpoint: str
+    feed: str
+    console_public: str
+
+
+class Hub:
+    """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
+
+    def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
+                 feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms):
+        self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
+        self.event = folder.load()
+        self.endpoint_cfg = endpoint or self.event.hub.endpoint
+        self.feed_cfg = feed or self.event.hub.feed
+        self.public, secret = keys.load_pair(folder.console_secret)
+        self.secret = secret
+        self.peers = self._load_peers()
+        self.store = Store(folder.db(drill), drill=drill, writer=True)
+        self.ingest = Ingest(self.store, self.event, drill=drill)
+        self._stop = threading.Event()
+        self.ctx = zmq.Context()
+        self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
+        self.denied = 0           # ZAP refusals
+        self._lines: list[str] = []
+        self.endpoints: Endpoints | None = None
+
+    def _load_peers(self) -> dict[str, Peer]:
+        posts = {s.id: s.post for s in self.event.stations}
+        peers: dict[str, Peer] = {}
+        for z85_key, name in keys.public_keys(self.folder.keys / "stations").items():
+            if name in posts:
+                peers[z85_key.decode()] = Peer("station", name, posts[name])
+        for z85_key, name in keys.public_keys(self.folder.keys / "desks").items():
+            if name in self.event.desks:
+                peers[z85_key.decode()] = Peer("desk", name, "desk")
+        return peers
+
+    # --- sockets ----------------------------------------------------------------------------
+    def bind(self) -> Endpoints:
+        self.zap = self.ctx.socket(zmq.REP)
+        self.zap.linger = 0
+        self.zap.bind(ZAP_ENDPOINT)   # bound before any CURVE socket, so admission is never skipped
+        self.router = self._curve_socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        self.router.sndhwm = self.router.rcvhwm = 100_000
+        self.router.bind(self.endpoint_cfg)
+        self.pub = self._curve_socket(zmq.PUB)
+        self.pub.sndhwm = 200_000
+        self.pub.bind(self.feed_cfg)
+        self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
+                                   self.public.decode())
+        self.folder.write_runtime({"pid": os.getpid(), "endpoint": self.endpoints.endpoint,
+                                   "feed": self.endpoints.feed, "console_public": self.endpoints.console_public,
+                                   "drill": self.drill}, self.drill)
+        return self.endpoints
+
+    def _curve_socket(self, kind: int) -> zmq.Socket:
+        s = self.ctx.socket(kind)
+        s.linger = 500
+        s.curve_server = True
+        s.curve_secretkey = self.secret
+        s.curve_publickey = self.public
+        s.zap_domain = ZAP_DOMAIN
+        s.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, 1)
+        return s
+
+    # --- ZAP --------------------------------------------------------------------------------
+    def _zap_once(self) -> None:
+        msg = self.zap.recv_multipart()
+        try:
+            version, request_id, domain, _address, _identity, mechanism = msg[:6]
+            credentials = msg[6:]
+            ok = (version == b"1.0" and domain == ZAP_DOMAIN and mechanism == b"CURVE" and len(credentials) == 1)
+            peer = self.peers.get(zmq.utils.z85.encode(credentials[0]).decode()) if ok else None
+        except Exception:  # a malformed ZAP request must not stop the hub: deny it
+            request_id, peer = (msg[1] if len(msg) > 1 else b""), None
+        if peer is None:
+            self.denied += 1
+            self.zap.send_multipart([b"1.0", request_id, b"400", b"unknown key", b"", b""])
+        else:
+            user = f"{peer.role}:{peer.id}".encode()
+            self.zap.send_multipart([b"1.0", request_id, b"200", b"OK", user, b""])
+
+    # --- the loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.endpoints is None:
+            self.bind()
+        self._say(f"hub ready: {self.event.name} — reports {self.endpoints.endpoint}, feed {self.endpoints.feed}"
+                  f"{' [DRILL]' if self.drill else ''}; {self.store.count()} events in the log")
+        by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
+        poller = zmq.Poller()
+        poller.register(self.zap, zmq.POLLIN)
+        poller.register(self.router, zmq.POLLIN)
+        next_tick = self.clock() + TICK_MS
+        try:
+            while not self._stop.is_set():
+                wait = max(0, min(next_tick - self.clock(), 100))
+                ready = dict(poller.poll(wait))
+                if self.zap in ready:
+                    while self.zap.poll(0):
+                        self._zap_once()
+                if self.router in ready:
+                    self._drain(by_user)
+                if self.clock() >= next_tick:
+                    self._tick()
+                    next_tick = self.clock() + TICK_MS
+        finally:
+            self.close()
+
+    def _drain(self, by_user: dict[str, Peer]) -> None:
+        batch = []
+        for _ in range(MAX_BATCH):
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                break
+            user = frames[-1].get("User-Id") if len(frames) > 1 else None
+            peer = by_user.get(user) if user else None
+            if peer is None:   # never from the payload, never from the routing id
+                self.dropped += 1
+                continue
+            batch.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
+        if batch:
+            self._emit(self.ingest.handle(batch, self.clock()))
+
+    def _emit(self, outcome: Outcome) -> None:
+        for address, frames in outcome.replies:
+            try:
+                self.router.send_multipart([address, *frames], zmq.NOBLOCK)
+            except zmq.ZMQError:
+                pass  # the peer went away; it resends and gets a duplicate ack
+        for frames in outcome.publish:
+            try:
+                self.pub.send_multipart(frames, zmq.NOBLOCK)
+            except zmq.ZMQError:
+                pass
+        for row in outcome.stored:
+            self._lines.append(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
+        for rej in outcome.rejected:
+            self._lines.append(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {rej.reason}")
+        if len(self._lines) > 200:
+            del self._lines[20:-20]
+
+    def _tick(self) -> None:
+        now = self.clock()
+        changes = self.ingest.liveness_changes(now)
+        if changes:
+            self._emit(self.ingest.hub_events(changes, now))
+        stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
+                          "status": st.get("status", "unknown")}
+                    for sid, st in self.ingest.state.stations.items()}
+        try:
+            self.pub.send_multipart(codec.encode_topic("presence", Presence(server_ms=now, stations=stations)),
+                                    zmq.NOBLOCK)
+        except zmq.ZMQError:
+            pass
+        self._flush_lines()
+
+    def _flush_lines(self) -> None:
+        if not self._lines or self.out is None:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        shown = self._lines[:20]
+        more = len(self._lines) - len(shown)
+        text = "\n".join(f"{stamp} {line}" for line in shown)
+        if more:
+            text += f"\n{stamp} … and {more} more this second ({self.ingest.stats['stored']} stored in all)"
+        self._say(text)
+        self._lines.clear()
+
+    def _say(self, text: str) -> None:
+        if self.out is not None:
+            print(text, file=self.out, flush=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._flush_lines()
+        s = self.ingest.stats
+        self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
+                  f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
+                  f"dropped frames {self.dropped}")
+        for sock in ("router", "pub", "zap"):
+            if hasattr(self, sock):
+                getattr(self, sock).close(linger=0)
+        self.ctx.term()
+        self.store.close()
+        try:
+            runtime = self.folder.runtime(self.drill)
+            info = self.folder.read_runtime(self.drill)
+            if info and info.get("pid") == os.getpid():
+                runtime.unlink()
+        except OSError:
+            pass
+
+
+def _brief(body: dict) -> str:
+    """One line of a body for the live log; station text is cut short and control-free already."""
+    parts = [f"{k}={v}" for k, v in body.items() if v not in ("", 0, False, None)]
+    line = " ".join(parts)
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+@dataclass
+class HubHandle:
+    """A hub running in a thread of this process (tests, the demo)."""
+
+    hub: Hub
+    thread: threading.Thread
+    endpoint: str
+    feed: str
+    console_public: str
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.hub.stop()
+        self.thread.join(timeout)
+
+
+def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None = None, **kw) -> HubHandle:
+    hub = Hub(folder, drill=drill, out=out, **kw)
+    ep = hub.bind()
+    thread = threading.Thread(target=hub.run, name="eventdesk-hub", daemon=True)
+    thread.start()
+    return HubHandle(hub, thread, ep.endpoint, ep.feed, ep.console_public)
+
+
+def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None) -> int:
+    """`eventdesk hub DIR`: run in the foreground until SIGINT or SIGTERM."""
+    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed)
+    hub.bind()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: hub.stop())
+    hub.run()
+    return 0

@@ -1,0 +1,305 @@
+"""Ingest: one batch of inbound frames in, one commit, then the replies and publications out.
+
+The reliability contract lives here, free of sockets so it can be tested on its own:
+per (station, epoch) reports are taken strictly in order; a resend is re-acked and never
+re-applied; the same key with another body is a conflict; nothing is acked before the
+commit that holds it. Knows the store and the state fold; knows nothing of ZeroMQ.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from console import state as fold
+from console.event import Event
+from console.store import Rejection, Row, Store, StoreError, dumps
+from protocols import codec
+from protocols.codec import Envelope, Header, ProtocolError, schema_error
+from protocols.messages import (ALLOWED, CONTROL, POSTS, Ack, Alarm, Committed, Heartbeat, Nack,
+                                Snapshot, StationStatus, Welcome)
+
+HUB = "hub"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Who sent a message, from the CURVE key alone: role ("station" or "desk"), id and post."""
+
+    role: str
+    id: str
+    post: str
+
+
+@dataclass
+class Outcome:
+    """What one batch produced: replies to send (peer address, frames) and topics to publish."""
+
+    replies: list[tuple[bytes, list[bytes]]] = field(default_factory=list)
+    publish: list[list[bytes]] = field(default_factory=list)
+    stored: list[Row] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    duplicates: int = 0
+
+
+class _TokenBucket:
+    __slots__ = ("rate", "burst", "tokens", "at")
+
+    def __init__(self, rate: float, burst: int, now_ms: int) -> None:
+        self.rate, self.burst, self.tokens, self.at = rate, float(burst), float(burst), now_ms
+
+    def take(self, now_ms: int) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now_ms - self.at) * self.rate / 1000.0)
+        self.at = now_ms
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class Ingest:
+    """The hub's brain: validates, orders, dedupes, commits and folds. One instance per log."""
+
+    def __init__(self, store: Store, event: Event, drill: bool = False) -> None:
+        self.store, self.event, self.drill = store, event, drill
+        self.state = fold.new_state(event.summary())
+        for row in store.since(0):
+            fold.apply(self.state, row)
+        self.last = store.last_seqs()
+        self.hub_epoch = store.get_meta("hub_epoch") or "hub"
+        self.buckets: dict[str, _TokenBucket] = {}
+        self.lots = {a.id for a in event.lots}
+        self.zones = {a.id for a in event.zones}
+        self.station_ids = {s.id for s in event.stations}
+        self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0}
+
+    # --- one batch ----------------------------------------------------------------------------
+    def handle(self, batch: list[tuple[bytes, Peer, list[bytes]]], now_ms: int) -> Outcome:
+        out = Outcome()
+        pending: list[tuple[bytes, Header, Any, str]] = []   # address, header, message, body json
+        replies: list[tuple[bytes, Any]] = []                 # address, reply or index into pending
+        rejections: list[Rejection] = []
+        hub_events: list[tuple[str, Any]] = []
+        last = dict()                                         # this batch's view of self.last
+        keys_in_batch: dict[tuple[str, str, int], int] = {}   # key -> index in pending
+        new_ids: set[int] = set()
+        next_g = self.store.next_gseq
+        for address, peer, frames in batch:
+            self.stats["received"] += 1
+            try:
+                env = codec.decode(frames, self.event.hub.max_message_bytes)
+            except ProtocolError as err:
+                header = _header_or_none(frames)
+                replies.append((address, self._refuse(peer, header, err, now_ms, rejections, last)))
+                continue
+            h, msg = env.header, env.message
+            if h.type in CONTROL:
+                replies.append((address, self._control(peer, env, now_ms)))
+                continue
+            allowed = ALLOWED.get(peer.post if peer.role == "station" else "desk", frozenset())
+            if h.station != peer.id:
+                err = ProtocolError("E_IDENTITY", bound=peer.id, claimed=h.station)
+                hub_events.append(("alarm", Alarm(code="E_IDENTITY", station=peer.id, reason=err.en)))
+                replies.append((address, self._refuse(peer, h, err, now_ms, rejections, None)))
+                continue
+            if h.seq < 1:
+                err = ProtocolError("E_HEADER", inner=schema_error("seq", "problem.too_small", min=1, got=h.seq))
+                replies.append((address, self._refuse(peer, h, err, now_ms, rejections, None)))
+                continue
+            key = (peer.id, h.epoch)
+            done = last.get(key, self.last.get(key, 0))
+            if h.seq <= done:
+                again = self._again(peer, h, msg, keys_in_batch, pending)
+                if isinstance(again, Nack) and again.code == "E_CONFLICT":
+                    hub_events.append(("alarm", Alarm(code="E_CONFLICT", station=peer.id, reason=again.reason)))
+                    rejections.append(Rejection(peer.id, h.epoch, 0, h.type, again.code, again.reason,
+                                                again.reason_zh, now_ms, f"seq {h.seq}"))
+                replies.append((address, again))
+                continue
+            if h.seq > done + 1:
+                self.stats["retry"] += 1
+                err = ProtocolError("E_GAP", expected=done + 1)
+                replies.append((address, _nack(h, err, expected=done + 1)))
+                continue
+            try:
+                if h.type not in allowed:
+                    raise ProtocolError("E_FORBIDDEN", post_key=f"post.{peer.post}", kind_key=f"type.{h.type}")
+                self._semantics(h.type, msg, new_ids)
+            except ProtocolError as err:
+                replies.append((address, self._refuse(peer, h, err, now_ms, rejections, last)))
+                continue
+            if not self._bucket(peer.id, now_ms).take(now_ms):
+                self.stats["retry"] += 1
+                replies.append((address, _nack(h, ProtocolError("E_RATE"))))
+                continue
+            last[key] = h.seq
+            gseq = next_g + len(pending)
+            if h.type in ("incident_report", "incident_open", "instruction"):
+                new_ids.add(gseq)
+            keys_in_batch[(peer.id, h.epoch, h.seq)] = len(pending)
+            replies.append((address, len(pending)))
+            pending.append((address, h, msg, dumps(msg.as_body())))
+        for kind, msg in hub_events:
+            self._hub_event(msg, now_ms, pending, last)
+        return self._commit(pending, replies, rejections, last, now_ms, out)
+
+    def _commit(self, pending, replies, rejections, last, now_ms, out: Outcome) -> Outcome:
+        rows_in = [(h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, body) for _, h, _, body in pending]
+        try:
+            gseqs = self.store.append_batch(rows_in, rejections)
+        except StoreError:
+            err = ProtocolError("E_STORAGE")
+            for address, r in replies:
+                if isinstance(r, int):
+                    h = pending[r][1]
+                    out.replies.append((address, codec.encode(_nack(h, err))))
+            self.stats["retry"] += len(pending)
+            return out
+        self.last.update(last)
+        for (address, h, msg, body), gseq in zip(pending, gseqs):
+            row = Row(gseq, h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, json.loads(body))
+            fold.apply(self.state, row)
+            out.stored.append(row)
+            committed = Committed(gseq=gseq, station=row.station, epoch=row.epoch, seq=row.seq, type=row.type,
+                                  station_ms=row.station_ms, recv_ms=now_ms, body=row.body)
+            out.publish.append(codec.encode_topic("feed", committed))
+            if h.type == "instruction":
+                out.publish.append(codec.encode_topic(_topic(row.body["target"]), committed))
+        for address, r in replies:
+            if address is None:
+                continue
+            if isinstance(r, int):
+                h = pending[r][1]
+                r = Ack(epoch=h.epoch, seq=h.seq, gseq=gseqs[r])
+            elif isinstance(r, tuple):  # a duplicate of something in this very batch
+                h, index = r
+                r = Ack(epoch=h.epoch, seq=h.seq, gseq=gseqs[index], duplicate=True)
+            out.replies.append((address, codec.encode(r)))
+        out.rejected = rejections
+        self.stats["stored"] += len(pending)
+        self.stats["rejected"] += len(rejections)
+        return out
+
+    # --- pieces ---------------------------------------------------------------------------------
+    def _control(self, peer: Peer, env: Envelope, now_ms: int) -> Any:
+        msg = env.message
+        if peer.role == "station":
+            fold.touch(self.state, peer.id, now_ms, getattr(msg, "outbox", 0))
+        if env.header.type == "heartbeat":
+            return Heartbeat(outbox=0)
+        if env.header.type == "snapshot_request":
+            return Snapshot(gseq=self.state.gseq, state=fold.to_wire(self.state))
+        h = env.header
+        instructions = fold.instructions_for(self.state, peer.id, peer.post) if peer.role == "station" else []
+        return Welcome(station=peer.id, post=peer.post, server_ms=now_ms,
+                       heartbeat_ms=int(self.event.hub.heartbeat_s * 1000),
+                       last_seq=self.last.get((peer.id, h.epoch), 0), drill=self.drill,
+                       event=self.event.summary(), instructions=instructions)
+
+    def _again(self, peer: Peer, h: Header, msg: Any, keys_in_batch: dict, pending: list) -> Any:
+        """A report at or below the last handled seq: a resend (ack again), a conflict, or a re-nack."""
+        body = dumps(msg.as_body())
+        index = keys_in_batch.get((peer.id, h.epoch, h.seq))
+        if index is not None:
+            same = pending[index][1].type == h.type and pending[index][3] == body
+            stored = (h, index) if same else None
+        else:
+            found = self.store.find(peer.id, h.epoch, h.seq)
+            if found is None:
+                rej = self.store.find_rejection(peer.id, h.epoch, h.seq)
+                code = rej[0] if rej else "E_STORAGE"
+                return Nack(epoch=h.epoch, seq=h.seq, code=code, reason=rej[1] if rej else "",
+                            reason_zh=rej[2] if rej else "", retry=rej is None)
+            same = found[1] == h.type and found[2] == body
+            stored = Ack(epoch=h.epoch, seq=h.seq, gseq=found[0], duplicate=True) if same else None
+        if stored is None:
+            err = ProtocolError("E_CONFLICT", seq=h.seq)
+            self.stats["rejected"] += 1
+            return _nack(h, err)
+        self.stats["duplicates"] += 1
+        return stored
+
+    def _refuse(self, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int,
+                rejections: list[Rejection], last: dict | None) -> Nack:
+        """A final (or retryable) rejection: recorded, and counted as handled when it is final."""
+        epoch, seq, type_ = (header.epoch, header.seq, header.type) if header else ("", 0, "")
+        if err.retry:
+            return _nack(header, err)
+        final_seq = seq if (last is not None and header is not None and seq >= 1) else 0
+        if final_seq:
+            key = (peer.id, epoch)
+            done = last.get(key, self.last.get(key, 0))
+            if final_seq != done + 1:   # out of order or old: don't move the cursor
+                final_seq = 0
+            else:
+                last[key] = final_seq
+        rejections.append(Rejection(peer.id, epoch, final_seq, type_[:64], err.code, err.en, err.zh, now_ms))
+        return _nack(header, err)
+
+    def _semantics(self, type_: str, msg: Any, new_ids: set[int]) -> None:
+        """Checks that need the event or the state: lots, zones, incidents, instructions, targets."""
+        if type_ in ("lot_occupancy", "space_assign") and msg.lot not in self.lots:
+            raise schema_error("lot", "problem.unknown_lot", got=msg.lot)
+        if type_ in ("zone_enter", "zone_exit", "zone_count") and msg.zone not in self.zones:
+            raise schema_error("zone", "problem.unknown_zone", got=msg.zone)
+        if type_ == "incident_update" and msg.incident not in self.state.incidents and msg.incident not in new_ids:
+            raise ProtocolError("E_UNKNOWN", what_key="what.incident", ref=f"#{msg.incident}")
+        if type_ == "instruction_ack" and msg.instruction not in self.state.instructions \
+                and msg.instruction not in new_ids:
+            raise ProtocolError("E_UNKNOWN", what_key="what.instruction", ref=f"#{msg.instruction}")
+        if type_ == "instruction" and not self._target_ok(msg.target):
+            raise schema_error("target", "problem.unknown_target", got=msg.target)
+
+    def _target_ok(self, target: str) -> bool:
+        if target == "all":
+            return True
+        kind, _, name = target.partition(".")
+        return (kind == "post" and name in POSTS) or (kind == "station" and name in self.station_ids)
+
+    def _bucket(self, station: str, now_ms: int) -> _TokenBucket:
+        b = self.buckets.get(station)
+        if b is None:
+            b = self.buckets[station] = _TokenBucket(self.event.hub.rate_per_s, self.event.hub.rate_burst, now_ms)
+        return b
+
+    def _hub_event(self, msg: Any, now_ms: int, pending: list, last: dict) -> None:
+        key = (HUB, self.hub_epoch)
+        seq = last.get(key, self.last.get(key, 0)) + 1
+        last[key] = seq
+        h = Header(type=msg.TYPE, station=HUB, epoch=self.hub_epoch, seq=seq, sent_ms=now_ms)
+        pending.append((None, h, msg, dumps(msg.as_body())))
+
+    def hub_events(self, messages: list[Any], now_ms: int) -> Outcome:
+        """Log events the hub itself raises (liveness changes, alarms) outside any inbound batch."""
+        pending: list = []
+        last: dict = {}
+        for msg in messages:
+            self._hub_event(msg, now_ms, pending, last)
+        return self._commit(pending, [], [], last, now_ms, Outcome())
+
+    def liveness_changes(self, now_ms: int) -> list[StationStatus]:
+        """A station_status for every station whose liveness differs from the one last logged."""
+        changes = []
+        for sid, st in self.state.stations.items():
+            status = fold.liveness(self.state, sid, now_ms)
+            if status != "unknown" and status != st.get("status"):
+                changes.append(StationStatus(station=sid, status=status, last_heard_ms=st.get("last_heard_ms", 0)))
+        return changes
+
+
+def _header_or_none(frames: list[bytes]) -> Header | None:
+    if len(frames) == 3 and frames[0] == codec.SIGNATURE:
+        try:
+            return codec.decode_header(frames[1])
+        except ProtocolError:
+            return None
+    return None
+
+
+def _nack(header: Header | None, err: ProtocolError, expected: int = 0) -> Nack:
+    return Nack(epoch=header.epoch if header else "", seq=header.seq if header else 0, code=err.code,
+                reason=err.en, reason_zh=err.zh, retry=err.retry, expected=expected)
+
+
+def _topic(target: str) -> str:
+    return target  # "all", "post.<post>" and "station.<id>" are already topic names

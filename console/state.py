@@ -1,0 +1,202 @@
+"""The live picture as a pure fold of logged events; knows no sockets, no database, no screen, no clock.
+
+`apply(state, event)` is the only way the picture changes from the log, so the hub, every desk
+(snapshot + feed), replay after a restart, rehearsal and the report all see the same figures.
+Time enters only as `recv_ms` on events and `now_ms` on the calls that need it. Text from
+stations is stored exactly as given and never formatted or evaluated here.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.state_fold import FOLD, WINDOW_MIN
+
+WIRE_VERSION = 1
+RECENT_MAX = 200
+SERVICES_MAX = 50
+DAMAGES_MAX = 50
+NOTES_MAX = 100
+ALARMS_MAX = 100
+
+_TOTALS = ("services", "damages", "losses", "sendoffs", "sendoff_guests", "alarms", "unknown", "faults")
+
+
+@dataclass(eq=False)
+class State:
+    """Everything the desk shows, as of event `gseq`; mutated in place by `apply`.
+
+    Records are plain dicts and lists, so a snapshot is a cheap copy and the desk reads the
+    same shapes the hub folds.
+    """
+
+    event: dict[str, Any]
+    gseq: int = 0
+    last_ms: int = 0
+    stations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    people: dict[str, Any] = field(default_factory=dict)
+    cars: dict[str, int] = field(default_factory=dict)
+    lots: dict[str, dict[str, int]] = field(default_factory=dict)
+    zones: dict[str, dict[str, int]] = field(default_factory=dict)
+    incidents: dict[int, dict[str, Any]] = field(default_factory=dict)
+    instructions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    services: deque = field(default_factory=lambda: deque(maxlen=SERVICES_MAX))
+    damages: deque = field(default_factory=lambda: deque(maxlen=DAMAGES_MAX))
+    notes: deque = field(default_factory=lambda: deque(maxlen=NOTES_MAX))
+    alarms: deque = field(default_factory=lambda: deque(maxlen=ALARMS_MAX))
+    recent: deque = field(default_factory=lambda: deque(maxlen=RECENT_MAX))
+    counts: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_TOTALS, 0))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and to_wire(self) == to_wire(other)
+
+
+def _station(post: str) -> dict[str, Any]:
+    return {"post": post, "last_heard_ms": 0, "outbox": 0, "reports": 0, "rejected": 0,
+            "status": "unknown", "since_ms": 0}
+
+
+def new_state(event_summary: dict[str, Any]) -> State:
+    """An empty picture of the event described by `Event.summary()`."""
+    s = State(event=_plain(event_summary))
+    for st in event_summary.get("stations", ()):
+        s.stations[st["id"]] = _station(st.get("post", ""))
+    for lot in event_summary.get("lots", ()):
+        s.lots[lot["id"]] = {"capacity": int(lot.get("capacity", 0)), "occupied": 0, "assigned": 0, "updated_ms": 0}
+    for zone in event_summary.get("zones", ()):
+        s.zones[zone["id"]] = {"capacity": int(zone.get("capacity", 0)), "count": 0, "updated_ms": 0}
+    s.people = {"headcount": 0, "arrivals": 0, "departures": 0, "checked_in": 0, "vip_arrivals": 0,
+                "last_min": 0, "arrivals_by_min": {}, "departures_by_min": {}}
+    s.cars = {"in": 0, "out": 0, "vip": 0, "on_site": 0}
+    return s
+
+
+# --- the fold ----------------------------------------------------------------------------------
+
+def apply(state: State, ev: Any) -> State:
+    """Fold one logged event (a store Row or a Committed message) into `state`; never raises.
+
+    Events at or below `state.gseq` are already in the picture (a desk's snapshot overlapping
+    its feed), so they are skipped rather than counted twice.
+    """
+    gseq = ev.gseq
+    if gseq <= state.gseq:
+        return state
+    state.gseq = gseq
+    t, ms, body = ev.type, ev.recv_ms, ev.body
+    if ms > state.last_ms:
+        state.last_ms = ms
+    st = state.stations.get(ev.station)
+    if st is not None:
+        st["reports"] += 1
+        if ms > st["last_heard_ms"]:
+            st["last_heard_ms"] = ms
+    counts = state.counts
+    counts[t] = counts.get(t, 0) + 1
+    fold = FOLD.get(t)
+    if fold is None:
+        state.totals["unknown"] += 1
+    else:
+        try:
+            fold(state, ev, body, ms)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # The log is validated on the way in; a body that still fails (an older version's log,
+            # a hand-edited row) must not stop a replay, so it is counted and left out.
+            state.totals["faults"] += 1
+    state.recent.append({"gseq": gseq, "station": ev.station, "type": t, "recv_ms": ms, "body": body})
+    return state
+
+
+# --- presence (heard, not logged) --------------------------------------------------------------
+
+def touch(state: State, station: str, now_ms: int, outbox: int = 0) -> None:
+    """Any frame heard from a configured station: it is alive, with `outbox` reports waiting."""
+    st = state.stations.get(station)
+    if st is not None:
+        if now_ms > st["last_heard_ms"]:
+            st["last_heard_ms"] = now_ms
+        st["outbox"] = outbox
+
+
+def liveness(state: State, station: str, now_ms: int) -> str:
+    """How long the station has been silent, as online / late / offline; "unknown" if never heard."""
+    st = state.stations.get(station)
+    if st is None or not st["last_heard_ms"]:
+        return "unknown"
+    silent = now_ms - st["last_heard_ms"]
+    if silent < state.event.get("late_ms", 5000):
+        return "online"
+    if silent < state.event.get("offline_ms", 15000):
+        return "late"
+    return "offline"
+
+
+# --- questions the hub and the desk ask --------------------------------------------------------
+
+def open_incidents(state: State) -> list[dict[str, Any]]:
+    """Unresolved incidents, most severe first, then newest first."""
+    live = [i for i in state.incidents.values() if i["status"] != "resolved"]
+    live.sort(key=lambda i: (-i["severity"], -i["id"]))
+    return live
+
+
+def instructions_for(state: State, station_id: str, post: str) -> list[dict[str, Any]]:
+    """Instructions this station still has to acknowledge, oldest first, as Committed bodies."""
+    targets = ("all", "post." + post, "station." + station_id)
+    return [
+        {"gseq": i["id"], "station": i["station"], "epoch": i["epoch"], "seq": i["seq"],
+         "type": "instruction", "station_ms": i["station_ms"], "recv_ms": i["sent_ms"],
+         "body": {"target": i["target"], "text": i["text"], "ack_required": i["ack_required"]}}
+        for i in sorted(state.instructions.values(), key=lambda i: i["id"])
+        if i["ack_required"] and i["target"] in targets and station_id not in i["acks"]
+    ]
+
+
+# --- snapshot ----------------------------------------------------------------------------------
+
+def _plain(x: Any) -> Any:
+    """A deep copy made of dicts and lists only, so a snapshot never aliases the live state."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, deque)):
+        return [_plain(v) for v in x]
+    return x
+
+
+def to_wire(state: State) -> dict[str, Any]:
+    """The whole state as msgpack-friendly data (string keys only; int-keyed maps become lists)."""
+    people = {k: v for k, v in state.people.items() if not k.endswith("_by_min")}
+    for key in ("arrivals_by_min", "departures_by_min"):
+        people[key] = [[m, n] for m, n in sorted(state.people[key].items())]
+    return {
+        "version": WIRE_VERSION, "gseq": state.gseq, "last_ms": state.last_ms,
+        "event": _plain(state.event), "stations": _plain(state.stations), "people": people,
+        "cars": dict(state.cars), "lots": _plain(state.lots), "zones": _plain(state.zones),
+        "incidents": [_plain(i) for _, i in sorted(state.incidents.items())],
+        "instructions": [_plain(i) for _, i in sorted(state.instructions.items())],
+        "services": _plain(state.services), "damages": _plain(state.damages),
+        "notes": _plain(state.notes), "alarms": _plain(state.alarms), "recent": _plain(state.recent),
+        "counts": dict(state.counts), "totals": dict(state.totals),
+    }
+
+
+def from_wire(d: dict[str, Any]) -> State:
+    """The State that `to_wire` described; raises ValueError for another wire version."""
+    if d.get("version") != WIRE_VERSION:
+        raise ValueError(f"state snapshot version {d.get('version')!r}, expected {WIRE_VERSION}")
+    d = _plain(d)
+    people = d["people"]
+    for key in ("arrivals_by_min", "departures_by_min"):
+        people[key] = {m: n for m, n in people[key]}
+    return State(
+        event=d["event"], gseq=d["gseq"], last_ms=d["last_ms"], stations=d["stations"], people=people,
+        cars=d["cars"], lots=d["lots"], zones=d["zones"],
+        incidents={i["id"]: i for i in d["incidents"]},
+        instructions={i["id"]: i for i in d["instructions"]},
+        services=deque(d["services"], maxlen=SERVICES_MAX), damages=deque(d["damages"], maxlen=DAMAGES_MAX),
+        notes=deque(d["notes"], maxlen=NOTES_MAX), alarms=deque(d["alarms"], maxlen=ALARMS_MAX),
+        recent=deque(d["recent"], maxlen=RECENT_MAX), counts=d["counts"],
+        totals={**dict.fromkeys(_TOTALS, 0), **d["totals"]},
+    )

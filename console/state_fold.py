@@ -1,0 +1,235 @@
+"""How each logged event type changes the picture (console.state's per-type half); no sockets, database, screen or clock.
+
+Each function takes (state, event, body, recv_ms) and mutates the state in place. It may raise
+only on a body that broke the schema; apply counts that as a fault. Station text is stored as
+given, never formatted or evaluated.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.state import State
+
+WINDOW_MIN = 120      # minutes of arrival/departure curve kept in memory; the report reads the log
+HISTORY_MAX = 50      # per incident; the first ("opened") entry is always kept
+
+
+def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:
+    b = p[key]
+    old = b.get(minute)
+    if old is not None:
+        b[minute] = old + n
+        return
+    last = p["last_min"]
+    if minute > last:
+        # Keys always lie in (last - WINDOW_MIN, last], so only the minutes that slid out need
+        # deleting: the cost per new minute is the step, not the size of the curve.
+        arr, dep = p["arrivals_by_min"], p["departures_by_min"]
+        if minute - last >= WINDOW_MIN:
+            arr.clear()
+            dep.clear()
+        else:
+            for m in range(last - WINDOW_MIN + 1, minute - WINDOW_MIN + 1):
+                arr.pop(m, None)
+                dep.pop(m, None)
+        p["last_min"] = minute
+    elif minute <= last - WINDOW_MIN:
+        return  # a clock step back past the window: the totals count it, the curve cannot
+    b[minute] = n
+
+
+def _guest_arrival(s: State, ev: Any, b: dict, ms: int) -> None:
+    n, p = b["count"], s.people
+    p["arrivals"] += n
+    p["headcount"] += n
+    if b.get("vip_level"):
+        p["vip_arrivals"] += n
+    _bucket(p, "arrivals_by_min", ms // 60000, n)
+
+
+def _guest_departure(s: State, ev: Any, b: dict, ms: int) -> None:
+    n, p = b["count"], s.people
+    p["departures"] += n
+    left = p["headcount"] - n
+    p["headcount"] = left if left > 0 else 0
+    _bucket(p, "departures_by_min", ms // 60000, n)
+
+
+def _guest_checkin(s: State, ev: Any, b: dict, ms: int) -> None:
+    n, p = b.get("party_size", 1), s.people
+    p["checked_in"] += n
+    if b.get("vip_level") in ("A", "B"):
+        p["vip_arrivals"] += n
+
+
+def _car_in(s: State, ev: Any, b: dict, ms: int) -> None:
+    n, c = b.get("count", 1), s.cars
+    c["in"] += n
+    c["on_site"] += n
+    if b.get("vip"):
+        c["vip"] += n
+
+
+def _car_out(s: State, ev: Any, b: dict, ms: int) -> None:
+    n, c = b.get("count", 1), s.cars
+    c["out"] += n
+    left = c["on_site"] - n
+    c["on_site"] = left if left > 0 else 0
+
+
+def _lot_occupancy(s: State, ev: Any, b: dict, ms: int) -> None:
+    lot = s.lots.get(b["lot"])
+    if lot is None:
+        return
+    cap = lot["capacity"]
+    occupied, delta = b.get("occupied", -1), b.get("delta", 0)
+    if occupied >= 0:
+        value = occupied
+    elif delta:
+        value = lot["occupied"] + delta
+    elif b.get("full"):
+        value = cap
+    else:
+        return
+    # Twice the capacity still shows "over" while a miscount cannot run the figure away.
+    lot["occupied"] = 0 if value < 0 else min(value, cap * 2)
+    lot["updated_ms"] = ms
+
+
+def _space_assign(s: State, ev: Any, b: dict, ms: int) -> None:
+    lot = s.lots.get(b["lot"])
+    if lot is not None:
+        lot["assigned"] += 1
+
+
+def _zone_enter(s: State, ev: Any, b: dict, ms: int) -> None:
+    zone = s.zones.get(b["zone"])
+    if zone is not None:
+        zone["count"] += b["count"]
+        zone["updated_ms"] = ms
+
+
+def _zone_exit(s: State, ev: Any, b: dict, ms: int) -> None:
+    zone = s.zones.get(b["zone"])
+    if zone is not None:
+        left = zone["count"] - b["count"]
+        zone["count"] = left if left > 0 else 0
+        zone["updated_ms"] = ms
+
+
+def _zone_count(s: State, ev: Any, b: dict, ms: int) -> None:
+    zone = s.zones.get(b["zone"])
+    if zone is not None:
+        zone["count"] = max(0, b["count"])
+        zone["updated_ms"] = ms
+
+
+def _service_request(s: State, ev: Any, b: dict, ms: int) -> None:
+    s.totals["services"] += 1
+    s.services.append({"id": ev.gseq, "station": ev.station, "ms": ms, "service": b["service"],
+                       "where": b.get("where", ""), "note": b.get("note", "")})
+
+
+def _damage_report(s: State, ev: Any, b: dict, ms: int) -> None:
+    loss = bool(b.get("loss"))
+    s.totals["damages"] += 1
+    s.totals["losses"] += loss
+    s.damages.append({"id": ev.gseq, "station": ev.station, "ms": ms, "item": b["item"],
+                      "where": b.get("where", ""), "loss": loss, "note": b.get("note", "")})
+
+
+def _sendoff_notice(s: State, ev: Any, b: dict, ms: int) -> None:
+    s.totals["sendoffs"] += 1
+    s.totals["sendoff_guests"] += b.get("count", 0)
+
+
+def _incident_open(s: State, ev: Any, b: dict, ms: int) -> None:
+    note = b.get("note", "")
+    s.incidents[ev.gseq] = {
+        "id": ev.gseq, "kind": b["kind"], "severity": b.get("severity", 2),
+        "location": b.get("location", ""), "note": note, "station": ev.station,
+        "source": b.get("source", "station"), "opened_ms": ms, "status": "new", "department": "",
+        "ack_ms": 0, "resolved_ms": 0, "history": [[ms, ev.station, "opened", note]],
+    }
+
+
+def _incident_update(s: State, ev: Any, b: dict, ms: int) -> None:
+    inc = s.incidents.get(b["incident"])
+    if inc is None:
+        return  # the hub nacks these with E_UNKNOWN; an old log may still hold one
+    status, dept, note = b.get("status", ""), b.get("assign", ""), b.get("note", "")
+    history, who = inc["history"], ev.station
+    if status:
+        if status == "resolved":
+            if inc["status"] != "resolved":
+                inc["resolved_ms"] = ms
+        else:
+            inc["resolved_ms"] = 0  # reopened
+        inc["status"] = status
+        history.append([ms, who, status, note])
+    if dept:
+        inc["department"] = dept
+        if inc["status"] == "new":
+            inc["status"] = "acknowledged"  # handing it to a department is taking notice of it
+        history.append([ms, who, "assign:" + dept, "" if status else note])
+    if not status and not dept:
+        history.append([ms, who, "note", note])
+    elif not inc["ack_ms"]:
+        # The first change of status or owner is the response that response time measures;
+        # a bare note (often the reporter adding detail) is not.
+        inc["ack_ms"] = ms
+    if len(history) > HISTORY_MAX:
+        del history[1]
+
+
+def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
+    # Epoch, seq and station time are kept so a welcome can resend it as the Committed it was.
+    s.instructions[ev.gseq] = {
+        "id": ev.gseq, "station": ev.station, "epoch": ev.epoch, "seq": ev.seq,
+        "station_ms": ev.station_ms, "sent_ms": ms, "target": b.get("target", "all"),
+        "text": b["text"], "ack_required": bool(b.get("ack_required")), "acks": {},
+    }
+
+
+def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:
+    inst = s.instructions.get(b["instruction"])
+    if inst is not None and ev.station not in inst["acks"]:
+        inst["acks"][ev.station] = ms
+
+
+def _note(s: State, ev: Any, b: dict, ms: int) -> None:
+    s.notes.append({"id": ev.gseq, "station": ev.station, "ms": ms, "text": b["text"],
+                    "department": b.get("department", "")})
+
+
+def _alarm(s: State, ev: Any, b: dict, ms: int) -> None:
+    who = b.get("station", "")
+    s.totals["alarms"] += 1
+    s.alarms.append({"id": ev.gseq, "ms": ms, "code": b["code"], "station": who, "reason": b.get("reason", "")})
+    st = s.stations.get(who)
+    if st is not None:
+        st["rejected"] += 1
+
+
+def _station_status(s: State, ev: Any, b: dict, ms: int) -> None:
+    st = s.stations.get(b["station"])
+    if st is None:
+        return
+    if st["status"] != b["status"]:
+        st["status"] = b["status"]
+        st["since_ms"] = ms
+    heard = b.get("last_heard_ms", 0)
+    if heard > st["last_heard_ms"]:
+        st["last_heard_ms"] = heard
+
+
+FOLD = {
+    "guest_arrival": _guest_arrival, "guest_departure": _guest_departure, "guest_checkin": _guest_checkin,
+    "car_in": _car_in, "car_out": _car_out, "lot_occupancy": _lot_occupancy, "space_assign": _space_assign,
+    "zone_enter": _zone_enter, "zone_exit": _zone_exit, "zone_count": _zone_count,
+    "service_request": _service_request, "damage_report": _damage_report, "sendoff_notice": _sendoff_notice,
+    "incident_report": _incident_open, "incident_open": _incident_open, "incident_update": _incident_update,
+    "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
+    "alarm": _alarm, "station_status": _station_status,
+}

@@ -1,0 +1,368 @@
+"""The tables of PROTOCOL.md, generated from the code so the spec cannot drift from it.
+
+Reads protocols.messages (REGISTRY, ALLOWED), protocols.codec (SPECS, header specs, limits,
+retryable codes) and the catalogue; writes Markdown. Knows no sockets and no storage.
+`python -m protocols.spec_tables` prints every block; `--write` refreshes PROTOCOL.md in place.
+A test checks that the blocks in PROTOCOL.md equal this output.
+"""
+from __future__ import annotations
+
+import json
+import re
+import struct
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from protocols import codec, i18n
+from protocols.messages import ALLOWED, CONTROL, POSTS, REGISTRY, CarIn
+
+SPEC_PATH = Path(__file__).with_name("PROTOCOL.md")
+BEGIN = "<!-- BEGIN generated:{name} (python -m protocols.spec_tables --write; do not edit by hand) -->"
+END = "<!-- END generated:{name} -->"
+_BLOCK = re.compile(r"<!-- BEGIN generated:([a-z_]+) [^\n]*-->\n(.*?)\n<!-- END generated:\1 -->", re.S)
+
+KINDS = {
+    "control": "control — either direction, never stored",
+    "reply": "hub to client — replies on the ROUTER, publications on the PUB",
+    "report": "report — a station to the hub, stored in the log",
+    "action": "action — a desk to the hub, stored in the log",
+    "hub": "hub — written into the log by the hub itself, seen on the `feed`",
+}
+
+# What each field means: by name, or by (type, name) where one name means different things.
+MEANING: dict[str | tuple[str, str], str] = {
+    "role": "`station` for a post terminal, `desk` for a command desk; must match the key's role",
+    "app": "free name and version of the client program, for the logs",
+    "outbox": "reports waiting in the sender's outbox (not yet acknowledged); shown on the desk",
+    ("welcome", "station"): "the station (or desk) id bound to the client's CURVE key",
+    "post": "the station's post (`desk` for a desk)",
+    "server_ms": "the hub's clock when it sent this, epoch ms",
+    "heartbeat_ms": "heartbeat interval the client must use from now on",
+    "last_seq": "highest seq the hub has handled (stored or finally rejected) for this station and the hello's epoch",
+    "drill": "true when the hub runs a rehearsal log, not the live event",
+    "event": "event summary: name, name_en, date, doors_open, lang, stations, lots, zones, departments, late_ms, offline_ms",
+    "instructions": "instructions still open for this station, each a map with the fields of an `event` message whose `type` is `instruction`",
+    "epoch": "the epoch of the report this answers",
+    ("ack", "seq"): "the seq of the report this answers",
+    ("nack", "seq"): "the seq of the report this answers (0 if the header could not be read)",
+    ("ack", "gseq"): "global sequence the report got in the log (its id, e.g. an incident number)",
+    "duplicate": "true when this report was stored before and this is a re-acknowledgement",
+    ("nack", "code"): "error code, see Error codes",
+    ("nack", "reason"): "the sentence to show, in English",
+    "reason_zh": "the same sentence in Chinese",
+    "retry": "true: keep the report and send it again later; false: it is finally rejected",
+    "expected": "with E_GAP: the seq the hub expects next; resend from there",
+    ("snapshot", "gseq"): "the state includes every event up to and including this gseq",
+    "state": "the desk's picture at `gseq` (console state, opaque to stations)",
+    ("event", "gseq"): "global sequence number in the log, from 1, no gaps",
+    ("event", "station"): "who sent it (station or desk id, or `hub`)",
+    ("event", "epoch"): "the sender's epoch",
+    ("event", "seq"): "the sender's seq",
+    ("event", "type"): "the stored message type",
+    "station_ms": "the header `sent_ms` of the stored message",
+    "recv_ms": "the hub's clock when it committed the event, epoch ms",
+    ("event", "body"): "the stored body, every field present (defaults filled in)",
+    "stations": "station id -> {last_heard_ms, outbox, status}",
+    "count": "how many people",
+    ("car_in", "count"): "how many cars",
+    ("car_out", "count"): "how many cars",
+    ("zone_count", "count"): "people in the zone now (absolute)",
+    ("sendoff_notice", "count"): "how many guests are about to leave (0: unknown)",
+    "guest_ref": "guest list reference, if known",
+    "vip_level": "reception level, empty for none",
+    "note": "free text from the post",
+    "name": "guest's name",
+    "party_size": "people in the party, the guest included",
+    "plate": "licence plate as written, e.g. 湘A·12345",
+    "vip": "the car carries a VIP",
+    "lot": "lot id from event.toml `[[lots]]`",
+    "occupied": "exact number of occupied spaces (-1: not given)",
+    "delta": "change in occupied spaces (0: not given)",
+    "full": "the lot is full: set occupancy to capacity",
+    "space": "space number or label",
+    "zone": "zone id from event.toml `[[zones]]`",
+    "service": "what is needed",
+    "where": "where it is needed or where it happened",
+    "item": "what was damaged or lost",
+    "loss": "true: lost; false: damaged",
+    "kind": "incident kind",
+    "severity": "1 low, 2 medium, 3 high, 4 critical",
+    "location": "where the incident is",
+    "incident": "the incident's id (the gseq of its incident_report or incident_open)",
+    ("incident_update", "status"): "new status (empty: unchanged)",
+    "assign": "department to own it (empty: unchanged)",
+    "instruction": "the instruction's id (the gseq of the instruction)",
+    "source": "how the desk learned of it",
+    "target": "`all`, `post.<post>` or `station.<id>`",
+    ("instruction", "text"): "what the posts should do",
+    "ack_required": "the receiving stations must answer with instruction_ack",
+    ("note", "text"): "the note",
+    "department": "department it concerns (empty: none)",
+    ("station_status", "station"): "the station whose liveness changed",
+    ("station_status", "status"): "its liveness now",
+    "last_heard_ms": "when the hub last heard from it, epoch ms",
+    ("alarm", "code"): "the error code that raised it (E_IDENTITY, E_CONFLICT, ...)",
+    ("alarm", "station"): "the station concerned",
+    ("alarm", "reason"): "what happened, in English",
+}
+
+ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
+    "E_VERSION": ("decode", "frame 0 is not `EVENTDESK/1` (or there are no frames)"),
+    "E_FRAMES": ("decode", "not exactly 3 frames after the signature check"),
+    "E_SIZE": ("decode", "the frames together are larger than max_message_bytes"),
+    "E_HEADER": ("decode, hub", "the header is not a MessagePack map of the header fields, or a stored kind has seq < 1"),
+    "E_TYPE": ("decode", "the header `type` is not a known message type"),
+    "E_SCHEMA": ("decode, hub", "the body does not fit the type's table, or names a lot, zone or target the event lacks"),
+    "E_IDENTITY": ("hub", "header `station` is not the id bound to the sender's CURVE key (alarm raised)"),
+    "E_FORBIDDEN": ("hub", "the sender's post may not send this type (see Who may send what)"),
+    "E_RATE": ("hub", "the station is over its rate limit"),
+    "E_CONFLICT": ("hub", "this (station, epoch, seq) is stored with another type or body (alarm raised)"),
+    "E_STORAGE": ("hub", "the hub could not commit the log"),
+    "E_GAP": ("hub", "seq is beyond the next expected one; `expected` says where to resume"),
+    "E_UNKNOWN": ("hub", "the report refers to an incident or instruction that does not exist"),
+}
+
+_TYPE_NAMES = {"int": "integer", "str": "string", "bool": "boolean", "map": "map", "list": "array"}
+
+
+def _meaning(type_: str, name: str) -> str:
+    found = MEANING.get((type_, name), MEANING.get(name))
+    if found is None:
+        raise KeyError(f"spec_tables.MEANING has no entry for {type_}.{name}: document the new field")
+    return found
+
+
+def _value(v: Any) -> str:
+    return "`" + json.dumps(v, ensure_ascii=False) + "`"
+
+
+def _range(spec: Any) -> str:
+    if spec.choices is not None:
+        return "one of " + ", ".join(_value(c) for c in spec.choices)
+    if spec.kind == "int":
+        if spec.lo is not None and spec.hi is not None:
+            return f"{spec.lo} … {spec.hi}"
+        if spec.lo is not None:
+            return f"≥ {spec.lo}"
+        return f"≤ {spec.hi}" if spec.hi is not None else "any"
+    if spec.kind == "str":
+        return f"≤ {spec.max_len} characters" if spec.max_len is not None else "any length"
+    if spec.kind == "bool":
+        return "`true` or `false`"
+    return "not checked inside"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _field_table(type_: str, specs: tuple, header: bool = False) -> list[str]:
+    out = [_row("field", "type", "default", "range / choices", "meaning"), "|---|---|---|---|---|"]
+    for s in specs:
+        default = "**required**" if s.required else _value(s.default)
+        meaning = HEADER_MEANING[s.name] if header else _meaning(type_, s.name)
+        out.append(_row(f"`{s.name}`", _TYPE_NAMES[s.kind], default, _range(s), meaning))
+    return out
+
+
+HEADER_MEANING = {
+    "type": "the message type: a key of the tables below",
+    "station": "the sender's station or desk id; must equal the id bound to its key",
+    "epoch": "the sender's outbox epoch (random, fixed for the life of the outbox)",
+    "seq": "per (station, epoch) report number, 1, 2, 3, ...; 0 for control messages and replies",
+    "sent_ms": "sender's clock, epoch ms; for a report, the time it was saved (the same on every resend)",
+}
+
+
+def header_table() -> str:
+    return "\n".join(_field_table("", codec._HEADER_SPECS, header=True))
+
+
+def message_tables() -> str:
+    out: list[str] = []
+    for kind, title in KINDS.items():
+        out.append(f"### Kind: {title}")
+        for type_, cls in REGISTRY.items():
+            if cls.KIND != kind:
+                continue
+            label = i18n.t(f"type.{type_}", "en") + " · " + i18n.t(f"type.{type_}", "zh")
+            out += ["", f"#### `{type_}` — {label}", ""]
+            doc = (cls.__doc__ or "").strip().splitlines()
+            if doc and not doc[0].startswith(cls.__name__ + "("):
+                out += [doc[0], ""]
+            if SPECS_OF(type_):
+                out += _field_table(type_, SPECS_OF(type_))
+            else:
+                out.append("No fields: the body is the empty map `{}` (bytes `80`).")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def SPECS_OF(type_: str) -> tuple:  # noqa: N802 - reads like the constant it wraps
+    return codec.SPECS[type_]
+
+
+def allowed_table() -> str:
+    out = [_row("role / post", "may send (stored kinds)"), "|---|---|"]
+    for post in (*POSTS, "desk"):
+        out.append(_row(f"`{post}`", ", ".join(f"`{t}`" for t in sorted(ALLOWED[post]))))
+    out += ["", "Every role may also send the control kinds " + ", ".join(f"`{t}`" for t in sorted(CONTROL))
+            + ". Reply and hub kinds are never accepted from a client."]
+    return "\n".join(out)
+
+
+def error_table() -> str:
+    codes = sorted(k.split(".", 1)[1] for k in i18n.catalogue() if k.startswith("error."))
+    if set(codes) != set(ERRORS):
+        raise KeyError(f"spec_tables.ERRORS and the catalogue disagree: {sorted(set(codes) ^ set(ERRORS))}")
+    out = [_row("code", "retry", "found by", "meaning", "sentence (en)", "sentence (zh)"), "|---|---|---|---|---|---|"]
+    for code, (where, meaning) in ERRORS.items():
+        retry = "**yes**" if code in codec.RETRYABLE else "no"
+        out.append(_row(f"`{code}`", retry, where, meaning,
+                        i18n.t(f"error.{code}", "en"), i18n.t(f"error.{code}", "zh")))
+    return "\n".join(out)
+
+
+def problem_table() -> str:
+    out = [_row("problem", "{problem} (en)", "{problem} (zh)"), "|---|---|---|"]
+    for key in sorted(k for k in i18n.catalogue() if k.startswith("problem.")):
+        out.append(_row(f"`{key.split('.', 1)[1]}`", i18n.t(key, "en"), i18n.t(key, "zh")))
+    return "\n".join(out)
+
+
+def limits_table() -> str:
+    rows = [("signature (frame 0)", f"`{codec.SIGNATURE.decode()}`"),
+            ("max message size (default)", f"{codec.MAX_BYTES} bytes, all frames together"),
+            ("max seq / sent_ms", f"{codec.MAX_SEQ} (2^62)"),
+            ("header string fields", "≤ 64 characters"),
+            ("refused characters in every string", "U+0000–U+0008, U+000B–U+001F, U+007F–U+009F "
+             "(C0 and C1 controls and DEL; tab U+0009 and newline U+000A are allowed)"),
+            ("retryable codes", ", ".join(f"`{c}`" for c in sorted(codec.RETRYABLE)))]
+    return "\n".join([_row("limit", "value"), "|---|---|", *(_row(a, b) for a, b in rows)])
+
+
+# --- the worked example: one real encode(), annotated byte by byte ------------------------------
+
+EXAMPLE = dict(message=CarIn(plate="湘A·12345", vip=True, count=1),
+               station="gate-1", epoch="3f9c2a7d5e1b4c08", seq=42, sent_ms=1796434867250)
+
+
+def _tokens(data: bytes) -> list[tuple[bytes, str, int]]:
+    """A small MessagePack reader for the annotation: (raw bytes, meaning, depth) per item."""
+    out: list[tuple[bytes, str, int]] = []
+
+    def item(i: int, depth: int) -> int:
+        b = data[i]
+        def emit(n: int, text: str) -> int:
+            out.append((data[i:i + n], text, depth))
+            return i + n
+        if b <= 0x7F:
+            return emit(1, f"positive fixint {b}")
+        if 0x80 <= b <= 0x8F or b in (0xDE, 0xDF):
+            n, hl = (b & 0x0F, 1) if b <= 0x8F else ((struct.unpack(">H", data[i + 1:i + 3])[0], 3) if b == 0xDE
+                                                      else (struct.unpack(">I", data[i + 1:i + 5])[0], 5))
+            j = emit(hl, f"map, {n} pairs")
+            for _ in range(2 * n):
+                j = item(j, depth + 1)
+            return j
+        if 0x90 <= b <= 0x9F:
+            j = emit(1, f"array, {b & 0x0F} items")
+            for _ in range(b & 0x0F):
+                j = item(j, depth + 1)
+            return j
+        if 0xA0 <= b <= 0xBF or b in (0xD9, 0xDA):
+            n, hl = (b & 0x1F, 1) if b <= 0xBF else ((data[i + 1], 2) if b == 0xD9
+                                                      else (struct.unpack(">H", data[i + 1:i + 3])[0], 3))
+            text = data[i + hl:i + hl + n].decode("utf-8")
+            return emit(hl + n, f"str, {n} bytes: {json.dumps(text, ensure_ascii=False)}")
+        fixed = {0xC0: (1, "nil"), 0xC2: (1, "false"), 0xC3: (1, "true")}
+        if b in fixed:
+            return emit(*fixed[b])
+        ints = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q", 0xD0: ">b", 0xD1: ">h", 0xD2: ">i", 0xD3: ">q"}
+        if b in ints:
+            n = struct.calcsize(ints[b])
+            value = struct.unpack(ints[b], data[i + 1:i + 1 + n])[0]
+            return emit(1 + n, f"{'uint' if b < 0xD0 else 'int'}{8 * n} {value}")
+        if b >= 0xE0:
+            return emit(1, f"negative fixint {b - 256}")
+        raise ValueError(f"the annotator does not read 0x{b:02x}")  # not needed by the example
+
+    end = item(0, 0)
+    assert end == len(data)
+    return out
+
+
+def _annotated(data: bytes) -> list[str]:
+    lines = []
+    for raw, text, depth in _tokens(data):
+        hexes = raw.hex(" ")
+        chunks = [hexes[k:k + 48].strip() for k in range(0, len(hexes), 48)] or [""]
+        lines.append(f"{'  ' * depth}{chunks[0]:<{50 - 2 * depth}} {text}")
+        lines += [f"{'  ' * depth}{c}" for c in chunks[1:]]
+    return lines
+
+
+def example() -> str:
+    ex = EXAMPLE
+    frames = codec.encode(ex["message"], station=ex["station"], epoch=ex["epoch"], seq=ex["seq"],
+                          sent_ms=ex["sent_ms"])
+    msg = ex["message"]
+    call = (f"encode(CarIn(plate={msg.plate!r}, vip={msg.vip}, count={msg.count}), station={ex['station']!r}, "
+            f"epoch={ex['epoch']!r}, seq={ex['seq']}, sent_ms={ex['sent_ms']})")
+    out = [f"The frames of `{call}`:", "", "```"]
+    names = ("frame 0, signature", "frame 1, header", "frame 2, body")
+    for name, frame in zip(names, frames):
+        out.append(f"{name} ({len(frame)} bytes):")
+        out += ["  " + frame[k:k + 16].hex(" ") for k in range(0, len(frame), 16)]
+    out += ["```", "", "The same header and body, item by item:", "", "```", "header:"]
+    out += ["  " + line for line in _annotated(frames[1])]
+    out.append("body:")
+    out += ["  " + line for line in _annotated(frames[2])]
+    out += ["```", "", f"Total size {sum(len(f) for f in frames)} bytes (`size_of`), far below the limit."]
+    return "\n".join(out)
+
+
+BLOCKS: dict[str, Callable[[], str]] = {
+    "limits": limits_table,
+    "header": header_table,
+    "messages": message_tables,
+    "allowed": allowed_table,
+    "errors": error_table,
+    "problems": problem_table,
+    "example": example,
+}
+
+
+def blocks() -> dict[str, str]:
+    return {name: make() for name, make in BLOCKS.items()}
+
+
+def render_block(name: str, text: str) -> str:
+    return f"{BEGIN.format(name=name)}\n{text}\n{END.format(name=name)}"
+
+
+def blocks_in(markdown: str) -> dict[str, str]:
+    """The generated blocks found in a Markdown text, by name."""
+    return {m.group(1): m.group(2) for m in _BLOCK.finditer(markdown)}
+
+
+def refresh(markdown: str) -> str:
+    """The Markdown with every generated block replaced by the current output."""
+    fresh = blocks()
+    return _BLOCK.sub(lambda m: render_block(m.group(1), fresh[m.group(1)]), markdown)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--write"]:
+        path = Path(argv[1]) if len(argv) > 1 else SPEC_PATH
+        path.write_text(refresh(path.read_text("utf-8")), "utf-8")
+        print(f"refreshed {path}")
+        return 0
+    print("\n\n".join(render_block(n, t) for n, t in blocks().items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""The station's link to the console: a thread that drains the outbox over a CURVE DEALER and files instructions from a SUB; knows protocols and the outbox, never the screen.
+
+Callers (a Textual terminal, the one-shot CLI, tests, simulated stations) only save into the
+outbox through `submit` and read `status()`; the thread owns every socket. What the console
+answered goes back into the outbox, and `on_change(kind, payload)` is called from the thread
+with kind "report" (a Report whose state changed), "status" (a Status) or "instruction" (an
+InboxItem) -- a Textual app marshals it with `call_from_thread`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from protocols import codec, keys
+from protocols.codec import ProtocolError
+from protocols.messages import Committed, Welcome
+from stations.link import Link
+from stations.outbox import Outbox, Report
+
+log = logging.getLogger("eventdesk.station")
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the terminal shows about its link. Times are epoch ms from the client's clock."""
+
+    station: str
+    epoch: str
+    state: str = "connecting"        # connecting | online | unreachable | stopped
+    connected: bool = False          # a CURVE session is up right now
+    console_reachable: bool = False  # the console answered within 3 heartbeat intervals
+    key_mismatch_suspected: bool = False  # handshakes fail: console.key is not this console's
+    key_refused: bool = False        # the console does not admit this terminal's key
+    waiting: int = 0                 # reports in the outbox not yet acknowledged
+    last_heard_ms: int | None = None
+    last_error: str = ""
+    attempts: int = 0                # sockets built so far (1 + reconnects)
+    bad_frames: int = 0              # frames from the console that failed to decode
+    post: str = ""
+    drill: bool = False
+    event: dict[str, Any] = field(default_factory=dict)
+    server_ms: int = 0
+
+
+class StationClient:
+    """One station's reliable sender. Thread-safe API; all socket work on one daemon thread."""
+
+    def __init__(self, station_id: str, outbox_path: Path | str, secret_key_path: Path | str,
+                 console_public_key_path: Path | str, endpoint: str, feed_endpoint: str | None = None,
+                 role: str = "station", post: str | None = None, heartbeat_ms: int = 1000,
+                 on_change: Callable[[str, Any], None] | None = None,
+                 clock: Callable[[], float] = time.time, *, window: int = 200,
+                 max_bytes: int = codec.MAX_BYTES, app: str = "eventdesk-station") -> None:
+        self.station = station_id
+        self.role = role
+        self.endpoint, self.feed_endpoint = endpoint, feed_endpoint
+        self.heartbeat_ms = heartbeat_ms
+        self.window = window
+        self.app = app
+        self.on_change = on_change
+        self.clock = clock
+        self.public, self.secret = keys.load_pair(Path(secret_key_path))
+        self.server_key = keys.load_public(Path(console_public_key_path))
+        self.outbox = Outbox(outbox_path, station_id, max_bytes=max_bytes, clock=clock)
+        self._post = post or ""
+        self._status = Status(station_id, self.outbox.epoch, post=self._post)
+        self._status_lock = threading.Lock()
+        # Woken on every report state change, for wait_delivered / wait_drained.
+        self._changed = threading.Condition()
+        # A socketpair, not an inproc PAIR: any number of caller threads may write a byte
+        # to it without sharing a zmq socket, and zmq.Poller watches its fd like a socket.
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- the public API -----------------------------------------------------------------------
+    def start(self) -> StationClient:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"station-{self.station}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread and close the sockets; the outbox stays open (and keeps everything)."""
+        self._stopping.set()
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def close(self) -> None:
+        self.stop()
+        self.outbox.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def __enter__(self) -> StationClient:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, type_: str, body: dict[str, Any]) -> Report:
+        """Save a report (raises ProtocolError if the console would refuse it) and wake the sender."""
+        report = self.outbox.save(type_, body)
+        self._wake()
+        return report
+
+    def acknowledge_instruction(self, gseq: int) -> Report:
+        """Confirm an instruction: an instruction_ack report, and the inbox remembers it was acked."""
+        report = self.submit("instruction_ack", {"instruction": gseq})
+        self.outbox.mark_instruction_acked(gseq)
+        return report
+
+    def wait_delivered(self, seq: int, timeout: float) -> Report:
+        """The report once delivered or rejected, or as it stands when `timeout` runs out."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                report = self.outbox.get(seq)
+                if report is None:
+                    raise KeyError(f"no report {seq} in {self.outbox.path}")
+                left = deadline - time.monotonic()
+                if report.final or left <= 0:
+                    return report
+                self._changed.wait(min(left, 0.5))
+
+    def wait_drained(self, timeout: float) -> bool:
+        """True once nothing waits in the outbox; False if `timeout` runs out first."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.outbox.depth():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.5))
+        return True
+
+    def status(self) -> Status:
+        with self._status_lock:
+            current = self._status
+        return dataclasses.replace(current, waiting=self.outbox.depth())
+
+    @property
+    def post(self) -> str:
+        return self._post
+
+    # --- called from the thread -----------------------------------------------------------------
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"!")
+        except (BlockingIOError, OSError):
+            pass  # the pipe is full (the loop will wake anyway) or closed (stopped)
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(kind, payload)
+        except Exception:  # a bad callback must not take the link down with it
+            log.exception("on_change(%s) failed", kind)
+
+    def _reports_changed(self, reports: list[Report]) -> None:
+        if not reports:
+            return
+        with self._changed:
+            self._changed.notify_all()
+        for report in reports:
+            self._emit("report", report)
+
+    def _set_status(self, **changes: Any) -> None:
+        with self._status_lock:
+            old = self._status
+            new = dataclasses.replace(old, **changes)
+            self._status = new
+        # last_heard_ms moves with every frame; only tell the screen about real changes.
+        if dataclasses.replace(new, last_heard_ms=old.last_heard_ms) != old:
+            self._emit("status", new)
+
+    def _run(self) -> None:
+        link = Link(self)
+        try:
+            link.run()
+        except Exception as exc:  # never expected; keep the reason visible on the terminal
+            log.exception("station link stopped")
+            self._set_status(last_error=f"link stopped: {exc!r}")
+        finally:
+            link.close()
+            self._set_status(state="stopped", connected=False, console_reachable=False)
+
+    # Message handlers the link calls, kept here because they speak in outbox terms.
+    def _welcomed(self, welcome: Welcome) -> None:
+        if welcome.post and welcome.post != self._post:
+            self._post = welcome.post
+        self._set_status(post=self._post, drill=welcome.drill, event=welcome.event, server_ms=welcome.server_ms)
+        for raw in welcome.instructions:
+            try:
+                self._instruction(codec.build(Committed.TYPE, raw))
+            except ProtocolError as exc:
+                log.warning("bad instruction in welcome: %s", exc)
+
+    def _instruction(self, committed: Committed) -> None:
+        if committed.type != "instruction":
+            return
+        body = codec.build("instruction", committed.body)
+        item, new = self.outbox.store_instruction(committed.gseq, body.target, body.text, body.ack_required)
+        if new:
+            self._emit("instruction", item)
+

@@ -1,0 +1,341 @@
+"""The station's local outbox in SQLite: epoch, next seq, every report and its state, the instruction inbox; knows no sockets and no screen.
+
+A report exists once `save` has committed it here with the station's next sequence number;
+the client only reads from here and records what the console answered. Sequence numbers
+are never reused for an epoch, so a resend after any crash carries the same (epoch, seq).
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from protocols import codec
+from protocols.codec import ProtocolError
+
+SAVED, SENT, DELIVERED, REJECTED = "saved", "sent", "delivered", "rejected"
+STATES = (SAVED, SENT, DELIVERED, REJECTED)
+UNACKED = (SAVED, SENT)
+
+migrations = Migrations("eventdesk-outbox")
+
+
+@migrations()
+def m001_outbox(db: sqlite_utils.Database) -> None:
+    # One row of identity: the epoch is made once, with the file, and never changes.
+    db.execute("""
+        CREATE TABLE outbox_meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            station TEXT NOT NULL,
+            epoch TEXT NOT NULL,
+            next_seq INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE reports (
+            seq INTEGER PRIMARY KEY,
+            type TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            gseq INTEGER,
+            code TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            reason_zh TEXT NOT NULL DEFAULT '',
+            updated_ms INTEGER NOT NULL
+        )""")
+    # The client asks "what is still unacked, from seq N on" all the time; keep that cheap.
+    db.execute("CREATE INDEX reports_state ON reports (state, seq)")
+    db.execute("""
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY,
+            target TEXT NOT NULL,
+            text TEXT NOT NULL,
+            ack_required INTEGER NOT NULL,
+            received_ms INTEGER NOT NULL,
+            acked_ms INTEGER
+        )""")
+
+
+class OutboxError(Exception):
+    """The outbox file cannot be used (another station's file, unreadable, disk error); the sentence says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One report as the outbox holds it. `body` is the full body as sent (defaults filled in)."""
+
+    seq: int
+    type: str
+    body: dict[str, Any]
+    state: str
+    created_ms: int
+    gseq: int | None = None
+    code: str = ""
+    reason: str = ""
+    reason_zh: str = ""
+    updated_ms: int = 0
+
+    @property
+    def final(self) -> bool:
+        return self.state in (DELIVERED, REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """An instruction from the desk; `id` is its global sequence in the console's log."""
+
+    id: int
+    target: str
+    text: str
+    ack_required: bool
+    received_ms: int
+    acked_ms: int | None = None
+
+
+_REPORT_COLS = "seq, type, body, state, created_ms, gseq, code, reason, reason_zh, updated_ms"
+_INBOX_COLS = "id, target, text, ack_required, received_ms, acked_ms"
+
+
+def _report(row: tuple) -> Report:
+    seq, type_, body, state, created, gseq, code, reason, reason_zh, updated = row
+    return Report(seq, type_, json.loads(body), state, created, gseq, code, reason, reason_zh, updated)
+
+
+def _item(row: tuple) -> InboxItem:
+    id_, target, text, ack, received, acked = row
+    return InboxItem(id_, target, text, bool(ack), received, acked)
+
+
+class Outbox:
+    """One station's outbox file. Thread-safe: one connection guarded by a lock.
+
+    Several processes may open the same file (a terminal and a one-shot CLI): the seq is
+    taken inside the write transaction, so two savers never get the same number.
+    """
+
+    def __init__(self, path: Path | str, station: str, *, max_bytes: int = codec.MAX_BYTES,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a report the terminal called "saved" must survive a power cut, not just a kill.
+            conn.execute("PRAGMA synchronous=FULL")
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn)
+            migrations.apply(self.db)
+            self.station, self.epoch = self._identity(station)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"{self.path}: cannot open the outbox ({exc})") from None
+
+    def _identity(self, station: str) -> tuple[str, str]:
+        with self.db.atomic():
+            row = self.conn.execute("SELECT station, epoch FROM outbox_meta WHERE id = 1").fetchone()
+            if row is None:
+                epoch = secrets.token_hex(8)
+                self.conn.execute(
+                    "INSERT INTO outbox_meta (id, station, epoch, next_seq, created_ms) VALUES (1, ?, ?, 1, ?)",
+                    (station, epoch, self._now()))
+                return station, epoch
+        if row[0] != station:
+            # Sending another station's numbers under this key would be an impersonation nack at best.
+            raise OutboxError(f"{self.path} belongs to station {row[0]!r}, not {station!r}")
+        return row[0], row[1]
+
+    def _now(self) -> int:
+        return int(self._clock() * 1000)
+
+    @contextmanager
+    def _tx(self, what: str) -> Iterator[None]:
+        """One transaction under the lock; a SQLite failure becomes an OutboxError naming `what`."""
+        with self._lock:
+            try:
+                with self.db.atomic():
+                    yield
+            except sqlite3.Error as exc:
+                raise OutboxError(f"{self.path}: {what} ({exc})") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- saving -----------------------------------------------------------------------------
+    @property
+    def next_seq(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT next_seq FROM outbox_meta WHERE id = 1").fetchone()[0]
+
+    def save(self, type_: str, body: dict[str, Any]) -> Report:
+        """Validate, then commit the report with the next seq in one transaction, and return it.
+
+        Raises ProtocolError (the same code and sentence the hub would give) before anything
+        is written, so a bad report never takes a seq: a hole in the numbers would stall
+        every later report at the hub.
+        """
+        message = codec.build(type_, body)
+        if message.KIND not in ("report", "action"):
+            raise ProtocolError("E_TYPE", got=repr(type_)[:40])
+        full = message.as_body()
+        # Measure with the widest header this report can ever carry, so no resend grows past the limit.
+        size = codec.size_of(message, self.station, self.epoch, codec.MAX_SEQ, codec.MAX_SEQ)
+        if size > self.max_bytes:
+            raise ProtocolError("E_SIZE", got=size, limit=self.max_bytes)
+        text = codec.canonical(full)
+        now = self._now()
+        with self._tx("the report was not saved"):
+            # Write first: the write lock is taken at once, so another process saving into
+            # the same file waits here instead of reading a stale next_seq.
+            self.conn.execute("UPDATE outbox_meta SET next_seq = next_seq + 1 WHERE id = 1")
+            seq = self.conn.execute("SELECT next_seq - 1 FROM outbox_meta WHERE id = 1").fetchone()[0]
+            self.conn.execute(
+                f"INSERT INTO reports ({_REPORT_COLS}) VALUES (?, ?, ?, ?, ?, NULL, '', '', '', ?)",
+                (seq, type_, text, SAVED, now, now))
+        return Report(seq, type_, full, SAVED, now, None, "", "", "", now)
+
+    # --- reading ----------------------------------------------------------------------------
+    def get(self, seq: int) -> Report | None:
+        with self._lock:
+            row = self.conn.execute(f"SELECT {_REPORT_COLS} FROM reports WHERE seq = ?", (seq,)).fetchone()
+        return _report(row) if row else None
+
+    def unacked(self, after: int = 0, limit: int | None = None) -> list[Report]:
+        """Reports still to deliver (saved or sent) with seq > `after`, in seq order."""
+        sql = f"SELECT {_REPORT_COLS} FROM reports WHERE state IN (?, ?) AND seq > ? ORDER BY seq"
+        args: list[Any] = [SAVED, SENT, after]
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            return [_report(r) for r in self.conn.execute(sql, args)]
+
+    def between(self, first: int, last: int) -> list[Report]:
+        """Every report with first <= seq <= last, whatever its state (for a console that lost some)."""
+        with self._lock:
+            return [_report(r) for r in self.conn.execute(
+                f"SELECT {_REPORT_COLS} FROM reports WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last))]
+
+    def first_unacked(self) -> int | None:
+        with self._lock:
+            return self.conn.execute(
+                "SELECT MIN(seq) FROM reports WHERE state IN (?, ?)", UNACKED).fetchone()[0]
+
+    def depth(self) -> int:
+        """How many reports wait for the console (the terminal's "N reports waiting")."""
+        with self._lock:
+            return self.conn.execute("SELECT COUNT(*) FROM reports WHERE state IN (?, ?)", UNACKED).fetchone()[0]
+
+    def recent(self, n: int = 50) -> list[Report]:
+        """The newest `n` reports, newest first."""
+        with self._lock:
+            return [_report(r) for r in self.conn.execute(
+                f"SELECT {_REPORT_COLS} FROM reports ORDER BY seq DESC LIMIT ?", (n,))]
+
+    def counts(self) -> dict[str, int]:
+        """{state: count} for every state, zeros included."""
+        out = dict.fromkeys(STATES, 0)
+        with self._lock:
+            for state, n in self.conn.execute("SELECT state, COUNT(*) FROM reports GROUP BY state"):
+                out[state] = n
+        return out
+
+    # --- what the console answered ------------------------------------------------------------
+    def mark_sent(self, seq: int) -> Report | None:
+        changed = self.mark_sent_many([seq])
+        return changed[0] if changed else None
+
+    def mark_sent_many(self, seqs: Iterable[int]) -> list[Report]:
+        """saved -> sent for each seq, in one transaction; returns the reports that changed."""
+        return self._update([(s,) for s in seqs], "state = ?", (SENT,), (SAVED,))
+
+    def mark_delivered(self, seq: int, gseq: int) -> Report | None:
+        changed = self.mark_delivered_many([(seq, gseq)])
+        return changed[0] if changed else None
+
+    def mark_delivered_many(self, pairs: Iterable[tuple[int, int]]) -> list[Report]:
+        """(seq, gseq) pairs -> delivered, in one transaction (one fsync for a burst of acks).
+
+        Only a report still waiting changes; a late duplicate ack changes nothing.
+        """
+        return self._update([(s, g) for s, g in pairs], "state = ?, gseq = ?", (DELIVERED,), UNACKED)
+
+    def mark_rejected(self, seq: int, code: str, reason: str, reason_zh: str = "") -> Report | None:
+        """A final nack: the report keeps its seq and is never sent again."""
+        changed = self._update([(seq, code, reason, reason_zh)], "state = ?, code = ?, reason = ?, reason_zh = ?",
+                               (REJECTED,), UNACKED)
+        return changed[0] if changed else None
+
+    def _update(self, rows: list[tuple], assign: str, lead: tuple, from_states: tuple[str, ...]) -> list[Report]:
+        if not rows:
+            return []
+        now = self._now()
+        marks = ", ".join("?" for _ in from_states)
+        sql = (f"UPDATE reports SET {assign}, updated_ms = ? WHERE seq = ? AND state IN ({marks})"
+               f" RETURNING {_REPORT_COLS}")
+        out = []
+        with self._tx("could not record the console's answer"):
+            for seq, *rest in rows:
+                out += [_report(r) for r in self.conn.execute(
+                    sql, (*lead, *rest, now, seq, *from_states)).fetchall()]
+        return out
+
+    # --- instructions received ----------------------------------------------------------------
+    def store_instruction(self, id_: int, target: str, text: str, ack_required: bool,
+                          received_ms: int | None = None) -> tuple[InboxItem, bool]:
+        """Keep an instruction once however often it is replayed; returns (item, is_new).
+
+        A replay never clears `acked_ms` nor moves `received_ms`: the staff member already saw it.
+        """
+        now = self._now() if received_ms is None else received_ms
+        with self._tx("could not store the instruction"):
+            known = self.conn.execute("SELECT 1 FROM inbox WHERE id = ?", (id_,)).fetchone() is not None
+            self.conn.execute(
+                f"INSERT INTO inbox ({_INBOX_COLS}) VALUES (?, ?, ?, ?, ?, NULL)"
+                " ON CONFLICT(id) DO UPDATE SET target = excluded.target, text = excluded.text,"
+                " ack_required = excluded.ack_required",
+                (id_, target, text, int(ack_required), now))
+            row = self.conn.execute(f"SELECT {_INBOX_COLS} FROM inbox WHERE id = ?", (id_,)).fetchone()
+        return _item(row), not known
+
+    def mark_instruction_acked(self, id_: int) -> InboxItem | None:
+        with self._tx("could not record the acknowledgement"):
+            self.conn.execute("UPDATE inbox SET acked_ms = ? WHERE id = ? AND acked_ms IS NULL", (self._now(), id_))
+            row = self.conn.execute(f"SELECT {_INBOX_COLS} FROM inbox WHERE id = ?", (id_,)).fetchone()
+        return _item(row) if row else None
+
+    def get_instruction(self, id_: int) -> InboxItem | None:
+        with self._lock:
+            row = self.conn.execute(f"SELECT {_INBOX_COLS} FROM inbox WHERE id = ?", (id_,)).fetchone()
+        return _item(row) if row else None
+
+    def instructions(self, n: int = 50) -> list[InboxItem]:
+        """The newest `n` instructions, newest first."""
+        with self._lock:
+            return [_item(r) for r in self.conn.execute(
+                f"SELECT {_INBOX_COLS} FROM inbox ORDER BY id DESC LIMIT ?", (n,))]
+
+    def pending_instructions(self) -> list[InboxItem]:
+        """Instructions that ask for an acknowledgement the staff member has not given, oldest first."""
+        with self._lock:
+            return [_item(r) for r in self.conn.execute(
+                f"SELECT {_INBOX_COLS} FROM inbox WHERE ack_required = 1 AND acked_ms IS NULL ORDER BY id")]
