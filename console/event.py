@@ -127,6 +127,8 @@ def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
         raise EventFileError(path, what, "must be a list of tables ([[%s]])" % what)
     out, seen = [], set()
     for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"{what}[{i}]", f"must be a table ([[{what}]]), got {item!r}")
         r = _Reader(path, item, f"{what}[{i}].")
         area = Area(id=r.ident("id"), capacity=r.get("capacity", int), name=r.get("name", str, ""),
                     name_en=r.get("name_en", str, ""), post=r.get("post", str, ""))
@@ -167,7 +169,7 @@ def parse(path: Path, text: str) -> Event:
     d = HubSettings()
     hub = HubSettings(**{k: hub_r.get(k, type(getattr(d, k)), getattr(d, k)) for k in vars(d)})
     hub_r.done(set(vars(d)))
-    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s"):
+    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes"):
         if getattr(hub, key) <= 0:
             raise hub_r.err(key, "must be more than 0")
     if not hub.heartbeat_s < hub.late_s < hub.offline_s:
@@ -176,7 +178,9 @@ def parse(path: Path, text: str) -> Event:
     stations, seen = [], set()
     raw_st = top.get("stations", list, [])
     for i, item in enumerate(raw_st):
-        r = _Reader(path, item if isinstance(item, dict) else {}, f"stations[{i}].")
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"stations[{i}]", f"must be a table ([[stations]]), got {item!r}")
+        r = _Reader(path, item, f"stations[{i}].")
         st = Station(id=r.ident("id"), post=r.get("post", str), name=r.get("name", str, ""),
                      name_en=r.get("name_en", str, ""))
         r.done({"id", "post", "name", "name_en"})
@@ -193,6 +197,8 @@ def parse(path: Path, text: str) -> Event:
             raise EventFileError(path, f"desks[{i}]", f"{desk!r} is not a valid id")
         if desk in seen:
             raise EventFileError(path, f"desks[{i}]", f"{desk!r} is also a station id")
+        if desk in desks[:i]:
+            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is listed twice")
     departments = top.get("departments", list, list(DEPARTMENTS))
     for i, dep in enumerate(departments):
         if dep not in DEPARTMENTS:

@@ -40,8 +40,10 @@ class Status:
     waiting: int = 0                 # reports in the outbox not yet acknowledged
     last_heard_ms: int | None = None
     last_error: str = ""
+    feed_connected: bool = False     # the instruction feed (SUB) has a session
     attempts: int = 0                # sockets built so far (1 + reconnects)
     bad_frames: int = 0              # frames from the console that failed to decode
+    sent_frames: int = 0             # report frames put on the wire, resends included
     post: str = ""
     drill: bool = False
     event: dict[str, Any] = field(default_factory=dict)
@@ -180,8 +182,9 @@ class StationClient:
             old = self._status
             new = dataclasses.replace(old, **changes)
             self._status = new
-        # last_heard_ms moves with every frame; only tell the screen about real changes.
-        if dataclasses.replace(new, last_heard_ms=old.last_heard_ms) != old:
+        # Counters and last_heard_ms move with every frame; only tell the screen about real changes.
+        quiet = dict(last_heard_ms=old.last_heard_ms, sent_frames=old.sent_frames, bad_frames=old.bad_frames)
+        if dataclasses.replace(new, **quiet) != old:
             self._emit("status", new)
 
     def _run(self) -> None:

@@ -48,6 +48,8 @@ class Link:
         self.dealer: zmq.Socket | None = None
         self.monitor: zmq.Socket | None = None
         self.sub: zmq.Socket | None = None
+        self.sub_monitor: zmq.Socket | None = None
+        self.feed_up = False
         self.poller = zmq.Poller()
         self.topics: set[str] = set()
         self.backoff = BACKOFF_FIRST
@@ -57,6 +59,7 @@ class Link:
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
         self.key_fails = 0
         self.bad_frames = 0
+        self.sent_frames = 0         # report frames put on the wire, resends included
         self._fresh_socket()
 
     def _fresh_socket(self) -> None:
@@ -101,6 +104,11 @@ class Link:
             self._curve(self.sub)
             self.topics = set()
             self._subscribe()
+            try:
+                self.sub_monitor = self.sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
+                self.poller.register(self.sub_monitor, zmq.POLLIN)
+            except zmq.ZMQError:
+                self.sub_monitor = None
             self.sub.connect(self.c.feed_endpoint)
             self.poller.register(self.sub, zmq.POLLIN)
         self._hello()
@@ -113,15 +121,17 @@ class Link:
         self.topics = wanted
 
     def _drop_sockets(self) -> None:
-        if self.dealer is not None:
-            try:
-                self.dealer.disable_monitor()
-            except zmq.ZMQError:
-                pass
-        for sock in (self.monitor, self.dealer, self.sub):
+        for sock in (self.dealer, self.sub):
+            if sock is not None:
+                try:
+                    sock.disable_monitor()
+                except zmq.ZMQError:
+                    pass
+        for sock in (self.monitor, self.sub_monitor, self.dealer, self.sub):
             if sock is not None:
                 sock.close(linger=0)
-        self.dealer = self.monitor = self.sub = None
+        self.dealer = self.monitor = self.sub = self.sub_monitor = None
+        self.feed_up = False
         self.poller = zmq.Poller()
         self.poller.register(self.c._wake_r.fileno(), zmq.POLLIN)
 
@@ -176,6 +186,9 @@ class Link:
             self._read_monitor()
         if self.dealer is not None and self.dealer in ready:
             self._read_dealer()
+        if self.sub_monitor is not None and self.sub_monitor in ready:
+            for event in self._events(self.sub_monitor):
+                self.feed_up = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
         if self.sub is not None and self.sub in ready:
             self._read_sub()
         self._timers()
@@ -245,6 +258,7 @@ class Link:
                     break
                 self.inflight[report.seq] = now
                 self.cursor = report.seq + 1
+                self.sent_frames += 1
                 put += 1
                 if report.state == SAVED:
                     sent.append(report.seq)
@@ -325,12 +339,18 @@ class Link:
             self.paused_until = time.monotonic() + RETRY_PAUSE
             self._rewind(first or nack.seq, force=True)
 
-    def _read_monitor(self) -> None:
+    @staticmethod
+    def _events(monitor: zmq.Socket) -> list[int]:
+        found = []
         for _ in range(DRAIN):
             try:
-                event = recv_monitor_message(self.monitor, zmq.NOBLOCK)["event"]
+                found.append(recv_monitor_message(monitor, zmq.NOBLOCK)["event"])
             except zmq.Again:
                 break
+        return found
+
+    def _read_monitor(self) -> None:
+        for event in self._events(self.monitor):
             if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                 self.key_fails = 0
                 self.c._set_status(key_refused=False)
@@ -376,7 +396,8 @@ class Link:
         state = "online" if reachable else ("unreachable" if self.failed_once or mismatch else "connecting")
         changes = {"state": state, "connected": self.session_up, "console_reachable": reachable,
                    "key_mismatch_suspected": mismatch, "waiting": self.outbox.depth(),
-                   "attempts": self.attempts, "bad_frames": self.bad_frames}
+                   "feed_connected": self.feed_up, "attempts": self.attempts,
+                   "bad_frames": self.bad_frames, "sent_frames": self.sent_frames}
         if mismatch:
             changes["last_error"] = "console key mismatch: keys/console.key is not this console's key"
         if self.heard_at is not None:

@@ -203,12 +203,18 @@ def test_mutations_of_valid_frames(sample: tuple[str, Any], ops: list[str], data
                 value["type"] = data.draw(st.sampled_from(sorted(REGISTRY)) | st.text(max_size=70), label="type")
             elif op == "wrap_body":
                 value = [value]
-            elif op == "deep":
-                depth = data.draw(st.integers(1, 1100), label="depth")
-                nested: Any = 1
-                for _ in range(depth):
-                    nested = [nested] if depth % 2 else {"k": nested}
-                value[data.draw(st.sampled_from(names), label="key")] = nested
+            elif op == "deep":   # written as raw bytes: msgpack's packer stops at 511 levels
+                depth = data.draw(st.integers(1, 1100) | st.integers(960, 1030), label="depth")
+                key = data.draw(st.sampled_from(names), label="key")
+                opener = b"\x91" if depth % 2 else b"\x81\xa1k"
+                i = data.draw(st.sampled_from([1, 2]), label="frame")
+                while len(frames) <= i:
+                    frames.append(b"")
+                try:
+                    frames[i] = b"\x81" + packed(key) + opener * depth + b"\x01"
+                except (ValueError, OverflowError, TypeError):
+                    pass
+                continue
             while len(frames) <= i:
                 frames.append(b"")
             try:
@@ -295,8 +301,12 @@ CASES = [
     ("body invalid utf-8", _frames(raw_body=b"\x81\xa4note\xa2\xc3\x28"), "E_SCHEMA"),
     ("body int key", _frames(raw_body=b"\x81\x01\x02"), "E_SCHEMA"),
     ("body deep nesting", _frames(raw_body=b"\x81\xa5count" + b"\x91" * 5000 + b"\x01"), "E_SCHEMA"),
-    ("body nesting just under msgpack's limit", _frames(raw_body=b"\x81\xa5count" + b"\x91" * 1000 + b"\x01"),
+    # msgpack unpacks up to 1024 levels, deeper than Python's default recursion limit: a plain
+    # repr() of such a value for the sentence used to raise RecursionError out of decode.
+    ("body nesting just under msgpack's limit", _frames(raw_body=b"\x81\xa5count" + b"\x91" * 1023 + b"\x01"),
      "E_SCHEMA"),
+    ("body nested maps", _frames(raw_body=b"\x81\xa4note" + b"\x81\xa1k" * 1000 + b"\x01"), "E_SCHEMA"),
+    ("header nesting", _frames(raw_header=b"\x81\xa4type" + b"\x91" * 1000 + b"\x01"), "E_HEADER"),
     ("body unknown field", _frames(body={"count": 1, "admin": True}), "E_SCHEMA"),
     ("body missing required", _frames(header={"type": "zone_enter"}, body={"count": 1}), "E_SCHEMA"),
     ("count as text", _frames(body={"count": "3"}), "E_SCHEMA"),
@@ -426,3 +436,40 @@ def test_sample_text_has_no_refused_characters() -> None:
     # the builder's sample string must itself be valid, or the round trips prove little
     assert not codec._CONTROL.search("湘A·12345 样本\t✓\n")
     assert all(not codec._CONTROL.search(c) for c in string.printable if c not in "\r\x0b\x0c")
+
+
+# --- PROTOCOL.md cannot drift from the code ----------------------------------------------------
+
+def test_protocol_md_tables_equal_the_generator() -> None:
+    text = spec_tables.SPEC_PATH.read_text("utf-8")
+    found = spec_tables.blocks_in(text)
+    fresh = spec_tables.blocks()
+    assert sorted(found) == sorted(fresh), "PROTOCOL.md lacks or has extra generated blocks"
+    for name, body in fresh.items():
+        assert found[name] == body, (f"PROTOCOL.md block {name!r} is stale: run "
+                                     "`python -m protocols.spec_tables --write`")
+    assert spec_tables.refresh(text) == text
+
+
+def test_generator_main_prints_every_block(capsys: pytest.CaptureFixture[str]) -> None:
+    assert spec_tables.main([]) == 0
+    printed = capsys.readouterr().out
+    assert spec_tables.blocks_in(printed) == spec_tables.blocks()
+
+
+def test_every_field_of_every_type_is_in_the_spec() -> None:
+    tables = spec_tables.blocks()["messages"]
+    for type_, specs in SPECS.items():
+        assert f"#### `{type_}`" in tables
+        for spec in specs:
+            assert f"| `{spec.name}` |" in tables
+
+
+def test_worked_example_is_a_real_encoding() -> None:
+    ex = spec_tables.EXAMPLE
+    frames = encode(ex["message"], station=ex["station"], epoch=ex["epoch"], seq=ex["seq"], sent_ms=ex["sent_ms"])
+    block = spec_tables.blocks()["example"]
+    for frame in frames[1:]:
+        first_row = frame[:16].hex(" ")
+        assert first_row in block
+    assert decode(frames).message == ex["message"]

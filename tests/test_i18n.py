@@ -1,0 +1,129 @@
+"""The catalogue: every entry in both languages, every label the wire and the screens need, and
+the same placeholders on both sides so a sentence never shows a raw `{name}`."""
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from protocols import codec, i18n
+from protocols import messages as M
+
+CATALOGUE = Path(i18n.__file__).with_name("catalogue.toml")
+ENTRIES = i18n.catalogue()
+
+
+def _leaves(node: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every table without sub-tables, read from the TOML itself (so a half entry can't hide)."""
+    subtables = {k: v for k, v in node.items() if isinstance(v, dict)}
+    if not subtables:
+        return [(prefix, node)]
+    assert len(subtables) == len(node), f"{prefix}: mixes values and sub-tables: {sorted(set(node) - set(subtables))}"
+    out = []
+    for key, value in subtables.items():
+        out += _leaves(value, f"{prefix}.{key}" if prefix else key)
+    return out
+
+
+RAW_LEAVES = _leaves(tomllib.loads(CATALOGUE.read_text("utf-8")))
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+@pytest.mark.parametrize("key,entry", RAW_LEAVES, ids=[k for k, _ in RAW_LEAVES])
+def test_every_entry_has_zh_and_en(key: str, entry: dict[str, Any]) -> None:
+    assert set(entry) == {"zh", "en"}, f"{key} has {sorted(entry)}"
+    for lang in ("zh", "en"):
+        assert isinstance(entry[lang], str) and entry[lang].strip(), f"{key}.{lang} is empty"
+    assert key in ENTRIES, f"{key} is in the file but not found by the lookup"
+
+
+def test_lookup_sees_every_entry() -> None:
+    assert len(ENTRIES) == len(RAW_LEAVES)
+
+
+@pytest.mark.parametrize("key", sorted(ENTRIES))
+def test_placeholders_are_the_same_in_both_languages(key: str) -> None:
+    zh, en = ENTRIES[key]["zh"], ENTRIES[key]["en"]
+    assert _placeholders(zh) == _placeholders(en), f"{key}: zh {_placeholders(zh)} en {_placeholders(en)}"
+
+
+@pytest.mark.parametrize("key", sorted(ENTRIES))
+def test_placeholders_are_plain_names(key: str) -> None:
+    for lang in ("zh", "en"):
+        for name in _placeholders(ENTRIES[key][lang]):
+            assert re.fullmatch(r"[a-z_]+", name), f"{key}.{lang}: odd placeholder {{{name}}}"
+
+
+FIELD_NAMES = sorted({f.name for specs in codec.SPECS.values() for f in specs}
+                     | {s.name for s in codec._HEADER_SPECS})
+
+
+@pytest.mark.parametrize("name", FIELD_NAMES)
+def test_every_field_has_a_label(name: str) -> None:
+    assert i18n.has(f"field.{name}"), f"catalogue lacks [field.{name}]"
+
+
+def _required_labels() -> list[str]:
+    keys = [f"incident.{k}" for k in M.INCIDENT_KINDS]
+    keys += [f"severity.{s}" for s in M.SEVERITIES]
+    keys += [f"status.{s}" for s in M.INCIDENT_STATUSES]
+    keys += [f"service.{s}" for s in M.SERVICES]
+    keys += [f"post.{p}" for p in (*M.POSTS, "desk")]
+    keys += [f"dept.{d}" for d in M.DEPARTMENTS]
+    keys += [f"type.{t}" for t in sorted(M.STORED)]
+    keys += [f"type.{t}" for t in sorted(M.REGISTRY)]   # E_FORBIDDEN names any type it refuses
+    keys += [f"liveness.{s}" for s in dict(((s.name, s) for s in codec.SPECS["station_status"]))["status"].choices]
+    keys += ["liveness.unknown", "what.incident", "what.instruction"]
+    return sorted(set(keys))
+
+
+@pytest.mark.parametrize("key", _required_labels())
+def test_domain_labels_exist(key: str) -> None:
+    assert i18n.has(key), f"catalogue lacks [{key}]"
+
+
+def test_post_and_type_tables_match_the_code() -> None:
+    posts = {k.split(".", 1)[1] for k in ENTRIES if k.startswith("post.")}
+    assert posts == set(M.POSTS) | {"desk"}
+    assert set(M.ALLOWED) == set(M.POSTS) | {"desk"}
+    depts = {k.split(".", 1)[1] for k in ENTRIES if k.startswith("dept.")}
+    assert depts == set(M.DEPARTMENTS)
+
+
+def test_codes_and_problems_the_codec_names_exist() -> None:
+    source = Path(codec.__file__).read_text("utf-8")
+    for key in set(re.findall(r'"(problem\.[a-z_]+)"', source)):
+        assert i18n.has(key), key
+    for code in set(re.findall(r'"(E_[A-Z]+)"', source)):
+        assert i18n.has(f"error.{code}"), code
+    assert {c for c in codec.RETRYABLE} <= {k.split(".", 1)[1] for k in ENTRIES if k.startswith("error.")}
+
+
+def test_lookup_fills_placeholders_and_never_raises() -> None:
+    assert i18n.t("error.E_GAP", "en", expected=7) == "The desk is waiting for report number 7; resending in order."
+    assert "7" in i18n.t("error.E_GAP", "zh", expected=7)
+    assert i18n.t("no.such.key", "en") == "no.such.key"
+    assert i18n.t("error.E_GAP", "en") == ENTRIES["error.E_GAP"]["en"]          # missing params: the template
+    assert i18n.t("error.E_GAP", "en", other=1) == ENTRIES["error.E_GAP"]["en"]
+    assert i18n.both("post.gate") == ("Gate", "门岗")
+
+
+@pytest.mark.parametrize("lang,want", [(None, "zh"), ("", "zh"), ("zh", "zh"), ("zh-CN", "zh"), ("ZH_cn", "zh"),
+                                       ("en", "en"), ("en-GB", "en"), ("fr", "zh")])
+def test_language_normalisation(lang: str | None, want: str) -> None:
+    assert i18n.normalise_lang(lang) == want
+
+
+def test_sentences_never_show_raw_keys_for_known_fields() -> None:
+    for type_, specs in codec.SPECS.items():
+        for spec in specs:
+            err = codec.schema_error(spec.name, "problem.missing")
+            assert "field." not in err.en and "field." not in err.zh, (type_, spec.name, err.en)
+            assert "{" not in err.en and "{" not in err.zh
