@@ -39,6 +39,12 @@ def _station_report(args: argparse.Namespace) -> int:
                        lang=args.lang, drill=args.drill)
 
 
+def _station_run(args: argparse.Namespace) -> int:
+    from console.station_run import run_terminal
+    return run_terminal(EventFolder(args.dir), args.station, lang=args.lang, drill=args.drill,
+                        serve=args.serve, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eventdesk", description="Event-day operations console / 活动现场指挥台")
     sub = p.add_subparsers(dest="command", required=True)
@@ -69,11 +75,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", default=None, help="zh or en")
     s.add_argument("--drill", action="store_true")
     s.set_defaults(func=_station_report)
+    s = st.add_parser("run", help="the station terminal (also: eventdesk station DIR STATION)")
+    s.add_argument("dir", type=Path)
+    s.add_argument("station")
+    s.add_argument("--lang", default=None, help="zh or en (default: the event's language)")
+    s.add_argument("--drill", action="store_true", help="talk to the rehearsal hub")
+    s.add_argument("--serve", action="store_true", help="serve the terminal to a browser (textual-serve)")
+    s.add_argument("--port", type=int, default=8800, help="port for --serve, on 127.0.0.1")
+    s.set_defaults(func=_station_run)
     return p
 
 
+STATION_CMDS = ("report", "run")
+
+
+def station_argv(argv: list[str]) -> list[str]:
+    """`station DIR STATION ...` means `station run DIR STATION ...`: the terminal is the default."""
+    if len(argv) >= 2 and argv[0] == "station" and argv[1] not in STATION_CMDS and not argv[1].startswith("-"):
+        return [argv[0], "run", *argv[1:]]
+    return list(argv)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(station_argv(sys.argv[1:] if argv is None else argv))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         return args.func(args)
     except (EventFileError, KeyError_) as exc:

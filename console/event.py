@@ -158,7 +158,7 @@ def parse(path: Path, text: str) -> Event:
     except ValueError:
         raise ev.err("date", f"{date!r} is not a date like 2026-12-05") from None
     doors = ev.get("doors_open", str, "09:30")
-    if not re.match(r"^\d{2}:\d{2}$", doors):
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", doors):
         raise ev.err("doors_open", f"{doors!r} is not a time like 09:30")
     lang = ev.get("lang", str, "zh")
     if lang not in ("zh", "en"):
@@ -184,6 +184,8 @@ def parse(path: Path, text: str) -> Event:
         st = Station(id=r.ident("id"), post=r.get("post", str), name=r.get("name", str, ""),
                      name_en=r.get("name_en", str, ""))
         r.done({"id", "post", "name", "name_en"})
+        if st.id == "hub":
+            raise r.err("id", "'hub' is reserved for the hub's own events")
         if st.post not in POSTS:
             raise r.err("post", f"{st.post!r} is not a post; posts are {', '.join(POSTS)}")
         if st.id in seen:

@@ -96,24 +96,32 @@ class Store:
         self._lock_fd: int | None = None
         if writer:
             self._take_lock()
-        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            self._release_lock()
+            raise StoreError(f"{self.path} cannot be opened: {exc}") from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        if writer or not self.db["events"].exists():
-            migrations.apply(self.db)
-        mode = self.get_meta("mode")
-        want = "rehearsal" if drill else "live"
-        if mode is None and writer:
-            self.set_meta("mode", want)
-            self.set_meta("hub_epoch", secrets.token_hex(8))
-        elif mode is not None and mode != want:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            if writer or not self.db["events"].exists():
+                migrations.apply(self.db)
+            mode = self.get_meta("mode")
+            want = "rehearsal" if drill else "live"
+            if mode is None and writer:
+                self.set_meta("mode", want)
+                self.set_meta("hub_epoch", secrets.token_hex(8))
+            self._next = (conn.execute("SELECT COALESCE(MAX(gseq), 0) FROM events").fetchone()[0]) + 1
+        except sqlite3.Error as exc:  # not a database, corrupt, read-only...: a domain error, lock released
+            self.close()
+            raise StoreError(f"{self.path} cannot be opened as an event log: {exc}") from None
+        if mode is not None and mode != want:
             self.close()
             raise StoreError(f"{self.path} is a {mode} log; it cannot be opened as a {want} log")
         self.drill = drill
-        self._next = (conn.execute("SELECT COALESCE(MAX(gseq), 0) FROM events").fetchone()[0]) + 1
 
     def _take_lock(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,9 +137,12 @@ class Store:
         try:
             self.conn.close()
         finally:
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

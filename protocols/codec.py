@@ -20,9 +20,10 @@ from protocols.messages import REGISTRY, Message, body_of
 SIGNATURE = b"EVENTDESK/1"
 MAX_BYTES = 64 * 1024
 MAX_SEQ = 2**62
-# C0 and C1 controls (bar tab and newline) and DEL: nothing a person types, everything an
-# escape-sequence attack needs.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls (bar tab and newline), DEL, and the invisible format characters that can
+# reorder or hide text on screen (bidi overrides and isolates, zero-width marks, line/paragraph
+# separators, BOM): nothing a person types, everything an escape-sequence or spoofing attack needs.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 RETRYABLE = frozenset({"E_RATE", "E_STORAGE", "E_GAP"})
 

@@ -172,10 +172,10 @@ class StationClient:
     def _reports_changed(self, reports: list[Report]) -> None:
         if not reports:
             return
-        with self._changed:
-            self._changed.notify_all()
         for report in reports:
             self._emit("report", report)
+        with self._changed:
+            self._changed.notify_all()
 
     def _set_status(self, **changes: Any) -> None:
         with self._status_lock:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from protocols import codec, i18n, spec_tables
 from protocols.codec import SIGNATURE, SPECS, Envelope, Header, ProtocolError, decode, encode
-from protocols.messages import REGISTRY, CarIn, GuestArrival, LotOccupancy, body_of
+from protocols.messages import REGISTRY, CarIn, GuestArrival, IncidentReport, LotOccupancy, body_of
 
 # The codes decode itself can raise; the hub adds the others (see PROTOCOL.md, Error codes).
 DECODE_CODES = frozenset({"E_VERSION", "E_FRAMES", "E_SIZE", "E_HEADER", "E_TYPE", "E_SCHEMA"})
@@ -473,3 +473,12 @@ def test_worked_example_is_a_real_encoding() -> None:
         first_row = frame[:16].hex(" ")
         assert first_row in block
     assert decode(frames).message == ex["message"]
+
+
+def test_invisible_format_characters_are_refused():
+    """Bidi overrides and zero-width marks could disguise text on the desk (P8): refused like controls."""
+    for bad in ("A\u202eB", "x\u200by", "line\u2028break", "\ufeffbom", "iso\u2066late"):
+        frames = codec.encode(IncidentReport(kind="fire", note=bad), "gate-1", "e", 1, 1)
+        with pytest.raises(codec.ProtocolError) as err:
+            codec.decode(frames)
+        assert err.value.code == "E_SCHEMA" and "note" in err.value.en

@@ -1,0 +1,376 @@
+"""The desk's link to the hub: snapshot + feed (Clone pattern) into a private State, actions through a reliable outbox; never imports Textual.
+
+One thread owns the SUB (`feed`, `presence`) and a DEALER used only for hello and
+`snapshot_request`. It folds the feed with `console.state.apply`, so the desk's picture is the
+hub's picture; the screen reads a copy published at most `PUBLISH_S` apart (`picture()`), never
+the live object. Operator actions go through `stations.client.StationClient` (role "desk", the
+desk's own outbox file), so they are saved before they are sent and logged by the hub like reports.
+`ensure_hub` starts a hub subprocess for a folder that has none.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import zmq
+
+from console import state as fold
+from console.event import EventFolder
+from protocols import codec, keys
+from protocols.codec import ProtocolError
+from protocols.messages import Committed, Heartbeat, Hello, Presence, Snapshot, SnapshotRequest, Welcome
+from stations.client import StationClient, Status
+from stations.outbox import Report
+
+log = logging.getLogger("eventdesk.desk")
+
+SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024  # a snapshot is the whole picture: far over a report's limit
+PUBLISH_S = 0.25          # the screen refreshes at 4 Hz; copying more often would be wasted
+HUB_SILENT_S = 3.5        # presence comes every second: three missed means the hub is unreachable
+SNAPSHOT_RETRY_S = 5.0    # an unanswered snapshot_request: rebuild the DEALER and ask again
+BUFFER_MAX = 200_000      # feed events held while a snapshot is on its way
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What the screen needs from the link: a private copy of the state and how fresh it is."""
+
+    state: fold.State | None
+    version: int = 0            # grows whenever `state` is a new copy
+    drill: bool = False
+    hub_ok: bool = False        # heard from the hub within HUB_SILENT_S
+    hub_heard_ms: int = 0       # hub time of the last frame heard (0: never)
+    snapshots: int = 0
+    gaps: int = 0
+    actions_waiting: int = 0    # desk actions saved but not yet acknowledged by the hub
+    action_error: str = ""      # the desk client's last link error, if any
+
+
+class DeskLink:
+    """Follows one hub for one desk. Thread-safe API; all feed work happens on its own thread."""
+
+    def __init__(self, desk_id: str, endpoint: str, feed: str, secret_key: Path | str, server_key: Path | str,
+                 outbox_path: Path | str, *, clock: Callable[[], float] = time.time,
+                 on_action: Callable[[Report], None] | None = None) -> None:
+        self.desk_id, self.endpoint, self.feed = desk_id, endpoint, feed
+        self.public, self.secret = keys.load_pair(Path(secret_key))
+        self.server_key = keys.load_public(Path(server_key))
+        self.clock = clock
+        self.on_action = on_action
+        self.client = StationClient(desk_id, outbox_path, secret_key, server_key, endpoint, None, role="desk",
+                                    post="desk", on_change=self._client_changed, clock=clock, app="eventdesk-desk")
+        self._lock = threading.Lock()
+        self._picture = Picture(None)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        # Everything below belongs to the link thread.
+        self._state: fold.State | None = None
+        self._awaiting = False        # a snapshot was asked for and the feed is being buffered
+        self._asked_at = 0.0
+        self._asked_before_live = True
+        self._sub_live = False        # the SUB has delivered something: our subscription is in place
+        self._buffer: list[Committed] = []
+        self._dirty = False
+        self._version = 0
+        self._published_at = 0.0
+        self._heard_at: float | None = None
+        self._offset_ms = 0           # hub clock minus our clock, from the last presence or welcome
+        self._drill = False
+        self._snapshots = 0
+        self._gaps = 0
+
+    # --- public API -----------------------------------------------------------------------------
+    def start(self) -> DeskLink:
+        if self._thread is None:
+            self.client.start()
+            self._thread = threading.Thread(target=self._run, name=f"desk-{self.desk_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+        self.client.close()
+
+    def picture(self) -> Picture:
+        with self._lock:
+            pic = self._picture
+        st = self.client.status()
+        heard_at = self._heard_at
+        heard_ms = self.hub_now_ms() - int((time.monotonic() - heard_at) * 1000) if heard_at else 0
+        return Picture(pic.state, pic.version, pic.drill or st.drill, self._hub_ok(), heard_ms,
+                       pic.snapshots, pic.gaps, st.waiting, st.last_error)
+
+    def hub_now_ms(self) -> int:
+        """Our clock corrected to the hub's, so a station's silence is measured on the clock that heard it."""
+        return int(self.clock() * 1000) + self._offset_ms
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once a snapshot has been applied (tests and the CLI use it; the screen never waits)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.picture().state is not None:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def client_status(self) -> Status:
+        return self.client.status()
+
+    # Operator actions: each is saved in the desk's outbox first, then sent in order until acked.
+    def update_incident(self, incident: int, status: str = "", assign: str = "", note: str = "") -> Report:
+        return self.client.submit("incident_update", {"incident": incident, "status": status,
+                                                      "assign": assign, "note": note})
+
+    def open_incident(self, kind: str, severity: int, location: str = "", note: str = "",
+                      source: str = "desk") -> Report:
+        return self.client.submit("incident_open", {"kind": kind, "severity": severity, "location": location,
+                                                    "note": note, "source": source})
+
+    def instruct(self, target: str, text: str, ack_required: bool = False) -> Report:
+        return self.client.submit("instruction", {"target": target, "text": text, "ack_required": ack_required})
+
+    def note(self, text: str, department: str = "") -> Report:
+        return self.client.submit("note", {"text": text, "department": department})
+
+    # --- the thread -----------------------------------------------------------------------------
+    def _client_changed(self, kind: str, payload: Any) -> None:
+        if kind == "report" and self.on_action is not None and payload.final:
+            self.on_action(payload)
+
+    def _hub_ok(self) -> bool:
+        heard = self._heard_at
+        return heard is not None and time.monotonic() - heard < HUB_SILENT_S
+
+    def _curve(self, sock: zmq.Socket) -> None:
+        sock.linger = 0
+        sock.curve_secretkey = self.secret
+        sock.curve_publickey = self.public
+        sock.curve_serverkey = self.server_key
+
+    def _new_dealer(self, ctx: zmq.Context) -> zmq.Socket:
+        dealer = ctx.socket(zmq.DEALER)
+        self._curve(dealer)
+        dealer.connect(self.endpoint)
+        self._send(dealer, Hello(role="desk", app="eventdesk-desk"))
+        return dealer
+
+    def _send(self, dealer: zmq.Socket, message: Any) -> None:
+        try:
+            dealer.send_multipart(codec.encode(message, self.desk_id, "desk", 0, int(self.clock() * 1000)),
+                                  zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # the hub is not there yet: the retry timer asks again
+
+    def _ask_snapshot(self, dealer: zmq.Socket) -> None:
+        self._awaiting = True
+        self._asked_at = time.monotonic()
+        self._asked_before_live = not self._sub_live
+        self._send(dealer, SnapshotRequest())
+
+    def _run(self) -> None:
+        ctx = zmq.Context()
+        sub = ctx.socket(zmq.SUB)
+        self._curve(sub)
+        # Subscribe before asking for the snapshot (Clone): nothing committed after the
+        # snapshot can then slip past; a gap, if any, is seen and repaired.
+        for topic in (b"feed", b"presence"):
+            sub.setsockopt(zmq.SUBSCRIBE, topic)
+        sub.connect(self.feed)
+        dealer = self._new_dealer(ctx)
+        self._ask_snapshot(dealer)
+        last_hb = time.monotonic()
+        was_ok = lost = False
+        try:
+            while not self._stopping.is_set():
+                poller = zmq.Poller()
+                poller.register(sub, zmq.POLLIN)
+                poller.register(dealer, zmq.POLLIN)
+                ready = dict(poller.poll(100))
+                if sub in ready:
+                    dealer_wanted = self._read_sub(sub)
+                    if dealer_wanted:
+                        self._ask_snapshot(dealer)
+                if dealer in ready:
+                    if self._read_dealer(dealer):
+                        self._ask_snapshot(dealer)
+                now = time.monotonic()
+                ok = self._hub_ok()
+                lost = lost or (was_ok and not ok)
+                if ok and lost and not self._awaiting:
+                    # Back after a silence: what was published meanwhile is lost to us, and a
+                    # gap shows only when the next event comes, so ask for the picture now.
+                    self._ask_snapshot(dealer)
+                    lost = False
+                was_ok = ok
+                if self._awaiting and now - self._asked_at > SNAPSHOT_RETRY_S:
+                    dealer.close(linger=0)
+                    dealer = self._new_dealer(ctx)
+                    self._ask_snapshot(dealer)
+                elif now - last_hb >= 1.0:
+                    self._send(dealer, Heartbeat(outbox=0))
+                    last_hb = now
+                self._publish()
+        except Exception:  # never expected; the screen shows the hub as unreachable
+            log.exception("desk link stopped")
+        finally:
+            sub.close(linger=0)
+            dealer.close(linger=0)
+            ctx.term()
+
+    def _heard(self) -> None:
+        self._heard_at = time.monotonic()
+
+    def _read_sub(self, sub: zmq.Socket) -> bool:
+        """Drain the SUB; True if a (new) snapshot is needed."""
+        need = False
+        for _ in range(5000):
+            try:
+                frames = sub.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            self._heard()
+            if not self._sub_live:
+                self._sub_live = True
+                # A snapshot asked for before the subscription took effect may miss an event
+                # committed in between, which shows as a gap only if another follows: ask again.
+                need = need or (self._asked_before_live and not self._awaiting)
+            try:
+                message = codec.decode(frames[1:], SNAPSHOT_MAX_BYTES).message
+            except ProtocolError as exc:
+                log.warning("bad frame on the feed: %s", exc)
+                continue
+            if isinstance(message, Committed):
+                need = self._event(message) or need
+            elif isinstance(message, Presence):
+                self._presence(message)
+        return need
+
+    def _read_dealer(self, dealer: zmq.Socket) -> bool:
+        need = False
+        for _ in range(100):
+            try:
+                frames = dealer.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            self._heard()
+            try:
+                message = codec.decode(frames, SNAPSHOT_MAX_BYTES).message
+            except ProtocolError as exc:
+                log.warning("bad frame from the hub: %s", exc)
+                continue
+            if isinstance(message, Snapshot):
+                need = self._snapshot(message) or need
+            elif isinstance(message, Welcome):
+                self._drill = message.drill
+                self._offset_ms = message.server_ms - int(self.clock() * 1000)
+                self._dirty = True
+        return need
+
+    def _snapshot(self, snap: Snapshot) -> bool:
+        if not self._awaiting and self._state is not None and snap.gseq <= self._state.gseq:
+            return False  # an answer to a request already satisfied
+        try:
+            state = fold.from_wire(snap.state)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unusable snapshot: %s", exc)
+            return False
+        self._state, self._awaiting = state, False
+        self._snapshots += 1
+        self._dirty = True
+        pending, self._buffer = sorted(self._buffer, key=lambda c: c.gseq), []
+        for committed in pending:
+            if self._event(committed):
+                return True
+        return self._asked_before_live and self._sub_live
+
+    def _event(self, c: Committed) -> bool:
+        """Fold one feed event; True if a gap means the picture must be fetched again."""
+        if self._awaiting or self._state is None:
+            if len(self._buffer) >= BUFFER_MAX:
+                del self._buffer[: BUFFER_MAX // 2]  # the snapshot will cover what falls out
+            self._buffer.append(c)
+            return False
+        if c.gseq <= self._state.gseq:
+            return False
+        if c.gseq != self._state.gseq + 1:
+            # The PUB dropped something (high-water mark, reconnect): this event cannot be
+            # folded on top of a picture that misses the ones before it.
+            self._gaps += 1
+            self._buffer = [c]
+            return True
+        fold.apply(self._state, c)
+        self._dirty = True
+        return False
+
+    def _presence(self, p: Presence) -> None:
+        self._offset_ms = p.server_ms - int(self.clock() * 1000)
+        if self._state is None:
+            return
+        for sid, info in p.stations.items():
+            if isinstance(info, dict):
+                before = self._state.stations.get(sid, {}).copy()
+                fold.touch(self._state, sid, int(info.get("last_heard_ms", 0) or 0), int(info.get("outbox", 0) or 0))
+                if self._state.stations.get(sid) != before:
+                    self._dirty = True
+
+    def _publish(self) -> None:
+        now = time.monotonic()
+        if not self._dirty or now - self._published_at < PUBLISH_S or self._state is None:
+            return
+        # A copy, so the screen never iterates a dict this thread is changing.
+        copy = fold.from_wire(fold.to_wire(self._state))
+        self._version += 1
+        with self._lock:
+            self._picture = Picture(copy, self._version, self._drill, True, 0, self._snapshots, self._gaps)
+        self._dirty = False
+        self._published_at = now
+
+
+# --- starting a hub for a folder -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HubInfo:
+    endpoint: str
+    feed: str
+    pid: int
+    started: bool   # True if this desk started it (it keeps running after the desk closes)
+    log_path: Path | None = None
+
+
+class HubStartError(Exception):
+    """The hub subprocess did not come up; the sentence carries the end of its log."""
+
+
+def ensure_hub(folder: EventFolder, drill: bool = False, timeout: float = 15.0) -> HubInfo:
+    """The running hub of `folder`, or a new one started as a detached subprocess (logging to hub.log)."""
+    info = folder.read_runtime(drill)
+    if info is not None:
+        return HubInfo(info["endpoint"], info["feed"], int(info["pid"]), False)
+    log_path = folder.root / ("hub-rehearsal.log" if drill else "hub.log")
+    cmd = [sys.executable, "-m", "console.cli", "hub", str(folder.root)] + (["--drill"] if drill else [])
+    with open(log_path, "ab") as out:
+        # A new session: Ctrl-C in the desk's terminal must not reach the hub, which keeps
+        # taking reports whatever happens to the desk.
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = folder.read_runtime(drill)
+        if info is not None and int(info.get("pid", 0)) == proc.pid:
+            return HubInfo(info["endpoint"], info["feed"], proc.pid, True, log_path)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.terminate()
+    tail = log_path.read_text("utf-8", "replace").strip().splitlines()[-5:] if log_path.exists() else []
+    raise HubStartError(f"the hub did not start (see {log_path}): " + " | ".join(tail))

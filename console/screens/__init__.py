@@ -1,0 +1,1 @@
+"""The desk's screens: the main board, detail screens, modals for actions, help and the command palette."""

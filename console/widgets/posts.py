@@ -1,0 +1,46 @@
+"""The posts table: every station with its post, liveness and time since last heard, outbox depth and rejections."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.text import Text
+from textual.message import Message
+
+from console.widgets import fmt
+from console.widgets.table import ViewTable
+from console.widgets.view import View, liveness, silence_ms
+
+
+class PostsTable(ViewTable):
+    class Selected(Message):
+        """The operator chose a station to look into."""
+
+        def __init__(self, station: str) -> None:
+            super().__init__()
+            self.station = station
+
+    def columns_for(self, view: View) -> list[tuple[str, int | None]]:
+        return [("desk.col.station", None), ("desk.col.post", None), ("desk.col.status", None),
+                ("desk.col.outbox", None), ("desk.col.rejected", None)]
+
+    def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        narrow = self.size.width and self.size.width < 60
+        for sid, st in view.state.stations.items():
+            live = liveness(view, sid)
+            style = fmt.LIVENESS_STYLE[live]
+            silent = silence_ms(view, sid)
+            status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=style)
+            if silent is not None:
+                status.append(" " + fmt.duration(silent, view.lang), style="" if live == "online" else style)
+            name = fmt.clip(fmt.safe(fmt.station_name(view.state, sid, view.lang)), 12 if narrow else 24)
+            if live in ("late", "offline"):
+                name.stylize("reverse " + ("yellow" if live == "late" else "red"))
+            outbox, rejected = st.get("outbox", 0), st.get("rejected", 0)
+            yield sid, [name, fmt.label("post." + st.get("post", ""), view.lang),
+                        status,
+                        Text(str(outbox), style="bold yellow" if outbox else "dim", justify="right"),
+                        Text(str(rejected), style="bold red" if rejected else "dim", justify="right")]
+
+    def on_data_table_row_selected(self, event: ViewTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.Selected(str(event.row_key.value)))

@@ -1,0 +1,183 @@
+"""The kinds of drill expectation, as a small registry: each names its parameters and judges the facts read from the log.
+
+A kind is a function decorated with `@kind(name, **params)`; the loader checks a scenario's
+[[expect]] tables against these parameter lists, the scorecard calls the function. Plan kinds
+are registered as pending until the contingency-plan engine exists: a scenario may name them
+and the scorecard says "pending" rather than guessing. Pure: no sockets, no files, no clock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from scenarios.model import Expect
+
+MET, MISSED, PENDING = "met", "missed", "pending"
+
+
+@dataclass
+class Result:
+    status: str
+    measured_ms: int | None = None     # the figure judged: a delay, a time, a peak (count) ...
+    limit_ms: int | None = None
+    detail: str = ""                   # catalogue key under score.detail.*
+    params: dict[str, Any] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    params: dict[str, tuple[str, Any]]     # name -> (loader type, default; ... = required)
+    judge: Callable[[Expect, Any], Result]
+    pending: bool = False
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(name: str, pending: bool = False, **params: tuple[str, Any]) -> Callable:
+    def register(fn: Callable[[Expect, Any], Result]) -> Callable:
+        KINDS[name] = Kind(name, params, fn, pending)
+        return fn
+    return register
+
+
+def judge(expect: Expect, facts: Any) -> Result:
+    entry = KINDS[expect.kind]
+    if entry.pending:
+        return Result(PENDING, detail="pending_plans")
+    return entry.judge(expect, facts)
+
+
+def _worst(items: list[dict[str, Any]], limit: int | None, key: str = "delay_ms") -> Result:
+    """Met when every item has a figure within the limit; the figure shown is the worst one."""
+    if not items:
+        return Result(MISSED, limit_ms=limit, detail="none_found")
+    values = [i.get(key) for i in items]
+    missing = sum(v is None for v in values)
+    worst = max((v for v in values if v is not None), default=None)
+    ok = not missing and (limit is None or worst <= limit)
+    detail = "never" if missing else ("within" if ok else "late")
+    return Result(MET if ok else MISSED, worst, limit, detail, {"missing": missing, "n": len(items)}, items)
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+def _incidents(e: Expect, facts: Any) -> list[dict[str, Any]]:
+    ref, kind_ = e.params.get("ref", ""), e.params.get("incident", "")
+    if ref:
+        gseq = facts.refs.get(ref)
+        return [i for i in facts.incidents if i["id"] == gseq]
+    return [i for i in facts.incidents if not kind_ or i["kind"] == kind_]
+
+
+@kind("incident_acknowledged", incident=("incident", ""), ref=("ref", ""), within=("time", ...))
+def incident_acknowledged(e: Expect, facts: Any) -> Result:
+    items = [{"id": i["id"], "kind": i["kind"], "station": i["station"], "at_ms": i["opened_scn"],
+              "delay_ms": i["ack_delay"]} for i in _incidents(e, facts)]
+    return _worst(items, e.params["within"])
+
+
+@kind("incident_resolved", incident=("incident", ""), ref=("ref", ""), within=("time", ...))
+def incident_resolved(e: Expect, facts: Any) -> Result:
+    items = [{"id": i["id"], "kind": i["kind"], "station": i["station"], "at_ms": i["opened_scn"],
+              "delay_ms": i["resolve_delay"]} for i in _incidents(e, facts)]
+    return _worst(items, e.params["within"])
+
+
+# --- instructions ------------------------------------------------------------------------------
+
+@kind("instruction_acknowledged", ref=("ref", ""), target=("target", ""), within=("time", ...))
+def instruction_acknowledged(e: Expect, facts: Any) -> Result:
+    """Every post the instruction went to confirmed it within the limit (found by ref, else by target)."""
+    ref, target = e.params.get("ref", ""), e.params.get("target", "")
+    found = [i for i in facts.instructions if ref and i["id"] == facts.refs.get(ref)]
+    if not found and ref in facts.ref_targets:
+        # A person at the desk sent it (no ref): the first instruction to that target at or after its cue.
+        target, cue = facts.ref_targets[ref]
+        found = [i for i in facts.instructions if i["target"] == target and i["sent_scn"] >= cue][:1]
+    elif not ref:
+        found = [i for i in facts.instructions if not target or i["target"] == target]
+    items = []
+    for ins in found:
+        for station in ins["expected"]:
+            at = ins["acks"].get(station)
+            items.append({"id": ins["id"], "station": station, "at_ms": ins["sent_scn"],
+                          "delay_ms": None if at is None else at - ins["sent_scn"]})
+    return _worst(items, e.params["within"])
+
+
+# --- lots and zones ----------------------------------------------------------------------------
+
+def _never_over(areas: dict[str, dict[str, Any]], only: str) -> Result:
+    items = [{"id": a, "peak": v["peak"], "capacity": v["capacity"], "at_ms": v["peak_scn"]}
+             for a, v in sorted(areas.items()) if not only or a == only]
+    if not items:
+        return Result(MISSED, detail="none_found")
+    over = [i for i in items if i["peak"] > i["capacity"]]
+    worst = max(items, key=lambda i: i["peak"] / max(1, i["capacity"]))
+    return Result(MISSED if over else MET, worst["peak"], worst["capacity"], "over" if over else "under",
+                  {"area": worst["id"]}, items)
+
+
+@kind("lot_never_over", lot=("lot", ""))
+def lot_never_over(e: Expect, facts: Any) -> Result:
+    return _never_over(facts.lots, e.params.get("lot", ""))
+
+
+@kind("zone_never_over", zone=("zone", ""))
+def zone_never_over(e: Expect, facts: Any) -> Result:
+    return _never_over(facts.zones, e.params.get("zone", ""))
+
+
+@kind("lot_full_reported", lot=("lot", ...), by=("time", ...))
+def lot_full_reported(e: Expect, facts: Any) -> Result:
+    lot = facts.lots.get(e.params["lot"], {})
+    at, by = lot.get("full_scn"), e.params["by"]
+    if at is None:
+        return Result(MISSED, None, by, "never", {"missing": 1, "n": 1})
+    return Result(MET if at <= by else MISSED, at, by, "by" if at <= by else "after")
+
+
+# --- stations ----------------------------------------------------------------------------------
+
+@kind("station_offline_seen", station=("station", ...), within=("time", 0))
+def station_offline_seen(e: Expect, facts: Any) -> Result:
+    """The desk saw the silent post go offline during its silence (hub liveness runs on the wall clock)."""
+    st = facts.stations.get(e.params["station"], {})
+    items = [{"at_ms": s["at_scn"], "delay_ms": s["offline_after"]} for s in st.get("silences", [])]
+    return _worst(items, e.params["within"] or None)
+
+
+@kind("station_back_online", station=("station", ...), within=("time", ...))
+def station_back_online(e: Expect, facts: Any) -> Result:
+    """After its silence the post is heard again (a report or an "online" status) within the limit."""
+    st = facts.stations.get(e.params["station"], {})
+    items = [{"at_ms": s["until_scn"], "delay_ms": s["back_after"]} for s in st.get("silences", [])]
+    return _worst(items, e.params["within"])
+
+
+@kind("all_delivered", station=("station", ""))
+def all_delivered(e: Expect, facts: Any) -> Result:
+    """Every report the simulated posts saved is in the log exactly once; none refused, none waiting."""
+    only = e.params.get("station", "")
+    rows = [dict(station=s, **v) for s, v in sorted(facts.delivery.items()) if not only or s == only]
+    saved = sum(r["saved"] for r in rows)
+    logged = sum(r["logged"] for r in rows)
+    bad = [r for r in rows if r["logged"] != r["saved"] or r["rejected"] or r["waiting"]]
+    return Result(MISSED if bad or not rows else MET, logged, saved, "delivery" if not bad else "undelivered",
+                  {"saved": saved, "logged": logged, "rejected": sum(r["rejected"] for r in rows),
+                   "waiting": sum(r["waiting"] for r in rows)}, rows)
+
+
+# --- contingency plans: pending until the plan engine (issue 5) exists --------------------------
+
+@kind("plan_active", pending=True, plan=("str", ...), within=("time", ...))
+def plan_active(e: Expect, facts: Any) -> Result:
+    return Result(PENDING, detail="pending_plans")
+
+
+@kind("plan_steps_on_time", pending=True, plan=("str", ...), department=("department", ""))
+def plan_steps_on_time(e: Expect, facts: Any) -> Result:
+    return Result(PENDING, detail="pending_plans")

@@ -1,0 +1,71 @@
+"""Scenario times: "1h05m", "90s", "1:05:00" or plain seconds to integer ms, ranges "2m..6m", and back to text.
+
+Knows strings and numbers only. Scenario times are offsets from the start of the scenario,
+in scenario seconds (the runner divides by the speed to get wall time).
+"""
+from __future__ import annotations
+
+import re
+
+_UNITS = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
+_CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
+
+
+class TimeFormatError(ValueError):
+    """A time that is not one of the accepted forms; the message shows the forms."""
+
+
+FORMS = '"90s", "45m", "1h30m", "1:30:00" or a number of seconds'
+
+
+def parse_ms(value: object) -> int:
+    """A scenario time or duration as integer milliseconds (>= 0)."""
+    if isinstance(value, bool):
+        raise TimeFormatError(f"{value!r} is not a time; write {FORMS}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise TimeFormatError(f"{value!r} is negative; times count from the start of the scenario")
+        return int(round(value * 1000))
+    if not isinstance(value, str):
+        raise TimeFormatError(f"{value!r} is not a time; write {FORMS}")
+    text = value.strip().replace(" ", "")
+    clock = _CLOCK.match(text)
+    if clock:
+        h, m, s = (int(x) for x in clock.groups())
+        return ((h * 60 + m) * 60 + s) * 1000
+    units = _UNITS.match(text)
+    if text and units and any(units.groups()):
+        h, m, s = units.groups()
+        return int(h or 0) * 3_600_000 + int(m or 0) * 60_000 + int(round(float(s or 0) * 1000))
+    raise TimeFormatError(f"{value!r} is not a time; write {FORMS}")
+
+
+def parse_range(value: object) -> tuple[int, int]:
+    """"2m..6m" (or one time, meaning exactly that) as (low_ms, high_ms) with low <= high."""
+    if isinstance(value, str) and ".." in value:
+        low_text, _, high_text = value.partition("..")
+        low, high = parse_ms(low_text), parse_ms(high_text)
+        if high < low:
+            raise TimeFormatError(f"{value!r}: the range ends before it starts")
+        return low, high
+    one = parse_ms(value)
+    return one, one
+
+
+def clock(ms: int) -> str:
+    """Scenario ms as H:MM:SS (negative shown with a minus sign)."""
+    sign = "-" if ms < 0 else ""
+    s = abs(int(ms)) // 1000
+    return f"{sign}{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def seconds(ms: int | float | None) -> str:
+    """A duration in ms as "12 s", "3 min 05 s" or "1 h 02 min"; "-" for None."""
+    if ms is None:
+        return "-"
+    s = int(round(ms / 1000))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s // 60 % 60:02d} min"

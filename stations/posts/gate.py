@@ -1,0 +1,63 @@
+"""The gate (门岗): cars in and out in one key each, a plate and VIP flag when wanted, and the desk's hold.
+
+"Hold incoming cars" has no message type of its own: the desk sends an instruction. The gate
+treats the newest instruction that speaks of holding (and no later one that lifts it) as a
+hold and shows it in red above everything else, so nobody at the barrier can miss it.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from stations.posts.base import Action, Area, Count, Field, Post, Site, summed
+from stations.posts.common import common_actions
+
+# Words a desk's instruction uses to hold or release the gate, in both working languages.
+HOLD_WORDS = ("暂停", "停止放行", "禁止入场", "hold")
+RELEASE_WORDS = ("恢复", "解除", "resume", "release", "lift")
+
+
+def _car(type_: str, **fixed: Any):
+    def build(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[str, Any]]:
+        body: dict[str, Any] = {"count": 1, **fixed}
+        plate = str(v.get("plate", "")).strip()
+        if plate:
+            body["plate"] = plate
+        if v.get("vip"):
+            body["vip"] = True
+        return type_, body
+    return build
+
+
+def held_by(instructions: Iterable[Any]) -> Any | None:
+    """The instruction that holds the gate now, if any: the newest hold not lifted by a later release.
+
+    `instructions` are inbox items (with `id` and `text`) in any order.
+    """
+    for item in sorted(instructions, key=lambda i: i.id, reverse=True):
+        low = item.text.lower()
+        if any(w in low for w in RELEASE_WORDS):
+            return None
+        if any(w in low for w in HOLD_WORDS):
+            return item
+    return None
+
+
+def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:
+    reports = list(reports)
+    cars_in, cars_out = summed(reports, "car_in"), summed(reports, "car_out")
+    return [Count("station.count.cars_in", cars_in), Count("station.count.cars_out", cars_out),
+            Count("station.count.on_site", max(cars_in - cars_out, 0)),
+            Count("station.count.vip_cars", summed(reports, "car_in", vip=True))]
+
+
+def post(site: Site) -> Post:
+    return Post("gate", (
+        Action("car_in", "f1", "station.act.car_in", _car("car_in"), alias="1"),
+        Action("car_out", "f2", "station.act.car_out", _car("car_out"), alias="2"),
+        Action("car_in_plate", "f3", "station.act.car_in_plate", _car("car_in"),
+               (Field("plate", "field.plate"), Field("vip", "field.vip", "bool", False)), alias="3"),
+        Action("car_out_plate", "f4", "station.act.car_out_plate", _car("car_out"),
+               (Field("plate", "field.plate"),), alias="4"),
+        Action("vip_in", "f5", "station.act.vip_in", _car("car_in", vip=True), alias="5"),
+        *common_actions(site),
+    ), tally, hold_banner=True)

@@ -1,0 +1,45 @@
+"""The desk's word on screen: the gate's red HOLD, the oldest instruction awaiting confirmation, or the latest one.
+
+Instruction text comes from the desk over the wire: it is shown as plain Text, never as markup.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from protocols import i18n
+
+
+class Banner(Static):
+    """Hidden when the desk has said nothing; otherwise one or two lines, styled by urgency."""
+
+    # (hold item or None, pending items, newest item or None)
+    data: reactive[tuple[Any, tuple[Any, ...], Any] | None] = reactive(None, always_update=False)
+    lang: reactive[str] = reactive("zh")
+
+    def render(self) -> Text:
+        hold, pending, newest = self.data or (None, (), None)
+        lang = self.lang
+        text = Text(overflow="fold")
+        if hold is not None:
+            text.append(i18n.t("station.banner.hold", lang) + " ", style="bold")
+            text.append(hold.text)
+            if pending:
+                text.append("  " + i18n.t("station.banner.more", lang, n=len(pending)))
+        elif pending:
+            first = pending[0]
+            text.append(i18n.t("station.banner.pending", lang, id=first.id, n=len(pending)) + " ", style="bold")
+            text.append(first.text)
+        elif newest is not None:
+            text.append(i18n.t("station.banner.latest", lang, id=newest.id) + " ", style="bold")
+            text.append(newest.text)
+        return text
+
+    def watch_data(self, data: Any) -> None:
+        hold, pending, newest = data or (None, (), None)
+        self.display = hold is not None or bool(pending) or newest is not None
+        self.set_class(hold is not None, "-hold")
+        self.set_class(hold is None and bool(pending), "-pending")

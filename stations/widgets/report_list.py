@@ -1,0 +1,56 @@
+"""The terminal's recent reports, newest first, each with its state: saved here, sent, delivered, or rejected and why.
+
+Everything shown is plain Text: plates, names and notes were typed by people, and a
+rejection reason came over the wire.
+"""
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from protocols import i18n
+from stations.outbox import DELIVERED, REJECTED, SAVED, SENT, Report
+from stations.posts.common import describe
+
+MARK = {SAVED: ("●", "yellow"), SENT: ("↑", "cyan"), DELIVERED: ("✓", "green"), REJECTED: ("✗", "bold red")}
+
+
+def state_words(report: Report, lang: str) -> str:
+    if report.state == DELIVERED:
+        return i18n.t("station.state.delivered", lang, gseq=report.gseq)
+    return i18n.t(f"station.state.{report.state}", lang)
+
+
+def reason(report: Report, lang: str) -> str:
+    """The desk's reason in the reader's language (reason_zh in Chinese, when the desk gave one)."""
+    if lang == "zh" and report.reason_zh:
+        return report.reason_zh
+    return report.reason or report.code
+
+
+class ReportList(Static):
+    reports: reactive[tuple[Report, ...]] = reactive((), always_update=False)
+    lang: reactive[str] = reactive("zh")
+
+    def render(self) -> Text:
+        lang = self.lang
+        if not self.reports:
+            return Text(i18n.t("station.list.empty", lang), style="dim")
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for i, report in enumerate(self.reports):
+            if i:
+                out.append("\n")
+            mark, style = MARK.get(report.state, ("?", ""))
+            stamp = time.strftime("%H:%M:%S", time.localtime(report.created_ms / 1000))
+            out.append(f"{mark} ", style=style)
+            out.append(f"{stamp} #{report.seq:<4} ", style="dim")
+            words = state_words(report, lang)
+            out.append(f"{words:<8}"[:24] + " ", style=style)
+            out.append(describe(report.type, report.body, lang))
+            if report.state == REJECTED:
+                out.append("\n   → ", style="bold red")
+                out.append(reason(report, lang), style="red")
+        return out

@@ -1,0 +1,210 @@
+"""Test helpers that speak EVENTDESK/1 on raw pyzmq sockets with the event folder's real CURVE keys.
+
+A `Client` is a bare DEALER (CURVE, plaintext, or with any keypair) that sends frames exactly
+as given and reads the hub's replies with deadlines; a `Feed` is a SUB that knows when its
+subscriptions are live. Also: editing [hub] settings in event.toml and reading the log with
+plain sqlite3. No mocks; nothing here sleeps longer than a poll interval.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import msgpack
+import zmq
+import zmq.auth
+
+from console.event import EventFolder
+from protocols import codec
+from protocols.codec import Envelope
+
+SIG = b"EVENTDESK/1"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
+    """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def set_hub_options(folder: EventFolder, **options: Any) -> None:
+    """Rewrite `key = value` lines of the [hub] table in event.toml (the sample has every key)."""
+    text = folder.toml.read_text("utf-8")
+    for key, value in options.items():
+        shown = repr(value) if not isinstance(value, str) else f'"{value}"'
+        text, n = re.subn(rf"(?m)^{key} = [^#\n]*", f"{key} = {shown}   ", text, count=1)
+        if n == 0:  # not in the sample: add it at the top of [hub]
+            text = text.replace("[hub]\n", f"[hub]\n{key} = {shown}\n", 1)
+    folder.toml.write_text(text, "utf-8")
+
+
+def station_pair(folder: EventFolder, station_id: str) -> tuple[bytes, bytes]:
+    return zmq.auth.load_certificate(str(folder.station_key(station_id)))
+
+
+def desk_pair(folder: EventFolder, desk_id: str) -> tuple[bytes, bytes]:
+    return zmq.auth.load_certificate(str(folder.desk_key(desk_id)))
+
+
+def server_key(folder: EventFolder) -> bytes:
+    return zmq.auth.load_certificate(str(folder.console_public))[0]
+
+
+def frames_of(type_: str, body: Any, station: str = "", epoch: str = "", seq: int = 0,
+              sent_ms: int | None = None) -> list[bytes]:
+    header = {"type": type_, "station": station, "epoch": epoch, "seq": seq,
+              "sent_ms": now_ms() if sent_ms is None else sent_ms}
+    return [SIG, msgpack.packb(header, use_bin_type=True), msgpack.packb(body, use_bin_type=True)]
+
+
+class Client:
+    """One DEALER to the hub. `pair=None, curve=True` makes a fresh (unknown) keypair."""
+
+    def __init__(self, ctx: zmq.Context, endpoint: str, server: bytes | None,
+                 pair: tuple[bytes, bytes] | None = None, *, curve: bool = True,
+                 station: str = "", epoch: str = "") -> None:
+        self.station, self.epoch = station, epoch
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.sndhwm = self.sock.rcvhwm = 0   # no silent drops in bulk tests
+        if curve:
+            if pair is None:
+                pair = zmq.curve_keypair()
+            self.sock.curve_publickey, self.sock.curve_secretkey = pair
+            self.sock.curve_serverkey = server
+        self.sock.connect(endpoint)
+
+    def raw(self, frames: list[bytes]) -> None:
+        self.sock.send_multipart(frames)
+
+    def send(self, type_: str, body: Any, seq: int = 0, *, station: str | None = None,
+             epoch: str | None = None, sent_ms: int | None = None) -> list[bytes]:
+        frames = frames_of(type_, body, self.station if station is None else station,
+                           self.epoch if epoch is None else epoch, seq, sent_ms)
+        self.sock.send_multipart(frames)
+        return frames
+
+    def recv_frames(self, timeout: float = 5.0) -> list[bytes] | None:
+        if self.sock.poll(int(timeout * 1000)):
+            return self.sock.recv_multipart()
+        return None
+
+    def recv(self, timeout: float = 5.0, skip_heartbeats: bool = True) -> Envelope:
+        """The next reply, decoded and checked with the same codec the hub uses."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frames = self.recv_frames(max(0.0, deadline - time.monotonic()))
+            if frames is None:
+                raise AssertionError(f"no reply from the hub within {timeout} s")
+            env = codec.decode(frames)
+            if skip_heartbeats and env.header.type == "heartbeat":
+                continue
+            return env
+
+    def request(self, type_: str, body: Any, seq: int = 0, timeout: float = 5.0, **kw: Any) -> Envelope:
+        self.send(type_, body, seq, **kw)
+        return self.recv(timeout)
+
+    def hello(self, role: str = "station") -> Any:
+        env = self.request("hello", {"role": role, "app": "tests", "outbox": 0})
+        assert env.header.type == "welcome", env
+        return env.message
+
+    def snapshot(self, timeout: float = 5.0) -> Any:
+        env = self.request("snapshot_request", {}, timeout=timeout)
+        assert env.header.type == "snapshot", env
+        return env.message
+
+    def silent_for(self, seconds: float) -> bool:
+        """True if nothing at all arrives for `seconds`."""
+        return self.recv_frames(seconds) is None
+
+    def close(self) -> None:
+        self.sock.close(linger=0)
+
+
+class Feed:
+    """A SUB on the hub's PUB. `ready()` waits for a `presence` message, which proves that every
+    subscription made before it is live (ZeroMQ forwards subscriptions in order)."""
+
+    def __init__(self, ctx: zmq.Context, endpoint: str, server: bytes, pair: tuple[bytes, bytes],
+                 topics: list[str]) -> None:
+        self.sock = ctx.socket(zmq.SUB)
+        self.sock.linger = 0
+        self.sock.rcvhwm = 0
+        self.sock.curve_publickey, self.sock.curve_secretkey = pair
+        self.sock.curve_serverkey = server
+        for topic in [*topics, "presence"]:
+            self.sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
+        self.topics = set(topics)
+        self.sock.connect(endpoint)
+        self.held: list[tuple[str, Envelope]] = []
+
+    def ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._next(deadline - time.monotonic())
+            if got and got[0] == "presence":
+                return
+            if got:
+                self.held.append(got)
+        raise AssertionError("the feed subscription never became live")
+
+    def _next(self, timeout: float) -> tuple[str, Envelope] | None:
+        if not self.sock.poll(max(0, int(timeout * 1000))):
+            return None
+        frames = self.sock.recv_multipart()
+        return frames[0].decode(), codec.decode(frames[1:])
+
+    def recv(self, timeout: float = 5.0, topics: set[str] | None = None) -> tuple[str, Envelope]:
+        """The next message on one of `topics` (default: those asked for, presence excluded)."""
+        want = self.topics if topics is None else topics
+        for i, (topic, env) in enumerate(self.held):
+            if topic in want:
+                del self.held[i]
+                return topic, env
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self._next(deadline - time.monotonic())
+            if got is None:
+                raise AssertionError(f"nothing on {sorted(want)} within {timeout} s")
+            if got[0] in want:  # topics are prefix matches: compare the frame for equality
+                return got
+
+    def close(self) -> None:
+        self.sock.close(linger=0)
+
+
+# --- the log, read with plain sqlite3 ------------------------------------------------------------
+
+def log_rows(db: Path, where: str = "1", args: tuple = ()) -> list[tuple]:
+    """(gseq, station, epoch, seq, type, body) rows of the log, in gseq order."""
+    conn = sqlite3.connect(str(db))
+    try:
+        return conn.execute(f"SELECT gseq, station, epoch, seq, type, body FROM events WHERE {where}"
+                            " ORDER BY gseq", args).fetchall()
+    finally:
+        conn.close()
+
+
+def rejection_rows(db: Path, where: str = "1", args: tuple = ()) -> list[tuple]:
+    """(station, epoch, seq, type, code, reason, reason_zh, detail) rows, in order."""
+    conn = sqlite3.connect(str(db))
+    try:
+        return conn.execute(f"SELECT station, epoch, seq, type, code, reason, reason_zh, detail FROM rejections"
+                            f" WHERE {where} ORDER BY id", args).fetchall()
+    finally:
+        conn.close()
