@@ -7,8 +7,8 @@ a fixed offered rate). Knows zmq and msgpack; knows nothing of the hub's code.
 """
 from __future__ import annotations
 
-import math
 import secrets
+import select
 import time
 from typing import Callable
 
@@ -167,13 +167,12 @@ def paced(lanes: list[Lane], rate: float, seconds: float, timeout_s: float = 30.
     """Open loop: report i leaves at t0 + i/rate on lane i mod len(lanes), whatever the replies do.
 
     Returns (report->ack seconds for every report, how late each send left against its slot).
-    Latency runs from the real send, and the lateness is returned so a slow client shows.
+    Waits in select() on the sockets' ZMQ_FDs, which takes microseconds where zmq.Poller rounds
+    to whole milliseconds (that would bunch sends and add queueing the hub did not cause).
+    Every lane is drained before each wait, since a send or recv may consume the fd's wake-up.
     """
-    poller = zmq.Poller()
-    by_sock = {}
+    fds = [lane.sock.getsockopt(zmq.FD) for lane in lanes]
     for lane in lanes:
-        poller.register(lane.sock, zmq.POLLIN)
-        by_sock[lane.sock] = lane
         lane.timing, lane.lat = True, []
     n, step, k = int(rate * seconds), 1.0 / rate, len(lanes)
     lags: list[float] = []
@@ -185,17 +184,19 @@ def paced(lanes: list[Lane], rate: float, seconds: float, timeout_s: float = 30.
             lags.append(now - (t0 + i * step))
             lanes[i % k].send_next()
             i += 1
+        for lane in lanes:
+            lane.drain()
         if i == n:
             if all(lane.acked == lane.seq for lane in lanes):
                 break
             end_by = end_by or now + timeout_s
             if now > end_by:
                 raise BenchError(f"acks missing {timeout_s} s after the last send")
-            wait = 100
+            wait = 0.05
         else:
-            wait = max(0, math.ceil((t0 + i * step - time.perf_counter()) * 1000))
-        for sock, _ in poller.poll(wait):
-            by_sock[sock].drain()
+            wait = t0 + i * step - time.perf_counter()
+        if wait > 0:
+            select.select(fds, [], [], wait)
     lat = [x for lane in lanes for x in lane.lat]
     for lane in lanes:
         lane.timing = False

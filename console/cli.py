@@ -33,6 +33,12 @@ def _hub(args: argparse.Namespace) -> int:
     return hub.serve(EventFolder(args.dir), drill=args.drill, endpoint=args.endpoint, feed=args.feed)
 
 
+def _desk(args: argparse.Namespace) -> int:
+    from console.app import run_desk
+    return run_desk(args.dir, desk=args.desk, lang=args.lang, wall=args.wall, drill=args.drill,
+                    attach=args.attach, feed=args.feed, key=args.key, server_key=args.server_key)
+
+
 def _station_report(args: argparse.Namespace) -> int:
     from console.oneshot import report_once
     return report_once(EventFolder(args.dir), args.station, args.kind, args.fields, timeout=args.timeout,
@@ -43,6 +49,30 @@ def _station_run(args: argparse.Namespace) -> int:
     from console.station_run import run_terminal
     return run_terminal(EventFolder(args.dir), args.station, lang=args.lang, drill=args.drill,
                         serve=args.serve, port=args.port)
+
+
+def _desk_screen(root: Path, desk: str, lang: str) -> int:
+    """The desk screen on a running rehearsal hub: what `rehearse` and `demo` put in front of people."""
+    from console.app import run_desk
+    return run_desk(root, desk=desk, lang=lang, drill=True)
+
+
+def _screen_or_none():
+    try:
+        import console.app  # noqa: F401  (the desk screen; a headless install may lack Textual)
+    except ImportError:
+        return None
+    return _desk_screen
+
+
+def _rehearse(args: argparse.Namespace) -> int:
+    from scenarios.command import rehearse
+    return rehearse(args, screen=None if args.headless else _screen_or_none())
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from scenarios.command import demo
+    return demo(args, screen=None if args.headless else _screen_or_none())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--feed", help="override [hub].feed")
     s.set_defaults(func=_hub)
 
+    s = sub.add_parser("desk", help="the command desk (starts the folder's hub if none is running)")
+    s.add_argument("dir", type=Path)
+    s.add_argument("--desk", default="desk-1", help="which desk key to use (keys/desks/<desk>.key_secret)")
+    s.add_argument("--lang", choices=("zh", "en"), help="default: the event's language; l switches at run time")
+    s.add_argument("--wall", action="store_true", help="wall display: large figures, no actions")
+    s.add_argument("--drill", action="store_true", help="follow the rehearsal hub and log")
+    s.add_argument("--attach", metavar="ENDPOINT", help="a hub elsewhere: its report endpoint (no hub is started)")
+    s.add_argument("--feed", metavar="ENDPOINT", help="with --attach: the hub's feed endpoint")
+    s.add_argument("--key", type=Path, help="with --attach: this desk's secret key file")
+    s.add_argument("--server-key", type=Path, help="with --attach: the hub's public key (console.key)")
+    s.set_defaults(func=_desk)
+
     st = sub.add_parser("station", help="station commands").add_subparsers(dest="station_cmd", required=True)
     s = st.add_parser("report", help="send one report and say what happened to it")
     s.add_argument("dir", type=Path)
@@ -83,6 +125,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--serve", action="store_true", help="serve the terminal to a browser (textual-serve)")
     s.add_argument("--port", type=int, default=8800, help="port for --serve, on 127.0.0.1")
     s.set_defaults(func=_station_run)
+
+    s = sub.add_parser("rehearse", help="play a scenario through a rehearsal hub and score the drill",
+                       description="Rehearsal: simulated posts (and desk) play a scenario over the real wire "
+                                   "into the rehearsal log (never the live one), then a scorecard.")
+    s.add_argument("scenario", nargs="?", help="a shipped scenario (see --list) or a scenario .toml file")
+    s.add_argument("--speed", type=float, help="scenario seconds per wall second (default: the scenario's)")
+    s.add_argument("--headless", action="store_true", help="no desk screen: a progress line and a simulated desk")
+    s.add_argument("--dir", type=Path, help="event folder (default: a temporary one with its own keys)")
+    s.add_argument("--seed", type=int, help="random seed (default: the scenario's): same seed, same drill")
+    s.add_argument("--only-simulate", metavar="POSTS", help="simulate only these posts or stations, e.g. gate,parking")
+    s.add_argument("--leave", metavar="STATIONS", help="leave these stations or posts to people, e.g. gate-1")
+    s.add_argument("--sim-desk", action=argparse.BooleanOptionalAction, default=None,
+                   help="a simulated operator answers incidents (default: on when headless)")
+    s.add_argument("--lang", choices=("zh", "en"), help="language of the progress line and the scorecard")
+    s.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"), help="compare two scorecards")
+    s.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    s.set_defaults(func=_rehearse)
+
+    s = sub.add_parser("demo", help="a throwaway event with the opening day playing under the desk; no setup")
+    s.add_argument("--headless", action="store_true", help="no desk screen: a progress line and the scorecard")
+    s.add_argument("--speed", type=float, help="default 18: the 3-hour opening day in 10 minutes")
+    s.add_argument("--dir", type=Path, help="event folder (default: a temporary one)")
+    s.add_argument("--lang", choices=("zh", "en"))
+    s.set_defaults(func=_demo)
     return p
 
 

@@ -18,6 +18,7 @@ from typing import Callable, TextIO
 import zmq
 import zmq.utils.z85
 
+from console import plan_library
 from console.event import EventFolder
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store
@@ -28,6 +29,10 @@ ZAP_DOMAIN = b"eventdesk"
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 MAX_BATCH = 2000
 TICK_MS = 1000
+# Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
+# a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
+_NOBLOCK = int(zmq.NOBLOCK)
+_MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 
 
 def now_ms() -> int:
@@ -53,8 +58,10 @@ class Hub:
         self.public, secret = keys.load_pair(folder.console_secret)
         self.secret = secret
         self.peers = self._load_peers()
+        # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
+        self.library = plan_library.load(folder.root, self.event)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
-        self.ingest = Ingest(self.store, self.event, drill=drill)
+        self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
@@ -148,9 +155,10 @@ class Hub:
 
     def _drain(self, by_user: dict[str, Peer]) -> None:
         batch = []
+        recv = self.router.recv
         for _ in range(MAX_BATCH):
             try:
-                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+                frames = _recv_frames(recv)
             except zmq.Again:
                 break
             user = frames[-1].get("User-Id") if len(frames) > 1 else None
@@ -163,14 +171,17 @@ class Hub:
             self._emit(self.ingest.handle(batch, self.clock()))
 
     def _emit(self, outcome: Outcome) -> None:
+        send = self.router.send
         for address, frames in outcome.replies:
             try:
-                self.router.send_multipart([address, *frames], zmq.NOBLOCK)
+                send(address, _MORE_NOBLOCK)
+                _send_frames(send, frames)
             except zmq.ZMQError:
                 pass  # the peer went away; it resends and gets a duplicate ack
+        send = self.pub.send
         for frames in outcome.publish:
             try:
-                self.pub.send_multipart(frames, zmq.NOBLOCK)
+                _send_frames(send, frames)
             except zmq.ZMQError:
                 pass
         for row in outcome.stored:
@@ -182,9 +193,8 @@ class Hub:
 
     def _tick(self) -> None:
         now = self.clock()
-        changes = self.ingest.liveness_changes(now)
-        if changes:
-            self._emit(self.ingest.hub_events(changes, now))
+        # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
+        self._emit(self.ingest.hub_events(self.ingest.liveness_changes(now), now))
         stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
                           "status": st.get("status", "unknown")}
                     for sid, st in self.ingest.state.stations.items()}
@@ -232,6 +242,23 @@ class Hub:
                 runtime.unlink()
         except OSError:
             pass
+
+
+def _recv_frames(recv: Callable) -> list[zmq.Frame]:
+    """`recv_multipart(NOBLOCK, copy=False)`: every frame of one message, or zmq.Again if none waits."""
+    frame = recv(_NOBLOCK, copy=False)
+    frames = [frame]
+    while frame.more:
+        frame = recv(_NOBLOCK, copy=False)
+        frames.append(frame)
+    return frames
+
+
+def _send_frames(send: Callable, frames: list[bytes]) -> None:
+    """`send_multipart(frames, NOBLOCK)` for frames that are bytes (as the codec makes them)."""
+    for frame in frames[:-1]:
+        send(frame, _MORE_NOBLOCK)
+    send(frames[-1], _NOBLOCK)
 
 
 def _brief(body: dict) -> str:

@@ -7,19 +7,20 @@ commit that holds it. Knows the store and the state fold; knows nothing of ZeroM
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from console import plan_library, plans
 from console import state as fold
 from console.event import Event
-from console.store import Rejection, Row, Store, StoreError, dumps
+from console.store import Rejection, Row, Store, StoreError, dumps, loads
 from protocols import codec
 from protocols.codec import Envelope, Header, ProtocolError, schema_error
 from protocols.messages import (ALLOWED, CONTROL, POSTS, Ack, Alarm, Committed, Heartbeat, Nack,
                                 Snapshot, StationStatus, Welcome)
 
 HUB = "hub"
+PLAN_ROUNDS = 4   # start -> its instructions -> (nothing): each decision round is one more commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +61,11 @@ class _TokenBucket:
 class Ingest:
     """The hub's brain: validates, orders, dedupes, commits and folds. One instance per log."""
 
-    def __init__(self, store: Store, event: Event, drill: bool = False) -> None:
+    def __init__(self, store: Store, event: Event, drill: bool = False,
+                 library: plan_library.Library | None = None) -> None:
         self.store, self.event, self.drill = store, event, drill
-        self.state = fold.new_state(event.summary())
+        self.library = library if library is not None else plan_library.shipped(event)
+        self.state = fold.new_state({**event.summary(), "plans": self.library.summary()})
         for row in store.since(0):
             fold.apply(self.state, row)
         self.last = store.last_seqs()
@@ -72,6 +75,7 @@ class Ingest:
         self.zones = {a.id for a in event.zones}
         self.station_ids = {s.id for s in event.stations}
         self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0}
+        self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
 
     # --- one batch ----------------------------------------------------------------------------
     def handle(self, batch: list[tuple[bytes, Peer, list[bytes]]], now_ms: int) -> Outcome:
@@ -124,7 +128,7 @@ class Ingest:
             try:
                 if h.type not in allowed:
                     raise ProtocolError("E_FORBIDDEN", post_key=f"post.{peer.post}", kind_key=f"type.{h.type}")
-                self._semantics(h.type, msg, new_ids)
+                self._semantics(h.type, msg, new_ids, peer)
             except ProtocolError as err:
                 replies.append((address, self._refuse(peer, h, err, now_ms, rejections, last)))
                 continue
@@ -141,7 +145,7 @@ class Ingest:
             pending.append((address, h, msg, dumps(msg.as_body())))
         for kind, msg in hub_events:
             self._hub_event(msg, now_ms, pending, last)
-        return self._commit(pending, replies, rejections, last, now_ms, out)
+        return self._plans(self._commit(pending, replies, rejections, last, now_ms, out), now_ms)
 
     def _commit(self, pending, replies, rejections, last, now_ms, out: Outcome) -> Outcome:
         rows_in = [(h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, body) for _, h, _, body in pending]
@@ -157,7 +161,7 @@ class Ingest:
             return out
         self.last.update(last)
         for (address, h, msg, body), gseq in zip(pending, gseqs):
-            row = Row(gseq, h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, json.loads(body))
+            row = Row(gseq, h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, loads(body))
             fold.apply(self.state, row)
             out.stored.append(row)
             committed = Committed(gseq=gseq, station=row.station, epoch=row.epoch, seq=row.seq, type=row.type,
@@ -236,8 +240,10 @@ class Ingest:
         rejections.append(Rejection(peer.id, epoch, final_seq, type_[:64], err.code, err.en, err.zh, now_ms))
         return _nack(header, err)
 
-    def _semantics(self, type_: str, msg: Any, new_ids: set[int]) -> None:
-        """Checks that need the event or the state: lots, zones, incidents, instructions, targets."""
+    def _semantics(self, type_: str, msg: Any, new_ids: set[int], peer: Peer | None = None) -> None:
+        """Checks that need the event or the state: lots, zones, incidents, instructions, targets, plans."""
+        if type_.startswith("plan_") or (type_ == "instruction" and msg.run):
+            self._plan_semantics(type_, msg, peer)
         if type_ in ("lot_occupancy", "space_assign") and msg.lot not in self.lots:
             raise schema_error("lot", "problem.unknown_lot", got=msg.lot)
         if type_ in ("zone_enter", "zone_exit", "zone_count") and msg.zone not in self.zones:
@@ -249,6 +255,26 @@ class Ingest:
             raise ProtocolError("E_UNKNOWN", what_key="what.instruction", ref=f"#{msg.instruction}")
         if type_ == "instruction" and not self._target_ok(msg.target):
             raise schema_error("target", "problem.unknown_target", got=msg.target)
+
+    def _plan_semantics(self, type_: str, msg: Any, peer: Peer | None) -> None:
+        """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""
+        if type_ == "plan_start":
+            if msg.plan not in self.library:
+                raise ProtocolError("E_UNKNOWN", what_key="what.plan", ref=msg.plan)
+            running = plans.active_run(self.state, msg.plan)
+            if running:
+                raise schema_error("plan", "problem.plan_running", run=running)
+            return
+        runs = self.state.plans["runs"]
+        run = runs.get(msg.run)
+        if run is None and not (type_ == "plan_stand_down" and msg.run in self.state.plans["proposals"]):
+            raise ProtocolError("E_UNKNOWN", what_key="what.run", ref=f"#{msg.run}")
+        if type_ == "plan_step":
+            step = run["steps"].get(msg.step)
+            if step is None:
+                raise ProtocolError("E_UNKNOWN", what_key="what.step", ref=f"#{msg.run} {msg.step}")
+            if peer is not None and peer.role == "station" and peer.post not in step["posts"]:
+                raise schema_error("step", "problem.step_not_for_post")
 
     def _target_ok(self, target: str) -> bool:
         if target == "all":
@@ -270,12 +296,36 @@ class Ingest:
         pending.append((None, h, msg, dumps(msg.as_body())))
 
     def hub_events(self, messages: list[Any], now_ms: int) -> Outcome:
-        """Log events the hub itself raises (liveness changes, alarms) outside any inbound batch."""
+        """Log events the hub itself raises (liveness changes, alarms) outside any inbound batch,
+        then whatever the plan engine decides at `now_ms` (the hub calls this every second)."""
+        if not messages:
+            return self._plans(Outcome(), now_ms)
         pending: list = []
         last: dict = {}
         for msg in messages:
             self._hub_event(msg, now_ms, pending, last)
-        return self._commit(pending, [], [], last, now_ms, Outcome())
+        return self._plans(self._commit(pending, [], [], last, now_ms, Outcome()), now_ms)
+
+    def _plans(self, out: Outcome, now_ms: int) -> Outcome:
+        """Let console.plans act on the state just committed; its decisions are logged as hub events
+        and published like any other. A decision that depends on another (a run's instructions need
+        the run id) comes in the next round, after the first is folded."""
+        if not self.heard_floor_ms:
+            self.heard_floor_ms = now_ms
+        for _ in range(PLAN_ROUNDS):
+            decisions = plans.evaluate(self.state, self.library, now_ms, self.heard_floor_ms)
+            if not decisions:
+                break
+            pending: list = []
+            last: dict = {}
+            for msg in decisions:
+                self._hub_event(msg, now_ms, pending, last)
+            more = self._commit(pending, [], [], last, now_ms, Outcome())
+            if not more.stored:
+                break   # the log could not be written: the next tick decides again
+            out.stored += more.stored
+            out.publish += more.publish
+        return out
 
     def liveness_changes(self, now_ms: int) -> list[StationStatus]:
         """A station_status for every station whose liveness differs from the one last logged."""

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.state_fold import FOLD, WINDOW_MIN
+from console.state_fold import FOLD, WINDOW_MIN, empty_plans
 
 WIRE_VERSION = 1
 RECENT_MAX = 200
@@ -48,6 +48,9 @@ class State:
     recent: deque = field(default_factory=lambda: deque(maxlen=RECENT_MAX))
     counts: dict[str, int] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_TOTALS, 0))
+    plans: dict[str, Any] = field(default_factory=empty_plans)
+    # Derived, not on the wire: unresolved incident ids and severities by kind, for the plan engine.
+    unresolved: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, State) and to_wire(self) == to_wire(other)
@@ -143,15 +146,26 @@ def open_incidents(state: State) -> list[dict[str, Any]]:
 
 
 def instructions_for(state: State, station_id: str, post: str) -> list[dict[str, Any]]:
-    """Instructions this station still has to acknowledge, oldest first, as Committed bodies."""
+    """Instructions this station still has to acknowledge, oldest first, as Committed bodies.
+
+    A plan step's instruction is dropped once its plan is stood down (the all-clear replaces it).
+    """
     targets = ("all", "post." + post, "station." + station_id)
+    runs = state.plans["runs"]
     return [
         {"gseq": i["id"], "station": i["station"], "epoch": i["epoch"], "seq": i["seq"],
-         "type": "instruction", "station_ms": i["station_ms"], "recv_ms": i["sent_ms"],
-         "body": {"target": i["target"], "text": i["text"], "ack_required": i["ack_required"]}}
+         "type": "instruction", "station_ms": i["station_ms"], "recv_ms": i["sent_ms"], "body": _instruction_body(i)}
         for i in sorted(state.instructions.values(), key=lambda i: i["id"])
         if i["ack_required"] and i["target"] in targets and station_id not in i["acks"]
+        and not (i.get("step") and (runs.get(i.get("run")) or {}).get("stood_down"))
     ]
+
+
+def _instruction_body(i: dict[str, Any]) -> dict[str, Any]:
+    body = {"target": i["target"], "text": i["text"], "ack_required": i["ack_required"]}
+    if i.get("run") or i.get("plan") or i.get("text_en"):   # plan fields only where a plan sent it
+        body.update(text_en=i.get("text_en", ""), plan=i.get("plan", ""), run=i.get("run", 0), step=i.get("step", ""))
+    return body
 
 
 # --- snapshot ----------------------------------------------------------------------------------
@@ -179,6 +193,8 @@ def to_wire(state: State) -> dict[str, Any]:
         "services": _plain(state.services), "damages": _plain(state.damages),
         "notes": _plain(state.notes), "alarms": _plain(state.alarms), "recent": _plain(state.recent),
         "counts": dict(state.counts), "totals": dict(state.totals),
+        "plans": {kind: [_plain(r) for _, r in sorted(state.plans[kind].items())]
+                  for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
     }
 
 
@@ -190,6 +206,11 @@ def from_wire(d: dict[str, Any]) -> State:
     people = d["people"]
     for key in ("arrivals_by_min", "departures_by_min"):
         people[key] = {m: n for m, n in people[key]}
+    plans = d.get("plans") or {}
+    unresolved: dict[str, dict[int, int]] = {}
+    for i in d["incidents"]:
+        if i["status"] != "resolved":
+            unresolved.setdefault(i["kind"], {})[i["id"]] = i["severity"]
     return State(
         event=d["event"], gseq=d["gseq"], last_ms=d["last_ms"], stations=d["stations"], people=people,
         cars=d["cars"], lots=d["lots"], zones=d["zones"],
@@ -199,4 +220,7 @@ def from_wire(d: dict[str, Any]) -> State:
         notes=deque(d["notes"], maxlen=NOTES_MAX), alarms=deque(d["alarms"], maxlen=ALARMS_MAX),
         recent=deque(d["recent"], maxlen=RECENT_MAX), counts=d["counts"],
         totals={**dict.fromkeys(_TOTALS, 0), **d["totals"]},
+        plans={**{kind: {r["id"]: r for r in plans.get(kind, ())} for kind in ("requests", "proposals", "runs")},
+               "closed": plans.get("closed", {})},
+        unresolved=unresolved,
     )

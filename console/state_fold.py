@@ -12,7 +12,12 @@ if TYPE_CHECKING:
     from console.state import State
 
 WINDOW_MIN = 120      # minutes of arrival/departure curve kept in memory; the report reads the log
-HISTORY_MAX = 50      # per incident; the first ("opened") entry is always kept
+HISTORY_MAX = 50      # per incident and per plan run; the first entry is always kept
+
+
+def empty_plans() -> dict[str, Any]:
+    """`State.plans`: desk requests, proposals and runs by gseq; per plan id the [gseq, ms] of its last close."""
+    return {"requests": {}, "proposals": {}, "runs": {}, "closed": {}}
 
 
 def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:
@@ -146,6 +151,7 @@ def _sendoff_notice(s: State, ev: Any, b: dict, ms: int) -> None:
 
 def _incident_open(s: State, ev: Any, b: dict, ms: int) -> None:
     note = b.get("note", "")
+    s.unresolved.setdefault(b["kind"], {})[ev.gseq] = b.get("severity", 2)
     s.incidents[ev.gseq] = {
         "id": ev.gseq, "kind": b["kind"], "severity": b.get("severity", 2),
         "location": b.get("location", ""), "note": note, "station": ev.station,
@@ -164,8 +170,10 @@ def _incident_update(s: State, ev: Any, b: dict, ms: int) -> None:
         if status == "resolved":
             if inc["status"] != "resolved":
                 inc["resolved_ms"] = ms
+            s.unresolved.get(inc["kind"], {}).pop(inc["id"], None)
         else:
             inc["resolved_ms"] = 0  # reopened
+            s.unresolved.setdefault(inc["kind"], {})[inc["id"]] = inc["severity"]
         inc["status"] = status
         history.append([ms, who, status, note])
     if dept:
@@ -189,7 +197,20 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         "id": ev.gseq, "station": ev.station, "epoch": ev.epoch, "seq": ev.seq,
         "station_ms": ev.station_ms, "sent_ms": ms, "target": b.get("target", "all"),
         "text": b["text"], "ack_required": bool(b.get("ack_required")), "acks": {},
+        "text_en": b.get("text_en", ""), "plan": b.get("plan", ""), "run": b.get("run", 0), "step": b.get("step", ""),
     }
+    run = s.plans["runs"].get(b.get("run", 0))
+    if run is not None:
+        # What the plan engine sent for a step (or, once stood down, the all-clear: step ""), by
+        # target, so that it sends each one once.
+        step_id = b.get("step", "")
+        if step_id:
+            step = run["steps"].get(step_id)
+            sent = step["sent"] if step is not None else None
+        else:
+            sent = run["all_clear_sent"] if run["stood_down"] is not None else None
+        if sent is not None:
+            sent.setdefault(b.get("target", "all"), ev.gseq)
 
 
 def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -224,6 +245,93 @@ def _station_status(s: State, ev: Any, b: dict, ms: int) -> None:
         st["last_heard_ms"] = heard
 
 
+# --- contingency plans: what console.plans decided and what the desk and the posts did ----------
+
+def _history(run: dict[str, Any], entry: list[Any]) -> None:
+    history = run["history"]
+    history.append(entry)
+    if len(history) > HISTORY_MAX:
+        del history[1]
+
+
+def _plan_start(s: State, ev: Any, b: dict, ms: int) -> None:
+    s.plans["requests"][ev.gseq] = {"id": ev.gseq, "plan": b["plan"], "note": b.get("note", ""),
+                                    "by": ev.station, "ms": ms, "run": 0}
+
+
+def _plan_started(s: State, ev: Any, b: dict, ms: int) -> None:
+    p, plan, cause = s.plans, b["plan"], b.get("cause", "")
+    steps = {}
+    for st in b.get("steps", ()):
+        steps[str(st["id"])] = {
+            "id": str(st["id"]), "department": st.get("department", ""), "due_s": int(st.get("due_s", 0)),
+            "posts": list(st.get("posts", ())), "do": st.get("do", ""), "do_en": st.get("do_en", ""),
+            "say": st.get("say", ""), "say_en": st.get("say_en", ""),
+            "status": "pending", "by": "", "at_ms": 0, "reason": "", "escalated_ms": 0, "sent": {},
+        }
+    request = b.get("request", 0)
+    p["runs"][ev.gseq] = {
+        "id": ev.gseq, "plan": plan, "name": b.get("name", ""), "name_en": b.get("name_en", ""),
+        "owner": b.get("owner", ""), "cause": cause, "auto": bool(b.get("auto")), "request": request,
+        "note": b.get("note", ""), "started_ms": ms, "steps": steps, "escalations": [], "stood_down": None,
+        "all_clear": b.get("all_clear", ""), "all_clear_en": b.get("all_clear_en", ""), "all_clear_sent": {},
+        "history": [[ms, ev.station, "started", cause]],
+    }
+    req = p["requests"].get(request)
+    if req is not None and req["plan"] == plan:
+        req["run"] = ev.gseq
+    for prop in p["proposals"].values():   # starting a plan answers every open proposal of it
+        if prop["plan"] == plan and prop["status"] == "open":
+            prop.update(status="started", run=ev.gseq, closed_ms=ms)
+
+
+def _plan_proposed(s: State, ev: Any, b: dict, ms: int) -> None:
+    s.plans["proposals"][ev.gseq] = {
+        "id": ev.gseq, "plan": b["plan"], "name": b.get("name", ""), "name_en": b.get("name_en", ""),
+        "cause": b.get("cause", ""), "ms": ms, "status": "open", "run": 0, "closed_ms": 0, "by": "", "note": "",
+    }
+
+
+def _plan_step(s: State, ev: Any, b: dict, ms: int) -> None:
+    run = s.plans["runs"].get(b["run"])
+    step = run["steps"].get(b["step"]) if run is not None else None
+    if step is None:
+        return  # the hub nacks these with E_UNKNOWN; an old log may still hold one
+    status, reason = b.get("status", "done"), b.get("reason", "")
+    if step["status"] != status:   # a second "done" from another station of the post keeps the first
+        step.update(status=status, by=ev.station, at_ms=ms, reason=reason)
+    _history(run, [ms, ev.station, f"{status}:{step['id']}", reason])
+
+
+def _plan_stand_down(s: State, ev: Any, b: dict, ms: int) -> None:
+    p, note = s.plans, b.get("note", "")
+    run = p["runs"].get(b["run"])
+    if run is not None:
+        if run["stood_down"] is None:
+            run["stood_down"] = {"gseq": ev.gseq, "ms": ms, "by": ev.station, "note": note}
+            _history(run, [ms, ev.station, "stood_down", note])
+            p["closed"][run["plan"]] = [ev.gseq, ms]
+        return
+    prop = p["proposals"].get(b["run"])
+    if prop is not None and prop["status"] == "open":   # standing a proposal down dismisses it
+        prop.update(status="dismissed", closed_ms=ms, by=ev.station, note=note)
+        p["closed"][prop["plan"]] = [ev.gseq, ms]
+
+
+def _plan_escalated(s: State, ev: Any, b: dict, ms: int) -> None:
+    run = s.plans["runs"].get(b["run"])
+    step = run["steps"].get(b["step"]) if run is not None else None
+    if step is None:
+        return
+    if not step["escalated_ms"]:
+        step["escalated_ms"] = ms
+    run["escalations"].append([ms, step["id"]])
+    _history(run, [ms, ev.station, f"escalated:{step['id']}", ""])
+    s.totals["alarms"] += 1
+    s.alarms.append({"id": ev.gseq, "ms": ms, "code": "plan_overdue", "station": "",
+                     "reason": f"{run['name_en'] or run['plan']} #{run['id']}: step {step['id']} is overdue"})
+
+
 FOLD = {
     "guest_arrival": _guest_arrival, "guest_departure": _guest_departure, "guest_checkin": _guest_checkin,
     "car_in": _car_in, "car_out": _car_out, "lot_occupancy": _lot_occupancy, "space_assign": _space_assign,
@@ -232,4 +340,6 @@ FOLD = {
     "incident_report": _incident_open, "incident_open": _incident_open, "incident_update": _incident_update,
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status,
+    "plan_start": _plan_start, "plan_started": _plan_started, "plan_proposed": _plan_proposed,
+    "plan_step": _plan_step, "plan_stand_down": _plan_stand_down, "plan_escalated": _plan_escalated,
 }

@@ -351,6 +351,12 @@ class Instruction(Message):
     target: str = name("all")
     text: str = text()
     ack_required: bool = flag()
+    # Set when a contingency plan sent it: `run` is the plan_started gseq, `step` the step's id
+    # ("" for the stand-down notice); `text_en` is the English text where `text` is Chinese.
+    text_en: str = _f("str", "", max_len=MAX_TEXT)   # `text` is a field name here, not the helper
+    plan: str = name("")
+    run: int = integer(0, 0)
+    step: str = name("")
 
 
 @message
@@ -385,15 +391,100 @@ class Alarm(Message):
     reason: str = text("", max_len=2000)
 
 
-# Which stored kinds each role may send. Incidents, instructions acks and service calls are common.
-COMMON = ("incident_report", "incident_update", "instruction_ack", "service_request", "damage_report")
+# --- contingency plans (console/plans.py runs them; the hub writes what it decides) -------------
+
+PLAN_STEP_STATUSES = ("done", "skipped")
+
+
+@message
+class PlanStart(Message):
+    """The desk starts a plan by hand (or accepts a proposal of it); the hub answers with plan_started."""
+
+    TYPE = "plan_start"
+    KIND = "action"
+    plan: str = name()
+    note: str = text("")
+
+
+@message
+class PlanStep(Message):
+    """A step of a running plan is done or skipped; a post may send it only for steps given to its post."""
+
+    TYPE = "plan_step"
+    run: int = integer(lo=1)
+    step: str = name()
+    status: str = choice(PLAN_STEP_STATUSES, "done")
+    reason: str = text("")
+
+    def problem(self) -> tuple[str, str, dict] | None:
+        skipped_silently = self.status == "skipped" and not self.reason.strip()
+        return ("reason", "problem.skip_reason", {}) if skipped_silently else None
+
+
+@message
+class PlanStandDown(Message):
+    """The desk stands a running plan down, or dismisses a proposal; `run` is either one's gseq."""
+
+    TYPE = "plan_stand_down"
+    KIND = "action"
+    run: int = integer(lo=1)
+    note: str = text("")
+
+
+@message
+class PlanStarted(Message):
+    """A plan run begins; its gseq is the run id. Carries the plan as it was, so the log tells it all."""
+
+    TYPE = "plan_started"
+    KIND = "hub"
+    plan: str = name()
+    name: str = name("")
+    name_en: str = _f("str", "", max_len=MAX_NAME)   # `name` is a field name from here on
+    owner: str = choice(("",) + DEPARTMENTS, "")
+    cause: str = _f("str", "", max_len=MAX_NAME)
+    auto: bool = flag()
+    request: int = integer(0, 0)
+    note: str = text("")
+    steps: list = anything([])
+    all_clear: str = text("")
+    all_clear_en: str = text("")
+
+
+@message
+class PlanProposed(Message):
+    """A trigger matched a plan that asks the desk first: start it (plan_start) or dismiss it."""
+
+    TYPE = "plan_proposed"
+    KIND = "hub"
+    plan: str = name()
+    name: str = name("")
+    name_en: str = _f("str", "", max_len=MAX_NAME)   # `name` is a field name from here on
+    cause: str = _f("str", "", max_len=MAX_NAME)
+
+
+@message
+class PlanEscalated(Message):
+    """A step passed its target time and is still open: an alarm for the desk."""
+
+    TYPE = "plan_escalated"
+    KIND = "hub"
+    run: int = integer(lo=1)
+    step: str = name()
+    due_ms: int = integer(0, 0)
+
+
+# Which stored kinds each role may send. Incidents, instruction acks, service calls and the
+# confirmation of one's own plan steps are common.
+COMMON = ("incident_report", "incident_update", "instruction_ack", "service_request", "damage_report",
+          "plan_step")
 ALLOWED: dict[str, frozenset[str]] = {
     "gate": frozenset(COMMON + ("car_in", "car_out", "guest_arrival")),
     "parking": frozenset(COMMON + ("lot_occupancy", "space_assign", "car_in", "car_out")),
     "concierge": frozenset(COMMON + ("guest_arrival", "guest_departure", "guest_checkin")),
     "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure")),
     "model_unit": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "sendoff_notice")),
-    "desk": frozenset(("incident_open", "incident_update", "instruction", "note")),
+    "desk": frozenset(("incident_open", "incident_update", "instruction", "note",
+                       "plan_start", "plan_step", "plan_stand_down")),
 }
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))

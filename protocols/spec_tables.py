@@ -105,6 +105,31 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("alarm", "code"): "the error code that raised it (E_IDENTITY, E_CONFLICT, ...)",
     ("alarm", "station"): "the station concerned",
     ("alarm", "reason"): "what happened, in English",
+    # contingency plans
+    ("instruction", "text_en"): "the same instruction in English (plan instructions; may be empty)",
+    ("instruction", "plan"): "the plan that sent it (empty: not from a plan)",
+    ("instruction", "run"): "the plan run it belongs to (the gseq of its plan_started; 0: none)",
+    ("instruction", "step"): "the step it asks for, to confirm with plan_step (empty: the stand-down notice)",
+    "plan": "plan id: the plan file's name, e.g. `fire`",
+    ("plan_start", "note"): "why the desk starts it (free text)",
+    "run": "the plan run (the gseq of its plan_started)",
+    ("plan_stand_down", "run"): "the plan run to stand down, or the plan_proposed to dismiss (its gseq)",
+    ("plan_stand_down", "note"): "why, or how it ended (free text)",
+    "step": "the step's id within the plan",
+    ("plan_step", "status"): "`done`, or `skipped` (then `reason` is required)",
+    ("plan_step", "reason"): "why it was skipped, or a remark",
+    ("plan_started", "name"): "the plan's name in Chinese",
+    ("plan_proposed", "name"): "the plan's name in Chinese",
+    "name_en": "the plan's name in English",
+    "owner": "the department that owns the plan",
+    "cause": "what set it off: `incident:<id>`, `lot:<id>`, `zone:<id>`, `silent:<station>` or `desk:<gseq of plan_start>`",
+    "auto": "true: a trigger started it at once; false: the desk started it",
+    "request": "the gseq of the desk's plan_start it answers (0: none)",
+    ("plan_started", "note"): "the desk's note from plan_start",
+    "steps": "the plan's steps as they were: {id, department, due_s, posts, do, do_en, say, say_en}",
+    "all_clear": "the notice sent to the posts when the plan is stood down",
+    "all_clear_en": "the same notice in English",
+    "due_ms": "the step's target time, epoch ms",
 }
 
 ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
@@ -113,14 +138,14 @@ ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
     "E_SIZE": ("decode", "the frames together are larger than max_message_bytes"),
     "E_HEADER": ("decode, hub", "the header is not a MessagePack map of the header fields, or a stored kind has seq < 1"),
     "E_TYPE": ("decode", "the header `type` is not a known message type"),
-    "E_SCHEMA": ("decode, hub", "the body does not fit the type's table, or names a lot, zone or target the event lacks"),
+    "E_SCHEMA": ("decode, hub", "the body does not fit the type's table, names a lot, zone or target the event lacks, starts a plan already running, or confirms another post's plan step"),
     "E_IDENTITY": ("hub", "header `station` is not the id bound to the sender's CURVE key (alarm raised)"),
     "E_FORBIDDEN": ("hub", "the sender's post may not send this type (see Who may send what)"),
     "E_RATE": ("hub", "the station is over its rate limit"),
     "E_CONFLICT": ("hub", "this (station, epoch, seq) is stored with another type or body (alarm raised)"),
     "E_STORAGE": ("hub", "the hub could not commit the log"),
     "E_GAP": ("hub", "seq is beyond the next expected one; `expected` says where to resume"),
-    "E_UNKNOWN": ("hub", "the report refers to an incident or instruction that does not exist"),
+    "E_UNKNOWN": ("hub", "the report refers to an incident, instruction, plan, plan run or step that does not exist"),
 }
 
 _TYPE_NAMES = {"int": "integer", "str": "string", "bool": "boolean", "map": "map", "list": "array"}

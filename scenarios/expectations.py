@@ -2,8 +2,8 @@
 
 A kind is a function decorated with `@kind(name, **params)`; the loader checks a scenario's
 [[expect]] tables against these parameter lists, the scorecard calls the function. Plan kinds
-are registered as pending until the contingency-plan engine exists: a scenario may name them
-and the scorecard says "pending" rather than guessing. Pure: no sockets, no files, no clock.
+report "pending" when the log holds no plan engine's work (a hub without plans), rather than
+guessing. Pure: no sockets, no files, no clock.
 """
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ MET, MISSED, PENDING = "met", "missed", "pending"
 @dataclass
 class Result:
     status: str
-    measured_ms: int | None = None     # the figure judged: a delay, a time, a peak (count) ...
-    limit_ms: int | None = None
+    measured: int | None = None        # the figure judged, in `unit`
+    limit: int | None = None
     detail: str = ""                   # catalogue key under score.detail.*
     params: dict[str, Any] = field(default_factory=dict)
     items: list[dict[str, Any]] = field(default_factory=list)
+    unit: str = "ms"                   # "ms" a duration, "at" a scenario time, "count" a number
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def judge(expect: Expect, facts: Any) -> Result:
 def _worst(items: list[dict[str, Any]], limit: int | None, key: str = "delay_ms") -> Result:
     """Met when every item has a figure within the limit; the figure shown is the worst one."""
     if not items:
-        return Result(MISSED, limit_ms=limit, detail="none_found")
+        return Result(MISSED, limit=limit, detail="none_found")
     values = [i.get(key) for i in items]
     missing = sum(v is None for v in values)
     worst = max((v for v in values if v is not None), default=None)
@@ -88,17 +89,24 @@ def incident_resolved(e: Expect, facts: Any) -> Result:
 
 # --- instructions ------------------------------------------------------------------------------
 
-@kind("instruction_acknowledged", ref=("ref", ""), target=("target", ""), within=("time", ...))
+@kind("instruction_acknowledged", ref=("ref", ""), target=("target", ""), plan=("plan", ""), step=("str", ""),
+      within=("time", ...))
 def instruction_acknowledged(e: Expect, facts: Any) -> Result:
-    """Every post the instruction went to confirmed it within the limit (found by ref, else by target)."""
+    """Every post the instruction went to confirmed it within the limit.
+
+    The instruction is a scripted one (ref), or those a plan sent for a step (plan, step), or
+    every instruction to a target.
+    """
     ref, target = e.params.get("ref", ""), e.params.get("target", "")
+    plan, step = e.params.get("plan", ""), e.params.get("step", "")
     found = [i for i in facts.instructions if ref and i["id"] == facts.refs.get(ref)]
-    if not found and ref in facts.ref_targets:
+    if ref and not found and ref in facts.ref_targets:
         # A person at the desk sent it (no ref): the first instruction to that target at or after its cue.
         target, cue = facts.ref_targets[ref]
         found = [i for i in facts.instructions if i["target"] == target and i["sent_scn"] >= cue][:1]
     elif not ref:
-        found = [i for i in facts.instructions if not target or i["target"] == target]
+        found = [i for i in facts.instructions if (not target or i["target"] == target)
+                 and (not plan or i["plan"] == plan) and (not step or i["step"] == step)]
     items = []
     for ins in found:
         for station in ins["expected"]:
@@ -114,11 +122,11 @@ def _never_over(areas: dict[str, dict[str, Any]], only: str) -> Result:
     items = [{"id": a, "peak": v["peak"], "capacity": v["capacity"], "at_ms": v["peak_scn"]}
              for a, v in sorted(areas.items()) if not only or a == only]
     if not items:
-        return Result(MISSED, detail="none_found")
+        return Result(MISSED, detail="none_found", unit="count")
     over = [i for i in items if i["peak"] > i["capacity"]]
     worst = max(items, key=lambda i: i["peak"] / max(1, i["capacity"]))
     return Result(MISSED if over else MET, worst["peak"], worst["capacity"], "over" if over else "under",
-                  {"area": worst["id"]}, items)
+                  {"area": worst["id"]}, items, unit="count")
 
 
 @kind("lot_never_over", lot=("lot", ""))
@@ -136,8 +144,8 @@ def lot_full_reported(e: Expect, facts: Any) -> Result:
     lot = facts.lots.get(e.params["lot"], {})
     at, by = lot.get("full_scn"), e.params["by"]
     if at is None:
-        return Result(MISSED, None, by, "never", {"missing": 1, "n": 1})
-    return Result(MET if at <= by else MISSED, at, by, "by" if at <= by else "after")
+        return Result(MISSED, None, by, "never", {"missing": 1, "n": 1}, unit="at")
+    return Result(MET if at <= by else MISSED, at, by, "by" if at <= by else "after", unit="at")
 
 
 # --- stations ----------------------------------------------------------------------------------
@@ -168,16 +176,40 @@ def all_delivered(e: Expect, facts: Any) -> Result:
     bad = [r for r in rows if r["logged"] != r["saved"] or r["rejected"] or r["waiting"]]
     return Result(MISSED if bad or not rows else MET, logged, saved, "delivery" if not bad else "undelivered",
                   {"saved": saved, "logged": logged, "rejected": sum(r["rejected"] for r in rows),
-                   "waiting": sum(r["waiting"] for r in rows)}, rows)
+                   "waiting": sum(r["waiting"] for r in rows)}, rows, unit="count")
 
 
-# --- contingency plans: pending until the plan engine (issue 5) exists --------------------------
+# --- contingency plans ----------------------------------------------------------------------------
+# Judged in scenario time from the log: when the run started against what set it off, and when
+# each step was settled against its target (due_s). The hub's own "overdue" alarms run on the
+# wall clock and so rarely fire in a compressed rehearsal; the scorecard does not rely on them.
 
-@kind("plan_active", pending=True, plan=("str", ...), within=("time", ...))
+def _runs(e: Expect, facts: Any) -> list[dict[str, Any]]:
+    return [r for r in facts.plans if r["plan"] == e.params["plan"]]
+
+
+@kind("plan_active", plan=("plan", ...), within=("time", ...))
 def plan_active(e: Expect, facts: Any) -> Result:
-    return Result(PENDING, detail="pending_plans")
+    """A run of the plan began within the limit of what set it off (the report, or the proposal)."""
+    if not facts.plans_enabled:
+        return Result(PENDING, detail="pending_plans")
+    items = [{"id": r["id"], "at_ms": r["trigger_scn"], "delay_ms": r["started_scn"] - r["trigger_scn"]}
+             for r in _runs(e, facts)]
+    return _worst(items, e.params["within"])
 
 
-@kind("plan_steps_on_time", pending=True, plan=("str", ...), department=("department", ""))
+@kind("plan_steps_on_time", plan=("plan", ...), department=("department", ""))
 def plan_steps_on_time(e: Expect, facts: Any) -> Result:
-    return Result(PENDING, detail="pending_plans")
+    """Every step (of one department, if given) settled within its own target time."""
+    if not facts.plans_enabled:
+        return Result(PENDING, detail="pending_plans")
+    dept = e.params.get("department", "")
+    items = [{"id": r["id"], "step": st["id"], "department": st["department"], "due_ms": st["due_ms"],
+              "delay_ms": st["settled_after"], "status": st["status"]}
+             for r in _runs(e, facts) for st in r["steps"] if not dept or st["department"] == dept]
+    if not items:
+        return Result(MISSED, detail="none_found", unit="count")
+    on_time = [i for i in items if i["delay_ms"] is not None and i["delay_ms"] <= i["due_ms"]]
+    late = [i["step"] for i in items if i not in on_time]
+    return Result(MET if not late else MISSED, len(on_time), len(items), "steps" if not late else "steps_late",
+                  {"n": len(items), "late": ", ".join(late[:8])}, items, unit="count")

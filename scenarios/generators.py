@@ -13,6 +13,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocols import codec
 from scenarios.model import Scenario, Step, Traffic
 
 MIN = 60_000
@@ -31,7 +32,7 @@ KINDS: dict[str, dict[str, tuple[str, Any]]] = {
              "count_every": ("time", "10m"), "close": ("closures", {})},
     "zones": {"lobby": ("zone", ...), "lobby_station": ("station:lobby", ...),
               "model": ("zone", ""), "model_station": ("station:model_unit", ""),
-              "model_share": ("share", 0.0), "model_after": ("range", "5m..20m"),
+              "lobby_stay": ("range", "10m..30m"), "model_share": ("share", 0.0), "model_after": ("range", "5m..20m"),
               "model_stay": ("range", "10m..20m")},
     "delegation": {"at": ("time", ...), "guests": ("count", ...), "level": ("level", "A"),
                    "ref": ("str", ""), "cars": ("int", 0), "lot": ("lot", ""), "gate": ("station:gate", ""),
@@ -91,7 +92,9 @@ class _Out:
     def add(self, at_ms: int, station: str, type_: str, body: dict[str, Any], source: str) -> None:
         at_ms = max(0, at_ms)
         if at_ms <= self.duration and station:
-            self.steps.append(Step(at_ms, station, type_, body, source, order=len(self.steps)))
+            # The full wire body (defaults filled in), checked by the codec: exactly what the log will hold.
+            full = codec.build(type_, body).as_body()
+            self.steps.append(Step(at_ms, station, type_, full, source, order=len(self.steps)))
 
 
 # --- the arrival curve ------------------------------------------------------------------------
@@ -231,6 +234,8 @@ def _cars(tr: Traffic, sc: Scenario, seed: int, parties: list[Party], out: _Out)
     tick, every = p["count_every"], p["count_every"]
     turned = cars_in = cars_out = 0
     for t, sign, plate, q, gate in moves:
+        if t > sc.duration_ms:
+            break   # the rest happens after the rehearsal ends
         while every and tick <= t:
             _count(out, tick, occupied, counted, lot_station)
             tick += every
@@ -238,7 +243,7 @@ def _cars(tr: Traffic, sc: Scenario, seed: int, parties: list[Party], out: _Out)
             lot = q.lot or next((lot for lot in p["lots"] if occupied[lot] < capacity[lot]
                                  and not (lot in p["close"] and t >= p["close"][lot])), "")
             out.add(t, gate, "car_in", {"plate": plate, "vip": bool(q.vip), "count": 1}, "cars")
-            cars_in += t <= sc.duration_ms
+            cars_in += 1
             if not lot:   # nowhere to park: the gate sends the car away again
                 out.add(t + MIN, gate, "car_out", {"plate": plate, "count": 1}, "cars")
                 turned += 1
@@ -256,7 +261,7 @@ def _cars(tr: Traffic, sc: Scenario, seed: int, parties: list[Party], out: _Out)
         elif plate in parked:
             occupied[parked.pop(plate)] -= 1
             out.add(t, gate, "car_out", {"plate": plate, "count": 1}, "cars")
-            cars_out += t <= sc.duration_ms
+            cars_out += 1
     while every and tick <= sc.duration_ms:
         _count(out, tick, occupied, counted, lot_station)
         tick += every
@@ -278,7 +283,7 @@ def _count(out: _Out, t: int, occupied: dict[str, int], counted: dict[str, int],
 
 
 def _zones(tr: Traffic, sc: Scenario, seed: int, parties: list[Party], out: _Out) -> None:
-    """Parties wait in the lobby, some tour the show flat (send-off notice if they leave from there)."""
+    """Parties sit in the lobby for a while, some then tour the show flat (send-off notice if they leave from there)."""
     p, rng = tr.params, stream(seed, "zones", tr.index)
     lobby, lobby_st = p["lobby"], p["lobby_station"]
     for q in parties:
@@ -286,23 +291,19 @@ def _zones(tr: Traffic, sc: Scenario, seed: int, parties: list[Party], out: _Out
         leave = q.leave_ms if q.leave_ms is not None else math.inf
         if leave - t_in < 2 * MIN:
             continue
+        t_out = min(t_in + draw(rng, p["lobby_stay"]), leave - MIN)
         out.add(t_in, lobby_st, "zone_enter", {"zone": lobby, "count": q.size}, "zones")
-        in_lobby = True
+        out.add(int(t_out), lobby_st, "zone_exit", {"zone": lobby, "count": q.size}, "zones")
         if p["model"] and rng.random() < p["model_share"]:
-            t_m = max(t_in + MIN, q.at_ms + draw(rng, p["model_after"]))
-            t_out = t_m + draw(rng, p["model_stay"])
-            if t_out + MIN < leave:
-                out.add(t_m, lobby_st, "zone_exit", {"zone": lobby, "count": q.size}, "zones")
-                out.add(t_m, p["model_station"], "zone_enter", {"zone": p["model"], "count": q.size}, "zones")
-                out.add(t_out, p["model_station"], "zone_exit", {"zone": p["model"], "count": q.size}, "zones")
-                if leave - t_out <= 10 * MIN:
-                    # Leaving straight from the show flat: it tells the other posts to prepare the send-off.
-                    out.add(t_out, p["model_station"], "sendoff_notice", {"count": q.size}, "zones")
-                    in_lobby = False
-                else:
-                    out.add(t_out + MIN, lobby_st, "zone_enter", {"zone": lobby, "count": q.size}, "zones")
-        if in_lobby and leave != math.inf:
-            out.add(int(leave) - MIN, lobby_st, "zone_exit", {"zone": lobby, "count": q.size}, "zones")
+            t_m = max(t_out, q.at_ms + draw(rng, p["model_after"]))
+            t_end = t_m + draw(rng, p["model_stay"])
+            if t_end >= leave:
+                continue
+            out.add(int(t_m), p["model_station"], "zone_enter", {"zone": p["model"], "count": q.size}, "zones")
+            out.add(int(t_end), p["model_station"], "zone_exit", {"zone": p["model"], "count": q.size}, "zones")
+            if leave - t_end <= 10 * MIN:
+                # Leaving straight from the show flat: it tells the other posts to prepare the send-off.
+                out.add(int(t_end), p["model_station"], "sendoff_notice", {"count": q.size}, "zones")
 
 
 def _requests(tr: Traffic, sc: Scenario, seed: int, out: _Out) -> None:

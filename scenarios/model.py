@@ -65,6 +65,7 @@ class DeskPolicy:
 
     ack_delay: tuple[int, int] = (15_000, 45_000)
     resolve_delay: tuple[int, int] = (300_000, 900_000)
+    step_delay: tuple[int, int] = (30_000, 150_000)     # to confirm a plan step the desk owns
     assign: dict[str, str] = field(default_factory=dict)
 
 
@@ -82,6 +83,7 @@ class Scenario:
     summary_en: str = ""
     desk: DeskPolicy = field(default_factory=DeskPolicy)
     station_ack_delay: tuple[int, int] = (5_000, 30_000)
+    station_step_delay: tuple[int, int] = (20_000, 90_000)   # after the ack, to confirm a plan step
     traffic: tuple[Traffic, ...] = ()
     script: tuple[ScriptItem, ...] = ()
     silences: tuple[Silence, ...] = ()
@@ -110,6 +112,7 @@ class Step:
     source: str                     # "arrivals", "cars", "script", ...
     ref: str = ""
     order: int = 0                  # ties at the same time keep generation order
+    item: int = -1                  # index into Scenario.script for a scripted step
 
     def key(self) -> tuple[int, int]:
         return (self.at_ms, self.order)

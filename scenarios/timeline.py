@@ -36,7 +36,7 @@ def build(sc: Scenario, seed: int | None = None) -> Timeline:
     seed = sc.seed if seed is None else seed
     traffic = generate(sc, seed)
     base = len(traffic.steps)
-    scripted = [Step(item.at_ms, item.station, item.type, item.body, "script", item.ref, order=base + i)
+    scripted = [Step(item.at_ms, item.station, item.type, item.body, "script", item.ref, base + i, i)
                 for i, item in enumerate(sc.script)]
     steps = sorted(traffic.steps + scripted, key=Step.key)
     return Timeline(seed, steps, sc.silences, dict(traffic.figures))

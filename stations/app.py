@@ -6,6 +6,7 @@ Knows `protocols` and the station package only: the caller hands in the client a
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -91,7 +92,12 @@ class StationApp(App):
 
     def redraw(self) -> None:
         self._dirty, self._idle = False, 0.0
-        self.view = self.reader.read(self.area)
+        try:
+            self.view = self.reader.read(self.area)
+        except (sqlite3.Error, OutboxError) as err:
+            # A busy or broken outbox file must not take the terminal down: say so, try next tick.
+            self.main.flash(i18n.t("station.error.outbox", self.lang, detail=str(err)), bad=True)
+            return
         self.main.show(self.view, self.area)
         top = self.screen
         if isinstance(top, InboxScreen):
@@ -131,7 +137,8 @@ class StationApp(App):
             problem = i18n.t("station.error.outbox", self.lang, detail=str(err))
         else:
             self.main.flash(i18n.t("station.flash.saved", self.lang, seq=report.seq,
-                                   what=describe(report.type, report.body, self.lang)))
+                                   what=describe(report.type, report.body, self.lang,
+                                                 self.site.area_names(self.lang))))
             self.redraw()
             return None
         self.main.flash(problem, bad=True)

@@ -161,6 +161,13 @@ class StationClient:
         except (BlockingIOError, OSError):
             pass  # the pipe is full (the loop will wake anyway) or closed (stopped)
 
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
     def _emit(self, kind: str, payload: Any) -> None:
         if self.on_change is None:
             return
@@ -213,7 +220,9 @@ class StationClient:
         if committed.type != "instruction":
             return
         body = codec.build("instruction", committed.body)
-        item, new = self.outbox.store_instruction(committed.gseq, body.target, body.text, body.ack_required)
+        item, new = self.outbox.store_instruction(committed.gseq, body.target, body.text, body.ack_required,
+                                                  text_en=body.text_en, plan=body.plan, run=body.run,
+                                                  step=body.step)
         if new:
             self._emit("instruction", item)
 

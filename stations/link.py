@@ -30,16 +30,17 @@ LIVENESS = 3             # heartbeat intervals of silence before the console cou
 BACKOFF_FIRST, BACKOFF_CAP = 0.25, 4.0
 RESEND_AFTER = 5.0       # seconds an in-flight report may go unanswered on a live link
 REWIND_QUIET = 0.2       # one E_GAP rewind per this many seconds: the rest are echoes of the first
-RETRY_PAUSE = 1.0        # after E_RATE / E_STORAGE, before sending again
+RATE_PAUSE = 0.25        # after E_RATE, before sending again (with a halved window)
+STORAGE_PAUSE = 1.0      # after E_STORAGE or any other retryable code: the console's disk needs time
 MISMATCH_AFTER = 2       # failed CURVE handshakes before we say "console key mismatch"
 DRAIN = 1000             # frames read per wake-up, so one busy socket cannot starve the others
 _KEY_FAIL = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
-_MONITORED = (zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
-              | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-              | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+_MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH | sum(_KEY_FAIL)
 
 
 class Link:
+    """Sockets and flow state of one StationClient; lives and dies on the client's thread."""
+
     def __init__(self, client: StationClient) -> None:
         self.c = client
         self.outbox = client.outbox
@@ -53,23 +54,23 @@ class Link:
         self.poller = zmq.Poller()
         self.topics: set[str] = set()
         self.backoff = BACKOFF_FIRST
-        self.reconnect_at = 0.0
-        self.attempts = 0
+        self.reconnect_at, self.attempts, self.key_fails = 0.0, 0, 0
         self.ever_heard = False
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
-        self.key_fails = 0
-        self.bad_frames = 0
-        self.sent_frames = 0         # report frames put on the wire, resends included
+        self.bad_frames = self.sent_frames = 0
         self._fresh_socket()
 
     def _fresh_socket(self) -> None:
-        self.opened_at = self.last_send = time.monotonic()
+        self.opened_at = self.last_send = self.hello_at = time.monotonic()
         self.heard_at: float | None = None
         self.session_up = False
         self.session_dropped = False
         self.welcomed = False
         self.cursor = 0
         self.inflight: dict[int, float] = {}
+        # Congestion window: halved on E_RATE, one more per ack, so a rate-limited station
+        # settles near the console's pace instead of re-sending a full window into the limit.
+        self.cwnd = float(self.c.window)
         self.replay_until = 0
         self.last_rewind = 0.0
         self.paused_until = 0.0
@@ -121,12 +122,7 @@ class Link:
         self.topics = wanted
 
     def _drop_sockets(self) -> None:
-        for sock in (self.dealer, self.sub):
-            if sock is not None:
-                try:
-                    sock.disable_monitor()
-                except zmq.ZMQError:
-                    pass
+        # Closing a socket also ends its monitor; the monitor's PAIR end is closed with it.
         for sock in (self.monitor, self.sub_monitor, self.dealer, self.sub):
             if sock is not None:
                 sock.close(linger=0)
@@ -151,6 +147,7 @@ class Link:
         return int(self.c.clock() * 1000)
 
     def _hello(self) -> None:
+        self.hello_at = time.monotonic()
         hello = Hello(role=self.c.role, app=self.c.app[:64], outbox=self.outbox.depth())
         self._send(codec.encode(hello, self.c.station, self.outbox.epoch, 0, self._now_ms()))
 
@@ -177,11 +174,7 @@ class Link:
         wait = max(0.0, min(self._next_timer() - time.monotonic(), self.hb))
         ready = dict(self.poller.poll(int(wait * 1000) + 1))
         if self.c._wake_r.fileno() in ready:
-            try:
-                while self.c._wake_r.recv(4096):
-                    pass
-            except (BlockingIOError, OSError):
-                pass
+            self.c._drain_wake()
         if self.monitor is not None and self.monitor in ready:
             self._read_monitor()
         if self.dealer is not None and self.dealer in ready:
@@ -189,6 +182,10 @@ class Link:
         if self.sub_monitor is not None and self.sub_monitor in ready:
             for event in self._events(self.sub_monitor):
                 self.feed_up = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
+                if self.feed_up and self.welcomed:
+                    # Instructions published before our subscription took hold are lost to
+                    # us; a fresh welcome lists the open ones again.
+                    self._hello()
         if self.sub is not None and self.sub in ready:
             self._read_sub()
         self._timers()
@@ -199,9 +196,7 @@ class Link:
         if self.dealer is None:
             return self.reconnect_at
         soonest = min(self.last_send + self.hb, (self.heard_at or self.opened_at) + LIVENESS * self.hb)
-        if self.paused_until:
-            soonest = min(soonest, self.paused_until)
-        return soonest
+        return min(soonest, self.paused_until) if self.paused_until else soonest
 
     def _timers(self) -> None:
         now = time.monotonic()
@@ -216,6 +211,8 @@ class Link:
             return
         if self.paused_until and now >= self.paused_until:
             self.paused_until = 0.0
+        if not self.welcomed and self.heard_at and now - self.hello_at > LIVENESS * self.hb:
+            self._hello()  # the console answers but never welcomed us: the hello went astray
         if now - self.last_send >= self.hb:
             hb = Heartbeat(outbox=self.outbox.depth())
             self._send(codec.encode(hb, self.c.station, self.outbox.epoch, 0, self._now_ms()))
@@ -239,7 +236,7 @@ class Link:
         if self.dealer is None or not self.welcomed or self.paused_until:
             return
         sent: list[int] = []
-        while (room := self.c.window - len(self.inflight)) > 0:
+        while (room := int(self.cwnd) - len(self.inflight)) > 0:
             rows: list[Report] = []
             if self.replay_until and self.cursor < self.replay_until:
                 rows = self.outbox.between(self.cursor, min(self.replay_until - 1, self.cursor + room - 1))
@@ -273,6 +270,11 @@ class Link:
         self.backoff = BACKOFF_FIRST
         self.key_fails = 0
 
+    def _bad(self, exc: ProtocolError, where: str) -> None:
+        self.bad_frames += 1
+        if self.bad_frames <= 10 or self.bad_frames % 1000 == 0:  # a flood must not flood the log too
+            log.warning("%s: bad frame #%d from %s: %s", self.c.station, self.bad_frames, where, exc)
+
     def _read_dealer(self) -> None:
         acks: list[tuple[int, int]] = []
         for _ in range(DRAIN):
@@ -284,13 +286,13 @@ class Link:
             try:
                 message = codec.decode(frames).message
             except ProtocolError as exc:
-                self.bad_frames += 1
-                log.warning("%s: bad frame from the console: %s", self.c.station, exc)
+                self._bad(exc, "the console")
                 continue
             if isinstance(message, Ack):
                 if message.epoch == self.outbox.epoch:
                     acks.append((message.seq, message.gseq))
                     self.inflight.pop(message.seq, None)
+                    self.cwnd = min(float(self.c.window), self.cwnd + 1)
             elif isinstance(message, Nack):
                 self._nack(message)
             elif isinstance(message, Welcome):
@@ -304,10 +306,12 @@ class Link:
             self.c._set_status(last_error=f"this terminal's key belongs to {welcome.station!r}, "
                                           f"not {self.c.station!r}; reports are held")
             return
-        self.welcomed = True
+        fresh, self.welcomed = not self.welcomed, True
         self.c._set_status(last_error="")
         self.c._welcomed(welcome)
         self._subscribe()
+        if not fresh:
+            return  # a second welcome on a live session only refreshes the instructions
         first = self.outbox.first_unacked() or self.outbox.next_seq
         if welcome.last_seq + 1 < first:
             # The console has lost reports we hold as handled (a restored log): send them again.
@@ -325,28 +329,29 @@ class Link:
             self.c._reports_changed(
                 [r for r in [self.outbox.mark_rejected(nack.seq, nack.code, nack.reason, nack.reason_zh)] if r])
             return
-        first = self.outbox.first_unacked()
+        # Never rewind past what we hold: a console asking for seq 10**12 must not park the cursor.
+        first = self.outbox.first_unacked() or self.outbox.next_seq
         if nack.code == "E_GAP":
             expected = nack.expected or nack.seq
             resent = self.inflight.get(expected)
             if resent is not None and resent >= self.last_rewind:
                 return  # an echo of a gap we already closed by resending `expected`
-            if first is None or expected < first:
-                self.replay_until = first or self.outbox.next_seq
-            self._rewind(min(expected, first or expected))
+            if expected < first:
+                self.replay_until = first  # it wants reports we hold as handled: it lost them
+            self._rewind(min(expected, first))
         else:
             # E_RATE, E_STORAGE or any later retryable code: wait, then resend in order.
-            self.paused_until = time.monotonic() + RETRY_PAUSE
-            self._rewind(first or nack.seq, force=True)
+            rate = nack.code == "E_RATE"
+            if rate:
+                self.cwnd = max(1.0, self.cwnd / 2)
+            self.paused_until = time.monotonic() + (RATE_PAUSE if rate else STORAGE_PAUSE)
+            self._rewind(first, force=True)
 
     @staticmethod
     def _events(monitor: zmq.Socket) -> list[int]:
-        found = []
-        for _ in range(DRAIN):
-            try:
-                found.append(recv_monitor_message(monitor, zmq.NOBLOCK)["event"])
-            except zmq.Again:
-                break
+        found: list[int] = []
+        while len(found) < DRAIN and monitor.poll(0):
+            found.append(recv_monitor_message(monitor)["event"])
         return found
 
     def _read_monitor(self) -> None:
@@ -383,8 +388,7 @@ class Link:
                 if isinstance(message, Committed):
                     self.c._instruction(message)
             except ProtocolError as exc:
-                self.bad_frames += 1
-                log.warning("%s: bad frame on %s: %s", self.c.station, topic, exc)
+                self._bad(exc, topic)
 
     def _publish(self) -> None:
         reachable = self.heard_at is not None and time.monotonic() - self.heard_at <= LIVENESS * self.hb
@@ -394,7 +398,8 @@ class Link:
         mismatch = self.key_fails >= MISMATCH_AFTER or (
             self.monitor is None and not self.ever_heard and self.attempts > 3)
         state = "online" if reachable else ("unreachable" if self.failed_once or mismatch else "connecting")
-        changes = {"state": state, "connected": self.session_up, "console_reachable": reachable,
+        connected = self.session_up if self.monitor is not None else reachable
+        changes = {"state": state, "connected": connected, "console_reachable": reachable,
                    "key_mismatch_suspected": mismatch, "waiting": self.outbox.depth(),
                    "feed_connected": self.feed_up, "attempts": self.attempts,
                    "bad_frames": self.bad_frames, "sent_frames": self.sent_frames}

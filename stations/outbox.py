@@ -66,6 +66,14 @@ def m001_outbox(db: sqlite_utils.Database) -> None:
         )""")
 
 
+@migrations()
+def m002_inbox_plan_fields(db: sqlite_utils.Database) -> None:
+    # Instructions grew an English text and, when a plan sent them, the plan, run and step.
+    for column, kind in (("text_en", "TEXT NOT NULL DEFAULT ''"), ("plan", "TEXT NOT NULL DEFAULT ''"),
+                         ("run", "INTEGER NOT NULL DEFAULT 0"), ("step", "TEXT NOT NULL DEFAULT ''")):
+        db.execute(f"ALTER TABLE inbox ADD COLUMN {column} {kind}")
+
+
 class OutboxError(Exception):
     """The outbox file cannot be used (another station's file, unreadable, disk error); the sentence says why."""
 
@@ -100,10 +108,18 @@ class InboxItem:
     ack_required: bool
     received_ms: int
     acked_ms: int | None = None
+    text_en: str = ""
+    plan: str = ""     # set when a contingency plan sent it, with its run (gseq) and step id
+    run: int = 0
+    step: str = ""
+
+    def text_for(self, lang: str) -> str:
+        """The text in `lang` ("en" or "zh"), falling back to the one the desk wrote."""
+        return self.text_en if lang == "en" and self.text_en else self.text
 
 
 _REPORT_COLS = "seq, type, body, state, created_ms, gseq, code, reason, reason_zh, updated_ms"
-_INBOX_COLS = "id, target, text, ack_required, received_ms, acked_ms"
+_INBOX_COLS = "id, target, text, ack_required, received_ms, acked_ms, text_en, plan, run, step"
 
 
 def _report(row: tuple) -> Report:
@@ -112,8 +128,8 @@ def _report(row: tuple) -> Report:
 
 
 def _item(row: tuple) -> InboxItem:
-    id_, target, text, ack, received, acked = row
-    return InboxItem(id_, target, text, bool(ack), received, acked)
+    id_, target, text, ack, received, acked, text_en, plan, run, step = row
+    return InboxItem(id_, target, text, bool(ack), received, acked, text_en, plan, run, step)
 
 
 class Outbox:
@@ -301,7 +317,8 @@ class Outbox:
 
     # --- instructions received ----------------------------------------------------------------
     def store_instruction(self, id_: int, target: str, text: str, ack_required: bool,
-                          received_ms: int | None = None) -> tuple[InboxItem, bool]:
+                          received_ms: int | None = None, *, text_en: str = "", plan: str = "",
+                          run: int = 0, step: str = "") -> tuple[InboxItem, bool]:
         """Keep an instruction once however often it is replayed; returns (item, is_new).
 
         A replay never clears `acked_ms` nor moves `received_ms`: the staff member already saw it.
@@ -310,10 +327,11 @@ class Outbox:
         with self._tx("could not store the instruction"):
             known = self.conn.execute("SELECT 1 FROM inbox WHERE id = ?", (id_,)).fetchone() is not None
             self.conn.execute(
-                f"INSERT INTO inbox ({_INBOX_COLS}) VALUES (?, ?, ?, ?, ?, NULL)"
+                f"INSERT INTO inbox ({_INBOX_COLS}) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET target = excluded.target, text = excluded.text,"
-                " ack_required = excluded.ack_required",
-                (id_, target, text, int(ack_required), now))
+                " ack_required = excluded.ack_required, text_en = excluded.text_en,"
+                " plan = excluded.plan, run = excluded.run, step = excluded.step",
+                (id_, target, text, int(ack_required), now, text_en, plan, run, step))
             row = self.conn.execute(f"SELECT {_INBOX_COLS} FROM inbox WHERE id = ?", (id_,)).fetchone()
         return _item(row), not known
 

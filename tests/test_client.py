@@ -282,11 +282,12 @@ def test_instructions_reach_the_inbox_and_are_acknowledged(event_dir, hub, clien
     wait_for(lambda: (s := gate.status()).console_reachable and s.feed_connected, 10, "gate-1 online with its feed")
 
     sent = desk.wait_delivered(desk.submit(
-        "instruction", {"target": "station.gate-1", "text": "请开启B门 Open gate B", "ack_required": True}).seq, 10)
+        "instruction", {"target": "station.gate-1", "text": "请开启B门", "text_en": "Open gate B",
+                        "ack_required": True}).seq, 10)
     assert sent.state == DELIVERED
     item = wait_for(lambda: gate.outbox.get_instruction(sent.gseq), 10, "the instruction in gate-1's inbox")
-    assert (item.target, item.text, item.ack_required, item.acked_ms) == (
-        "station.gate-1", "请开启B门 Open gate B", True, None)
+    assert (item.target, item.text, item.text_en, item.ack_required, item.acked_ms) == (
+        "station.gate-1", "请开启B门", "Open gate B", True, None)
     assert [i.id for i in arrived] == [sent.gseq]
     assert [i.id for i in gate.outbox.pending_instructions()] == [sent.gseq]
 
@@ -305,3 +306,48 @@ def test_instructions_reach_the_inbox_and_are_acknowledged(event_dir, hub, clien
     assert got.text == "Close all gates"
     # The first instruction was for gate-1 alone.
     assert late.outbox.get_instruction(sent.gseq) is None
+
+
+def test_rate_limited_station_still_delivers_everything_in_order(event_dir, clients):
+    import re
+    from stations.outbox import Outbox
+    text = event_dir.toml.read_text("utf-8")
+    text = re.sub(r"(?m)^rate_per_s = .*$", "rate_per_s = 200", text)
+    text = re.sub(r"(?m)^rate_burst = .*$", "rate_burst = 20", text)
+    event_dir.toml.write_text(text, "utf-8")
+    with Outbox(event_dir.outbox("gate-1"), "gate-1") as box:  # a terminal that was offline a while
+        for i in range(300):
+            box.save("car_in", {"plate": f"A{i}"})
+    hub = run_in_thread(event_dir)
+    try:
+        gate = station(event_dir, "gate-1", hub.endpoint)
+        clients.append(gate)
+        assert gate.wait_drained(30), gate.status()
+        assert_exactly_once(event_dir, gate, 300)
+        assert hub.hub.ingest.stats["retry"] > 0  # E_RATE and E_GAP nacks really happened
+        assert gate.status().sent_frames > 300
+    finally:
+        hub.stop()
+
+
+def test_a_console_that_lost_its_log_gets_the_reports_again(event_dir, clients):
+    hub = run_in_thread(event_dir)
+    gate = station(event_dir, "gate-1", hub.endpoint)
+    clients.append(gate)
+    try:
+        for _ in range(10):
+            gate.submit("car_in", {})
+        assert gate.wait_drained(10)
+        old_welcome = gate.status().server_ms
+    finally:
+        hub.stop()
+    for suffix in ("", "-wal", "-shm"):  # the log restored from an older copy: here, from nothing
+        event_dir.db().with_name(event_dir.db().name + suffix).unlink(missing_ok=True)
+    hub = run_in_thread(event_dir)
+    try:
+        wait_for(lambda: gate.status().server_ms > old_welcome, 15, "a new welcome")
+        wait_for(lambda: len(logged(event_dir, "gate-1")) == 10, 10, "the replayed reports")
+        assert gate.wait_delivered(gate.submit("car_in", {}).seq, 10).state == DELIVERED
+        assert_exactly_once(event_dir, gate, 11)
+    finally:
+        hub.stop()

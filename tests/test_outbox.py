@@ -187,7 +187,7 @@ def test_wal_and_full_sync(path):
         assert box.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert box.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         names = [r[0] for r in box.conn.execute("SELECT name FROM _sqlite_migrations")]
-        assert names == ["m001_outbox"]
+        assert names == ["m001_outbox", "m002_inbox_plan_fields"]
     # plain sqlite3 can read it: the outbox is not a black box on the day
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT station FROM outbox_meta").fetchone()[0] == "gate-1"
@@ -210,3 +210,13 @@ def test_inbox_upsert_keeps_one_row_and_the_ack(path):
         assert [i.id for i in box.instructions()] == [18, 17]
         assert box.conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 2
         assert box.mark_instruction_acked(99) is None
+
+
+def test_inbox_keeps_plan_fields_and_english_text(path):
+    with Outbox(path, "gate-1") as box:
+        item, _ = box.store_instruction(30, "post.gate", "疏散", True, text_en="Evacuate", plan="fire", run=29,
+                                        step="evacuate")
+        assert (item.plan, item.run, item.step) == ("fire", 29, "evacuate")
+        assert item.text_for("en") == "Evacuate" and item.text_for("zh") == "疏散"
+        plain, _ = box.store_instruction(31, "all", "茶歇", False)
+        assert plain.text_for("en") == "茶歇"  # no English given: the desk's own words

@@ -319,6 +319,14 @@ def rich_log() -> Log:
     log(M.IncidentOpen(kind="power_outage", severity=3, note="phoned in", source="phone"), "desk-2")
     ins = log(M.Instruction(target="all", text="stand by", ack_required=True), "desk-1")
     log(M.InstructionAck(instruction=ins), "gate-2")
+    log(M.PlanProposed(plan="parking_full", name="车位已满应急预案", cause="lot:p2"), "hub")
+    ask = log(M.PlanStart(plan="fire", note="confirmed"), "desk-1")
+    run = log(M.PlanStarted(plan="fire", name="火情应急预案", cause=f"incident:{inc}", request=ask, steps=[
+        {"id": "gate_hold", "department": "security", "due_s": 60, "posts": ["gate"], "do": "停车", "do_en": "hold",
+         "say": "停止放行", "say_en": "stop cars"}]), "hub")
+    log(M.PlanStep(run=run, step="gate_hold", status="skipped", reason="gate closed already"), "gate-1")
+    log(M.PlanEscalated(run=run, step="gate_hold", due_ms=T0), "hub")
+    log(M.PlanStandDown(run=run, note="false alarm"), "desk-1")
     log(M.DeskNote(text="all calm"), "desk-1")
     log(M.Alarm(code="E_CONFLICT", station="gate-1"), "hub")
     log(M.StationStatus(station="model-1", status="offline", last_heard_ms=T0), "hub")

@@ -70,6 +70,11 @@ def frames_of(type_: str, body: Any, station: str = "", epoch: str = "", seq: in
     return [SIG, msgpack.packb(header, use_bin_type=True), msgpack.packb(body, use_bin_type=True)]
 
 
+def full(type_: str, body: dict) -> dict:
+    """The body as the hub stores and publishes it: every field, defaults filled in."""
+    return codec.build(type_, body).as_body()
+
+
 class Client:
     """One DEALER to the hub. `pair=None, curve=True` makes a fresh (unknown) keypair."""
 

@@ -48,14 +48,15 @@ def clip(text: Text, width: int) -> Text:
     return out
 
 
-def duration(ms: int, lang: str) -> str:
-    """A short span of time: 42s / 5 min / 2 h 7 min (and 42秒 / 5分钟 / 2小时7分)."""
+def duration(ms: int, lang: str, short: bool = False) -> str:
+    """A span of time: 42s / 5 min / 2 h 7 min (42秒 / 5分钟 / 2小时7分); `short` for table cells (5m, 5分)."""
     s = max(0, int(ms // 1000))
+    table = "desk.dur_short" if short else "desk.dur"
     if s < 60:
-        return t("desk.dur.s", lang, n=s)
+        return t(f"{table}.s", lang, n=s)
     if s < 3600:
-        return t("desk.dur.m", lang, n=s // 60)
-    return t("desk.dur.h", lang, h=s // 3600, m=s % 3600 // 60)
+        return t(f"{table}.m", lang, n=s // 60)
+    return t(f"{table}.h", lang, h=s // 3600, m=s % 3600 // 60)
 
 
 def ago(ms: int, lang: str) -> str:
@@ -78,7 +79,7 @@ def station_name(state: Any, sid: str, lang: str) -> str:
             name = st.get("name_en") if lang == "en" else st.get("name")
             return name or st.get("name") or st.get("name_en") or sid
     if sid == "hub":
-        return t("desk.hub", lang)
+        return t("desk.hub_name", lang)
     if sid.startswith("desk"):
         return t("desk.desk_named", lang, id=sid)
     return sid

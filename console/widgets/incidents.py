@@ -15,6 +15,9 @@ from console.widgets.view import View, unacknowledged_high
 
 
 class IncidentBoard(ViewTable):
+    FLEX = ("desk.col.note", "desk.col.department", "desk.col.location", "desk.col.reporter", "desk.col.kind")
+    WIDE_AT = 90
+
     class Selected(Message):
         """The operator chose an incident to look into."""
 
@@ -23,6 +26,9 @@ class IncidentBoard(ViewTable):
             self.incident = incident
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
+        if self.compact:
+            return [("desk.col.id", None), ("desk.col.kind", None), ("desk.col.location", None),
+                    ("desk.col.age", None), ("desk.col.state", None)]
         return [("desk.col.id", None), ("desk.col.severity", None), ("desk.col.kind", None),
                 ("desk.col.location", None), ("desk.col.reporter", None), ("desk.col.age", None),
                 ("desk.col.state", None), ("desk.col.department", None), ("desk.col.note", None)]
@@ -31,16 +37,23 @@ class IncidentBoard(ViewTable):
         for inc in fold.open_incidents(view.state):
             sev = inc["severity"]
             new = inc["status"] == "new"
-            status = Text(fmt.label(f"status.{inc['status']}", view.lang),
+            words = "desk.status_short" if self.compact else "status"
+            status = Text(fmt.label(f"{words}.{inc['status']}", view.lang),
                           style="bold reverse red" if new and sev >= 3 else "bold" if new else "")
             who = fmt.station_name(view.state, inc.get("station", ""), view.lang)
             if inc.get("source") == "phone":
                 who += " ☎"
+            ident = Text(f"#{inc['id']}", style="bold" if new else "")
+            kind = Text(fmt.label(f"incident.{inc['kind']}", view.lang), style=fmt.SEVERITY_STYLE.get(sev, ""))
+            age = fmt.duration(view.now_ms - inc["opened_ms"], view.lang, short=True)
+            if self.compact:
+                # Severity and kind share a cell: the word says how bad, the colour says it again.
+                both = Text.assemble(fmt.severity(sev, view.lang), " ", kind)
+                yield str(inc["id"]), [ident, both, fmt.safe(inc.get("location", "")), age, status]
+                continue
             yield str(inc["id"]), [
-                Text(f"#{inc['id']}", style="bold" if new else ""), fmt.severity(sev, view.lang),
-                Text(fmt.label(f"incident.{inc['kind']}", view.lang), style=fmt.SEVERITY_STYLE.get(sev, "")),
-                fmt.clip(fmt.safe(inc.get("location", "")), 16), fmt.clip(fmt.safe(who), 12),
-                fmt.duration(view.now_ms - inc["opened_ms"], view.lang), status,
+                ident, fmt.severity(sev, view.lang), kind,
+                fmt.clip(fmt.safe(inc.get("location", "")), 16), fmt.clip(fmt.safe(who), 12), age, status,
                 fmt.label(f"dept.{inc['department']}", view.lang) if inc.get("department") else "",
                 fmt.clip(fmt.safe(inc.get("note", "")), 40)]
 

@@ -12,6 +12,9 @@ from console.widgets.view import View, liveness, silence_ms
 
 
 class PostsTable(ViewTable):
+    FLEX = ("desk.col.post", "desk.col.station")
+    WIDE_AT = 52
+
     class Selected(Message):
         """The operator chose a station to look into."""
 
@@ -20,24 +23,25 @@ class PostsTable(ViewTable):
             self.station = station
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
-        return [("desk.col.station", None), ("desk.col.post", None), ("desk.col.status", None),
+        post = [] if self.compact else [("desk.col.post", None)]
+        return [("desk.col.station", None), *post, ("desk.col.status", None),
                 ("desk.col.outbox", None), ("desk.col.rejected", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
-        narrow = self.size.width and self.size.width < 60
+        compact = self.compact
         for sid, st in view.state.stations.items():
             live = liveness(view, sid)
             style = fmt.LIVENESS_STYLE[live]
             silent = silence_ms(view, sid)
             status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=style)
             if silent is not None:
-                status.append(" " + fmt.duration(silent, view.lang), style="" if live == "online" else style)
-            name = fmt.clip(fmt.safe(fmt.station_name(view.state, sid, view.lang)), 12 if narrow else 24)
+                status.append(" " + fmt.duration(silent, view.lang, short=True), style="" if live == "online" else style)
+            name = fmt.clip(fmt.safe(fmt.station_name(view.state, sid, view.lang)), 12 if compact else 24)
             if live in ("late", "offline"):
                 name.stylize("reverse " + ("yellow" if live == "late" else "red"))
             outbox, rejected = st.get("outbox", 0), st.get("rejected", 0)
-            yield sid, [name, fmt.label("post." + st.get("post", ""), view.lang),
-                        status,
+            post = [] if compact else [fmt.label("post." + st.get("post", ""), view.lang)]
+            yield sid, [name, *post, status,
                         Text(str(outbox), style="bold yellow" if outbox else "dim", justify="right"),
                         Text(str(rejected), style="bold red" if rejected else "dim", justify="right")]
 

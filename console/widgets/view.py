@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.text import Text
-
 from console import state as fold
 from console.state import State
 from console.widgets import fmt
@@ -172,7 +170,7 @@ def delivery(view: View, inst: dict[str, Any], sid: str) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class Alert:
-    text: Any            # str or rich Text (station words inside are already safe)
+    text: str            # plain: shown with markup off; station words already made safe
     severity: str = "warning"
     bell: bool = True
     incident: int = 0    # a new high-severity incident: the board moves to it
@@ -193,10 +191,10 @@ def alerts(prev: View | None, cur: View) -> list[Alert]:
                              "error" if now == "offline" else "warning"))
     for inc in fold.open_incidents(cur.state):
         if inc["severity"] >= HIGH and inc["id"] not in prev.state.incidents:
-            where = fmt.safe(inc.get("location") or "")
-            text = Text(t("desk.alert.incident", lang, sev=fmt.label(f"severity.{inc['severity']}", lang),
-                              kind=fmt.label(f"incident.{inc['kind']}", lang), id=inc["id"]) + " ")
-            out.append(Alert(text + where, "error", True, inc["id"]))
+            text = t("desk.alert.incident", lang, sev=fmt.label(f"severity.{inc['severity']}", lang),
+                     kind=fmt.label(f"incident.{inc['kind']}", lang), id=inc["id"],
+                     where=fmt.safe(inc.get("location") or "—").plain)
+            out.append(Alert(text, "error", True, inc["id"]))
     seen = max((a["id"] for a in prev.state.alarms), default=0)
     for alarm in cur.state.alarms:
         if alarm["id"] > seen:

@@ -64,6 +64,10 @@ class Site:
             return self.name_en or self.name or self.station
         return self.name or self.name_en or self.station
 
+    def area_names(self, lang: str) -> dict[str, str]:
+        """Lot and zone ids to their names in `lang`, for lines a person reads."""
+        return {a.id: a.label(lang) for a in (*self.lots, *self.zones)}
+
     def zones_of(self, post: str) -> tuple[Area, ...]:
         """The zones this post counts: those assigned to it, else any zone named like it."""
         mine = tuple(z for z in self.zones if z.post == post)

@@ -36,13 +36,17 @@ def common_actions(site: Site) -> tuple[Action, ...]:
 
 # --- how a report reads in the list ----------------------------------------------------------------
 
-def describe(type_: str, body: dict[str, Any], lang: str) -> str:
-    """One short line for a report: its kind and the fields that say what happened."""
+def describe(type_: str, body: dict[str, Any], lang: str, names: dict[str, str] | None = None) -> str:
+    """One short line for a report: its kind and the fields that say what happened.
+
+    `names` turns lot and zone ids into the names the staff know them by.
+    """
     parts = [i18n.t(f"type.{type_}", lang)]
     b = body
+    names = names or {}
     count = b.get("count")
     if type_ == "lot_occupancy":
-        parts.append(str(b.get("lot", "")))
+        parts.append(names.get(b.get("lot", ""), str(b.get("lot", ""))))
         if b.get("full"):
             parts.append(i18n.t("station.word.full", lang))
         elif b.get("occupied", -1) >= 0:
@@ -51,10 +55,10 @@ def describe(type_: str, body: dict[str, Any], lang: str) -> str:
             parts.append(f"{b.get('delta', 0):+d}")
     for key in ("zone", "lot"):
         if type_ != "lot_occupancy" and b.get(key):
-            parts.append(str(b[key]))
+            parts.append(names.get(b[key], str(b[key])))
     if isinstance(count, int) and (count != 1 or type_ in ("zone_count", "sendoff_notice")):
         parts.append(f"×{count}" if type_ not in ("zone_count",) else f"= {count}")
-    for key in ("plate", "space", "guest_ref", "name", "item", "where", "location"):
+    for key in ("space", "plate", "guest_ref", "name", "item", "where", "location"):
         if b.get(key):
             parts.append(str(b[key]))
     if b.get("vip"):

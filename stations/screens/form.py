@@ -19,6 +19,12 @@ from protocols import i18n
 from stations.posts.base import Action, Field
 
 
+def _label(text: str) -> str:
+    # The catalogue's field names are written to sit inside sentences ("The count is wrong");
+    # on their own, as a label, they start with a capital.
+    return text[:1].upper() + text[1:]
+
+
 class EnterCheckbox(Checkbox, inherit_bindings=False):
     """Space toggles; Enter is left to the form, so Enter sends from any field but a list."""
 
@@ -42,7 +48,7 @@ class ReportForm(ModalScreen[bool]):
             yield Static(Text(self.title_text or i18n.t(self.action_spec.label, lang), style="bold"), id="form-title")
             with Grid(id="form-grid"):
                 for f in self.action_spec.fields:
-                    yield Label(i18n.t(f.label, lang), classes="form-label")
+                    yield Label(_label(i18n.t(f.label, lang)), classes="form-label")
                     yield self._widget(f)
             yield Static("", id="form-error")
             yield Static(i18n.t("station.form.hint", lang), id="form-hint")

@@ -70,9 +70,11 @@ class PostScreen(Screen):
         self.lang = lang
         for action in self.post.actions:
             self.query_one(f"#act-{action.id}", KeyButton).relabel(i18n.t(action.label, lang))
-        self.query_one(LinkBar).title = f"{self.site.label(lang)} · {i18n.t(f'post.{self.site.post}', lang)}"
+        self.query_one(LinkBar).title = (f"{self.site.label(lang)} ({self.site.station})"
+                                         f" · {i18n.t(f'post.{self.site.post}', lang)}")
         for cls in (LinkBar, Banner, CountsBar, ReportList):
             self.query_one(cls).lang = lang
+        self.query_one(ReportList).names = self.site.area_names(lang)
         self.query_one("#hints", Static).update(Text(i18n.t("station.hints", lang), style="dim"))
 
     def show(self, view: View, area: Area | None) -> None:

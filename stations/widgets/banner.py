@@ -27,8 +27,9 @@ class Banner(Static):
         if hold is not None:
             text.append(i18n.t("station.banner.hold", lang) + " ", style="bold")
             text.append(hold.text)
-            if pending:
-                text.append("  " + i18n.t("station.banner.more", lang, n=len(pending)))
+            others = [p for p in pending if p.id != hold.id]
+            if others:
+                text.append("  " + i18n.t("station.banner.more", lang, n=len(others)))
         elif pending:
             first = pending[0]
             text.append(i18n.t("station.banner.pending", lang, id=first.id, n=len(pending)) + " ", style="bold")

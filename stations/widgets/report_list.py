@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -15,6 +16,7 @@ from protocols import i18n
 from stations.outbox import DELIVERED, REJECTED, SAVED, SENT, Report
 from stations.posts.common import describe
 
+STATE_CELLS = 16
 MARK = {SAVED: ("●", "yellow"), SENT: ("↑", "cyan"), DELIVERED: ("✓", "green"), REJECTED: ("✗", "bold red")}
 
 
@@ -34,22 +36,29 @@ def reason(report: Report, lang: str) -> str:
 class ReportList(Static):
     reports: reactive[tuple[Report, ...]] = reactive((), always_update=False)
     lang: reactive[str] = reactive("zh")
+    names: reactive[dict[str, str]] = reactive(dict, always_update=False)
 
     def render(self) -> Text:
         lang = self.lang
         if not self.reports:
             return Text(i18n.t("station.list.empty", lang), style="dim")
-        out = Text(no_wrap=True, overflow="ellipsis")
+        width = max(self.content_size.width, 20)
+        out = Text()
         for i, report in enumerate(self.reports):
             if i:
                 out.append("\n")
+            line = Text()
             mark, style = MARK.get(report.state, ("?", ""))
             stamp = time.strftime("%H:%M:%S", time.localtime(report.created_ms / 1000))
-            out.append(f"{mark} ", style=style)
-            out.append(f"{stamp} #{report.seq:<4} ", style="dim")
+            line.append(f"{mark} ", style=style)
+            line.append(f"{stamp} #{report.seq:<4} ", style="dim")
             words = state_words(report, lang)
-            out.append(f"{words:<8}"[:24] + " ", style=style)
-            out.append(describe(report.type, report.body, lang))
+            # Pad by cells, not characters: Chinese takes two columns, and the kinds should line up.
+            line.append(words + " " * max(1, STATE_CELLS - cell_len(words)), style=style)
+            line.append(describe(report.type, report.body, lang, self.names))
+            # One report, one line: a long note is cut, the list keeps its shape.
+            line.truncate(width, overflow="ellipsis")
+            out.append_text(line)
             if report.state == REJECTED:
                 out.append("\n   → ", style="bold red")
                 out.append(reason(report, lang), style="red")

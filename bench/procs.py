@@ -1,0 +1,176 @@
+"""The processes a benchmark run drives: the real hub and the echo baseline as subprocesses, plus /proc readings.
+
+A hub runs as `python -m console.cli hub DIR` on its own event folder (ephemeral loopback
+ports, rate limit lifted), from this checkout or another source tree (to compare two
+versions of the hub in one run). Knows subprocess, /proc and the event folder; no figures.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import zmq
+
+from bench import wire
+from console.event import EventFolder, init_folder, make_keys, set_endpoints
+from protocols import keys
+
+REPO = Path(__file__).resolve().parent.parent
+LANES = (("gate-1", "gate"), ("parking-1", "parking"), ("concierge-1", "concierge"),
+         ("lobby-1", "lobby"), ("model-1", "model_unit"))
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of each thread of `pid`, summed by thread name."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+    return out
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (steal included)."""
+    f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in f[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
+class CpuMeter:
+    """CPU used per thread by a set of processes across several timed rounds, and by everyone else."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.used: dict[str, dict[str, float]] = {k: {} for k in pids}
+        self.others = 0.0
+        self.secs = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._t = time.perf_counter()
+        self._m = machine_busy_s()
+        self._b = {k: cpu_s(p) for k, p in self.pids.items()}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.secs += time.perf_counter() - self._t
+        ours = 0.0
+        for k, pid in self.pids.items():
+            after = cpu_s(pid)
+            for name, v in after.items():
+                d = v - self._b[k].get(name, 0.0)
+                self.used[k][name] = self.used[k].get(name, 0.0) + d
+                ours += d
+        self.others += machine_busy_s() - self._m - ours
+
+    def line(self, key: str) -> str:
+        u = self.used[key]
+        return ", ".join(f"{n} {v / self.secs:.0%}" for n, v in sorted(u.items(), key=lambda kv: -kv[1])
+                         if v > 0.01 * self.secs)
+
+
+def make_folder(root: Path) -> EventFolder:
+    """The sample event on ephemeral loopback ports with keys, rate limit out of the way."""
+    folder = init_folder(root)
+    set_endpoints(folder, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0")
+    text = folder.toml.read_text("utf-8")
+    text = re.sub(r"(?m)^rate_per_s = .*$", "rate_per_s = 1e6", text)
+    text = re.sub(r"(?m)^rate_burst = .*$", "rate_burst = 1000000", text)
+    folder.toml.write_text(text, "utf-8")
+    make_keys(folder)
+    return folder
+
+
+def stop(proc: subprocess.Popen | None, timeout: float = 20.0) -> None:
+    """SIGTERM (the hub's clean stop), then SIGKILL if it does not go."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+class HubProc:
+    """A hub subprocess on its own event folder, with one CURVE lane per station in LANES."""
+
+    def __init__(self, ctx: zmq.Context, root: Path, src: Path = REPO, profile: Path | None = None) -> None:
+        self.folder = make_folder(root / "event")
+        self.log, self.profile, self.src = root / "hub.log", profile, src
+        self.lanes: list[wire.Lane] = []
+        self.proc: subprocess.Popen | None = None
+        cmd = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile else [])
+        cmd += ["-m", "console.cli", "hub", str(self.folder.root)]
+        env = dict(os.environ)
+        if src != REPO:
+            env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=src, env=env)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 30
+        while (info := self.folder.read_runtime()) is None or info.get("pid") != self.pid:
+            if self.proc.poll() is not None:
+                raise wire.BenchError(f"hub exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise wire.BenchError("hub did not write hub.json in 30 s")
+            time.sleep(0.05)
+        self.endpoint = info["endpoint"]
+        server = info["console_public"].encode()
+        for sid, post in LANES:
+            public, secret = keys.load_pair(self.folder.station_key(sid))
+            lane = wire.Lane(ctx, self.endpoint, sid, post, curve=(public, secret, server))
+            self.lanes.append(lane)
+            lane.hello()
+
+    def close(self) -> str:
+        """Stop the hub; its closing line ("hub stopped: received ...")."""
+        for lane in self.lanes:
+            lane.close()
+        stop(self.proc)
+        lines = [ln for ln in self.log.read_text("utf-8", "replace").splitlines() if ln.startswith("hub stopped")]
+        return lines[-1] if lines else "no closing line; log tail: " + self.log.read_text("utf-8", "replace")[-300:]
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+class EchoProc:
+    """The baseline: a bare ROUTER in a subprocess (wire.serve_echo), one plain lane and five."""
+
+    def __init__(self, ctx: zmq.Context) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "ingest.py"), "--serve-baseline"],
+                                     stdout=subprocess.PIPE, cwd=REPO)
+        self.pid = self.proc.pid
+        self.endpoint = self.proc.stdout.readline().decode().strip()
+        if not self.endpoint:
+            raise wire.BenchError("the baseline server did not start")
+        self.one = wire.Lane(ctx, self.endpoint, "gate-1", "gate")
+        self.five = [wire.Lane(ctx, self.endpoint, sid, post) for sid, post in LANES]
+
+    def kill(self) -> None:
+        for lane in [self.one, *self.five]:
+            lane.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)

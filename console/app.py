@@ -1,0 +1,182 @@
+"""The command desk (Textual): ties a DeskLink, a clock and a language to the screens; computes nothing itself.
+
+Data flows one way: every TICK_S the app builds a View from the link's latest picture (or
+an injected fixture state and clock, for tests) and hands it to the screens; operator intent
+comes back as `send(...)`, one call on the link. The screen never re-renders per feed message.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App
+from textual.command import CommandPalette
+from textual.reactive import reactive
+
+from console.desk_client import DeskLink, HubStartError, ensure_hub
+from console.event import EventFolder
+from console.screens.commands import DeskCommands
+from console.screens.details import IncidentScreen, StationScreen, ViewScreen
+from console.screens.help import HelpScreen
+from console.screens.keys import bindings
+from console.screens.main import MainScreen
+from console.state import State, new_state
+from console.widgets.chrome import DeskFooter
+from console.widgets.view import View, alerts
+from protocols.codec import ProtocolError
+from protocols.i18n import normalise_lang, t
+
+TICK_S = 0.25
+
+
+class DeskApp(App):
+    CSS_PATH = "desk.tcss"
+    COMMANDS = {DeskCommands}
+    BINDINGS = bindings("app")
+    TITLE = "eventdesk"
+
+    lang = reactive("zh")
+
+    def __init__(self, link: DeskLink | None = None, state: State | None = None,
+                 clock: Callable[[], int] | None = None, lang: str = "zh", wall: bool = False,
+                 drill: bool = False, desk: str = "") -> None:
+        super().__init__()
+        self.link = link
+        self.fixture = state if state is not None else new_state({})
+        self.clock = clock or (link.hub_now_ms if link else (lambda: int(time.time() * 1000)))
+        self.wall, self.drill, self.desk_id = wall, drill, desk
+        self.set_reactive(DeskApp.lang, normalise_lang(lang))
+        self.current_view: View | None = None
+        self._prev: View | None = None
+        self._frame_key: tuple = ()
+        self._finished: deque = deque()   # final action reports, appended by the link's thread
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(TICK_S, self.tick)
+
+    # --- data down ------------------------------------------------------------------------------
+    def build_view(self) -> View:
+        if self.link is None:
+            return View(self.fixture, self.clock(), self.lang, self.drill, "local", wall=self.wall, desk=self.desk_id)
+        pic = self.link.picture()
+        hub = "ok" if pic.hub_ok else ("lost" if pic.hub_heard_ms else "connecting")
+        return View(pic.state or self.fixture, self.clock(), self.lang, pic.drill or self.drill, hub,
+                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id)
+
+    def tick(self) -> None:
+        self._report_finished()
+        view = self.build_view()
+        # Only what the eye can see changing: a new picture, the next second, the language, the link.
+        key = (view.version, view.now_ms // 1000, view.lang, view.hub, view.waiting, view.drill)
+        if key == self._frame_key:
+            return
+        self._frame_key = key
+        prev, self._prev, self.current_view = self._prev, view, view
+        if prev is not None and (self.link is None or prev.version > 0):
+            for alert in alerts(prev, view):
+                self.notify(alert.text, severity=alert.severity, timeout=15, markup=False)
+                if alert.bell:
+                    self.bell()
+                if alert.incident and isinstance(self.screen_stack[0], MainScreen):
+                    self.screen_stack[0].show_incident(alert.incident)
+        for screen in self.screen_stack:
+            if isinstance(screen, ViewScreen) and screen.is_mounted:
+                screen.view = view
+
+    def watch_lang(self) -> None:
+        self._frame_key = ()
+        self.tick()
+        for screen in self.screen_stack:
+            for footer in screen.query(DeskFooter):
+                footer.call_after_refresh(footer.recompose)
+
+    # --- intent up ------------------------------------------------------------------------------
+    def send(self, do: Callable[[DeskLink], Any], done_key: str, **params: Any) -> None:
+        """Run one action on the link; say it was saved (the board shows it once the hub logs it)."""
+        if self.link is None:
+            self.notify(t("desk.msg.read_only", self.lang), severity="warning")
+            return
+        try:
+            do(self.link)
+        except ProtocolError as err:
+            self.notify(err.sentence(self.lang), severity="error", markup=False)
+            return
+        except Exception as exc:  # the outbox could not save: nothing was sent, say why
+            self.notify(t("desk.msg.not_saved", self.lang, reason=str(exc)), severity="error", markup=False)
+            return
+        self.notify(t(done_key, self.lang, **params), markup=False, timeout=4)
+
+    def action_finished(self, report: Any) -> None:
+        """Called on the link's thread when an action is delivered or rejected; read at the next tick."""
+        self._finished.append(report)
+
+    def _report_finished(self) -> None:
+        while self._finished:
+            report = self._finished.popleft()
+            if report.state == "rejected":
+                reason = report.reason_zh if self.lang == "zh" and report.reason_zh else report.reason
+                self.notify(t("desk.msg.rejected", self.lang, type=t(f"type.{report.type}", self.lang),
+                              code=report.code, reason=reason), severity="error", timeout=20, markup=False)
+                self.bell()
+
+    # --- app-wide actions -------------------------------------------------------------------------
+    def action_toggle_lang(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("desk.palette", self.lang)))
+
+    def open_station(self, station: str) -> None:
+        self.push_screen(StationScreen(station))
+
+    def open_incident_screen(self, incident: int) -> None:
+        self.push_screen(IncidentScreen(incident))
+
+
+def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bool = False, drill: bool = False,
+             attach: str | None = None, feed: str | None = None, key: Path | None = None,
+             server_key: Path | None = None) -> int:
+    """`eventdesk desk DIR`: find (or start) the hub, follow it, run the screen; the hub outlives the desk."""
+    folder = EventFolder(root)
+    summary = folder.load().summary() if (folder.toml.exists() or not attach) else {}
+    hub = None
+    endpoint, feed_ep = attach or "", feed or ""
+    lang = normalise_lang(lang or summary.get("lang"))
+    if attach and not feed:
+        print("eventdesk: " + t("desk.cli.need_feed", lang), file=sys.stderr)
+        return 2
+    if not attach:
+        if folder.read_runtime(drill) is None:
+            print(t("desk.cli.starting_hub", lang), flush=True)
+        try:
+            hub = ensure_hub(folder, drill)
+        except HubStartError as exc:
+            print(f"eventdesk: {exc}", file=sys.stderr)
+            return 2
+        endpoint, feed_ep = hub.endpoint, hub.feed
+    # A rehearsal log numbers a desk's actions apart from the live one: separate outboxes.
+    outbox = folder.root / "desks" / f"{desk}{'.rehearsal' if drill else ''}.outbox.db"
+    link = DeskLink(desk, endpoint, feed_ep, key or folder.desk_key(desk), server_key or folder.console_public,
+                    outbox)
+    app = DeskApp(link=link, state=new_state(summary), lang=lang, wall=wall, drill=drill, desk=desk)
+    link.on_action = app.action_finished
+    link.start()
+    try:
+        app.run()
+    finally:
+        link.close()
+    if hub is not None and hub.started:
+        print(t("desk.cli.hub_running", app.lang, pid=hub.pid, log=hub.log_path))
+    return 0

@@ -1,0 +1,46 @@
+"""Every key of the desk in one table: bindings, the footer, the help screen and the command palette all read it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str            # Textual key names, comma separated
+    action: str
+    text: str            # catalogue key of the description
+    scope: str           # app | board | incident | desk | detail | doc (documented, bound by a widget)
+    display: str = ""    # how the help screen writes the key, when it differs from `keys`
+    footer: bool = True
+
+
+KEYS: tuple[Key, ...] = (
+    Key("a", "acknowledge", "desk.key.acknowledge", "incident"),
+    Key("d", "assign", "desk.key.assign", "incident"),
+    Key("n", "annotate", "desk.key.annotate", "incident"),
+    Key("r", "resolve", "desk.key.resolve", "incident"),
+    Key("i", "open_incident", "desk.key.open_incident", "desk"),
+    Key("s", "send_instruction", "desk.key.send_instruction", "desk"),
+    Key("m", "log_note", "desk.key.log_note", "desk", footer=False),
+    Key("t", "instructions", "desk.key.instructions", "desk"),
+    Key("slash", "filter", "desk.key.filter", "board", "/", footer=False),
+    Key("enter", "", "desk.key.enter", "doc", "Enter"),
+    Key("tab", "", "desk.key.tab", "doc", "Tab ⇧Tab"),
+    Key("escape", "back", "desk.key.back", "detail", "Esc"),
+    Key("l", "toggle_lang", "desk.key.lang", "app"),
+    Key("f1,question_mark", "help", "desk.key.help", "app", "F1 / ?"),
+    Key("ctrl+p", "command_palette", "desk.key.palette", "app", "Ctrl+P", footer=False),
+    Key("ctrl+q", "quit", "desk.key.quit", "app", "Ctrl+Q"),
+)
+
+#: Actions that change the event: refused in wall mode and without a hub.
+OPERATOR_SCOPES = ("incident", "desk")
+OPERATOR_ACTIONS = frozenset(k.action for k in KEYS if k.scope in OPERATOR_SCOPES)
+
+
+def bindings(*scopes: str) -> list[Binding]:
+    """Textual bindings for the keys of `scopes`; the description is a catalogue key the footer translates."""
+    return [Binding(k.keys, k.action, k.text, show=k.footer, key_display=k.display or None)
+            for k in KEYS if k.scope in scopes and k.action]

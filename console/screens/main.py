@@ -1,0 +1,88 @@
+"""The command desk's one screen: posts, figures, incidents, timeline (and instructions when wide), under the alert banners."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+
+from console import state as fold
+from console.screens.details import IncidentScreen, StationScreen, ViewScreen
+from console.screens.keys import bindings
+from console.widgets.chrome import DeskFooter, DeskHeader, DrillBanner
+from console.widgets.figures import AreasPanel, PeoplePanel, WallFigures
+from console.widgets.incidents import HighAlertBanner, IncidentBoard
+from console.widgets.instructions import InstructionsTable
+from console.widgets.posts import PostsTable
+from console.widgets.timeline import Timeline
+from console.widgets.view import View
+
+PANELS = {"posts-panel": "desk.panel.posts", "figures-panel": "desk.panel.figures",
+          "instructions-panel": "desk.panel.instructions", "incidents-panel": "desk.panel.incidents",
+          "timeline-panel": "desk.panel.timeline"}
+
+
+class MainScreen(ViewScreen):
+    BINDINGS = bindings("incident", "desk", "board")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    AUTO_FOCUS = "#incidents"
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(id="header")
+        yield DrillBanner(id="drill")
+        yield HighAlertBanner(id="alert")
+        if self.app.wall:
+            yield WallFigures(id="wall")
+        with Horizontal(id="top"):
+            with Vertical(id="posts-panel", classes="panel"):
+                yield PostsTable(id="posts")
+            with Vertical(id="figures-panel", classes="panel"):
+                yield PeoplePanel(id="people")
+                yield AreasPanel(id="areas")
+            with Vertical(id="instructions-panel", classes="panel"):
+                yield InstructionsTable(id="instructions")
+        with Horizontal(id="bottom"):
+            with Vertical(id="incidents-panel", classes="panel"):
+                yield IncidentBoard(id="incidents")
+            with Vertical(id="timeline-panel", classes="panel"):
+                yield Timeline(id="timeline")
+        yield DeskFooter()
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.wall, "-wall")
+        super().on_mount()
+
+    def on_screen_resume(self) -> None:
+        # Back from a detail screen: show the newest frame now, not at the next tick.
+        self.view = self.app.current_view
+
+    def watch_view(self, view: View | None) -> None:
+        if view is None:
+            return
+        for panel_id, key in PANELS.items():
+            panel = self.query_one(f"#{panel_id}")
+            panel.border_title = view.t(key)
+        n = len(fold.open_incidents(view.state))
+        self.query_one("#incidents-panel").border_title = view.t("desk.panel.incidents_n", n=n)
+        # The posts table shows every station when it can: a big event grows the top row,
+        # up to under half the screen.
+        rows = max(11, len(view.state.stations) + 3)
+        self.query_one("#top").styles.height = min(rows, max(11, self.size.height * 45 // 100))
+        super().watch_view(view)
+
+    def selected_incident(self) -> int | None:
+        return self.query_one(IncidentBoard).current
+
+    def show_incident(self, incident: int) -> None:
+        """Move the board to an incident (a new serious one) so a/d/n/r act on it at once."""
+        self.query_one(IncidentBoard).select_key(str(incident))
+
+    def action_filter(self) -> None:
+        self.query_one("#filter-post").focus()
+
+    def on_posts_table_selected(self, message: PostsTable.Selected) -> None:
+        self.app.push_screen(StationScreen(message.station))
+
+    def on_incident_board_selected(self, message: IncidentBoard.Selected) -> None:
+        self.app.push_screen(IncidentScreen(message.incident))
+
+    def on_instructions_table_selected(self, message: InstructionsTable.Selected) -> None:
+        self.action_instructions()

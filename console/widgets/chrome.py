@@ -1,0 +1,69 @@
+"""The frame around the board: the header line, the DRILL banner and a footer that shows key descriptions in the desk's language."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
+
+from console.widgets import fmt
+from console.widgets.view import View
+from protocols.i18n import t
+
+
+class DeskHeader(Static):
+    """Event name, hub clock, link health, actions still waiting to be acknowledged."""
+
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+
+    def watch_view(self, view: View | None) -> None:
+        if view is None:
+            return
+        ev = view.state.event
+        name = (ev.get("name_en") if view.lang == "en" else ev.get("name")) or ev.get("name", "")
+        text = Text.assemble(fmt.safe(name, "bold"), "  ", (fmt.clock(view.now_ms), "bold"))
+        if view.hub == "ok":
+            text.append("  ● " + view.t("desk.hub.ok"), style="green")
+        elif view.hub == "lost":
+            silent = view.now_ms - view.hub_heard_ms if view.hub_heard_ms else 0
+            text.append("  ✖ " + view.t("desk.hub.lost", d=fmt.duration(silent, view.lang)), style="bold white on red")
+        elif view.hub == "connecting":
+            text.append("  … " + view.t("desk.hub.connecting"), style="yellow")
+        else:
+            text.append("  " + view.t("desk.hub.local"), style="dim")
+        if view.waiting:
+            text.append("  ⇡ " + view.t("desk.actions_waiting", n=view.waiting), style="bold yellow")
+        if view.desk:
+            text.append("  " + view.desk, style="dim")
+        if view.wall:
+            text.append("  " + view.t("desk.wall_mode"), style="dim")
+        self.update(text)
+
+
+class DrillBanner(Static):
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+
+    def watch_view(self, view: View | None) -> None:
+        self.display = bool(view and view.drill)
+        if view and view.drill:
+            self.update(Text(view.t("desk.drill_banner"), style="bold", justify="center"))
+
+
+class DeskFooter(Footer):
+    """Textual's footer, with each binding's description looked up in the catalogue (it holds a key)."""
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        lang = getattr(self.app, "lang", "zh")
+        seen: set[str] = set()
+        active = list(self.screen.active_bindings.values())
+        # Help first and quit last: on a narrow terminal the end of the footer is cut off.
+        active.sort(key=lambda a: {"help": 0, "quit": 2}.get(a[1].action, 1))
+        for _, binding, enabled, tooltip in active:
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            yield FooterKey(binding.key, self.app.get_key_display(binding), t(binding.description, lang),
+                            binding.action, disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)

@@ -1,0 +1,80 @@
+"""Instructions sent from the desks, with how far each has got: per station acknowledged, reached or waiting."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.text import Text
+from textual.message import Message
+
+from console.widgets import fmt
+from console.widgets.table import ViewTable
+from console.widgets.view import View, delivery, targets
+
+DELIVERY_STYLE = {"acked": "green", "reached": "yellow", "waiting": "bold red"}
+
+
+def progress(view: View, inst: dict[str, Any]) -> Text:
+    """"3/8 ✓ · 5 reached" for one instruction; acks only count when an ack was asked for."""
+    ids = targets(view.state, inst["target"])
+    states = [delivery(view, inst, sid)[0] for sid in ids]
+    acked, reached = states.count("acked"), states.count("reached")
+    if inst.get("ack_required"):
+        style = "green" if acked == len(ids) else "bold yellow"
+        out = Text(view.t("desk.inst.acked_n", n=acked, of=len(ids)), style=style)
+    else:
+        out = Text(view.t("desk.inst.no_ack"), style="dim")
+    waiting = len(ids) - acked - reached
+    if waiting:
+        out.append(" · " + view.t("desk.inst.waiting_n", n=waiting), style="red")
+    return out
+
+
+class InstructionsTable(ViewTable):
+    FLEX = ("desk.col.text", "desk.col.target")
+    class Selected(Message):
+        """The operator chose an instruction to see station by station."""
+
+        def __init__(self, instruction: int) -> None:
+            super().__init__()
+            self.instruction = instruction
+
+    def columns_for(self, view: View) -> list[tuple[str, int | None]]:
+        return [("desk.col.id", None), ("desk.col.target", None), ("desk.col.progress", None),
+                ("desk.col.text", None)]
+
+    def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        for inst in sorted(view.state.instructions.values(), key=lambda i: -i["id"]):
+            yield str(inst["id"]), [f"#{inst['id']}", fmt.target_name(view.state, inst["target"], view.lang),
+                                    progress(view, inst), fmt.safe(inst["text"])]
+
+    @property
+    def current(self) -> int | None:
+        key = self.current_key
+        return int(key) if key else None
+
+    def on_data_table_row_selected(self, event: ViewTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.Selected(int(str(event.row_key.value))))
+
+
+class DeliveryTable(ViewTable):
+    """One instruction, one row per station it was meant for."""
+
+    def __init__(self, instruction: int | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.instruction = instruction
+
+    def columns_for(self, view: View) -> list[tuple[str, int | None]]:
+        return [("desk.col.station", None), ("desk.col.post", None), ("desk.col.delivery", None)]
+
+    def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        inst = view.state.instructions.get(self.instruction or 0)
+        if inst is None:
+            return
+        for sid in targets(view.state, inst["target"]):
+            where, at = delivery(view, inst, sid)
+            text = Text(view.t(f"desk.inst.{where}"), style=DELIVERY_STYLE[where])
+            if at:
+                text.append(" " + fmt.clock(at), style="dim")
+            yield sid, [fmt.safe(fmt.station_name(view.state, sid, view.lang)),
+                        fmt.label("post." + view.state.stations[sid].get("post", ""), view.lang), text]

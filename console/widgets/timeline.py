@@ -1,0 +1,107 @@
+"""The timeline of recent events, newest first, filtered by post, event type and a severity floor."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Select
+
+from console.widgets import fmt
+from console.widgets.table import ViewTable
+from console.widgets.view import View, event_severity, filter_recent
+from protocols.messages import POSTS, REGISTRY
+
+# Types worth filtering on: what is logged, in the catalogue's order of the wire.
+LOGGED = [t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub")]
+
+
+class TimelineTable(ViewTable):
+    FLEX = ("desk.col.event", "desk.col.station")
+    WIDE_AT = 56
+    FOLLOW_TOP = True
+    post = reactive("")
+    kind = reactive("")
+    min_severity = reactive(0)
+
+    def columns_for(self, view: View) -> list[tuple[str, int | None]]:
+        if self.compact:
+            return [("desk.col.time", None), ("desk.col.event", None)]
+        return [("desk.col.time", None), ("desk.col.station", None), ("desk.col.event", None)]
+
+    def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        for rec in filter_recent(view.state, self.post, self.kind, self.min_severity)[:200]:
+            sev = event_severity(rec, view.state)
+            line = fmt.describe(rec, view.state, view.lang)
+            if sev >= 3 and rec["type"] != "incident_update":
+                line.stylize(fmt.SEVERITY_STYLE[sev], 0, len(fmt.label(f"type.{rec['type']}", view.lang)))
+            who = fmt.safe(fmt.station_name(view.state, rec.get("station", ""), view.lang))
+            when = fmt.clock(rec["recv_ms"])
+            if self.compact:
+                # Narrow: hours and minutes, and who said it, briefly, leads the line.
+                yield str(rec["gseq"]), [Text(when[:5], style="dim"), Text.assemble(fmt.clip(who, 8), " ", line)]
+            else:
+                yield str(rec["gseq"]), [Text(when, style="dim"), fmt.clip(who, 12), line]
+
+    def _refilter(self) -> None:
+        if self.view is not None:
+            self.watch_view(self.view)
+
+    def watch_post(self) -> None:
+        self._refilter()
+
+    def watch_kind(self) -> None:
+        self._refilter()
+
+    def watch_min_severity(self) -> None:
+        self._refilter()
+
+
+class Timeline(Vertical):
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="timeline-filters"):
+            yield Select([], id="filter-post", compact=True, allow_blank=True)
+            yield Select([], id="filter-kind", compact=True, allow_blank=True)
+            yield Select([], id="filter-severity", compact=True, allow_blank=True)
+        yield TimelineTable(id="timeline-table")
+
+    def watch_view(self, view: View | None) -> None:
+        if view is None:
+            return
+        if getattr(self, "_lang", None) != view.lang:
+            self._lang = view.lang
+            self._relabel(view)
+
+    def _relabel(self, view: View) -> None:
+        """Filter choices are words too: rebuilt in the new language, the choice kept."""
+        options = {
+            "filter-post": [(view.t(f"post.{p}"), p) for p in POSTS + ("desk",)],
+            "filter-kind": [(fmt.label(f"type.{t}", view.lang), t) for t in LOGGED],
+            "filter-severity": [(view.t("desk.filter.sev_at_least", sev=view.t(f"severity.{n}")), n)
+                                for n in (1, 2, 3, 4)],
+        }
+        prompts = {"filter-post": "desk.filter.post", "filter-kind": "desk.filter.kind",
+                   "filter-severity": "desk.filter.severity"}
+        for wid, opts in options.items():
+            select = self.query_one(f"#{wid}", Select)
+            keep = select.value
+            with select.prevent(Select.Changed):
+                select.prompt = view.t(prompts[wid])
+                select.set_options(opts)
+                if keep is not Select.NULL and keep in [v for _, v in opts]:
+                    select.value = keep
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        table = self.query_one(TimelineTable)
+        value = None if event.value is Select.NULL else event.value
+        if event.select.id == "filter-post":
+            table.post = value or ""
+        elif event.select.id == "filter-kind":
+            table.kind = value or ""
+        elif event.select.id == "filter-severity":
+            table.min_severity = int(value or 0)

@@ -1,0 +1,367 @@
+"""The scenario loader: one TOML file to a checked Scenario, or a ScenarioError naming the file, the line and the key.
+
+Unknown tables, keys, traffic kinds, report kinds and expectation kinds are refused at load
+time, as are times that do not parse, stations the event does not have and reports a post may
+not send. Report bodies go through the wire codec's own check, so a script can never hold a
+report the hub would refuse. Line numbers come from scanning the text (see lines.py).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from console.event import Event, EventFileError, parse as parse_event
+from protocols import codec
+from protocols.codec import ProtocolError
+from protocols.messages import ALLOWED, DEPARTMENTS, INCIDENT_KINDS, POSTS, REGISTRY, SERVICES
+from scenarios import expectations, generators
+from scenarios.lines import Lines
+from scenarios.model import DeskPolicy, Expect, Scenario, ScriptItem, Silence, Traffic
+from scenarios.timefmt import TimeFormatError, parse_ms, parse_range
+
+HERE = Path(__file__).resolve().parent
+SAMPLE_EVENT = HERE.parent / "console" / "sample_event.toml"
+DESK_TYPES = ("instruction", "incident_open", "note")
+# The simulated desk and posts make these themselves, with ids no script can know in advance.
+UNSCRIPTABLE = ("incident_update", "instruction_ack")
+TOP = {"scenario", "desk", "stations", "traffic", "script", "silence", "expect"}
+
+
+class ScenarioError(Exception):
+    """A bad scenario file: where (file:line), which key, and why, in one sentence."""
+
+    def __init__(self, path: Path | str, line: int, key: str, reason: str) -> None:
+        self.path, self.line, self.key, self.reason = str(path), line, key, reason
+        super().__init__(f"{path}:{line}: {key}: {reason}")
+
+
+def plan_ids(event_path: Path) -> set[str]:
+    """The contingency plans a hub for this event can run: the shipped ones and the event folder's own."""
+    folders = (SAMPLE_EVENT.parent / "plans", event_path.parent / "plans")
+    return {p.stem for d in folders if d.is_dir() for p in d.glob("*.toml")}
+
+
+def shipped() -> dict[str, Path]:
+    """The scenarios that come with eventdesk, by name (the file's stem)."""
+    return {p.stem: p for p in sorted(HERE.glob("*.toml"))}
+
+
+def find(name: str) -> Path:
+    """A shipped scenario by name, or a path to a scenario file."""
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    found = shipped().get(name.replace("-", "_"))
+    if found is None:
+        raise ScenarioError(name, 0, "(file)", f"no such scenario; shipped: {', '.join(shipped())}")
+    return found
+
+
+class _Table:
+    """A TOML table being read: typed getters that raise ScenarioError at the key's line."""
+
+    def __init__(self, ld: _Loader, data: Any, table: str, index: int = 0, label: str | None = None) -> None:
+        self.ld, self.table, self.index = ld, table, index
+        self.label = table if label is None else label
+        if not isinstance(data, dict):
+            raise self.err("", "must be a table")
+        self.data = data
+
+    def err(self, key: str, reason: str) -> ScenarioError:
+        line = self.ld.lines.find(self.table, self.index, key)
+        name = ".".join(p for p in (self.label, key) if p) or "(top)"
+        return ScenarioError(self.ld.path, line, name, reason)
+
+    def only(self, allowed: set[str] | dict) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise self.err(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+    def get(self, key: str, kind: type | tuple, default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.err(key, "is required")
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+            raise self.err(key, f"must be {getattr(kind, '__name__', 'a number')}, got {value!r}")
+        return value
+
+    def time(self, key: str, default: Any = ...) -> int:
+        value = self.get(key, (str, int, float), default)
+        try:
+            ms = parse_ms(value)
+        except TimeFormatError as exc:
+            raise self.err(key, str(exc)) from None
+        return self.ld.in_scenario(self, key, ms)
+
+    def span(self, key: str, default: Any = ...) -> tuple[int, int]:
+        try:
+            return parse_range(self.get(key, (str, int, float), default))
+        except TimeFormatError as exc:
+            raise self.err(key, str(exc)) from None
+
+
+class _Loader:
+    def __init__(self, path: Path, text: str, event: Event | None) -> None:
+        self.path, self.text, self.lines = path, text, Lines(text)
+        self.event_override = event
+        self.event: Event | None = None
+        self.duration = 0
+
+    def in_scenario(self, t: _Table, key: str, ms: int) -> int:
+        if self.duration and ms > self.duration:
+            raise t.err(key, f"{ms // 1000} s is after the end of the scenario ({self.duration // 1000} s)")
+        return ms
+
+    def station(self, t: _Table, key: str, value: Any, post: str = "") -> str:
+        st = self.event.station(value) if isinstance(value, str) else None
+        if st is None:
+            raise t.err(key, f"{value!r} is not a station of this event; stations: "
+                             f"{', '.join(s.id for s in self.event.stations)}")
+        if post and st.post != post:
+            raise t.err(key, f"{value!r} is a {st.post} station; this needs a {post} station")
+        return value
+
+    def target(self, value: Any) -> str:
+        kind_, _, name = str(value).partition(".")
+        if not (value == "all" or (kind_ == "post" and name in POSTS) or (kind_ == "station" and self.event.station(name))):
+            raise ValueError(f"{value!r} is not a target: all, post.<post> or station.<id>")
+        return value
+
+    def param(self, t: _Table, key: str, type_: str, default: Any) -> Any:
+        """One generator or expectation parameter, checked against its declared type."""
+        if key not in t.data:
+            if default is ...:
+                raise t.err(key, "is required")
+            if default in ("", [], {}, 0) and type_ not in ("range",):
+                return default
+            value = default
+        else:
+            value = t.data[key]
+        base, _, post = type_.partition(":")
+        ev = self.event
+        ids = {"lot": [a.id for a in ev.lots], "lots": [a.id for a in ev.lots], "zone": [a.id for a in ev.zones],
+               "level": ["A", "B", "C"], "incident": list(INCIDENT_KINDS), "department": list(DEPARTMENTS),
+               "services": list(SERVICES)}
+        try:
+            if base == "time":
+                return t.time(key, value)
+            if base == "range":
+                return t.span(key, value)
+            if base in ("count", "int", "float", "share"):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= (base == "count")
+                ok = ok and (base in ("float", "share") or isinstance(value, int)) and (base != "share" or value <= 1)
+                if not ok:
+                    want = {"count": "a whole number of at least 1", "int": "a whole number (0 or more)",
+                            "float": "a number (0 or more)", "share": "a share between 0 and 1"}[base]
+                    raise ValueError(f"must be {want}, got {value!r}")
+                return value
+            if base == "plan":
+                known = plan_ids(self.event_path)
+                if not isinstance(value, str) or (known and value not in known):
+                    raise ValueError(f"{value!r} is not a plan; plans: {', '.join(sorted(known))}")
+                return value
+            if base in ("str", "ref"):
+                if not isinstance(value, str):
+                    raise ValueError(f"must be text, got {value!r}")
+                return value
+            if base == "sizes":
+                if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)
+                        and 1 <= value[0] <= value[1] <= 1000):
+                    raise ValueError(f"must be [smallest, largest] party size, e.g. [1, 4]; got {value!r}")
+                return tuple(value)
+            if base in ("station", "stations"):
+                many = value if base == "stations" else [value]
+                if not isinstance(many, list) or (base == "stations" and not many):
+                    raise ValueError(f"must be a list of station ids, got {value!r}")
+                for v in many:
+                    self.station(t, key, v, post)
+                return list(many) if base == "stations" else value
+            if base == "target":
+                return self.target(value)
+            if base == "closures":
+                if not isinstance(value, dict):
+                    raise ValueError(f"must be a table of lot = time, got {value!r}")
+                out = {}
+                for lot, at in value.items():
+                    if lot not in ids["lots"]:
+                        raise ValueError(f"{lot!r} is not a lot; lots: {', '.join(ids['lots'])}")
+                    out[lot] = self.in_scenario(t, key, parse_ms(at))
+                return out
+            if base in ids:
+                many = value if base in ("lots", "services") else [value]
+                if not isinstance(many, list) or not many or any(v not in ids[base] for v in many):
+                    raise ValueError(f"{value!r} is not valid here; choose from {', '.join(map(str, ids[base]))}")
+                return list(many) if base in ("lots", "services") else value
+        except (ValueError, TypeError) as exc:
+            raise t.err(key, str(exc)) from None
+        raise t.err(key, f"(internal) unknown parameter type {type_}")
+
+    # --- the file -------------------------------------------------------------------------------
+    def load(self) -> Scenario:
+        try:
+            raw = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            found = re.search(r"line (\d+)", str(exc))
+            line = getattr(exc, "lineno", 0) or (int(found.group(1)) if found else 0)
+            raise ScenarioError(self.path, line, "(syntax)", str(exc)) from None
+        top = _Table(self, raw, "")
+        top.only(TOP)
+        head = _Table(self, top.get("scenario", dict), "scenario")
+        head.only({"name", "name_en", "summary", "summary_en", "event", "duration", "seed", "speed"})
+        self.event = self._event(head)
+        self.duration = head.time("duration")
+        if self.duration <= 0:
+            raise head.err("duration", "must be longer than 0")
+        speed = head.get("speed", (int, float), 60)
+        if speed <= 0:
+            raise head.err("speed", "must be more than 0")
+        script = tuple(self._script(i, d) for i, d in enumerate(_array(top, "script")))
+        refs = [s.ref for s in script if s.ref]
+        dupes = {r for r in refs if refs.count(r) > 1}
+        if dupes:
+            raise top.err("script", f"ids used twice: {', '.join(sorted(dupes))}")
+        traffic = tuple(self._traffic(i, d) for i, d in enumerate(_array(top, "traffic")))
+        kinds = {tr.kind for tr in traffic}
+        for i, tr in enumerate(traffic):
+            if tr.kind in generators.NEEDS_ARRIVALS and "arrivals" not in kinds and "delegation" not in kinds:
+                raise _Table(self, {}, "traffic", i).err("kind", f"{tr.kind!r} needs an arrivals generator")
+        posts = self._stations(top)
+        return Scenario(
+            path=self.path, name=head.get("name", str), name_en=head.get("name_en", str),
+            event_path=self.event_path, event=self.event, duration_ms=self.duration,
+            seed=head.get("seed", int, 1), speed=float(speed), summary=head.get("summary", str, ""),
+            summary_en=head.get("summary_en", str, ""), desk=self._desk(top),
+            station_ack_delay=posts[0], station_step_delay=posts[1], traffic=traffic, script=script,
+            silences=tuple(self._silence(i, d) for i, d in enumerate(_array(top, "silence"))),
+            expects=tuple(self._expect(i, d, set(refs)) for i, d in enumerate(_array(top, "expect"))))
+
+    def _event(self, head: _Table) -> Event:
+        name = head.get("event", str, "sample")
+        self.event_path = SAMPLE_EVENT if name == "sample" else (self.path.parent / name)
+        if self.event_override is not None:
+            return self.event_override
+        try:
+            return parse_event(self.event_path, self.event_path.read_text("utf-8"))
+        except OSError as exc:
+            raise head.err("event", f"cannot read {self.event_path}: {exc.strerror}") from None
+        except EventFileError as exc:
+            raise head.err("event", str(exc)) from None
+
+    def _desk(self, top: _Table) -> DeskPolicy:
+        t = _Table(self, top.get("desk", dict, {}), "desk")
+        t.only({"ack_delay", "resolve_delay", "step_delay", "assign"})
+        d = DeskPolicy()
+        assign = _Table(self, t.get("assign", dict, {}), "desk.assign")
+        for kind_, dept in assign.data.items():
+            if kind_ not in INCIDENT_KINDS:
+                raise assign.err(kind_, f"unknown incident kind; kinds: {', '.join(INCIDENT_KINDS)}")
+            if dept not in DEPARTMENTS:
+                raise assign.err(kind_, f"{dept!r} is not a department; departments: {', '.join(DEPARTMENTS)}")
+        return DeskPolicy(t.span("ack_delay") if "ack_delay" in t.data else d.ack_delay,
+                          t.span("resolve_delay") if "resolve_delay" in t.data else d.resolve_delay,
+                          t.span("step_delay") if "step_delay" in t.data else d.step_delay,
+                          dict(assign.data))
+
+    def _stations(self, top: _Table) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(ack delay, plan step delay) of the simulated posts."""
+        t = _Table(self, top.get("stations", dict, {}), "stations")
+        t.only({"ack_delay", "step_delay"})
+        return (t.span("ack_delay") if "ack_delay" in t.data else (5_000, 30_000),
+                t.span("step_delay") if "step_delay" in t.data else (20_000, 90_000))
+
+    def _traffic(self, i: int, data: Any) -> Traffic:
+        t = _Table(self, data, "traffic", i, f"traffic[{i}]")
+        kind_ = t.get("kind", str)
+        spec = generators.KINDS.get(kind_)
+        if spec is None:
+            raise t.err("kind", f"unknown traffic kind {kind_!r}; kinds: {', '.join(generators.KINDS)}")
+        t.only({"kind", *spec})
+        params = {k: self.param(t, k, ty, default) for k, (ty, default) in spec.items()}
+        if kind_ == "arrivals" and not params["start"] <= params["doors"] <= params["peak"] <= params["end"]:
+            raise t.err("peak", "times must run start <= doors <= peak <= end")
+        return Traffic(kind_, i, params)
+
+    def _script(self, i: int, data: Any) -> ScriptItem:
+        t = _Table(self, data, "script", i, f"script[{i}]")
+        t.only({"at", "id", "station", "report", "desk", "body", "ack_after", "resolve_after", "assign"})
+        at = t.time("at")
+        station = t.get("station", str, "")
+        if bool(station) == ("desk" in t.data):
+            raise t.err("station", "give either station (a post's report) or desk (an action of the desk)")
+        if station:
+            self.station(t, "station", station)
+            type_, key = t.get("report", str), "report"
+            if type_ not in REGISTRY or REGISTRY[type_].KIND != "report" or type_ in UNSCRIPTABLE:
+                kinds = sorted(k for k, c in REGISTRY.items() if c.KIND == "report" and k not in UNSCRIPTABLE)
+                raise t.err(key, f"unknown report kind {type_!r}; kinds: {', '.join(kinds)}")
+            post = self.event.station(station).post
+            if type_ not in ALLOWED[post]:
+                raise t.err(key, f"a {post} station may not send {type_}")
+        else:
+            if "report" in t.data:
+                raise t.err("report", "a desk action is named by desk = ..., not report")
+            type_, key = t.get("desk", str), "desk"
+            if type_ not in DESK_TYPES:
+                raise t.err(key, f"unknown desk action {type_!r}; actions: {', '.join(DESK_TYPES)}")
+        body = t.get("body", dict, {})
+        try:
+            msg = codec.build(type_, body)
+        except ProtocolError as exc:
+            raise t.err("body", exc.en) from None
+        full = msg.as_body()
+        for field_, ids in (("lot", [a.id for a in self.event.lots]), ("zone", [a.id for a in self.event.zones])):
+            if field_ in full and full[field_] not in ids:
+                raise t.err("body", f"{field_} {full[field_]!r} is not in this event; known: {', '.join(ids)}")
+        if type_ == "instruction":
+            try:
+                self.target(full["target"])
+            except ValueError as exc:
+                raise t.err("body", str(exc)) from None
+        is_incident = type_ in ("incident_report", "incident_open")
+        for k in ("ack_after", "resolve_after", "assign"):
+            if k in t.data and not is_incident:
+                raise t.err(k, "only an incident can say how the desk answers it")
+        return ScriptItem(at, type_, full, station, t.get("id", str, ""),
+                          t.span("ack_after") if "ack_after" in t.data else None,
+                          t.span("resolve_after") if "resolve_after" in t.data else None,
+                          self.param(t, "assign", "department", "") if "assign" in t.data else "")
+
+    def _silence(self, i: int, data: Any) -> Silence:
+        t = _Table(self, data, "silence", i, f"silence[{i}]")
+        t.only({"station", "at", "until"})
+        s = Silence(self.station(t, "station", t.get("station", str)), t.time("at"), t.time("until"))
+        if s.until_ms <= s.at_ms:
+            raise t.err("until", "must be after at")
+        return s
+
+    def _expect(self, i: int, data: Any, refs: set[str]) -> Expect:
+        t = _Table(self, data, "expect", i, f"expect[{i}]")
+        kind_ = t.get("kind", str)
+        spec = expectations.KINDS.get(kind_)
+        if spec is None:
+            raise t.err("kind", f"unknown expectation kind {kind_!r}; kinds: {', '.join(expectations.KINDS)}")
+        t.only({"kind", "label", "label_en", *spec.params})
+        params = {k: self.param(t, k, ty, default) for k, (ty, default) in spec.params.items()}
+        if params.get("ref") and params["ref"] not in refs:
+            raise t.err("ref", f"no [[script]] item has id {params['ref']!r}")
+        return Expect(kind_, params, t.get("label", str, ""), t.get("label_en", str, ""),
+                      self.lines.find("expect", i))
+
+
+def _array(top: _Table, key: str) -> list[Any]:
+    value = top.get(key, list, [])
+    return value
+
+
+def load(path: Path | str, event: Event | None = None) -> Scenario:
+    """Read and check one scenario file; `event` replaces the scenario's own (a rehearsal in DIR)."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ScenarioError(path, 0, "(file)", f"cannot read: {exc.strerror}") from None
+    return _Loader(path, text, event).load()

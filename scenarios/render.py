@@ -1,0 +1,199 @@
+"""The scorecard as Markdown (the file, and on screen through rich), and two scorecards compared.
+
+Works from the scorecard dict alone (the JSON file), so an old run can be re-read and
+compared without its log. Every label comes from the catalogue; text that came from a
+station is escaped for Markdown tables and never treated as markup.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from protocols.i18n import t
+from scenarios.timefmt import clock, seconds
+
+
+def _cell(value: Any) -> str:
+    """Station text in a Markdown table cell: pipes and newlines escaped, markup characters neutralised."""
+    text = str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    for ch in "*_`[]<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def figure(value: Any, unit: str) -> str:
+    if value is None:
+        return t("score.status.none")
+    if unit == "ms":
+        return seconds(value)
+    if unit == "at":
+        return clock(value)
+    return str(value)
+
+
+def label(r: dict[str, Any], lang: str) -> str:
+    own = (r.get("label_en") or r.get("label")) if lang == "en" else (r.get("label") or r.get("label_en"))
+    if own:
+        return own
+    params = {k: (seconds(v) if k == "within" else clock(v) if k == "by" else v) for k, v in r["params"].items()}
+    return t(f"score.kind.{r['kind']}", lang, **params)
+
+
+def fix_text(f: dict[str, Any], lang: str) -> str:
+    params = dict(f["params"])
+    if "dept" in params:
+        params["dept"] = t(f"dept.{params['dept']}", lang)
+    return t(f["key"], lang, **params)
+
+
+def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
+    """Plan steps by department, then each run's steps against their targets."""
+    plans = card["plans"]
+    out = [f"## {t('score.section.plans', lang)}", ""]
+    if not plans["enabled"]:
+        return out + [t("score.figure.plans_pending", lang), ""]
+    if not plans["runs"]:
+        return out + [t("score.figure.plans_none", lang), ""]
+    out += _table([t(f"score.col.{c}", lang) for c in ("department", "on_time", "late", "open", "skipped")],
+                  [[t(f"dept.{d}", lang) if d else "—", v["on_time"], v["late"], v["open"], v["skipped"]]
+                   for d, v in plans["departments"].items()])
+    for run in plans["runs"]:
+        name = run["name"] if lang == "zh" else (run["name_en"] or run["name"])
+        down = t("score.figure.stood_down", lang, at=clock(run["stood_down_scn"])) \
+            if run["stood_down_scn"] is not None else t("score.figure.still_active", lang)
+        out += [t("score.figure.plan_run", lang, id=run["id"], name=_cell(name), cause=run["cause"],
+                  started=clock(run["started_scn"]), down=down), ""]
+        rows = []
+        for st in run["steps"]:
+            after = st["settled_after"]
+            result = ("open" if after is None else "skipped" if st["status"] == "skipped"
+                      else "on_time" if after <= st["due_ms"] else "late")
+            rows.append([st["id"], t(f"dept.{st['department']}", lang) if st["department"] else "—",
+                         seconds(st["due_ms"]), seconds(after), t(f"score.col.{result}", lang)])
+        out += _table([t(f"score.col.{c}", lang) for c in ("step", "department", "due", "settled", "status")], rows)
+    return out + [t("score.figure.plan_clock", lang), ""]
+
+
+def expectation_rows(card: dict[str, Any], lang: str) -> list[list[str]]:
+    rows = []
+    for r in card["expectations"]:
+        detail = t(f"score.detail.{r['detail']}", lang, **r["detail_params"]) if r["detail"] else ""
+        rows.append([_cell(label(r, lang)), t(f"score.status.{r['status']}", lang),
+                     figure(r["measured"], r["unit"]), figure(r["limit"], r["unit"]), _cell(detail)])
+    return rows
+
+
+def markdown(card: dict[str, Any], lang: str = "zh") -> str:
+    sc, run = card["scenario"], card["run"]
+    title = sc["name"] if lang == "zh" else (sc["name_en"] or sc["name"])
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_ms"] / 1000))
+    s = card["summary"]
+    out = [f"# {t('score.title', lang, title=_cell(title))} — {t('scenario.cli.banner', lang)}", "",
+           t("score.run_line", lang, seed=run["seed"], speed=f"{run['speed']:g}", duration=seconds(sc["duration_ms"]),
+             wall=seconds(run["wall_ms"]), started=started), "",
+           t("score.where", lang, dir=card["event"]["dir"], first=run["first_gseq"], last=run["last_gseq"]), "",
+           f"**{t('score.totals', lang, met=s.get('met', 0), missed=s.get('missed', 0), pending=s.get('pending', 0))}**",
+           ""]
+    if run["people"]:
+        out += [t("score.people", lang, stations=", ".join(run["people"])), ""]
+    if not run["sim_desk"]:
+        out += [t("score.no_sim_desk", lang), ""]
+    out += [f"## {t('score.section.expectations', lang)}", ""]
+    out += _table([t(f"score.col.{c}", lang) for c in ("expectation", "status", "measured", "limit", "detail")],
+                  expectation_rows(card, lang))
+    out += [f"## {t('score.section.incidents', lang)}", ""]
+    out += _table([t(f"score.col.{c}", lang) for c in ("id", "kind", "station", "location", "reported",
+                                                       "acknowledged", "resolved", "department")],
+                  [[i["id"], t(f"incident.{i['kind']}", lang), i["station"], _cell(i["location"]),
+                    clock(i["opened_scn"]), seconds(i["ack_delay"]), seconds(i["resolve_delay"]),
+                    t(f"dept.{i['department']}", lang) if i["department"] else "—"] for i in card["incidents"]])
+    out += [f"## {t('score.section.instructions', lang)}", ""]
+    out += _table([t(f"score.col.{c}", lang) for c in ("id", "target", "sent", "confirmed", "slowest")],
+                  [[i["id"], _cell(i["target"]), clock(i["sent_scn"]),
+                    f"{len(i['acks'])}/{len(i['expected'])}" if i["ack_required"] else "—",
+                    seconds(max((a - i["sent_scn"] for a in i["acks"].values()), default=None))]
+                   for i in card["instructions"]])
+    out += plan_lines(card, lang)
+    out += [f"## {t('score.section.delivery', lang)}", ""]
+    out += _table([t(f"score.col.{c}", lang) for c in ("station", "saved", "delivered", "rejected", "waiting", "logged")],
+                  [[sid, d["saved"], d["delivered"], d["rejected"], d["waiting"], d["logged"]]
+                   for sid, d in sorted(card["delivery"].items())])
+    out += [f"## {t('score.section.figures', lang)}", ""]
+    out += _table([t("score.col.figure", lang), t("score.col.generated", lang), t("score.col.in_log", lang)],
+                  figure_rows(card, lang))
+    out += [t("score.speed_note", lang, speed=f"{run['speed']:g}", per_ms=f"{run['speed']:g}",
+              late=run["liveness_s"]["late"], offline=run["liveness_s"]["offline"]),
+            "", t("score.lag", lang, lag=f"{run['lag_ms']} ms"), ""]
+    out += [f"## {t('score.section.fixes', lang)}", ""]
+    out += [f"- {_cell(fix_text(f, lang))}" for f in card["fixes"]] or [f"- {t('score.fix.none', lang)}"]
+    return "\n".join(out) + "\n"
+
+
+def figure_rows(card: dict[str, Any], lang: str) -> list[list[Any]]:
+    g, log = card["generated"], card["log"]
+    people = log["people"]
+    rows = [[t("score.figure.guests", lang), g.get("guests_simulated", "—"), people.get("arrivals", 0)],
+            [t("score.figure.departures", lang), g.get("departures_simulated", "—"), people.get("departures", 0)],
+            [t("score.figure.cars_in", lang), g["by_type"].get("car_in", 0), log["cars"].get("in", 0)],
+            [t("score.figure.cars_out", lang), g["by_type"].get("car_out", 0), log["cars"].get("out", 0)],
+            [t("score.figure.reports", lang), g["reports"], log.get("posts_reports", "—")],
+            [t("score.figure.events", lang), "—", log["events"]]]
+    for lot, v in card["lots"].items():
+        rows.append([t("score.figure.lot_peak", lang, lot=lot), f"{g.get('lot_peak', {}).get(lot, '—')} / {v['capacity']}",
+                     f"{v['peak']} / {v['capacity']}"])
+    for zone, v in card["zones"].items():
+        rows.append([t("score.figure.zone_peak", lang, zone=zone), "—", f"{v['peak']} / {v['capacity']}"])
+    return rows
+
+
+def _mean(values: list[int]) -> int | None:
+    return sum(values) // len(values) if values else None
+
+
+def compare(a: dict[str, Any], b: dict[str, Any], lang: str = "zh") -> str:
+    """Markdown: the same expectations side by side (A then B), with response-time and count changes."""
+    title = lambda c: c["scenario"]["name"] if lang == "zh" else c["scenario"]["name_en"]  # noqa: E731
+    out = [f"# {t('score.section.compare', lang)}", "",
+           f"- A: {_cell(title(a))} — seed {a['run']['seed']}, ×{a['run']['speed']:g}, "
+           + time.strftime("%Y-%m-%d %H:%M", time.localtime(a["run"]["started_ms"] / 1000)),
+           f"- B: {_cell(title(b))} — seed {b['run']['seed']}, ×{b['run']['speed']:g}, "
+           + time.strftime("%Y-%m-%d %H:%M", time.localtime(b["run"]["started_ms"] / 1000)), ""]
+    head = [t("score.col.expectation", lang), "A", "B", t("score.col.change", lang)]
+    rows, seen = [], set()
+    b_by = {(r["kind"], label(r, lang)): r for r in b["expectations"]}
+    for r in a["expectations"]:
+        key = (r["kind"], label(r, lang))
+        seen.add(key)
+        other = b_by.get(key)
+        rows.append([_cell(key[1]), _short(r, lang), _short(other, lang) if other else "—", _change(r, other)])
+    rows += [[_cell(k[1]), "—", _short(r, lang), ""] for k, r in b_by.items() if k not in seen]
+    out += _table(head, rows)
+    ack = lambda c: [i["ack_delay"] for i in c["incidents"] if i["ack_delay"] is not None]  # noqa: E731
+    res = lambda c: [i["resolve_delay"] for i in c["incidents"] if i["resolve_delay"] is not None]  # noqa: E731
+    fig = [[t("score.figure.ack_mean", lang), seconds(_mean(ack(a))), seconds(_mean(ack(b)))],
+           [t("score.figure.ack_max", lang), seconds(max(ack(a), default=None)), seconds(max(ack(b), default=None))],
+           [t("score.figure.resolve_mean", lang), seconds(_mean(res(a))), seconds(_mean(res(b)))],
+           [t("score.figure.guests", lang), a["log"]["people"].get("arrivals", 0), b["log"]["people"].get("arrivals", 0)],
+           [t("score.figure.events", lang), a["log"]["events"], b["log"]["events"]]]
+    out += _table([t("score.col.figure", lang), "A", "B"], fig)
+    return "\n".join(out) + "\n"
+
+
+def _short(r: dict[str, Any], lang: str) -> str:
+    status = t("score.status." + r["status"], lang)
+    return f"{status} {figure(r['measured'], r['unit'])}".strip()
+
+
+def _change(a: dict[str, Any], b: dict[str, Any] | None) -> str:
+    if not b or a["measured"] is None or b["measured"] is None or a["unit"] != b["unit"]:
+        return ""
+    delta = b["measured"] - a["measured"]
+    if a["unit"] == "count":
+        return f"{delta:+d}"
+    return ("+" if delta >= 0 else "-") + seconds(abs(delta))

@@ -1,0 +1,262 @@
+"""The desk on screen (Textual Pilot) against a real hub: every action lands in the log and comes back onto the board."""
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+
+import pytest
+from textual.widgets import Input, Select
+
+from console.app import DeskApp
+from console.desk_client import DeskLink
+from console.event import EventFolder
+from console.hub import run_in_thread
+from console.screens.details import IncidentScreen, InstructionsScreen, StationScreen
+from console.screens.help import HelpScreen
+from console.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal
+from console.state import new_state
+from console.widgets.incidents import IncidentBoard
+from stations.client import StationClient
+from tests.test_desk_support import aio, wait_for
+from tests.wire import log_rows
+
+pytestmark = pytest.mark.timeout(120)
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def hub(event_dir: EventFolder):
+    handle = run_in_thread(event_dir)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def gate(event_dir, hub):
+    client = StationClient("gate-1", event_dir.root / "stations" / "gate-1.outbox.db",
+                           event_dir.station_key("gate-1"), event_dir.console_public, hub.endpoint, hub.feed).start()
+    yield client
+    client.close()
+
+
+@asynccontextmanager
+async def desk(folder: EventFolder, hub, lang: str = "en", size=SIZE, desk_id: str = "desk-1", **kw):
+    link = DeskLink(desk_id, hub.endpoint, hub.feed, folder.desk_key(desk_id), folder.console_public,
+                    folder.root / "desks" / f"{desk_id}.outbox.db")
+    app = DeskApp(link=link, state=new_state(folder.load().summary()), lang=lang, desk=desk_id, **kw)
+    link.on_action = app.action_finished
+    link.start()
+    try:
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: app.current_view and app.current_view.version > 0, what="the first picture")
+            yield app, pilot
+    finally:
+        link.close()
+
+
+def logged(folder: EventFolder, type_: str, station: str = "desk-1") -> list[dict]:
+    return [json.loads(r[5]) for r in log_rows(folder.db(), "type = ? AND station = ?", (type_, station))]
+
+
+def screen_text(app: DeskApp) -> str:
+    """Everything on the screen as plain text (what a person would read)."""
+    from rich.console import Console
+    import io
+    con = Console(width=app.size.width, file=io.StringIO(), record=True, color_system=None)
+    con.print(app.screen._compositor.render_update(full=True))
+    return con.export_text()
+
+
+def report_incident(gate: StationClient, kind="fire", severity=4, location="East entrance", note="") -> int:
+    r = gate.submit("incident_report", {"kind": kind, "severity": severity, "location": location, "note": note})
+    return gate.wait_delivered(r.seq, 10).gseq
+
+
+@aio
+async def test_a_station_report_appears_on_the_board(event_dir, hub, gate):
+    async with desk(event_dir, hub) as (app, pilot):
+        gate.submit("car_in", {"plate": "湘A·12345", "count": 1})
+        incident = report_incident(gate, "water_leak", 3, "Toilets B1")
+        await wait_for(pilot, lambda: "Toilets B1" in screen_text(app), what="the incident on the board")
+        text = screen_text(app)
+        assert f"#{incident}" in text and "Water leak" in text and "new" in text
+        assert "Car in" in text and "湘A·12345" in text               # the timeline
+        assert "unacknowledged" in text                                # high severity: the banner
+        assert app.screen.query_one(IncidentBoard).current == incident
+
+
+@aio
+async def test_acknowledge_assign_annotate_resolve_land_in_the_log(event_dir, hub, gate):
+    incident = report_incident(gate)
+    async with desk(event_dir, hub) as (app, pilot):
+        await wait_for(pilot, lambda: app.screen.query_one(IncidentBoard).current == incident, what="the incident")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: logged(event_dir, "incident_update"), what="the acknowledgement logged")
+        assert logged(event_dir, "incident_update")[-1] == {"incident": incident, "status": "acknowledged",
+                                                             "assign": "", "note": ""}
+        await wait_for(pilot, lambda: "ack'd" in screen_text(app) and "unacknowledged" not in screen_text(app),
+                       what="the board to show it acknowledged and the banner gone")
+
+        await pilot.press("d")
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("down", "down", "enter")                     # office, service, security
+        await wait_for(pilot, lambda: len(logged(event_dir, "incident_update")) == 2, what="the assignment logged")
+        assert logged(event_dir, "incident_update")[-1]["assign"] == "security"
+        await wait_for(pilot, lambda: app.current_view.state.incidents[incident]["department"] == "security",
+                       what="the assignment on the board")
+
+        await pilot.press("n")
+        assert isinstance(app.screen, TextModal)
+        await pilot.press(*"hose ready")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(logged(event_dir, "incident_update")) == 3, what="the note logged")
+        assert logged(event_dir, "incident_update")[-1]["note"] == "hose ready"
+
+        await pilot.press("r")
+        app.screen.query_one("#text", Input).value = "已扑灭"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(logged(event_dir, "incident_update")) == 4, what="the resolution logged")
+        assert logged(event_dir, "incident_update")[-1] == {"incident": incident, "status": "resolved",
+                                                             "assign": "", "note": "已扑灭"}
+        await wait_for(pilot, lambda: "East entrance" not in screen_text(app), what="the incident off the board")
+        assert "Open incidents: 0" in screen_text(app)
+
+
+@aio
+async def test_open_an_incident_from_the_desk(event_dir, hub):
+    async with desk(event_dir, hub, lang="zh") as (app, pilot):
+        await pilot.press("i")
+        modal = app.screen
+        assert isinstance(modal, IncidentModal)
+        await pilot.press("ctrl+s")                                    # no kind yet: refused in the dialog
+        assert app.screen is modal and "请选择事件类别" in screen_text(app)
+        modal.query_one("#kind", Select).value = "power_outage"
+        modal.query_one("#severity", Select).value = 3
+        modal.query_one("#location", Input).value = "配电房"
+        modal.query_one("#source", Select).value = "phone"
+        modal.query_one("#note", Input).value = "物业电话报告"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: logged(event_dir, "incident_open"), what="the incident logged")
+        assert logged(event_dir, "incident_open") == [{"kind": "power_outage", "severity": 3, "location": "配电房",
+                                                        "note": "物业电话报告", "source": "phone"}]
+        await wait_for(pilot, lambda: "配电房" in screen_text(app), what="the incident on the board")
+        assert "停电" in screen_text(app)
+
+
+@aio
+async def test_instruction_sent_then_acknowledged_per_station(event_dir, hub, gate):
+    async with desk(event_dir, hub) as (app, pilot):
+        await pilot.press("s")
+        modal = app.screen
+        assert isinstance(modal, InstructionModal)
+        modal.query_one("#target", Select).value = "post.gate"
+        await pilot.press(*"Close the west gate")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: logged(event_dir, "instruction"), what="the instruction logged")
+        assert logged(event_dir, "instruction")[0]["target"] == "post.gate"
+        assert logged(event_dir, "instruction")[0]["ack_required"] is True
+        inst = log_rows(event_dir.db(), "type = 'instruction'")[0][0]
+        await pilot.press("t")
+        assert isinstance(app.screen, InstructionsScreen)
+        await wait_for(pilot, lambda: "0/2 acked" in screen_text(app), what="no acks yet, two gates")
+        gate.acknowledge_instruction(inst)
+        await wait_for(pilot, lambda: "1/2 acked" in screen_text(app), what="gate-1's ack")
+        text = screen_text(app)
+        assert "East gate" in text and "acknowledged" in text and "West gate" in text and "not reached" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, InstructionsScreen)
+
+
+@aio
+async def test_log_note_and_drill_into_a_station_and_an_incident(event_dir, hub, gate):
+    incident = report_incident(gate, "medical", 2, "Lobby sofa", note="dizzy guest")
+    async with desk(event_dir, hub) as (app, pilot):
+        await pilot.press("m")
+        app.screen.query_one("#text", Input).value = "handover to shift B"
+        app.screen.query_one("#department", Select).value = "service"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: logged(event_dir, "note"), what="the note logged")
+        assert logged(event_dir, "note") == [{"text": "handover to shift B", "department": "service"}]
+
+        await wait_for(pilot, lambda: app.screen.query_one(IncidentBoard).current == incident, what="the incident")
+        app.screen.query_one(IncidentBoard).focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, IncidentScreen)
+        await wait_for(pilot, lambda: "dizzy guest" in screen_text(app), what="the incident's history")
+        await pilot.press("a")                                         # actions work here too
+        await wait_for(pilot, lambda: logged(event_dir, "incident_update"), what="acknowledged from the detail")
+        await wait_for(pilot, lambda: "acknowledged" in screen_text(app).lower(), what="history updated")
+        await pilot.press("escape")
+
+        app.open_station("gate-1")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, StationScreen)
+        await wait_for(pilot, lambda: "Incident report" in screen_text(app), what="gate-1's recent reports")
+        assert "online" in screen_text(app)
+
+
+@aio
+async def test_markup_from_a_station_is_shown_literally(event_dir, hub, gate):
+    note = "[@click=app.quit]quit [b]now[/b]"
+    report_incident(gate, "other", 2, "[red]gate[/red]", note=note)
+    async with desk(event_dir, hub, size=(160, 40)) as (app, pilot):
+        await wait_for(pilot, lambda: "[red]gate[/red]" in screen_text(app), what="the literal location")
+        await wait_for(pilot, lambda: "[@click=app.quit]quit [b]" in screen_text(app), what="the literal note")
+        await pilot.click(IncidentBoard, offset=(100, 2))                # clicking the note runs nothing
+        await pilot.pause(0.2)
+        assert app.is_running
+        app.open_incident_screen(1)                                       # the whole note, in the detail
+        await wait_for(pilot, lambda: note in screen_text(app), what="the full note, literally")
+
+
+@aio
+async def test_language_switches_at_run_time(event_dir, hub, gate):
+    report_incident(gate, "fire", 1, "Gate")
+    async with desk(event_dir, hub, lang="zh") as (app, pilot):
+        await wait_for(pilot, lambda: "火情" in screen_text(app), what="Chinese")
+        assert "确认事件" in screen_text(app)                            # the footer
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "Fire" in screen_text(app) and "Acknowledge" in screen_text(app),
+                       what="English")
+        assert "火情" not in screen_text(app)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen) and "Keys" in screen_text(app)
+
+
+@aio
+async def test_wall_mode_shows_and_never_acts(event_dir, hub, gate):
+    incident = report_incident(gate)
+    async with desk(event_dir, hub, wall=True) as (app, pilot):
+        await wait_for(pilot, lambda: app.screen.query_one(IncidentBoard).current == incident, what="the incident")
+        await pilot.press("a", "i", "s")
+        await pilot.pause(0.3)
+        assert logged(event_dir, "incident_update") == [] and not app.screen.is_modal
+        text = screen_text(app)
+        assert "Acknowledge" not in text and "People on site" in text
+
+
+@aio
+async def test_without_a_hub_the_picture_is_read_only(event_dir):
+    app = DeskApp(state=new_state(event_dir.load().summary()), lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("i")
+        assert isinstance(app.screen, IncidentModal)
+        app.screen.query_one("#kind", Select).value = "fire"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert "read-only" in screen_text(app)
+
+
+@aio
+async def test_command_palette_offers_every_action_in_the_desk_language(event_dir, hub, gate):
+    from console.screens.commands import DeskCommands
+    report_incident(gate, "smoke", 3, "B2")
+    async with desk(event_dir, hub, lang="zh") as (app, pilot):
+        await wait_for(pilot, lambda: app.current_view.state.incidents, what="the incident")
+        provider = DeskCommands(app.screen)
+        texts = [hit.text for hit in [h async for h in provider.discover()]]
+        for words in ("确认事件", "指派部门", "批注", "解决", "立案", "发指令", "指令列表", "帮助", "English"):
+            assert words in texts, words
+        assert any("东门岗" in t for t in texts) and any("烟雾" in t for t in texts)
+        hits = [h async for h in provider.search("立案")]
+        assert hits and "立案" in str(hits[0].text)
