@@ -90,26 +90,31 @@ def throughput(args, echo: EchoProc | None, hubs: dict[str, HubProc], res: dict)
 def latency(args, echo: EchoProc | None, hubs: dict[str, HubProc], res: dict) -> None:
     if echo:
         wire.one_at_a_time(echo.one, 200)
-        res["B"] = lat3(wire.one_at_a_time(echo.one, args.base_rtt))
+        with CpuMeter({}) as m:
+            res["B"] = lat3(wire.one_at_a_time(echo.one, args.base_rtt))
         say(f"baseline B  plain ROUTER, one at a time, {args.base_rtt:,} round trips: "
-            + "  ".join(f"{k} {ms(v)}" for k, v in zip(("p50", "p99", "max"), res["B"])))
+            + "  ".join(f"{k} {ms(v)}" for k, v in zip(("p50", "p99", "max"), res["B"]))
+            + f"  (all processes busy {m.others / m.secs:.0%} of one core)")
     for name, h in hubs.items():
         one = lat3(wire.one_at_a_time(h.lanes[0], args.unloaded))
         say(f"{name:<11} (info) one at a time, {args.unloaded:,} reports: "
             + "  ".join(f"{k} {ms(v)}" for k, v in zip(("p50", "p99", "max"), one)))
     lats: dict[str, list[float]] = {name: [] for name in hubs}
     lags: dict[str, list[float]] = {name: [] for name in hubs}
+    meters = {name: CpuMeter({"server": h.pid, "client": os.getpid()}) for name, h in hubs.items()}
     for _ in range(args.rounds):  # in slices, alternating, when two hubs are compared
         for name, h in hubs.items():
-            lat, lag = wire.paced(h.lanes, args.rate, args.paced_s / args.rounds)
+            with meters[name]:
+                lat, lag = wire.paced(h.lanes, args.rate, args.paced_s / args.rounds)
             lats[name] += lat
             lags[name] += lag
-    for name in hubs:
+    for name, m in meters.items():
         res[f"lat_{name}"] = r = lat3(lats[name])
         say(f"{name:<11} paced {args.rate:,.0f} reports/s over 5 stations, {args.paced_s:g} s "
             f"({len(lats[name]):,} reports): report->ack p50 {ms(r[0])}  p99 {ms(r[1])}  max {ms(r[2])}")
-        say(f"            (bench client's own lateness against the schedule: p99 {ms(pct(lags[name], .99))},"
-            f" max {ms(max(lags[name]))})")
+        say(f"            hub {m.line('server')}; bench client late against its schedule p99"
+            f" {ms(pct(lags[name], .99))}, max {ms(max(lags[name]))}; other processes busy"
+            f" {max(0.0, m.others) / m.secs:.0%} of one core")
 
 
 def memory(args, hub: HubProc, res: dict) -> None:
@@ -219,7 +224,7 @@ def table(args, res: dict, names: list[str]) -> None:
             v = res[f"tp_{name}"]
             r = v / a if a else None
             rows.append((f"durable throughput, reports/s{tag}", f"{v:,.0f}", f"A {a:,.0f} msgs/s" if a else "-",
-                         f"{r:.2f}x" if r else "-", ">= 0.5x", verdict(r >= 0.5 if r else None)))
+                         f"{r:.3f}x" if r else "-", ">= 0.5x", verdict(r >= 0.5 if r else None)))
         if f"lat_{name}" in res:
             p50, p99, mx = res[f"lat_{name}"]
             r = p99 / b[1] if b else None
@@ -286,22 +291,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    if args.serve_baseline:
-        wire.serve_echo()
-        return 0
-    if args.dir:
-        args.dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="eventdesk-bench-", dir=args.dir))
-    say(f"eventdesk ingest bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
-        f"Python {sys.version.split()[0]}, pyzmq {zmq.__version__} / libzmq {zmq.zmq_version()}, "
-        f"work folder {tmp}{' [quick]' if args.quick else ''}")
-    f50, f99 = fsync_floor(tmp)
-    say(f"disk        one-row SQLite commit, WAL + synchronous=FULL: p50 {ms(f50)}  p99 {ms(f99)}")
-    res: dict = {}
-    ctx = zmq.Context()
-    t_all = time.perf_counter()
+def run_live(args, ctx: zmq.Context, tmp: Path, res: dict) -> dict[str, HubProc]:
+    """Everything that needs running servers; every subprocess is stopped before this returns."""
     echo, hubs = None, {}
     want_hub = not (args.skip_throughput and args.skip_latency and args.skip_memory and not args.with_client)
     try:
@@ -311,10 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             hubs["hub"] = HubProc(ctx, tmp / "hub", profile=tmp / "hub.prof" if args.profile else None)
             if args.compare_src:
                 hubs["compare"] = HubProc(ctx, tmp / "compare", src=args.compare_src.resolve())
-            for name, h in hubs.items():
-                say(f"{name:<11} pid {h.pid}, {h.endpoint}, CURVE + ZAP; RSS after 5 hellos"
-                    f" {rss_kb(h.pid) / 1024:.1f} MiB" + (f"; source {h.src}" if name != "hub" else "")
-                    + ("  [under cProfile: its figures are NOT comparable]" if h.profile else ""))
+        for name, h in hubs.items():
+            say(f"{name:<11} pid {h.pid}, {h.endpoint}, CURVE + ZAP; RSS after 5 hellos"
+                f" {rss_kb(h.pid) / 1024:.1f} MiB" + (f"; source {h.src}" if name != "hub" else "")
+                + ("  [under cProfile: its figures are NOT comparable]" if h.profile else ""))
         for lanes in ([echo.one], echo.five) if echo else ():
             wire.pipelined(lanes, args.warmup // len(lanes), WINDOW)
         for h in hubs.values():
@@ -327,23 +318,40 @@ def main(argv: list[str] | None = None) -> int:
             memory(args, hubs["hub"], res)
         if args.with_client and hubs:
             clients(args, hubs["hub"], tmp, res)
-    except wire.BenchError as exc:
-        say(f"BENCH FAILED: {exc}")
-        return 1
     finally:
         if echo:
             echo.kill()
         for name, h in hubs.items():
-            sent = sum(lane.seq for lane in h.lanes)
-            say(f"{name:<11} {h.close()}")
-            with closing(sqlite3.connect(h.folder.db())) as db:
-                stored = db.execute("SELECT COUNT(*) FROM events WHERE station != 'hub'").fetchone()[0]
-            say(f"            its log holds {stored:,} station events; the raw lanes sent {sent:,}"
-                + (" (+ the StationClients')" if name == "hub" and args.with_client else ""))
-            h.kill()
-        ctx.destroy(linger=0)
+            try:
+                say(f"{name:<11} {h.close()}")
+                with closing(sqlite3.connect(h.folder.db())) as db:
+                    stored = db.execute("SELECT COUNT(*) FROM events WHERE station != 'hub'").fetchone()[0]
+                say(f"            its log holds {stored:,} station events; the raw lanes sent {h.lanes_sent:,}"
+                    + (" (+ the StationClients')" if name == "hub" and args.with_client else ""))
+            finally:
+                h.kill()
+    return hubs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.serve_baseline:
+        wire.serve_echo()
+        return 0
+    if args.dir:
+        args.dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="eventdesk-bench-", dir=args.dir))
+    t_all = time.perf_counter()
+    ctx = zmq.Context()
+    res: dict = {}
     try:
-        if "hub" in hubs and args.profile and (tmp / "hub.prof").exists():
+        say(f"eventdesk ingest bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
+            f"Python {sys.version.split()[0]}, pyzmq {zmq.__version__} / libzmq {zmq.zmq_version()}, "
+            f"work folder {tmp}{' [quick]' if args.quick else ''}")
+        f50, f99 = fsync_floor(tmp)
+        say(f"disk        one-row SQLite commit, WAL + synchronous=FULL: p50 {ms(f50)}  p99 {ms(f99)}")
+        hubs = run_live(args, ctx, tmp, res)
+        if args.profile and (tmp / "hub.prof").exists():
             import pstats
             say("\n--- hub profile (cProfile), top by own time ---")
             pstats.Stats(str(tmp / "hub.prof")).sort_stats("tottime").print_stats(args.profile_top)
@@ -351,10 +359,14 @@ def main(argv: list[str] | None = None) -> int:
             rebuild(args, hubs["hub"].folder if hubs else make_folder(tmp / "event-only"), tmp, res)
         table(args, res, list(hubs) or ["hub"])
         say(f"\n(total {time.perf_counter() - t_all:.0f} s; load average now {os.getloadavg()[0]:.2f})")
+        return 0
+    except wire.BenchError as exc:
+        say(f"BENCH FAILED: {exc}")
+        return 1
     finally:
+        ctx.destroy(linger=0)
         if args.dir is None:
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":

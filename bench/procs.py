@@ -126,6 +126,13 @@ class HubProc:
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=src, env=env)
         self.pid = self.proc.pid
+        try:
+            self._connect(ctx)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, ctx: zmq.Context) -> None:
         deadline = time.monotonic() + 30
         while (info := self.folder.read_runtime()) is None or info.get("pid") != self.pid:
             if self.proc.poll() is not None:
@@ -142,9 +149,11 @@ class HubProc:
             lane.hello()
 
     def close(self) -> str:
-        """Stop the hub; its closing line ("hub stopped: received ...")."""
+        """Stop the hub (SIGTERM, then SIGKILL); its closing line ("hub stopped: received ...")."""
         for lane in self.lanes:
             lane.close()
+        self.lanes_sent = sum(lane.seq for lane in self.lanes)
+        self.lanes = []
         stop(self.proc)
         lines = [ln for ln in self.log.read_text("utf-8", "replace").splitlines() if ln.startswith("hub stopped")]
         return lines[-1] if lines else "no closing line; log tail: " + self.log.read_text("utf-8", "replace")[-300:]
@@ -162,15 +171,21 @@ class EchoProc:
         self.proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "ingest.py"), "--serve-baseline"],
                                      stdout=subprocess.PIPE, cwd=REPO)
         self.pid = self.proc.pid
-        self.endpoint = self.proc.stdout.readline().decode().strip()
-        if not self.endpoint:
-            raise wire.BenchError("the baseline server did not start")
-        self.one = wire.Lane(ctx, self.endpoint, "gate-1", "gate")
-        self.five = [wire.Lane(ctx, self.endpoint, sid, post) for sid, post in LANES]
+        self.one, self.five = None, []
+        try:
+            self.endpoint = self.proc.stdout.readline().decode().strip()
+            if not self.endpoint:
+                raise wire.BenchError("the baseline server did not start")
+            self.one = wire.Lane(ctx, self.endpoint, "gate-1", "gate")
+            self.five = [wire.Lane(ctx, self.endpoint, sid, post) for sid, post in LANES]
+        except BaseException:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         for lane in [self.one, *self.five]:
-            lane.close()
+            if lane is not None:
+                lane.close()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)

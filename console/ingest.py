@@ -94,7 +94,7 @@ class Ingest:
                 env = codec.decode(frames, self.event.hub.max_message_bytes)
             except ProtocolError as err:
                 header = _header_or_none(frames)
-                replies.append((address, self._refuse(peer, header, err, now_ms, rejections, last)))
+                replies.append((address, self._refuse_undecodable(peer, header, err, now_ms, rejections, last)))
                 continue
             h, msg = env.header, env.message
             if h.type in CONTROL:
@@ -222,6 +222,27 @@ class Ingest:
             return _nack(h, err)
         self.stats["duplicates"] += 1
         return stored
+
+    def _refuse_undecodable(self, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int,
+                            rejections: list[Rejection], last: dict) -> Nack:
+        """A report whose body failed: ordering still comes first, exactly as for a good one.
+
+        Ahead of the cursor it is a gap (resend in order, nothing final yet); behind it, it
+        was handled before, so the same final answer is given again.
+        """
+        if header is not None and header.seq >= 1 and header.station == peer.id:
+            key = (peer.id, header.epoch)
+            done = last.get(key, self.last.get(key, 0))
+            if header.seq > done + 1:
+                self.stats["retry"] += 1
+                return _nack(header, ProtocolError("E_GAP", expected=done + 1), expected=done + 1)
+            if header.seq <= done:
+                rej = self.store.find_rejection(peer.id, header.epoch, header.seq)
+                if rej is not None:
+                    return Nack(epoch=header.epoch, seq=header.seq, code=rej[0], reason=rej[1],
+                                reason_zh=rej[2], retry=False)
+                return _nack(header, err)
+        return self._refuse(peer, header, err, now_ms, rejections, last)
 
     def _refuse(self, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int,
                 rejections: list[Rejection], last: dict | None) -> Nack:

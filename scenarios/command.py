@@ -108,6 +108,9 @@ def play(reh: Rehearsal, lang: str, screen: Screen | None, desk: str, console: C
                         dir=reh.folder.root), markup=False)
     bg = _Background(reh).start()
     try:
+        bg.ready.wait()
+        if reh.reused_hub:
+            console.print(t("scenario.cli.hub_reused", lang, pid=reh.reused_hub), markup=False)
         if screen is None:
             with Live(progress_text(reh.progress(), lang, title), console=console, refresh_per_second=4,
                       transient=False) as live:
@@ -115,7 +118,6 @@ def play(reh: Rehearsal, lang: str, screen: Screen | None, desk: str, console: C
                     bg.thread.join(0.25)
                     live.update(progress_text(reh.progress(), lang, title))
         else:
-            bg.ready.wait()
             if bg.error is None:
                 screen(reh.folder.root, desk, lang)
             reh.stop()   # the person closed the desk: the drill is over
@@ -139,7 +141,7 @@ def rehearse(args: Any, screen: Screen | None = None, console: Console | None = 
         for name, path in loader.shipped().items():
             sc = loader.load(path)
             console.print(t("scenario.cli.list_item", lang, name=name, title=sc.title(lang),
-                            duration=seconds(sc.duration_ms)), markup=False)
+                            duration=seconds(sc.duration_ms, lang)), markup=False)
         if not args.list:
             console.print(t("scenario.cli.no_scenario", lang, names=", ".join(loader.shipped())), markup=False)
             return 2
@@ -168,7 +170,11 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
     headless = args.headless or screen is None
     if not args.headless and screen is None:
         console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
-    reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=True, hold=not headless))
+    try:
+        reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=True, hold=not headless))
+    except (ScenarioError, RehearsalError) as exc:
+        console.print(f"eventdesk: {exc}", style="red", markup=False)
+        return 2
     minutes = math.ceil(reh.run_.scenario.duration_ms / speed / 60_000)
     console.print(t("scenario.cli.demo_intro", lang, dir=reh.folder.root, speed=f"{speed:g}", minutes=minutes),
                   markup=False)

@@ -252,11 +252,11 @@ def _cars(tr: Traffic, sc: Scenario, seed: int, parties: list[Party], out: _Out)
             occupied[lot] += 1
             peak[lot] = max(peak[lot], occupied[lot])
             if q.lot:
-                out.add(t + MIN, q.parking_station or lot_station[lot], "space_assign",
+                out.add(t + MIN, q.parking_station or lot_station.get(lot, ""), "space_assign",
                         {"lot": lot, "space": f"VIP-{len(parked)}", "plate": plate}, "cars")
             if occupied[lot] >= capacity[lot] and lot not in full_at and t <= sc.duration_ms:
                 full_at[lot] = t
-                out.add(t, lot_station[lot], "lot_occupancy", {"lot": lot, "full": True}, "cars")
+                out.add(t, lot_station.get(lot, ""), "lot_occupancy", {"lot": lot, "full": True}, "cars")
                 counted[lot] = occupied[lot]
         elif plate in parked:
             occupied[parked.pop(plate)] -= 1

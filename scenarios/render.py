@@ -27,11 +27,11 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     return out + [""]
 
 
-def figure(value: Any, unit: str) -> str:
+def figure(value: Any, unit: str, lang: str = "en") -> str:
     if value is None:
         return t("score.status.none")
     if unit == "ms":
-        return seconds(value)
+        return seconds(value, lang)
     if unit == "at":
         return clock(value)
     return str(value)
@@ -41,12 +41,14 @@ def label(r: dict[str, Any], lang: str) -> str:
     own = (r.get("label_en") or r.get("label")) if lang == "en" else (r.get("label") or r.get("label_en"))
     if own:
         return own
-    params = {k: (seconds(v) if k == "within" else clock(v) if k == "by" else v) for k, v in r["params"].items()}
+    params = {k: (seconds(v, lang) if k == "within" else clock(v) if k == "by" else v) for k, v in r["params"].items()}
     return t(f"score.kind.{r['kind']}", lang, **params)
 
 
 def fix_text(f: dict[str, Any], lang: str) -> str:
     params = dict(f["params"])
+    if lang == "zh" and "label_zh" in params:
+        params["label"] = params["label_zh"]
     if "dept" in params:
         params["dept"] = t(f"dept.{params['dept']}", lang)
     return t(f["key"], lang, **params)
@@ -75,7 +77,7 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
             result = ("open" if after is None else "skipped" if st["status"] == "skipped"
                       else "on_time" if after <= st["due_ms"] else "late")
             rows.append([st["id"], t(f"dept.{st['department']}", lang) if st["department"] else "—",
-                         seconds(st["due_ms"]), seconds(after), t(f"score.col.{result}", lang)])
+                         seconds(st["due_ms"], lang), seconds(after, lang), t(f"score.col.{result}", lang)])
         out += _table([t(f"score.col.{c}", lang) for c in ("step", "department", "due", "settled", "status")], rows)
     return out + [t("score.figure.plan_clock", lang), ""]
 
@@ -85,7 +87,7 @@ def expectation_rows(card: dict[str, Any], lang: str) -> list[list[str]]:
     for r in card["expectations"]:
         detail = t(f"score.detail.{r['detail']}", lang, **r["detail_params"]) if r["detail"] else ""
         rows.append([_cell(label(r, lang)), t(f"score.status.{r['status']}", lang),
-                     figure(r["measured"], r["unit"]), figure(r["limit"], r["unit"]), _cell(detail)])
+                     figure(r["measured"], r["unit"], lang), figure(r["limit"], r["unit"], lang), _cell(detail)])
     return rows
 
 
@@ -95,11 +97,13 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_ms"] / 1000))
     s = card["summary"]
     out = [f"# {t('score.title', lang, title=_cell(title))} — {t('scenario.cli.banner', lang)}", "",
-           t("score.run_line", lang, seed=run["seed"], speed=f"{run['speed']:g}", duration=seconds(sc["duration_ms"]),
-             wall=seconds(run["wall_ms"]), started=started), "",
+           t("score.run_line", lang, seed=run["seed"], speed=f"{run['speed']:g}",
+             duration=seconds(sc["duration_ms"], lang), wall=seconds(run["wall_ms"], lang), started=started), "",
            t("score.where", lang, dir=card["event"]["dir"], first=run["first_gseq"], last=run["last_gseq"]), "",
            f"**{t('score.totals', lang, met=s.get('met', 0), missed=s.get('missed', 0), pending=s.get('pending', 0))}**",
            ""]
+    if not run.get("complete", True):
+        out += [f"**{t('score.stopped_early', lang, at=clock(run['ended_ms']), end=clock(sc['duration_ms']))}**", ""]
     if run["people"]:
         out += [t("score.people", lang, stations=", ".join(run["people"])), ""]
     if not run["sim_desk"]:
@@ -111,13 +115,13 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     out += _table([t(f"score.col.{c}", lang) for c in ("id", "kind", "station", "location", "reported",
                                                        "acknowledged", "resolved", "department")],
                   [[i["id"], t(f"incident.{i['kind']}", lang), i["station"], _cell(i["location"]),
-                    clock(i["opened_scn"]), seconds(i["ack_delay"]), seconds(i["resolve_delay"]),
+                    clock(i["opened_scn"]), seconds(i["ack_delay"], lang), seconds(i["resolve_delay"], lang),
                     t(f"dept.{i['department']}", lang) if i["department"] else "—"] for i in card["incidents"]])
     out += [f"## {t('score.section.instructions', lang)}", ""]
     out += _table([t(f"score.col.{c}", lang) for c in ("id", "target", "sent", "confirmed", "slowest")],
                   [[i["id"], _cell(i["target"]), clock(i["sent_scn"]),
                     f"{len(i['acks'])}/{len(i['expected'])}" if i["ack_required"] else "—",
-                    seconds(max((a - i["sent_scn"] for a in i["acks"].values()), default=None))]
+                    seconds(max((a - i["sent_scn"] for a in i["acks"].values()), default=None), lang)]
                    for i in card["instructions"]])
     out += plan_lines(card, lang)
     out += [f"## {t('score.section.delivery', lang)}", ""]
@@ -171,14 +175,15 @@ def compare(a: dict[str, Any], b: dict[str, Any], lang: str = "zh") -> str:
         key = (r["kind"], label(r, lang))
         seen.add(key)
         other = b_by.get(key)
-        rows.append([_cell(key[1]), _short(r, lang), _short(other, lang) if other else "—", _change(r, other)])
+        rows.append([_cell(key[1]), _short(r, lang), _short(other, lang) if other else "—", _change(r, other, lang)])
     rows += [[_cell(k[1]), "—", _short(r, lang), ""] for k, r in b_by.items() if k not in seen]
     out += _table(head, rows)
     ack = lambda c: [i["ack_delay"] for i in c["incidents"] if i["ack_delay"] is not None]  # noqa: E731
     res = lambda c: [i["resolve_delay"] for i in c["incidents"] if i["resolve_delay"] is not None]  # noqa: E731
-    fig = [[t("score.figure.ack_mean", lang), seconds(_mean(ack(a))), seconds(_mean(ack(b)))],
-           [t("score.figure.ack_max", lang), seconds(max(ack(a), default=None)), seconds(max(ack(b), default=None))],
-           [t("score.figure.resolve_mean", lang), seconds(_mean(res(a))), seconds(_mean(res(b)))],
+    fig = [[t("score.figure.ack_mean", lang), seconds(_mean(ack(a)), lang), seconds(_mean(ack(b)), lang)],
+           [t("score.figure.ack_max", lang), seconds(max(ack(a), default=None), lang),
+            seconds(max(ack(b), default=None), lang)],
+           [t("score.figure.resolve_mean", lang), seconds(_mean(res(a)), lang), seconds(_mean(res(b)), lang)],
            [t("score.figure.guests", lang), a["log"]["people"].get("arrivals", 0), b["log"]["people"].get("arrivals", 0)],
            [t("score.figure.events", lang), a["log"]["events"], b["log"]["events"]]]
     out += _table([t("score.col.figure", lang), "A", "B"], fig)
@@ -187,13 +192,13 @@ def compare(a: dict[str, Any], b: dict[str, Any], lang: str = "zh") -> str:
 
 def _short(r: dict[str, Any], lang: str) -> str:
     status = t("score.status." + r["status"], lang)
-    return f"{status} {figure(r['measured'], r['unit'])}".strip()
+    return f"{status} {figure(r['measured'], r['unit'], lang)}".strip()
 
 
-def _change(a: dict[str, Any], b: dict[str, Any] | None) -> str:
+def _change(a: dict[str, Any], b: dict[str, Any] | None, lang: str) -> str:
     if not b or a["measured"] is None or b["measured"] is None or a["unit"] != b["unit"]:
         return ""
     delta = b["measured"] - a["measured"]
     if a["unit"] == "count":
         return f"{delta:+d}"
-    return ("+" if delta >= 0 else "-") + seconds(abs(delta))
+    return ("+" if delta >= 0 else "-") + seconds(abs(delta), lang)

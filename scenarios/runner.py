@@ -85,6 +85,15 @@ def _quick_hub(text: str) -> str:
     return "\n".join(lines[:at + 1] + extra + lines[at + 1:]) + "\n"
 
 
+def cue(step: Step) -> str:
+    """The note that tells people at the desk what the script expects them to do now."""
+    b = step.body
+    what = {"instruction": f"发指令 send an instruction → {b.get('target')}: {b.get('text', '')}",
+            "incident_open": f"登记事件 open an incident: {b.get('kind')} {b.get('location', '')} {b.get('note', '')}",
+            }.get(step.type, b.get("text", ""))
+    return f"【演练提示 CUE】{what}"[:500]
+
+
 class Rehearsal:
     """One rehearsal: `run()` does it all and returns the scorecard (a dict, also written to DIR/report/)."""
 
@@ -94,6 +103,8 @@ class Rehearsal:
         self.folder, self.made_folder = prepare_folder(self.options, self.scenario_path)
         sc = loader.load(self.scenario_path, event=self.folder.load())
         self.speed = float(self.options.speed or sc.speed)
+        if not 0 < self.speed <= 100_000:
+            raise RehearsalError(f"speed must be more than 0 (and at most 100000), got {self.speed:g}")
         seed = sc.seed if self.options.seed is None else self.options.seed
         stamp = time.strftime("%Y%m%d-%H%M%S")
         data = self.folder.root / "rehearsal" / f"{sc.slug}-{stamp}-{seed}"
@@ -107,8 +118,11 @@ class Rehearsal:
         self.operator: SimDesk | None = None
         self.feed: FeedWatcher | None = None
         self.hub: subprocess.Popen | None = None
+        self.reused_hub = 0        # the pid of a rehearsal hub that was already running for DIR
         self.ends: Endpoints | None = None
         self.first_gseq = 0
+        self.ended_ms = 0          # the scenario time the script reached (all of it unless stopped early)
+        self.complete = False
         self.phase = "starting"
         self.card: dict[str, Any] | None = None
         self.paths: dict[str, Path] = {}
@@ -172,12 +186,15 @@ class Rehearsal:
 
     def _hub(self) -> Endpoints:
         info = self.folder.read_runtime(drill=True)
+        self.reused_hub = info["pid"] if info else 0
         if info is None:
             host = re.sub(r":\d+$", "", self.run_.scenario.event.hub.endpoint)
             cmd = [sys.executable, "-m", "console.cli", "hub", str(self.folder.root), "--drill",
                    "--endpoint", f"{host}:0", "--feed", f"{host}:0"]
             logfile = (self.run_.data / "hub.log").open("ab")
-            self.hub = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            # Its own session: a Ctrl-C meant for the rehearsal must not take the hub down before the score.
+            self.hub = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
             logfile.close()
             deadline = time.monotonic() + self.options.start_timeout
             while True:
@@ -195,7 +212,9 @@ class Rehearsal:
         run, sc = self.run_, self.run_.scenario
         for step in run.timeline.steps:
             if step.station == "" and not self.options.sim_desk:
-                continue   # people at the desk act on their own cue; the scorecard still finds it
+                # People at the desk: a cue in the desk's notes instead; the scorecard finds what they send.
+                self.sched.at(step.at_ms, self.desk.submit, "note", {"text": cue(step)})
+                continue
             if step.station and step.station not in self.stations:
                 continue   # a post left to people
             self.sched.at(step.at_ms, self._play, step)
@@ -206,6 +225,8 @@ class Rehearsal:
         self.phase = "playing"
         self.sched.start_clock()
         finished = self.sched.run_until(sc.duration_ms)
+        self.ended_ms = min(self.sched.now_ms(), sc.duration_ms)
+        self.complete = finished
         if finished and self.options.hold:
             self.phase = "holding"
             self._done.wait()
@@ -263,14 +284,14 @@ class Rehearsal:
             t0_ms=self.sched.t0_ms, first_gseq=self.first_gseq, simulated=tuple(self.simulated),
             people=tuple(sorted(self.options.people)), sim_desk=self.options.sim_desk,
             desk=run.scenario.event.desks[0], delivery=delivery, refs=refs,
-            lag_ms=self.sched.lag_ms, made_folder=self.made_folder, data=run.data)
+            lag_ms=self.sched.lag_ms, made_folder=self.made_folder, data=run.data,
+            ended_ms=self.ended_ms, complete=self.complete)
 
     def close(self) -> None:
         """Stop every client, the feed watcher and (if ours) the hub; safe to call twice."""
         self.sched.stop()
         if self.feed is not None:
-            self.feed.stop()
-            self.feed = None
+            self.feed.stop()   # kept: its counts are the last progress figures
         for sim in [*self.stations.values(), *([self.desk] if self.desk else [])]:
             sim.close()
         self.stations, self.desk = {}, None

@@ -43,6 +43,8 @@ class RunInput:
     lag_ms: int = 0
     made_folder: bool = True
     data: Path | None = None
+    ended_ms: int = 0
+    complete: bool = True
 
 
 @dataclass
@@ -237,6 +239,7 @@ def score(run: RunInput) -> dict[str, Any]:
                 "wall_ms": int(time.time() * 1000) - run.t0_ms, "first_gseq": run.first_gseq,
                 "last_gseq": log_figures["last_gseq"], "simulated": list(run.simulated), "people": list(run.people),
                 "sim_desk": run.sim_desk, "desk": run.desk, "lag_ms": run.lag_ms,
+                "complete": run.complete, "ended_ms": run.ended_ms,
                 "data": str(run.data) if run.data else "",
                 "liveness_s": {"late": sc.event.hub.late_s, "offline": sc.event.hub.offline_s}},
         "generated": _plain(generated), "log": _plain(log_figures),

@@ -117,7 +117,8 @@ class FeedWatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
 
     def _run(self) -> None:
         ctx = zmq.Context()

@@ -59,13 +59,17 @@ def clock(ms: int) -> str:
     return f"{sign}{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def seconds(ms: int | float | None) -> str:
-    """A duration in ms as "12 s", "3 min 05 s" or "1 h 02 min"; "-" for None."""
+_UNIT_WORDS = {"en": ("s", "min", "h"), "zh": ("秒", "分", "小时")}
+
+
+def seconds(ms: int | float | None, lang: str = "en") -> str:
+    """A duration in ms as "12 s", "3 min 05 s" or "1 h 02 min" (zh: "12 秒", "3 分 05 秒"); "-" for None."""
     if ms is None:
         return "-"
+    sec, mn, hr = _UNIT_WORDS.get(lang, _UNIT_WORDS["en"])
     s = int(round(ms / 1000))
     if s < 60:
-        return f"{s} s"
+        return f"{s} {sec}"
     if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s // 60 % 60:02d} min"
+        return f"{s // 60} {mn} {s % 60:02d} {sec}"
+    return f"{s // 3600} {hr} {s // 60 % 60:02d} {mn}"

@@ -86,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
                 break
             if args.rate:
                 due = started + (i - done) / args.rate
-                while not stop.is_set() and time.monotonic() < due:
-                    time.sleep(min(0.05, due - time.monotonic()))
+                while not stop.is_set() and (left := due - time.monotonic()) > 0:
+                    time.sleep(min(0.05, left))
             type_, body = body_for(post, args.station, i)
             report = client.submit(type_, body)
+            if report.seq % 200 == 0:
+                _say_status(client)
             if report.seq != i + 1:
                 print(f"{args.station}: report {i} got seq {report.seq}", file=sys.stderr, flush=True)
                 return 3
@@ -98,12 +100,21 @@ def main(argv: list[str] | None = None) -> int:
                 journal.flush()
         print(f"{args.station}: all {args.count} saved", flush=True)
         while not stop.is_set():
-            stop.wait(0.2)
+            stop.wait(1.0)
+            _say_status(client)
         return 0
     finally:
         client.close()
         if journal is not None:
             journal.close()
+
+
+def _say_status(client: StationClient) -> None:
+    """One line of the link's state on stdout, for the post-mortem of a failed run."""
+    st = client.status()
+    print(f"{time.strftime('%H:%M:%S')} {st.station}: {st.state} connected={st.connected} "
+          f"reachable={st.console_reachable} waiting={st.waiting} attempts={st.attempts} "
+          f"error={st.last_error!r}", flush=True)
 
 
 if __name__ == "__main__":

@@ -297,7 +297,7 @@ def _bad_frames(rng: random.Random, i: int) -> tuple[list[bytes], str]:
                            {"count": rng.random()}, {rng.choice(["a", "b", "c"]): 1}, {"plate": "\x1b[2J"}])
         return [SIG, _hdr(epoch="main", seq=0), msgpack.packb(body)], "E_SCHEMA"
     if kind == 5:
-        return [SIG, _hdr(type_=f"bogus_{rng.randint(0, 9999)}", epoch=f"junk-{i}", seq=rng.randint(0, 5)),
+        return [SIG, _hdr(type_=f"bogus_{rng.randint(0, 9999)}", epoch=f"junk-{i}", seq=rng.randint(0, 1)),
                 _body()], "E_TYPE"
     if kind == 6:
         return [SIG, _hdr(station=rng.choice(["gate-2", "desk-1", "hub", ""]), epoch="main", seq=0),
@@ -638,3 +638,21 @@ def test_rehearsal_log_is_separate_and_never_opened_as_the_live_one(folder, ctx)
         assert again.hub.store.count() == 2 and again.hub.drill
     finally:
         again.stop()
+
+
+def test_a_bad_report_ahead_of_the_cursor_is_a_gap_not_a_final_rejection(hub, folder, ctx):
+    """Order comes before validation: a bad body at seq 3 while 1 is missing must not be final-rejected."""
+    gate = station(ctx, hub, folder, "gate-1", epoch="e-order")
+    gate.send("car_in", {"count": -3}, 3)
+    assert_nack(gate.recv(), "E_GAP", retry=True).expected == 1
+    gate.send("car_in", {"plate": "A1"}, 1)
+    assert_ack(gate.recv(), "e-order", 1)
+    gate.send("car_in", {"count": -3}, 2)
+    first = assert_nack(gate.recv(), "E_SCHEMA")
+    gate.send("car_in", {"count": -3}, 2)          # the station resends: the same final answer
+    again = assert_nack(gate.recv(), "E_SCHEMA")
+    assert (again.reason, again.reason_zh) == (first.reason, first.reason_zh)
+    gate.send("car_in", {"plate": "A3"}, 3)         # the cursor moved past the rejected one
+    assert_ack(gate.recv(), "e-order", 3)
+    rows = log_rows(folder.db(), "station = 'gate-1' AND epoch = 'e-order'")
+    assert [r[3] for r in rows] == [1, 3]

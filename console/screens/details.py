@@ -6,6 +6,7 @@ from typing import Any, Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.reactive import reactive
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -29,6 +30,13 @@ class ViewScreen(DeskActions, Screen):
     def watch_view(self, view: View | None) -> None:
         if view is None:
             return
+        try:
+            self.show(view)
+        except NoMatches:
+            pass   # still composing, or closing: the next tick fills it
+
+    def show(self, view: View) -> None:
+        """Hand the frame down; screens add their own facts first."""
         for widget in self.query("*"):
             # Every widget declaring a `view` reactive takes the frame (data down, one way).
             if widget is not self and "view" in getattr(type(widget), "_reactives", ()):
@@ -81,10 +89,8 @@ class StationScreen(ViewScreen):
                 yield str(rec["gseq"]), [Text(fmt.clock(rec["recv_ms"]), style="dim"),
                                          fmt.describe(rec, view.state, view.lang)]
 
-    def watch_view(self, view: View | None) -> None:
-        super().watch_view(view)
-        if view is None:
-            return
+    def show(self, view: View) -> None:
+        super().show(view)
         st = view.state.stations.get(self.station, {})
         live = liveness(view, self.station)
         silent = silence_ms(view, self.station)
@@ -100,6 +106,7 @@ class StationScreen(ViewScreen):
             ("desk.col.rejected", Text(str(st.get("rejected", 0)), style="bold red" if st.get("rejected") else "")),
         ]))
         self.query_one("#facts").border_title = view.t("desk.panel.station")
+        self.query_one("#station-recent").border_title = view.t("desk.panel.recent")
 
 
 class IncidentScreen(ViewScreen):
@@ -131,19 +138,18 @@ class IncidentScreen(ViewScreen):
             yield str(n), [Text(fmt.clock(ms), style="dim"), fmt.safe(fmt.station_name(view.state, who, view.lang)),
                            what_text, fmt.safe(note)]
 
-    def watch_view(self, view: View | None) -> None:
-        super().watch_view(view)
-        if view is None:
-            return
+    def show(self, view: View) -> None:
+        super().show(view)
         inc = view.state.incidents.get(self.incident)
         facts = self.query_one("#facts", Static)
         facts.border_title = view.t("desk.panel.incident", id=self.incident)
+        self.query_one("#incident-history").border_title = view.t("desk.panel.history")
         if inc is None:
             facts.update(view.t("desk.msg.no_incident"))
             return
         who = fmt.safe(fmt.station_name(view.state, inc["station"], view.lang))
-        if inc.get("source"):
-            who.append("  " + fmt.label(f"desk.source.{inc['source']}", view.lang, inc["source"]), style="dim")
+        if inc.get("source") in ("desk", "phone"):   # how a desk heard of it; a station's own report says nothing
+            who.append("  (" + fmt.label(f"desk.source.{inc['source']}", view.lang) + ")", style="dim")
         facts.update(_facts(view, [
             ("desk.col.kind", Text(fmt.label(f"incident.{inc['kind']}", view.lang), style="bold")),
             ("desk.col.severity", fmt.severity(inc["severity"], view.lang)),
@@ -175,11 +181,10 @@ class InstructionsScreen(ViewScreen):
             if self.view is not None:
                 delivery.watch_view(self.view)
 
-    def watch_view(self, view: View | None) -> None:
-        if view is not None:
-            delivery = self.query_one(DeliveryTable)
-            if delivery.instruction is None:
-                delivery.instruction = max(view.state.instructions, default=None)
-            self.query_one(InstructionsTable).border_title = view.t("desk.panel.instructions")
-            delivery.border_title = view.t("desk.panel.delivery")
-        super().watch_view(view)
+    def show(self, view: View) -> None:
+        delivery = self.query_one(DeliveryTable)
+        if delivery.instruction is None:
+            delivery.instruction = max(view.state.instructions, default=None)
+        self.query_one(InstructionsTable).border_title = view.t("desk.panel.instructions")
+        delivery.border_title = view.t("desk.panel.delivery")
+        super().show(view)

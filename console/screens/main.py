@@ -54,9 +54,7 @@ class MainScreen(ViewScreen):
         # Back from a detail screen: show the newest frame now, not at the next tick.
         self.view = self.app.current_view
 
-    def watch_view(self, view: View | None) -> None:
-        if view is None:
-            return
+    def show(self, view: View) -> None:
         for panel_id, key in PANELS.items():
             panel = self.query_one(f"#{panel_id}")
             panel.border_title = view.t(key)
@@ -66,7 +64,7 @@ class MainScreen(ViewScreen):
         # up to under half the screen.
         rows = max(11, len(view.state.stations) + 3)
         self.query_one("#top").styles.height = min(rows, max(11, self.size.height * 45 // 100))
-        super().watch_view(view)
+        super().show(view)
 
     def selected_incident(self) -> int | None:
         return self.query_one(IncidentBoard).current

@@ -65,5 +65,7 @@ class DeskFooter(Footer):
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            yield FooterKey(binding.key, self.app.get_key_display(binding), t(binding.description, lang),
-                            binding.action, disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)
+            key = FooterKey(binding.key, self.app.get_key_display(binding), t(binding.description, lang),
+                            binding.action, disabled=not enabled, tooltip=tooltip)
+            key.compact = self.compact   # set, not data-bound: this compose also runs on a language switch
+            yield key

@@ -120,6 +120,11 @@ def target_name(state: Any, target: str, lang: str) -> str:
     return t("desk.target.all", lang)
 
 
+def words(record: dict[str, Any], lang: str) -> str:
+    """An instruction's text in the desk's language: plans send Chinese with an English twin."""
+    return (record.get("text_en") or record.get("text", "")) if lang == "en" else record.get("text", "")
+
+
 def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
     """One recent event as a line: its kind in words, then the fields that matter for it."""
     typ, b = rec.get("type", ""), rec.get("body") or {}
@@ -173,7 +178,7 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(Text("@") + safe(where))
     if typ == "note" and b.get("department"):
         parts.append(label(f"dept.{b['department']}", lang))
-    said = b.get("note") or b.get("text") or b.get("reason")
+    said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or b.get("reason")
     if said:
         parts.append(Text("“", style="dim") + safe(said) + Text("”", style="dim"))
     for part in parts:

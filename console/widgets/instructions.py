@@ -13,20 +13,16 @@ from console.widgets.view import View, delivery, targets
 DELIVERY_STYLE = {"acked": "green", "reached": "yellow", "waiting": "bold red"}
 
 
-def progress(view: View, inst: dict[str, Any]) -> Text:
-    """"3/8 ✓ · 5 reached" for one instruction; acks only count when an ack was asked for."""
+def tally(view: View, inst: dict[str, Any]) -> tuple[Text, Text]:
+    """("3/8", "2"): acknowledged of those asked, and how many have not even been reached."""
     ids = targets(view.state, inst["target"])
     states = [delivery(view, inst, sid)[0] for sid in ids]
-    acked, reached = states.count("acked"), states.count("reached")
+    acked, waiting = states.count("acked"), states.count("waiting")
     if inst.get("ack_required"):
-        style = "green" if acked == len(ids) else "bold yellow"
-        out = Text(view.t("desk.inst.acked_n", n=acked, of=len(ids)), style=style)
+        shown = Text(f"{acked}/{len(ids)}", style="green" if acked == len(ids) else "bold yellow")
     else:
-        out = Text(view.t("desk.inst.no_ack"), style="dim")
-    waiting = len(ids) - acked - reached
-    if waiting:
-        out.append(" · " + view.t("desk.inst.waiting_n", n=waiting), style="red")
-    return out
+        shown = Text(view.t("desk.inst.no_ack"), style="dim")
+    return shown, Text(str(waiting), style="bold red" if waiting else "dim")
 
 
 class InstructionsTable(ViewTable):
@@ -40,12 +36,13 @@ class InstructionsTable(ViewTable):
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("desk.col.id", None), ("desk.col.target", None), ("desk.col.progress", None),
-                ("desk.col.text", None)]
+                ("desk.col.unreached", None), ("desk.col.text", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         for inst in sorted(view.state.instructions.values(), key=lambda i: -i["id"]):
+            acked, waiting = tally(view, inst)
             yield str(inst["id"]), [f"#{inst['id']}", fmt.target_name(view.state, inst["target"], view.lang),
-                                    progress(view, inst), fmt.safe(inst["text"])]
+                                    acked, waiting, fmt.safe(fmt.words(inst, view.lang))]
 
     @property
     def current(self) -> int | None:

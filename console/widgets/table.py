@@ -57,26 +57,31 @@ class ViewTable(DataTable):
     def on_resize(self) -> None:
         # The width decides what fits: refill at the new size rather than scroll sideways.
         if self.view is not None:
-            self.call_after_refresh(self.watch_view, self.view)
+            self.watch_view(self.view)
 
-    def _fit(self, keys: list[str], labels: list[Text], rows: list[tuple[str, list[Text]]]) -> None:
-        """Cut the FLEX columns, in turn, until the row fits the table's width (CJK counts double)."""
-        room = self.size.width - 1  # a vertical scrollbar may take one cell
-        if room <= 0 or not labels:
-            return
+    def _fit(self, keys: list[str], labels: list[Text], rows: list[tuple[str, list[Text]]]) -> list[int]:
+        """Cut the FLEX columns, in turn, until the row fits the table's width (CJK counts double).
+
+        Returns each column's content width, so the table is drawn right at once rather than
+        after DataTable measures new rows on its next idle.
+        """
         pad = 2 * self.cell_padding
         widths = [max([labels[i].cell_len] + [cells[i].cell_len for _, cells in rows]) + pad
                   for i in range(len(labels))]
+        room = self.size.width - 1  # a vertical scrollbar may take one cell
+        if room <= 0 or not labels:
+            return [w - pad for w in widths]
         for key in [k for k in self.FLEX if k in keys] or [keys[-1]]:
             over = sum(widths) - room
             if over <= 0:
-                return
+                break
             i = keys.index(key)
             keep = max(6, widths[i] - pad - over)
             labels[i] = fmt.clip(labels[i], keep)
             for _, cells in rows:
                 cells[i] = fmt.clip(cells[i], keep)
             widths[i] = keep + pad
+        return [w - pad for w in widths]
 
     def watch_view(self, view: View | None) -> None:
         if view is None:
@@ -84,7 +89,7 @@ class ViewTable(DataTable):
         columns = self.columns_for(view)
         labels = [Text(view.t(key)) for key, _ in columns]
         rows = [(key, [_text(c) for c in cells]) for key, cells in self.rows_for(view)]
-        self._fit([key for key, _ in columns], labels, rows)
+        widths = self._fit([key for key, _ in columns], labels, rows)
         shape = (view.lang, self.compact, tuple(label.plain for label in labels))
         rebuilt = shape != self._shape
         if rebuilt:
@@ -106,8 +111,6 @@ class ViewTable(DataTable):
         else:
             keep = None if (self.FOLLOW_TOP and self.cursor_row <= 0) else self.current_key
             self.clear()
-            for column in self.columns.values():
-                column.content_width = column.label.cell_len  # widths may shrink, not only grow
             for key, cells in rows:
                 self.add_row(*cells, key=key)
             self._keys = keys
@@ -115,4 +118,6 @@ class ViewTable(DataTable):
             # selection never slides onto another incident because a new one arrived.
             if keep in keys:
                 self.move_cursor(row=keys.index(keep), animate=False)
+        for column, width in zip(self.ordered_columns, widths):
+            column.content_width = width   # may shrink as well as grow, unlike DataTable's own measure
         self._cells = dict(rows)

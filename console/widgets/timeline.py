@@ -41,7 +41,9 @@ class TimelineTable(ViewTable):
             when = fmt.clock(rec["recv_ms"])
             if self.compact:
                 # Narrow: hours and minutes, and who said it, briefly, leads the line.
-                yield str(rec["gseq"]), [Text(when[:5], style="dim"), Text.assemble(fmt.clip(who, 8), " ", line)]
+                who = fmt.clip(who, 8)
+                who.pad_right(8 - who.cell_len)   # events line up whatever the name's width
+                yield str(rec["gseq"]), [Text(when[:5], style="dim"), Text.assemble(who, " ", line)]
             else:
                 yield str(rec["gseq"]), [Text(when, style="dim"), fmt.clip(who, 12), line]
 

@@ -1,0 +1,64 @@
+"""Snapshots of the desk from a fixture picture with a fixed clock: no sockets, same pixels every run, both languages."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from console.app import DeskApp
+from tests.test_desk_support import T0, fixture_state
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture(autouse=True)
+def shanghai(monkeypatch):
+    """Clock faces in the event's own time zone, whatever the machine running the tests uses."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def desk(lang: str, wall: bool = False) -> DeskApp:
+    return DeskApp(state=fixture_state(), clock=lambda: T0, lang=lang, wall=wall, desk="desk-1")
+
+
+def settled(*keys: str):
+    """Press keys, then let the tables refill at their laid-out width before the picture is taken."""
+    async def run(pilot) -> None:
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_main_screen(snap_compare, lang, size):
+    assert snap_compare(desk(lang), run_before=settled(), terminal_size=size)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_help_screen(snap_compare, lang):
+    assert snap_compare(desk(lang), run_before=settled("f1"), terminal_size=(80, 24))
+
+
+def test_wall_display(snap_compare):
+    assert snap_compare(desk("zh", wall=True), run_before=settled(), terminal_size=(160, 48))
+
+
+def test_incident_detail_shows_history_and_station_text_literally(snap_compare):
+    async def open_lost_property(pilot):
+        app = pilot.app
+        lost = next(i for i in app.current_view.state.incidents.values() if i["kind"] == "lost_property")
+        app.open_incident_screen(lost["id"])
+        await settled()(pilot)
+
+    assert snap_compare(desk("en"), run_before=open_lost_property, terminal_size=(100, 24))
+
+
+def test_instructions_screen(snap_compare):
+    assert snap_compare(desk("zh"), run_before=settled("t"), terminal_size=(100, 24))
