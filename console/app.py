@@ -79,6 +79,10 @@ class DeskApp(App):
             return
         self._frame_key = key
         prev, self._prev, self.current_view = self._prev, view, view
+        for screen in self.screen_stack:
+            if isinstance(screen, ViewScreen) and screen.is_mounted:
+                screen.view = view
+        # After the screens have the frame, so the board already holds a new incident to move to.
         if prev is not None and (self.link is None or prev.version > 0):
             for alert in alerts(prev, view):
                 self.notify(alert.text, severity=alert.severity, timeout=15, markup=False)
@@ -86,9 +90,6 @@ class DeskApp(App):
                     self.bell()
                 if alert.incident and isinstance(self.screen_stack[0], MainScreen):
                     self.screen_stack[0].show_incident(alert.incident)
-        for screen in self.screen_stack:
-            if isinstance(screen, ViewScreen) and screen.is_mounted:
-                screen.view = view
 
     def watch_lang(self) -> None:
         self._frame_key = ()

@@ -16,6 +16,8 @@ from console.screens.help import HelpScreen
 from console.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal
 from console.state import new_state
 from console.widgets.incidents import IncidentBoard
+from console.widgets.posts import PostsTable
+from console.widgets.timeline import TimelineTable
 from stations.client import StationClient
 from tests.test_desk_support import aio, wait_for
 from tests.wire import log_rows
@@ -201,9 +203,11 @@ async def test_log_note_and_drill_into_a_station_and_an_incident(event_dir, hub,
         await wait_for(pilot, lambda: "acknowledged" in screen_text(app).lower(), what="history updated")
         await pilot.press("escape")
 
-        app.open_station("gate-1")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, StationScreen)
+        posts = app.screen.query_one(PostsTable)
+        posts.focus()
+        posts.select_key("gate-1")
+        await pilot.press("enter")
+        assert isinstance(app.screen, StationScreen) and app.screen.station == "gate-1"
         await wait_for(pilot, lambda: "Incident report" in screen_text(app), what="gate-1's recent reports")
         assert "online" in screen_text(app)
 
@@ -274,3 +278,75 @@ async def test_command_palette_offers_every_action_in_the_desk_language(event_di
         assert any("东门岗" in t for t in texts) and any("烟雾" in t for t in texts)
         hits = [h async for h in provider.search("立案")]
         assert hits and "立案" in str(hits[0].text)
+
+
+@aio
+async def test_a_rejected_action_is_told_to_the_operator(event_dir, hub):
+    async with desk(event_dir, hub) as (app, pilot):
+        seen = notes_of(app)
+        app.send(lambda link: link.update_incident(4242, status="acknowledged"), "desk.sent.acknowledge", id=4242)
+        await wait_for(pilot, lambda: any("E_UNKNOWN" in n for n in seen), what="the rejection told")
+        assert seen[0] == "Saved: acknowledge incident #4242"
+        assert any("The hub refused" in n and "cannot find incident #4242" in n for n in seen)
+
+
+@aio
+async def test_a_drill_hub_puts_up_the_drill_banner(event_dir):
+    handle = run_in_thread(event_dir, drill=True)
+    try:
+        async with desk(event_dir, handle, lang="zh") as (app, pilot):
+            await wait_for(pilot, lambda: "演练 DRILL" in screen_text(app), what="the DRILL banner")
+    finally:
+        handle.stop()
+
+
+@aio
+async def test_a_lost_hub_is_shown_and_every_figure_marked_stale(event_dir):
+    handle = run_in_thread(event_dir)
+    gate = StationClient("gate-1", event_dir.root / "stations" / "gate-1.outbox.db", event_dir.station_key("gate-1"),
+                         event_dir.console_public, handle.endpoint, handle.feed).start()
+    try:
+        gate.submit("car_in", {"count": 2})
+        assert gate.wait_drained(10)
+        gate.close()
+        async with desk(event_dir, handle, size=(100, 30)) as (app, pilot):
+            await wait_for(pilot, lambda: "hub connected" in screen_text(app), what="connected")
+            handle.stop()
+            await wait_for(pilot, lambda: "hub unreachable for" in screen_text(app), what="the lost hub")
+            assert "Cars on site 2 · " in screen_text(app) and " ago" in screen_text(app)
+    finally:
+        handle.stop()
+
+
+@aio
+async def test_escape_sequences_in_station_text_are_shown_not_obeyed():
+    from tests.test_desk_support import T0, fixture_state
+    app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")
+    async with app.run_test(size=(160, 40)) as pilot:
+        lost = next(i for i in app.current_view.state.incidents.values() if i["kind"] == "lost_property")
+        app.open_incident_screen(lost["id"])
+        await wait_for(pilot, lambda: "[@click=app.quit]点我 ␛[31mRED␛[0m" in screen_text(app), what="literal note")
+        assert "\x1b" not in screen_text(app)
+
+
+@aio
+async def test_the_timeline_filters_by_post_type_and_severity():
+    from tests.test_desk_support import T0, fixture_state
+    app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(TimelineTable)
+        await pilot.press("slash")                                   # "/" goes to the filters
+        assert app.focused is app.screen.query_one("#filter-post", Select)
+        app.screen.query_one("#filter-post", Select).value = "gate"
+        await pilot.pause(0.2)
+        stations = {app.current_view.state.recent[-1]["station"]}
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert rows and all(("East" in str(r) or "West" in str(r)) for r in rows)
+        app.screen.query_one("#filter-post", Select).clear()
+        app.screen.query_one("#filter-severity", Select).value = 3
+        await pilot.pause(0.2)
+        assert table.row_count == 3 and "Incident report" in screen_text(app)
+        app.screen.query_one("#filter-kind", Select).value = "incident_update"
+        await pilot.pause(0.2)
+        assert table.row_count == 1 and "Incident update" in screen_text(app)
+        del stations

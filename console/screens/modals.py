@@ -31,6 +31,11 @@ class DeskModal(ModalScreen[Any]):
     def t(self, key: str, **kw: Any) -> str:
         return t(key, self.lang, **kw)
 
+    def label(self, key: str) -> Label:
+        """A field's label: the catalogue's field name, capitalised where the language has capitals."""
+        text = self.t(key)
+        return Label(text[:1].upper() + text[1:], markup=False)
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog") as box:
             box.border_title = self.title_text
@@ -91,11 +96,11 @@ class TextModal(DeskModal):
         self.required, self.department = required, department
 
     def fields(self) -> ComposeResult:
-        yield Label(self.t("desk.modal.text" if self.required else "desk.modal.text_optional"))
-        yield Input(id="text", max_length=MAX_TEXT)
+        yield self.label("desk.modal.text" if self.required else "desk.modal.text_optional")
+        yield Input(id="text", max_length=MAX_TEXT, compact=True)
         if self.department:
-            yield Label(self.t("desk.modal.department"))
-            yield Select(departments(self.lang), id="department", prompt=self.t("desk.modal.none"))
+            yield self.label("desk.modal.department")
+            yield Select(departments(self.lang), id="department", prompt=self.t("desk.modal.none"), compact=True)
 
     def value(self) -> Any:
         text = self.query_one("#text", Input).value.strip()
@@ -113,18 +118,19 @@ class IncidentModal(DeskModal):
     """Open an incident from the desk: kind, severity, where, what, and whether it came by phone."""
 
     def fields(self) -> ComposeResult:
-        yield Label(self.t("field.kind"))
+        yield self.label("field.kind")
         yield Select([(self.t(f"incident.{k}"), k) for k in INCIDENT_KINDS], id="kind",
-                     prompt=self.t("desk.modal.choose"))
-        yield Label(self.t("field.severity"))
-        yield Select([(self.t(f"severity.{n}"), n) for n in SEVERITIES], id="severity", value=2, allow_blank=False)
-        yield Label(self.t("field.location"))
-        yield Input(id="location", max_length=64)
-        yield Label(self.t("field.source"))
+                     prompt=self.t("desk.modal.choose"), compact=True)
+        yield self.label("field.severity")
+        yield Select([(self.t(f"severity.{n}"), n) for n in SEVERITIES], id="severity", value=2, allow_blank=False,
+                     compact=True)
+        yield self.label("field.location")
+        yield Input(id="location", max_length=64, compact=True)
+        yield self.label("field.source")
         yield Select([(self.t(f"desk.source.{s}"), s) for s in INCIDENT_SOURCES], id="source", value="desk",
-                     allow_blank=False)
-        yield Label(self.t("field.note"))
-        yield Input(id="note", max_length=MAX_TEXT)
+                     allow_blank=False, compact=True)
+        yield self.label("field.note")
+        yield Input(id="note", max_length=MAX_TEXT, compact=True)
 
     def value(self) -> Any:
         kind = self.query_one("#kind", Select).value
@@ -153,11 +159,12 @@ class InstructionModal(DeskModal):
         self.state = state
 
     def fields(self) -> ComposeResult:
-        yield Label(self.t("field.target"))
-        yield Select(target_options(self.state, self.lang), id="target", value="all", allow_blank=False)
-        yield Checkbox(self.t("field.ack_required"), True, id="ack")
-        yield Label(self.t("field.text"))
-        yield Input(id="text", max_length=MAX_TEXT)
+        yield self.label("field.target")
+        yield Select(target_options(self.state, self.lang), id="target", value="all", allow_blank=False,
+                     compact=True)
+        yield Checkbox(self.t("field.ack_required").capitalize(), True, id="ack", compact=True)
+        yield self.label("field.text")
+        yield Input(id="text", max_length=MAX_TEXT, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#text", Input).focus()

@@ -171,6 +171,9 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
     if typ == "station_status":
         parts += [station_name(state, b.get("station", ""), lang),
                   Text(label(f"liveness.{b.get('status', '')}", lang), style=LIVENESS_STYLE.get(b.get("status"), ""))]
+    if typ.startswith("plan_"):
+        named = (b.get("name_en") if lang == "en" else b.get("name")) or b.get("name") or b.get("plan", "")
+        parts += [p for p in (named, b.get("step", "") and f"· {b['step']}", b.get("status", "")) if p]
     if typ == "alarm":
         parts += [Text(b.get("code", ""), style="bold red"), station_name(state, b.get("station", ""), lang)]
     where = b.get("where") or b.get("location")
