@@ -129,7 +129,8 @@ def memory(args, hub: HubProc, res: dict) -> None:
 
     wire.pipelined(hub.lanes, total // 5, WINDOW, progress)
     res["rss"] = [start] + [kb for _, kb, _ in samples]
-    say(f"hub         memory over {total:,} more reports (VmRSS): start {start / 1024:.1f} MiB, "
+    say(f"hub         memory over {total:,} more reports (VmRSS): fresh hub {res['rss_fresh'] / 1024:.1f} MiB;"
+        f" start of this run {start / 1024:.1f} MiB, "
         + ", ".join(f"{i * 25}% {kb / 1024:.1f} MiB" for i, (_, kb, _) in enumerate(samples, 1)))
     rates, prev = [], (0, 0.0)
     for done, _, at in samples:
@@ -204,8 +205,8 @@ def rebuild(args, hub_folder, tmp: Path, res: dict) -> None:
     say(f"rebuild     Ingest(store, event), median of {args.rounds}: {r['ingest_s']:.2f} s = "
         f"{args.rebuild / r['ingest_s']:,.0f} events/s (range {runs[0]['ingest_s']:.2f} - {runs[-1]['ingest_s']:.2f} s;"
         f" CPU {r['cpu_s']:.2f} s; Store open {r['open_s'] * 1000:.0f} ms)")
-    say(f"            the parts, timed apart: read + JSON {r['read_s']:.2f} s, fold (the rest)"
-        f" {r['fold_s']:.2f} s, last_seqs {r['last_seqs_s']:.2f} s")
+    say(f"            its CPU by part, timed apart: Store.since (SQLite + JSON + Row) {r['read_cpu']:.2f} s,"
+        f" fold (the rest) {r['fold_cpu']:.2f} s, last_seqs {r['last_seqs_cpu']:.2f} s")
     if args.profile:
         say("\n--- rebuild profile (cProfile, top by own time) ---")
         say(replay.profile_rebuild(path, event, args.profile_top))
@@ -303,6 +304,7 @@ def run_live(args, ctx: zmq.Context, tmp: Path, res: dict) -> dict[str, HubProc]
             if args.compare_src:
                 hubs["compare"] = HubProc(ctx, tmp / "compare", src=args.compare_src.resolve())
         for name, h in hubs.items():
+            res.setdefault("rss_fresh", rss_kb(h.pid))
             say(f"{name:<11} pid {h.pid}, {h.endpoint}, CURVE + ZAP; RSS after 5 hellos"
                 f" {rss_kb(h.pid) / 1024:.1f} MiB" + (f"; source {h.src}" if name != "hub" else "")
                 + ("  [under cProfile: its figures are NOT comparable]" if h.profile else ""))

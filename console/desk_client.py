@@ -114,7 +114,7 @@ class DeskLink:
         return int(self.clock() * 1000) + self._offset_ms
 
     def wait_ready(self, timeout: float) -> bool:
-        """True once a snapshot has been applied (tests and the CLI use it; the screen never waits)."""
+        """True once a snapshot has been applied (for tests; the screen never waits, it shows "connecting")."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.picture().state is not None:

@@ -171,7 +171,8 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
     if not args.headless and screen is None:
         console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
     try:
-        reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=True, hold=not headless))
+        reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=True, hold=not headless,
+                                                  quick_liveness=False))
     except (ScenarioError, RehearsalError) as exc:
         console.print(f"eventdesk: {exc}", style="red", markup=False)
         return 2

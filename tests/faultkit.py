@@ -15,7 +15,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +91,9 @@ class Cluster:
         found = STOPPED.search(self.hub.out.read_text("utf-8"))
         assert found, "no 'hub stopped' line in the hub's output"
         keys = ("received", "stored", "duplicates", "rejected", "retry", "denied", "dropped")
-        return dict(zip(keys, map(int, found.groups())))
+        stats = dict(zip(keys, map(int, found.groups())))
+        assert stats["dropped"] == 0, "a frame without a known User-Id reached the hub's loop"
+        return stats
 
     def start_station(self, sid: str, count: int, rate: float = 0.0, endpoint: str | None = None,
                       crash_on_ack: int = 0) -> Proc:
@@ -228,7 +229,8 @@ class Cluster:
             lines = journal.read_text("utf-8").split("\n")[:-1] if journal.exists() else []  # drop a cut-off tail
             for line in lines:
                 seq, type_, body = line.split("\t")
-                assert committed.get(int(seq)) == (type_, json.loads(body)), f"{sid}: journal and outbox differ at {seq}"
+                assert committed.get(int(seq)) == (type_, json.loads(body)), \
+                    f"{sid}: journal and outbox differ at {seq}"
             for seq, gseq in acked.items():            # acked ⊆ log, with the same gseq
                 assert seq in logged and logged[seq][2] == gseq, f"{sid}: acked report {seq} is not in the log"
             for seq in committed:                       # committed ⊆ log ∪ rejected

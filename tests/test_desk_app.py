@@ -339,7 +339,6 @@ async def test_the_timeline_filters_by_post_type_and_severity():
         assert app.focused is app.screen.query_one("#filter-post", Select)
         app.screen.query_one("#filter-post", Select).value = "gate"
         await pilot.pause(0.2)
-        stations = {app.current_view.state.recent[-1]["station"]}
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         assert rows and all(("East" in str(r) or "West" in str(r)) for r in rows)
         app.screen.query_one("#filter-post", Select).clear()
@@ -349,4 +348,3 @@ async def test_the_timeline_filters_by_post_type_and_severity():
         app.screen.query_one("#filter-kind", Select).value = "incident_update"
         await pilot.pause(0.2)
         assert table.row_count == 1 and "Incident update" in screen_text(app)
-        del stations

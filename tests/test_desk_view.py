@@ -130,3 +130,26 @@ def test_desk_link_imports_no_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_every_desk_string_is_in_the_catalogue_in_both_languages():
+    import re
+    from pathlib import Path
+
+    import console
+    from protocols.i18n import catalogue
+    root = Path(console.__file__).parent
+    sources = [root / "app.py", *sorted((root / "screens").glob("*.py")), *sorted((root / "widgets").glob("*.py"))]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r'"(desk\.[a-z_]+(?:\.[a-z_]+)+)"', path.read_text("utf-8")))
+    # Keys built at run time from a fixed set of endings.
+    used |= {f"desk.alert.{s}" for s in ("late", "offline")} | {f"desk.history.{s}" for s in ("opened", "note")}
+    used |= {f"desk.source.{s}" for s in ("desk", "phone")} | {f"desk.people.{s}" for s in ("arrivals", "departures")}
+    used |= {f"desk.inst.{s}" for s in ("acked", "reached", "waiting")}
+    used |= {f"desk.dur{t}.{s}" for t in ("", "_short") for s in "smh"}
+    used |= {f"desk.status_short.{s}" for s in ("new", "acknowledged", "in_progress", "resolved")}
+    cat = catalogue()
+    missing = sorted(k for k in used if k not in cat)
+    assert not missing, missing
+    assert all(cat[k]["zh"].strip() and cat[k]["en"].strip() for k in used)

@@ -165,6 +165,14 @@ def test_a_gap_is_nacked_with_the_expected_seq_and_nothing_is_stored(hub, folder
     assert [r[3] for r in log_rows(folder.db(), "epoch = 'e-gap'")] == [1]
     assert_ack(gate.request("car_in", {}, 2), "e-gap", 2)
     assert assert_nack(gate.request("car_in", {}, 9), "E_GAP", retry=True).expected == 3
+    # Order comes before validation: a bad report ahead of the cursor is a gap, not yet a verdict ...
+    assert assert_nack(gate.request("car_in", {"count": 0}, 4), "E_GAP", retry=True).expected == 3
+    assert rejection_rows(folder.db(), "station = 'gate-1'") == []
+    # ... and in its turn it is finally rejected, which moves the cursor past it.
+    assert_ack(gate.request("car_in", {}, 3), "e-gap", 3)
+    assert_nack(gate.request("car_in", {"count": 0}, 4), "E_SCHEMA")
+    assert_ack(gate.request("car_in", {}, 5), "e-gap", 5)
+    assert_nack(gate.request("car_in", {"count": 0}, 4), "E_SCHEMA")   # and the same verdict again
 
 
 def test_a_kind_the_post_may_not_send_is_forbidden_and_recorded(hub, folder, ctx):
@@ -184,6 +192,21 @@ def test_a_kind_the_post_may_not_send_is_forbidden_and_recorded(hub, folder, ctx
     assert_ack(lobby.request("zone_enter", {"zone": "lobby", "count": 2}, 5), "e-role", 5)
     assert_nack(lobby.request("car_in", {"plate": "X"}, 1), "E_FORBIDDEN")
     assert station(ctx, hub, folder, "lobby-1", epoch="e-role").hello().last_seq == 5
+
+
+@pytest.mark.xfail(strict=True, reason="ingest._again answers a resend of a report finally rejected earlier in "
+                                       "the same batch with E_STORAGE, retry=true and an empty sentence")
+def test_a_resend_of_a_rejected_report_in_the_same_batch_gets_the_same_nack(hub, folder, ctx):
+    """Contract: "or if it was finally rejected before, the same nack again" -- also when the first copy
+    is still in the batch being committed. 500 copies in one burst land in a few batches at most."""
+    lobby = station(ctx, hub, folder, "lobby-1", epoch="e-burst")
+    frames = frames_of("car_in", {"plate": "X"}, "lobby-1", "e-burst", 1)
+    for _ in range(500):
+        lobby.raw(frames)
+    answers = [lobby.recv().message for _ in range(500)]
+    wrong = [(n.code, n.reason, n.retry) for n in answers if n.code != "E_FORBIDDEN"]
+    assert not wrong, f"{len(wrong)} of 500 got another answer, e.g. {wrong[0]}"
+    assert all(n.reason and n.reason_zh and not n.retry for n in answers)
 
 
 def test_impersonation_is_refused_nothing_stored_and_alarmed(hub, folder, ctx):
@@ -207,6 +230,24 @@ def test_impersonation_is_refused_nothing_stored_and_alarmed(hub, folder, ctx):
     assert gate2.hello().last_seq == 0
     assert_ack(gate2.request("car_in", {"plate": "REAL"}, 1), "e-imp", 1)
     assert station(ctx, hub, folder, "gate-1", epoch="e-imp").hello().last_seq == 0
+
+
+def test_identity_never_comes_from_the_routing_id(hub, folder, ctx):
+    """A client may pick its ROUTER routing id; it decides nothing, and it cannot take over another's."""
+    park = Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, "parking-1"),
+                  station="parking-1", epoch="e-rid", routing_id=b"station:gate-1")
+    assert park.hello().station == "parking-1"
+    assert_ack(park.request("car_in", {"plate": "RID"}, 1), "e-rid", 1)
+    assert_nack(park.request("car_in", {"plate": "RID2"}, 2, station="gate-1"), "E_IDENTITY")
+    # A second connection claiming the same routing id (another station's key) is ignored by the
+    # ROUTER: it gets nothing, and the first keeps its replies.
+    thief = Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1",
+                   epoch="e-rid", routing_id=b"station:gate-1")
+    thief.send("hello", {})
+    assert_ack(park.request("car_in", {"plate": "RID3"}, 2), "e-rid", 2)
+    assert thief.silent_for(0.5)
+    rows = log_rows(folder.db(), "station != 'hub'")
+    assert [(r[1], json.loads(r[5])["plate"]) for r in rows] == [("parking-1", "RID"), ("parking-1", "RID3")]
 
 
 # --- malformed frames ------------------------------------------------------------------------------
@@ -604,8 +645,9 @@ def test_rehearsal_log_is_separate_and_never_opened_as_the_live_one(folder, ctx)
         assert folder.db(drill=True) != folder.db() and folder.db(drill=True).exists()
         assert json.loads(folder.runtime(drill=True).read_text())["drill"] is True
         assert json.loads(folder.runtime().read_text())["drill"] is False
-        gl = Client(ctx, live.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1", epoch="e")
-        gd = Client(ctx, drill.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1", epoch="e")
+        pair = station_pair(folder, "gate-1")
+        gl = Client(ctx, live.endpoint, server_key(folder), pair, station="gate-1", epoch="e")
+        gd = Client(ctx, drill.endpoint, server_key(folder), pair, station="gate-1", epoch="e")
         assert gl.hello().drill is False and gd.hello().drill is True
         assert_ack(gl.request("car_in", {"plate": "LIVE"}, 1), "e", 1)
         assert_ack(gd.request("car_in", {"plate": "DRILL"}, 1), "e", 1)

@@ -198,7 +198,8 @@ def test_a_station_built_from_the_protocol_document_alone(event_dir):
         # The log holds each accepted report once, with the body as sent and sent_ms as saved.
         conn = sqlite3.connect(str(root / "event.db"))
         try:
-            rows = conn.execute("SELECT seq, gseq, station_ms FROM events WHERE station = 'gate-1' ORDER BY seq").fetchall()
+            rows = conn.execute("SELECT seq, gseq, station_ms FROM events WHERE station = 'gate-1'"
+                                " ORDER BY seq").fetchall()
             rejected = conn.execute("SELECT seq, code FROM rejections WHERE station = 'gate-1'").fetchall()
         finally:
             conn.close()

@@ -80,10 +80,12 @@ class Client:
 
     def __init__(self, ctx: zmq.Context, endpoint: str, server: bytes | None,
                  pair: tuple[bytes, bytes] | None = None, *, curve: bool = True,
-                 station: str = "", epoch: str = "") -> None:
+                 station: str = "", epoch: str = "", routing_id: bytes | None = None) -> None:
         self.station, self.epoch = station, epoch
         self.sock = ctx.socket(zmq.DEALER)
         self.sock.linger = 0
+        if routing_id is not None:
+            self.sock.routing_id = routing_id
         self.sock.sndhwm = self.sock.rcvhwm = 0   # no silent drops in bulk tests
         if curve:
             if pair is None:

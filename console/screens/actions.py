@@ -54,7 +54,9 @@ class DeskActions:
                 self.app.send(lambda link: link.update_incident(inc["id"], assign=dept), "desk.sent.assign",
                               id=inc["id"], dept=t(f"dept.{dept}", lang))
 
-        self.app.push_screen(ChoiceModal(t("desk.modal.assign", lang, id=inc["id"]), lang, departments(lang)), chosen)
+        state = self.app.current_view.state
+        self.app.push_screen(ChoiceModal(t("desk.modal.assign", lang, id=inc["id"]), lang, departments(lang, state)),
+                             chosen)
 
     def action_annotate(self) -> None:
         inc = self._incident()
@@ -106,8 +108,9 @@ class DeskActions:
             if value:
                 self.app.send(lambda link: link.note(value["text"], value.get("department", "")), "desk.sent.note")
 
-        self.app.push_screen(TextModal(t("desk.modal.log_note", self._lang()), self._lang(), department=True),
-                             written)
+        view = self.app.current_view
+        self.app.push_screen(TextModal(t("desk.modal.log_note", self._lang()), self._lang(), department=True,
+                                       state=view.state if view else None), written)
 
     def action_instructions(self) -> None:
         from console.screens.details import InstructionsScreen

@@ -46,10 +46,6 @@ class MainScreen(ViewScreen):
                 yield Timeline(id="timeline")
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        self.set_class(self.app.wall, "-wall")
-        super().on_mount()
-
     def on_screen_resume(self) -> None:
         # Back from a detail screen: show the newest frame now, not at the next tick.
         self.view = self.app.current_view

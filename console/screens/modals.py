@@ -84,23 +84,26 @@ class ChoiceModal(DeskModal):
         return self.options[ol.highlighted][1] if ol.highlighted is not None else None
 
 
-def departments(lang: str) -> list[tuple[str, str]]:
-    return [(t(f"dept.{d}", lang), d) for d in DEPARTMENTS]
+def departments(lang: str, state: State | None = None) -> list[tuple[str, str]]:
+    """The event's departments (event.toml may list fewer than the six), in the desk's language."""
+    ids = (state.event.get("departments") if state is not None else None) or DEPARTMENTS
+    return [(t(f"dept.{d}", lang), d) for d in ids]
 
 
 class TextModal(DeskModal):
     """A line of text (an annotation, a resolution note, a log note), optionally with a department."""
 
-    def __init__(self, title: str, lang: str, required: bool = True, department: bool = False) -> None:
+    def __init__(self, title: str, lang: str, required: bool = True, department: bool = False,
+                 state: State | None = None) -> None:
         super().__init__(title, lang)
-        self.required, self.department = required, department
+        self.required, self.department, self.state = required, department, state
 
     def fields(self) -> ComposeResult:
         yield self.label("desk.modal.text" if self.required else "desk.modal.text_optional")
         yield Input(id="text", max_length=MAX_TEXT, compact=True)
         if self.department:
             yield self.label("desk.modal.department")
-            yield Select(departments(self.lang), id="department", prompt=self.t("desk.modal.none"), compact=True)
+            yield Select(departments(self.lang, self.state), id="department", prompt=self.t("desk.modal.none"), compact=True)
 
     def value(self) -> Any:
         text = self.query_one("#text", Input).value.strip()

@@ -5,7 +5,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey  # not re-exported by textual.widgets; pinned by the snapshot tests
 
 from console.widgets import fmt
 from console.widgets.view import View

@@ -6,7 +6,7 @@ functions, so they are tested without a screen and the widgets stay thin.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from console import state as fold
@@ -34,7 +34,6 @@ class View:
     version: int = 0
     wall: bool = False
     desk: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def t(self, key: str, **params: Any) -> str:
         return t(key, self.lang, **params)
