@@ -113,7 +113,7 @@ class Ingest:
             key = (peer.id, h.epoch)
             done = last.get(key, self.last.get(key, 0))
             if h.seq <= done:
-                again = self._again(peer, h, msg, keys_in_batch, pending)
+                again = self._again(peer, h, msg, keys_in_batch, pending, rejections)
                 if isinstance(again, Nack) and again.code == "E_CONFLICT":
                     hub_events.append(("alarm", Alarm(code="E_CONFLICT", station=peer.id, reason=again.reason)))
                     rejections.append(Rejection(peer.id, h.epoch, 0, h.type, again.code, again.reason,
@@ -200,7 +200,8 @@ class Ingest:
                        last_seq=self.last.get((peer.id, h.epoch), 0), drill=self.drill,
                        event=self.event.summary(), instructions=instructions)
 
-    def _again(self, peer: Peer, h: Header, msg: Any, keys_in_batch: dict, pending: list) -> Any:
+    def _again(self, peer: Peer, h: Header, msg: Any, keys_in_batch: dict, pending: list,
+               rejections: list[Rejection]) -> Any:
         """A report at or below the last handled seq: a resend (ack again), a conflict, or a re-nack."""
         body = dumps(msg.as_body())
         index = keys_in_batch.get((peer.id, h.epoch, h.seq))
@@ -210,7 +211,9 @@ class Ingest:
         else:
             found = self.store.find(peer.id, h.epoch, h.seq)
             if found is None:
-                rej = self.store.find_rejection(peer.id, h.epoch, h.seq)
+                rej = self.store.find_rejection(peer.id, h.epoch, h.seq) or next(
+                    ((r.code, r.reason, r.reason_zh) for r in reversed(rejections)   # rejected in this batch
+                     if (r.station, r.epoch, r.seq) == (peer.id, h.epoch, h.seq)), None)
                 code = rej[0] if rej else "E_STORAGE"
                 return Nack(epoch=h.epoch, seq=h.seq, code=code, reason=rej[1] if rej else "",
                             reason_zh=rej[2] if rej else "", retry=rej is None)

@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -57,9 +57,12 @@ class StoreError(Exception):
     """The log cannot be opened or written; the sentence says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One stored event, exactly as in the `events` table (body as parsed JSON)."""
+class Row(NamedTuple):
+    """One stored event, exactly as in the `events` table (body as parsed JSON).
+
+    A NamedTuple rather than a dataclass: replay builds a million of these, and a tuple is
+    three times cheaper to make.
+    """
 
     gseq: int
     station: str

@@ -91,9 +91,16 @@ class Message:
         return body_of(self)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def body_of(message: Message) -> dict[str, Any]:
     """Every field of a message by name: its wire body. Works for every type, `Committed` included."""
-    return {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
+    cls = type(message)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:   # dataclasses.fields() is slow enough to show in the hub's profile
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return {n: getattr(message, n) for n in names}
 
 
 # --- control: both ways, never stored -------------------------------------------------------

@@ -194,8 +194,6 @@ def test_a_kind_the_post_may_not_send_is_forbidden_and_recorded(hub, folder, ctx
     assert station(ctx, hub, folder, "lobby-1", epoch="e-role").hello().last_seq == 5
 
 
-@pytest.mark.xfail(strict=True, reason="ingest._again answers a resend of a report finally rejected earlier in "
-                                       "the same batch with E_STORAGE, retry=true and an empty sentence")
 def test_a_resend_of_a_rejected_report_in_the_same_batch_gets_the_same_nack(hub, folder, ctx):
     """Contract: "or if it was finally rejected before, the same nack again" -- also when the first copy
     is still in the batch being committed. 500 copies in one burst land in a few batches at most."""
