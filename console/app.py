@@ -23,6 +23,7 @@ from console.screens.details import IncidentScreen, StationScreen, ViewScreen
 from console.screens.help import HelpScreen
 from console.screens.keys import bindings
 from console.screens.main import MainScreen
+from console.screens.readiness import GuestsScreen, ReadinessScreen
 from console.state import State, new_state
 from console.widgets.chrome import DeskFooter
 from console.widgets.view import View, alerts
@@ -139,6 +140,22 @@ class DeskApp(App):
         if not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=t("desk.palette", self.lang)))
 
+    summary_source: Callable[[], Any] | None = None   # run_desk sets it: reads the folder's log (console.report_io)
+
+    def action_summary(self) -> None:
+        """The post-event summary (后期总结) computed from the log, with terminal charts."""
+        from console.screens.summary import SummaryScreen
+        if not isinstance(self.screen, SummaryScreen):
+            self.push_screen(SummaryScreen(self.summary_source))
+
+    def action_readiness(self) -> None:
+        if not isinstance(self.screen, ReadinessScreen):
+            self.push_screen(ReadinessScreen())
+
+    def action_guests(self) -> None:
+        if not isinstance(self.screen, GuestsScreen):
+            self.push_screen(GuestsScreen())
+
     def open_station(self, station: str) -> None:
         self.push_screen(StationScreen(station))
 
@@ -172,6 +189,9 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     link = DeskLink(desk, endpoint, feed_ep, key or folder.desk_key(desk), server_key or folder.console_public,
                     outbox)
     app = DeskApp(link=link, state=new_state(summary), lang=lang, wall=wall, drill=drill, desk=desk)
+    if not attach:   # the log is on this machine: the summary screen can read it
+        from console.report_io import summary_source
+        app.summary_source = summary_source(folder, drill)
     link.on_action = app.action_finished
     link.start()
     try:

@@ -1,4 +1,4 @@
-"""`eventdesk`: the one command — init, keys, hub, desk, station, demo, rehearse, report.
+"""`eventdesk`: the one command — init, keys, hub, desk, station, demo, rehearse, report, archive.
 
 Parses arguments and calls into the packages; holds no logic of its own. Errors the user
 can fix (a bad event.toml, a missing key) are printed as one sentence with exit code 2.
@@ -75,6 +75,62 @@ def _demo(args: argparse.Namespace) -> int:
     return demo(args, screen=None if args.headless else _screen_or_none())
 
 
+def _report(args: argparse.Namespace) -> int:
+    from console.report_io import ReportError, write_report
+    from protocols.i18n import t
+    folder = EventFolder(args.dir)
+    event_lang = folder.load().lang
+    langs = ("zh", "en") if args.lang == "both" else (args.lang or event_lang,)
+    try:
+        done = write_report(folder, drill=args.drill, langs=langs, out=args.out, whole_log=args.whole_log)
+    except ReportError as exc:
+        print(f"eventdesk: {exc.sentence(langs[0])}", file=sys.stderr)
+        return 2
+    out = args.out or folder.report_dir
+    shown = [p for p in done.files if p.suffix in (".md", ".html", ".json")]
+    print(t("report.cli.wrote", langs[0], n=len(done.files), dir=out))
+    for path in shown:
+        print(f"  {path}")
+    print(f"  {out / (shown[0].name.split('.')[0] + '-csv')}/*.csv")
+    print(t("report.cli.timing", langs[0], events=done.summary.events, seconds=f"{done.seconds['total']:.2f}",
+            read=f"{done.seconds['read_and_fold']:.2f}"))
+    return 0
+
+
+def _archive(args: argparse.Namespace) -> int:
+    from console import archive
+    from console.report_io import ReportError
+    from protocols.i18n import normalise_lang, t
+    if args.verify:
+        lang = normalise_lang(args.lang)
+        verdict = archive.verify(args.verify)
+        if verdict.ok:
+            print(t("report.archive.ok", lang, n=verdict.files, digest=verdict.digest))
+            return 0
+        print(t("report.archive.failed", lang, path=args.verify), file=sys.stderr)
+        for problem in verdict.problems:
+            print("  - " + t(f"report.archive.{problem.key}", lang, **problem.params), file=sys.stderr)
+        return 1
+    if args.dir is None:
+        print("eventdesk: " + t("report.archive.need_dir", normalise_lang(args.lang)), file=sys.stderr)
+        return 2
+    folder = EventFolder(args.dir)
+    lang = normalise_lang(args.lang or folder.load().lang)
+    try:
+        path, digest, n = archive.create(folder, drill=args.drill, out=args.out)
+    except ReportError as exc:
+        print(f"eventdesk: {exc.sentence(lang)}", file=sys.stderr)
+        return 2
+    print(t("report.archive.wrote", lang, path=path, n=n, size=f"{path.stat().st_size / 1e6:.1f} MB"))
+    print(t("report.archive.digest", lang, digest=digest))
+    return 0
+
+
+def _guests(args: argparse.Namespace) -> int:
+    from console.guest_cli import run
+    return run(EventFolder(args.dir), args.file, lang=args.lang, check_only=args.guests_cmd == "check")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eventdesk", description="Event-day operations console / 活动现场指挥台")
     sub = p.add_subparsers(dest="command", required=True)
@@ -106,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--key", type=Path, help="with --attach: this desk's secret key file")
     s.add_argument("--server-key", type=Path, help="with --attach: the hub's public key (console.key)")
     s.set_defaults(func=_desk)
+
+    gs = sub.add_parser("guests", help="the guest list: import an .xlsx or .csv file (checked row by row)") \
+        .add_subparsers(dest="guests_cmd", required=True)
+    for name, what in (("import", "check FILE and, if every row is right, store it as DIR/guests.json for the hub"),
+                       ("check", "check FILE and list every mistake; store nothing")):
+        s = gs.add_parser(name, help=what)
+        s.add_argument("dir", type=Path)
+        s.add_argument("file", type=Path, help="the guest list: .xlsx (first sheet) or .csv, headings in row 1")
+        s.add_argument("--lang", choices=("zh", "en"), help="language of the messages (default: the event's)")
+        s.set_defaults(func=_guests)
 
     st = sub.add_parser("station", help="station commands").add_subparsers(dest="station_cmd", required=True)
     s = st.add_parser("report", help="send one report and say what happened to it")
@@ -149,6 +215,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dir", type=Path, help="event folder (default: a temporary one)")
     s.add_argument("--lang", choices=("zh", "en"))
     s.set_defaults(func=_demo)
+
+    s = sub.add_parser("report", help="the post-event summary from the log: Markdown, HTML with charts, CSV",
+                       description="后期总结: figures, charts, incidents, plans, per-department highlights and "
+                                   "shortcomings and data quality, computed from the event log.")
+    s.add_argument("dir", type=Path)
+    s.add_argument("--drill", action="store_true",
+                   help="the rehearsal log: adds the drill scorecard and a comparison with earlier rehearsals")
+    s.add_argument("--lang", choices=("zh", "en", "both"), help="language of the files (default: the event's)")
+    s.add_argument("--out", type=Path, help="write here instead of DIR/report")
+    s.add_argument("--whole-log", action="store_true",
+                   help="with --drill: every run in the rehearsal log, not only the newest scorecard's")
+    s.set_defaults(func=_report)
+
+    s = sub.add_parser("archive", help="one .tar.gz with the log, event.toml, the report and a checksum manifest",
+                       description="留存归档. `eventdesk archive DIR` writes it; `eventdesk archive --verify FILE` "
+                                   "checks it and exits 1 if anything changed.")
+    s.add_argument("dir", type=Path, nargs="?")
+    s.add_argument("--verify", type=Path, metavar="FILE", help="check an archive instead of writing one")
+    s.add_argument("--drill", action="store_true", help="archive the rehearsal log instead of the live one")
+    s.add_argument("--out", type=Path, help="archive file to write (default DIR/archive/eventdesk-....tar.gz)")
+    s.add_argument("--lang", choices=("zh", "en"), help="language of the messages")
+    s.set_defaults(func=_archive)
     return p
 
 

@@ -35,6 +35,7 @@ SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024  # a snapshot is the whole picture: far o
 PUBLISH_S = 0.25          # the screen refreshes at 4 Hz; copying more often would be wasted
 HUB_SILENT_S = 3.5        # presence comes every second: three missed means the hub is unreachable
 SNAPSHOT_RETRY_S = 5.0    # an unanswered snapshot_request: rebuild the DEALER and ask again
+BEHIND_S = 1.0            # presence names a gseq the picture lacks for this long: the last event was lost
 BUFFER_MAX = 200_000      # feed events held while a snapshot is on its way
 
 
@@ -85,6 +86,7 @@ class DeskLink:
         self._drill = False
         self._snapshots = 0
         self._gaps = 0
+        self._behind_since: float | None = None   # when presence first named a gseq we have not folded
 
     # --- public API -----------------------------------------------------------------------------
     def start(self) -> DeskLink:
@@ -135,11 +137,27 @@ class DeskLink:
         return self.client.submit("incident_open", {"kind": kind, "severity": severity, "location": location,
                                                     "note": note, "source": source})
 
-    def instruct(self, target: str, text: str, ack_required: bool = False) -> Report:
-        return self.client.submit("instruction", {"target": target, "text": text, "ack_required": ack_required})
+    def instruct(self, target: str, text: str, ack_required: bool = False, gate: str = "") -> Report:
+        body = {"target": target, "text": text, "ack_required": ack_required}
+        return self.client.submit("instruction", body | ({"gate": gate} if gate else {}))
 
     def note(self, text: str, department: str = "") -> Report:
         return self.client.submit("note", {"text": text, "department": department})
+
+    def signoff_task(self, task: str, note: str = "") -> Report:
+        return self.client.submit("task_signoff", {"task": task, "note": note})
+
+    # Contingency plans: the hub decides what follows (plan_started, instructions, the all-clear).
+    def start_plan(self, plan: str, note: str = "") -> Report:
+        return self.client.submit("plan_start", {"plan": plan, "note": note})
+
+    def settle_step(self, run: int, step: str, status: str = "done", reason: str = "") -> Report:
+        """Confirm a step done, or skip it (a skip needs a reason)."""
+        return self.client.submit("plan_step", {"run": run, "step": step, "status": status, "reason": reason})
+
+    def stand_down(self, run: int, note: str = "") -> Report:
+        """Stand a running plan down, or dismiss a proposal (`run` is then the proposal's gseq)."""
+        return self.client.submit("plan_stand_down", {"run": run, "note": note})
 
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
@@ -251,7 +269,7 @@ class DeskLink:
             if isinstance(message, Committed):
                 need = self._event(message) or need
             elif isinstance(message, Presence):
-                self._presence(message)
+                need = self._presence(message) or need
         return need
 
     def _read_dealer(self, dealer: zmq.Socket) -> bool:
@@ -311,16 +329,33 @@ class DeskLink:
         self._dirty = True
         return False
 
-    def _presence(self, p: Presence) -> None:
+    def _presence(self, p: Presence, now: float | None = None) -> bool:
+        """Fold liveness; True if the picture must be fetched again.
+
+        A gap shows only when a later event arrives, so a lost *last* event would go unseen until
+        the next one. Presence names the hub's last gseq: behind it for over BEHIND_S (longer than
+        an event takes to follow its commit), the picture has missed one.
+        """
         self._offset_ms = p.server_ms - int(self.clock() * 1000)
         if self._state is None:
-            return
+            return False
+        need = False
+        if self._awaiting or p.gseq <= self._state.gseq:
+            self._behind_since = None
+        else:
+            now = time.monotonic() if now is None else now
+            if self._behind_since is None:
+                self._behind_since = now
+            elif now - self._behind_since > BEHIND_S:
+                self._behind_since, need = None, True
+                self._gaps += 1
         for sid, info in p.stations.items():
             if isinstance(info, dict):
                 before = self._state.stations.get(sid, {}).copy()
                 fold.touch(self._state, sid, int(info.get("last_heard_ms", 0) or 0), int(info.get("outbox", 0) or 0))
                 if self._state.stations.get(sid) != before:
                     self._dirty = True
+        return need
 
     def _publish(self) -> None:
         now = time.monotonic()

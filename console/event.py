@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import re
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,33 @@ class Area:
 
 
 @dataclass(frozen=True)
+class Task:
+    """A preparation task (前期准备): its department, owner, due time in minutes from doors-open, whether it blocks opening."""
+
+    id: str
+    department: str
+    title: str
+    title_en: str = ""
+    due: int = 0
+    blocking: bool = False
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One line of the duty roster: who staffs a station from when (HH:MM on the event day)."""
+
+    station: str
+    name: str
+    staff_no: str = ""
+    start: str = "00:00"
+
+    @property
+    def key(self) -> str:
+        return f"{self.station}/{self.staff_no or self.name}"
+
+
+@dataclass(frozen=True)
 class HubSettings:
     endpoint: str = "tcp://127.0.0.1:7750"
     feed: str = "tcp://127.0.0.1:7751"
@@ -57,6 +85,7 @@ class HubSettings:
     heartbeat_s: float = 1.0
     late_s: float = 5.0
     offline_s: float = 15.0
+    vip_ack_s: float = 120.0      # a VIP hand-off notice not acknowledged within this raises an alarm
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,19 @@ class Event:
     lots: tuple[Area, ...] = ()
     zones: tuple[Area, ...] = ()
     departments: tuple[str, ...] = DEPARTMENTS
+    tasks: tuple[Task, ...] = ()
+    roster: tuple[Shift, ...] = ()
+    guests: str = ""              # the guest list file, relative to the folder ("" = guests.json if present)
+
+    def at_ms(self, hhmm: str) -> int:
+        """Epoch ms of HH:MM on the event day, in the local time of this machine (the hub's)."""
+        day = dt.date.fromisoformat(self.date)
+        h, m = (int(x) for x in hhmm.split(":"))
+        return int(time.mktime((day.year, day.month, day.day, h, m, 0, 0, 0, -1)) * 1000)
+
+    @property
+    def doors_open_ms(self) -> int:
+        return self.at_ms(self.doors_open)
 
     def station(self, station_id: str) -> Station | None:
         return next((s for s in self.stations if s.id == station_id), None)
@@ -86,6 +128,10 @@ class Event:
             "zones": [vars(a) for a in self.zones],
             "departments": list(self.departments),
             "late_ms": int(self.hub.late_s * 1000), "offline_ms": int(self.hub.offline_s * 1000),
+            "doors_open_ms": self.doors_open_ms, "vip_ack_ms": int(self.hub.vip_ack_s * 1000),
+            "tasks": [{**vars(t), "due_ms": self.doors_open_ms + t.due * 60_000} for t in self.tasks],
+            "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
+                        "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
         }
 
 
@@ -144,13 +190,90 @@ def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
     return tuple(out)
 
 
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_TASKS = 200     # the welcome carries the task list to every station: keep it well inside a message
+MAX_ROSTER = 500
+
+
+def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
+    if not isinstance(raw, list):
+        raise EventFileError(path, "tasks", "must be a list of tables ([[tasks]])")
+    if len(raw) > MAX_TASKS:
+        raise EventFileError(path, "tasks", f"at most {MAX_TASKS} tasks, got {len(raw)}")
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"tasks[{i}]", f"must be a table ([[tasks]]), got {item!r}")
+        r = _Reader(path, item, f"tasks[{i}].")
+        task = Task(id=r.ident("id"), department=r.get("department", str), title=r.get("title", str),
+                    title_en=r.get("title_en", str, ""), due=r.get("due", int, 0),
+                    blocking=r.get("blocking", bool, False), owner=r.get("owner", str, ""))
+        r.done({"id", "department", "title", "title_en", "due", "blocking", "owner"})
+        if task.department not in departments:
+            raise r.err("department", f"{task.department!r} is not one of this event's departments "
+                                      f"({', '.join(departments)})")
+        if not task.title.strip() or len(task.title) > 64 or len(task.title_en) > 64:
+            raise r.err("title", "must be 1 to 64 characters")
+        if len(task.owner) > 64:
+            raise r.err("owner", "may have at most 64 characters")
+        if not -7 * 24 * 60 <= task.due <= 24 * 60:
+            raise r.err("due", f"minutes from doors-open, between -10080 (a week before) and 1440; got {task.due}")
+        if task.blocking and task.due > 0:
+            raise r.err("due", "a task that blocks opening must be due by doors-open (0 or less)")
+        if task.id in seen:
+            raise r.err("id", f"{task.id!r} is listed twice")
+        seen.add(task.id)
+        out.append(task)
+    return tuple(out)
+
+
+def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
+    if not isinstance(raw, list):
+        raise EventFileError(path, "roster", "must be a list of tables ([[roster]])")
+    if len(raw) > MAX_ROSTER:
+        raise EventFileError(path, "roster", f"at most {MAX_ROSTER} entries, got {len(raw)}")
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"roster[{i}]", f"must be a table ([[roster]]), got {item!r}")
+        r = _Reader(path, item, f"roster[{i}].")
+        shift = Shift(station=r.get("station", str), name=r.get("name", str), staff_no=r.get("staff_no", str, ""),
+                      start=r.get("from", str))
+        r.done({"station", "name", "staff_no", "from"})
+        if shift.station not in stations:
+            raise r.err("station", f"{shift.station!r} is not a station of this event")
+        if not shift.name.strip() or len(shift.name) > 64:
+            raise r.err("name", "must be 1 to 64 characters")
+        if len(shift.staff_no) > 32:
+            raise r.err("staff_no", "may have at most 32 characters")
+        if not _HHMM.match(shift.start):
+            raise r.err("from", f"{shift.start!r} is not a time like 08:30")
+        if shift.key in seen:
+            raise r.err("name" if not shift.staff_no else "staff_no",
+                        f"{shift.staff_no or shift.name!r} is rostered twice at {shift.station}")
+        seen.add(shift.key)
+        out.append(shift)
+    return tuple(out)
+
+
+def _guest_file(path: Path, raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise EventFileError(path, "guests", f"must be a file name like \"guests.xlsx\", got {raw!r}")
+    name = Path(raw)
+    if name.is_absolute() or ".." in name.parts:
+        raise EventFileError(path, "guests", f"{raw!r} must be a path inside the event folder")
+    if name.suffix.lower() not in (".json", ".csv", ".xlsx"):
+        raise EventFileError(path, "guests", f"{raw!r} must be a .csv, .xlsx or .json file")
+    return raw
+
+
 def parse(path: Path, text: str) -> Event:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise EventFileError(path, "(syntax)", str(exc)) from None
     top = _Reader(path, raw, "")
-    top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments"})
+    top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests"})
     ev = _Reader(path, top.get("event", dict), "event.")
     name, date = ev.get("name", str), ev.get("date", str)
     try:
@@ -169,7 +292,7 @@ def parse(path: Path, text: str) -> Event:
     d = HubSettings()
     hub = HubSettings(**{k: hub_r.get(k, type(getattr(d, k)), getattr(d, k)) for k in vars(d)})
     hub_r.done(set(vars(d)))
-    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes"):
+    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes", "vip_ack_s"):
         if getattr(hub, key) <= 0:
             raise hub_r.err(key, "must be more than 0")
     if not hub.heartbeat_s < hub.late_s < hub.offline_s:
@@ -208,7 +331,9 @@ def parse(path: Path, text: str) -> Event:
     return Event(name=name, date=date, name_en=ev.get("name_en", str, ""), doors_open=doors, lang=lang,
                  hub=hub, stations=tuple(stations), desks=tuple(desks),
                  lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
-                 departments=tuple(departments))
+                 departments=tuple(departments), tasks=_tasks(path, raw.get("tasks", []), departments),
+                 roster=_roster(path, raw.get("roster", []), seen),
+                 guests=_guest_file(path, raw["guests"]) if "guests" in raw else "")
 
 
 class EventFolder:
@@ -252,6 +377,10 @@ class EventFolder:
     def outbox(self, station_id: str) -> Path:
         return self.root / "stations" / f"{station_id}.outbox.db"
 
+    def guest_file(self, event: Event) -> Path:
+        """The guest list the hub loads: event.toml's `guests`, else guests.json (written by `eventdesk guests import`)."""
+        return self.root / (event.guests or "guests.json")
+
     def load(self) -> Event:
         if not self.toml.exists():
             raise EventFileError(self.toml, "(file)", "no event.toml here; run `eventdesk init` first")
@@ -282,6 +411,10 @@ def init_folder(root: Path | str, force: bool = False) -> EventFolder:
         raise EventFileError(folder.toml, "(file)", "already exists; remove it or pass --force")
     sample = Path(__file__).with_name("sample_event.toml").read_text("utf-8")
     folder.toml.write_text(sample, "utf-8")
+    template = folder.root / "guests-template.csv"
+    if not template.exists():   # headings an office fills in Excel (BOM: Excel then reads it as UTF-8)
+        rows = Path(__file__).with_name("sample_guests.csv").read_text("utf-8")
+        template.write_text(rows, "utf-8-sig")
     return folder
 
 

@@ -18,12 +18,13 @@ from typing import Callable, TextIO
 import zmq
 import zmq.utils.z85
 
+from console import guests as guest_file
 from console import plan_library
 from console.event import EventFolder
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store
 from protocols import codec, keys
-from protocols.messages import Presence
+from protocols.messages import Alarm, Presence
 
 ZAP_DOMAIN = b"eventdesk"
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
@@ -68,6 +69,7 @@ class Hub:
         self.denied = 0           # ZAP refusals
         self._lines: list[str] = []
         self.endpoints: Endpoints | None = None
+        self._guests_seen: tuple[int, int] | None = None   # (mtime_ns, size) of the guest file last read
 
     def _load_peers(self) -> dict[str, Peer]:
         posts = {s.id: s.post for s in self.event.stations}
@@ -133,6 +135,7 @@ class Hub:
             self.bind()
         self._say(f"hub ready: {self.event.name} — reports {self.endpoints.endpoint}, feed {self.endpoints.feed}"
                   f"{' [DRILL]' if self.drill else ''}; {self.store.count()} events in the log")
+        self.check_guests()
         by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         poller = zmq.Poller()
         poller.register(self.zap, zmq.POLLIN)
@@ -191,15 +194,45 @@ class Hub:
         if len(self._lines) > 200:
             del self._lines[20:-20]
 
+    def check_guests(self) -> None:
+        """Load the guest file when it is new or changed (`eventdesk guests import` replaces it atomically).
+
+        A list that fails its checks is not loaded: the hub keeps the one it has, says why in its
+        log and raises one alarm on the desks; reports keep flowing either way.
+        """
+        path = self.folder.guest_file(self.event)
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        seen = (st.st_mtime_ns, st.st_size)
+        if seen == self._guests_seen:
+            return
+        self._guests_seen = seen
+        try:
+            guests = guest_file.load(path, self.event.date)
+        except guest_file.GuestFileError as exc:
+            self._say(f"guest list {path} not loaded: {exc}")
+            reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
+                f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
+            self._emit(self.ingest.hub_events([Alarm(code="guest_list", reason=reason[:2000])], self.clock()))
+            return
+        out = self.ingest.load_guests(guests, path.name, self.clock())
+        if out.stored:
+            self._lines.append(f"guest list {path.name}: {len(guests)} guests loaded")
+        self._emit(out)
+
     def _tick(self) -> None:
         now = self.clock()
+        self.check_guests()
         # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
         self._emit(self.ingest.hub_events(self.ingest.liveness_changes(now), now))
         stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
                           "status": st.get("status", "unknown")}
                     for sid, st in self.ingest.state.stations.items()}
         try:
-            self.pub.send_multipart(codec.encode_topic("presence", Presence(server_ms=now, stations=stations)),
+            self.pub.send_multipart(codec.encode_topic("presence", Presence(server_ms=now, stations=stations,
+                                                                        gseq=self.ingest.state.gseq)),
                                     zmq.NOBLOCK)
         except zmq.ZMQError:
             pass

@@ -10,17 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from console import plan_library, plans
+from console import guests as guest_file
+from console import guests_rules, plan_library, plans, readiness
 from console import state as fold
 from console.event import Event
 from console.store import Rejection, Row, Store, StoreError, dumps, loads
 from protocols import codec
 from protocols.codec import Envelope, Header, ProtocolError, schema_error
-from protocols.messages import (ALLOWED, CONTROL, POSTS, Ack, Alarm, Committed, Heartbeat, Nack,
-                                Snapshot, StationStatus, Welcome)
+from protocols.messages import (ALLOWED, CONTROL, POSTS, Ack, Alarm, Committed, GuestList, GuestPage, Heartbeat,
+                                Nack, Snapshot, StationStatus, Welcome)
 
 HUB = "hub"
 PLAN_ROUNDS = 4   # start -> its instructions -> (nothing): each decision round is one more commit
+PAGE_ROOM = 2048  # bytes a guest page leaves free under the limit for its frames and map headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,10 @@ class Ingest:
         self.lots = {a.id for a in event.lots}
         self.zones = {a.id for a in event.zones}
         self.station_ids = {s.id for s in event.stations}
+        self.gates = {s.id for s in event.stations if s.post == "gate"}
         self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0}
+        self.task_ids = {t.id for t in event.tasks}
+        self._pages: tuple[str, list[list[dict[str, Any]]]] = ("", [])
         self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
 
     # --- one batch ----------------------------------------------------------------------------
@@ -193,12 +198,43 @@ class Ingest:
             return Heartbeat(outbox=0)
         if env.header.type == "snapshot_request":
             return Snapshot(gseq=self.state.gseq, state=fold.to_wire(self.state))
+        if env.header.type == "guest_list_request":
+            return self.guest_page(msg.digest, msg.page)
         h = env.header
         instructions = fold.instructions_for(self.state, peer.id, peer.post) if peer.role == "station" else []
         return Welcome(station=peer.id, post=peer.post, server_ms=now_ms,
                        heartbeat_ms=int(self.event.hub.heartbeat_s * 1000),
                        last_seq=self.last.get((peer.id, h.epoch), 0), drill=self.drill,
-                       event=self.event.summary(), instructions=instructions)
+                       event=self.summary_for(peer), instructions=instructions)
+
+    def summary_for(self, peer: Peer) -> dict[str, Any]:
+        """The event summary a welcome carries: a station gets its own roster lines and the guest list's version."""
+        summary = self.event.summary()
+        if peer.role == "station":
+            summary["roster"] = [r for r in summary["roster"] if r["station"] == peer.id]
+        g = self.state.guests
+        summary["guests"] = {"digest": g["digest"], "count": len(g["list"])}
+        return summary
+
+    # --- the guest list ---------------------------------------------------------------------------
+    def load_guests(self, guests: list[dict[str, Any]], source: str, now_ms: int) -> Outcome:
+        """Log a (new) guest list as a hub event; nothing when the log already holds this very list."""
+        digest = guest_file.digest(guests)
+        if digest == self.state.guests["digest"]:
+            return Outcome()
+        return self.hub_events([GuestList(source=source[:500], digest=digest, guests=guests)], now_ms)
+
+    def guest_page(self, digest: str, page: int) -> GuestPage:
+        """One page of the list as stations keep it, each page small enough for a station to decode."""
+        g = self.state.guests
+        if not g["digest"] or digest == g["digest"]:
+            return GuestPage(digest=g["digest"], page=0, pages=0, count=len(g["list"]))
+        if self._pages[0] != g["digest"]:
+            self._pages = (g["digest"], _paginate([guest_file.for_station(x) for x in g["list"].values()],
+                                                  min(self.event.hub.max_message_bytes, codec.MAX_BYTES) - PAGE_ROOM))
+        pages = self._pages[1]
+        page = min(page, len(pages) - 1)
+        return GuestPage(digest=g["digest"], page=page, pages=len(pages), count=len(g["list"]), guests=pages[page])
 
     def _again(self, peer: Peer, h: Header, msg: Any, keys_in_batch: dict, pending: list,
                rejections: list[Rejection]) -> Any:
@@ -279,6 +315,10 @@ class Ingest:
             raise ProtocolError("E_UNKNOWN", what_key="what.instruction", ref=f"#{msg.instruction}")
         if type_ == "instruction" and not self._target_ok(msg.target):
             raise schema_error("target", "problem.unknown_target", got=msg.target)
+        if type_ == "instruction" and msg.gate and not self._reaches_gate(msg.target):
+            raise schema_error("gate", "problem.gate_target", got=msg.target)
+        if type_ == "task_signoff" and msg.task not in self.task_ids:
+            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
 
     def _plan_semantics(self, type_: str, msg: Any, peer: Peer | None) -> None:
         """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""
@@ -299,6 +339,11 @@ class Ingest:
                 raise ProtocolError("E_UNKNOWN", what_key="what.step", ref=f"#{msg.run} {msg.step}")
             if peer is not None and peer.role == "station" and peer.post not in step["posts"]:
                 raise schema_error("step", "problem.step_not_for_post")
+
+    def _reaches_gate(self, target: str) -> bool:
+        """An order to the gate (hold / resume) must go where a gate station hears it."""
+        kind, _, name = target.partition(".")
+        return target == "all" or (kind == "post" and name == "gate") or (kind == "station" and name in self.gates)
 
     def _target_ok(self, target: str) -> bool:
         if target == "all":
@@ -338,6 +383,7 @@ class Ingest:
             self.heard_floor_ms = now_ms
         for _ in range(PLAN_ROUNDS):
             decisions = plans.evaluate(self.state, self.library, now_ms, self.heard_floor_ms)
+            decisions += readiness.evaluate(self.state, now_ms) + guests_rules.evaluate(self.state, now_ms)
             if not decisions:
                 break
             pending: list = []
@@ -359,6 +405,20 @@ class Ingest:
             if status != "unknown" and status != st.get("status"):
                 changes.append(StationStatus(station=sid, status=status, last_heard_ms=st.get("last_heard_ms", 0)))
         return changes
+
+
+def _paginate(entries: list[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
+    """Entries in pages whose packed size stays under `budget` bytes (always at least one page)."""
+    pages: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for entry in entries:
+        size = len(codec.pack(entry)) + 1
+        if pages[-1] and used + size > budget:
+            pages.append([])
+            used = 0
+        pages[-1].append(entry)
+        used += size
+    return pages
 
 
 def _header_or_none(frames: list[bytes]) -> Header | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from console.event import Event, EventFileError
 from protocols.codec import _CONTROL as _REFUSED   # what a station refuses to show, plans never say
-from protocols.messages import DEPARTMENTS, INCIDENT_KINDS, MAX_NAME, POSTS, SEVERITIES
+from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, MAX_NAME, POSTS, SEVERITIES
 
 SHIPPED_DIR = Path(__file__).with_name("plans")
 ANY = "*"
@@ -35,7 +35,7 @@ _TRIGGER_KEYS = {"incident": {"min_severity"}, "lot": {"at_percent"}, "zone": {"
                  "post_silent": {"after_s"}}
 _PLAN_KEYS = {"enabled", "name", "name_en", "owner", "auto_start", "rearm_s", "summary", "summary_en",
               "all_clear", "all_clear_en", "triggers", "steps"}
-_STEP_KEYS = {"id", "department", "due_s", "do", "do_en", "posts", "say", "say_en"}
+_STEP_KEYS = {"id", "department", "due_s", "do", "do_en", "posts", "say", "say_en", "gate"}
 
 
 class PlanFileError(EventFileError):
@@ -63,7 +63,9 @@ class Trigger:
 @dataclass(frozen=True)
 class Step:
     """One thing to get done: who owns it, its target time from activation, what to do, and the
-    instruction (`say`, `say_en`) each of `posts` receives. No posts: the desk confirms it."""
+    instruction (`say`, `say_en`) each of `posts` receives. No posts: the desk confirms it.
+    `gate` ("hold" or "resume") goes with the instruction to the gate post: the gate's banner
+    follows it (the all-clear of a run that held the gate resumes it)."""
 
     id: str
     department: str
@@ -73,10 +75,12 @@ class Step:
     posts: tuple[str, ...] = ()
     say: str = ""
     say_en: str = ""
+    gate: str = ""
 
     def wire(self) -> dict[str, Any]:
-        return {"id": self.id, "department": self.department, "due_s": self.due_s, "do": self.do,
-                "do_en": self.do_en, "posts": list(self.posts), "say": self.say, "say_en": self.say_en}
+        out = {"id": self.id, "department": self.department, "due_s": self.due_s, "do": self.do,
+               "do_en": self.do_en, "posts": list(self.posts), "say": self.say, "say_en": self.say_en}
+        return out | ({"gate": self.gate} if self.gate else {})
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,10 @@ def _step(s: _Table, seen: set[str]) -> Step:
     say, say_en = s.pair("say", MAX_SAY, required=bool(posts))
     if say and not posts:
         raise s.err("say", "is an instruction to posts, but the step names no posts")
-    return Step(step_id, department, due_s, do, do_en, tuple(posts), say, say_en)
+    gate = s.choice("gate", GATE_ORDERS[1:], "an order to the gate") if "gate" in s.table else ""
+    if gate and "gate" not in posts:
+        raise s.err("gate", "is an order to the gate post, but the step's posts do not include \"gate\"")
+    return Step(step_id, department, due_s, do, do_en, tuple(posts), say, say_en, gate)
 
 
 def parse(path: Path, text: str, event: Event | None = None) -> Plan | None:

@@ -6,7 +6,8 @@ escalation of each overdue step, and the all-clear once a plan is stood down. Ev
 once logged and folded by console.state, shows in `state.plans`, so evaluating again returns
 nothing new: the hub may call it after every commit and every second, and a replay of the log
 is the plan history. `view`, `proposals` and `steps_for_post` are what the desk's checklist and
-a station's step list show.
+a station's step list show. A step's instruction to the gate carries its `gate` order (hold /
+resume); the all-clear to a gate the run held says `resume`.
 
 Rules, so that one situation raises a plan once:
 - a plan is *busy* while it has a run not stood down or a proposal not answered; a busy plan
@@ -189,7 +190,8 @@ def _run_due(run: dict[str, Any], now_ms: int) -> list[Message]:
                 out.append(Instruction(
                     target=target, text=_say(run["name"], step["say"]) or _say(run["name_en"], step["say_en"], True),
                     text_en=_say(run["name_en"], step["say_en"], True), ack_required=True,
-                    plan=run["plan"], run=run["id"], step=step["id"]))
+                    plan=run["plan"], run=run["id"], step=step["id"],
+                    gate=step.get("gate", "") if post == "gate" else ""))
         due = run["started_ms"] + step["due_s"] * 1000
         if now_ms > due and not step["escalated_ms"]:
             out.append(PlanEscalated(run=run["id"], step=step["id"], due_ms=due))
@@ -197,11 +199,14 @@ def _run_due(run: dict[str, Any], now_ms: int) -> list[Message]:
 
 
 def _all_clear(run: dict[str, Any]) -> list[Message]:
-    """The stand-down notice, once, to every target that received an instruction of the run."""
+    """The stand-down notice, once, to every target that received an instruction of the run; to a
+    gate the run held, it carries `gate: resume`."""
     targets = sorted({t for step in run["steps"].values() for t in step["sent"]})
     zh = _say(run["name"], run["all_clear"]) or _say(run["name_en"], run["all_clear_en"], True)
     en = _say(run["name_en"], run["all_clear_en"], True)
-    return [Instruction(target=t, text=zh, text_en=en, ack_required=True, plan=run["plan"], run=run["id"], step="")
+    held = any(s.get("gate") == "hold" and "post.gate" in s["sent"] for s in run["steps"].values())
+    return [Instruction(target=t, text=zh, text_en=en, ack_required=True, plan=run["plan"], run=run["id"], step="",
+                        gate="resume" if held and t == "post.gate" else "")
             for t in targets if t not in run["all_clear_sent"]]
 
 

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.state_fold import FOLD, WINDOW_MIN, empty_plans
+from console.state_fold import FOLD, WINDOW_MIN, empty_guests, empty_plans, empty_readiness, empty_roster
 
 WIRE_VERSION = 1
 RECENT_MAX = 200
@@ -19,6 +19,7 @@ SERVICES_MAX = 50
 DAMAGES_MAX = 50
 NOTES_MAX = 100
 ALARMS_MAX = 100
+NO_ACK_RESEND = 20    # a welcome repeats this many of the newest instructions asking no ack
 
 _TOTALS = ("services", "damages", "losses", "sendoffs", "sendoff_guests", "alarms", "unknown", "faults")
 
@@ -49,6 +50,9 @@ class State:
     counts: dict[str, int] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_TOTALS, 0))
     plans: dict[str, Any] = field(default_factory=empty_plans)
+    readiness: dict[str, Any] = field(default_factory=empty_readiness)
+    roster: dict[str, Any] = field(default_factory=empty_roster)
+    guests: dict[str, Any] = field(default_factory=empty_guests)
     # Derived, not on the wire: unresolved incident ids and severities by kind, for the plan engine.
     unresolved: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -108,6 +112,8 @@ def apply(state: State, ev: Any) -> State:
             # The log is validated on the way in; a body that still fails (an older version's log,
             # a hand-edited row) must not stop a replay, so it is counted and left out.
             state.totals["faults"] += 1
+    if t == "guest_list":   # the whole list lives in state.guests; the timeline needs only its size
+        body = {"source": body.get("source", ""), "digest": body.get("digest", ""), "count": len(body.get("guests", ()))}
     state.recent.append({"gseq": gseq, "station": ev.station, "type": t, "recv_ms": ms, "body": body})
     return state
 
@@ -146,25 +152,33 @@ def open_incidents(state: State) -> list[dict[str, Any]]:
 
 
 def instructions_for(state: State, station_id: str, post: str) -> list[dict[str, Any]]:
-    """Instructions this station still has to acknowledge, oldest first, as Committed bodies.
+    """What a welcome hands the station, oldest first, as Committed bodies: every instruction it
+    still has to acknowledge, and the newest NO_ACK_RESEND of those that ask for no acknowledgement
+    (a station away when one went out still gets it; the inbox keeps each id once).
 
     A plan step's instruction is dropped once its plan is stood down (the all-clear replaces it).
     """
     targets = ("all", "post." + post, "station." + station_id)
     runs = state.plans["runs"]
+    mine = [i for i in state.instructions.values() if i["target"] in targets
+            and not (i.get("step") and (runs.get(i.get("run")) or {}).get("stood_down"))]
+    to_ack = [i for i in mine if i["ack_required"] and station_id not in i["acks"]]
+    told = sorted((i for i in mine if not i["ack_required"]), key=lambda i: i["id"])[-NO_ACK_RESEND:]
     return [
         {"gseq": i["id"], "station": i["station"], "epoch": i["epoch"], "seq": i["seq"],
          "type": "instruction", "station_ms": i["station_ms"], "recv_ms": i["sent_ms"], "body": _instruction_body(i)}
-        for i in sorted(state.instructions.values(), key=lambda i: i["id"])
-        if i["ack_required"] and i["target"] in targets and station_id not in i["acks"]
-        and not (i.get("step") and (runs.get(i.get("run")) or {}).get("stood_down"))
+        for i in sorted(to_ack + told, key=lambda i: i["id"])
     ]
 
 
 def _instruction_body(i: dict[str, Any]) -> dict[str, Any]:
     body = {"target": i["target"], "text": i["text"], "ack_required": i["ack_required"]}
-    if i.get("run") or i.get("plan") or i.get("text_en"):   # plan fields only where a plan sent it
+    if i.get("run") or i.get("plan") or i.get("text_en") or i.get("guest"):   # only the fields a sender set
         body.update(text_en=i.get("text_en", ""), plan=i.get("plan", ""), run=i.get("run", 0), step=i.get("step", ""))
+    if i.get("guest"):
+        body.update(guest=i["guest"], notice=i.get("notice", ""))
+    if i.get("gate"):
+        body["gate"] = i["gate"]
     return body
 
 
@@ -195,6 +209,7 @@ def to_wire(state: State) -> dict[str, Any]:
         "counts": dict(state.counts), "totals": dict(state.totals),
         "plans": {kind: [_plain(r) for _, r in sorted(state.plans[kind].items())]
                   for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
+        "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _plain(state.guests),
     }
 
 
@@ -223,4 +238,7 @@ def from_wire(d: dict[str, Any]) -> State:
         plans={**{kind: {r["id"]: r for r in plans.get(kind, ())} for kind in ("requests", "proposals", "runs")},
                "closed": plans.get("closed", {})},
         unresolved=unresolved,
+        readiness={**empty_readiness(), **(d.get("readiness") or {})},
+        roster={**empty_roster(), **(d.get("roster") or {})},
+        guests={**empty_guests(), **(d.get("guests") or {})},
     )

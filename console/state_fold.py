@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from console.guests import plate_key
+
 if TYPE_CHECKING:
     from console.state import State
 
@@ -18,6 +20,24 @@ HISTORY_MAX = 50      # per incident and per plan run; the first entry is always
 def empty_plans() -> dict[str, Any]:
     """`State.plans`: desk requests, proposals and runs by gseq; per plan id the [gseq, ms] of its last close."""
     return {"requests": {}, "proposals": {}, "runs": {}, "closed": {}}
+
+
+def empty_readiness() -> dict[str, Any]:
+    """`State.readiness`: task id -> its sign-off {by, ms, note, gseq, more}; task id -> ms it was alarmed overdue."""
+    return {"done": {}, "overdue": {}}
+
+
+def empty_roster() -> dict[str, Any]:
+    """`State.roster`: station -> {who: {name, staff_no, ms}} signed in now; station -> last sign-in ms;
+    roster entry key -> ms it was alarmed."""
+    return {"on": {}, "last_in": {}, "overdue": {}}
+
+
+def empty_guests() -> dict[str, Any]:
+    """`State.guests`: the list (ref -> guest) and its plates, who arrived, the notices the hub sent for
+    each guest ("vip:<link>" / "needs:lobby" -> instruction gseq), alarms, walk-ins, and needs still to pass on."""
+    return {"list": {}, "plates": {}, "digest": "", "source": "", "listed_ms": 0, "arrived": {}, "notices": {},
+            "overdue": {}, "walkins": {"parties": 0, "people": 0}, "needs_due": []}
 
 
 def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:
@@ -51,6 +71,8 @@ def _guest_arrival(s: State, ev: Any, b: dict, ms: int) -> None:
     if b.get("vip_level"):
         p["vip_arrivals"] += n
     _bucket(p, "arrivals_by_min", ms // 60000, n)
+    if b.get("guest_ref") in s.guests["list"]:
+        _guest_seen(s, ev, b["guest_ref"], ms, "arrival", party=n, vip=b.get("vip_level") in ("A", "B"))
 
 
 def _guest_departure(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -66,6 +88,12 @@ def _guest_checkin(s: State, ev: Any, b: dict, ms: int) -> None:
     p["checked_in"] += n
     if b.get("vip_level") in ("A", "B"):
         p["vip_arrivals"] += n
+    if b.get("guest_ref") in s.guests["list"]:
+        _guest_seen(s, ev, b["guest_ref"], ms, "checkin", party=n, vip=b.get("vip_level") in ("A", "B"))
+    else:
+        walkins = s.guests["walkins"]
+        walkins["parties"] += 1
+        walkins["people"] += n
 
 
 def _car_in(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -74,6 +102,11 @@ def _car_in(s: State, ev: Any, b: dict, ms: int) -> None:
     c["on_site"] += n
     if b.get("vip"):
         c["vip"] += n
+    plate = b.get("plate")
+    if plate and s.guests["plates"]:
+        ref = s.guests["plates"].get(plate_key(plate))
+        if ref is not None:
+            _guest_seen(s, ev, ref, ms, "car", vip=bool(b.get("vip")))
 
 
 def _car_out(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -199,6 +232,12 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         "text": b["text"], "ack_required": bool(b.get("ack_required")), "acks": {},
         "text_en": b.get("text_en", ""), "plan": b.get("plan", ""), "run": b.get("run", 0), "step": b.get("step", ""),
     }
+    if b.get("gate"):   # an order to the gate (hold / resume), kept only where one was given
+        s.instructions[ev.gseq]["gate"] = b["gate"]
+    if b.get("guest"):
+        s.instructions[ev.gseq].update(guest=b["guest"], notice=b.get("notice", ""))
+        if b.get("notice"):
+            _guest_notice(s, ev, b, ms)
     run = s.plans["runs"].get(b.get("run", 0))
     if run is not None:
         # What the plan engine sent for a step (or, once stood down, the all-clear: step ""), by
@@ -229,7 +268,7 @@ def _alarm(s: State, ev: Any, b: dict, ms: int) -> None:
     s.totals["alarms"] += 1
     s.alarms.append({"id": ev.gseq, "ms": ms, "code": b["code"], "station": who, "reason": b.get("reason", "")})
     st = s.stations.get(who)
-    if st is not None:
+    if st is not None and b["code"].startswith("E_"):   # a rejection the station caused, not one about it
         st["rejected"] += 1
 
 
@@ -266,7 +305,7 @@ def _plan_started(s: State, ev: Any, b: dict, ms: int) -> None:
         steps[str(st["id"])] = {
             "id": str(st["id"]), "department": st.get("department", ""), "due_s": int(st.get("due_s", 0)),
             "posts": list(st.get("posts", ())), "do": st.get("do", ""), "do_en": st.get("do_en", ""),
-            "say": st.get("say", ""), "say_en": st.get("say_en", ""),
+            "say": st.get("say", ""), "say_en": st.get("say_en", ""), "gate": st.get("gate", ""),
             "status": "pending", "by": "", "at_ms": 0, "reason": "", "escalated_ms": 0, "sent": {},
         }
     request = b.get("request", 0)
@@ -332,6 +371,106 @@ def _plan_escalated(s: State, ev: Any, b: dict, ms: int) -> None:
                      "reason": f"{run['name_en'] or run['plan']} #{run['id']}: step {step['id']} is overdue"})
 
 
+# --- readiness, duty roster and guests (console/readiness.py and console/guests_rules.py decide) -------
+
+def _task_signoff(s: State, ev: Any, b: dict, ms: int) -> None:
+    done = s.readiness["done"]
+    first = done.get(b["task"])
+    if first is None:
+        done[b["task"]] = {"by": ev.station, "ms": ms, "note": b.get("note", ""), "gseq": ev.gseq, "more": 0}
+    else:
+        first["more"] += 1   # a second sign-off is logged; the first one stands
+
+
+def _who_key(b: dict) -> str:
+    return b.get("staff_no", "").strip() or b.get("name", "").strip()
+
+
+def _staff_signin(s: State, ev: Any, b: dict, ms: int) -> None:
+    name, no = b.get("name", "").strip(), b.get("staff_no", "").strip()
+    if not name or not no:   # complete one from the roster, so the desk shows a name for "S101"
+        for entry in s.event.get("roster", ()):
+            if (no and entry.get("staff_no") == no) or (name and not no and entry.get("name") == name):
+                name, no = name or entry.get("name", ""), no or entry.get("staff_no", "")
+                break
+    key = no or name
+    on = s.roster["on"]
+    for station, people in on.items():   # one person stands at one station at a time
+        if station != ev.station:
+            people.pop(key, None)
+    on.setdefault(ev.station, {})[key] = {"name": name, "staff_no": no, "ms": ms}
+    s.roster["last_in"][ev.station] = ms
+
+
+def _staff_signout(s: State, ev: Any, b: dict, ms: int) -> None:
+    people = s.roster["on"].get(ev.station, {})
+    name, no = b.get("name", "").strip(), b.get("staff_no", "").strip()
+    for key, who in list(people.items()):
+        if (no and who["staff_no"] == no) or (name and who["name"] == name) or key in (no, name):
+            del people[key]
+
+
+def _guest_list(s: State, ev: Any, b: dict, ms: int) -> None:
+    g = s.guests
+    listed = {}
+    for guest in b.get("guests", ()):
+        if isinstance(guest, dict) and guest.get("ref"):
+            listed[str(guest["ref"])] = guest
+    g["list"] = listed
+    g["plates"] = {plate_key(x["plate"]): ref for ref, x in listed.items() if x.get("plate")}
+    g.update(digest=b.get("digest", ""), source=b.get("source", ""), listed_ms=ms)
+
+
+def _guest_seen(s: State, ev: Any, ref: str, ms: int, how: str, party: int = 0, vip: bool = False) -> None:
+    """A listed guest was seen: by a plate at the gate, an arrival or a check-in. The first sighting is the arrival."""
+    g = s.guests
+    guest = g["list"][ref]
+    seen = g["arrived"].get(ref)
+    if seen is None:
+        post = s.stations.get(ev.station, {}).get("post", "")
+        seen = g["arrived"][ref] = {"ms": ms, "station": ev.station, "post": post, "how": how, "gseq": ev.gseq,
+                                    "party": party or int(guest.get("party", 1) or 1), "vip": vip,
+                                    "checked_in": False, "checkin_ms": 0}
+        if guest.get("needs"):
+            g["needs_due"].append(ref)
+    elif vip:
+        seen["vip"] = True
+    if how == "checkin":
+        seen.update(checked_in=True, checkin_ms=seen["checkin_ms"] or ms, party=party or seen["party"])
+
+
+def _guest_notice(s: State, ev: Any, b: dict, ms: int) -> None:
+    g, ref, target = s.guests, b["guest"], b.get("target", "all")
+    link = "host" if target.startswith("station.") else target.partition(".")[2] or target
+    g["notices"].setdefault(ref, {}).setdefault(f"{b['notice']}:{link}", ev.gseq)
+    if link == "lobby" and ref in g["needs_due"]:   # a VIP notice to the lobby carries the needs too
+        g["needs_due"].remove(ref)
+
+
+_OVERDUE_CODE = {"task": "task_overdue", "roster": "post_unstaffed", "handoff": "vip_no_ack"}
+
+
+def _overdue(s: State, ev: Any, b: dict, ms: int) -> None:
+    what, ref, target = b["what"], b["ref"], b.get("target", "")
+    code = _OVERDUE_CODE[what]
+    if what == "task":
+        s.readiness["overdue"].setdefault(ref, ms)
+        reason = f"blocking task {ref} is not signed off"
+    elif what == "roster":
+        s.roster["overdue"].setdefault(ref, ms)
+        reason = f"nobody has signed in at {target} (roster: {ref})"
+    else:
+        s.guests["overdue"].setdefault(f"{ref}/{target}", ms)
+        if target == "host":
+            code = "host_unreachable"
+        name = s.guests["list"].get(ref, {}).get("name", ref)
+        reason = f"VIP {name} ({ref}): {target} has not acknowledged" if code == "vip_no_ack" \
+            else f"VIP {name} ({ref}): the host is not signed in anywhere"
+    s.totals["alarms"] += 1
+    s.alarms.append({"id": ev.gseq, "ms": ms, "code": code, "station": target if what == "roster" else "",
+                     "reason": reason, "what": what, "ref": ref, "target": target})
+
+
 FOLD = {
     "guest_arrival": _guest_arrival, "guest_departure": _guest_departure, "guest_checkin": _guest_checkin,
     "car_in": _car_in, "car_out": _car_out, "lot_occupancy": _lot_occupancy, "space_assign": _space_assign,
@@ -342,4 +481,6 @@ FOLD = {
     "alarm": _alarm, "station_status": _station_status,
     "plan_start": _plan_start, "plan_started": _plan_started, "plan_proposed": _plan_proposed,
     "plan_step": _plan_step, "plan_stand_down": _plan_stand_down, "plan_escalated": _plan_escalated,
+    "task_signoff": _task_signoff, "staff_signin": _staff_signin, "staff_signout": _staff_signout,
+    "guest_list": _guest_list, "overdue": _overdue,
 }

@@ -19,6 +19,8 @@ SEVERITIES = (1, 2, 3, 4)  # low, medium, high, critical
 INCIDENT_STATUSES = ("new", "acknowledged", "in_progress", "resolved")
 SERVICES = ("drinks", "tea_break", "cleaning", "restock", "other")
 VIP_LEVELS = ("", "A", "B", "C")
+NOTICES = ("", "vip", "needs")
+GATE_ORDERS = ("", "hold", "resume")
 INCIDENT_SOURCES = ("desk", "phone")
 
 MAX_COUNT = 1000
@@ -200,6 +202,7 @@ class Presence(Message):
     KIND = "reply"
     server_ms: int = integer(0, 0)
     stations: dict = anything({})
+    gseq: int = integer(0, 0)
 
 
 # --- reports from the posts ----------------------------------------------------------------
@@ -364,6 +367,12 @@ class Instruction(Message):
     plan: str = name("")
     run: int = integer(0, 0)
     step: str = name("")
+    # Set when the hub hands a guest on (console/guests_rules.py): the guest's list reference and
+    # the kind of notice, "vip" (VIP arriving: acknowledge in time) or "needs" (special needs).
+    guest: str = name("")
+    notice: str = choice(NOTICES, "")
+    # An order to the gate, whoever sends it: "hold" stops letting cars in, "resume" lifts the hold.
+    gate: str = choice(GATE_ORDERS, "")
 
 
 @message
@@ -480,10 +489,98 @@ class PlanEscalated(Message):
     due_ms: int = integer(0, 0)
 
 
+# --- readiness, duty roster and guests (console/readiness.py, console/guests_rules.py) -------------
+
+OVERDUE_WHAT = ("handoff", "roster", "task")
+
+
+@message
+class TaskSignoff(Message):
+    """A preparation task from event.toml `[[tasks]]` is done; the desk or any station signs it off."""
+
+    TYPE = "task_signoff"
+    task: str = name()
+    note: str = text("")
+
+
+def _who(msg: Any) -> tuple[str, str, dict] | None:
+    return None if (msg.name.strip() or msg.staff_no.strip()) else ("name", "problem.need_who", {})
+
+
+@message
+class StaffSignin(Message):
+    """A staff member starts duty at this station, by name or staff number (or both)."""
+
+    TYPE = "staff_signin"
+    name: str = name("")
+    staff_no: str = _f("str", "", max_len=32)
+
+    def problem(self) -> tuple[str, str, dict] | None:
+        return _who(self)
+
+
+@message
+class StaffSignout(Message):
+    """A staff member leaves duty at this station."""
+
+    TYPE = "staff_signout"
+    name: str = name("")
+    staff_no: str = _f("str", "", max_len=32)
+
+    def problem(self) -> tuple[str, str, dict] | None:
+        return _who(self)
+
+
+@message
+class GuestListRequest(Message):
+    """A station asks for its copy of the guest list, one page at a time (see PROTOCOL.md 5.10)."""
+
+    TYPE = "guest_list_request"
+    KIND = "control"
+    digest: str = name("")
+    page: int = integer(0, 0)
+
+
+@message
+class GuestPage(Message):
+    """One page of the guest list for stations; `pages` 0 means "your copy (digest) is current"."""
+
+    TYPE = "guest_page"
+    KIND = "reply"
+    digest: str = name("")
+    page: int = integer(0, 0)
+    pages: int = integer(0, 0)
+    count: int = integer(0, 0)
+    guests: list = anything([])
+
+
+@message
+class GuestList(Message):
+    """The guest list as imported (eventdesk guests import), logged when the hub first sees it."""
+
+    TYPE = "guest_list"
+    KIND = "hub"
+    source: str = text("")
+    digest: str = name("")
+    guests: list = anything([])
+
+
+@message
+class Overdue(Message):
+    """Something due is not done: a VIP hand-off link unacknowledged, a post not staffed, a blocking task open."""
+
+    TYPE = "overdue"
+    KIND = "hub"
+    what: str = choice(OVERDUE_WHAT)
+    ref: str = name()
+    target: str = name("")
+    due_ms: int = integer(0, 0)
+
+
 # Which stored kinds each role may send. Incidents, instruction acks, service calls and the
 # confirmation of one's own plan steps are common.
 COMMON = ("incident_report", "incident_update", "instruction_ack", "service_request", "damage_report",
-          "plan_step")
+          "plan_step", "task_signoff", "staff_signin", "staff_signout")
 ALLOWED: dict[str, frozenset[str]] = {
     "gate": frozenset(COMMON + ("car_in", "car_out", "guest_arrival")),
     "parking": frozenset(COMMON + ("lot_occupancy", "space_assign", "car_in", "car_out")),
@@ -491,7 +588,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure")),
     "model_unit": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "sendoff_notice")),
     "desk": frozenset(("incident_open", "incident_update", "instruction", "note",
-                       "plan_start", "plan_step", "plan_stand_down")),
+                       "plan_start", "plan_step", "plan_stand_down", "task_signoff")),
 }
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))

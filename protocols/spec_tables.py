@@ -41,7 +41,8 @@ MEANING: dict[str | tuple[str, str], str] = {
     "heartbeat_ms": "heartbeat interval the client must use from now on",
     "last_seq": "highest seq the hub has handled (stored or finally rejected) for this station and the hello's epoch",
     "drill": "true when the hub runs a rehearsal log, not the live event",
-    "event": "event summary: name, name_en, date, doors_open, lang, stations, lots, zones, departments, late_ms, offline_ms",
+    "event": "event summary: name, name_en, date, doors_open, lang, stations, lots, zones, departments, late_ms, offline_ms, "
+             "doors_open_ms, vip_ack_ms, tasks, roster (this station's entries only) and guests {digest, count}",
     "instructions": "instructions still open for this station, each a map with the fields of an `event` message whose `type` is `instruction`",
     "epoch": "the epoch of the report this answers",
     ("ack", "seq"): "the seq of the report this answers",
@@ -110,6 +111,8 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("instruction", "plan"): "the plan that sent it (empty: not from a plan)",
     ("instruction", "run"): "the plan run it belongs to (the gseq of its plan_started; 0: none)",
     ("instruction", "step"): "the step it asks for, to confirm with plan_step (empty: the stand-down notice)",
+    ("instruction", "gate"): "an order to the gate: `hold` stops letting cars in, `resume` lifts the hold (empty: none); the gate shows the newest one",
+    ("presence", "gseq"): "the last gseq committed to the log; a desk whose picture stays behind it for over a second has missed an event and asks for a snapshot",
     "plan": "plan id: the plan file's name, e.g. `fire`",
     ("plan_start", "note"): "why the desk starts it (free text)",
     "run": "the plan run (the gseq of its plan_started)",
@@ -130,6 +133,30 @@ MEANING: dict[str | tuple[str, str], str] = {
     "all_clear": "the notice sent to the posts when the plan is stood down",
     "all_clear_en": "the same notice in English",
     "due_ms": "the step's target time, epoch ms",
+    # readiness, duty roster and guests
+    ("instruction", "guest"): "set when the hub hands a guest on: the guest's list reference (empty: none)",
+    ("instruction", "notice"): "`vip`: a VIP is arriving, acknowledge in time; `needs`: a guest's special needs (empty: none)",
+    "task": "task id from event.toml `[[tasks]]`",
+    ("task_signoff", "note"): "a remark on the sign-off (free text)",
+    ("staff_signin", "name"): "the staff member's name (name or staff_no, or both)",
+    ("staff_signout", "name"): "the staff member's name (name or staff_no, or both)",
+    "staff_no": "the staff member's number, as on the roster",
+    ("guest_list_request", "digest"): "the list version the station holds (empty: none)",
+    ("guest_list_request", "page"): "the page wanted, from 0",
+    ("guest_page", "digest"): "the version of the list this page belongs to",
+    ("guest_page", "page"): "this page's number, from 0",
+    "pages": "how many pages the list has; 0 when the station's copy (its digest) is current",
+    ("guest_page", "count"): "guests in the whole list",
+    ("guest_page", "guests"): "this page's guests: {ref, name, org, level, party, arrive, via, host, needs, needs_note, notes, "
+                              "initials, pinyin}",
+    ("guest_list", "source"): "the file the list was imported from",
+    ("guest_list", "digest"): "the list's version: 16 hex characters that change with any detail",
+    ("guest_list", "guests"): "every guest as imported: the guest_page fields plus plate, arrive_ms and the file's row",
+    "what": "`handoff`: a VIP notice not acknowledged in time (or the host not on duty); `roster`: a station nobody "
+            "signed in at by its start; `task`: a blocking task not signed off by its due time",
+    "ref": "the guest's reference, the roster entry (`<station>/<staff_no or name>`) or the task id",
+    ("overdue", "target"): "the hand-off link (`parking`, `concierge`, `lobby`, `host`) or the station",
+    ("overdue", "due_ms"): "when it was due, epoch ms",
 }
 
 ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
@@ -145,7 +172,7 @@ ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
     "E_CONFLICT": ("hub", "this (station, epoch, seq) is stored with another type or body (alarm raised)"),
     "E_STORAGE": ("hub", "the hub could not commit the log"),
     "E_GAP": ("hub", "seq is beyond the next expected one; `expected` says where to resume"),
-    "E_UNKNOWN": ("hub", "the report refers to an incident, instruction, plan, plan run or step that does not exist"),
+    "E_UNKNOWN": ("hub", "the report refers to an incident, instruction, plan, plan run, step or task that does not exist"),
 }
 
 _TYPE_NAMES = {"int": "integer", "str": "string", "bool": "boolean", "map": "map", "list": "array"}

@@ -20,9 +20,12 @@ from protocols.codec import ProtocolError
 from stations.client import StationClient
 from stations.outbox import OutboxError
 from stations.posts import for_site
-from stations.posts.base import Action, Area, Site
+from stations.posts import plan_tasks
+from stations.posts.base import Action, Area, Field, Site
 from stations.posts.common import describe
+from stations.screens.duty import DutyScreen
 from stations.screens.form import ReportForm
+from stations.screens.guests import GuestScreen
 from stations.screens.inbox import InboxScreen
 from stations.screens.post import PostScreen
 from stations.screens.view import Reader, View
@@ -118,11 +121,18 @@ class StationApp(App):
             screen = InboxScreen(self.lang, self.acknowledge)
             self.push_screen(screen)
             self.call_after_refresh(self.redraw)
+        elif action.kind in ("duty", "guests"):
+            view = self.view or self.reader.read(self.area)
+            if action.kind == "duty":
+                self.push_screen(DutyScreen(self.site, self.lang, list(view.on_duty), set(view.tasks_done),
+                                            self.perform))
+            else:
+                self.push_screen(GuestScreen(self.lang, self.client.guests(), set(view.checked_in), self.perform))
         elif not action.fields:
             self.send(action, {})
         else:
-            title = i18n.t(action.label, self.lang)
-            if self.area is not None:
+            title = action.title or i18n.t(action.label, self.lang)
+            if self.area is not None and not action.title:
                 title += f" · {self.area.label(self.lang)}"
             self.push_screen(ReportForm(action, self.lang, self.send, title))
 
@@ -155,6 +165,42 @@ class StationApp(App):
         self.redraw()
         return None
 
+    # --- a running plan's task for this post ---------------------------------------------------------
+    def _task(self) -> plan_tasks.Task | None:
+        tasks = self.view.tasks if self.view is not None else ()
+        if not tasks:
+            self.main.flash(i18n.t("station.plan.no_task", self.lang), bad=True)
+        return tasks[0] if tasks else None
+
+    def plan_done(self) -> None:
+        task = self._task()
+        if task is not None:
+            self.settle_task(task, "done")
+
+    def plan_skip(self) -> None:
+        task = self._task()
+        if task is None:
+            return
+        form = Action("plan_skip", "k", "station.plan.act_skip", fields=(Field("reason", "field.reason"),))
+        title = f"{i18n.t('station.plan.skip_title', self.lang)} · {task.order(self.lang)}"
+        self.push_screen(ReportForm(form, self.lang, lambda _a, v: self.settle_task(task, "skipped", v["reason"]),
+                                    title[:70]))
+
+    def settle_task(self, task: plan_tasks.Task, status: str, reason: str = "") -> str | None:
+        """plan_step for the task (the codec refuses a skip without a reason), then the order's ack if still owed."""
+        try:
+            report = self.client.submit(*plan_tasks.step_report(task, status, str(reason).strip()))
+            if task.item.ack_required and task.item.acked_ms is None:
+                self.client.acknowledge_instruction(task.item.id)
+        except (ProtocolError, OutboxError) as err:
+            problem = err.sentence(self.lang) if isinstance(err, ProtocolError) else str(err)
+            self.main.flash(problem, bad=True)
+            return problem
+        key = "station.plan.done" if status == "done" else "station.plan.skipped"
+        self.main.flash(i18n.t(key, self.lang, seq=report.seq))
+        self.redraw()
+        return None
+
     def action_toggle_lang(self) -> None:
         self.set_lang("en" if self.lang == "zh" else "zh")
 
@@ -172,4 +218,9 @@ class StationApp(App):
             yield SystemCommand(f"{action.key.upper()} {i18n.t(action.label, self.lang)}",
                                 i18n.t(action.label, "en" if self.lang == "zh" else "zh"),
                                 lambda a=action: self.perform(a))
+        if self.view is not None and self.view.tasks:
+            yield SystemCommand(f"D {i18n.t('station.plan.act_done', self.lang)}", self.view.tasks[0].order(self.lang),
+                                self.plan_done)
+            yield SystemCommand(f"K {i18n.t('station.plan.act_skip', self.lang)}", self.view.tasks[0].order(self.lang),
+                                self.plan_skip)
         yield SystemCommand(i18n.t("station.cmd.lang", self.lang), "F12", self.action_toggle_lang)

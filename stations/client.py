@@ -25,6 +25,9 @@ from stations.outbox import Outbox, Report
 
 log = logging.getLogger("eventdesk.station")
 
+# Posts that check guests in keep a copy of the guest list (the concierge and the sign-in desk).
+GUEST_POSTS = ("concierge", "lobby")
+
 
 @dataclass(frozen=True)
 class Status:
@@ -154,6 +157,14 @@ class StationClient:
     def post(self) -> str:
         return self._post
 
+    @property
+    def wants_guests(self) -> bool:
+        return self.role == "station" and self._post in GUEST_POSTS
+
+    def guests(self) -> list[dict[str, Any]]:
+        """The guest list as this terminal last received it (kept in the outbox, so it works offline)."""
+        return self.outbox.guests()
+
     # --- called from the thread -----------------------------------------------------------------
     def _wake(self) -> None:
         try:
@@ -216,13 +227,18 @@ class StationClient:
             except ProtocolError as exc:
                 log.warning("bad instruction in welcome: %s", exc)
 
+    def _guest_list(self, digest: str, guests: list[dict[str, Any]]) -> None:
+        self.outbox.replace_guests(digest, guests)
+        self._emit("guests", len(guests))
+
     def _instruction(self, committed: Committed) -> None:
         if committed.type != "instruction":
             return
         body = codec.build("instruction", committed.body)
         item, new = self.outbox.store_instruction(committed.gseq, body.target, body.text, body.ack_required,
                                                   text_en=body.text_en, plan=body.plan, run=body.run,
-                                                  step=body.step)
+                                                  step=body.step, guest=body.guest, notice=body.notice,
+                                                  gate=body.gate)
         if new:
             self._emit("instruction", item)
 

@@ -18,7 +18,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from protocols import codec
 from protocols.codec import ProtocolError
-from protocols.messages import Ack, Committed, Heartbeat, Hello, Nack, Welcome
+from protocols.messages import Ack, Committed, GuestListRequest, GuestPage, Heartbeat, Hello, Nack, Welcome
 from stations.outbox import SAVED, Report
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ RATE_PAUSE = 0.25        # after E_RATE, before sending again (with a halved win
 STORAGE_PAUSE = 1.0      # after E_STORAGE or any other retryable code: the console's disk needs time
 MISMATCH_AFTER = 2       # failed CURVE handshakes before we say "console key mismatch"
 DRAIN = 1000             # frames read per wake-up, so one busy socket cannot starve the others
+GUEST_CHECK = 60.0       # seconds between asking whether the guest list changed (a welcome asks at once)
+GUEST_RETRY = 5.0        # a page not answered within this is asked for again
 _KEY_FAIL = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
 _MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH | sum(_KEY_FAIL)
 
@@ -58,6 +60,10 @@ class Link:
         self.ever_heard = False
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
         self.bad_frames = self.sent_frames = 0
+        # The guest list being fetched: its digest and the pages so far (see _guest_page).
+        self.guest_fetch: tuple[str, dict[int, list]] | None = None
+        self.guest_asked_at = 0.0
+        self.guest_checked_at = 0.0
         self._fresh_socket()
 
     def _fresh_socket(self) -> None:
@@ -213,6 +219,11 @@ class Link:
             self.paused_until = 0.0
         if not self.welcomed and self.heard_at and now - self.hello_at > LIVENESS * self.hb:
             self._hello()  # the console answers but never welcomed us: the hello went astray
+        if self.welcomed and self.c.wants_guests:
+            if self.guest_fetch is not None and now - self.guest_asked_at > GUEST_RETRY:
+                self._ask_guests(len(self.guest_fetch[1]))
+            elif self.guest_fetch is None and now - self.guest_checked_at > GUEST_CHECK:
+                self._ask_guests(0)
         if now - self.last_send >= self.hb:
             hb = Heartbeat(outbox=self.outbox.depth())
             self._send(codec.encode(hb, self.c.station, self.outbox.epoch, 0, self._now_ms()))
@@ -297,6 +308,8 @@ class Link:
                 self._nack(message)
             elif isinstance(message, Welcome):
                 self._welcome(message)
+            elif isinstance(message, GuestPage):
+                self._guest_page(message)
         if acks:
             self.c._reports_changed(self.outbox.mark_delivered_many(acks))
 
@@ -310,6 +323,9 @@ class Link:
         self.c._set_status(last_error="")
         self.c._welcomed(welcome)
         self._subscribe()
+        listed = welcome.event.get("guests") if isinstance(welcome.event, dict) else None
+        if self.c.wants_guests and isinstance(listed, dict) and listed.get("digest", "") != self.outbox.guest_digest():
+            self._ask_guests(0)
         if not fresh:
             return  # a second welcome on a live session only refreshes the instructions
         first = self.outbox.first_unacked() or self.outbox.next_seq
@@ -346,6 +362,30 @@ class Link:
                 self.cwnd = max(1.0, self.cwnd / 2)
             self.paused_until = time.monotonic() + (RATE_PAUSE if rate else STORAGE_PAUSE)
             self._rewind(first, force=True)
+
+    # --- the guest list, page by page ---------------------------------------------------------------
+    def _ask_guests(self, page: int) -> None:
+        self.guest_asked_at = self.guest_checked_at = time.monotonic()
+        ask = GuestListRequest(digest=self.outbox.guest_digest(), page=page)
+        self._send(codec.encode(ask, self.c.station, self.outbox.epoch, 0, self._now_ms()))
+
+    def _guest_page(self, page: GuestPage) -> None:
+        """Collect pages of one version of the list; keep it once every page is in."""
+        if page.pages == 0:   # our copy is current (or the hub has no list any more)
+            self.guest_fetch = None
+            if page.digest != self.outbox.guest_digest():
+                self.c._guest_list(page.digest, [])
+            return
+        if self.guest_fetch is None or self.guest_fetch[0] != page.digest:
+            self.guest_fetch = (page.digest, {})   # a new version began: start it afresh
+        pages = self.guest_fetch[1]
+        pages[page.page] = [g for g in page.guests if isinstance(g, dict)]
+        missing = [n for n in range(page.pages) if n not in pages]
+        if missing:
+            self._ask_guests(missing[0])
+            return
+        self.guest_fetch = None
+        self.c._guest_list(page.digest, [g for n in range(page.pages) for g in pages[n]])
 
     @staticmethod
     def _events(monitor: zmq.Socket) -> list[int]:

@@ -74,6 +74,23 @@ def m002_inbox_plan_fields(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE inbox ADD COLUMN {column} {kind}")
 
 
+@migrations()
+def m003_guests(db: sqlite_utils.Database) -> None:
+    # The hub's hand-off notices name a guest and a kind of notice; the terminal keeps the guest
+    # list (for look-up at check-in) so it still works when the desk is out of reach.
+    db.execute("ALTER TABLE inbox ADD COLUMN guest TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE inbox ADD COLUMN notice TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE TABLE guest_list (ref TEXT PRIMARY KEY, body TEXT NOT NULL)")
+    db.execute("CREATE TABLE guest_meta (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, "
+               "updated_ms INTEGER NOT NULL)")
+
+
+@migrations()
+def m004_inbox_gate(db: sqlite_utils.Database) -> None:
+    # An instruction may order the gate to hold incoming cars or to resume ("" for neither).
+    db.execute("ALTER TABLE inbox ADD COLUMN gate TEXT NOT NULL DEFAULT ''")
+
+
 class OutboxError(Exception):
     """The outbox file cannot be used (another station's file, unreadable, disk error); the sentence says why."""
 
@@ -112,6 +129,9 @@ class InboxItem:
     plan: str = ""     # set when a contingency plan sent it, with its run (gseq) and step id
     run: int = 0
     step: str = ""
+    guest: str = ""    # set when the hub hands a guest on: the guest's ref and "vip" or "needs"
+    notice: str = ""
+    gate: str = ""     # an order to the gate: "hold" or "resume"
 
     def text_for(self, lang: str) -> str:
         """The text in `lang` ("en" or "zh"), falling back to the one the desk wrote."""
@@ -119,7 +139,7 @@ class InboxItem:
 
 
 _REPORT_COLS = "seq, type, body, state, created_ms, gseq, code, reason, reason_zh, updated_ms"
-_INBOX_COLS = "id, target, text, ack_required, received_ms, acked_ms, text_en, plan, run, step"
+_INBOX_COLS = "id, target, text, ack_required, received_ms, acked_ms, text_en, plan, run, step, guest, notice, gate"
 
 
 def _report(row: tuple) -> Report:
@@ -128,8 +148,8 @@ def _report(row: tuple) -> Report:
 
 
 def _item(row: tuple) -> InboxItem:
-    id_, target, text, ack, received, acked, text_en, plan, run, step = row
-    return InboxItem(id_, target, text, bool(ack), received, acked, text_en, plan, run, step)
+    id_, target, text, ack, received, acked, text_en, plan, run, step, guest, notice, gate = row
+    return InboxItem(id_, target, text, bool(ack), received, acked, text_en, plan, run, step, guest, notice, gate)
 
 
 class Outbox:
@@ -318,7 +338,8 @@ class Outbox:
     # --- instructions received ----------------------------------------------------------------
     def store_instruction(self, id_: int, target: str, text: str, ack_required: bool,
                           received_ms: int | None = None, *, text_en: str = "", plan: str = "",
-                          run: int = 0, step: str = "") -> tuple[InboxItem, bool]:
+                          run: int = 0, step: str = "", guest: str = "", notice: str = "",
+                          gate: str = "") -> tuple[InboxItem, bool]:
         """Keep an instruction once however often it is replayed; returns (item, is_new).
 
         A replay never clears `acked_ms` nor moves `received_ms`: the staff member already saw it.
@@ -327,11 +348,12 @@ class Outbox:
         with self._tx("could not store the instruction"):
             known = self.conn.execute("SELECT 1 FROM inbox WHERE id = ?", (id_,)).fetchone() is not None
             self.conn.execute(
-                f"INSERT INTO inbox ({_INBOX_COLS}) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)"
+                f"INSERT INTO inbox ({_INBOX_COLS}) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET target = excluded.target, text = excluded.text,"
                 " ack_required = excluded.ack_required, text_en = excluded.text_en,"
-                " plan = excluded.plan, run = excluded.run, step = excluded.step",
-                (id_, target, text, int(ack_required), now, text_en, plan, run, step))
+                " plan = excluded.plan, run = excluded.run, step = excluded.step,"
+                " guest = excluded.guest, notice = excluded.notice, gate = excluded.gate",
+                (id_, target, text, int(ack_required), now, text_en, plan, run, step, guest, notice, gate))
             row = self.conn.execute(f"SELECT {_INBOX_COLS} FROM inbox WHERE id = ?", (id_,)).fetchone()
         return _item(row), not known
 
@@ -357,3 +379,25 @@ class Outbox:
         with self._lock:
             return [_item(r) for r in self.conn.execute(
                 f"SELECT {_INBOX_COLS} FROM inbox WHERE ack_required = 1 AND acked_ms IS NULL ORDER BY id")]
+
+    # --- the guest list (for look-up at check-in) ------------------------------------------------
+    def guest_digest(self) -> str:
+        """The version of the guest list held here ("" for none)."""
+        with self._lock:
+            row = self.conn.execute("SELECT digest FROM guest_meta WHERE id = 1").fetchone()
+        return row[0] if row else ""
+
+    def replace_guests(self, digest: str, guests: list[dict[str, Any]]) -> None:
+        """Swap the whole list in one transaction: a look-up sees the old list or the new, never half."""
+        with self._tx("could not store the guest list"):
+            self.conn.execute("DELETE FROM guest_list")
+            self.conn.executemany("INSERT OR REPLACE INTO guest_list (ref, body) VALUES (?, ?)",
+                                  [(str(g.get("ref", "")), json.dumps(g, ensure_ascii=False)) for g in guests
+                                   if isinstance(g, dict) and g.get("ref")])
+            self.conn.execute("INSERT INTO guest_meta (id, digest, updated_ms) VALUES (1, ?, ?)"
+                              " ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, updated_ms = excluded.updated_ms",
+                              (digest, self._now()))
+
+    def guests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [json.loads(body) for (body,) in self.conn.execute("SELECT body FROM guest_list ORDER BY ref")]

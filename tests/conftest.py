@@ -10,9 +10,10 @@ from console.event import EventFolder, init_folder, make_keys, set_endpoints
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, so no client's outgoing
+    connection can take it while a test restarts its hub on it."""
+    from tests.wire import quiet_port
+    return quiet_port()
 
 
 def make_event(root: Path) -> EventFolder:

@@ -24,7 +24,8 @@ from console.event import EventFolder
 from console.store import Row
 from tests.faultkit import Cluster, TESTS
 from tests.tcp_proxy import Proxy
-from tests.wire import Client, Feed, desk_pair, log_rows, server_key, set_hub_options, station_pair, wait_for
+from tests.wire import (Client, Feed, desk_pair, log_rows, quiet_endpoints, server_key, set_hub_options, station_pair,
+                        wait_for)
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -34,6 +35,7 @@ FIVE = ["gate-1", "gate-2", "parking-1", "concierge-1", "lobby-1"]
 @pytest.fixture
 def folder(event_dir: EventFolder) -> EventFolder:
     set_hub_options(event_dir, rate_per_s=100000.0, rate_burst=100000)
+    quiet_endpoints(event_dir)
     return event_dir
 
 

@@ -24,8 +24,8 @@ from console.event import EventFolder
 from console.hub import Hub, run_in_thread
 from console.store import StoreError
 from protocols.messages import Committed
-from tests.wire import (SIG, Client, Feed, desk_pair, frames_of, full, log_rows, now_ms, rejection_rows,
-                        server_key, set_hub_options, station_pair, wait_for)
+from tests.wire import (SIG, Client, Feed, desk_pair, frames_of, full, log_rows, now_ms, quiet_endpoints,
+                        rejection_rows, server_key, set_hub_options, station_pair, wait_for)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.timeout(120)
 def folder(event_dir: EventFolder) -> EventFolder:
     # The rate limit has its own tests elsewhere; here thousands of pipelined reports must not meet it.
     set_hub_options(event_dir, rate_per_s=100000.0, rate_burst=100000)
+    quiet_endpoints(event_dir)
     return event_dir
 
 
@@ -599,6 +600,9 @@ def _busy_day(ctx, hub, folder) -> None:
     assert_nack(gate.request("car_in", {"plate": "OTHER"}, 1), "E_CONFLICT")
     assert_nack(gate.request("car_in", {}, 7, station="gate-2"), "E_IDENTITY")
     assert_nack(model.request("car_in", {}, 5), "E_FORBIDDEN")
+    time.sleep(0.05)   # a heartbeat heard after the last logged event, saying 7 reports wait
+    gate.send("heartbeat", {"outbox": 7})
+    assert gate.recv(skip_heartbeats=False).header.type == "heartbeat"
 
 
 def test_restart_rebuilds_the_same_state_from_the_log(folder, ctx):
@@ -619,6 +623,10 @@ def test_restart_rebuilds_the_same_state_from_the_log(folder, ctx):
         after = fold.to_wire(second.hub.ingest.state)
         assert after["gseq"] == before["gseq"]
         assert _without_presence(after) == _without_presence(before)
+        # What only presence knew is gone: the heartbeat's outbox figure. (last_heard_ms survives only
+        # as far as a logged event carries it: a report's recv_ms or a station_status.)
+        was, now = before["stations"]["gate-1"], after["stations"]["gate-1"]
+        assert (was["outbox"], now["outbox"]) == (7, 0) and was["last_heard_ms"] >= now["last_heard_ms"]
         # The log remembers every station's progress: resends are duplicates, the next seq is new.
         gate = station(ctx, second, folder, "gate-1", epoch="r")
         assert gate.hello().last_seq == 6

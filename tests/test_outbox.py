@@ -187,7 +187,7 @@ def test_wal_and_full_sync(path):
         assert box.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert box.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         names = [r[0] for r in box.conn.execute("SELECT name FROM _sqlite_migrations")]
-        assert names == ["m001_outbox", "m002_inbox_plan_fields"]
+        assert names == ["m001_outbox", "m002_inbox_plan_fields", "m003_guests", "m004_inbox_gate"]
     # plain sqlite3 can read it: the outbox is not a black box on the day
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT station FROM outbox_meta").fetchone()[0] == "gate-1"

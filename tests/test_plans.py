@@ -275,6 +275,21 @@ def test_the_stand_down_sends_the_all_clear_to_every_post_instructed_once(hub: H
     codec.build("instruction", welcome["body"])
 
 
+def test_a_plan_holds_the_gate_by_the_explicit_field_and_its_all_clear_resumes_it(hub: Hub) -> None:
+    hub(M.IncidentReport(kind="fire", severity=3), "lobby-1")
+    orders = instructions(hub.settle(T0))
+    gates = {(o.target, o.step): o.gate for o in orders}
+    assert gates[("post.gate", "gate_hold")] == "hold"
+    assert gates[("post.gate", "meet_fire_service")] == "" and gates[("post.lobby", "guide_guests")] == ""
+    hub(M.PlanStandDown(run=hub.run("fire")["id"], note="扑灭"), "desk-1", T0 + 60 * S_)
+    clear = {m.target: m.gate for m in hub.settle(T0 + 60 * S_)}
+    assert clear["post.gate"] == "resume" and set(clear.values()) == {"resume", ""}
+    hub(M.IncidentReport(kind="water_leak", severity=2), "lobby-1", T0 + 70 * S_)
+    hub.settle(T0 + 70 * S_)
+    hub(M.PlanStandDown(run=hub.run("water_leak")["id"]), "desk-1", T0 + 80 * S_)
+    assert {m.gate for m in hub.settle(T0 + 80 * S_)} == {""}       # a plan that never held the gate says nothing
+
+
 def test_a_returning_post_gets_the_open_orders_of_active_plans(hub: Hub) -> None:
     hub(M.IncidentReport(kind="lost_child", severity=3, note="穿红衣服的男孩，5岁"), "concierge-1")
     hub.settle(T0)

@@ -185,7 +185,19 @@ BAD = [
     ("auto_start not a bool", "auto_start = 1\n" + GOOD, "auto_start", "true or false"),
     ("switched off with more", "enabled = false\n" + GOOD, "enabled", "nothing else"),
     ("syntax", GOOD + "name = \n", "(syntax)", ""),
+    ("unknown gate order", _edit('due_s = 60', 'due_s = 60\ngate = "close"'), "steps[0].gate", "order to the gate"),
+    ("gate order to another post", _edit('posts = ["gate"]', 'posts = ["parking"]\ngate = "hold"'), "steps[0].gate",
+     "do not include"),
 ]
+
+
+def test_a_step_may_hold_or_resume_the_gate(tmp_path: Path) -> None:
+    plan = L.load_file(_write(tmp_path, _edit('due_s = 60', 'due_s = 60\ngate = "hold"')), EVENT)
+    assert plan.steps[0].gate == "hold" and plan.steps[0].wire()["gate"] == "hold"
+    assert "gate" not in L.load_file(_write(tmp_path, GOOD), EVENT).steps[0].wire()   # unchanged when not given
+    held = {(p.id, s.id) for p in SHIPPED for s in p.steps if s.gate}
+    assert held == {("fire", "gate_hold"), ("parking_full", "gate_hold")}
+    assert all(s.gate == "hold" for p in SHIPPED for s in p.steps if s.gate)
 
 
 @pytest.mark.parametrize("text,key,reason", [b[1:] for b in BAD], ids=[b[0] for b in BAD])

@@ -200,25 +200,40 @@ def test_instruction_acks_and_instructions_for(log: Log) -> None:
     everyone = log(M.Instruction(target="all", text="疏散东门", ack_required=True), "desk-1", T0)
     parking = log(M.Instruction(target="post.parking", text="close B1", ack_required=True), "desk-2", T0 + 1)
     gate1 = log(M.Instruction(target="station.gate-1", text="hold cars", ack_required=True), "desk-1", T0 + 2)
-    log(M.Instruction(target="all", text="FYI only"), "desk-1", T0 + 3)
+    fyi = log(M.Instruction(target="all", text="FYI only"), "desk-1", T0 + 3)
 
     def open_for(station: str, post: str) -> list[int]:
         return [c["gseq"] for c in S.instructions_for(log.state, station, post)]
 
-    assert open_for("gate-1", "gate") == [everyone, gate1]
-    assert open_for("gate-2", "gate") == [everyone]
-    assert open_for("parking-1", "parking") == [everyone, parking]
+    assert open_for("gate-1", "gate") == [everyone, gate1, fyi]
+    assert open_for("gate-2", "gate") == [everyone, fyi]
+    assert open_for("parking-1", "parking") == [everyone, parking, fyi]
     log(M.InstructionAck(instruction=everyone), "gate-1", T0 + 10)
     log(M.InstructionAck(instruction=everyone), "gate-1", T0 + 20)
     log(M.InstructionAck(instruction=12345), "gate-1", T0 + 20)
     assert log.state.instructions[everyone]["acks"] == {"gate-1": T0 + 10}
-    assert open_for("gate-1", "gate") == [gate1]
-    assert open_for("gate-2", "gate") == [everyone]
+    assert open_for("gate-1", "gate") == [gate1, fyi]
+    assert open_for("gate-2", "gate") == [everyone, fyi]
     first = S.instructions_for(log.state, "parking-1", "parking")[1]
     assert first == {"gseq": parking, "station": "desk-2", "epoch": "ep-desk-2", "seq": parking,
                      "type": "instruction", "station_ms": T0 + 1 - 7, "recv_ms": T0 + 1,
                      "body": {"target": "post.parking", "text": "close B1", "ack_required": True}}
     assert dataclasses.asdict(M.Committed(**first)) == first  # exactly the shape a welcome carries
+
+
+def test_a_welcome_repeats_the_newest_instructions_that_ask_no_ack(log: Log) -> None:
+    """A station away when an FYI went out still gets it at its next welcome: the 20 newest, with the open ones."""
+    fyis = [log(M.Instruction(target="post.gate", text=f"FYI {n}"), "desk-1", T0 + n) for n in range(25)]
+    other = log(M.Instruction(target="post.lobby", text="not for the gate"), "desk-1", T0 + 30)
+    hold = log(M.Instruction(target="station.gate-1", text="停止放行", gate="hold"), "desk-1", T0 + 31)
+    asked = log(M.Instruction(target="all", text="confirm", ack_required=True), "desk-1", T0 + 32)
+    log(M.InstructionAck(instruction=asked), "gate-1", T0 + 33)
+    sent = S.instructions_for(log.state, "gate-1", "gate")
+    ids = [c["gseq"] for c in sent]
+    assert ids == fyis[-19:] + [hold]        # the 20 newest without an ack; the older six are left out
+    assert other not in ids and asked not in ids   # not addressed to it; acknowledged already
+    assert sent[-1]["body"] == {"target": "station.gate-1", "text": "停止放行", "ack_required": False, "gate": "hold"}
+    assert [c["gseq"] for c in S.instructions_for(log.state, "gate-2", "gate")] == fyis[-20:] + [asked]
 
 
 def test_notes_alarms_and_station_status(log: Log) -> None:
@@ -330,6 +345,14 @@ def rich_log() -> Log:
     log(M.DeskNote(text="all calm"), "desk-1")
     log(M.Alarm(code="E_CONFLICT", station="gate-1"), "hub")
     log(M.StationStatus(station="model-1", status="offline", last_heard_ms=T0), "hub")
+    log(M.GuestList(source="guests.xlsx", digest="d1", guests=[
+        {"ref": "V-01", "name": "张三", "level": "A", "party": 3, "plate": "湘A·12345", "needs": ["vegetarian"]}]), "hub")
+    log(M.CarIn(plate="湘A12345"), "gate-1")
+    log(M.GuestCheckin(guest_ref="V-01", party_size=3, vip_level="A"), "concierge-1")
+    log(M.TaskSignoff(task="engineering-power", note="ok"), "desk-1")
+    log(M.StaffSignin(staff_no="S101"), "gate-1")
+    log(M.StaffSignout(name="王强"), "gate-1")
+    log(M.Overdue(what="roster", ref="gate-2/S102", target="gate-2", due_ms=T0), "hub")
     log(("some_future_type", {"x": 1}), "gate-1")
     S.touch(log.state, "gate-2", T0 + 999, outbox=2)
     return log

@@ -158,7 +158,7 @@ async def test_drill_banner_when_the_welcome_says_drill(event_dir):
 
 @aio
 async def test_instructions_hold_the_gate_and_are_acknowledged(event_dir):
-    """The desk holds the gate: red banner, text shown literally (markup off), F10 Enter confirms."""
+    """The desk holds the gate (gate: hold): red banner, text shown literally (markup off), F10 Enter confirms."""
     hub = run_in_thread(event_dir)
     desk = StationClient("desk-1", event_dir.root / "desk-1.outbox.db", event_dir.desk_key("desk-1"),
                          event_dir.console_public, hub.endpoint, role="desk", heartbeat_ms=200).start()
@@ -168,7 +168,8 @@ async def test_instructions_hold_the_gate_and_are_acknowledged(event_dir):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: client.status().state == "online" and client.status().feed_connected)
-            sent = desk.submit("instruction", {"target": "station.gate-1", "text": nasty, "ack_required": True})
+            sent = desk.submit("instruction", {"target": "station.gate-1", "text": nasty, "ack_required": True,
+                                                "gate": "hold"})
             assert desk.wait_delivered(sent.seq, 10).state == DELIVERED
             banner = app.main.query_one("Banner")
             await until(pilot, lambda: nasty in banner.render().plain, what="hold banner")
@@ -179,7 +180,8 @@ async def test_instructions_hold_the_gate_and_are_acknowledged(event_dir):
             await until(pilot, lambda: client.outbox.depth() == 0 and client.outbox.pending_instructions() == [])
             await until(pilot, lambda: "已确认" in str(app.screen.query_one("OptionList").get_option_at_index(0).prompt))
             await pilot.press("escape")
-            release = desk.submit("instruction", {"target": "post.gate", "text": "恢复放行", "ack_required": False})
+            release = desk.submit("instruction", {"target": "post.gate", "text": "恢复放行", "ack_required": False,
+                                                   "gate": "resume"})
             desk.wait_delivered(release.seq, 10)
             await until(pilot, lambda: not banner.has_class("-hold") and "恢复放行" in banner.render().plain)
             assert app.is_running, "the markup in the instruction did not quit the app"

@@ -52,7 +52,7 @@ def seeded(event_dir, station: str):
     client.outbox.mark_rejected(reports[1].seq, refusal.code, refusal.en, refusal.zh)
     if station == "gate-1":
         client.outbox.store_instruction(1057, "post.gate", "暂停车辆入场，等停车场腾出车位 [b]hold[/b]", True,
-                                        received_ms=int(FIXED * 1000))
+                                        received_ms=int(FIXED * 1000), gate="hold")
     elif station == "lobby-1":
         client.outbox.store_instruction(1060, "all", "10:00 开始茶歇，请大堂准备", False, received_ms=int(FIXED * 1000))
     return client

@@ -7,7 +7,9 @@ plain sqlite3. No mocks; nothing here sleeps longer than a poll interval.
 """
 from __future__ import annotations
 
+import random
 import re
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ import msgpack
 import zmq
 import zmq.auth
 
-from console.event import EventFolder
+from console.event import EventFolder, set_endpoints
 from protocols import codec
 from protocols.codec import Envelope
 
@@ -49,6 +51,37 @@ def set_hub_options(folder: EventFolder, **options: Any) -> None:
         if n == 0:  # not in the sample: add it at the top of [hub]
             text = text.replace("[hub]\n", f"[hub]\n{key} = {shown}\n", 1)
     folder.toml.write_text(text, "utf-8")
+
+
+def quiet_port(rng: random.Random | None = None) -> int:
+    """A free loopback port below the kernel's ephemeral range. A hub that is killed and restarted
+    leaves its port unbound for a moment, while stations reconnect from ephemeral ports: a port
+    from that range could meanwhile be taken by one of them (even as a TCP self-connection to
+    itself), and the restarted hub would fail with "Address already in use"."""
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = rng or random.Random()
+    for _ in range(200):
+        port = rng.randint(max(1024, low - 12000), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def quiet_endpoints(folder: EventFolder) -> None:
+    """Move the event's [hub] endpoints to two ports outside the ephemeral range."""
+    a = quiet_port()
+    b = quiet_port()
+    while b == a:
+        b = quiet_port()
+    set_endpoints(folder, f"tcp://127.0.0.1:{a}", f"tcp://127.0.0.1:{b}")
 
 
 def station_pair(folder: EventFolder, station_id: str) -> tuple[bytes, bytes]:

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from console import readiness
 from console.screens.keys import OPERATOR_ACTIONS
 from console.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal, departments
+from console.screens.plan_actions import PlanActions
+from console.widgets import fmt
 from protocols.i18n import t
 
 
-class DeskActions:
-    """Mixed into a Screen. `selected_incident()` says which incident a/d/n/r act on."""
+class DeskActions(PlanActions):
+    """Mixed into a Screen. `selected_incident()` says which incident a/d/n/r act on; the plan actions come with it."""
 
     app: Any
 
@@ -115,3 +118,45 @@ class DeskActions:
     def action_instructions(self) -> None:
         from console.screens.details import InstructionsScreen
         self.app.push_screen(InstructionsScreen())
+
+    def selected_task(self) -> str | None:
+        return None
+
+    def action_sign_off(self) -> None:
+        """Sign a preparation task off: the one under the cursor on the readiness board, else pick one."""
+        view = self.app.current_view
+        if view is None:
+            return
+        lang = self._lang()
+        chosen = self.selected_task()
+        if chosen:
+            self.sign_off(chosen)
+            return
+        still = [v for v in readiness.tasks(view.state, view.now_ms) if v.status != "done"]
+        if not still:
+            self.app.notify(t("desk.msg.all_signed", lang))
+            return
+        options = [(f"{t(f'dept.{v.department}', lang)} · {v.title_in(lang)}", v.id) for v in still]
+        self.app.push_screen(ChoiceModal(t("desk.modal.sign_off", lang), lang, options),
+                             lambda task: self.sign_off(task) if task else None)
+
+    def sign_off(self, task_id: str) -> None:
+        view = self.app.current_view
+        if view is None or self.app.wall:
+            return
+        lang = self._lang()
+        task = next((v for v in readiness.tasks(view.state, view.now_ms) if v.id == task_id), None)
+        if task is None:
+            return
+        if task.status == "done":
+            self.app.notify(t("desk.msg.signed_already", lang, task=task.title_in(lang), at=fmt.clock(task.at_ms)[:5],
+                              by=fmt.station_name(view.state, task.by, lang)), markup=False)
+            return
+
+        def written(value: dict | None) -> None:
+            if value is not None:
+                self.app.send(lambda link: link.signoff_task(task_id, value["text"]), "desk.sent.sign_off",
+                              task=task.title_in(lang))
+
+        title = t("desk.modal.sign_off_task", lang, dept=t(f"dept.{task.department}", lang), task=task.title_in(lang))
+        self.app.push_screen(TextModal(title, lang, required=False), written)

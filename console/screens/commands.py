@@ -6,9 +6,10 @@ from typing import Any, Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from console import plans
 from console import state as fold
 from console.screens.keys import KEYS, OPERATOR_SCOPES
-from console.widgets import fmt
+from console.widgets import fmt, plan_text
 from protocols.i18n import t
 
 
@@ -33,6 +34,25 @@ class DeskCommands(Provider):
             title = t("desk.cmd.incident", lang, id=inc["id"], kind=t(f"incident.{inc['kind']}", lang),
                       sev=t(f"severity.{inc['severity']}", lang))
             yield title, partial(app.open_incident_screen, inc["id"]), ""
+        if not app.wall:
+            yield from self._plan_commands(view)
+
+    def _plan_commands(self, view: Any) -> Iterator[tuple[str, Callable[[], Any], str]]:
+        """Answer each proposal, stand each running plan down, start any plan of the library by name."""
+        state, lang, screen = view.state, view.lang, self.screen
+        if not hasattr(screen, "start_plan"):
+            return
+        for prop in plans.proposals(state):
+            name = plan_text.name(prop, lang)
+            yield t("plan.cmd.accept", lang, plan=name), partial(screen.accept_proposal, prop["id"]), ""
+            yield t("plan.cmd.dismiss", lang, plan=name), partial(screen.dismiss_proposal, prop["id"]), ""
+        for run in plans.view(state, view.now_ms, closed=0):
+            yield (t("plan.cmd.stand_down", lang, plan=plan_text.name(run, lang), id=run.id),
+                   partial(screen.stand_down_run, run.id), "x")
+        for plan in plan_text.library(state):
+            if not plans.active_run(state, plan["id"]):
+                yield (t("plan.cmd.start", lang, plan=plan_text.name(plan, lang)),
+                       partial(screen.start_plan, plan["id"]), plan["id"])
 
     async def _run(self, action: str) -> None:
         # App-level actions (help, language, quit) live on the app; the rest on the screen below the palette.

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from console.screens.keys import KEYS, OPERATOR_SCOPES
 from protocols.i18n import t
 
-COLUMNS = ((("desk.help.incident", ("incident",)), ("desk.help.desk", ("desk",))),
+COLUMNS = ((("desk.help.incident", ("incident",)), ("desk.help.desk", ("desk",)), ("plan.key.group", ("plan",))),
            (("desk.help.moving", ("board", "doc", "detail")), ("desk.help.app", ("app",))))
 
 

@@ -11,7 +11,7 @@ class Key:
     keys: str            # Textual key names, comma separated
     action: str
     text: str            # catalogue key of the description
-    scope: str           # app | board | incident | desk | detail | doc (documented, bound by a widget)
+    scope: str           # app | board | incident | desk | plan (bound by the plan checklist) | detail | doc
     display: str = ""    # how the help screen writes the key, when it differs from `keys`
     footer: bool = True
 
@@ -25,10 +25,19 @@ KEYS: tuple[Key, ...] = (
     Key("s", "send_instruction", "desk.key.send_instruction", "desk"),
     Key("m", "log_note", "desk.key.log_note", "desk", footer=False),
     Key("t", "instructions", "desk.key.instructions", "desk"),
+    Key("p", "plans", "plan.key.plans", "desk"),
+    Key("e", "start_plan", "plan.key.start", "desk", footer=False),
+    Key("c", "confirm_step", "plan.key.confirm", "plan", "c / Enter"),
+    Key("w", "skip_step", "plan.key.skip", "plan"),
+    Key("x", "stand_down", "plan.key.stand_down", "plan"),
+    Key("k", "sign_off", "desk.key.sign_off", "desk", footer=False),
     Key("slash", "filter", "desk.key.filter", "board", "/", footer=False),
     Key("enter", "", "desk.key.enter", "doc", "Enter"),
     Key("tab", "", "desk.key.tab", "doc", "Tab ⇧Tab"),
     Key("escape", "back", "desk.key.back", "detail", "Esc"),
+    Key("z", "summary", "report.desk.key", "app", footer=False),   # 总结 zǒngjié: the post-event summary
+    Key("o", "readiness", "desk.key.readiness", "app", footer=False),
+    Key("g", "guests", "desk.key.guests", "app", footer=False),
     Key("l", "toggle_lang", "desk.key.lang", "app"),
     Key("f1,question_mark", "help", "desk.key.help", "app", "F1 / ?"),
     Key("ctrl+p", "command_palette", "desk.key.palette", "app", "Ctrl+P", footer=False),
@@ -36,7 +45,7 @@ KEYS: tuple[Key, ...] = (
 )
 
 #: Actions that change the event: refused in wall mode and without a hub.
-OPERATOR_SCOPES = ("incident", "desk")
+OPERATOR_SCOPES = ("incident", "desk", "plan")
 OPERATOR_ACTIONS = frozenset(k.action for k in KEYS if k.scope in OPERATOR_SCOPES)
 
 

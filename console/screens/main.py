@@ -4,6 +4,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
+from console import plans
 from console import state as fold
 from console.screens.details import IncidentScreen, StationScreen, ViewScreen
 from console.screens.keys import bindings
@@ -11,13 +12,14 @@ from console.widgets.chrome import DeskFooter, DeskHeader, DrillBanner
 from console.widgets.figures import AreasPanel, PeoplePanel, WallFigures
 from console.widgets.incidents import HighAlertBanner, IncidentBoard
 from console.widgets.instructions import InstructionsTable
+from console.widgets.plans import PlanChecklist, PlanIndicator
 from console.widgets.posts import PostsTable
 from console.widgets.timeline import Timeline
 from console.widgets.view import View
 
 PANELS = {"posts-panel": "desk.panel.posts", "figures-panel": "desk.panel.figures",
           "instructions-panel": "desk.panel.instructions", "incidents-panel": "desk.panel.incidents",
-          "timeline-panel": "desk.panel.timeline"}
+          "timeline-panel": "desk.panel.timeline", "plans-panel": "plan.title"}
 
 
 class MainScreen(ViewScreen):
@@ -29,6 +31,7 @@ class MainScreen(ViewScreen):
         yield DeskHeader(id="header")
         yield DrillBanner(id="drill")
         yield HighAlertBanner(id="alert")
+        yield PlanIndicator(id="plans-line")
         if self.app.wall:
             yield WallFigures(id="wall")
         with Horizontal(id="top"):
@@ -40,8 +43,12 @@ class MainScreen(ViewScreen):
             with Vertical(id="instructions-panel", classes="panel"):
                 yield InstructionsTable(id="instructions")
         with Horizontal(id="bottom"):
-            with Vertical(id="incidents-panel", classes="panel"):
-                yield IncidentBoard(id="incidents")
+            with Vertical(id="left"):
+                with Vertical(id="incidents-panel", classes="panel"):
+                    yield IncidentBoard(id="incidents")
+                # Wide screens only; at 80 columns the indicator line and `p` (the plans screen) do.
+                with Vertical(id="plans-panel", classes="panel"):
+                    yield PlanChecklist(id="plans")
             with Vertical(id="timeline-panel", classes="panel"):
                 yield Timeline(id="timeline")
         yield DeskFooter()
@@ -56,11 +63,27 @@ class MainScreen(ViewScreen):
             panel.border_title = view.t(key)
         n = len(fold.open_incidents(view.state))
         self.query_one("#incidents-panel").border_title = view.t("desk.panel.incidents_n", n=n)
+        self._plans_panel(view)
         # The posts table shows every station when it can: a big event grows the top row,
         # up to under half the screen.
         rows = max(11, len(view.state.stations) + 3)
         self.query_one("#top").styles.height = min(rows, max(11, self.size.height * 45 // 100))
         super().show(view)
+
+    def _plans_panel(self, view: View) -> None:
+        """Proposals and running plans share the left column with the incidents; a line when there are none."""
+        panel = self.query_one("#plans-panel")
+        waiting = bool(plans.proposals(view.state))
+        running = len([r for r in view.state.plans["runs"].values() if r["stood_down"] is None])
+        panel.border_title = view.t("plan.desk.panel", n=running)
+        panel.border_subtitle = "" if running or waiting else view.t("plan.desk.none")
+        panel.styles.height = "1fr" if running or waiting else 3
+
+    def on_plan_checklist_chosen(self, message: PlanChecklist.Chosen) -> None:
+        if message.kind == "run":
+            self.action_plans()
+        else:
+            self.action_confirm_step()
 
     def selected_incident(self) -> int | None:
         return self.query_one(IncidentBoard).current

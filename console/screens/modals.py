@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from console.state import State
 from console.widgets import fmt
 from protocols.i18n import t
-from protocols.messages import DEPARTMENTS, INCIDENT_KINDS, INCIDENT_SOURCES, MAX_TEXT, POSTS, SEVERITIES
+from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, INCIDENT_SOURCES, MAX_TEXT, POSTS, SEVERITIES
 
 
 class DeskModal(ModalScreen[Any]):
@@ -166,16 +166,38 @@ class InstructionModal(DeskModal):
         yield Select(target_options(self.state, self.lang), id="target", value="all", allow_blank=False,
                      compact=True)
         yield Checkbox(self.t("field.ack_required").capitalize(), True, id="ack", compact=True)
+        yield self.label("field.gate")
+        yield Select([(self.t(f"desk.gate.{g or 'none'}"), g or "none") for g in GATE_ORDERS], id="gate",
+                     value="none", allow_blank=False, compact=True)
         yield self.label("field.text")
         yield Input(id="text", max_length=MAX_TEXT, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#text", Input).focus()
 
+    def _reaches_gate(self, target: str) -> bool:
+        kind, _, name = target.partition(".")
+        return target in ("all", "post.gate") or (kind == "station" and self.state.stations.get(name, {}).get("post") == "gate")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Holding or resuming the gate: aim it at the gate and offer the words, unless already given."""
+        if event.select.id != "gate" or event.value == "none":
+            return
+        target = self.query_one("#target", Select)
+        if not self._reaches_gate(str(target.value)):
+            target.value = "post.gate"
+        text = self.query_one("#text", Input)
+        if not text.value.strip() or text.value in {self.t(f"desk.gate.{g}") for g in GATE_ORDERS[1:]}:
+            text.value = self.t(f"desk.gate.{event.value}")
+
     def value(self) -> Any:
         text = self.query_one("#text", Input).value.strip()
         if not text:
             self.error("desk.modal.need_text")
             return None
-        return {"target": self.query_one("#target", Select).value, "text": text,
-                "ack_required": self.query_one("#ack", Checkbox).value}
+        target, gate = str(self.query_one("#target", Select).value), str(self.query_one("#gate", Select).value)
+        gate = "" if gate == "none" else gate
+        if gate and not self._reaches_gate(target):
+            self.query_one("#dialog-error", Static).update(Text(self.t("problem.gate_target", got=target), style="bold red"))
+            return None
+        return {"target": target, "text": text, "ack_required": self.query_one("#ack", Checkbox).value, "gate": gate}

@@ -59,8 +59,8 @@ class DeskFooter(Footer):
         lang = getattr(self.app, "lang", "zh")
         seen: set[str] = set()
         active = list(self.screen.active_bindings.values())
-        # Help first and quit last: on a narrow terminal the end of the footer is cut off.
-        active.sort(key=lambda a: {"help": 0, "quit": 2}.get(a[1].action, 1))
+        # Help and the plans first, quit last: on a narrow terminal the end of the footer is cut off.
+        active.sort(key=lambda a: {"help": 0, "plans": 1, "quit": 3}.get(a[1].action, 2))
         for _, binding, enabled, tooltip in active:
             if not binding.show or binding.action in seen:
                 continue

@@ -168,6 +168,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(f"#{b.get('instruction', '')}")
     if typ == "instruction":
         parts.append("→ " + target_name(state, b.get("target", "all"), lang))
+        if b.get("gate") in ("hold", "resume"):
+            parts.append(Text(t(f"desk.gate.{b['gate']}", lang), style="bold red" if b["gate"] == "hold" else "green"))
     if typ == "station_status":
         parts += [station_name(state, b.get("station", ""), lang),
                   Text(label(f"liveness.{b.get('status', '')}", lang), style=LIVENESS_STYLE.get(b.get("status"), ""))]
@@ -176,6 +178,17 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts += [p for p in (named, b.get("step", "") and f"· {b['step']}", b.get("status", "")) if p]
     if typ == "alarm":
         parts += [Text(b.get("code", ""), style="bold red"), station_name(state, b.get("station", ""), lang)]
+    if typ == "task_signoff":
+        title = next(((x.get("title_en") if lang == "en" else x.get("title")) or x.get("title", "")
+                      for x in state.event.get("tasks", ()) if x.get("id") == b.get("task")), b.get("task", ""))
+        parts.append(safe(title))
+    if typ in ("staff_signin", "staff_signout"):
+        parts.append(safe(" ".join(str(b[k]) for k in ("name", "staff_no") if b.get(k))))
+    if typ == "overdue":
+        parts += [Text(label(f"readiness.what.{b.get('what', '')}", lang, b.get("what", "")), style="bold red"),
+                  safe(b.get("ref", "")), safe(b.get("target", ""))]
+    if typ == "guest_list":
+        parts += [safe(b.get("source", "")), f"×{b.get('count', len(b.get('guests', ())))}"]
     where = b.get("where") or b.get("location")
     if where:
         parts.append(Text("@") + safe(where))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console import plans
 from console import state as fold
 from console.state import State
-from console.widgets import fmt
+from console.widgets import fmt, plan_text
 from protocols.i18n import t
 
 HIGH = 3                      # severity from which an incident takes the banner and the bell
@@ -196,7 +197,49 @@ def alerts(prev: View | None, cur: View) -> list[Alert]:
             out.append(Alert(text, "error", True, inc["id"]))
     seen = max((a["id"] for a in prev.state.alarms), default=0)
     for alarm in cur.state.alarms:
+        if alarm["id"] > seen and alarm["code"] == "plan_overdue":
+            continue   # an escalation: said below, with the plan's and the step's names
         if alarm["id"] > seen:
-            out.append(Alert(t("desk.alert.alarm", lang, code=alarm["code"],
+            code = fmt.label(f"alarm.{alarm['code']}", lang, alarm["code"])
+            if alarm.get("what"):   # readiness, roster and guest hand-off alarms name what they are about
+                out.append(Alert(t("desk.alert.duty", lang, code=code, what=duty_subject(cur.state, alarm, lang)),
+                                 "error"))
+                continue
+            out.append(Alert(t("desk.alert.alarm", lang, code=code,
                                station=fmt.station_name(cur.state, alarm.get("station", ""), lang)), "error"))
+    return out + plan_alerts(prev.state, cur.state, lang)
+
+
+def plan_alerts(prev: State, cur: State, lang: str) -> list[Alert]:
+    """A plan started, a plan proposed (start or dismiss it), a step escalated: once each, with the bell."""
+    out: list[Alert] = []
+    before = prev.plans["runs"]
+    for run in cur.plans["runs"].values():
+        old = before.get(run["id"])
+        if old is None and run["stood_down"] is None:
+            out.append(Alert(t("plan.alert.started", lang, plan=plan_text.name(run, lang),
+                               cause=plan_text.cause(cur, run["cause"], lang)), "error", run["auto"]))
+        for _, step_id in run["escalations"][len(old["escalations"]) if old else 0:]:
+            step = run["steps"].get(step_id, {})
+            words = (step.get("do_en") if lang == "en" else step.get("do")) or step.get("do") or step_id
+            out.append(Alert(t("plan.escalated", lang, plan=plan_text.name(run, lang), step=words), "error"))
+    for prop in plans.proposals(cur):
+        if prop["id"] not in prev.plans["proposals"]:
+            out.append(Alert(t("plan.alert.proposed", lang, plan=plan_text.name(prop, lang),
+                               cause=plan_text.cause(cur, prop.get("cause", ""), lang)), "warning"))
     return out
+
+
+def duty_subject(state: State, alarm: dict[str, Any], lang: str) -> str:
+    """What an `overdue` alarm is about, in words: the task's title, the station, or the guest and the link."""
+    what, ref = alarm.get("what"), alarm.get("ref", "")
+    if what == "task":
+        for task in state.event.get("tasks", ()):
+            if task.get("id") == ref:
+                return (task.get("title_en") if lang == "en" else task.get("title")) or task.get("title") or ref
+        return ref
+    if what == "roster":
+        return fmt.station_name(state, alarm.get("station") or ref.partition("/")[0], lang)
+    guest = state.guests["list"].get(ref, {})
+    link = alarm.get("target", "")
+    return f"{fmt.safe(guest.get('name', ref)).plain} · {fmt.label(f'guestdesk.link.{link}', lang, link)}"

@@ -43,6 +43,8 @@ class Site:
     lang: str = "zh"
     lots: tuple[Area, ...] = ()
     zones: tuple[Area, ...] = ()
+    roster: tuple[dict[str, Any], ...] = ()   # this station's duty roster: {name, staff_no, from}
+    tasks: tuple[dict[str, Any], ...] = ()    # the event's preparation tasks: {id, department, title, title_en, ...}
 
     @classmethod
     def from_summary(cls, station: str, summary: dict[str, Any], post: str = "") -> Site:
@@ -53,10 +55,14 @@ class Site:
                               str(a.get("name_en", "")), str(a.get("post", "")))
                          for a in summary.get(key, []) if isinstance(a, dict))
 
+        def rows(key: str) -> tuple[dict[str, Any], ...]:
+            return tuple(r for r in summary.get(key, []) if isinstance(r, dict))
+
         return cls(station=station, post=post or str(me.get("post", "")), name=str(me.get("name", "")),
                    name_en=str(me.get("name_en", "")), event_name=str(summary.get("name", "")),
                    event_name_en=str(summary.get("name_en", "")), lang=str(summary.get("lang", "zh")),
-                   lots=areas("lots"), zones=areas("zones"))
+                   lots=areas("lots"), zones=areas("zones"),
+                   roster=tuple(r for r in rows("roster") if r.get("station") == station), tasks=rows("tasks"))
 
     def label(self, lang: str) -> str:
         """The station's own name in `lang`, falling back to its id."""
@@ -93,7 +99,8 @@ class Action:
     """One big button and its key. With no fields it sends at once; with fields it opens a form.
 
     `kind` is "report" (sends through `build`), or a screen-side verb: "cycle" (next lot or
-    zone), "inbox" (the instruction list).
+    zone), "inbox" (the instruction list), "duty" (sign in or out, sign tasks off), "guests"
+    (look a guest up and check them in). `title` replaces the label as a form's title.
     """
 
     id: str
@@ -103,6 +110,7 @@ class Action:
     fields: tuple[Field, ...] = ()
     kind: str = "report"
     alias: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ def incident_fields(site: Site) -> tuple[Field, ...]:
 
 
 def common_actions(site: Site) -> tuple[Action, ...]:
-    return (Action("incident", "f9", "station.act.incident", _incident, incident_fields(site), alias="x"),
+    return (Action("duty", "f8", "station.act.duty", kind="duty", alias="8"),
+            Action("incident", "f9", "station.act.incident", _incident, incident_fields(site), alias="x"),
             Action("inbox", "f10", "station.act.inbox", kind="inbox", alias="i"))
 
 
@@ -74,6 +75,10 @@ def describe(type_: str, body: dict[str, Any], lang: str, names: dict[str, str] 
         parts.append(i18n.t("field.loss", lang))
     if type_ == "instruction_ack":
         parts.append(f"#{b.get('instruction')}")
+    if type_ in ("staff_signin", "staff_signout"):
+        parts.append(" ".join(str(b[k]) for k in ("staff_no",) if b.get(k)))
+    if type_ == "task_signoff":
+        parts.append(str(b.get("task", "")))
     if b.get("party_size", 1) != 1:
         parts.append(f"×{b['party_size']}")
     if b.get("note"):

@@ -1,7 +1,8 @@
 """The concierge post (礼宾): arrivals +1 / +N, departures, check-in by name or reference, VIP greeted.
 
-The guest list comes later; until then a check-in takes free text: a name, or a reference
-such as an invitation number, whichever the guest gives.
+F7 looks a guest up in the guest list the hub sent (by name, pinyin initials or reference) and
+checks them in with their party size; F5 still takes free text (a name, or a reference such as
+an invitation number) for a guest who is not on the list.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Iterable
 
 from stations.posts.base import Action, Area, Count, Field, Post, Site, summed, whole
 from stations.posts.common import VIP_CHOICES, common_actions
+from stations.posts.duty import guests_action
 
 
 def _counted(type_: str, one: bool):
@@ -55,5 +57,6 @@ def post(site: Site) -> Post:
                (Field("vip_level", "field.vip_level", "choice", "A", vip_levels),
                 Field("who", "station.field.who"), Field("count", "field.count", "int", 1),
                 Field("note", "field.note")), alias="6"),
+        guests_action(),
         *common_actions(site),
     ), tally)

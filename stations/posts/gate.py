@@ -1,8 +1,10 @@
 """The gate (门岗): cars in and out in one key each, a plate and VIP flag when wanted, and the desk's hold.
 
-"Hold incoming cars" has no message type of its own: the desk sends an instruction. The gate
-treats the newest instruction that speaks of holding (and no later one that lifts it) as a
-hold and shows it in red above everything else, so nobody at the barrier can miss it.
+"Hold incoming cars" is an instruction with `gate: "hold"` (from the desk's form or a plan's
+step); `gate: "resume"` lifts it (the desk, or the all-clear of the plan that held it). The
+newest instruction carrying a gate order decides, and a hold shows in red above everything
+else, so nobody at the barrier can miss it. The words of an instruction never decide: a
+plan's all-clear says 恢复 and a model-unit order says 暂停参观 without meaning the barrier.
 """
 from __future__ import annotations
 
@@ -10,11 +12,6 @@ from typing import Any, Iterable
 
 from stations.posts.base import Action, Area, Count, Field, Post, Site, summed
 from stations.posts.common import common_actions
-
-# Words a desk's instruction uses to hold or release the gate, in both working languages.
-HOLD_WORDS = ("暂停", "停止放行", "禁止入场", "hold")
-RELEASE_WORDS = ("恢复", "解除", "resume", "release", "lift")
-
 
 def _car(type_: str, **fixed: Any):
     def build(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[str, Any]]:
@@ -29,15 +26,15 @@ def _car(type_: str, **fixed: Any):
 
 
 def held_by(instructions: Iterable[Any]) -> Any | None:
-    """The instruction that holds the gate now, if any: the newest hold not lifted by a later release.
+    """The instruction that holds the gate now, if any: the newest gate order, when it is "hold".
 
-    `instructions` are inbox items (with `id` and `text`) in any order.
+    `instructions` are inbox items (with `id` and `gate`) in any order.
     """
     for item in sorted(instructions, key=lambda i: i.id, reverse=True):
-        low = item.text.lower()
-        if any(w in low for w in RELEASE_WORDS):
+        order = getattr(item, "gate", "")
+        if order == "resume":
             return None
-        if any(w in low for w in HOLD_WORDS):
+        if order == "hold":
             return item
     return None
 

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from stations.posts.base import Action, Area, Count, Field, Post, Site, area_id, whole
 from stations.posts.common import SERVICE_CHOICES, common_actions
+from stations.posts.duty import guests_action
 
 
 def zone_move(type_: str, one: bool):
@@ -57,5 +58,6 @@ def post(site: Site) -> Post:
         Action("service", "f5", "station.act.service", _service,
                (Field("service", "field.service", "choice", "drinks", SERVICE_CHOICES),
                 Field("where", "field.where"), Field("note", "field.note")), alias="5"),
+        guests_action(),
         *common_actions(site),
     ), tally, areas=lambda s: s.zones_of("lobby"))

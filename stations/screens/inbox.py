@@ -48,7 +48,9 @@ class InboxScreen(ModalScreen[None]):
             words = state_words(ack, lang) if ack is not None else ""
             text.append(f"{i18n.t('station.inbox.acked', lang)} {words} ".replace("  ", " "), style="green")
         text.append(f"#{item.id} ", style="dim")
-        text.append(item.text)
+        if item.notice == "vip":
+            text.append("VIP ", style="bold magenta")
+        text.append(item.text_for(lang))   # plans and hand-offs send both languages; a desk's own words as written
         return text
 
     def show(self, items: tuple[InboxItem, ...], acks: dict[int, Any]) -> None:

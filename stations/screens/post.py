@@ -21,6 +21,7 @@ from stations.widgets.banner import Banner
 from stations.widgets.counts_bar import CountsBar
 from stations.widgets.key_button import KeyButton
 from stations.widgets.link_bar import LinkBar
+from stations.widgets.plan_banner import PlanBanner
 from stations.widgets.report_list import ReportList
 
 if TYPE_CHECKING:
@@ -39,10 +40,14 @@ class PostScreen(Screen):
             # Digits too: a browser may keep some F-keys for itself (F5 reloads, F11 goes full screen).
             keys = action.key + (f",{action.alias}" if action.alias else "")
             self._bindings.bind(keys, f"do('{action.id}')", i18n.t(action.label, "en"), show=False)
+        # A running plan's task for this post: D confirms it done, K skips it with a reason.
+        self._bindings.bind("d", "plan_done", i18n.t("station.plan.act_done", "en"), show=False)
+        self._bindings.bind("k", "plan_skip", i18n.t("station.plan.act_skip", "en"), show=False)
 
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")
         yield Banner(id="banner")
+        yield PlanBanner(id="plan")
         yield CountsBar(id="counts")
         with Grid(id="keys"):
             for action in self.post.actions:
@@ -60,6 +65,12 @@ class PostScreen(Screen):
         if action is not None:
             self.app.perform(action)
 
+    def action_plan_done(self) -> None:
+        self.app.plan_done()
+
+    def action_plan_skip(self) -> None:
+        self.app.plan_skip()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if isinstance(event.button, KeyButton):
             event.stop()
@@ -72,7 +83,7 @@ class PostScreen(Screen):
             self.query_one(f"#act-{action.id}", KeyButton).relabel(i18n.t(action.label, lang))
         self.query_one(LinkBar).title = (f"{self.site.label(lang)} ({self.site.station})"
                                          f" · {i18n.t(f'post.{self.site.post}', lang)}")
-        for cls in (LinkBar, Banner, CountsBar, ReportList):
+        for cls in (LinkBar, Banner, PlanBanner, CountsBar, ReportList):
             self.query_one(cls).lang = lang
         self.query_one(ReportList).names = self.site.area_names(lang)
         self.query_one("#hints", Static).update(Text(i18n.t("station.hints", lang), style="dim"))
@@ -80,8 +91,12 @@ class PostScreen(Screen):
     def show(self, view: View, area: Area | None) -> None:
         self.query_one(LinkBar).status = view.status
         hold = gate.held_by(view.instructions) if self.post.hold_banner else None
-        newest = view.instructions[0] if view.instructions else None
-        self.query_one(Banner).data = (hold, view.pending, newest)
+        # An open plan task has the plan's own banner (settling it acknowledges it): not said twice.
+        tasks = {t.item.id for t in view.tasks}
+        pending = tuple(p for p in view.pending if p.id not in tasks)
+        newest = next((i for i in view.instructions if i.id not in tasks), None)
+        self.query_one(Banner).data = (hold, pending, newest)
+        self.query_one(PlanBanner).data = (view.tasks, view.plans)
         self.query_one(CountsBar).counts = view.counts
         self.query_one(ReportList).reports = view.recent
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from stations.client import Status, StationClient
 from stations.outbox import REJECTED, InboxItem, Report
+from stations.posts import duty, plan_tasks
 from stations.posts.base import Area, Count, Post, Site
 
 RECENT = 30          # reports kept on screen; more than fit at 80x24, fewer than a scroll would need
@@ -25,6 +26,11 @@ class View:
     pending: tuple[InboxItem, ...] = ()
     counts: tuple[Count, ...] = ()
     acks: dict[int, Report] = field(default_factory=dict)   # instruction id -> its instruction_ack report
+    on_duty: tuple[dict[str, str], ...] = ()   # who this terminal signed in and not out
+    tasks_done: frozenset[str] = frozenset()    # preparation tasks this terminal signed off
+    checked_in: frozenset[str] = frozenset()    # guest refs this terminal checked in
+    tasks: tuple[plan_tasks.Task, ...] = ()     # open plan steps given to this post, oldest first
+    plans: tuple[InboxItem, ...] = ()           # one order of each plan running for this post
 
 
 class Reader:
@@ -35,6 +41,7 @@ class Reader:
         self._tally_key: tuple[Any, ...] | None = None
         self._reports: list[tuple[str, dict[str, Any]]] = []
         self._acks: dict[int, Report] = {}
+        self._duty: tuple[tuple[dict[str, str], ...], frozenset[str], frozenset[str]] = ((), frozenset(), frozenset())
 
     def read(self, area: Area | None) -> View:
         outbox = self.client.outbox
@@ -45,9 +52,15 @@ class Reader:
             everything = list(reversed(outbox.recent(TALLY_LIMIT)))
             self._reports = [(r.type, r.body) for r in everything if r.state != REJECTED]
             self._tally_key = key
+            self._duty = (tuple(duty.on_duty(self._reports)), frozenset(duty.signed_off(self._reports)),
+                          frozenset(str(b.get("guest_ref")) for t, b in self._reports
+                                    if t == "guest_checkin" and b.get("guest_ref")))
         recent = tuple(outbox.recent(RECENT))
         instructions = tuple(outbox.instructions(50))
+        tasks, plans = plan_tasks.read(instructions, self._reports)
         acks = {r.body.get("instruction"): r for r in reversed(outbox.recent(200)) if r.type == "instruction_ack"}
         return View(status=status, recent=recent, instructions=instructions,
                     pending=tuple(outbox.pending_instructions()),
-                    counts=tuple(self.post.tally(self.site, self._reports, area)), acks=acks)
+                    counts=tuple(self.post.tally(self.site, self._reports, area)), acks=acks,
+                    on_duty=self._duty[0], tasks_done=self._duty[1], checked_in=self._duty[2],
+                    tasks=tasks, plans=plans)

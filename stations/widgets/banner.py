@@ -26,21 +26,33 @@ class Banner(Static):
         text = Text(overflow="fold")
         if hold is not None:
             text.append(i18n.t("station.banner.hold", lang) + " ", style="bold")
-            text.append(hold.text)
+            text.append(hold.text_for(lang))
             others = [p for p in pending if p.id != hold.id]
             if others:
                 text.append("  " + i18n.t("station.banner.more", lang, n=len(others)))
         elif pending:
+            vip = _vip(pending)
+            if vip is not None:   # a VIP on the way outranks everything but a hold: say so first
+                text.append(i18n.t("station.banner.vip", lang, id=vip.id, n=len(pending)) + " ", style="bold")
+                text.append(vip.text_for(lang))
+                return text
             first = pending[0]
             text.append(i18n.t("station.banner.pending", lang, id=first.id, n=len(pending)) + " ", style="bold")
-            text.append(first.text)
+            text.append(first.text_for(lang))
         elif newest is not None:
             text.append(i18n.t("station.banner.latest", lang, id=newest.id) + " ", style="bold")
-            text.append(newest.text)
+            text.append(newest.text_for(lang))
         return text
 
     def watch_data(self, data: Any) -> None:
         hold, pending, newest = data or (None, (), None)
         self.display = hold is not None or bool(pending) or newest is not None
         self.set_class(hold is not None, "-hold")
-        self.set_class(hold is None and bool(pending), "-pending")
+        vip = hold is None and _vip(pending) is not None
+        self.set_class(hold is None and bool(pending) and not vip, "-pending")
+        self.set_class(vip, "-vip")
+
+
+def _vip(pending: tuple[Any, ...]) -> Any | None:
+    """The oldest "VIP arriving" notice still to acknowledge, if any."""
+    return next((p for p in pending if getattr(p, "notice", "") == "vip"), None)

@@ -1,0 +1,44 @@
+"""The running plan, unmissable: red with this post's open task and the keys that settle it, amber once its tasks are done.
+
+The order's words came from the hub over the wire: rendered as plain Text, never as markup.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from protocols import i18n
+from stations.posts.plan_tasks import split
+
+
+class PlanBanner(Static):
+    """Hidden while no plan runs for this post. `data` is (open tasks, one item per running plan)."""
+
+    data: reactive[tuple[tuple[Any, ...], tuple[Any, ...]]] = reactive(((), ()), always_update=False)
+    lang: reactive[str] = reactive("zh")
+
+    def render(self) -> Text:
+        tasks, plans = self.data
+        lang = self.lang
+        text = Text(overflow="fold")
+        if tasks:
+            first = tasks[0]
+            text.append(i18n.t("station.plan.banner", lang, plan=first.plan_name(lang)), style="bold")
+            text.append(first.order(lang))
+            if len(tasks) > 1:
+                text.append(" " + i18n.t("station.plan.more", lang, n=len(tasks) - 1))
+            text.append("  ")
+            text.append(i18n.t("station.plan.keys", lang), style="bold reverse")
+        elif plans:
+            names = ("、" if lang == "zh" else ", ").join(split(p.text_for(lang), p.plan)[0] for p in plans)
+            text.append(i18n.t("station.plan.all_done", lang, plan=names), style="bold")
+        return text
+
+    def watch_data(self, data: tuple[tuple[Any, ...], tuple[Any, ...]]) -> None:
+        tasks, plans = data
+        self.display = bool(tasks or plans)
+        self.set_class(bool(tasks), "-task")
+        self.set_class(not tasks and bool(plans), "-running")

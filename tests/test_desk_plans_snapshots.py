@@ -1,0 +1,57 @@
+"""Snapshots of the desk's contingency plans from a fixture picture with a fixed clock: the plans screen and the
+main screen's panel (wide) or line (80x24), in both languages."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from console.app import DeskApp
+from tests.desk_plans_fixture import plan_fixture_state
+from tests.test_desk_support import T0
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture(autouse=True)
+def shanghai(monkeypatch):
+    """Clock faces in the event's own time zone, whatever the machine running the tests uses."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def desk(lang: str) -> DeskApp:
+    return DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+
+
+def settled(*keys: str):
+    """Press keys, then let the tables refill at their laid-out width before the picture is taken."""
+    async def run(pilot) -> None:
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plans_screen(snap_compare, lang, size):
+    """p: proposals, both running plans and every step; the cursor's row in full below (here: the proposal)."""
+    assert snap_compare(desk(lang), run_before=settled("p"), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_main_screen_with_plans(snap_compare, lang, size):
+    """Wide: the plans panel under the incidents. 80x24: the one-line indicator, red for the overdue steps."""
+    assert snap_compare(desk(lang), run_before=settled(), terminal_size=size)
+
+
+def test_plans_screen_on_an_overdue_step(snap_compare):
+    """The cursor on the fire plan's overdue alarm step: the detail line names its department's posts and acks."""
+    assert snap_compare(desk("zh"), run_before=settled("p", "down", "down", "down", "down", "down", "down", "down",
+                                                       "down", "down"), terminal_size=(100, 30))

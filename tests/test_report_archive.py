@@ -1,0 +1,175 @@
+"""`eventdesk archive`: the round trip, and every kind of tampering caught with a sentence and exit 1."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import random
+import sqlite3
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from console import archive
+from console.cli import main
+from console.store import Store
+from tests.report_fixture import EVENTS, make_folder
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    folder = make_folder(tmp_path_factory.mktemp("ev") / "event")
+    path, digest, n = archive.create(folder, out=tmp_path_factory.mktemp("out") / "a.tar.gz")
+    return folder, path, digest, n
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name.split("/", 1)[1]: tar.extractfile(m).read() for m in tar}
+
+
+def repack(src: Path, dst: Path, change=None, drop: str = "", add: tuple[str, bytes] | None = None) -> Path:
+    """A copy of the archive packed the same way, with one member changed, dropped or added."""
+    with tarfile.open(src) as tar, open(dst, "wb") as f, archive._gzip(f) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as out:
+        entries = [(m, tar.extractfile(m).read()) for m in tar]
+        top, mtime = entries[0][0].name.split("/")[0], entries[0][0].mtime
+        if add:
+            entries.append((archive._info(f"{top}/{add[0]}", len(add[1]), mtime), add[1]))
+        for m, data in entries:
+            rel = m.name.split("/", 1)[1]
+            if rel == drop:
+                continue
+            if change and rel == change[0]:
+                data = change[1](data)
+            out.addfile(archive._info(m.name, len(data), mtime), io.BytesIO(data))
+    return dst
+
+
+def test_the_archive_holds_the_log_the_event_file_the_report_and_a_manifest(made):
+    folder, path, digest, n = made
+    got = members(path)
+    assert {"MANIFEST.sha256", "event.toml", "event.db", "report/summary.zh.md", "report/summary.en.html",
+            "report/summary-csv/incidents.csv", "report/summary-charts/people.zh.svg"} <= set(got)
+    assert n == len(got) - 1                                   # every file but the manifest is listed
+    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert got["event.toml"] == folder.toml.read_bytes()
+    lines = got["MANIFEST.sha256"].decode().splitlines()
+    assert len(lines) == n
+    for line in lines:                                         # the sha256sum -c format
+        hexdigest, name = line.split("  ", 1)
+        assert hashlib.sha256(got[name]).hexdigest() == hexdigest
+
+
+def test_the_log_in_the_archive_is_a_whole_sqlite_file(made, tmp_path):
+    _, path, _, _ = made
+    db = tmp_path / "event.db"
+    db.write_bytes(members(path)["event.db"])
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == len(EVENTS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+
+
+def test_verify_passes_an_untouched_archive(made, capsys):
+    _, path, digest, n = made
+    verdict = archive.verify(path)
+    assert verdict.ok and verdict.files == n and verdict.digest == digest
+    assert main(["archive", "--verify", str(path), "--lang", "en"]) == 0
+    assert f"Verified: {n} files match the manifest" in capsys.readouterr().out
+
+
+def test_sha256sum_agrees_with_the_manifest(made, tmp_path):
+    _, path, _, _ = made
+    with tarfile.open(path) as tar:
+        tar.extractall(tmp_path, filter="data")
+    top = next(tmp_path.iterdir())
+    run = subprocess.run(["sha256sum", "--quiet", "-c", "MANIFEST.sha256"], cwd=top, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _verdict(path: Path) -> list[str]:
+    return [p.key for p in archive.verify(path).problems]
+
+
+def test_any_changed_byte_is_caught(made, tmp_path):
+    _, path, _, _ = made
+    data = path.read_bytes()
+    rng = random.Random(5)
+    offsets = [0, 3, 4, 9, 10, len(data) // 2, len(data) - 9, len(data) - 5, len(data) - 1]
+    offsets += rng.sample(range(len(data)), 40)
+    for off in offsets:
+        bad = bytearray(data)
+        bad[off] ^= 1 << rng.randrange(8)
+        target = tmp_path / "bad.tar.gz"
+        target.write_bytes(bad)
+        assert _verdict(target), f"a flipped bit at byte {off} of {len(data)} went unnoticed"
+    (tmp_path / "long.tar.gz").write_bytes(data + b"\0")
+    assert _verdict(tmp_path / "long.tar.gz") == ["bytes"]
+    (tmp_path / "short.tar.gz").write_bytes(data[:-1])
+    assert _verdict(tmp_path / "short.tar.gz") == ["damaged"]
+
+
+def test_a_changed_member_is_named(made, tmp_path):
+    _, path, _, _ = made
+    bad = repack(path, tmp_path / "x.tar.gz", change=("report/summary.zh.md", lambda b: b.replace("5".encode(), b"6")))
+    assert [(p.key, p.params) for p in archive.verify(bad).problems] == [("changed", {"name": "report/summary.zh.md"})]
+
+
+def test_a_missing_or_extra_member_is_named(made, tmp_path):
+    _, path, _, _ = made
+    gone = repack(path, tmp_path / "gone.tar.gz", drop="event.db")
+    assert [(p.key, p.params["name"]) for p in archive.verify(gone).problems] == [("missing", "event.db")]
+    extra = repack(path, tmp_path / "extra.tar.gz", add=("report/later.txt", b"added afterwards"))
+    assert [(p.key, p.params["name"]) for p in archive.verify(extra).problems] == [("extra", "report/later.txt")]
+    no_manifest = repack(path, tmp_path / "nm.tar.gz", drop="MANIFEST.sha256")
+    assert _verdict(no_manifest) == ["no_manifest"]
+
+
+def test_a_repacked_but_identical_archive_still_verifies(made, tmp_path):
+    # The same members packed the same way: nothing changed, so nothing to report.
+    _, path, _, _ = made
+    same = repack(path, tmp_path / "same.tar.gz")
+    assert archive.verify(same).ok and same.read_bytes() == path.read_bytes()
+
+
+def test_an_archive_that_is_not_ours_is_refused(tmp_path):
+    other = tmp_path / "other.tar.gz"
+    with tarfile.open(other, "w:gz") as tar:
+        info = tarfile.TarInfo("x/event.toml")
+        tar.addfile(info, io.BytesIO(b""))
+    assert _verdict(other) == ["bytes"]                    # a gzip header with a name and a time
+    plain = tmp_path / "plain.tar.gz"
+    plain.write_bytes(gzip.compress(b"not a tar at all", mtime=0))
+    assert _verdict(plain)
+
+
+def test_the_command_says_what_changed_and_exits_1(made, tmp_path, capsys):
+    _, path, _, _ = made
+    bad = repack(path, tmp_path / "x.tar.gz", change=("event.toml", lambda b: b + b"# edited\n"))
+    assert main(["archive", "--verify", str(bad), "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert "Verification failed" in err and "A file differs from the manifest: event.toml" in err
+    assert main(["archive", "--verify", str(tmp_path / "none.tar.gz"), "--lang", "zh"]) == 1
+    assert "不存在" in capsys.readouterr().err
+
+
+def test_archiving_a_log_a_hub_is_writing(tmp_path, capsys):
+    folder = make_folder(tmp_path / "ev")
+    writer = Store(folder.db(), writer=True)      # the hub holds the log open (WAL, lock)
+    try:
+        writer.append_batch([("gate-1", "ep-gate-1", 99, "car_in", 1_796_465_500_000, 1_796_465_500_000, '{"count":1}')])
+        assert main(["archive", str(folder.root), "--lang", "en"]) == 0
+    finally:
+        writer.close()
+    out = capsys.readouterr().out
+    made_path = next((folder.root / "archive").glob("*.tar.gz"))
+    assert "Wrote the archive" in out and "SHA-256 of the archive file" in out
+    assert archive.verify(made_path).ok
+    assert b"car_in" in members(made_path)["event.db"] or len(members(made_path)["event.db"]) > 0
+    assert main(["archive", "--lang", "en"]) == 2
