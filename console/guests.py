@@ -185,6 +185,8 @@ def _read_csv(data: bytes) -> list[list[Any]]:
             break
         except UnicodeDecodeError:
             continue
+    else:
+        raise GuestFileError("", [_err(0, "", "unreadable", detail="neither UTF-8 nor GB18030 text")])
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]

@@ -140,9 +140,9 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
     listed, notices, alarmed = g["list"], g["notices"], g["overdue"]
     ack_ms = int(state.event.get("vip_ack_ms", 120_000))
     out: list[Message] = []
-    for ref, seen in g["arrived"].items():
-        guest = listed.get(ref)
-        if guest is None or not is_vip(guest, seen):
+    for ref in g["vip_arrived"]:
+        guest, seen = listed.get(ref), g["arrived"].get(ref)
+        if guest is None or seen is None or not is_vip(guest, seen):
             continue
         sent = notices.get(ref, {})
         for link in links_after(seen.get("post", "")):
@@ -243,6 +243,6 @@ def view(state: State, now_ms: int) -> tuple[Totals, list[GuestView]]:
 
 def chains(state: State, now_ms: int) -> list[GuestView]:
     """The VIPs who arrived, newest first, each with the state of every link of the hand-off."""
-    out = [v for v in (guest_view(state, ref, now_ms) for ref in state.guests["arrived"]) if v is not None and v.vip]
+    out = [v for v in (guest_view(state, ref, now_ms) for ref in state.guests["vip_arrived"]) if v is not None and v.vip]
     out.sort(key=lambda v: -v.arrived_ms)
     return out

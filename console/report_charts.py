@@ -63,8 +63,15 @@ def chart_lang(lang: str) -> str:
     return lang if lang == "en" or cjk_font() else "en"
 
 
-def _style(lang: str, salt: str) -> dict[str, Any]:
-    fonts = ["DejaVu Sans"] + ([cjk_font()] if lang == "zh" and cjk_font() else [])
+def _name(area: dict[str, Any], lang: str) -> str:
+    """A lot or zone as the legend names it; its id when the name needs a CJK font this machine lacks."""
+    name = rt.pick(area, lang) or area["id"]
+    return area["id"] if not cjk_font() and any(ord(c) > 0x2E7F for c in name) else name
+
+
+def _style(salt: str) -> dict[str, Any]:
+    # The CJK font after DejaVu in every language: an area named only in Chinese still draws in English.
+    fonts = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
     # A salt per chart keeps the SVG ids apart when several charts share one HTML page, and the
     # output stable from run to run (the archive's checksums then mean something).
     return {"font.family": fonts, "font.size": 9, "svg.fonttype": "path", "svg.hashsalt": salt,
@@ -84,6 +91,15 @@ def _flows(ax: Any, x: list[dt.datetime], up: list[int], down: list[int], labels
     ax.stairs(up, edges, fill=True, color=PALETTE[1], label=labels[0])
     ax.stairs([-n for n in down], edges, fill=True, color=PALETTE[2], label=labels[1])
     ax.xaxis_date()
+
+
+def _level(ax: Any, x: list[dt.datetime], y: list[int], fill: bool = False, **kw: Any) -> None:
+    """A level per minute as steps held to the end of the last minute (not cut at its start)."""
+    x = [*x, x[-1] + dt.timedelta(minutes=1)]
+    y = [*y, y[-1]]
+    if fill:
+        ax.fill_between(x, y, step="post", alpha=0.25, color=kw.get("color"))
+    ax.step(x, y, where="post", **kw)
 
 
 def _time_axis(ax: Any) -> None:
@@ -114,8 +130,7 @@ def people(s: Summary, lang: str) -> str:
         _empty(low, lang)
         return _svg(fig)
     x = _times(s, len(v["headcount"]))
-    top.fill_between(x, v["headcount"], step="post", alpha=0.25, color=PALETTE[0])
-    top.step(x, v["headcount"], where="post", color=PALETTE[0], label=t("report.chart.on_site", lang))
+    _level(top, x, v["headcount"], fill=True, color=PALETTE[0], label=t("report.chart.on_site", lang))
     top.set_ylabel(t("report.chart.people_axis", lang))
     top.legend(loc="upper left")
     _flows(low, x, v["arrivals"], v["departures"], (t("report.chart.arrivals", lang), t("report.chart.departures", lang)))
@@ -135,7 +150,7 @@ def cars(s: Summary, lang: str) -> str:
     x = _times(s, len(v["cars_on_site"]))
     for i, lot in enumerate(s.lots):
         colour = PALETTE[i % len(PALETTE)]
-        top.step(x, v[f"lot.{lot['id']}"], where="post", color=colour, label=rt.pick(lot, lang) or lot["id"])
+        _level(top, x, v[f"lot.{lot['id']}"], color=colour, label=_name(lot, lang))
         top.axhline(lot["capacity"], color=colour, linestyle="--", linewidth=0.8)
     top.set_ylabel(t("report.chart.lot_axis", lang))
     if s.lots:
@@ -156,7 +171,7 @@ def zones(s: Summary, lang: str) -> str:
     x = _times(s, len(v["headcount"]))
     for i, zone in enumerate(s.zones):
         colour = PALETTE[i % len(PALETTE)]
-        ax.step(x, v[f"zone.{zone['id']}"], where="post", color=colour, label=rt.pick(zone, lang) or zone["id"])
+        _level(ax, x, v[f"zone.{zone['id']}"], color=colour, label=_name(zone, lang))
         ax.axhline(zone["capacity"], color=colour, linestyle="--", linewidth=0.8)
     ax.set_ylabel(t("report.chart.zone_axis", lang))
     ax.legend(loc="upper left")
@@ -215,6 +230,6 @@ def draw_all(s: Summary, lang: str) -> tuple[dict[str, str], str]:
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     out = {}
     for name, draw in DRAW.items():
-        with matplotlib.rc_context(_style(shown, f"eventdesk-{name}")):
+        with matplotlib.rc_context(_style(f"eventdesk-{name}")):
             out[name] = draw(s, shown)
     return out, note

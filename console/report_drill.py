@@ -59,6 +59,7 @@ def blocks(cards: list[dict[str, Any]], lang: str, latest: dict[str, Any] | None
             Para(t("report.drill.run", lang, seed=card["run"]["seed"], speed=f"{card['run']['speed']:g}",
                    duration=seconds(card["scenario"]["duration_ms"], lang),
                    first=card["run"]["first_gseq"], last=card["run"]["last_gseq"])),
+            Para(t("report.drill.clock", lang, speed=f"{card['run']['speed']:g}"), "note"),
             Para(t("score.totals", lang, met=s.get("met", 0), missed=s.get("missed", 0), pending=s.get("pending", 0)),
                  "strong")]
     rows = []

@@ -37,7 +37,7 @@ def empty_guests() -> dict[str, Any]:
     """`State.guests`: the list (ref -> guest) and its plates, who arrived, the notices the hub sent for
     each guest ("vip:<link>" / "needs:lobby" -> instruction gseq), alarms, walk-ins, and needs still to pass on."""
     return {"list": {}, "plates": {}, "digest": "", "source": "", "listed_ms": 0, "arrived": {}, "notices": {},
-            "overdue": {}, "walkins": {"parties": 0, "people": 0}, "needs_due": []}
+            "overdue": {}, "walkins": {"parties": 0, "people": 0}, "needs_due": [], "vip_arrived": []}
 
 
 def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:
@@ -437,6 +437,8 @@ def _guest_seen(s: State, ev: Any, ref: str, ms: int, how: str, party: int = 0, 
         seen["vip"] = True
     if how == "checkin":
         seen.update(checked_in=True, checkin_ms=seen["checkin_ms"] or ms, party=party or seen["party"])
+    if (seen["vip"] or guest.get("level") in ("A", "B")) and ref not in g["vip_arrived"]:
+        g["vip_arrived"].append(ref)   # the hand-off rule looks at these only, not at every arrival
 
 
 def _guest_notice(s: State, ev: Any, b: dict, ms: int) -> None:

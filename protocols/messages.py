@@ -533,7 +533,7 @@ class StaffSignout(Message):
 
 @message
 class GuestListRequest(Message):
-    """A station asks for its copy of the guest list, one page at a time (see PROTOCOL.md 5.10)."""
+    """A station asks for its copy of the guest list, one page at a time (see PROTOCOL.md 5.11)."""
 
     TYPE = "guest_list_request"
     KIND = "control"

@@ -129,7 +129,7 @@ MEANING: dict[str | tuple[str, str], str] = {
     "auto": "true: a trigger started it at once; false: the desk started it",
     "request": "the gseq of the desk's plan_start it answers (0: none)",
     ("plan_started", "note"): "the desk's note from plan_start",
-    "steps": "the plan's steps as they were: {id, department, due_s, posts, do, do_en, say, say_en}",
+    "steps": "the plan's steps as they were: {id, department, due_s, posts, do, do_en, say, say_en} and, for a step that holds or resumes the gate, gate",
     "all_clear": "the notice sent to the posts when the plan is stood down",
     "all_clear_en": "the same notice in English",
     "due_ms": "the step's target time, epoch ms",

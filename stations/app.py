@@ -166,19 +166,19 @@ class StationApp(App):
         return None
 
     # --- a running plan's task for this post ---------------------------------------------------------
-    def _task(self) -> plan_tasks.Task | None:
+    def _plan_task(self) -> plan_tasks.Task | None:
         tasks = self.view.tasks if self.view is not None else ()
         if not tasks:
             self.main.flash(i18n.t("station.plan.no_task", self.lang), bad=True)
         return tasks[0] if tasks else None
 
     def plan_done(self) -> None:
-        task = self._task()
+        task = self._plan_task()
         if task is not None:
             self.settle_task(task, "done")
 
     def plan_skip(self) -> None:
-        task = self._task()
+        task = self._plan_task()
         if task is None:
             return
         form = Action("plan_skip", "k", "station.plan.act_skip", fields=(Field("reason", "field.reason"),))

@@ -1,7 +1,9 @@
 """Shared fixtures: a fresh event folder with keys in a temporary directory, on random loopback ports."""
 from __future__ import annotations
 
+import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,23 @@ def make_event(root: Path) -> EventFolder:
     set_endpoints(folder, f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}")
     make_keys(folder)
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def utc_by_default():
+    """Event times (doors-open, task due times, roster starts) are local times on the event day.
+    The suite runs on UTC, whatever the machine's zone, so that fixed test clocks such as
+    02:30 UTC on the event day sit before every one of them everywhere; a test that wants
+    another zone (the desk snapshots: Asia/Shanghai) sets it itself."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture

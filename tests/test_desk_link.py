@@ -12,9 +12,9 @@ from console import state as S
 from console.desk_client import DeskLink, ensure_hub
 from console.event import EventFolder
 from console.hub import run_in_thread
-from protocols.messages import Committed, Snapshot
+from protocols.messages import Committed, Presence, Snapshot
 from stations.client import StationClient
-from tests.wire import Client, desk_pair, log_rows, server_key, wait_for
+from tests.wire import Client, Feed, desk_pair, log_rows, server_key, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -166,6 +166,49 @@ def test_a_gap_in_the_feed_means_a_new_snapshot():
     assert d._event(ev(5)) is False and d._state.cars["in"] == 5  # a repeat changes nothing
     assert d._event(ev(7)) is True and d._gaps == 1               # 6 was lost: ask again
     assert d._state.gseq == 5                                     # ...without folding 7 on a hole
+
+
+def test_presence_names_the_last_committed_gseq(event_dir, hub):
+    ctx = zmq.Context()
+    gate = station(event_dir, hub, "gate-1")
+    try:
+        feed = Feed(ctx, hub.feed, server_key(event_dir), desk_pair(event_dir, "desk-1"), [])
+        feed.ready()
+        saved = gate.submit("car_in", {"count": 1})
+        gseq = gate.wait_delivered(saved.seq, 10).gseq
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, env = feed.recv(5.0, {"presence"})
+            if env.message.gseq >= gseq:
+                break
+        assert gseq <= env.message.gseq <= hub.hub.ingest.state.gseq
+        feed.close()
+    finally:
+        gate.close()
+        ctx.destroy(linger=0)
+
+
+def test_presence_behind_the_picture_for_over_a_second_means_a_lost_last_event():
+    """A gap shows only when a later event comes; presence names the hub's last gseq, so a lost *last* event
+    is noticed too -- after BEHIND_S, not at once (the event may simply be on its way)."""
+    d = DeskLink.__new__(DeskLink)
+    d.clock, d._offset_ms, d._dirty, d._gaps, d._awaiting, d._behind_since = time.time, 0, False, 0, False, None
+    d._state = S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})
+    d._state.gseq = 5
+
+    def presence(gseq: int, at: float) -> bool:
+        return d._presence(Presence(server_ms=1, stations={}, gseq=gseq), now=at)
+
+    assert presence(5, 100.0) is False and d._behind_since is None       # level: nothing missed
+    assert presence(6, 101.0) is False                                   # behind: wait, it may be on its way
+    assert presence(6, 101.9) is False
+    d._state.gseq = 6                                                    # ...and it came
+    assert presence(6, 102.5) is False and d._behind_since is None
+    assert presence(7, 103.0) is False
+    assert presence(7, 104.2) is True and d._gaps == 1                   # still missing after a second: re-ask
+    d._awaiting = True                                                   # a snapshot is on its way: no more asking
+    assert presence(9, 105.0) is False and presence(9, 107.0) is False
+    assert Presence(server_ms=1).gseq == 0                               # an older hub's presence never asks
 
 
 def test_the_desk_notices_a_lost_hub_and_catches_up_after_a_restart(event_dir):

@@ -51,7 +51,7 @@ def test_main_screen_with_plans(snap_compare, lang, size):
     assert snap_compare(desk(lang), run_before=settled(), terminal_size=size)
 
 
-def test_plans_screen_on_an_overdue_step(snap_compare):
-    """The cursor on the fire plan's overdue alarm step: the detail line names its department's posts and acks."""
-    assert snap_compare(desk("zh"), run_before=settled("p", "down", "down", "down", "down", "down", "down", "down",
-                                                       "down", "down"), terminal_size=(100, 30))
+def test_plans_screen_on_a_skipped_step(snap_compare):
+    """The cursor on the fire plan's skipped parking step: below it, its posts, acknowledgements and the reason
+    in full (typed by a person: shown literally)."""
+    assert snap_compare(desk("zh"), run_before=settled("p", *["down"] * 10), terminal_size=(100, 30))

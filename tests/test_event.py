@@ -173,6 +173,8 @@ capacity = 150
 '''
 
 MINIMAL = '[event]\nname = "x"\ndate = "2026-12-05"\n'
+TASK = '\n[[tasks]]\nid = "power"\ndepartment = "engineering"\ntitle = "配电系统检查"\ndue = -120\nblocking = true\n'
+SHIFT = '\n[[roster]]\nstation = "gate-1"\nname = "王强"\nstaff_no = "S101"\nfrom = "08:30"\n'
 
 
 def _sub(old: str, new: str, base: str = BASE) -> str:
@@ -230,6 +232,31 @@ BAD = [
     ("bad desk id", _sub('desks = ["desk-1"]', 'desks = ["Desk 1"]'), "desks[0]"),
     ("desk id not text", _sub('desks = ["desk-1"]', "desks = [1]"), "desks[0]"),
     ("duplicate desk id", _sub('desks = ["desk-1"]', 'desks = ["desk-1", "desk-1"]'), "desks[1]"),
+    # preparation tasks, the duty roster and the guest list file
+    ("tasks not tables", "tasks = [1]\n" + MINIMAL, "tasks[0]"),
+    ("tasks not a list", 'tasks = "power"\n' + MINIMAL, "tasks"),
+    ("task of a department the event lacks", BASE + TASK.replace('"engineering"', '"logistics"'), "tasks[0].department"),
+    ("task without a title", BASE + TASK.replace('title = "配电系统检查"\n', ""), "tasks[0].title"),
+    ("task title too long", BASE + TASK.replace("配电系统检查", "检" * 65), "tasks[0].title"),
+    ("task due as text", BASE + TASK.replace("due = -120", 'due = "-2h"'), "tasks[0].due"),
+    ("task due a month before", BASE + TASK.replace("due = -120", "due = -50000"), "tasks[0].due"),
+    ("blocking task due after the doors open", BASE + TASK.replace("due = -120", "due = 30"), "tasks[0].due"),
+    ("blocking not a boolean", BASE + TASK.replace("blocking = true", 'blocking = "yes"'), "tasks[0].blocking"),
+    ("unknown key in a task", BASE + TASK.replace("blocking = true", "blocking = true\nlevel = 1"), "tasks[0].level"),
+    ("bad task id", BASE + TASK.replace('id = "power"', 'id = "Power Check"'), "tasks[0].id"),
+    ("duplicate task", BASE + TASK + TASK, "tasks[1].id"),
+    ("roster for an unknown station", BASE + SHIFT.replace('"gate-1"', '"gate-9"'), "roster[0].station"),
+    ("roster without a name", BASE + SHIFT.replace('name = "王强"\n', ""), "roster[0].name"),
+    ("roster start not a time", BASE + SHIFT.replace('"08:30"', '"8.30am"'), "roster[0].from"),
+    ("roster start missing", BASE + SHIFT.replace('from = "08:30"\n', ""), "roster[0].from"),
+    ("unknown key in the roster", BASE + SHIFT.replace('from = "08:30"', 'from = "08:30"\nuntil = "17:00"'),
+     "roster[0].until"),
+    ("same person rostered twice", BASE + SHIFT + SHIFT, "roster[1].staff_no"),
+    ("roster not tables", "roster = [1]\n" + MINIMAL, "roster[0]"),
+    ("guest list of an unknown kind", 'guests = "guests.xls"\n' + BASE, "guests"),
+    ("guest list outside the folder", 'guests = "../guests.csv"\n' + BASE, "guests"),
+    ("guest list not text", "guests = 3\n" + BASE, "guests"),
+    ("vip_ack_s 0", _sub("offline_s = 15.0\n", "offline_s = 15.0\nvip_ack_s = 0\n"), "hub.vip_ack_s"),
 ]
 
 
@@ -238,6 +265,14 @@ def test_base_is_valid() -> None:
     assert [s.id for s in event.stations] == ["gate-1", "parking-1"]
     assert event.departments == ("security", "engineering")
     assert parse(Path("/x/event.toml"), MINIMAL).stations == ()
+    assert (event.tasks, event.roster, event.guests) == ((), (), "")
+    full = parse(Path("/x/event.toml"), 'guests = "来宾.xlsx"\n' + BASE + TASK + SHIFT)
+    (task,), (shift,) = full.tasks, full.roster
+    assert (task.id, task.department, task.due, task.blocking, task.owner) == ("power", "engineering", -120, True, "")
+    assert (shift.station, shift.name, shift.staff_no, shift.start, shift.key) == ("gate-1", "王强", "S101", "08:30",
+                                                                                 "gate-1/S101")
+    assert full.guests == "来宾.xlsx" and EventFolder("/x").guest_file(full) == Path("/x/来宾.xlsx")
+    assert EventFolder("/x").guest_file(event) == Path("/x/guests.json")
 
 
 @pytest.mark.parametrize("text,key", [b[1:] for b in BAD], ids=[b[0] for b in BAD])

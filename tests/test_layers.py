@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 CORE = ["protocols.messages", "protocols.codec", "protocols.keys", "protocols.i18n", "console.event",
-        "console.store", "console.state", "console.ingest", "console.hub", "stations.outbox", "stations.client", "stations.link"]
+        "console.store", "console.state", "console.ingest", "console.hub", "stations.outbox", "stations.client", "stations.link",
+        "console.guests", "console.readiness", "console.guests_rules"]
 
 
 def test_core_imports_without_textual():

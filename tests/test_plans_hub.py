@@ -108,6 +108,20 @@ def test_plan_actions_that_name_nothing_real_are_refused(wire: Wire) -> None:
     assert isinstance(wire.send(DESK, M.PlanStart(plan="water_leak"))[0], M.Ack)   # over: may start again
 
 
+def test_a_gate_order_must_reach_a_gate(wire: Wire) -> None:
+    def answer(target: str, gate: str = "hold") -> M.Message:
+        return wire.send(DESK, M.Instruction(target=target, text="停止放行", gate=gate))[0]
+
+    refused = answer("post.lobby")
+    assert isinstance(refused, M.Nack) and refused.code == "E_SCHEMA" and "post.lobby" in refused.reason
+    assert "门岗" in refused.reason_zh and isinstance(answer("station.lobby-1", "resume"), M.Nack)
+    for target in ("all", "post.gate", "station.gate-2"):
+        assert isinstance(answer(target), M.Ack), target
+    assert isinstance(answer("post.lobby", ""), M.Ack)          # no gate order: any target
+    held = [i for i in wire.ingest.state.instructions.values() if i.get("gate")]
+    assert [(i["target"], i["gate"]) for i in held] == [("all", "hold"), ("post.gate", "hold"), ("station.gate-2", "hold")]
+
+
 def test_a_proposal_is_started_or_dismissed_by_the_desk(wire: Wire) -> None:
     _, out = wire.send(PARK, M.LotOccupancy(lot="p1", full=True))
     (proposal,) = [r for r in out.stored if r.type == "plan_proposed"]

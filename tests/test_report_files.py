@@ -166,3 +166,15 @@ def test_the_page_renders_in_headless_chromium(written, lang, tmp_path):
     keep = Path("/tmp/eventdesk-report-shots")      # kept for a person to look at
     keep.mkdir(exist_ok=True)
     shutil.copy(shot, keep / shot.name)
+
+
+def test_an_empty_log_still_makes_every_file(tmp_path, capsys):
+    folder = make_folder(tmp_path / "ev")
+    folder.db().unlink()
+    from console.store import Store
+    Store(folder.db(), writer=True).close()                      # a hub started, nothing reported yet
+    assert main(["report", str(folder.root), "--lang", "en"]) == 0
+    md = (folder.report_dir / "summary.en.md").read_text("utf-8")
+    assert "The log holds no events: there is nothing to summarise." in md
+    assert "No incident was reported." in md and "No plan ran." in md
+    assert len(list((folder.report_dir / "summary-charts").glob("*.en.svg"))) == 4

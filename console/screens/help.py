@@ -13,7 +13,7 @@ from textual.widgets import Static
 from console.screens.keys import KEYS, OPERATOR_SCOPES
 from protocols.i18n import t
 
-COLUMNS = ((("desk.help.incident", ("incident",)), ("desk.help.desk", ("desk",)), ("plan.key.group", ("plan",))),
+COLUMNS = ((("desk.help.incident", ("incident",)), ("desk.help.desk", ("desk", "plan"))),
            (("desk.help.moving", ("board", "doc", "detail")), ("desk.help.app", ("app",))))
 
 
@@ -30,7 +30,7 @@ def _column(lang: str, groups: tuple, wall: bool) -> Group:
                 shown = key.display or " / ".join(k.upper() if len(k) > 1 else k for k in key.keys.split(","))
                 keys.add_row(shown, t(key.text, lang))
         parts += [Text(t(title, lang), style="bold underline"), keys, Text("")]
-    return Group(*parts)
+    return Group(*parts[:-1])   # no blank line under the last group: the list fits at 80x24
 
 
 def help_table(lang: str, wall: bool = False) -> Group:

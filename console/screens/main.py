@@ -76,8 +76,9 @@ class MainScreen(ViewScreen):
         waiting = bool(plans.proposals(view.state))
         running = len([r for r in view.state.plans["runs"].values() if r["stood_down"] is None])
         panel.border_title = view.t("plan.desk.panel", n=running)
-        panel.border_subtitle = "" if running or waiting else view.t("plan.desk.none")
-        panel.styles.height = "1fr" if running or waiting else 3
+        panel.border_subtitle = "" if running or waiting or view.wall else view.t("plan.desk.none")
+        panel.styles.height = "1fr" if running or waiting else 2   # nothing: the titled border alone
+        panel.query_one(PlanChecklist).display = bool(running or waiting)
 
     def on_plan_checklist_chosen(self, message: PlanChecklist.Chosen) -> None:
         if message.kind == "run":

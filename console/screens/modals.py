@@ -184,7 +184,7 @@ class InstructionModal(DeskModal):
         if event.select.id != "gate" or event.value == "none":
             return
         target = self.query_one("#target", Select)
-        if not self._reaches_gate(str(target.value)):
+        if target.value == "all" or not self._reaches_gate(str(target.value)):
             target.value = "post.gate"
         text = self.query_one("#text", Input)
         if not text.value.strip() or text.value in {self.t(f"desk.gate.{g}") for g in GATE_ORDERS[1:]}:

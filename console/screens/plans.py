@@ -20,7 +20,7 @@ class PlansScreen(ViewScreen):
     AUTO_FOCUS = "#plans-list"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield DeskHeader(id="header")
         yield PlanChecklist(closed=CLOSED, id="plans-list")
         yield Static(id="plan-detail", classes="facts")
         yield DeskFooter()

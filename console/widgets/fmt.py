@@ -174,8 +174,14 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts += [station_name(state, b.get("station", ""), lang),
                   Text(label(f"liveness.{b.get('status', '')}", lang), style=LIVENESS_STYLE.get(b.get("status"), ""))]
     if typ.startswith("plan_"):
+        run = state.plans["runs"].get(b.get("run")) if hasattr(state, "plans") else None
         named = (b.get("name_en") if lang == "en" else b.get("name")) or b.get("name") or b.get("plan", "")
-        parts += [p for p in (named, b.get("step", "") and f"· {b['step']}", b.get("status", "")) if p]
+        if not named and run is not None:
+            named = (run["name_en"] if lang == "en" else run["name"]) or run["name"]
+        step = (run or {}).get("steps", {}).get(b.get("step", ""), {})
+        did = ((step.get("do_en") if lang == "en" else step.get("do")) or b.get("step", "")) if b.get("step") else ""
+        status = label(f"plan.step.{b['status']}", lang, b["status"]) if b.get("status") else ""
+        parts += [p for p in (safe(named) if named else "", status, safe("· " + did) if did else "") if p]
     if typ == "alarm":
         parts += [Text(b.get("code", ""), style="bold red"), station_name(state, b.get("station", ""), lang)]
     if typ == "task_signoff":

@@ -74,8 +74,11 @@ def by_cell(state: State, step: StepView, lang: str, short: bool = False) -> Tex
     """Who settled the step and when, with the reason of a skip; empty while open."""
     if not step.at_ms or step.status not in plans.SETTLED:
         return Text("")
-    out = fmt.safe(fmt.station_name(state, step.by, lang))
-    out.append(" " + fmt.clock(step.at_ms)[:5 if short else 8], style="dim")
+    who = fmt.safe(fmt.station_name(state, step.by, lang))
+    if short:   # when first: a narrow cell cuts the name, not the time
+        return Text(fmt.clock(step.at_ms)[:5] + " ", style="dim") + who
+    out = who
+    out.append(" " + fmt.clock(step.at_ms), style="dim")
     if step.reason:
         out.append(" · ")
         out.append_text(fmt.safe(step.reason, "italic"))
@@ -91,7 +94,7 @@ def run_title(state: State, run: RunView, lang: str) -> Text:
 def run_state(run: RunView, lang: str) -> Text:
     if not run.active:
         return Text(t("plan.state.stood_down", lang), style="dim")
-    return Text(f"▶ {t('plan.state.active', lang)}", style="bold white on red" if run.overdue else "bold")
+    return Text(f"● {t('plan.state.active', lang)}", style="bold white on red" if run.overdue else "bold")
 
 
 def progress(run: RunView, lang: str) -> Text:

@@ -42,8 +42,10 @@ class PlanChecklist(ViewTable):
     plans screen, the plans stood down lately. Row keys: "p<gseq>", "r<run>", "r<run>.<step>"."""
 
     BINDINGS = bindings("plan")
-    FLEX = ("plan.col.by", "plan.col.step", "plan.col.department")
-    WIDE_AT = 100
+    FLEX = ("plan.col.step", "plan.col.by", "plan.col.department")
+    BY_SHORT = 16    # a narrow table shows who and when; the reason is in the line below it
+    DEPT_SHORT = 10  # ... and as much of a department's name as five CJK characters take
+    WIDE_AT = 140    # the elapsed column and whole clock faces; under it (80 columns, the main screen's panel) less
 
     class Chosen(Message):
         """Enter on a row: `kind` is "proposal", "run" or "step"."""
@@ -70,15 +72,16 @@ class PlanChecklist(ViewTable):
             title.append(" · " + plan_text.cause(state, prop.get("cause", ""), lang), style="dim")
             when = fmt.clock(prop["ms"])[:hhmm]
             row = [Text(view.t("plan.state.proposed"), style=plan_text.PROPOSED_STYLE), title,
-                   fmt.label(f"dept.{owner}", lang) if owner else "",
+                   self._dept(owner, lang),
                    when if short else view.t("plan.desk.proposed_at", at=when)]
             if not short:
                 row.append(fmt.duration(now - prop["ms"], lang, short=True))
-            yield f"p{prop['id']}", row + [Text(view.t("plan.desk.proposal_hint"), style="bold")]
+            hint = Text(view.t("plan.desk.proposal_hint"), style="bold")
+            yield f"p{prop['id']}", row + [fmt.clip(hint, self.BY_SHORT) if short else hint]
         for run in plans.view(state, now, closed=self.closed):
             when = fmt.clock(run.started_ms)[:hhmm]
             row = [plan_text.run_state(run, lang), plan_text.run_title(state, run, lang),
-                   fmt.label(f"dept.{run.owner}", lang) if run.owner else "",
+                   self._dept(run.owner, lang),
                    when if short else view.t("plan.desk.started_at", at=when)]
             if not short:
                 end = run.stood_down["ms"] if run.stood_down else now
@@ -88,10 +91,15 @@ class PlanChecklist(ViewTable):
                 continue
             for step in run.steps:
                 row = [plan_text.status_cell(step, now, lang, short), plan_text.step_text(step, lang),
-                       fmt.label(f"dept.{step.department}", lang), Text(fmt.clock(step.due_ms)[:hhmm], style="dim")]
+                       self._dept(step.department, lang), Text(fmt.clock(step.due_ms)[:hhmm], style="dim")]
                 if not short:
                     row.append(fmt.duration((step.at_ms or now) - run.started_ms, lang, short=True))
-                yield f"r{run.id}.{step.id}", row + [plan_text.by_cell(state, step, lang, short)]
+                by = plan_text.by_cell(state, step, lang, short)
+                yield f"r{run.id}.{step.id}", row + [fmt.clip(by, self.BY_SHORT) if short else by]
+
+    def _dept(self, dept: str, lang: str) -> Text:
+        out = Text(fmt.label(f"dept.{dept}", lang) if dept else "")
+        return fmt.clip(out, self.DEPT_SHORT) if self.compact else out
 
     @property
     def current_row(self) -> tuple[str, int, str] | None:

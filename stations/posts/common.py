@@ -75,6 +75,9 @@ def describe(type_: str, body: dict[str, Any], lang: str, names: dict[str, str] 
         parts.append(i18n.t("field.loss", lang))
     if type_ == "instruction_ack":
         parts.append(f"#{b.get('instruction')}")
+    if type_ == "plan_step":
+        parts += [i18n.t(f"plan.step.{b.get('status', 'done')}", lang), f"#{b.get('run')} {b.get('step', '')}",
+                  str(b.get("reason", ""))]
     if type_ in ("staff_signin", "staff_signout"):
         parts.append(" ".join(str(b[k]) for k in ("staff_no",) if b.get(k)))
     if type_ == "task_signoff":

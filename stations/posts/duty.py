@@ -2,7 +2,7 @@
 
 Pure: turns what staff pick or type into reports (staff_signin, staff_signout, task_signoff,
 guest_checkin) and reads this terminal's own reports back (who is on duty here, which tasks it
-signed off). The guest list is the copy the hub sent (see PROTOCOL.md 5.10); matching by name,
+signed off). The guest list is the copy the hub sent (see PROTOCOL.md 5.11); matching by name,
 pinyin initials or reference works on it without the desk. No screen, no sockets.
 """
 from __future__ import annotations

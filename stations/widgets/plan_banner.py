@@ -1,4 +1,4 @@
-"""The running plan, unmissable: red with this post's open task and the keys that settle it, amber once its tasks are done.
+"""The running plan, unmissable: amber with this post's open task and the keys that settle it, dimmer once its tasks are done.
 
 The order's words came from the hub over the wire: rendered as plain Text, never as markup.
 """
@@ -25,13 +25,16 @@ class PlanBanner(Static):
         lang = self.lang
         text = Text(overflow="fold")
         if tasks:
+            # The plan and the keys on the first line, the order itself below: a long order in Chinese
+            # has no spaces to wrap at, and must not push the keys out of sight.
             first = tasks[0]
-            text.append(i18n.t("station.plan.banner", lang, plan=first.plan_name(lang)), style="bold")
-            text.append(first.order(lang))
+            text.append(i18n.t("station.plan.banner", lang, plan=first.plan_name(lang)).rstrip(), style="bold")
             if len(tasks) > 1:
                 text.append(" " + i18n.t("station.plan.more", lang, n=len(tasks) - 1))
             text.append("  ")
             text.append(i18n.t("station.plan.keys", lang), style="bold reverse")
+            text.append("\n")
+            text.append(first.order(lang))
         elif plans:
             names = ("、" if lang == "zh" else ", ").join(split(p.text_for(lang), p.plan)[0] for p in plans)
             text.append(i18n.t("station.plan.all_done", lang, plan=names), style="bold")
