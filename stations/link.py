@@ -326,6 +326,8 @@ class Link:
         listed = welcome.event.get("guests") if isinstance(welcome.event, dict) else None
         if self.c.wants_guests and isinstance(listed, dict) and listed.get("digest", "") != self.outbox.guest_digest():
             self._ask_guests(0)
+        else:
+            self.guest_checked_at = time.monotonic()   # the welcome said our copy is current
         if not fresh:
             return  # a second welcome on a live session only refreshes the instructions
         first = self.outbox.first_unacked() or self.outbox.next_seq

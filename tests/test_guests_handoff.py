@@ -89,6 +89,10 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
         assert n["text"].startswith("【贵宾到达】A级 张三（省发改委）一行3人，经东门岗") and "素食" in n["text"]
         assert n["text_en"].startswith("[VIP arriving] Level A 张三 (省发改委), party of 3, via East gate")
         assert "vegetarian" in n["text_en"] and "host: S203" in n["text_en"]
+    # A post that reconnects gets the notice again in its welcome, guest and kind included.
+    (again,) = fold.instructions_for(wire.ingest.state, "parking-1", "parking")
+    assert (again["body"]["guest"], again["body"]["notice"], again["body"]["text_en"]) == (
+        "V-01", "vip", sent[0]["text_en"])
     # The needs went with the VIP notice to the lobby: no separate notice; and nothing new on the next look.
     assert not [n for n in sent if n["notice"] == "needs"]
     assert wire.duty(wire.tick(1000)) == []

@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Input, OptionList, Select
 
 from console.hub import run_in_thread
+from console.screens.commands import DeskCommands
 from console.screens.plan_modals import NoteModal, PlanStartModal
 from console.screens.modals import InstructionModal
 from console.screens.plans import PlansScreen
@@ -185,8 +186,13 @@ async def test_proposals_are_started_or_dismissed_and_any_plan_started_by_hand(e
             await wait_for(pilot, lambda: props(), what="the parking plan proposed")
             (prop,) = props()
             await wait_for(pilot, lambda: any("Plan proposed: Parking full plan" in n for n in seen), what="told")
-            assert bells and isinstance(app.screen.query_one("#plans", PlanChecklist), PlanChecklist)
+            assert bells and app.screen.query_one("#plans", PlanChecklist).display   # the wide main screen's panel
             await wait_for(pilot, lambda: "press p" in " ".join(seen), what="the hint")
+            palette = [h.text async for h in DeskCommands(app.screen).discover()]
+            for words in ("Plans", "Start a plan", "Step done / start", "Skip step", "Stand down/dismiss",
+                          "Accept the proposal, start: Parking full plan", "Dismiss the proposal: Parking full plan",
+                          "Start plan: Fire emergency plan"):
+                assert words in palette, words
             await on_row(pilot, f"p{prop}")
             await pilot.press("enter")                                     # Enter on a proposal starts it
             await wait_for(pilot, lambda: logged(event_dir, "plan_start"), what="the start logged")
