@@ -270,3 +270,38 @@ async def _until_sync(check, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {check}")
         await asyncio.sleep(0.05)
+
+
+@aio
+async def test_a_wall_display_shows_the_plans_and_never_acts():
+    from console.app import DeskApp
+    from tests.desk_plans_fixture import plan_fixture_state
+    from tests.test_desk_support import T0
+    app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang="en", wall=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.screen.query_one("#plans", PlanChecklist)
+        await wait_for(pilot, lambda: table.row_count > 10, what="the plans panel")
+        table.focus()
+        await pilot.press("down", "c", "w", "x", "e", "p")
+        await pilot.pause(0.2)
+        assert not app.screen.is_modal and not isinstance(app.screen, PlansScreen)
+        assert table.cursor_row == 1                     # moving around still works
+
+
+@aio
+async def test_at_80_columns_the_hidden_panel_is_nobodys_choice():
+    """The main screen's panel is hidden at 80 columns: c / x from the palette there say "select a step first"
+    rather than act on whatever row its cursor happens to be on."""
+    from console.app import DeskApp
+    from tests.desk_plans_fixture import plan_fixture_state
+    from tests.test_desk_support import T0
+    app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        seen = notes_of(app)
+        await pilot.pause(0.2)
+        await app.screen.run_action("confirm_step")
+        await app.screen.run_action("stand_down")
+        await pilot.pause(0.1)
+        assert seen == ["Select a step in the plans checklist first.",
+                        "Select a running plan or a proposal in the checklist first."]
+        assert not app.screen.is_modal

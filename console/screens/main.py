@@ -19,7 +19,7 @@ from console.widgets.view import View
 
 PANELS = {"posts-panel": "desk.panel.posts", "figures-panel": "desk.panel.figures",
           "instructions-panel": "desk.panel.instructions", "incidents-panel": "desk.panel.incidents",
-          "timeline-panel": "desk.panel.timeline", "plans-panel": "plan.title"}
+          "timeline-panel": "desk.panel.timeline"}
 
 
 class MainScreen(ViewScreen):

@@ -27,9 +27,10 @@ class PlanActions:
         return view.state if view is not None else None
 
     def _plan_row(self) -> tuple[str, int, str] | None:
-        """The checklist row under the cursor, on a checklist this screen shows."""
+        """The checklist row under the cursor, on a checklist this screen shows (not the main screen's
+        panel at 80 columns, hidden there: its cursor is nobody's choice)."""
         for table in self.query(PlanChecklist):   # type: ignore[attr-defined]
-            if table.display and table.current_row is not None:
+            if table.is_on_screen and table.current_row is not None:
                 return table.current_row
         return None
 

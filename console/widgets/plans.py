@@ -13,12 +13,13 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console import plans
-from console.screens.keys import bindings
+from console.screens.keys import KEYS, bindings
 from console.widgets import fmt, plan_text
 from console.widgets.table import ViewTable
 from console.widgets.view import View
 
 INDICATOR_CLASSES = ("-overdue", "-proposed", "-running")
+PLAN_ACTIONS = frozenset(k.action for k in KEYS if k.scope == "plan")
 
 
 class PlanIndicator(Static):
@@ -114,7 +115,9 @@ class PlanChecklist(ViewTable):
 
     # The keys act on the row under the cursor; the screen does the acting (and asks in modals).
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not self.app.wall
+        if action in PLAN_ACTIONS and self.app.wall:
+            return False   # a wall display shows, it never acts
+        return super().check_action(action, parameters)
 
     def action_confirm_step(self) -> None:
         self.screen.action_confirm_step()
