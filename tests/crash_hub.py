@@ -39,7 +39,9 @@ def before_commit(k: int) -> None:
             elif head.startswith("COMMIT") and seen["inserted"]:
                 seen["commits"] += 1
                 if seen["commits"] >= k:
-                    print(f"crash point: before-commit #{seen['commits']}", flush=True)
+                    # The batch being committed would start at this gseq: none of it may survive.
+                    print(f"crash point: before-commit #{seen['commits']} first-gseq {self.next_gseq}",
+                          flush=True)
                     _die()
 
         self.conn.set_trace_callback(trace)
