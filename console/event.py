@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.toml_table import TomlTable
 from protocols.messages import DEPARTMENTS, POSTS
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -135,31 +136,11 @@ class Event:
         }
 
 
-class _Reader:
-    """Pulls typed values out of a TOML table, naming the key on any mistake."""
+class _Reader(TomlTable):
+    """A table of event.toml; `done` refuses unknown keys, `ident` checks an id."""
 
-    def __init__(self, path: Path, table: dict[str, Any], prefix: str) -> None:
-        self.path, self.table, self.prefix = path, table, prefix
-
-    def err(self, key: str, reason: str) -> EventFileError:
-        return EventFileError(self.path, f"{self.prefix}{key}", reason)
-
-    def done(self, allowed: set[str]) -> None:
-        for key in self.table:
-            if key not in allowed:
-                raise self.err(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
-
-    def get(self, key: str, kind: type, default: Any = ...) -> Any:
-        if key not in self.table:
-            if default is ...:
-                raise self.err(key, "is required")
-            return default
-        value = self.table[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.err(key, f"must be {kind.__name__}, got {value!r}")
-        return value
+    error = EventFileError
+    done = TomlTable.only
 
     def ident(self, key: str) -> str:
         value = self.get(key, str)

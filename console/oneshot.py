@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from console.event import EventFolder
+from console.event import Event, EventFolder, Station
 from protocols import codec, i18n
 from protocols.codec import ProtocolError
 from stations.client import StationClient
@@ -45,15 +45,22 @@ def parse_fields(kind: str, pairs: list[str], lang: str) -> dict[str, Any]:
     return body
 
 
+def station_or_say(event: Event, station: str, lang: str) -> Station | None:
+    """The event's station `station`, or None after telling the user which stations there are."""
+    st = event.station(station)
+    if st is None:
+        print(i18n.t("cli.no_station", lang, station=station, known=", ".join(s.id for s in event.stations)),
+              file=sys.stderr)
+    return st
+
+
 def report_once(folder: EventFolder, station: str, kind: str, pairs: list[str], timeout: float = 10.0,
                 lang: str | None = None, drill: bool = False) -> int:
     """Exit 0 delivered, 1 rejected (with the desk's reason), 2 refused here, 3 saved but not yet delivered."""
     event = folder.load()
     lang = i18n.normalise_lang(lang or event.lang)
-    st = event.station(station)
+    st = station_or_say(event, station, lang)
     if st is None:
-        print(i18n.t("cli.no_station", lang, station=station, known=", ".join(s.id for s in event.stations)),
-              file=sys.stderr)
         return 2
     if kind not in codec.SPECS:
         print(codec.ProtocolError("E_TYPE", got=kind).sentence(lang), file=sys.stderr)

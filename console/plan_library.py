@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.event import Event, EventFileError
+from console.toml_table import TomlTable
 from protocols.codec import _CONTROL as _REFUSED   # what a station refuses to show, plans never say
 from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, MAX_NAME, POSTS, SEVERITIES
 
@@ -140,29 +141,10 @@ class Library:
 
 # --- reading one file ---------------------------------------------------------------------------
 
-class _Table:
-    """Typed values out of one TOML table, naming the file and the key on any mistake."""
+class _Table(TomlTable):
+    """A table of a plan file, with the checks plans need (bounded numbers, bilingual text)."""
 
-    def __init__(self, path: Path, table: dict[str, Any], prefix: str) -> None:
-        self.path, self.table, self.prefix = path, table, prefix
-
-    def err(self, key: str, reason: str) -> PlanFileError:
-        return PlanFileError(self.path, f"{self.prefix}{key}", reason)
-
-    def only(self, allowed: set[str]) -> None:
-        for key in self.table:
-            if key not in allowed:
-                raise self.err(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
-
-    def get(self, key: str, kind: type, default: Any = ...) -> Any:
-        if key not in self.table:
-            if default is ...:
-                raise self.err(key, "is required")
-            return default
-        value = self.table[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.err(key, f"must be {_KIND_NAMES.get(kind, kind.__name__)}, got {value!r}")
-        return value
+    error = PlanFileError
 
     def number(self, key: str, default: Any, lo: int, hi: int) -> int:
         value = self.get(key, int, default)
@@ -196,7 +178,6 @@ class _Table:
         return value
 
 
-_KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "a table"}
 
 
 def _tables(top: _Table, key: str) -> list[_Table]:

@@ -9,6 +9,7 @@ import shlex
 import sys
 
 from console.event import EventFolder
+from console.oneshot import station_or_say
 from protocols import i18n
 
 
@@ -17,11 +18,9 @@ def run_terminal(folder: EventFolder, station: str, lang: str | None = None, dri
     """Run the terminal until the staff member quits; exit 2 for a station the event does not have."""
     event = folder.load()
     lang = i18n.normalise_lang(lang or event.lang)
-    st = event.station(station)
-    if st is None:
-        print(i18n.t("cli.no_station", lang, station=station, known=", ".join(s.id for s in event.stations)),
-              file=sys.stderr)
+    if station_or_say(event, station, lang) is None:
         return 2
+    st = event.station(station)
     if not folder.station_key(station).exists():
         print(i18n.t("station.cli.no_keys", lang, path=folder.station_key(station), dir=folder.root), file=sys.stderr)
         return 2
