@@ -14,10 +14,11 @@ from console import guests as guest_file
 from console import guests_rules, plan_library, plans, readiness
 from console import state as fold
 from console.event import Event
+from console.semantics import References
 from console.store import Rejection, Row, Store, StoreError, dumps, loads
 from protocols import codec
 from protocols.codec import Envelope, Header, ProtocolError, schema_error
-from protocols.messages import (ALLOWED, CONTROL, POSTS, Ack, Alarm, Committed, GuestList, GuestPage, Heartbeat,
+from protocols.messages import (ALLOWED, CONTROL, Ack, Alarm, Committed, GuestList, GuestPage, Heartbeat,
                                 Nack, Snapshot, StationStatus, Welcome)
 
 HUB = "hub"
@@ -73,12 +74,8 @@ class Ingest:
         self.last = store.last_seqs()
         self.hub_epoch = store.get_meta("hub_epoch") or "hub"
         self.buckets: dict[str, _TokenBucket] = {}
-        self.lots = {a.id for a in event.lots}
-        self.zones = {a.id for a in event.zones}
-        self.station_ids = {s.id for s in event.stations}
-        self.gates = {s.id for s in event.stations if s.post == "gate"}
+        self.refs = References(event, self.library)
         self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0}
-        self.task_ids = {t.id for t in event.tasks}
         self._pages: tuple[str, list[list[dict[str, Any]]]] = ("", [])
         self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
 
@@ -133,7 +130,7 @@ class Ingest:
             try:
                 if h.type not in allowed:
                     raise ProtocolError("E_FORBIDDEN", post_key=f"post.{peer.post}", kind_key=f"type.{h.type}")
-                self._semantics(h.type, msg, new_ids, peer)
+                self.refs.check(self.state, h.type, msg, new_ids, peer)
             except ProtocolError as err:
                 replies.append((address, self._refuse(peer, h, err, now_ms, rejections, last)))
                 continue
@@ -299,57 +296,6 @@ class Ingest:
                 last[key] = final_seq
         rejections.append(Rejection(peer.id, epoch, final_seq, type_[:64], err.code, err.en, err.zh, now_ms))
         return _nack(header, err)
-
-    def _semantics(self, type_: str, msg: Any, new_ids: set[int], peer: Peer | None = None) -> None:
-        """Checks that need the event or the state: lots, zones, incidents, instructions, targets, plans."""
-        if type_.startswith("plan_") or (type_ == "instruction" and msg.run):
-            self._plan_semantics(type_, msg, peer)
-        if type_ in ("lot_occupancy", "space_assign") and msg.lot not in self.lots:
-            raise schema_error("lot", "problem.unknown_lot", got=msg.lot)
-        if type_ in ("zone_enter", "zone_exit", "zone_count") and msg.zone not in self.zones:
-            raise schema_error("zone", "problem.unknown_zone", got=msg.zone)
-        if type_ == "incident_update" and msg.incident not in self.state.incidents and msg.incident not in new_ids:
-            raise ProtocolError("E_UNKNOWN", what_key="what.incident", ref=f"#{msg.incident}")
-        if type_ == "instruction_ack" and msg.instruction not in self.state.instructions \
-                and msg.instruction not in new_ids:
-            raise ProtocolError("E_UNKNOWN", what_key="what.instruction", ref=f"#{msg.instruction}")
-        if type_ == "instruction" and not self._target_ok(msg.target):
-            raise schema_error("target", "problem.unknown_target", got=msg.target)
-        if type_ == "instruction" and msg.gate and not self._reaches_gate(msg.target):
-            raise schema_error("gate", "problem.gate_target", got=msg.target)
-        if type_ == "task_signoff" and msg.task not in self.task_ids:
-            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
-
-    def _plan_semantics(self, type_: str, msg: Any, peer: Peer | None) -> None:
-        """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""
-        if type_ == "plan_start":
-            if msg.plan not in self.library:
-                raise ProtocolError("E_UNKNOWN", what_key="what.plan", ref=msg.plan)
-            running = plans.active_run(self.state, msg.plan)
-            if running:
-                raise schema_error("plan", "problem.plan_running", run=running)
-            return
-        runs = self.state.plans["runs"]
-        run = runs.get(msg.run)
-        if run is None and not (type_ == "plan_stand_down" and msg.run in self.state.plans["proposals"]):
-            raise ProtocolError("E_UNKNOWN", what_key="what.run", ref=f"#{msg.run}")
-        if type_ == "plan_step":
-            step = run["steps"].get(msg.step)
-            if step is None:
-                raise ProtocolError("E_UNKNOWN", what_key="what.step", ref=f"#{msg.run} {msg.step}")
-            if peer is not None and peer.role == "station" and peer.post not in step["posts"]:
-                raise schema_error("step", "problem.step_not_for_post")
-
-    def _reaches_gate(self, target: str) -> bool:
-        """An order to the gate (hold / resume) must go where a gate station hears it."""
-        kind, _, name = target.partition(".")
-        return target == "all" or (kind == "post" and name == "gate") or (kind == "station" and name in self.gates)
-
-    def _target_ok(self, target: str) -> bool:
-        if target == "all":
-            return True
-        kind, _, name = target.partition(".")
-        return (kind == "post" and name in POSTS) or (kind == "station" and name in self.station_ids)
 
     def _bucket(self, station: str, now_ms: int) -> _TokenBucket:
         b = self.buckets.get(station)
