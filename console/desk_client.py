@@ -32,7 +32,7 @@ from stations.outbox import Report
 log = logging.getLogger("eventdesk.desk")
 
 SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024  # a snapshot is the whole picture: far over a report's limit
-PUBLISH_S = 0.25          # the screen refreshes at 4 Hz; copying more often would be wasted
+PUBLISH_S = 0.25          # the screen refreshes at most at 4 Hz; told at each publish (on_publish), it no longer polls
 HUB_SILENT_S = 3.5        # presence comes every second: three missed means the hub is unreachable
 SNAPSHOT_RETRY_S = 5.0    # an unanswered snapshot_request: rebuild the DEALER and ask again
 BEHIND_S = 1.0            # presence names a gseq the picture lacks for this long: the last event was lost
@@ -65,6 +65,8 @@ class DeskLink:
         self.server_key = keys.load_public(Path(server_key))
         self.clock = clock
         self.on_action = on_action
+        # Called on the link's thread after each publish (the desk posts itself a message): must not block.
+        self.on_publish: Callable[[], None] | None = None
         self.client = StationClient(desk_id, outbox_path, secret_key, server_key, endpoint, None, role="desk",
                                     post="desk", on_change=self._client_changed, clock=clock, app="eventdesk-desk")
         self._lock = threading.Lock()
@@ -368,6 +370,8 @@ class DeskLink:
             self._picture = Picture(copy, self._version, self._drill, True, 0, self._snapshots, self._gaps)
         self._dirty = False
         self._published_at = now
+        if self.on_publish is not None:
+            self.on_publish()
 
 
 # --- starting a hub for a folder -------------------------------------------------------------------

@@ -27,6 +27,11 @@ class ViewScreen(DeskActions, Screen):
     def on_mount(self) -> None:
         self.view = self.app.current_view
 
+    def on_screen_resume(self) -> None:
+        # The app feeds only the screens on view (DeskApp.tick): one coming back to the top
+        # shows the newest frame now, not at the next one.
+        self.view = self.app.current_view
+
     def watch_view(self, view: View | None) -> None:
         if view is None:
             return

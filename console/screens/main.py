@@ -53,10 +53,6 @@ class MainScreen(ViewScreen):
                 yield Timeline(id="timeline")
         yield DeskFooter()
 
-    def on_screen_resume(self) -> None:
-        # Back from a detail screen: show the newest frame now, not at the next tick.
-        self.view = self.app.current_view
-
     def show(self, view: View) -> None:
         for panel_id, key in PANELS.items():
             panel = self.query_one(f"#{panel_id}")

@@ -38,7 +38,11 @@ class DeskHeader(Static):
             text.append("  " + view.desk, style="dim")
         if view.wall:
             text.append("  " + view.t("desk.wall_mode"), style="dim")
-        self.update(text)
+        # Height 1 and the screen's width (desk.tcss): new words never resize it, so no layout pass
+        # (a reflow of the whole screen) per frame; and an unchanged line is not redrawn at all.
+        if text != getattr(self, "_shown", None):
+            self._shown = text
+            self.update(text, layout=False)
 
 
 class DrillBanner(Static):

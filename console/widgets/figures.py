@@ -47,13 +47,15 @@ class PeoplePanel(Vertical):
         parts = [_figure(view.t("desk.people.on_site"), p["headcount"]),
                  _figure(view.t("desk.people.checked_in"), p["checked_in"], ""),
                  _figure(view.t("desk.people.vip"), p["vip_arrivals"], "magenta")]
-        self.query_one("#people-line", Static).update(_joined(parts, staleness(view, PEOPLE_POSTS)))
+        # layout=False: one nowrap line in a fixed place, its size never changes with the figures, and a
+        # layout pass per frame (a whole-screen reflow) was most of the desk's cost under a flood.
+        self.query_one("#people-line", Static).update(_joined(parts, staleness(view, PEOPLE_POSTS)), layout=False)
         for kind in ("arrivals", "departures"):
             by_min = p[f"{kind}_by_min"]
             r = rate(by_min, view.now_ms)
             self.query_one(f"#{kind}-label", Label).update(
                 Text.assemble((view.t(f"desk.people.{kind}") + " ", "dim"), (f"{r:.1f}", "bold"),
-                              (view.t("desk.per_min"), "dim")))
+                              (view.t("desk.per_min"), "dim")), layout=False)   # width 16, height 1 (desk.tcss)
             self.query_one(f"#{kind}", Sparkline).data = per_minute(by_min, view.now_ms)
 
 
@@ -63,7 +65,16 @@ class AreasPanel(Widget):
     One widget for lots and zones so that all bars share one length and compare at a glance.
     """
 
-    view: reactive[View | None] = reactive(None, layout=True)
+    # Repaint only: its height is one line per area plus the cars line, so a layout pass (a reflow
+    # of the whole screen) is asked for only when that count changes, not on every frame.
+    view: reactive[View | None] = reactive(None, layout=False)
+    _lines = -1
+
+    def watch_view(self, view: View | None) -> None:
+        lines = -1 if view is None else 1 + len(view.state.lots) + len(view.state.zones)
+        if lines != self._lines:
+            self._lines = lines
+            self.refresh(layout=True)
 
     def cars_line(self, view: View) -> Text:
         c = view.state.cars

@@ -35,7 +35,7 @@ class PlanIndicator(Static):
         for name in INDICATOR_CLASSES:
             self.set_class(name == cls, name)
         if cls:
-            self.update(text)
+            self.update(text, layout=False)   # one nowrap line (height 1): words never resize it
 
 
 class PlanChecklist(ViewTable):

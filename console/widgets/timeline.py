@@ -26,26 +26,48 @@ class TimelineTable(ViewTable):
     kind = reactive("")
     min_severity = reactive(0)
 
+    # Rows kept in the table: far more than a terminal shows at once (a 48-line screen shows ~20),
+    # above the test fixtures' 103 and 125 events (their snapshots, scrollbar included, unchanged),
+    # and fewer than the old 200: under a flood every row can be new each frame.
+    ROWS = 150
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        # Cells already built, by (gseq, lang, compact): a logged event never changes once written,
+        # so a row is described once, not once a frame. Only the rows of the last frame are kept.
+        self._made: dict[tuple[int, str, bool], list[Any]] = {}
+
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         if self.compact:
             return [("desk.col.time", None), ("desk.col.event", None)]
         return [("desk.col.time", None), ("desk.col.station", None), ("desk.col.event", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
-        for rec in filter_recent(view.state, self.post, self.kind, self.min_severity)[:200]:
-            sev = event_severity(rec, view.state)
-            line = fmt.describe(rec, view.state, view.lang)
-            if sev >= 3 and rec["type"] != "incident_update":
-                line.stylize(fmt.SEVERITY_STYLE[sev], 0, len(fmt.label(f"type.{rec['type']}", view.lang)))
-            who = fmt.safe(fmt.station_name(view.state, rec.get("station", ""), view.lang))
-            when = fmt.clock(rec["recv_ms"])
-            if self.compact:
-                # Narrow: hours and minutes, and who said it, briefly, leads the line.
-                who = fmt.clip(who, 8)
-                who.pad_right(8 - who.cell_len)   # events line up whatever the name's width
-                yield str(rec["gseq"]), [Text(when[:5], style="dim"), Text.assemble(who, " ", line)]
-            else:
-                yield str(rec["gseq"]), [Text(when, style="dim"), fmt.clip(who, 12), line]
+        made, self._made = self._made, {}
+        compact = self.compact
+        for rec in filter_recent(view.state, self.post, self.kind, self.min_severity, limit=self.ROWS):
+            key = (rec["gseq"], view.lang, compact)
+            cells = made.get(key)
+            if cells is None:
+                cells = self._row(rec, view, compact)
+            self._made[key] = cells
+            yield str(rec["gseq"]), cells
+
+    def _row(self, rec: dict[str, Any], view: View, compact: bool) -> list[Any]:
+        # Cells are returned as built; ViewTable copies each one, so _fit's clipping and the
+        # DataTable never change the cached Text.
+        sev = event_severity(rec, view.state)
+        line = fmt.describe(rec, view.state, view.lang)
+        if sev >= 3 and rec["type"] != "incident_update":
+            line.stylize(fmt.SEVERITY_STYLE[sev], 0, len(fmt.label(f"type.{rec['type']}", view.lang)))
+        who = fmt.safe(fmt.station_name(view.state, rec.get("station", ""), view.lang))
+        when = fmt.clock(rec["recv_ms"])
+        if compact:
+            # Narrow: hours and minutes, and who said it, briefly, leads the line.
+            who = fmt.clip(who, 8)
+            who.pad_right(8 - who.cell_len)   # events line up whatever the name's width
+            return [Text(when[:5], style="dim"), Text.assemble(who, " ", line)]
+        return [Text(when, style="dim"), fmt.clip(who, 12), line]
 
     def _refilter(self) -> None:
         if self.view is not None:

@@ -124,10 +124,17 @@ def event_severity(rec: dict[str, Any], state: State) -> int:
     return 0
 
 
-def filter_recent(state: State, post: str = "", kind: str = "", min_severity: int = 0) -> list[dict[str, Any]]:
-    """Recent events newest first, narrowed to a post (or the desks), an event type and a severity floor."""
-    out = []
+def filter_recent(state: State, post: str = "", kind: str = "", min_severity: int = 0,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """Recent events newest first, narrowed to a post (or the desks), an event type and a severity floor.
+
+    `limit` stops the walk once that many are found: the timeline shows only the newest few, and
+    under a flood the whole `recent` deque is otherwise filtered every frame.
+    """
+    out: list[dict[str, Any]] = []
     for rec in reversed(state.recent):
+        if limit is not None and len(out) >= limit:
+            break
         sid = rec.get("station", "")
         if post:
             st_post = state.stations.get(sid, {}).get("post", "desk" if sid.startswith("desk") else sid)
