@@ -33,7 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.procs import _TICK, REPO, make_folder, rss_kb, stop
+from bench.procs import _TICK, REPO, make_folder, print_table, rss_kb, stop
 from console.event import EventFolder, make_keys
 
 # 12 stations added to the sample's 8, so 20 stations report.
@@ -366,12 +366,7 @@ def report(args, res: dict) -> None:
              "flat", "-"),
             ("desk RSS growth middle->end", f"{growth:+.1f} MiB", "-", "-", "flat (<= 5 MiB)",
              "yes" if growth <= 5 else "NO")]
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    say()
-    for i, r in enumerate(rows):
-        say("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        if i == 0:
-            say("  ".join("-" * w for w in widths))
+    print_table(rows)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import zmq
 
 from bench import replay, wire
-from bench.procs import CpuMeter, EchoProc, HubProc, make_folder, rss_kb
+from bench.procs import CpuMeter, EchoProc, HubProc, make_folder, print_table, rss_kb
 
 WINDOW = 100
 
@@ -253,12 +253,7 @@ def table(args, res: dict, names: list[str]) -> None:
         s, limit = res["rebuild"], 5.0 * args.rebuild / 1_000_000
         rows.append((f"rebuild from {args.rebuild:,} events", f"{s:.2f} s ({args.rebuild / s:,.0f} ev/s)", "-", "-",
                      f"< {limit:g} s" + ("" if args.rebuild == 1_000_000 else " (5 s per 1M)"), verdict(s < limit)))
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    say()
-    for i, r in enumerate(rows):
-        say("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        if i == 0:
-            say("  ".join("-" * w for w in widths))
+    print_table(rows)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -189,3 +189,13 @@ class EchoProc:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    """The final figures table: the first row is the header, columns padded to their widest cell."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(flush=True)
+    for i, r in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), flush=True)
+        if i == 0:
+            print("  ".join("-" * w for w in widths), flush=True)

@@ -67,7 +67,8 @@ class Hub:
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
         self.denied = 0           # ZAP refusals
-        self._lines: list[str] = []
+        self._lines: list[str] = []   # the first lines of this second, printed on the tick
+        self._more = 0                # ... and how many more there were
         self.endpoints: Endpoints | None = None
         self._guests_seen: tuple[int, int] | None = None   # (mtime_ns, size) of the guest file last read
 
@@ -188,11 +189,9 @@ class Hub:
             except zmq.ZMQError:
                 pass
         for row in outcome.stored:
-            self._lines.append(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
+            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
         for rej in outcome.rejected:
-            self._lines.append(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {rej.reason}")
-        if len(self._lines) > 200:
-            del self._lines[20:-20]
+            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {rej.reason}")
 
     def check_guests(self) -> None:
         """Load the guest file when it is new or changed (`eventdesk guests import` replaces it atomically).
@@ -219,7 +218,7 @@ class Hub:
             return
         out = self.ingest.load_guests(guests, path.name, self.clock())
         if out.stored:
-            self._lines.append(f"guest list {path.name}: {len(guests)} guests loaded")
+            self._line(f"guest list {path.name}: {len(guests)} guests loaded")
         self._emit(out)
 
     def _tick(self) -> None:
@@ -238,17 +237,22 @@ class Hub:
             pass
         self._flush_lines()
 
+    def _line(self, text: str) -> None:
+        if len(self._lines) < 20:
+            self._lines.append(text)
+        else:
+            self._more += 1
+
     def _flush_lines(self) -> None:
         if not self._lines or self.out is None:
             return
         stamp = time.strftime("%H:%M:%S")
-        shown = self._lines[:20]
-        more = len(self._lines) - len(shown)
-        text = "\n".join(f"{stamp} {line}" for line in shown)
-        if more:
-            text += f"\n{stamp} … and {more} more this second ({self.ingest.stats['stored']} stored in all)"
+        text = "\n".join(f"{stamp} {line}" for line in self._lines)
+        if self._more:
+            text += f"\n{stamp} … and {self._more} more this second ({self.ingest.stats['stored']} stored in all)"
         self._say(text)
         self._lines.clear()
+        self._more = 0
 
     def _say(self, text: str) -> None:
         if self.out is not None:

@@ -170,7 +170,7 @@ class Ingest:
                                   station_ms=row.station_ms, recv_ms=now_ms, body=row.body)
             out.publish.append(codec.encode_topic("feed", committed))
             if h.type == "instruction":
-                out.publish.append(codec.encode_topic(_topic(row.body["target"]), committed))
+                out.publish.append(codec.encode_topic(row.body["target"], committed))  # targets are topic names
         for address, r in replies:
             if address is None:
                 continue
@@ -379,7 +379,3 @@ def _header_or_none(frames: list[bytes]) -> Header | None:
 def _nack(header: Header | None, err: ProtocolError, expected: int = 0) -> Nack:
     return Nack(epoch=header.epoch if header else "", seq=header.seq if header else 0, code=err.code,
                 reason=err.en, reason_zh=err.zh, retry=err.retry, expected=expected)
-
-
-def _topic(target: str) -> str:
-    return target  # "all", "post.<post>" and "station.<id>" are already topic names

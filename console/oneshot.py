@@ -85,10 +85,9 @@ def report_once(folder: EventFolder, station: str, kind: str, pairs: list[str], 
         client.start()
         report = client.wait_delivered(report.seq, timeout)
         if report.state == "delivered":
-            waiting = client.outbox.depth()
             print(i18n.t("cli.delivered", lang, gseq=report.gseq))
-            if waiting and client.wait_drained(timeout):
-                waiting = 0
+            if client.outbox.depth():   # older reports this run found waiting: give them their chance too
+                client.wait_drained(timeout)
             return 0
         if report.state == "rejected":
             print(i18n.t("cli.rejected", lang, reason=report.reason_zh if lang == "zh" and report.reason_zh

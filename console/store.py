@@ -19,6 +19,8 @@ from typing import Any, Iterator, NamedTuple
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from protocols import codec
+
 migrations = Migrations("eventdesk")
 
 
@@ -87,15 +89,10 @@ class Rejection:
     detail: str = ""
 
 
-# One encoder and one scanner for every row: json.dumps with options builds a new encoder per
-# call, and json.loads wraps its scanner in two regex matches; together most of a replay's time.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One scanner for every row: json.loads wraps its scanner in two regex matches, which was most of
+# a replay's time. The stored text is the wire's canonical JSON (protocols.codec.canonical).
+dumps = codec.canonical
 _SCAN = json.scanner.make_scanner(json.JSONDecoder())
-
-
-def dumps(body: dict[str, Any]) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 kept, so equal bodies are equal text."""
-    return _ENCODER.encode(body)
 
 
 def loads(text: str) -> Any:

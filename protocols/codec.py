@@ -7,6 +7,7 @@ wrong becomes one ProtocolError with a code and a sentence in both languages.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import reprlib
 from dataclasses import dataclass
@@ -265,7 +266,10 @@ def size_of(message: Message, station: str = "", epoch: str = "", seq: int = 0, 
     return sum(len(f) for f in encode(message, station, epoch, seq, sent_ms))
 
 
+# Built once: json.dumps with options makes a new encoder per call, which shows in the hub's profile.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(body: dict[str, Any]) -> str:
     """The stored form of a body: JSON with sorted keys, so equal bodies compare equal as text."""
-    import json
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(body)

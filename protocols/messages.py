@@ -8,9 +8,6 @@ stays the one place to import a message from.
 """
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from protocols.schema import (POSTS, DEPARTMENTS, INCIDENT_KINDS, SEVERITIES, INCIDENT_STATUSES,
     SERVICES, VIP_LEVELS, NOTICES, GATE_ORDERS, INCIDENT_SOURCES, MAX_COUNT, MAX_TEXT, MAX_NAME,
     REGISTRY, _f, text, name, integer, count, flag, choice, anything, message, Message, body_of)
@@ -336,6 +333,3 @@ ALLOWED: dict[str, frozenset[str]] = {
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
 
-
-def fields_of(cls: type) -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(cls)
