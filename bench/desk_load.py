@@ -159,6 +159,86 @@ def thread_cpu(tids: dict[int, str]) -> dict[str, float]:
     return out
 
 
+class Steps:
+    """Where the loop's time goes (`--steps`): every event-loop callback over `slow_s`, and every
+    garbage-collector pass, with its duration. Wraps asyncio's Handle._run (what debug mode's
+    slow-callback log times) instead of turning debug mode on, which slows everything."""
+
+    def __init__(self, slow_s: float) -> None:
+        import gc
+        self.slow_s, self.slow, self.gc = slow_s, [], []
+        self._gc_t0, self._on = 0.0, False
+        original = asyncio.events.Handle._run
+        steps = self
+
+        def timed(handle):
+            t0 = time.perf_counter()
+            try:
+                return original(handle)
+            finally:
+                d = time.perf_counter() - t0
+                if steps._on and d >= steps.slow_s:
+                    steps.slow.append((d, steps.describe(handle)))
+        asyncio.events.Handle._run = timed
+
+        def on_gc(phase: str, info: dict) -> None:
+            if phase == "start":
+                self._gc_t0 = time.perf_counter()
+            elif self._on:
+                self.gc.append((info["generation"], time.perf_counter() - self._gc_t0, info["collected"]))
+        gc.callbacks.append(on_gc)
+
+    @staticmethod
+    def describe(handle) -> str:
+        cb = getattr(handle, "_callback", None)
+        task = getattr(cb, "__self__", None)
+        if isinstance(task, asyncio.Task):
+            coro = task.get_coro()
+            frame = getattr(coro, "cr_frame", None)
+            code = getattr(coro, "cr_code", None) or getattr(frame, "f_code", None)
+            return f"task {task.get_name()} {getattr(code, 'co_qualname', code)}"
+        return f"callback {getattr(cb, '__qualname__', cb)}"
+
+    def census(self) -> None:
+        """What a full collection has to walk now: tracked objects outside the frozen set, by type."""
+        import gc
+        from collections import Counter
+        objs = gc.get_objects()
+        self.tracked, self.frozen = len(objs), gc.get_freeze_count()
+        self.types = Counter(type(o).__qualname__ for o in objs).most_common(8)
+        del objs
+        # What a full pass would free now: cyclic garbage by type (the desk defers full passes).
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        gc.set_debug(0)
+        self.garbage = len(gc.garbage), Counter(type(o).__qualname__ for o in gc.garbage).most_common(10)
+        gc.garbage.clear()
+        gc.collect()
+        t0 = time.perf_counter()
+        gc.collect()
+        self.empty_pass = time.perf_counter() - t0
+
+    def lines(self) -> list[str]:
+        from collections import defaultdict
+        out = [f"gc census after the flood: {self.tracked:,} tracked objects, {self.frozen:,} frozen; most: "
+               + ", ".join(f"{n} {c:,}" for n, c in self.types),
+               f"cyclic garbage a full pass would free: {self.garbage[0]:,}; most: "
+               + ", ".join(f"{n} {c:,}" for n, c in self.garbage[1]),
+               f"a full pass with no garbage left takes {msf(self.empty_pass)}"]
+        groups: dict[str, list[float]] = defaultdict(list)
+        for d, what in self.slow:
+            groups[what].append(d)
+        out.append(f"loop steps over {self.slow_s * 1000:.0f} ms: {len(self.slow)}")
+        for what, ds in sorted(groups.items(), key=lambda kv: -sum(kv[1]))[:12]:
+            out.append(f"  {len(ds):4d}x  max {msf(max(ds)):>9}  p50 {msf(pct(ds, 0.5)):>9}  {what}")
+        for gen in (0, 1, 2):
+            ds = [d for g, d, _ in self.gc if g == gen]
+            if ds:
+                out.append(f"gc gen{gen}: {len(ds)} passes, p50 {msf(pct(ds, 0.5))}, max {msf(max(ds))}, "
+                           f"total {msf(sum(ds))}")
+        return out
+
+
 def key(app, name: str) -> None:
     """A key as the terminal driver delivers it. (`pilot.press` then waits for the process to look
     idle, up to 1 s per call, which a desk whose link thread is folding a flood never does.)"""
@@ -211,6 +291,9 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
             lags[phase[0]].append(now - loop_next)
             loop_next = now + PROBE_S
 
+    if args.gc:
+        import gc
+        gc.set_threshold(*[int(x) for x in args.gc.split(",")])
     link.start()
     try:
         async with app.run_test(headless=True, size=(160, 48)) as pilot:
@@ -240,6 +323,8 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
             if args.profile:
                 prof = cProfile.Profile()
                 prof.enable()
+            if res.get("steps"):
+                res["steps"]._on = True
             gap = args.seconds / (args.presses + 1)
             mid_done = False
             for i in range(args.presses):
@@ -267,6 +352,8 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
                     raise RuntimeError("the load did not finish")
                 await asyncio.sleep(0.05)
             res["flood_s"] = time.perf_counter() - t0
+            if res.get("steps"):
+                res["steps"]._on = False
             if args.profile:
                 prof.disable()
                 out = io.StringIO()
@@ -294,6 +381,8 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
             data = json.loads(Path(args.out).read_text())
             probing[0] = False
             await task
+            if res.get("steps"):
+                res["steps"].census()   # after every figure: it stops the loop for a while
             pic = link.picture()
             res["link"] = {"snapshots": pic.snapshots, "gaps": pic.gaps, "version": pic.version}
     finally:
@@ -379,6 +468,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dir", type=Path, help="make the work folder here (default: system temp)")
     p.add_argument("--profile", action="store_true", help="cProfile the desk's event-loop thread during the flood")
     p.add_argument("--profile-top", type=int, default=25)
+    p.add_argument("--gc", help="EXPERIMENT gc thresholds a,b,c")
+    p.add_argument("--steps", type=float, metavar="MS", help="list event-loop steps over MS ms and GC passes")
     p.add_argument("--serve-load", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.seconds = args.seconds or (10.0 if args.quick else 60.0)
@@ -405,9 +496,11 @@ def main(argv: list[str] | None = None) -> int:
                                 cwd=REPO)
         if not select.select([load.stdout], [], [], 60)[0] or load.stdout.readline().strip() != "ready":
             raise RuntimeError(f"the load did not start: {load.stderr.read()[-2000:] if load.poll() else ''}")
-        res: dict = {}
+        res: dict = {"steps": Steps(args.steps / 1000) if args.steps else None}
         asyncio.run(desk_run(args, folder, info, load, res))
         report(args, res)
+        if res["steps"]:
+            say("\n".join(res["steps"].lines()))
         if args.profile:
             say("\n--- desk event-loop thread under flood (cProfile; figures above are then not comparable) ---")
             say(res["profile"])

@@ -6,7 +6,6 @@ comes back as `send(...)`, one call on the link. The screen never re-renders per
 """
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from collections import deque
@@ -21,6 +20,7 @@ from textual.screen import ModalScreen
 
 from console.desk_client import DeskLink, HubStartError, ensure_hub
 from console.event import EventFolder
+from console.gc_pace import GcPace
 from console.screens.commands import DeskCommands
 from console.screens.details import IncidentScreen, StationScreen, ViewScreen
 from console.screens.help import HelpScreen
@@ -64,22 +64,24 @@ class DeskApp(App):
         self.current_view: View | None = None
         self._prev: View | None = None
         self._frame_key: tuple = ()
+        self._prev_version = -1
         self._finished: deque = deque()   # final action reports, appended by the link's thread
+        self.gc_pace = GcPace(time.monotonic)
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
 
     def on_mount(self) -> None:
-        # Everything alive now (modules, widgets, catalogue) never becomes garbage: out of the
-        # collector's full passes, which under a flood (a state copy per publish) ran ~14 times in
-        # 10 s at 110-150 ms each, stopping the event loop; frozen, ~70-90 ms.
-        gc.freeze()
+        self.gc_pace.start()
         if self.link is not None:
             # Without it a picture waited up to TICK_S more for the next poll (commit-to-screen
             # had a ~500 ms floor). post_message is thread-safe and never blocks the link.
             self.link.on_publish = self._link_published
         self.tick()
         self.set_interval(TICK_S, self.tick)
+
+    def on_unmount(self) -> None:
+        self.gc_pace.stop()
 
     def _link_published(self) -> None:
         """On the link's thread."""
@@ -106,8 +108,12 @@ class DeskApp(App):
         # Only what the eye can see changing: a new picture, the next second, the language, the link.
         key = (view.version, view.now_ms // 1000, view.lang, view.hub, view.waiting, view.drill)
         if key == self._frame_key:
+            self.gc_pace.due()   # between frames: a full collection stops nobody waiting for the screen
             return
         self._frame_key = key
+        if view.version != self._prev_version:
+            self._prev_version = view.version
+            self.gc_pace.busy()
         prev, self._prev, self.current_view = self._prev, view, view
         for screen in self._on_view(view):
             screen.view = view

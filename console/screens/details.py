@@ -13,7 +13,7 @@ from textual.widgets import Static
 from console.screens.actions import DeskActions
 from console.screens.keys import bindings
 from console.widgets import fmt
-from console.widgets.chrome import DeskFooter, DeskHeader
+from console.widgets.chrome import DeskFooter, DeskHeader, titled
 from console.widgets.instructions import DeliveryTable, InstructionsTable
 from console.widgets.table import ViewTable
 from console.widgets.view import View, liveness, silence_ms
@@ -147,8 +147,8 @@ class IncidentScreen(ViewScreen):
         super().show(view)
         inc = view.state.incidents.get(self.incident)
         facts = self.query_one("#facts", Static)
-        facts.border_title = view.t("desk.panel.incident", id=self.incident)
-        self.query_one("#incident-history").border_title = view.t("desk.panel.history")
+        titled(facts, view.t("desk.panel.incident", id=self.incident))
+        titled(self.query_one("#incident-history"), view.t("desk.panel.history"))
         if inc is None:
             facts.update(view.t("desk.msg.no_incident"))
             return
@@ -190,6 +190,6 @@ class InstructionsScreen(ViewScreen):
         delivery = self.query_one(DeliveryTable)
         if delivery.instruction is None:
             delivery.instruction = max(view.state.instructions, default=None)
-        self.query_one(InstructionsTable).border_title = view.t("desk.panel.instructions")
-        delivery.border_title = view.t("desk.panel.delivery")
+        titled(self.query_one(InstructionsTable), view.t("desk.panel.instructions"))
+        titled(delivery, view.t("desk.panel.delivery"))
         super().show(view)

@@ -8,7 +8,7 @@ from console import plans
 from console import state as fold
 from console.screens.details import IncidentScreen, StationScreen, ViewScreen
 from console.screens.keys import bindings
-from console.widgets.chrome import DeskFooter, DeskHeader, DrillBanner
+from console.widgets.chrome import DeskFooter, DeskHeader, DrillBanner, titled
 from console.widgets.figures import AreasPanel, PeoplePanel, WallFigures
 from console.widgets.incidents import HighAlertBanner, IncidentBoard
 from console.widgets.instructions import InstructionsTable
@@ -56,9 +56,9 @@ class MainScreen(ViewScreen):
     def show(self, view: View) -> None:
         for panel_id, key in PANELS.items():
             panel = self.query_one(f"#{panel_id}")
-            panel.border_title = view.t(key)
+            titled(panel, view.t(key))
         n = len(fold.open_incidents(view.state))
-        self.query_one("#incidents-panel").border_title = view.t("desk.panel.incidents_n", n=n)
+        titled(self.query_one("#incidents-panel"), view.t("desk.panel.incidents_n", n=n))
         self._plans_panel(view)
         # The posts table shows every station when it can: a big event grows the top row,
         # up to under half the screen.
@@ -71,8 +71,8 @@ class MainScreen(ViewScreen):
         panel = self.query_one("#plans-panel")
         waiting = bool(plans.proposals(view.state))
         running = len([r for r in view.state.plans["runs"].values() if r["stood_down"] is None])
-        panel.border_title = view.t("plan.desk.panel", n=running)
-        panel.border_subtitle = "" if running or waiting or view.wall else view.t("plan.desk.none")
+        titled(panel, view.t("plan.desk.panel", n=running),
+               "" if running or waiting or view.wall else view.t("plan.desk.none"))
         panel.styles.height = "1fr" if running or waiting else 2   # nothing: the titled border alone
         panel.query_one(PlanChecklist).display = bool(running or waiting)
 

@@ -8,7 +8,7 @@ from console import plans
 from console.screens.details import ViewScreen
 from console.screens.keys import bindings
 from console.widgets import plan_text
-from console.widgets.chrome import DeskFooter, DeskHeader
+from console.widgets.chrome import DeskFooter, DeskHeader, titled
 from console.widgets.plans import PlanChecklist
 from console.widgets.view import View
 
@@ -39,8 +39,7 @@ class PlansScreen(ViewScreen):
     def show(self, view: View) -> None:
         table = self.query_one(PlanChecklist)
         running = len(plans.view(view.state, view.now_ms, closed=0))
-        table.border_title = view.t("plan.desk.panel", n=running)
-        table.border_subtitle = view.t("plan.desk.none") if not running else ""
+        titled(table, view.t("plan.desk.panel", n=running), view.t("plan.desk.none") if not running else "")
         super().show(view)
         self._detail(view)
 
@@ -48,7 +47,7 @@ class PlansScreen(ViewScreen):
         """The row under the cursor in full: a step's posts, acknowledgements and reason, or a plan's story."""
         box = self.query_one("#plan-detail", Static)
         row = self.query_one(PlanChecklist).current_row
-        box.border_title = view.t("plan.title")
+        titled(box, view.t("plan.title"))
         if row is None:
             box.update(view.t("plan.desk.none"))
             return

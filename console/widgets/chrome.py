@@ -4,12 +4,41 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not re-exported by textual.widgets; pinned by the snapshot tests
 
 from console.widgets import fmt
 from console.widgets.view import View
 from protocols.i18n import t
+
+
+def titled(widget: Widget, title: str | None = None, subtitle: str | None = None) -> None:
+    """Set a border's title and subtitle (None: leave it) only when the words change.
+
+    Textual repaints a widget on every assignment, even of the same words, and a panel's repaint
+    re-chops everything inside it: set each frame, the panels' borders were ~a sixth of a frame.
+    """
+    shown = getattr(widget, "_desk_titles", (None, None))
+    title = shown[0] if title is None else title
+    subtitle = shown[1] if subtitle is None else subtitle
+    if (title, subtitle) == shown:
+        return
+    if title != shown[0]:
+        widget.border_title = title
+    if subtitle != shown[1]:
+        widget.border_subtitle = subtitle
+    widget._desk_titles = (title, subtitle)
+
+
+def show_text(widget: Static, content: Text, layout: bool = False) -> None:
+    """`Static.update` only when the words or their styles change: each update repaints, and with
+    `layout` reflows the whole screen, while most frames under a flood leave most lines as they were.
+    `layout=False` (the default) is for lines whose size the words cannot change (height 1, nowrap)."""
+    if content == getattr(widget, "_desk_text", None):
+        return
+    widget._desk_text = content
+    widget.update(content, layout=layout)
 
 
 class DeskHeader(Static):
@@ -38,11 +67,7 @@ class DeskHeader(Static):
             text.append("  " + view.desk, style="dim")
         if view.wall:
             text.append("  " + view.t("desk.wall_mode"), style="dim")
-        # Height 1 and the screen's width (desk.tcss): new words never resize it, so no layout pass
-        # (a reflow of the whole screen) per frame; and an unchanged line is not redrawn at all.
-        if text != getattr(self, "_shown", None):
-            self._shown = text
-            self.update(text, layout=False)
+        show_text(self, text)   # height 1 and the screen's width (desk.tcss): words never resize it
 
 
 class DrillBanner(Static):
@@ -51,7 +76,7 @@ class DrillBanner(Static):
     def watch_view(self, view: View | None) -> None:
         self.display = bool(view and view.drill)
         if view and view.drill:
-            self.update(Text(view.t("desk.drill_banner"), style="bold", justify="center"))
+            show_text(self, Text(view.t("desk.drill_banner"), style="bold", justify="center"))   # height 1
 
 
 class DeskFooter(Footer):

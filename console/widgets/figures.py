@@ -11,6 +11,7 @@ from textual.widgets import Digits, Label, Sparkline, Static
 
 from console import state as fold
 from console.widgets import fmt
+from console.widgets.chrome import show_text
 from console.widgets.view import (CAR_POSTS, PEOPLE_POSTS, View, lot_posts, per_minute, rate, staleness,
                                   zone_posts)
 
@@ -49,13 +50,13 @@ class PeoplePanel(Vertical):
                  _figure(view.t("desk.people.vip"), p["vip_arrivals"], "magenta")]
         # layout=False: one nowrap line in a fixed place, its size never changes with the figures, and a
         # layout pass per frame (a whole-screen reflow) was most of the desk's cost under a flood.
-        self.query_one("#people-line", Static).update(_joined(parts, staleness(view, PEOPLE_POSTS)), layout=False)
+        show_text(self.query_one("#people-line", Static), _joined(parts, staleness(view, PEOPLE_POSTS)))
         for kind in ("arrivals", "departures"):
             by_min = p[f"{kind}_by_min"]
             r = rate(by_min, view.now_ms)
-            self.query_one(f"#{kind}-label", Label).update(
-                Text.assemble((view.t(f"desk.people.{kind}") + " ", "dim"), (f"{r:.1f}", "bold"),
-                              (view.t("desk.per_min"), "dim")), layout=False)   # width 16, height 1 (desk.tcss)
+            show_text(self.query_one(f"#{kind}-label", Label),   # width 16, height 1 (desk.tcss)
+                      Text.assemble((view.t(f"desk.people.{kind}") + " ", "dim"), (f"{r:.1f}", "bold"),
+                                    (view.t("desk.per_min"), "dim")))
             self.query_one(f"#{kind}", Sparkline).data = per_minute(by_min, view.now_ms)
 
 

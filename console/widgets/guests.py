@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console import guests_rules
+from console.widgets.chrome import show_text
 from console.widgets import fmt
 from console.widgets.table import ViewTable
 from console.widgets.view import View
@@ -37,7 +38,7 @@ class GuestSummary(Static):
         totals, _ = guests_rules.view(view.state, view.now_ms)
         g = view.state.guests
         if not totals.listed:
-            self.update(Text(view.t("guestdesk.no_list"), style="dim"))
+            show_text(self, Text(view.t("guestdesk.no_list"), style="dim"), layout=True)
             return
         text = Text()
         pairs = [("guestdesk.sum.listed", dict(n=totals.listed, people=totals.listed_people), ""),
@@ -56,7 +57,7 @@ class GuestSummary(Static):
         text.append("  ")
         text.append(view.t("guestdesk.source", source=g.get("source", ""), at=fmt.clock(g.get("listed_ms", 0))[:5]),
                     style="dim")
-        self.update(text)
+        show_text(self, text, layout=True)   # may wrap to a second line
 
 
 class ChainsTable(ViewTable):

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console import state as fold
+from console.widgets.chrome import show_text
 from console.widgets import fmt
 from console.widgets.table import ViewTable
 from console.widgets.view import View, unacknowledged_high
@@ -89,4 +90,7 @@ class HighAlertBanner(Static):
             text.append("  " + view.t("desk.banner.more", n=len(items) - 1))
         if not view.wall:
             text.append("  " + view.t("desk.banner.hint"), style="italic")
-        self.update(text)
+        # Up to two lines (desk.tcss): a layout pass only when the words need another line count.
+        rows = min(2, -(-text.cell_len // max(1, self.content_size.width)))
+        show_text(self, text, layout=rows != getattr(self, "_rows", 0))
+        self._rows = rows

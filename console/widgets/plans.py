@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from console import plans
 from console.screens.keys import KEYS, bindings
+from console.widgets.chrome import show_text
 from console.widgets import fmt, plan_text
 from console.widgets.table import ViewTable
 from console.widgets.view import View
@@ -35,7 +36,7 @@ class PlanIndicator(Static):
         for name in INDICATOR_CLASSES:
             self.set_class(name == cls, name)
         if cls:
-            self.update(text, layout=False)   # one nowrap line (height 1): words never resize it
+            show_text(self, text)   # one nowrap line (height 1): words never resize it
 
 
 class PlanChecklist(ViewTable):

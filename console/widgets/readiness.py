@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console import readiness
+from console.widgets.chrome import show_text
 from console.widgets import fmt
 from console.widgets.table import ViewTable
 from console.widgets.view import View
@@ -52,7 +53,7 @@ class Verdict(Static):
         self.set_class(not board.go, "-nogo")
         doors = view.t("readiness.doors", at=fmt.clock(board.doors_open_ms)[:5], when=until(view, board.doors_open_ms))
         if not board.total:
-            self.update(Text(view.t("readiness.no_tasks") + "  " + doors))
+            show_text(self, Text(view.t("readiness.no_tasks") + "  " + doors), layout=True)
             return
         if board.go:
             text = Text(view.t("readiness.go", done=board.done, total=board.total), style="bold")
@@ -62,7 +63,7 @@ class Verdict(Static):
         text.append("  " + doors)
         if board.overdue:
             text.append("  " + view.t("readiness.overdue_n", n=len(board.overdue)))
-        self.update(text)
+        show_text(self, text, layout=True)
 
 
 class DepartmentsTable(ViewTable):
