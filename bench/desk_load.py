@@ -378,11 +378,11 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
                 await asyncio.sleep(0.05)
             await sampler
             res["rss"].append(("end", rss_kb(os.getpid())))
+            if res.get("steps"):
+                res["steps"].census()   # after every figure (it stops the loop), before the acks are loaded
             data = json.loads(Path(args.out).read_text())
             probing[0] = False
             await task
-            if res.get("steps"):
-                res["steps"].census()   # after every figure: it stops the loop for a while
             pic = link.picture()
             res["link"] = {"snapshots": pic.snapshots, "gaps": pic.gaps, "version": pic.version}
     finally:

@@ -32,7 +32,7 @@ from stations.outbox import Report
 log = logging.getLogger("eventdesk.desk")
 
 SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024  # a snapshot is the whole picture: far over a report's limit
-PUBLISH_S = 0.25          # the screen refreshes at most at 4 Hz; told at each publish (on_publish), it no longer polls
+PUBLISH_S = 0.1           # a picture at most every 100 ms: commit-to-screen stays under 250 ms; told at each publish (on_publish)
 HUB_SILENT_S = 3.5        # presence comes every second: three missed means the hub is unreachable
 SNAPSHOT_RETRY_S = 5.0    # an unanswered snapshot_request: rebuild the DEALER and ask again
 BEHIND_S = 1.0            # presence names a gseq the picture lacks for this long: the last event was lost

@@ -1,7 +1,7 @@
 """The timeline of recent events, newest first, filtered by post, event type and a severity floor."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import Select
 
 from console.widgets import fmt
-from console.widgets.table import ViewTable
+from console.widgets.rows import PAD, RowList
 from console.widgets.view import View, event_severity, filter_recent
 from protocols.messages import POSTS, REGISTRY
 
@@ -18,44 +18,69 @@ from protocols.messages import POSTS, REGISTRY
 LOGGED = [t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub")]
 
 
-class TimelineTable(ViewTable):
-    FLEX = ("desk.col.event", "desk.col.station")
-    WIDE_AT = 56
-    FOLLOW_TOP = True
+class TimelineTable(RowList):
+    """The newest ROWS events that pass the filters; a row's words are built when it first comes on screen."""
+
+    view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     post = reactive("")
     kind = reactive("")
     min_severity = reactive(0)
 
-    # Rows kept in the table: far more than a terminal shows at once (a 48-line screen shows ~20),
-    # above the test fixtures' 103 and 125 events (their snapshots, scrollbar included, unchanged),
-    # and fewer than the old 200: under a flood every row can be new each frame.
+    # Rows kept in the list: far more than a terminal shows at once (a 48-line screen shows ~40);
+    # under a flood all of them are new each frame, but only those on screen are ever described.
     ROWS = 150
+    WIDE_AT = 56      # from this width (cells), a station column; below it, who and what share one
+    STATION_MAX = 12  # the station column's widest
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
+        self._recs: list[dict[str, Any]] = []
+        self._view: View | None = None
         # Cells already built, by (gseq, lang, compact): a logged event never changes once written,
-        # so a row is described once, not once a frame. Only the rows of the last frame are kept.
-        self._made: dict[tuple[int, str, bool], list[Any]] = {}
+        # so a row is described once, not once a frame. Only rows still in the list are kept.
+        self._made: dict[tuple[int, str, bool], list[Text]] = {}
 
-    def columns_for(self, view: View) -> list[tuple[str, int | None]]:
-        if self.compact:
-            return [("desk.col.time", None), ("desk.col.event", None)]
-        return [("desk.col.time", None), ("desk.col.station", None), ("desk.col.event", None)]
+    @property
+    def compact(self) -> bool:
+        return self.size.width < self.WIDE_AT
 
-    def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
-        made, self._made = self._made, {}
+    def watch_view(self, view: View | None) -> None:
+        if view is None:
+            return
+        self._view = view
         compact = self.compact
-        for rec in filter_recent(view.state, self.post, self.kind, self.min_severity, limit=self.ROWS):
-            key = (rec["gseq"], view.lang, compact)
-            cells = made.get(key)
-            if cells is None:
-                cells = self._row(rec, view, compact)
-            self._made[key] = cells
-            yield str(rec["gseq"]), cells
+        recs = filter_recent(view.state, self.post, self.kind, self.min_severity, limit=self.ROWS)
+        self._recs = recs
+        keys = [(rec["gseq"], view.lang, compact) for rec in recs]
+        made = self._made
+        self._made = {k: made[k] for k in keys if k in made}
+        if compact:
+            labels = [Text(view.t("desk.col.time")), Text(view.t("desk.col.event"))]
+            time_w = max(5, labels[0].cell_len)
+            widths = [time_w, max(6, self.size.width - time_w - 4 * PAD)]
+        else:
+            labels = [Text(view.t(k)) for k in ("desk.col.time", "desk.col.station", "desk.col.event")]
+            names = {fmt.station_name(view.state, rec.get("station", ""), view.lang) for rec in recs}
+            station_w = min(self.STATION_MAX, max([labels[1].cell_len] + [fmt.safe(n).cell_len for n in names]))
+            time_w = max(8, labels[0].cell_len)
+            widths = [time_w, station_w, max(6, self.size.width - time_w - station_w - 6 * PAD)]
+        self.show_rows([str(rec["gseq"]) for rec in recs], labels, widths)
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self._view is not None:
+            self.watch_view(self._view)   # the width decides the columns
+
+    def cells(self, index: int) -> list[Text]:
+        view, rec = self._view, self._recs[index]
+        key = (rec["gseq"], view.lang, self.compact)
+        cells = self._made.get(key)
+        if cells is None:
+            cells = self._made[key] = self._row(rec, view, key[2])
+        return cells
 
     def _row(self, rec: dict[str, Any], view: View, compact: bool) -> list[Any]:
-        # Cells are returned as built; ViewTable copies each one, so _fit's clipping and the
-        # DataTable never change the cached Text.
+        # Cells are cached and drawn as they are: RowList clips a copy, never the cached Text.
         sev = event_severity(rec, view.state)
         line = fmt.describe(rec, view.state, view.lang)
         if sev >= 3 and rec["type"] != "incident_update":
