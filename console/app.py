@@ -29,7 +29,7 @@ from console.screens.main import MainScreen
 from console.screens.readiness import GuestsScreen, ReadinessScreen
 from console.state import State, new_state
 from console.widgets.chrome import DeskFooter
-from console.widgets.view import View, alerts
+from console.widgets.view import Seen, View, alerts, seen
 from protocols.codec import ProtocolError
 from protocols.i18n import normalise_lang, t
 
@@ -62,7 +62,7 @@ class DeskApp(App):
         self.wall, self.drill, self.desk_id = wall, drill, desk
         self.set_reactive(DeskApp.lang, normalise_lang(lang))
         self.current_view: View | None = None
-        self._prev: View | None = None
+        self._seen: Seen | None = None   # what the last frame showed, for the next frame's alerts
         self._frame_key: tuple = ()
         self._finished: deque = deque()   # final action reports, appended by the link's thread
 
@@ -111,11 +111,15 @@ class DeskApp(App):
         if key == self._frame_key:
             return
         self._frame_key = key
-        prev, self._prev, self.current_view = self._prev, view, view
+        self.current_view = view
         for screen in self._on_view(view):
             screen.view = view
         # After the screens have the frame, so the board already holds a new incident to move to.
-        if prev is not None and (self.link is None or prev.version > 0):
+        # The first real picture is the baseline: what it already holds was before this desk.
+        prev = self._seen
+        if self.link is None or view.version > 0:
+            self._seen = seen(view)
+        if prev is not None:
             for alert in alerts(prev, view):
                 self.notify(alert.text, severity=alert.severity, timeout=15, markup=False)
                 if alert.bell:

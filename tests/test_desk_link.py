@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -145,27 +146,71 @@ def test_actions_are_logged_like_reports_and_rejections_come_back(event_dir, hub
         d.close()
 
 
+def bare_link() -> DeskLink:
+    """A DeskLink with no sockets and no thread: only its ordering half and picture() are exercised."""
+    d = DeskLink.__new__(DeskLink)
+    d.clock, d._offset_ms, d._heard_at, d._drill = time.time, 0, None, False
+    d._lock, d._fold_lock = threading.Lock(), threading.Lock()
+    d._base, d._events, d._touches, d._touched = None, [], {}, {}
+    d._state, d._version, d._gseq = None, 0, None
+    d._awaiting, d._buffer, d._dirty, d._gaps, d._snapshots, d._behind_since = True, [], False, 0, 0, None
+    d._asked_before_live, d._sub_live = False, True
+    return d
+
+
+def folded(d: DeskLink) -> S.State:
+    """What the screen would draw now (picture() folds what the link handed over)."""
+    d.client = type("Idle", (), {"status": lambda self: type("St", (), {"drill": False, "waiting": 0,
+                                                                         "last_error": ""})()})()
+    return d.picture().state
+
+
 def test_a_gap_in_the_feed_means_a_new_snapshot():
     """The Clone rules on their own: buffer until the snapshot, drop what it covers, re-ask on a gap."""
-    d = DeskLink.__new__(DeskLink)   # no sockets: only the folding half is exercised
-    d._state, d._awaiting, d._buffer, d._dirty, d._gaps, d._snapshots = None, True, [], False, 0, 0
-    d._asked_before_live, d._sub_live = False, True
+    d = bare_link()
     summary = {"stations": [{"id": "gate-1", "post": "gate"}]}
 
     def ev(g: int) -> Committed:
         return Committed(gseq=g, station="gate-1", epoch="e", seq=g, type="car_in", station_ms=g, recv_ms=g,
                          body={"plate": "", "vip": False, "count": 1})
 
+    def feed(g: int) -> bool:
+        fresh: list[Committed] = []
+        need = d._event(ev(g), fresh)
+        d._hand_over(fresh)
+        return need
+
     base = S.new_state(summary)
     for g in (1, 2, 3):
         S.apply(base, ev(g))
     for g in (2, 3, 4, 5):            # the feed, subscribed before the snapshot was asked for
-        assert d._event(ev(g)) is False
+        assert feed(g) is False
+    assert folded(d) is None                                      # nothing to draw before the snapshot
     assert d._snapshot(Snapshot(gseq=3, state=S.to_wire(base))) is False
-    assert d._state.gseq == 5 and d._state.cars["in"] == 5      # 4 and 5 applied once; 2 and 3 dropped
-    assert d._event(ev(5)) is False and d._state.cars["in"] == 5  # a repeat changes nothing
-    assert d._event(ev(7)) is True and d._gaps == 1               # 6 was lost: ask again
-    assert d._state.gseq == 5                                     # ...without folding 7 on a hole
+    state = folded(d)
+    assert state.gseq == 5 and state.cars["in"] == 5              # 4 and 5 applied once; 2 and 3 dropped
+    assert feed(5) is False and folded(d).cars["in"] == 5         # a repeat changes nothing
+    assert feed(7) is True and d._gaps == 1                       # 6 was lost: ask again
+    assert folded(d).gseq == 5                                    # ...without folding 7 on a hole
+    # The new snapshot replaces the picture; what was handed over before it is in it, not applied twice.
+    for g in (4, 5, 6, 7):
+        S.apply(base, ev(g))
+    d._awaiting = True
+    assert d._snapshot(Snapshot(gseq=base.gseq, state=S.to_wire(base))) is False
+    again = folded(d)
+    assert again is not state and again.gseq == 7 and S.to_wire(again) == S.to_wire(base)
+
+
+def test_presence_reaches_the_picture_without_a_copy():
+    d = bare_link()
+    d._snapshot(Snapshot(gseq=0, state=S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]}))))
+    first = folded(d)
+    version = d._version
+    d._presence(Presence(server_ms=1, stations={"gate-1": {"last_heard_ms": 5_000, "outbox": 3}}, gseq=0))
+    assert folded(d) is first and first.stations["gate-1"]["last_heard_ms"] == 5_000 \
+        and first.stations["gate-1"]["outbox"] == 3 and d._version == version + 1
+    d._presence(Presence(server_ms=2, stations={"gate-1": {"last_heard_ms": 5_000, "outbox": 3}}, gseq=0))
+    assert folded(d) is first and d._version == version + 1      # the same news twice: no new frame
 
 
 def test_presence_names_the_last_committed_gseq(event_dir, hub):
@@ -191,10 +236,8 @@ def test_presence_names_the_last_committed_gseq(event_dir, hub):
 def test_presence_behind_the_picture_for_over_a_second_means_a_lost_last_event():
     """A gap shows only when a later event comes; presence names the hub's last gseq, so a lost *last* event
     is noticed too -- after BEHIND_S, not at once (the event may simply be on its way)."""
-    d = DeskLink.__new__(DeskLink)
-    d.clock, d._offset_ms, d._dirty, d._gaps, d._awaiting, d._behind_since = time.time, 0, False, 0, False, None
-    d._state = S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})
-    d._state.gseq = 5
+    d = bare_link()
+    d._awaiting, d._gseq = False, 5
 
     def presence(gseq: int, at: float) -> bool:
         return d._presence(Presence(server_ms=1, stations={}, gseq=gseq), now=at)
@@ -202,7 +245,7 @@ def test_presence_behind_the_picture_for_over_a_second_means_a_lost_last_event()
     assert presence(5, 100.0) is False and d._behind_since is None       # level: nothing missed
     assert presence(6, 101.0) is False                                   # behind: wait, it may be on its way
     assert presence(6, 101.9) is False
-    d._state.gseq = 6                                                    # ...and it came
+    d._gseq = 6                                                          # ...and it came
     assert presence(6, 102.5) is False and d._behind_since is None
     assert presence(7, 103.0) is False
     assert presence(7, 104.2) is True and d._gaps == 1                   # still missing after a second: re-ask

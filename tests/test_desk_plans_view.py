@@ -10,7 +10,7 @@ from console import plans
 from console import state as S
 from console.store import Row
 from console.widgets import plan_text
-from console.widgets.view import View, alerts, plan_alerts
+from console.widgets.view import View, alerts, plan_alerts, seen
 from tests.desk_plans_fixture import LIBRARY, plan_fixture_state
 from tests.test_desk_support import SUMMARY, T0
 
@@ -57,20 +57,20 @@ def test_step_cells_say_the_state_the_clock_and_who_literally():
 def test_started_proposed_and_escalated_are_told_once():
     before = S.new_state({**SUMMARY, "plans": LIBRARY.summary()})
     state = plan_fixture_state()
-    told = plan_alerts(before, state, "en")
+    told = plan_alerts(seen(View(before, T0)), state, "en")
     texts = [a.text for a in told]
     assert texts[0].startswith("Plan started: Medical emergency plan (Incident #")
     assert any(t.startswith("Plan started: Fire emergency plan") for t in texts)
     assert sum("is overdue" in t for t in texts) == 3 and "Plan proposed: Parking full plan (Lot Surface lot at" \
         " capacity) — press p" in texts
     assert all(a.bell for a in told)              # auto starts, escalations (one done late since), proposals
-    assert plan_alerts(state, copy.deepcopy(state), "en") == []           # nothing new, nothing said
+    assert plan_alerts(seen(View(state, T0)), copy.deepcopy(state), "en") == []           # nothing new, nothing said
     later = copy.deepcopy(state)
     fire = plans.active_run(later, "fire")
     S.apply(later, Row(later.gseq + 1, "hub", "ep-hub", 999, "plan_escalated", T0, T0,
                        {"run": fire, "step": "guide_guests", "due_ms": T0}))
-    (one,) = plan_alerts(state, later, "zh")
+    (one,) = plan_alerts(seen(View(state, T0)), later, "zh")
     assert one.text == "预案“火情应急预案”的步骤“礼宾与大堂引导来宾经最近的安全出口疏散至集合点，禁止乘坐电梯”超时未完成"
     # The generic alarm line is not said as well: the escalation already was, with names.
-    frames = alerts(View(state, T0, "zh"), View(later, T0, "zh"))
+    frames = alerts(seen(View(state, T0, "zh")), View(later, T0, "zh"))
     assert [a.text for a in frames] == [one.text]

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from console import state as S
 from console.widgets import fmt
-from console.widgets.view import (View, alerts, delivery, filter_recent, per_minute, quiet, staleness,
+from console.widgets.view import (View, alerts, delivery, filter_recent, per_minute, quiet, seen, staleness,
                                   unacknowledged_high)
 from tests.test_desk_support import INJECTED_NOTE, MIN, SUMMARY, T0, fixture_state
 
@@ -85,7 +85,7 @@ def test_alerts_for_posts_going_quiet_serious_incidents_and_alarms():
     S.apply(after, S_row(after, "lobby-1", "incident_report",
                          {"kind": "smoke", "severity": 3, "location": "[red]B1[/red]", "note": ""}))
     S.apply(after, S_row(after, "hub", "alarm", {"code": "E_CONFLICT", "station": "gate-1", "reason": "x"}))
-    got = alerts(view(before), view(after, T0 + 10_000))
+    got = alerts(seen(view(before)), view(after, T0 + 10_000))
     texts = [a.text for a in got]
     assert any(t.startswith("East gate is late") for t in texts)
     assert any("New High incident" in t and "[red]B1[/red]" in t for t in texts)
@@ -94,7 +94,7 @@ def test_alerts_for_posts_going_quiet_serious_incidents_and_alarms():
     assert serious and serious[0].bell and serious[0].severity == "error"
     assert alerts(None, view(after)) == []                       # the first frame is a baseline
     # Already late before: no second alert; never seen: no alert at all.
-    assert not [a for a in alerts(view(after, T0 + 10_000), view(after, T0 + 11_000)) if "East gate" in a.text]
+    assert not [a for a in alerts(seen(view(after, T0 + 10_000)), view(after, T0 + 11_000)) if "East gate" in a.text]
 
 
 def test_timeline_filters_by_post_type_and_severity():

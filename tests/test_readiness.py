@@ -144,13 +144,13 @@ def test_the_welcome_carries_tasks_this_stations_roster_and_the_guest_list_versi
 
 
 def test_the_desk_alerts_name_what_is_overdue(wire: Wire) -> None:
-    from console.widgets.view import View, alerts
+    from console.widgets.view import View, alerts, seen
     before = View(fold.from_wire(fold.to_wire(wire.ingest.state)), wire.now, "zh")
     wire.now = wire.event.at_ms("08:30")
     wire.tick()
     after = View(wire.ingest.state, wire.now, "zh")
-    texts = [a.text for a in alerts(before, after)]
+    texts = [a.text for a in alerts(seen(before), after)]
     assert "告警 阻断任务超时：服务方案定稿并下发各岗位" in texts
     assert "告警 岗位无人签到：东门岗" in texts
-    english = [a.text for a in alerts(View(before.state, wire.now, "en"), View(after.state, wire.now, "en"))]
+    english = [a.text for a in alerts(seen(View(before.state, wire.now, "en")), View(after.state, wire.now, "en"))]
     assert "Alarm — Post not signed in: East gate" in english

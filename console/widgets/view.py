@@ -176,6 +176,29 @@ def delivery(view: View, inst: dict[str, Any], sid: str) -> tuple[str, int]:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """What one frame showed that the next frame's alerts are measured against.
+
+    The desk folds its picture in place, so the previous frame's state is the current one by the
+    time the next frame is drawn: what is compared is kept here instead, small and by value.
+    """
+
+    liveness: dict[str, str]          # station -> online / late / offline / unknown
+    incidents: frozenset[int]
+    alarm_id: int                     # the newest alarm's id
+    runs: dict[int, int]              # plan run -> escalations so far
+    proposals: frozenset[int]
+
+
+def seen(view: View) -> Seen:
+    st = view.state
+    return Seen({sid: liveness(view, sid) for sid in st.stations}, frozenset(st.incidents),
+                max((a["id"] for a in st.alarms), default=0),
+                {rid: len(run["escalations"]) for rid, run in st.plans["runs"].items()},
+                frozenset(st.plans["proposals"]))
+
+
+@dataclass(frozen=True)
 class Alert:
     text: str            # plain: shown with markup off; station words already made safe
     severity: str = "warning"
@@ -183,30 +206,29 @@ class Alert:
     incident: int = 0    # a new high-severity incident: the board moves to it
 
 
-def alerts(prev: View | None, cur: View) -> list[Alert]:
-    """What changed between two frames that a person must notice: posts going quiet, serious incidents, alarms."""
-    if prev is None or prev.state is None:
+def alerts(prev: Seen | None, cur: View) -> list[Alert]:
+    """What changed since the last frame (`seen`) that a person must notice: posts going quiet, serious incidents, alarms."""
+    if prev is None:
         return []
     out: list[Alert] = []
     lang = cur.lang
     for sid in cur.state.stations:
-        before, now = liveness(prev, sid), liveness(cur, sid)
+        before, now = prev.liveness.get(sid, "unknown"), liveness(cur, sid)
         if now in ("late", "offline") and before != now and before != "unknown":
             name = fmt.station_name(cur.state, sid, lang)
             out.append(Alert(t(f"desk.alert.{now}", lang, station=name,
                                d=fmt.duration(silence_ms(cur, sid) or 0, lang)),
                              "error" if now == "offline" else "warning"))
     for inc in fold.open_incidents(cur.state):
-        if inc["severity"] >= HIGH and inc["id"] not in prev.state.incidents:
+        if inc["severity"] >= HIGH and inc["id"] not in prev.incidents:
             text = t("desk.alert.incident", lang, sev=fmt.label(f"severity.{inc['severity']}", lang),
                      kind=fmt.label(f"incident.{inc['kind']}", lang), id=inc["id"],
                      where=fmt.safe(inc.get("location") or "—").plain)
             out.append(Alert(text, "error", True, inc["id"]))
-    seen = max((a["id"] for a in prev.state.alarms), default=0)
     for alarm in cur.state.alarms:
-        if alarm["id"] > seen and alarm["code"] == "plan_overdue":
+        if alarm["id"] > prev.alarm_id and alarm["code"] == "plan_overdue":
             continue   # an escalation: said below, with the plan's and the step's names
-        if alarm["id"] > seen:
+        if alarm["id"] > prev.alarm_id:
             code = fmt.label(f"alarm.{alarm['code']}", lang, alarm["code"])
             if alarm.get("what"):   # readiness, roster and guest hand-off alarms name what they are about
                 out.append(Alert(t("desk.alert.duty", lang, code=code, what=duty_subject(cur.state, alarm, lang)),
@@ -214,24 +236,23 @@ def alerts(prev: View | None, cur: View) -> list[Alert]:
                 continue
             out.append(Alert(t("desk.alert.alarm", lang, code=code,
                                station=fmt.station_name(cur.state, alarm.get("station", ""), lang)), "error"))
-    return out + plan_alerts(prev.state, cur.state, lang)
+    return out + plan_alerts(prev, cur.state, lang)
 
 
-def plan_alerts(prev: State, cur: State, lang: str) -> list[Alert]:
+def plan_alerts(prev: Seen, cur: State, lang: str) -> list[Alert]:
     """A plan started, a plan proposed (start or dismiss it), a step escalated: once each, with the bell."""
     out: list[Alert] = []
-    before = prev.plans["runs"]
     for run in cur.plans["runs"].values():
-        old = before.get(run["id"])
+        old = prev.runs.get(run["id"])
         if old is None and run["stood_down"] is None:
             out.append(Alert(t("plan.alert.started", lang, plan=plan_text.name(run, lang),
                                cause=plan_text.cause(cur, run["cause"], lang)), "error", run["auto"]))
-        for _, step_id in run["escalations"][len(old["escalations"]) if old else 0:]:
+        for _, step_id in run["escalations"][old or 0:]:
             step = run["steps"].get(step_id, {})
             words = (step.get("do_en") if lang == "en" else step.get("do")) or step.get("do") or step_id
             out.append(Alert(t("plan.escalated", lang, plan=plan_text.name(run, lang), step=words), "error"))
     for prop in plans.proposals(cur):
-        if prop["id"] not in prev.plans["proposals"]:
+        if prop["id"] not in prev.proposals:
             out.append(Alert(t("plan.alert.proposed", lang, plan=plan_text.name(prop, lang),
                                cause=plan_text.cause(cur, prop.get("cause", ""), lang)), "warning"))
     return out
