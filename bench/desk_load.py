@@ -317,7 +317,7 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
             sampler = asyncio.create_task(rss_every_tenth())
             presses, seen_at = [], []
             import threading
-            tids = {threading.get_native_id(): "event loop (Textual)", link._thread.native_id: "desk link (feed fold)",
+            tids = {threading.get_native_id(): "event loop (Textual, folds the feed)", link._thread.native_id: "desk link (feed decode)",
                     link.client._thread.native_id if getattr(link.client, "_thread", None) else -1: "desk outbox client"}
             cpu0 = thread_cpu(tids)
             if args.profile:

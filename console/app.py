@@ -19,8 +19,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 
-from console.desk_client import DeskLink, HubStartError, ensure_hub
+from console.desk_client import DeskLink
 from console.event import EventFolder
+from console.hub_start import HubStartError, ensure_hub
 from console.screens.commands import DeskCommands
 from console.screens.details import IncidentScreen, StationScreen, ViewScreen
 from console.screens.help import HelpScreen

@@ -10,9 +10,10 @@ import pytest
 import zmq
 
 from console import state as S
-from console.desk_client import DeskLink, ensure_hub
+from console.desk_client import DeskLink
 from console.event import EventFolder
 from console.hub import run_in_thread
+from console.hub_start import ensure_hub
 from protocols.messages import Committed, Presence, Snapshot
 from stations.client import StationClient
 from tests.wire import Client, Feed, desk_pair, log_rows, server_key, wait_for
