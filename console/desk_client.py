@@ -34,6 +34,8 @@ HUB_SILENT_S = 3.5        # presence comes every second: three missed means the 
 SNAPSHOT_RETRY_S = 5.0    # an unanswered snapshot_request: rebuild the DEALER and ask again
 BEHIND_S = 1.0            # presence names a gseq the picture lacks for this long: the last event was lost
 BUFFER_MAX = 200_000      # feed events held while a snapshot is on its way
+QUEUE_MAX = 50_000        # events handed over and not yet drawn (25 s at 2,000/s): past it, the screen
+                          # is stuck or gone, and a new snapshot is cheaper than the queue
 
 
 @dataclass(frozen=True)
@@ -295,14 +297,21 @@ class DeskLink:
                 need = self._event(message, fresh) or need
             elif isinstance(message, Presence):
                 need = self._presence(message) or need
-        self._hand_over(fresh)
-        return need
+        return self._hand_over(fresh) or need
 
-    def _hand_over(self, events: list[Committed]) -> None:
-        if events:
-            with self._lock:
-                self._events.extend(events)
-            self._dirty = True
+    def _hand_over(self, events: list[Committed]) -> bool:
+        """Queue events for the screen; True if the queue overflowed and the picture must be fetched again."""
+        if not events:
+            return False
+        with self._lock:
+            self._events.extend(events)
+            over = len(self._events) > QUEUE_MAX
+            if over:
+                self._events = []   # the next snapshot replaces all of them
+        self._dirty = True
+        if over:
+            self._gaps += 1
+        return over
 
     def _read_dealer(self, dealer: zmq.Socket) -> bool:
         need = False

@@ -202,6 +202,18 @@ def test_a_gap_in_the_feed_means_a_new_snapshot():
     assert again is not state and again.gseq == 7 and S.to_wire(again) == S.to_wire(base)
 
 
+def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(monkeypatch):
+    import console.desk_client as desk_client
+    monkeypatch.setattr(desk_client, "QUEUE_MAX", 10)
+    d = bare_link()
+    d._snapshot(Snapshot(gseq=0, state=S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]}))))
+    events = [Committed(gseq=g, station="gate-1", epoch="e", seq=g, type="car_in", station_ms=g, recv_ms=g,
+                        body={"plate": "", "vip": False, "count": 1}) for g in range(1, 13)]
+    assert d._hand_over(events[:10]) is False and len(d._events) == 10
+    assert d._hand_over(events[10:]) is True and d._events == [] and d._gaps == 1   # ask for the picture again
+    assert folded(d).gseq == 0                 # nothing half-applied meanwhile; the snapshot brings it all
+
+
 def test_presence_reaches_the_picture_without_a_copy():
     d = bare_link()
     d._snapshot(Snapshot(gseq=0, state=S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]}))))
