@@ -143,7 +143,7 @@ class RowList(ScrollView, can_focus=True):
     # --- drawing --------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        focus = self.has_focus
+        focus = (self.has_focus, self.app.theme)   # drawn lines carry the theme's colours
         if y == 0:
             key = ("header", width, focus)
             return self._drawn.get(key) or self._line(key, self._labels, "rows--header", width)
