@@ -348,3 +348,17 @@ async def test_the_timeline_filters_by_post_type_and_severity():
         app.screen.query_one("#filter-kind", Select).value = "incident_update"
         await pilot.pause(0.2)
         assert table.row_count == 1 and "Incident update" in screen_text(app)
+
+
+@aio
+async def test_the_desk_paces_full_collections_and_gives_the_process_back_as_it_found_it():
+    import gc
+
+    from console.app import GC_FULL_EVERY
+    from tests.test_desk_support import T0, fixture_state
+    before = gc.get_threshold()
+    app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert gc.get_threshold() == (before[0], before[1], GC_FULL_EVERY) and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
