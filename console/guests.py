@@ -15,7 +15,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from console.guests_check import COLUMNS, GuestFileError, check, err
 
@@ -27,35 +27,11 @@ JSON_VERSION = 1
 _PLATE_JUNK = re.compile(r"[\s·.\-•・]")
 
 
-# --- matching helpers (used by the hub and copied to stations with the list) ----------------------
+# --- plates as the hub matches them (stations search their copy: stations/posts/duty.py) -----------
 
 def plate_key(plate: str) -> str:
     """A plate as compared: no spaces, dots or dashes, upper case (湘A·12345 == 湘a12345)."""
     return _PLATE_JUNK.sub("", plate).upper()
-
-
-def matches(guest: dict[str, Any], query: str) -> int:
-    """How well a guest matches what staff typed: 3 reference, 2 name or initials, 1 organisation, 0 no."""
-    q = re.sub(r"\s+", "", query).lower()
-    if not q:
-        return 0
-    if str(guest.get("ref", "")).lower() == q:
-        return 3
-    name = re.sub(r"\s+", "", str(guest.get("name", ""))).lower()
-    if q in name or any(i.startswith(q) for i in guest.get("initials", ())) \
-            or str(guest.get("pinyin", "")).startswith(q):
-        return 2
-    if q in str(guest.get("org", "")).lower():
-        return 1
-    return 0
-
-
-def search(guests: Iterable[dict[str, Any]], query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Guests matching `query`, best first, then by name."""
-    scored = [(matches(g, query), g) for g in guests]
-    scored = [(s, g) for s, g in scored if s]
-    scored.sort(key=lambda sg: (-sg[0], sg[1].get("name", "")))
-    return [g for _, g in scored[:limit]]
 
 
 # --- reading files ---------------------------------------------------------------------------------

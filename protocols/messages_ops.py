@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols.schema import (DEPARTMENTS, MAX_NAME, _f, text, name, integer, count, flag, choice,
+from protocols.schema import (DEPARTMENTS, MAX_NAME, _f, text, name, integer, flag, choice,
     anything, message, Message)
 
 # --- contingency plans (console/plans.py runs them; the hub writes what it decides) -------------

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -40,6 +39,26 @@ def utc_by_default():
     else:
         os.environ["TZ"] = before
     time.tzset()
+
+
+def _zone(monkeypatch: pytest.MonkeyPatch, name: str):
+    monkeypatch.setenv("TZ", name)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def shanghai(monkeypatch):
+    """The event's own time zone: clock faces, due times and roster starts as the staff read them."""
+    yield from _zone(monkeypatch, "Asia/Shanghai")
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """UTC for this test even if an earlier one in the process left another zone set."""
+    yield from _zone(monkeypatch, "UTC")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 main screen's panel (wide) or line (80x24), in both languages."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -13,14 +12,7 @@ from tests.test_desk_support import T0
 SIZES = [(80, 24), (160, 48)]
 
 
-@pytest.fixture(autouse=True)
-def shanghai(monkeypatch):
-    """Clock faces in the event's own time zone, whatever the machine running the tests uses."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def desk(lang: str) -> DeskApp:

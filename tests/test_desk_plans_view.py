@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
 
@@ -15,13 +14,7 @@ from tests.desk_plans_fixture import LIBRARY, plan_fixture_state
 from tests.test_desk_support import SUMMARY, T0
 
 
-@pytest.fixture(autouse=True)
-def shanghai(monkeypatch):
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def test_the_main_line_counts_running_overdue_and_proposed():

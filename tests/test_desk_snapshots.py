@@ -1,7 +1,6 @@
 """Snapshots of the desk from a fixture picture with a fixed clock: no sockets, same pixels every run, both languages."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -11,14 +10,7 @@ from tests.test_desk_support import T0, fixture_state
 SIZES = [(80, 24), (160, 48)]
 
 
-@pytest.fixture(autouse=True)
-def shanghai(monkeypatch):
-    """Clock faces in the event's own time zone, whatever the machine running the tests uses."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def desk(lang: str, wall: bool = False) -> DeskApp:

@@ -1,7 +1,6 @@
 """Snapshots of the readiness board (o) and the guest screen (g) from a fixed morning and a fixed clock, in both languages."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -11,14 +10,7 @@ from tests.test_desk_snapshots import settled
 from tests.test_desk_support import T0
 
 
-@pytest.fixture(autouse=True)
-def shanghai(monkeypatch):
-    """The event's own time zone: due times, roster starts and clock faces as the staff read them."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def desk(lang: str) -> DeskApp:

@@ -6,7 +6,6 @@ UTC, and report states other than "saved" are written through the outbox's own A
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -32,14 +31,6 @@ SEED = {
                 ("sendoff_notice", {"count": 4, "note": "王总一行"}), ("zone_exit", {"zone": "model_unit"})],
 }
 
-
-@pytest.fixture
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def seeded(event_dir, station: str):

@@ -6,7 +6,7 @@ import pytest
 
 from console import plan_library
 from stations.client import StationClient
-from tests.test_station_app_snapshots import FIXED, SIZE, utc  # noqa: F401  (utc is a fixture)
+from tests.test_station_app_snapshots import FIXED, SIZE
 from tests.test_station_app_support import make_app, make_client, until
 
 FIRE = plan_library.shipped().get("fire")
@@ -44,7 +44,7 @@ async def _settle(pilot) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_lobby_with_a_fire_task(event_dir, utc, snap_compare, lang):  # noqa: F811
+def test_lobby_with_a_fire_task(event_dir, utc, snap_compare, lang):
     client, app = terminal(event_dir, "lobby-1", lang)
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
@@ -52,7 +52,7 @@ def test_lobby_with_a_fire_task(event_dir, utc, snap_compare, lang):  # noqa: F8
         client.close()
 
 
-def test_gate_held_by_the_fire_plan_with_two_tasks(event_dir, utc, snap_compare):  # noqa: F811
+def test_gate_held_by_the_fire_plan_with_two_tasks(event_dir, utc, snap_compare):
     client, app = terminal(event_dir, "gate-1", "zh")
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
@@ -60,7 +60,7 @@ def test_gate_held_by_the_fire_plan_with_two_tasks(event_dir, utc, snap_compare)
         client.close()
 
 
-def test_model_unit_once_its_task_is_done(event_dir, utc, snap_compare):  # noqa: F811
+def test_model_unit_once_its_task_is_done(event_dir, utc, snap_compare):
     client, app = terminal(event_dir, "model-1", "en", settle_step="model_unit_clear")
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=_settle)

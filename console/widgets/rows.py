@@ -74,13 +74,13 @@ class RowList(ScrollView, can_focus=True):
     def cells(self, index: int) -> list[Text]:
         raise NotImplementedError
 
-    def show_rows(self, keys: list[str], labels: list[Text], widths: list[int], follow_top: bool = True) -> None:
+    def show_rows(self, keys: list[str], labels: list[Text], widths: list[int]) -> None:
         """A new frame: these rows (by key), under these column labels and widths (content cells).
 
         The cursor stays on its row by key, so a selection never slides onto another event as new
-        ones arrive; on the first row (and `follow_top`) it stays on top, following the newest.
+        ones arrive; on the first row it stays on top, following the newest.
         """
-        keep = None if (follow_top and self.cursor_row <= 0) else self.current_key
+        keep = None if self.cursor_row <= 0 else self.current_key
         shape_changed = labels != self._labels or widths != self._widths
         same = keys == self._keys and not shape_changed
         self._keys, self._labels, self._widths = keys, labels, widths

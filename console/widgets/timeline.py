@@ -60,7 +60,7 @@ class TimelineTable(RowList):
             widths = [time_w, max(6, self.size.width - time_w - 4 * PAD)]
         else:
             labels = [Text(view.t(k)) for k in ("desk.col.time", "desk.col.station", "desk.col.event")]
-            names = {fmt.station_name(view.state, rec.get("station", ""), view.lang) for rec in recs}
+            names = {fmt.station_name(view.state, sid, view.lang) for sid in {rec.get("station", "") for rec in recs}}
             station_w = min(self.STATION_MAX, max([labels[1].cell_len] + [fmt.safe(n).cell_len for n in names]))
             time_w = max(8, labels[0].cell_len)
             widths = [time_w, station_w, max(6, self.size.width - time_w - station_w - 6 * PAD)]

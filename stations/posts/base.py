@@ -6,7 +6,7 @@ validates it, so nothing here needs to repeat the wire schema.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 
