@@ -18,21 +18,11 @@ from console.hub import run_in_thread
 from protocols import keys
 from stations.client import StationClient
 from stations.outbox import DELIVERED, REJECTED
+from tests.wire import wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
 HEARTBEAT_MS = 200  # fast liveness for tests: "unreachable" after 0.6 s of silence
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def station(folder: EventFolder, station_id: str, endpoint: str, feed: str | None = None, **kw) -> StationClient:

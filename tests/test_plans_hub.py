@@ -21,6 +21,7 @@ from protocols import codec
 from protocols import messages as M
 from stations.client import StationClient
 from stations.outbox import DELIVERED, REJECTED
+from tests.wire import wait_for
 
 T0 = 1_796_437_800_000
 DESK = Peer("desk", "desk-1", "desk")
@@ -145,17 +146,6 @@ def test_the_library_and_the_plans_are_in_the_snapshot(wire: Wire) -> None:
 # --- the whole dialog over the wire --------------------------------------------------------------
 
 HEARTBEAT_MS = 200
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def _station(folder: EventFolder, sid: str, post: str, hub) -> StationClient:

@@ -5,7 +5,6 @@ No tests here; the test_station_app* modules import from it.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import sqlite3
 import time
@@ -16,14 +15,7 @@ from stations.app import StationApp
 from stations.client import StationClient
 from stations.posts.base import Site
 from tests.conftest import free_port
-
-
-def aio(test: Callable[..., Any]) -> Callable[..., Any]:
-    """Run an async test in a fresh event loop (no asyncio plugin is installed); fixtures still resolve."""
-    @functools.wraps(test)
-    def run(*args: Any, **kw: Any) -> Any:
-        return asyncio.run(test(*args, **kw))
-    return run
+from tests.test_desk_support import aio, wait_for  # noqa: F401  (aio: the station tests import it from here)
 
 
 def dead_endpoint() -> str:
@@ -52,15 +44,8 @@ def make_app(folder: EventFolder, client: StationClient, lang: str = "zh", summa
 
 
 async def until(pilot: Any, check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
-    """Let the app run until `check()` is truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await pilot.pause(0.05)
+    """Let the app run until `check()` is truthy; fail with `what` after `timeout` seconds (terminals start slower)."""
+    return await wait_for(pilot, check, timeout, what)
 
 
 async def type_text(pilot: Any, text: str) -> None:
