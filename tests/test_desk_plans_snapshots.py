@@ -7,7 +7,7 @@ import pytest
 
 from console.app import DeskApp
 from tests.desk_plans_fixture import plan_fixture_state
-from tests.test_desk_support import T0
+from tests.test_desk_support import T0, settled
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -17,16 +17,6 @@ pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.
 
 def desk(lang: str) -> DeskApp:
     return DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang=lang, desk="desk-1")
-
-
-def settled(*keys: str):
-    """Press keys, then let the tables refill at their laid-out width before the picture is taken."""
-    async def run(pilot) -> None:
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause(0.3)
-        await pilot.wait_for_scheduled_animations()
-    return run
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

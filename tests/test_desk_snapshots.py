@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.app import DeskApp
-from tests.test_desk_support import T0, fixture_state
+from tests.test_desk_support import T0, fixture_state, settled
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -15,16 +15,6 @@ pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.
 
 def desk(lang: str, wall: bool = False) -> DeskApp:
     return DeskApp(state=fixture_state(), clock=lambda: T0, lang=lang, wall=wall, desk="desk-1")
-
-
-def settled(*keys: str):
-    """Press keys, then let the tables refill at their laid-out width before the picture is taken."""
-    async def run(pilot) -> None:
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause(0.3)
-        await pilot.wait_for_scheduled_animations()
-    return run
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

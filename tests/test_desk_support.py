@@ -108,3 +108,13 @@ async def wait_for(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0, w
             raise AssertionError(f"timed out waiting for {what or cond}")
         await pilot.pause(0.05)
         await asyncio.sleep(0)
+
+
+def settled(*keys: str):
+    """Press keys, then let the tables refill at their laid-out width before the picture is taken."""
+    async def run(pilot) -> None:
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
+    return run

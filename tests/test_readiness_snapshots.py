@@ -6,7 +6,7 @@ import pytest
 
 from console.app import DeskApp
 from tests.duty_fixture import duty_state
-from tests.test_desk_snapshots import settled
+from tests.test_desk_support import settled
 from tests.test_desk_support import T0
 
 
