@@ -6,8 +6,7 @@ import pytest
 
 from console.app import DeskApp
 from tests.duty_fixture import duty_state
-from tests.test_desk_support import settled
-from tests.test_desk_support import T0
+from tests.test_desk_support import T0, settled
 
 
 pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
