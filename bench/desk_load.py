@@ -291,9 +291,6 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
             lags[phase[0]].append(now - loop_next)
             loop_next = now + PROBE_S
 
-    if args.gc:
-        import gc
-        gc.set_threshold(*[int(x) for x in args.gc.split(",")])
     link.start()
     try:
         async with app.run_test(headless=True, size=(160, 48)) as pilot:
@@ -468,7 +465,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dir", type=Path, help="make the work folder here (default: system temp)")
     p.add_argument("--profile", action="store_true", help="cProfile the desk's event-loop thread during the flood")
     p.add_argument("--profile-top", type=int, default=25)
-    p.add_argument("--gc", help="EXPERIMENT gc thresholds a,b,c")
     p.add_argument("--steps", type=float, metavar="MS", help="list event-loop steps over MS ms and GC passes")
     p.add_argument("--serve-load", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
