@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 from console import report_io
 from console.event import EventFolder
+from protocols import eventtime
 
 MANIFEST = "MANIFEST.sha256"
 LEVEL = 6
@@ -111,7 +112,7 @@ def create(folder: EventFolder, drill: bool = False, out: Path | None = None,
     if not db.exists():
         raise report_io.ReportError("report.cli.no_log", path=db)
     now = int(time.time())
-    top = f"eventdesk-{event.date}-{'rehearsal' if drill else 'live'}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+    top = f"eventdesk-{event.date}-{'rehearsal' if drill else 'live'}-{eventtime.compact(now * 1000, event.tz)}"
     out = out or folder.root / "archive" / f"{top}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="eventdesk-archive-") as tmp:
         staging = Path(tmp) / top

@@ -6,6 +6,7 @@ can fix (a bad event.toml, a missing key) are printed as one sentence with exit 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -14,9 +15,12 @@ from protocols.keys import KeyError_
 
 
 def _init(args: argparse.Namespace) -> int:
-    folder = init_folder(args.dir, force=args.force)
-    made = make_keys(folder)
+    folder = init_folder(args.dir, force=args.force, date=args.date)
+    event = folder.load()
+    made = make_keys(folder, event)
     print(f"wrote {folder.toml} and {len(made)} keys in {folder.keys}")
+    print(f"the sample event is on {event.date}, doors open {event.doors_open} ({event.timezone}); "
+          f"change [event] date, doors_open and timezone in {folder.toml}")
     print(f"next: eventdesk hub {args.dir}   (or: eventdesk desk {args.dir})")
     return 0
 
@@ -131,6 +135,13 @@ def _guests(args: argparse.Namespace) -> int:
     return run(EventFolder(args.dir), args.file, lang=args.lang, check_only=args.guests_cmd == "check")
 
 
+def _iso_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-03-18") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eventdesk", description="Event-day operations console / 活动现场指挥台")
     sub = p.add_subparsers(dest="command", required=True)
@@ -138,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("init", help="write a sample event folder with keys")
     s.add_argument("dir", type=Path)
     s.add_argument("--force", action="store_true", help="overwrite an existing event.toml")
+    s.add_argument("--date", type=_iso_date, help="the event day, YYYY-MM-DD (default: a week from today)")
     s.set_defaults(func=_init)
 
     s = sub.add_parser("keys", help="make the console keypair and one per station and desk")

@@ -9,12 +9,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 # Re-exported: ~40 modules and tests import the Event model and parse from console.event.
 from console.event_toml import (MAX_ROSTER, MAX_TASKS, Area, Event, EventFileError, HubSettings,  # noqa: F401
                                 Shift, Station, Task, parse)
+from protocols import eventtime
+
+SAMPLE = Path(__file__).with_name("sample_event.toml")
+# The sample is dated this many days ahead: every preparation task it lists (the earliest is due
+# three days before the doors) still lies in the future on the day it is written.
+SAMPLE_LEAD_DAYS = 7
+_DATE_LINE = re.compile(r'(?m)^(date\s*=\s*)"[^"]*"')
 
 
 class EventFolder:
@@ -84,14 +92,28 @@ class EventFolder:
         os.replace(tmp, path)
 
 
-def init_folder(root: Path | str, force: bool = False) -> EventFolder:
-    """Write the sample event into `root` (an empty or new folder) and return it."""
+def sample_date(now_ms: int) -> str:
+    """The day the sample event is set for when written at `now_ms`: a week ahead on the sample's own clock."""
+    return eventtime.days_ahead(now_ms, eventtime.zone(parse(SAMPLE, SAMPLE.read_text("utf-8")).timezone),
+                                SAMPLE_LEAD_DAYS)
+
+
+def sample_text(date: str) -> str:
+    """The sample event.toml, dated `date` (YYYY-MM-DD)."""
+    return _DATE_LINE.sub(lambda m: f'{m.group(1)}"{date}"', SAMPLE.read_text("utf-8"), count=1)
+
+
+def init_folder(root: Path | str, force: bool = False, date: str | None = None) -> EventFolder:
+    """Write the sample event into `root` (an empty or new folder) and return it.
+
+    It is dated `date`, or a week after today (the wall clock, read here at the edge) so that a
+    new user's event lies ahead with its preparation still to do.
+    """
     folder = EventFolder(root)
     folder.root.mkdir(parents=True, exist_ok=True)
     if folder.toml.exists() and not force:
         raise EventFileError(folder.toml, "(file)", "already exists; remove it or pass --force")
-    sample = Path(__file__).with_name("sample_event.toml").read_text("utf-8")
-    folder.toml.write_text(sample, "utf-8")
+    folder.toml.write_text(sample_text(date or sample_date(int(time.time() * 1000))), "utf-8")
     template = folder.root / "guests-template.csv"
     if not template.exists():   # headings an office fills in Excel (BOM: Excel then reads it as UTF-8)
         rows = Path(__file__).with_name("sample_guests.csv").read_text("utf-8")

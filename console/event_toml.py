@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from console.toml_table import TomlTable
+from protocols import eventtime
 from protocols.messages import DEPARTMENTS, POSTS
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -93,6 +93,7 @@ class Event:
     name_en: str = ""
     doors_open: str = "09:30"
     lang: str = "zh"
+    timezone: str = eventtime.DEFAULT_ZONE   # the event's wall clock: every HH:MM here is read in it
     hub: HubSettings = field(default_factory=HubSettings)
     stations: tuple[Station, ...] = ()
     desks: tuple[str, ...] = ("desk-1",)
@@ -103,11 +104,13 @@ class Event:
     roster: tuple[Shift, ...] = ()
     guests: str = ""              # the guest list file, relative to the folder ("" = guests.json if present)
 
+    @property
+    def tz(self) -> dt.tzinfo:
+        return eventtime.zone(self.timezone)
+
     def at_ms(self, hhmm: str) -> int:
-        """Epoch ms of HH:MM on the event day, in the local time of this machine (the hub's)."""
-        day = dt.date.fromisoformat(self.date)
-        h, m = (int(x) for x in hhmm.split(":"))
-        return int(time.mktime((day.year, day.month, day.day, h, m, 0, 0, 0, -1)) * 1000)
+        """Epoch ms of HH:MM on the event day, in the event's own time zone (never the machine's)."""
+        return eventtime.at_ms(self.date, hhmm, self.tz)
 
     @property
     def doors_open_ms(self) -> int:
@@ -120,7 +123,7 @@ class Event:
         """What clients need to know of the event: sent in welcomes and snapshots."""
         return {
             "name": self.name, "name_en": self.name_en, "date": self.date,
-            "doors_open": self.doors_open, "lang": self.lang,
+            "doors_open": self.doors_open, "lang": self.lang, "timezone": self.timezone,
             "stations": [vars(s) for s in self.stations],
             "lots": [vars(a) for a in self.lots],
             "zones": [vars(a) for a in self.zones],
@@ -264,7 +267,12 @@ def parse(path: Path, text: str) -> Event:
     lang = ev.get("lang", str, "zh")
     if lang not in ("zh", "en"):
         raise ev.err("lang", f"must be zh or en, got {lang!r}")
-    ev.done({"name", "name_en", "date", "doors_open", "lang"})
+    timezone = ev.get("timezone", str, eventtime.DEFAULT_ZONE)
+    try:
+        eventtime.zone(timezone or "(empty)")
+    except eventtime.ZoneError as exc:
+        raise ev.err("timezone", str(exc)) from None
+    ev.done({"name", "name_en", "date", "doors_open", "lang", "timezone"})
 
     hub_r = _Reader(path, top.get("hub", dict, {}), "hub.")
     d = HubSettings()
@@ -307,6 +315,7 @@ def parse(path: Path, text: str) -> Event:
         if dep not in DEPARTMENTS:
             raise EventFileError(path, f"departments[{i}]", f"{dep!r} is not a department; departments are {', '.join(DEPARTMENTS)}")
     return Event(name=name, date=date, name_en=ev.get("name_en", str, ""), doors_open=doors, lang=lang,
+                 timezone=timezone,
                  hub=hub, stations=tuple(stations), desks=tuple(desks),
                  lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
                  departments=tuple(departments), tasks=_tasks(path, raw.get("tasks", []), departments),

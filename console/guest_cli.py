@@ -19,7 +19,7 @@ def run(folder: EventFolder, file: Path, lang: str | None = None, check_only: bo
     event = folder.load()
     lang = i18n.normalise_lang(lang or event.lang)
     try:
-        listed = guests.load(file, event.date)
+        listed = guests.load(file, event.date, event.tz)
     except guests.GuestFileError as exc:
         print(i18n.t("guests.cli.refused", lang, file=file, n=len(exc.errors)), file=sys.stderr)
         for err in exc.errors:

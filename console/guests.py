@@ -8,6 +8,7 @@ sockets, no database, no screen.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -80,15 +81,15 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
         book.close()
 
 
-def load(path: Path | str, event_date: str) -> list[dict[str, Any]]:
+def load(path: Path | str, event_date: str, tz: dt.tzinfo) -> list[dict[str, Any]]:
     """Every guest of a .csv, .xlsx or guests.json file, checked; GuestFileError lists every mistake."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        return _load_json(path, event_date)
-    return check(read_table(path), event_date, path)
+        return _load_json(path, event_date, tz)
+    return check(read_table(path), event_date, tz, path)
 
 
-def _load_json(path: Path, event_date: str) -> list[dict[str, Any]]:
+def _load_json(path: Path, event_date: str, tz: dt.tzinfo) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text("utf-8"))
         rows = data["guests"]
@@ -101,7 +102,7 @@ def _load_json(path: Path, event_date: str) -> list[dict[str, Any]]:
     for g in rows:
         g = g if isinstance(g, dict) else {}
         table.append([_needs_text(g) if c == "needs" else g.get(c, "") for c in cols])
-    return check(table, event_date, path)
+    return check(table, event_date, tz, path)
 
 
 def _needs_text(guest: dict[str, Any]) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from protocols import eventtime
 from protocols.i18n import t
 
 MAX_GUESTS = 5000
@@ -96,7 +96,7 @@ def _col_letter(i: int) -> str:
     return out
 
 
-def check(table: list[list[Any]], event_date: str, path: Path | str = "") -> list[dict[str, Any]]:
+def check(table: list[list[Any]], event_date: str, tz: dt.tzinfo, path: Path | str = "") -> list[dict[str, Any]]:
     """Rows (heading first) to guests; GuestFileError with every (row, column, reason) if any is wrong."""
     errors: list[GuestError] = []
     if not table or not any(_cell(c) for c in table[0]):
@@ -127,7 +127,7 @@ def check(table: list[list[Any]], event_date: str, path: Path | str = "") -> lis
         cells = {col: raw_row[i] if i < len(raw_row) else None for i, col in columns.items()}
         if not any(_cell(v) for v in cells.values()):
             continue   # blank lines between groups are common in office sheets
-        guest, row_errors = _row(n, cells, labels, event_date)
+        guest, row_errors = _row(n, cells, labels, event_date, tz)
         errors += row_errors
         ref = " ".join(_cell(cells.get("ref")).split()).lower()
         if ref:   # checked on every row, good or not, so a repeated reference is told at once
@@ -177,7 +177,7 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _row(n: int, cells: dict[str, Any], labels: dict[str, str], event_date: str
+def _row(n: int, cells: dict[str, Any], labels: dict[str, str], event_date: str, tz: dt.tzinfo
          ) -> tuple[dict[str, Any] | None, list[GuestError]]:
     errors: list[GuestError] = []
 
@@ -207,7 +207,7 @@ def _row(n: int, cells: dict[str, Any], labels: dict[str, str], event_date: str
         errors.append(err(n, labels["ref"], "bad_ref", got=guest["ref"]))
     guest["level"] = _level(n, cells.get("level"), labels.get("level", ""), errors)
     guest["party"] = _party(n, cells.get("party"), labels.get("party", ""), errors)
-    guest["arrive"], guest["arrive_ms"] = _arrive(n, cells.get("arrive"), labels.get("arrive", ""), event_date, errors)
+    guest["arrive"], guest["arrive_ms"] = _arrive(n, cells.get("arrive"), labels.get("arrive", ""), event_date, tz, errors)
     guest["needs"], guest["needs_note"] = _needs(n, cells.get("needs"), labels.get("needs", ""), errors)
     if errors:
         return None, errors
@@ -243,7 +243,8 @@ def _party(n: int, value: Any, label: str, errors: list[GuestError]) -> int:
     return value
 
 
-def _arrive(n: int, value: Any, label: str, event_date: str, errors: list[GuestError]) -> tuple[str, int]:
+def _arrive(n: int, value: Any, label: str, event_date: str, tz: dt.tzinfo,
+            errors: list[GuestError]) -> tuple[str, int]:
     day = dt.date.fromisoformat(event_date)
     if value is None or _cell(value) == "":
         return "", 0
@@ -265,8 +266,8 @@ def _arrive(n: int, value: Any, label: str, event_date: str, errors: list[GuestE
         except ValueError:
             errors.append(err(n, label, "bad_time", got=_cell(value)))
             return "", 0
-    ms = int(time.mktime((day.year, day.month, day.day, hm[0], hm[1], 0, 0, 0, -1)) * 1000)
     shown = f"{hm[0]:02d}:{hm[1]:02d}"
+    ms = eventtime.at_ms(day, shown, tz)   # on the event's clock, not the importing machine's
     return (shown if day.isoformat() == event_date else f"{day.isoformat()} {shown}"), ms
 
 

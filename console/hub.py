@@ -22,7 +22,7 @@ from console import plan_library
 from console.event import EventFolder
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store
-from protocols import codec, keys
+from protocols import codec, eventtime, keys
 from protocols.messages import Alarm, Presence
 
 ZAP_DOMAIN = b"eventdesk"
@@ -208,7 +208,7 @@ class Hub:
             return
         self._guests_seen = seen
         try:
-            guests = guest_file.load(path, self.event.date)
+            guests = guest_file.load(path, self.event.date, self.event.tz)
         except guest_file.GuestFileError as exc:
             self._say(f"guest list {path} not loaded: {exc}")
             reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
@@ -245,7 +245,7 @@ class Hub:
     def _flush_lines(self) -> None:
         if not self._lines or self.out is None:
             return
-        stamp = time.strftime("%H:%M:%S")
+        stamp = eventtime.clock(self.clock(), self.event.tz)
         text = "\n".join(f"{stamp} {line}" for line in self._lines)
         if self._more:
             text += f"\n{stamp} … and {self._more} more this second ({self.ingest.stats['stored']} stored in all)"

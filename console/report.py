@@ -9,6 +9,7 @@ files, console.report_findings judges the facts, console.report_doc puts them in
 """
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_right
 from heapq import heappush, heapreplace
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from console import state as fold
 from console.state import apply
 from console.report_findings import derive
 from console.report_series import MINUTE, Level, Spells
+from protocols import eventtime
 
 ACK_TARGET_MS = 60_000          # "fire plan acknowledged within 60 s": the desk's own yardstick
 EARLY_SHARE = 0.5               # a step settled within half its target time counts as done early
@@ -56,6 +58,11 @@ class Summary:
     series: dict[str, Any]
     faults: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        """The event's time zone: every clock time in the summary is read in it."""
+        return eventtime.zone_or_default(self.event.get("timezone"))
 
 
 class _Collector:

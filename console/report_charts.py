@@ -25,6 +25,7 @@ from matplotlib import font_manager  # noqa: E402
 
 from console import report_text as rt  # noqa: E402
 from console.report import Summary  # noqa: E402
+from protocols import eventtime  # noqa: E402
 from protocols.i18n import t  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
@@ -79,9 +80,14 @@ def _style(salt: str) -> dict[str, Any]:
             "axes.unicode_minus": False}
 
 
+def _wall(ms: int, tz: dt.tzinfo) -> dt.datetime:
+    """The event's clock face as a naive datetime: matplotlib draws naive times as they are (never in the machine's zone)."""
+    return eventtime.local(ms, tz).replace(tzinfo=None)
+
+
 def _times(s: Summary, n: int) -> list[dt.datetime]:
     start = s.series["start_ms"]
-    return [dt.datetime.fromtimestamp((start + i * s.series["step_ms"]) / 1000) for i in range(n)]
+    return [_wall(start + i * s.series["step_ms"], s.tz) for i in range(n)]
 
 
 def _flows(ax: Any, x: list[dt.datetime], up: list[int], down: list[int], labels: tuple[str, str]) -> None:
@@ -185,7 +191,7 @@ def incidents(s: Summary, lang: str) -> str:
     if not items:
         _empty(ax, lang)
         return _svg(fig)
-    when = lambda ms: dt.datetime.fromtimestamp(ms / 1000)  # noqa: E731
+    when = lambda ms: _wall(ms, s.tz)  # noqa: E731
     if len(items) <= GANTT_MAX:
         # One bar per incident from report to resolution (to the end of the log when still open).
         for row, i in enumerate(items):

@@ -86,10 +86,10 @@ def _meta(doc: Doc, s: Summary) -> None:
     if not s.events:
         doc.add(Para(t("report.meta.empty", lang), "strong"))
     else:
-        doc.add(Para(t("report.meta.span", lang, date=s.event.get("date", ""), first=rt.stamp(s.first_ms),
-                       last=rt.stamp(s.last_ms), span=rt.dur(s.last_ms - s.first_ms, lang), events=s.events,
+        doc.add(Para(t("report.meta.span", lang, date=s.event.get("date", ""), first=rt.stamp(s.first_ms, s.tz),
+                       last=rt.stamp(s.last_ms, s.tz), span=rt.dur(s.last_ms - s.first_ms, lang), events=s.events,
                        a=s.first_gseq, b=s.last_gseq)))
-    doc.add(Para(t("report.meta.source", lang, tz=rt.zone_name()), "note"))
+    doc.add(Para(t("report.meta.source", lang, tz=rt.zone_name(s.event, s.first_ms or s.last_ms)), "note"))
     if s.drill:
         doc.add(Para(t("report.meta.drill", lang), "strong"))
     if s.faults or s.extra.get("unknown_types"):
@@ -102,23 +102,23 @@ def _glance(doc: Doc, s: Summary) -> None:
     rows: list[list[Any]] = [
         [t("report.fig.arrivals", lang), g["arrivals"], ""], [t("report.fig.departures", lang), g["departures"], ""],
         [t("report.fig.checked_in", lang), g["checked_in"], ""], [t("report.fig.vip", lang), g["vip"], ""],
-        [t("report.fig.peak_guests", lang), g["peak"], rt.clock(g["peak_ms"])],
+        [t("report.fig.peak_guests", lang), g["peak"], rt.clock(g["peak_ms"], s.tz)],
         [t("report.fig.guests_end", lang), g["on_site_end"], ""],
         [t("report.fig.cars_in", lang), c["in"], ""], [t("report.fig.cars_out", lang), c["out"], ""],
         [t("report.fig.cars_vip", lang), c["vip"], ""],
-        [t("report.fig.peak_cars", lang), c["peak"], rt.clock(c["peak_ms"])]]
+        [t("report.fig.peak_cars", lang), c["peak"], rt.clock(c["peak_ms"], s.tz)]]
     for lot in s.lots:
         name = rt.pick(lot, lang) or lot["id"]
         rows.append([t("report.fig.lot_peak", lang, lot=name), f"{lot['peak']} / {lot['capacity']}",
-                     rt.clock(lot["peak_ms"])])
+                     rt.clock(lot["peak_ms"], s.tz)])
         full = lot["spells"]
         rows.append([t("report.fig.lot_full", lang, lot=name),
                      t("report.fig.spells", lang, n=len(full), d=rt.dur(sum(x["to_ms"] - x["from_ms"] for x in full), lang)),
-                     rt.clock(full[0]["from_ms"]) if full else rt.NONE])
+                     rt.clock(full[0]["from_ms"], s.tz) if full else rt.NONE])
     for zone in s.zones:
         name = rt.pick(zone, lang) or zone["id"]
         rows.append([t("report.fig.zone_peak", lang, zone=name), f"{zone['peak']} / {zone['capacity']}",
-                     rt.clock(zone["peak_ms"])])
+                     rt.clock(zone["peak_ms"], s.tz)])
     still = sum(1 for i in s.incidents if i["status"] != "resolved")
     rows.append([t("report.fig.incidents", lang), t("report.fig.incidents_n", lang, n=len(s.incidents), open=still), ""])
     rows.append([t("report.fig.plans", lang), len(s.plans), ""])
@@ -131,7 +131,7 @@ def _glance(doc: Doc, s: Summary) -> None:
                                  t("report.col.total", lang)), tuple(tuple(str(c) for c in r) for r in table)))
     if s.plans:
         doc.add(Bullets(tuple(t("report.fig.plan_line", lang, id=r["id"], name=rt.pick(r, lang) or r["plan"],
-                                 at=rt.clock(r["started_ms"])) for r in s.plans)))
+                                 at=rt.clock(r["started_ms"], s.tz)) for r in s.plans)))
 
 
 def _incidents(doc: Doc, s: Summary) -> None:
@@ -144,7 +144,7 @@ def _incidents(doc: Doc, s: Summary) -> None:
     doc.table(("id", "kind", "severity", "location", "reported", "reporter", "ack_after", "resolved_after",
                "department", "handlers", "status"),
               [[i["id"], rt.kind(i["kind"], lang), rt.severity(i["severity"], lang), i["location"] or rt.NONE,
-                rt.clock(i["opened_ms"]), rt.name_of(s.stations, i["station"], lang), rt.dur(i["ack_after_ms"], lang),
+                rt.clock(i["opened_ms"], s.tz), rt.name_of(s.stations, i["station"], lang), rt.dur(i["ack_after_ms"], lang),
                 rt.dur(i["resolved_after_ms"], lang), rt.dept(i["department"], lang),
                 ", ".join(rt.name_of(s.stations, h, lang) for h in i["handlers"]) or rt.NONE,
                 rt.status(i["status"], lang)] for i in s.incidents])
@@ -152,7 +152,7 @@ def _incidents(doc: Doc, s: Summary) -> None:
         doc.add(Heading(t("report.sub.timeline", lang, id=i["id"], kind=rt.kind(i["kind"], lang),
                           sev=rt.severity(i["severity"], lang), where=i["location"] or rt.NONE), 3))
         doc.table(("time", "who", "action", "note"),
-                  [[rt.clock(ms), rt.name_of(s.stations, who, lang), rt.history_what(what, lang), note or ""]
+                  [[rt.clock(ms, s.tz), rt.name_of(s.stations, who, lang), rt.history_what(what, lang), note or ""]
                    for ms, who, what, note in i["history"]])
     if len(s.incidents) > MAX_TIMELINES:
         doc.add(Para(t("report.more_in_csv", lang, n=len(s.incidents) - MAX_TIMELINES, file="incident_history.csv"),
@@ -175,10 +175,10 @@ def _plans(doc: Doc, s: Summary) -> None:
     doc.add(Para(t("report.sub.results_how", lang), "note"))
     for run in s.plans:
         doc.add(Heading(t("report.sub.run", lang, id=run["id"], name=rt.pick(run, lang) or run["plan"]), 3))
-        down = (t("report.run.stood_down", lang, at=rt.clock(run["stood_down_ms"]),
+        down = (t("report.run.stood_down", lang, at=rt.clock(run["stood_down_ms"], s.tz),
                   by=rt.name_of(s.stations, run["stood_down_by"], lang))
                 if run["stood_down_ms"] else t("report.run.active", lang))
-        doc.add(Para(t("report.run.line", lang, cause=run["cause"] or rt.NONE, at=rt.clock(run["started_ms"]),
+        doc.add(Para(t("report.run.line", lang, cause=run["cause"] or rt.NONE, at=rt.clock(run["started_ms"], s.tz),
                        owner=rt.dept(run["owner"], lang), down=down, n=run["escalations"],
                        how=t("report.run.auto" if run["auto"] else "report.run.by_desk", lang))))
         doc.table(("step", "department", "what", "target", "settled_after", "by", "result"),
@@ -197,7 +197,7 @@ def _departments(doc: Doc, s: Summary) -> None:
         doc.add(Heading(rt.dept(d, lang), 3))
         for side in ("highlights", "shortcomings"):
             doc.add(Para(t(f"report.sub.{side}", lang), "strong"))
-            doc.add(Bullets(tuple(rt.finding(f, lang) for f in box[side]) or (t("report.none.found", lang),)))
+            doc.add(Bullets(tuple(rt.finding(f, lang, s.tz) for f in box[side]) or (t("report.none.found", lang),)))
         if box["notes"]:
             doc.add(Para(t("report.sub.notes", lang), "strong"), Bullets(tuple(_note(n, s, lang) for n in box["notes"])))
     general = [n for n in s.notes if not n["department"]]
@@ -206,7 +206,7 @@ def _departments(doc: Doc, s: Summary) -> None:
 
 
 def _note(n: dict[str, Any], s: Summary, lang: str) -> str:
-    return f"{rt.clock(n['ms'])} · {rt.name_of(s.stations, n['station'], lang)} · {n['text']}"
+    return f"{rt.clock(n['ms'], s.tz)} · {rt.name_of(s.stations, n['station'], lang)} · {n['text']}"
 
 
 def _quality(doc: Doc, s: Summary) -> None:
@@ -214,9 +214,9 @@ def _quality(doc: Doc, s: Summary) -> None:
     doc.add(Heading(t("report.section.quality", lang), 2))
     doc.add(Heading(t("report.sub.uptime", lang), 3), Para(t("report.sub.uptime_how", lang), "note"))
     doc.table(("station", "post", "first_heard", "uptime", "offline", "longest", "late_warnings", "reports"),
-              [[f"{rt.pick(st, lang) or st['id']} ({st['id']})", rt.post(st["post"], lang), rt.clock(st["first_ms"]),
+              [[f"{rt.pick(st, lang) or st['id']} ({st['id']})", rt.post(st["post"], lang), rt.clock(st["first_ms"], s.tz),
                 rt.pct(st["uptime"]) if st["first_ms"] else t("report.never_heard", lang),
-                "; ".join(f"{rt.clock(x['from_ms'])}–{rt.clock(x['to_ms'])}" for x in st["offline"]) or rt.NONE,
+                "; ".join(f"{rt.clock(x['from_ms'], s.tz)}–{rt.clock(x['to_ms'], s.tz)}" for x in st["offline"]) or rt.NONE,
                 rt.dur(max((x["to_ms"] - x["from_ms"] for x in st["offline"]), default=None), lang),
                 st["late_warnings"], st["reports"]] for st in s.stations])
     doc.add(Heading(t("report.sub.delivery", lang), 3),
@@ -232,7 +232,7 @@ def _quality(doc: Doc, s: Summary) -> None:
     if d["worst"]:
         doc.add(Para(t("report.sub.worst", lang), "strong"))
         doc.table(("gseq", "station", "type", "received", "delay"),
-                  [[w["gseq"], w["station"], rt.label("type", w["type"], lang), rt.clock(w["recv_ms"]),
+                  [[w["gseq"], w["station"], rt.label("type", w["type"], lang), rt.clock(w["recv_ms"], s.tz),
                     rt.dur(w["delay_ms"], lang, True)] for w in d["worst"]])
     r = s.rejections
     doc.add(Heading(t("report.sub.rejections", lang), 3), Para(t("report.sub.rejections_n", lang, n=r["total"])))
@@ -241,7 +241,7 @@ def _quality(doc: Doc, s: Summary) -> None:
                   [[code, x["n"], (x["reason_zh"] or x["reason"]) if lang == "zh" else x["reason"]]
                    for code, x in r["by_code"].items()])
         doc.table(("time", "station", "seq", "type", "code", "reason"),
-                  [[rt.clock(x["recv_ms"]), x["station"], x["seq"] or x["detail"], rt.label("type", x["type"], lang),
+                  [[rt.clock(x["recv_ms"], s.tz), x["station"], x["seq"] or x["detail"], rt.label("type", x["type"], lang),
                     x["code"],
                     (x["reason_zh"] or x["reason"]) if lang == "zh" else x["reason"]]
                    for x in r["items"][:MAX_REJECTIONS]])

@@ -6,7 +6,6 @@ Returns report_doc blocks; reading the files is console.report_io's job.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from console.report_doc import Bullets, Heading, Para, Table
@@ -16,7 +15,7 @@ from scenarios.timefmt import seconds
 
 
 def _when(card: dict[str, Any]) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(card["run"]["started_ms"] / 1000))
+    return render.started_at(card)
 
 
 def _title(card: dict[str, Any], lang: str) -> str:

@@ -6,26 +6,28 @@ as given, and each renderer makes it safe for its medium.
 """
 from __future__ import annotations
 
-import time
+import datetime as dt
 from typing import Any
 
+from protocols import eventtime
 from protocols.i18n import has, t
 
 NONE = "—"
 
 
-def clock(ms: int | None) -> str:
-    """An instant in the local zone of the machine writing the report (the hub's, as on the desk)."""
-    return time.strftime("%H:%M:%S", time.localtime(ms / 1000)) if ms else NONE
+def clock(ms: int | None, tz: dt.tzinfo) -> str:
+    """An instant on the event's clock (its own time zone, as on the desk), whatever the machine's zone."""
+    return eventtime.clock(ms, tz) if ms else NONE
 
 
-def stamp(ms: int | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000)) if ms else NONE
+def stamp(ms: int | None, tz: dt.tzinfo) -> str:
+    return eventtime.stamp(ms, tz) if ms else NONE
 
 
-def zone_name() -> str:
-    """The offset the report's times are in, e.g. +0800."""
-    return time.strftime("%z")
+def zone_name(event: dict[str, Any], ms: int) -> str:
+    """The zone the report's times are in, e.g. Asia/Shanghai (+0800)."""
+    name = event.get("timezone") or eventtime.DEFAULT_ZONE
+    return f"{name} ({eventtime.offset(ms, eventtime.zone_or_default(name))})"
 
 
 def dur(ms: int | None, lang: str, tenths: bool = False) -> str:
@@ -97,14 +99,14 @@ def event_name(event: dict[str, Any], lang: str) -> str:
     return pick(event, lang) or t("report.unnamed", lang)
 
 
-def finding(f: dict[str, Any], lang: str) -> str:
+def finding(f: dict[str, Any], lang: str, tz: dt.tzinfo) -> str:
     """A finding's sentence: `*_at` as clock times, `*_for` as durations, pairs picked, ids named."""
     params: dict[str, Any] = {}
     for k, v in f["params"].items():
         if isinstance(v, dict):
             v = pick(v, lang)
         elif k.endswith("_at"):
-            v = clock(v)
+            v = clock(v, tz)
         elif k.endswith("_for"):
             v = dur(v, lang)
         elif k in ("dept", "kind", "post"):

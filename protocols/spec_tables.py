@@ -41,7 +41,7 @@ MEANING: dict[str | tuple[str, str], str] = {
     "heartbeat_ms": "heartbeat interval the client must use from now on",
     "last_seq": "highest seq the hub has handled (stored or finally rejected) for this station and the hello's epoch",
     "drill": "true when the hub runs a rehearsal log, not the live event",
-    "event": "event summary: name, name_en, date, doors_open, lang, stations, lots, zones, departments, late_ms, offline_ms, "
+    "event": "event summary: name, name_en, date, doors_open, lang, timezone, stations, lots, zones, departments, late_ms, offline_ms, "
              "doors_open_ms, vip_ack_ms, tasks, roster (this station's entries only) and guests {digest, count}",
     "instructions": "instructions still open for this station, each a map with the fields of an `event` message whose `type` is `instruction`",
     "epoch": "the epoch of the report this answers",

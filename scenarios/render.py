@@ -6,9 +6,9 @@ station is escaped for Markdown tables and never treated as markup.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from protocols import eventtime
 from protocols.i18n import t
 from scenarios.timefmt import clock, seconds
 
@@ -25,6 +25,13 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out + [""]
+
+
+def started_at(card: dict[str, Any], seconds: bool = False) -> str:
+    """When the run started, on the event's clock (a card written before zones were kept: the default zone)."""
+    tz = eventtime.zone_or_default(card.get("event", {}).get("timezone"))
+    text = eventtime.stamp(card["run"]["started_ms"], tz)
+    return text if seconds else text[:16]
 
 
 def figure(value: Any, unit: str, lang: str = "en") -> str:
@@ -94,7 +101,7 @@ def expectation_rows(card: dict[str, Any], lang: str) -> list[list[str]]:
 def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     sc, run = card["scenario"], card["run"]
     title = sc["name"] if lang == "zh" else (sc["name_en"] or sc["name"])
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_ms"] / 1000))
+    started = started_at(card, seconds=True)
     s = card["summary"]
     out = [f"# {t('score.title', lang, title=_cell(title))} — {t('scenario.cli.banner', lang)}", "",
            t("score.run_line", lang, seed=run["seed"], speed=f"{run['speed']:g}",
@@ -165,9 +172,9 @@ def compare(a: dict[str, Any], b: dict[str, Any], lang: str = "zh") -> str:
     title = lambda c: c["scenario"]["name"] if lang == "zh" else c["scenario"]["name_en"]  # noqa: E731
     out = [f"# {t('score.section.compare', lang)}", "",
            f"- A: {_cell(title(a))} — seed {a['run']['seed']}, ×{a['run']['speed']:g}, "
-           + time.strftime("%Y-%m-%d %H:%M", time.localtime(a["run"]["started_ms"] / 1000)),
+           + started_at(a),
            f"- B: {_cell(title(b))} — seed {b['run']['seed']}, ×{b['run']['speed']:g}, "
-           + time.strftime("%Y-%m-%d %H:%M", time.localtime(b["run"]["started_ms"] / 1000)), ""]
+           + started_at(b), ""]
     head = [t("score.col.expectation", lang), "A", "B", t("score.col.change", lang)]
     rows, seen = [], set()
     b_by = {(r["kind"], label(r, lang)): r for r in b["expectations"]}

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.event import EventFolder, make_keys
+from console.event import EventFolder, make_keys, sample_date, sample_text
+from protocols import eventtime
 from scenarios import loader, scorecard
 from scenarios.clock import Scheduler
 from scenarios.model import Scenario, Step
@@ -72,7 +73,10 @@ def prepare_folder(options: Options, scenario_path: Path) -> tuple[EventFolder, 
         made = True
         head = loader.load(scenario_path)
         root.mkdir(parents=True, exist_ok=True)
-        folder.toml.write_text(_quick_hub(head.event_path.read_text("utf-8"), options.quick_liveness), "utf-8")
+        text = head.event_path.read_text("utf-8")
+        if head.event_path == loader.SAMPLE_EVENT:   # the sample is dated a week ahead, as `eventdesk init` dates it
+            text = sample_text(sample_date(int(time.time() * 1000)))
+        folder.toml.write_text(_quick_hub(text, options.quick_liveness), "utf-8")
     make_keys(folder)
     return folder, made
 
@@ -110,7 +114,7 @@ class Rehearsal:
         if not 0 < self.speed <= 100_000:
             raise RehearsalError(f"speed must be more than 0 (and at most 100000), got {self.speed:g}")
         seed = sc.seed if self.options.seed is None else self.options.seed
-        stamp = time.strftime("%Y%m%d-%H%M%S")
+        stamp = eventtime.compact(int(time.time() * 1000), sc.event.tz)
         data = self.folder.root / "rehearsal" / f"{sc.slug}-{stamp}-{seed}"
         self.run_ = Run(self.folder, sc, build(sc, seed), data, stamp)
         self.seed = seed

@@ -16,6 +16,7 @@ from typing import Any
 from console import state as fold
 from console.event import EventFolder
 from console.store import Store
+from protocols import eventtime
 from scenarios import expectations, render
 from scenarios.model import Scenario
 from scenarios.timeline import Timeline
@@ -234,6 +235,7 @@ def score(run: RunInput) -> dict[str, Any]:
         "scenario": {"slug": sc.slug, "file": str(sc.path), "name": sc.name, "name_en": sc.name_en,
                      "duration_ms": sc.duration_ms},
         "event": {"name": sc.event.name, "name_en": sc.event.name_en, "dir": str(run.folder.root),
+                  "timezone": sc.event.timezone,
                   "temporary": run.made_folder},
         "run": {"seed": run.seed, "speed": run.speed, "started_ms": run.t0_ms,
                 "wall_ms": int(time.time() * 1000) - run.t0_ms, "first_gseq": run.first_gseq,
@@ -286,7 +288,7 @@ def _plain(x: Any) -> Any:
 def write(card: dict[str, Any], report_dir: Path, lang: str = "zh") -> dict[str, Path]:
     """DIR/report/rehearsal-<scenario>-<timestamp>.json and .md; returns both paths."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(card["run"]["started_ms"] / 1000))
+    stamp = eventtime.compact(card["run"]["started_ms"], eventtime.zone_or_default(card["event"].get("timezone")))
     base = report_dir / f"rehearsal-{card['scenario']['slug']}-{stamp}"
     n = 1
     while base.with_suffix(".json").exists():   # two runs in one second: keep both

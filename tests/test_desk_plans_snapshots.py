@@ -12,7 +12,6 @@ from tests.test_desk_support import T0, settled
 SIZES = [(80, 24), (160, 48)]
 
 
-pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def desk(lang: str) -> DeskApp:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 
 from console import plans
 from console import state as S
@@ -14,7 +13,6 @@ from tests.desk_plans_fixture import LIBRARY, plan_fixture_state
 from tests.test_desk_support import SUMMARY, T0
 
 
-pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def test_the_main_line_counts_running_overdue_and_proposed():

@@ -10,7 +10,6 @@ from tests.test_desk_support import T0, fixture_state, settled
 SIZES = [(80, 24), (160, 48)]
 
 
-pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def desk(lang: str, wall: bool = False) -> DeskApp:

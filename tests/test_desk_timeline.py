@@ -50,7 +50,7 @@ async def test_only_the_rows_on_screen_are_described():
         # Rows are described as they are drawn: never many more than fit (the header takes a line).
         assert 0 < len(table._made) <= table.size.height
         first = table.get_row_at(0)
-        assert first[0] == fmt.clock(state.recent[-1]["recv_ms"])[:5] and "Guest arrival" in first[1]
+        assert first[0] == fmt.clock(state.recent[-1]["recv_ms"], fmt.zone_of(state))[:5] and "Guest arrival" in first[1]
         # Scrolled to the end, the rows drawn there are described, and the others are not kept.
         await pilot.click(TimelineTable, offset=(5, 2))
         await pilot.press("end")

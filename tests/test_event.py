@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 import zmq.auth
 
-from console.event import EventFileError, EventFolder, init_folder, make_keys, parse, set_endpoints
+from console.cli import main
+from console.event import EventFileError, EventFolder, init_folder, make_keys, parse, sample_date, set_endpoints
 from protocols import keys
 from protocols.messages import DEPARTMENTS
 
@@ -18,10 +20,10 @@ from protocols.messages import DEPARTMENTS
 
 
 def test_init_folder_writes_a_sample_that_parses(tmp_path: Path) -> None:
-    folder = init_folder(tmp_path / "ev")
+    folder = init_folder(tmp_path / "ev", date="2027-03-18")
     assert folder.toml.is_file()
     event = folder.load()
-    assert event.name and event.name_en and event.date == "2026-12-05"
+    assert event.name and event.name_en and event.date == "2027-03-18" and event.timezone == "Asia/Shanghai"
     assert [s.id for s in event.stations] == ["gate-1", "gate-2", "parking-1", "parking-2",
                                                "concierge-1", "concierge-2", "lobby-1", "model-1"]
     assert event.station("parking-2").post == "parking"
@@ -35,6 +37,38 @@ def test_init_folder_writes_a_sample_that_parses(tmp_path: Path) -> None:
     json.dumps(summary)   # goes on the wire inside welcome: plain data only
     assert summary["late_ms"] == int(event.hub.late_s * 1000)
     assert {s["id"] for s in summary["stations"]} == {s.id for s in event.stations}
+
+
+# 2026-12-05 15:59:59 UTC is 23:59:59 in Shanghai; one second later it is the 6th there.
+LATE_ON_THE_5TH = 1_796_486_399_000
+
+
+@pytest.mark.parametrize(("now_ms", "day"), [
+    (LATE_ON_THE_5TH, "2026-12-12"),
+    (LATE_ON_THE_5TH + 1000, "2026-12-13"),
+    (1_830_211_200_000, "2028-01-07"),          # 2027-12-31 08:00 +08:00: over the year's end
+])
+def test_the_sample_is_dated_a_week_ahead_on_its_own_clock(now_ms: int, day: str) -> None:
+    assert sample_date(now_ms) == day
+
+
+def test_init_folder_dates_the_sample_a_week_after_today(tmp_path: Path) -> None:
+    before = int(time.time() * 1000)
+    event = init_folder(tmp_path / "ev").load()
+    after = int(time.time() * 1000)
+    assert event.date in {sample_date(before), sample_date(after)}
+    doors = event.doors_open_ms
+    assert doors - after > 6 * 86_400_000 and all(doors + t.due * 60_000 > after for t in event.tasks), \
+        "on the day it is written every preparation task of the sample still lies ahead"
+
+
+def test_init_on_the_command_line_takes_a_date(tmp_path: Path, capsys) -> None:
+    assert main(["init", str(tmp_path / "ev"), "--date", "2027-03-18"]) == 0
+    assert EventFolder(tmp_path / "ev").load().date == "2027-03-18"
+    assert "2027-03-18" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["init", str(tmp_path / "ev2"), "--date", "18/03/2027"])
+    assert "18/03/2027" in capsys.readouterr().err and not (tmp_path / "ev2").exists()
 
 
 def test_init_folder_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -195,6 +229,10 @@ BAD = [
     ("date as a TOML date", _sub('date = "2026-12-05"', "date = 2026-12-05"), "event.date"),
     ("bad doors_open", _sub('doors_open = "09:30"', 'doors_open = "half past nine"'), "event.doors_open"),
     ("bad lang", _sub('lang = "zh"', 'lang = "fr"'), "event.lang"),
+    ("unknown time zone", _sub('lang = "zh"\n', 'lang = "zh"\ntimezone = "Beijing"\n'), "event.timezone"),
+    ("time zone as an offset", _sub('lang = "zh"\n', 'lang = "zh"\ntimezone = "+08:00"\n'), "event.timezone"),
+    ("empty time zone", _sub('lang = "zh"\n', 'lang = "zh"\ntimezone = ""\n'), "event.timezone"),
+    ("time zone not text", _sub('lang = "zh"\n', 'lang = "zh"\ntimezone = 8\n'), "event.timezone"),
     ("unknown key at top", "colour = 'red'\n" + BASE, "colour"),
     ("unknown key in event", _sub('lang = "zh"\n', 'lang = "zh"\nvenue = "x"\n'), "event.venue"),
     ("unknown key in hub", _sub("offline_s = 15.0\n", "offline_s = 15.0\nport = 7750\n"), "hub.port"),

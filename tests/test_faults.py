@@ -28,7 +28,8 @@ from tests.tcp_proxy import Proxy
 from tests.wire import (Client, Feed, desk_pair, log_rows, quiet_endpoints, server_key, set_hub_options, station_pair,
                         wait_for)
 
-pytestmark = pytest.mark.timeout(150)
+# Fault loops with real subprocesses and signals: the slow part of the suite (`-m "not slow"` leaves it out).
+pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
 FIVE = ["gate-1", "gate-2", "parking-1", "concierge-1", "lobby-1"]
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
@@ -15,6 +16,8 @@ from console.cli import main
 from console.event import EventFolder
 
 DATE = "2026-12-05"
+TZ = ZoneInfo("Asia/Shanghai")   # the sample event's zone: arrival times are read on its clock
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 HEAD = ["编号", "姓名", "单位", "接待级别", "人数", "预计到达", "航班/车次", "陪同", "车牌", "特殊需求", "备注"]
 GOOD = [
     ["V-01", "张三", "省发改委", "A", "3", "09:45", "CZ3101", "周婷", "湘A·12345", "素食、无麸质", "坐轮椅"],
@@ -25,7 +28,6 @@ GOOD = [
 ]
 
 
-pytestmark = pytest.mark.usefixtures("utc")   # the fixture is in conftest.py
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
@@ -47,7 +49,8 @@ def write_xlsx(path: Path, rows: list[list]) -> Path:
 
 
 def ms(hhmm: str, day: str = DATE) -> int:
-    return int(dt.datetime.fromisoformat(f"{day} {hhmm}").replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+    """The instant a Shanghai clock shows `hhmm` on `day` (China keeps +08:00 all year)."""
+    return int(dt.datetime.fromisoformat(f"{day} {hhmm}").replace(tzinfo=BEIJING).timestamp() * 1000)
 
 
 def check_good(listed: list[dict]) -> None:
@@ -68,11 +71,11 @@ def check_good(listed: list[dict]) -> None:
 
 
 def test_a_good_csv_imports_every_guest(tmp_path: Path) -> None:
-    check_good(guests.load(write_csv(tmp_path / "g.csv", [HEAD] + GOOD), DATE))
+    check_good(guests.load(write_csv(tmp_path / "g.csv", [HEAD] + GOOD), DATE, TZ))
 
 
 def test_a_csv_saved_by_chinese_excel_in_gb18030_reads_the_same(tmp_path: Path) -> None:
-    check_good(guests.load(write_csv(tmp_path / "g.csv", [HEAD] + GOOD, "gb18030"), DATE))
+    check_good(guests.load(write_csv(tmp_path / "g.csv", [HEAD] + GOOD, "gb18030"), DATE, TZ))
 
 
 def test_a_good_xlsx_imports_with_excel_times_and_numbers(tmp_path: Path) -> None:
@@ -80,12 +83,12 @@ def test_a_good_xlsx_imports_with_excel_times_and_numbers(tmp_path: Path) -> Non
     rows[1][4], rows[1][5] = 3, dt.time(9, 45)                     # a number cell and a time cell
     rows[2][5] = dt.datetime(2026, 12, 5, 10, 15)                  # a date-and-time cell
     rows[5][4], rows[5][0] = 1.0, "G001"                           # Excel's numbers are floats
-    check_good(guests.load(write_xlsx(tmp_path / "g.xlsx", rows), DATE))
+    check_good(guests.load(write_xlsx(tmp_path / "g.xlsx", rows), DATE, TZ))
 
 
 def test_english_headings_in_any_order(tmp_path: Path) -> None:
     rows = [["Name", "Party size", "Level", "Arrival", "Special needs"], ["Ann Lee", "2", "B", "2026-12-06 08:00", "Gluten-free"]]
-    (g,) = guests.load(write_csv(tmp_path / "g.csv", rows), DATE)
+    (g,) = guests.load(write_csv(tmp_path / "g.csv", rows), DATE, TZ)
     assert (g["name"], g["party"], g["level"], g["arrive"], g["arrive_ms"], g["needs"]) == \
         ("Ann Lee", 2, "B", "2026-12-06 08:00", ms("08:00", "2026-12-06"), ["gluten_free"])
 
@@ -122,7 +125,7 @@ def check_bad(err: guests.GuestFileError) -> None:
 
 def test_a_bad_csv_imports_nothing_and_names_every_mistake(tmp_path: Path) -> None:
     with pytest.raises(guests.GuestFileError) as caught:
-        guests.load(write_csv(tmp_path / "bad.csv", BAD_ROWS), DATE)
+        guests.load(write_csv(tmp_path / "bad.csv", BAD_ROWS), DATE, TZ)
     check_bad(caught.value)
 
 
@@ -130,7 +133,7 @@ def test_a_bad_xlsx_imports_nothing_and_names_every_mistake(tmp_path: Path) -> N
     rows = [list(r) for r in BAD_ROWS]
     rows[4][1] = "王" * 65                     # Excel cannot hold control characters: a name too long instead
     with pytest.raises(guests.GuestFileError) as caught:
-        guests.load(write_xlsx(tmp_path / "bad.xlsx", rows), DATE)
+        guests.load(write_xlsx(tmp_path / "bad.xlsx", rows), DATE, TZ)
     errors = caught.value.errors
     (long_name,) = [e for e in errors if e.row == 5 and e.column == "B (姓名)"]
     assert long_name.en == "at most 64 characters, got 65" and long_name.zh == "最多 64 个字，实际 65 个"
@@ -148,7 +151,7 @@ def test_a_bad_xlsx_imports_nothing_and_names_every_mistake(tmp_path: Path) -> N
 ], ids=["unknown column", "no name column", "column twice", "values without heading", "no heading"])
 def test_a_wrong_heading_row_is_named(tmp_path: Path, rows, row, column, start) -> None:
     with pytest.raises(guests.GuestFileError) as caught:
-        guests.load(write_csv(tmp_path / "h.csv", rows), DATE)
+        guests.load(write_csv(tmp_path / "h.csv", rows), DATE, TZ)
     (err,) = caught.value.errors
     assert (err.row, err.column) == (row, column) and err.en.startswith(start), err
 
@@ -157,20 +160,20 @@ def test_files_that_are_not_guest_lists(tmp_path: Path) -> None:
     fake = tmp_path / "list.xlsx"
     fake.write_bytes(os.urandom(200))
     with pytest.raises(guests.GuestFileError) as caught:
-        guests.load(fake, DATE)
+        guests.load(fake, DATE, TZ)
     assert caught.value.errors[0].row == 0 and "not a valid Excel" in caught.value.errors[0].en
     other = tmp_path / "list.xls"
     other.write_bytes(b"old excel")
     with pytest.raises(guests.GuestFileError, match=r"\.xls files are not supported"):
-        guests.load(other, DATE)
+        guests.load(other, DATE, TZ)
     with pytest.raises(guests.GuestFileError, match="cannot be read"):
-        guests.load(tmp_path / "missing.csv", DATE)
+        guests.load(tmp_path / "missing.csv", DATE, TZ)
 
 
 def test_json_round_trip_keeps_every_guest_and_the_digest(tmp_path: Path) -> None:
-    listed = guests.load(write_csv(tmp_path / "g.csv", [HEAD] + GOOD), DATE)
+    listed = guests.load(write_csv(tmp_path / "g.csv", [HEAD] + GOOD), DATE, TZ)
     path = guests.write_json(tmp_path / "guests.json", listed, "g.csv")
-    again = guests.load(path, DATE)
+    again = guests.load(path, DATE, TZ)
     assert [{k: v for k, v in g.items() if k != "row"} for g in again] == \
         [{k: v for k, v in g.items() if k != "row"} for g in listed]
     assert json.loads(path.read_text("utf-8"))["digest"] == guests.digest(listed)
@@ -204,5 +207,5 @@ def test_cli_import_is_all_or_nothing(event_dir: EventFolder, tmp_path: Path, ca
 def test_init_writes_a_template_the_importer_accepts(event_dir: EventFolder) -> None:
     template = event_dir.root / "guests-template.csv"
     assert template.read_bytes().startswith(b"\xef\xbb\xbf")          # a BOM: Excel opens it as UTF-8
-    listed = guests.load(template, DATE)
+    listed = guests.load(template, DATE, TZ)
     assert [g["level"] for g in listed] == ["A", "B", "C"]

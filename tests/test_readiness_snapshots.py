@@ -9,7 +9,6 @@ from tests.duty_fixture import duty_state
 from tests.test_desk_support import T0, settled
 
 
-pytestmark = pytest.mark.usefixtures("shanghai")   # the fixture is in conftest.py
 
 
 def desk(lang: str) -> DeskApp:

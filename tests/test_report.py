@@ -127,11 +127,12 @@ def test_highlights_and_shortcomings_per_department(summary):
 
 def test_findings_read_in_both_languages(summary):
     f = summary.departments["service"]["shortcomings"][0]
-    assert rt.finding(f, "en") == (f"Station Lobby post (Lobby) was offline for 4 min 40 s, "
-                                   f"{rt.clock(at(120))} to {rt.clock(at(400))}.")
-    assert rt.finding(f, "zh") == f"终端 大堂岗（大堂）在 {rt.clock(at(120))} 至 {rt.clock(at(400))} 离线 4 分 40 秒。"
+    # T0 is 10:00 UTC, 18:00 on the event's clock (the default zone, Asia/Shanghai), whatever the machine's zone.
+    assert rt.finding(f, "en", summary.tz) == ("Station Lobby post (Lobby) was offline for 4 min 40 s, "
+                                               "18:02:00 to 18:06:40.")
+    assert rt.finding(f, "zh", summary.tz) == "终端 大堂岗（大堂）在 18:02:00 至 18:06:40 离线 4 分 40 秒。"
     early = summary.departments["security"]["highlights"][2]
-    assert rt.finding(early, "en") == "Plan \"Fire plan\" #18, step s1 done early: 15 s against a target of 1 min 00 s."
+    assert rt.finding(early, "en", summary.tz) == "Plan \"Fire plan\" #18, step s1 done early: 15 s against a target of 1 min 00 s."
 
 
 def test_station_uptime(summary):

@@ -18,7 +18,8 @@ from scenarios import loader, scorecard
 from scenarios.runner import Options, Rehearsal
 from tests.conftest import make_event
 
-pytestmark = pytest.mark.timeout(120)
+# Whole drills through a hub subprocess: the slow part of the suite (`-m "not slow"` leaves it out).
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 # Fast enough for CI, slow enough that a few ms of wire latency stay a few scenario seconds.
 SPEEDS = {"opening_day": 1000, "fire_drill": 400, "power_cut": 400, "rainstorm": 800, "post_offline": 300}

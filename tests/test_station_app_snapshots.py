@@ -1,8 +1,9 @@
 """Snapshots of every post's terminal at 80x24, in Chinese and English, from a fixed clock and a dead desk.
 
 The setup is deterministic: the client points at a port nobody listens on (so the link line
-settles on "unreachable" and no report moves), the outbox clock is fixed, times render in
-UTC, and report states other than "saved" are written through the outbox's own API.
+settles on "unreachable" and no report moves), the outbox clock is fixed, times render on the
+event's clock (Asia/Shanghai, whatever the machine's zone), and report states other than "saved"
+are written through the outbox's own API.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from protocols.codec import ProtocolError
 from tests.test_station_app_support import make_app, make_client, until
 
-FIXED = 1_796_463_000.0   # 2026-12-05 09:30 UTC, the sample event's doors-open
+FIXED = 1_796_434_200.0   # 2026-12-05 09:30 +08:00, the sample event's doors-open (01:30 UTC)
 SIZE = (80, 24)
 
 SEED = {
@@ -33,9 +34,9 @@ SEED = {
 
 
 
-def seeded(event_dir, station: str):
+def seeded(fixed_event_dir, station: str):
     """A client whose outbox holds one report in each state, and for the gate a hold from the desk."""
-    client = make_client(event_dir, station, heartbeat_ms=50, clock=lambda: FIXED)
+    client = make_client(fixed_event_dir, station, heartbeat_ms=50, clock=lambda: FIXED)
     reports = [client.submit(t, b) for t, b in SEED[station]]
     client.outbox.mark_sent(reports[2].seq)
     client.outbox.mark_delivered(reports[0].seq, 1041)
@@ -51,9 +52,9 @@ def seeded(event_dir, station: str):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("station", list(SEED))
-def test_post_screen_snapshot(event_dir, utc, snap_compare, station, lang):
-    client = seeded(event_dir, station)
-    app = make_app(event_dir, client, lang)
+def test_post_screen_snapshot(fixed_event_dir, snap_compare, station, lang):
+    client = seeded(fixed_event_dir, station)
+    app = make_app(fixed_event_dir, client, lang)
 
     async def settle(pilot):
         await until(pilot, lambda: client.status().state == "unreachable", what="link settles")
@@ -67,9 +68,9 @@ def test_post_screen_snapshot(event_dir, utc, snap_compare, station, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_incident_form_snapshot(event_dir, utc, snap_compare, lang):
-    client = make_client(event_dir, "gate-1", heartbeat_ms=50, clock=lambda: FIXED)
-    app = make_app(event_dir, client, lang)
+def test_incident_form_snapshot(fixed_event_dir, snap_compare, lang):
+    client = make_client(fixed_event_dir, "gate-1", heartbeat_ms=50, clock=lambda: FIXED)
+    app = make_app(fixed_event_dir, client, lang)
 
     async def open_form(pilot):
         await until(pilot, lambda: client.status().state == "unreachable", what="link settles")

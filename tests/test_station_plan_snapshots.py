@@ -22,9 +22,9 @@ def order(client: StationClient, gseq: int, post: str, step: str = "", gate: str
                                     plan="fire", run=RUN, step=step, gate=gate)
 
 
-def terminal(event_dir, station: str, lang: str, *, settle_step: str = ""):
-    client = make_client(event_dir, station, heartbeat_ms=50, clock=lambda: FIXED)
-    post = event_dir.load().station(station).post
+def terminal(fixed_event_dir, station: str, lang: str, *, settle_step: str = ""):
+    client = make_client(fixed_event_dir, station, heartbeat_ms=50, clock=lambda: FIXED)
+    post = fixed_event_dir.load().station(station).post
     if post == "gate":
         order(client, 1046, "gate", "gate_hold", gate="hold")
         order(client, 1052, "gate", "meet_fire_service")
@@ -33,7 +33,7 @@ def terminal(event_dir, station: str, lang: str, *, settle_step: str = ""):
     if settle_step:   # as the terminal's D does: the step, then the order's acknowledgement
         client.submit("plan_step", {"run": RUN, "step": settle_step, "status": "done"})
         client.acknowledge_instruction(1049)
-    return client, make_app(event_dir, client, lang)
+    return client, make_app(fixed_event_dir, client, lang)
 
 
 async def _settle(pilot) -> None:
@@ -44,24 +44,24 @@ async def _settle(pilot) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_lobby_with_a_fire_task(event_dir, utc, snap_compare, lang):
-    client, app = terminal(event_dir, "lobby-1", lang)
+def test_lobby_with_a_fire_task(fixed_event_dir, snap_compare, lang):
+    client, app = terminal(fixed_event_dir, "lobby-1", lang)
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
     finally:
         client.close()
 
 
-def test_gate_held_by_the_fire_plan_with_two_tasks(event_dir, utc, snap_compare):
-    client, app = terminal(event_dir, "gate-1", "zh")
+def test_gate_held_by_the_fire_plan_with_two_tasks(fixed_event_dir, snap_compare):
+    client, app = terminal(fixed_event_dir, "gate-1", "zh")
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
     finally:
         client.close()
 
 
-def test_model_unit_once_its_task_is_done(event_dir, utc, snap_compare):
-    client, app = terminal(event_dir, "model-1", "en", settle_step="model_unit_clear")
+def test_model_unit_once_its_task_is_done(fixed_event_dir, snap_compare):
+    client, app = terminal(fixed_event_dir, "model-1", "en", settle_step="model_unit_clear")
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
     finally:

@@ -149,7 +149,7 @@ class DeskActions(PlanActions):
         if task is None:
             return
         if task.status == "done":
-            self.app.notify(t("desk.msg.signed_already", lang, task=task.title_in(lang), at=fmt.clock(task.at_ms)[:5],
+            self.app.notify(t("desk.msg.signed_already", lang, task=task.title_in(lang), at=fmt.clock(task.at_ms, view.tz)[:5],
                               by=fmt.station_name(view.state, task.by, lang)), markup=False)
             return
 

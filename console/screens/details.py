@@ -91,7 +91,7 @@ class StationScreen(ViewScreen):
     def _recent(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         for rec in reversed(view.state.recent):
             if rec.get("station") == self.station or (rec.get("body") or {}).get("station") == self.station:
-                yield str(rec["gseq"]), [Text(fmt.clock(rec["recv_ms"]), style="dim"),
+                yield str(rec["gseq"]), [Text(fmt.clock(rec["recv_ms"], view.tz), style="dim"),
                                          fmt.describe(rec, view.state, view.lang)]
 
     def show(self, view: View) -> None:
@@ -140,7 +140,7 @@ class IncidentScreen(ViewScreen):
                 what_text = view.t(f"desk.history.{what}")
             else:
                 what_text = fmt.label(f"status.{what}", view.lang, what)
-            yield str(n), [Text(fmt.clock(ms), style="dim"), fmt.safe(fmt.station_name(view.state, who, view.lang)),
+            yield str(n), [Text(fmt.clock(ms, view.tz), style="dim"), fmt.safe(fmt.station_name(view.state, who, view.lang)),
                            what_text, fmt.safe(note)]
 
     def show(self, view: View) -> None:
@@ -160,7 +160,7 @@ class IncidentScreen(ViewScreen):
             ("desk.col.severity", fmt.severity(inc["severity"], view.lang)),
             ("desk.col.location", fmt.safe(inc.get("location", ""))),
             ("desk.col.reporter", who),
-            ("desk.col.opened", f"{fmt.clock(inc['opened_ms'])}  ({fmt.ago(view.now_ms - inc['opened_ms'], view.lang)})"),
+            ("desk.col.opened", f"{fmt.clock(inc['opened_ms'], view.tz)}  ({fmt.ago(view.now_ms - inc['opened_ms'], view.lang)})"),
             ("desk.col.state", fmt.label(f"status.{inc['status']}", view.lang)),
             ("desk.col.department", fmt.label(f"dept.{inc['department']}", view.lang) if inc["department"] else "—"),
             ("desk.col.note", fmt.safe(inc.get("note", ""))),

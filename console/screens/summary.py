@@ -58,7 +58,7 @@ def glance(s: Summary, lang: str) -> Group:
     for key, value, when in (("arrivals", g["arrivals"], 0), ("departures", g["departures"], 0),
                              ("vip", g["vip"], 0), ("peak_guests", g["peak"], g["peak_ms"]),
                              ("cars_in", c["in"], 0), ("cars_out", c["out"], 0), ("peak_cars", c["peak"], c["peak_ms"])):
-        _row(table, t(f"report.fig.{key}", lang), Text(str(value), style="bold"), rt.clock(when) if when else "")
+        _row(table, t(f"report.fig.{key}", lang), Text(str(value), style="bold"), rt.clock(when, s.tz) if when else "")
     still = sum(1 for i in s.incidents if i["status"] != "resolved")
     _row(table, t("report.fig.incidents", lang), t("report.fig.incidents_n", lang, n=len(s.incidents), open=still), "")
     _row(table, t("report.fig.plans", lang), str(len(s.plans)), "")
@@ -73,7 +73,7 @@ def peaks(s: Summary, lang: str) -> Group:
             if area["spells"] else ""
         _row(table, name, fmt.gauge(area["peak"], area["capacity"], BAR),
              Text(f"{area['peak']}/{area['capacity']}", style=fmt.gauge_style(area["peak"], area["capacity"])),
-             rt.clock(area["peak_ms"]) + full)
+             rt.clock(area["peak_ms"], s.tz) + full)
     return Group(_title(lang, "report.desk.peaks"), table)
 
 
@@ -87,7 +87,7 @@ def incidents(s: Summary, lang: str) -> Group:
     items = _grid(*(t(f"report.col.{c}", lang) for c in ("id", "kind", "severity", "reported", "ack_after",
                                                          "resolved_after", "department", "location")))
     for i in s.incidents[:LIST_MAX]:
-        _row(items, str(i["id"]), rt.kind(i["kind"], lang), fmt.severity(i["severity"], lang), rt.clock(i["opened_ms"]),
+        _row(items, str(i["id"]), rt.kind(i["kind"], lang), fmt.severity(i["severity"], lang), rt.clock(i["opened_ms"], s.tz),
              rt.dur(i["ack_after_ms"], lang), rt.dur(i["resolved_after_ms"], lang), rt.dept(i["department"], lang),
              i["location"] or rt.NONE)
     return Group(*parts, by_kind, Text(""), items)
@@ -107,7 +107,7 @@ def plans(s: Summary, lang: str) -> Group:
         _row(table, rt.dept(dept, lang), *(Text(str(n), style="bold red" if r in ("late", "overdue") and n else "")
                                            for r, n in row.items()))
     runs = [Text(t("report.fig.plan_line", lang, id=r["id"], name=rt.pick(r, lang) or r["plan"],
-                   at=rt.clock(r["started_ms"])), style="dim") for r in s.plans]
+                   at=rt.clock(r["started_ms"], s.tz)), style="dim") for r in s.plans]
     return Group(*parts, table, *runs)
 
 
@@ -116,11 +116,11 @@ def departments(s: Summary, lang: str) -> Group:
     for dept, box in s.departments.items():
         parts.append(Text(rt.dept(dept, lang), style="bold"))
         for f in box["highlights"][:LIST_MAX]:
-            parts.append(Text("  ✔ ", style="green") + fmt.safe(rt.finding(f, lang)))
+            parts.append(Text("  ✔ ", style="green") + fmt.safe(rt.finding(f, lang, s.tz)))
         for f in box["shortcomings"][:LIST_MAX]:
-            parts.append(Text("  ✘ ", style="bold red") + fmt.safe(rt.finding(f, lang)))
+            parts.append(Text("  ✘ ", style="bold red") + fmt.safe(rt.finding(f, lang, s.tz)))
         for n in box["notes"][:LIST_MAX]:
-            parts.append(Text("  ✎ ", style="cyan") + fmt.safe(f"{rt.clock(n['ms'])} {n['text']}"))
+            parts.append(Text("  ✎ ", style="cyan") + fmt.safe(f"{rt.clock(n['ms'], s.tz)} {n['text']}"))
         if not any(box.values()):
             parts.append(Text("  " + t("report.none.found", lang), style="dim"))
     return Group(*parts)
@@ -212,7 +212,7 @@ class SummaryScreen(ViewScreen):
             return
         title = t("report.title_drill" if s.drill else "report.title", lang, name=rt.event_name(s.event, lang))
         status.update(Text.assemble((title, "bold"), "  ",
-                                    (t("report.desk.computed", lang, at=rt.clock(s.last_ms), events=s.events), "dim")))
+                                    (t("report.desk.computed", lang, at=rt.clock(s.last_ms, s.tz), events=s.events), "dim")))
         self.query_one("#summary-glance", Static).update(glance(s, lang))
         for part, draw in (("peaks", peaks), ("incidents", incidents), ("plans", plans),
                            ("departments", departments), ("quality", quality)):

@@ -51,7 +51,7 @@ class DeskHeader(Static):
             return
         ev = view.state.event
         name = (ev.get("name_en") if view.lang == "en" else ev.get("name")) or ev.get("name", "")
-        text = Text.assemble(fmt.safe(name, "bold"), "  ", (fmt.clock(view.now_ms), "bold"))
+        text = Text.assemble(fmt.safe(name, "bold"), "  ", (fmt.clock(view.now_ms, view.tz), "bold"))
         if view.hub == "ok":
             text.append("  ● " + view.t("desk.hub.ok"), style="green")
         elif view.hub == "lost":

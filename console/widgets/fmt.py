@@ -6,12 +6,13 @@ so `[@click=app.quit]` or an escape sequence is shown as typed and never acted o
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
-import time
 from typing import Any
 
 from rich.text import Text
 
+from protocols import eventtime
 from protocols.i18n import has, t
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -63,9 +64,14 @@ def ago(ms: int, lang: str) -> str:
     return t("desk.ago", lang, d=duration(ms, lang))
 
 
-def clock(ms: int) -> str:
-    """Wall-clock time of an epoch-ms instant in the desk's local zone."""
-    return time.strftime("%H:%M:%S", time.localtime(ms / 1000)) if ms else "--:--:--"
+def clock(ms: int, tz: dt.tzinfo) -> str:
+    """HH:MM:SS of an epoch-ms instant on the event's clock (its zone, not the desk machine's)."""
+    return eventtime.clock(ms, tz) if ms else "--:--:--"
+
+
+def zone_of(state: Any) -> dt.tzinfo:
+    """The event's time zone, as the hub's event summary names it."""
+    return eventtime.zone_or_default(state.event.get("timezone"))
 
 
 def label(key: str, lang: str, fallback: str = "") -> str:

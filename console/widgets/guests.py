@@ -55,7 +55,7 @@ class GuestSummary(Static):
                 text.append(" · ", style="dim")
             text.append(view.t(key, **params), style=style)
         text.append("  ")
-        text.append(view.t("guestdesk.source", source=g.get("source", ""), at=fmt.clock(g.get("listed_ms", 0))[:5]),
+        text.append(view.t("guestdesk.source", source=g.get("source", ""), at=fmt.clock(g.get("listed_ms", 0), view.tz)[:5]),
                     style="dim")
         show_text(self, text, layout=True)   # may wrap to a second line
 
@@ -73,7 +73,7 @@ class ChainsTable(ViewTable):
         for guest in guests_rules.chains(view.state, view.now_ms):
             who = Text(f"{guest.level} ", style=LEVEL_STYLE.get(guest.level, "")) + fmt.safe(guest.name, "bold")
             who.append(f" ×{guest.arrived_party or guest.party}", style="dim")
-            arrived = Text(fmt.clock(guest.arrived_ms)[:5] + " ")
+            arrived = Text(fmt.clock(guest.arrived_ms, view.tz)[:5] + " ")
             arrived.append_text(fmt.safe(fmt.station_name(view.state, guest.station, view.lang), "dim"))
             links = {link.link: link for link in guest.links}
             cells: list[Any] = [who, arrived]
@@ -84,7 +84,7 @@ class ChainsTable(ViewTable):
                     continue
                 cell = Text(f"{LINK_MARK[link.status]} ", style=LINK_STYLE[link.status])
                 if link.status == "acked":
-                    cell.append(fmt.clock(link.acked[0][1])[:5], style="green")
+                    cell.append(fmt.clock(link.acked[0][1], view.tz)[:5], style="green")
                 elif link.status == "overdue" and not link.gseq and name == "host":
                     cell.append(view.t("guestdesk.link.no_host"), style=LINK_STYLE["overdue"])
                 else:
@@ -117,7 +117,7 @@ class GuestsTable(ViewTable):
                 expected.append_text(fmt.safe(g.via, "dim"))
             arrived = Text("—", style="dim")
             if g.status == "arrived":
-                arrived = Text(fmt.clock(g.arrived_ms)[:5] + (" ✓" if g.checked_in else ""))
+                arrived = Text(fmt.clock(g.arrived_ms, view.tz)[:5] + (" ✓" if g.checked_in else ""))
             org = [] if self.compact else [fmt.safe(g.org)]
             yield g.ref, [status, fmt.safe(g.ref, "dim"), fmt.safe(g.name, "bold" if g.vip else ""), *org,
                           Text(g.level, style=LEVEL_STYLE.get(g.level, "")), party, expected, arrived, needs(view, g)]

@@ -72,6 +72,6 @@ class DeliveryTable(ViewTable):
             where, at = delivery(view, inst, sid)
             text = Text(view.t(f"desk.inst.{where}"), style=DELIVERY_STYLE[where])
             if at:
-                text.append(" " + fmt.clock(at), style="dim")
+                text.append(" " + fmt.clock(at, view.tz), style="dim")
             yield sid, [fmt.safe(fmt.station_name(view.state, sid, view.lang)),
                         fmt.label("post." + view.state.stations[sid].get("post", ""), view.lang), text]

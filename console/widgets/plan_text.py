@@ -76,9 +76,9 @@ def by_cell(state: State, step: StepView, lang: str, short: bool = False) -> Tex
         return Text("")
     who = fmt.safe(fmt.station_name(state, step.by, lang))
     if short:   # when first: a narrow cell cuts the name, not the time
-        return Text(fmt.clock(step.at_ms)[:5] + " ", style="dim") + who
+        return Text(fmt.clock(step.at_ms, fmt.zone_of(state))[:5] + " ", style="dim") + who
     out = who
-    out.append(" " + fmt.clock(step.at_ms), style="dim")
+    out.append(" " + fmt.clock(step.at_ms, fmt.zone_of(state)), style="dim")
     if step.reason:
         out.append(" · ")
         out.append_text(fmt.safe(step.reason, "italic"))
@@ -112,7 +112,7 @@ def step_text(step: StepView, lang: str) -> Text:
 def proposal_detail(state: State, prop: dict[str, Any], lang: str) -> Text:
     out = fmt.safe(name(prop, lang), "bold")
     out.append(" · " + cause(state, prop.get("cause", ""), lang))
-    out.append("  " + t("plan.desk.proposed_at", lang, at=fmt.clock(prop["ms"])), style="dim")
+    out.append("  " + t("plan.desk.proposed_at", lang, at=fmt.clock(prop["ms"], fmt.zone_of(state))), style="dim")
     out.append("  " + t("plan.desk.proposal_hint", lang), style="bold")
     return out
 
@@ -121,13 +121,13 @@ def detail(state: State, run: RunView, step: StepView | None, lang: str) -> Text
     """The line under the checklist: the whole step (posts, acknowledgements, reason) or the run's story."""
     if step is None:
         out = run_title(state, run, lang)
-        out.append("  " + t("plan.desk.started_at", lang, at=fmt.clock(run.started_ms)))
+        out.append("  " + t("plan.desk.started_at", lang, at=fmt.clock(run.started_ms, fmt.zone_of(state))))
         out.append("  " + t("plan.started_auto" if run.auto else "plan.started_by_desk", lang), style="dim")
         if run.note:
             out.append("  ")
             out.append_text(fmt.safe(t("plan.desk.note", lang, note=run.note)))
         if run.stood_down:
-            out.append("  " + t("plan.desk.stood_down_at", lang, at=fmt.clock(run.stood_down.get("ms", 0))))
+            out.append("  " + t("plan.desk.stood_down_at", lang, at=fmt.clock(run.stood_down.get("ms", 0), fmt.zone_of(state))))
             if run.stood_down.get("note"):
                 out.append("  ")
                 out.append_text(fmt.safe(t("plan.desk.note", lang, note=run.stood_down["note"])))

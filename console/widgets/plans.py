@@ -72,7 +72,7 @@ class PlanChecklist(ViewTable):
             owner = plan_text.owner_of(state, prop["plan"])
             title = fmt.safe(plan_text.name(prop, lang), "bold")
             title.append(" · " + plan_text.cause(state, prop.get("cause", ""), lang), style="dim")
-            when = fmt.clock(prop["ms"])[:hhmm]
+            when = fmt.clock(prop["ms"], view.tz)[:hhmm]
             row = [Text(view.t("plan.state.proposed"), style=plan_text.PROPOSED_STYLE), title,
                    self._dept(owner, lang),
                    when if short else view.t("plan.desk.proposed_at", at=when)]
@@ -81,7 +81,7 @@ class PlanChecklist(ViewTable):
             hint = Text(view.t("plan.desk.proposal_hint"), style="bold")
             yield f"p{prop['id']}", row + [fmt.clip(hint, self.BY_SHORT) if short else hint]
         for run in plans.view(state, now, closed=self.closed):
-            when = fmt.clock(run.started_ms)[:hhmm]
+            when = fmt.clock(run.started_ms, view.tz)[:hhmm]
             row = [plan_text.run_state(run, lang), plan_text.run_title(state, run, lang),
                    self._dept(run.owner, lang),
                    when if short else view.t("plan.desk.started_at", at=when)]
@@ -93,7 +93,7 @@ class PlanChecklist(ViewTable):
                 continue
             for step in run.steps:
                 row = [plan_text.status_cell(step, now, lang, short), plan_text.step_text(step, lang),
-                       self._dept(step.department, lang), Text(fmt.clock(step.due_ms)[:hhmm], style="dim")]
+                       self._dept(step.department, lang), Text(fmt.clock(step.due_ms, view.tz)[:hhmm], style="dim")]
                 if not short:
                     row.append(fmt.duration((step.at_ms or now) - run.started_ms, lang, short=True))
                 by = plan_text.by_cell(state, step, lang, short)

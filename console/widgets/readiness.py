@@ -5,7 +5,6 @@ the event file, sign-off notes from people: all shown as plain Text.
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Iterable
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from console.widgets.chrome import show_text
 from console.widgets import fmt
 from console.widgets.table import ViewTable
 from console.widgets.view import View
+from protocols import eventtime
 
 TASK_STYLE = {"done": "green", "overdue": "bold red", "open": "yellow"}
 TASK_MARK = {"done": "✓", "overdue": "✖", "open": "○"}
@@ -27,9 +27,10 @@ DUTY_STYLE = {"on": "green", "waiting": "dim", "missing": "bold red", "free": "d
 def when(view: View, ms: int) -> str:
     """HH:MM on the event day, MM-DD HH:MM on another (a task due days before the doors open)."""
     doors = int(view.state.event.get("doors_open_ms", 0))
-    shown = fmt.clock(ms)[:5]
-    if doors and time.localtime(ms / 1000)[:3] != time.localtime(doors / 1000)[:3]:
-        shown = time.strftime("%m-%d ", time.localtime(ms / 1000)) + shown
+    at = eventtime.local(ms, view.tz)
+    shown = at.strftime("%H:%M")
+    if doors and at.date() != eventtime.day_of(doors, view.tz):
+        shown = at.strftime("%m-%d ") + shown
     return shown
 
 
@@ -51,7 +52,7 @@ class Verdict(Static):
         board = readiness.board(view.state, view.now_ms)
         self.set_class(board.go, "-go")
         self.set_class(not board.go, "-nogo")
-        doors = view.t("readiness.doors", at=fmt.clock(board.doors_open_ms)[:5], when=until(view, board.doors_open_ms))
+        doors = view.t("readiness.doors", at=fmt.clock(board.doors_open_ms, view.tz)[:5], when=until(view, board.doors_open_ms))
         if not board.total:
             show_text(self, Text(view.t("readiness.no_tasks") + "  " + doors), layout=True)
             return
@@ -102,7 +103,7 @@ class DutyTable(ViewTable):
             if post.on:
                 on = Text("● " + ", ".join(p.get("name") or p.get("staff_no", "") for p in post.on), style=style)
                 if self.size.width >= 50:
-                    on.append(" " + fmt.clock(post.on[0]["ms"])[:5], style="dim")
+                    on.append(" " + fmt.clock(post.on[0]["ms"], view.tz)[:5], style="dim")
             else:
                 on = Text(view.t(f"readiness.duty.{post.status}"), style=style)
             yield post.station, [name, fmt.safe(rostered.plain, rostered.style), on]
@@ -136,7 +137,7 @@ class TasksTable(ViewTable):
                 title = Text("■ ", style="bold red") + title
             due = Text(when(view, task.due_ms), style="bold red" if task.status == "overdue" else "")
             if task.status == "done":
-                signed = Text(fmt.clock(task.at_ms)[:5] + " ", style="red" if task.late else "green")
+                signed = Text(fmt.clock(task.at_ms, view.tz)[:5] + " ", style="red" if task.late else "green")
                 signed.append_text(fmt.safe(fmt.station_name(view.state, task.by, view.lang)))
                 if task.note and not self.compact:
                     signed.append(" “", style="dim")

@@ -86,7 +86,7 @@ class TimelineTable(RowList):
         if sev >= 3 and rec["type"] != "incident_update":
             line.stylize(fmt.SEVERITY_STYLE[sev], 0, len(fmt.label(f"type.{rec['type']}", view.lang)))
         who = fmt.safe(fmt.station_name(view.state, rec.get("station", ""), view.lang))
-        when = fmt.clock(rec["recv_ms"])
+        when = fmt.clock(rec["recv_ms"], view.tz)
         if compact:
             # Narrow: hours and minutes, and who said it, briefly, leads the line.
             who = fmt.clip(who, 8)

@@ -6,6 +6,7 @@ functions, so they are tested without a screen and the widgets stay thin.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,11 @@ class View:
 
     def t(self, key: str, **params: Any) -> str:
         return t(key, self.lang, **params)
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        """The event's time zone: every clock face on the desk is read in it."""
+        return fmt.zone_of(self.state)
 
 
 def liveness(view: View, sid: str) -> str:

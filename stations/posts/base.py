@@ -41,6 +41,7 @@ class Site:
     event_name: str = ""
     event_name_en: str = ""
     lang: str = "zh"
+    timezone: str = ""                        # the event's clock ("" until the hub has said: the default zone)
     lots: tuple[Area, ...] = ()
     zones: tuple[Area, ...] = ()
     roster: tuple[dict[str, Any], ...] = ()   # this station's duty roster: {name, staff_no, from}
@@ -61,6 +62,7 @@ class Site:
         return cls(station=station, post=post or str(me.get("post", "")), name=str(me.get("name", "")),
                    name_en=str(me.get("name_en", "")), event_name=str(summary.get("name", "")),
                    event_name_en=str(summary.get("name_en", "")), lang=str(summary.get("lang", "zh")),
+                   timezone=str(summary.get("timezone", "") or ""),
                    lots=areas("lots"), zones=areas("zones"),
                    roster=tuple(r for r in rows("roster") if r.get("station") == station), tasks=rows("tasks"))
 

@@ -86,6 +86,7 @@ class PostScreen(Screen):
         for cls in (LinkBar, Banner, PlanBanner, CountsBar, ReportList):
             self.query_one(cls).lang = lang
         self.query_one(ReportList).names = self.site.area_names(lang)
+        self.query_one(ReportList).zone = self.site.timezone
         self.query_one("#hints", Static).update(Text(i18n.t("station.hints", lang), style="dim"))
 
     def show(self, view: View, area: Area | None) -> None:

@@ -5,14 +5,12 @@ rejection reason came over the wire.
 """
 from __future__ import annotations
 
-import time
-
 from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from protocols import i18n
+from protocols import eventtime, i18n
 from stations.outbox import DELIVERED, REJECTED, SAVED, SENT, Report
 from stations.posts.common import describe
 
@@ -37,19 +35,21 @@ class ReportList(Static):
     reports: reactive[tuple[Report, ...]] = reactive((), always_update=False)
     lang: reactive[str] = reactive("zh")
     names: reactive[dict[str, str]] = reactive(dict, always_update=False)
+    zone: reactive[str] = reactive("")        # the event's time zone name: times are shown on its clock
 
     def render(self) -> Text:
         lang = self.lang
         if not self.reports:
             return Text(i18n.t("station.list.empty", lang), style="dim")
         width = max(self.content_size.width, 20)
+        tz = eventtime.zone_or_default(self.zone)
         out = Text()
         for i, report in enumerate(self.reports):
             if i:
                 out.append("\n")
             line = Text()
             mark, style = MARK.get(report.state, ("?", ""))
-            stamp = time.strftime("%H:%M:%S", time.localtime(report.created_ms / 1000))
+            stamp = eventtime.clock(report.created_ms, tz)
             line.append(f"{mark} ", style=style)
             line.append(f"{stamp} #{report.seq:<4} ", style="dim")
             words = state_words(report, lang)
