@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from console.state import State
 
 SETTLED = ("done", "skipped")
+CANCELLED = "cancelled"         # open when its run was stood down: called off, nobody's fault
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class StepView:
     do: str
     do_en: str
     due_ms: int
-    status: str                 # pending | overdue | done | skipped
+    status: str                 # pending | overdue | done | skipped | cancelled
     by: str = ""
     at_ms: int = 0
     reason: str = ""
@@ -55,6 +56,8 @@ class StepView:
     late: bool = False          # settled after its target time
     # (target, instruction id, stations that acknowledged it) for each instruction sent
     sent: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+    # (post, who confirmed for it, when, whether a desk did) for each post that has confirmed
+    confirmed: tuple[tuple[str, str, int, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,8 @@ def _all_clear(run: dict[str, Any]) -> list[Message]:
 # --- questions the desk and the stations ask -----------------------------------------------------
 
 def step_status(run: dict[str, Any], step: dict[str, Any], now_ms: int) -> str:
-    """pending | overdue | done | skipped."""
-    if step["status"] in SETTLED:
+    """pending | overdue | done | skipped | cancelled."""
+    if step["status"] != "pending":
         return step["status"]
     return "overdue" if now_ms > run["started_ms"] + step["due_s"] * 1000 else "pending"
 
@@ -237,10 +240,11 @@ def run_view(state: State, run: dict[str, Any], now_ms: int) -> RunView:
         due = started + step["due_s"] * 1000
         sent = tuple((target, gseq, tuple(sorted(state.instructions.get(gseq, {}).get("acks", {}))))
                      for target, gseq in step["sent"].items())
+        confirmed = tuple((post, c["by"], c["ms"], c["desk"]) for post, c in step.get("confirmed", {}).items())
         steps.append(StepView(
             step["id"], step["department"], tuple(step["posts"]), step["do"], step["do_en"], due,
             step_status(run, step, now_ms), step["by"], step["at_ms"], step["reason"], step["escalated_ms"],
-            step["status"] in SETTLED and step["at_ms"] > due, sent))
+            step["status"] in SETTLED and step["at_ms"] > due, sent, confirmed))
     open_due = [s.due_ms for s in steps if s.status in ("pending", "overdue")]
     return RunView(run["id"], run["plan"], run["name"], run["name_en"], run["owner"], run["cause"], run["auto"],
                    run["note"], started, run["stood_down"] is None, tuple(steps), may_stand_down(run),

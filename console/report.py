@@ -348,15 +348,16 @@ def _run(state: fold.State, run: dict[str, Any], end_ms: int) -> dict[str, Any]:
     for st in view.steps:
         due_after = st.due_ms - view.started_ms
         took = st.at_ms - view.started_ms if st.status in plan_engine.SETTLED else None
-        if st.status == "skipped":
-            result = "skipped"
+        if st.status in ("skipped", plan_engine.CANCELLED):
+            result = st.status          # a skip has its reason; a call-off is the stand-down's, not the department's
         elif st.status == "done":
             result = "late" if st.late else "early" if took <= due_after * EARLY_SHARE else "on_time"
         else:
             result = st.status          # pending (not yet due at the end) | overdue
         steps.append({"id": st.id, "department": st.department, "posts": list(st.posts), "do": st.do,
                       "do_en": st.do_en, "due_after_ms": due_after, "took_ms": took, "by": st.by,
-                      "at_ms": st.at_ms, "reason": st.reason, "result": result})
+                      "at_ms": st.at_ms, "reason": st.reason, "result": result,
+                      "confirmed": [{"post": p, "by": who, "ms": ms, "desk": desk} for p, who, ms, desk in st.confirmed]})
     down = view.stood_down
     return {"id": view.id, "plan": view.plan, "name": view.name, "name_en": view.name_en, "owner": view.owner,
             "cause": view.cause, "auto": view.auto, "note": view.note, "started_ms": view.started_ms,

@@ -16,7 +16,7 @@ from protocols.i18n import t
 MAX_TIMELINES = 100     # incident timelines written out in full; the CSV has every one
 MAX_REJECTIONS = 100    # refused reports listed one by one; the CSV has every one
 CHARTS = ("people", "cars", "zones", "incidents")
-RESULTS = ("early", "on_time", "late", "skipped", "overdue", "pending")
+RESULTS = ("early", "on_time", "late", "skipped", "overdue", "pending", "cancelled")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ class References:
                 raise ProtocolError("E_UNKNOWN", what_key="what.step", ref=f"#{msg.run} {msg.step}")
             if peer is not None and peer.role == "station" and peer.post not in step["posts"]:
                 raise schema_error("step", "problem.step_not_for_post")
+            if msg.post and msg.post not in step["posts"]:
+                raise schema_error("post", "problem.step_not_for_post")
 
     def reaches_gate(self, target: str) -> bool:
         """An order to the gate (hold / resume) must go where a gate station hears it."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.state_fold import FOLD, WINDOW_MIN, empty_guests, empty_plans, empty_readiness, empty_roster
+from protocols import orders
 
 WIRE_VERSION = 1
 RECENT_MAX = 200
@@ -53,6 +54,7 @@ class State:
     readiness: dict[str, Any] = field(default_factory=empty_readiness)
     roster: dict[str, Any] = field(default_factory=empty_roster)
     guests: dict[str, Any] = field(default_factory=empty_guests)
+    holds: dict[str, dict[str, Any]] = field(default_factory=dict)   # standing gate holds (protocols.orders)
     # Derived, not on the wire: unresolved incident ids and severities by kind, for the plan engine.
     unresolved: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -164,6 +166,9 @@ def instructions_for(state: State, station_id: str, post: str) -> list[dict[str,
             and not (i.get("step") and (runs.get(i.get("run")) or {}).get("stood_down"))]
     to_ack = [i for i in mine if i["ack_required"] and station_id not in i["acks"]]
     told = sorted((i for i in mine if not i["ack_required"]), key=lambda i: i["id"])[-NO_ACK_RESEND:]
+    # Every hold that stands here, acknowledged or not: a terminal that starts afresh must still stop cars.
+    holding = {h["id"] for h in orders.reaching(state.holds, station_id, post)}
+    told += [i for i in mine if i["id"] in holding and i not in to_ack and i not in told]
     return [
         {"gseq": i["id"], "station": i["station"], "epoch": i["epoch"], "seq": i["seq"],
          "type": "instruction", "station_ms": i["station_ms"], "recv_ms": i["sent_ms"], "body": _instruction_body(i)}
@@ -210,6 +215,7 @@ def to_wire(state: State) -> dict[str, Any]:
         "plans": {kind: [_plain(r) for _, r in sorted(state.plans[kind].items())]
                   for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
         "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _plain(state.guests),
+        "holds": _plain(state.holds),
     }
 
 
@@ -241,4 +247,5 @@ def from_wire(d: dict[str, Any]) -> State:
         readiness={**empty_readiness(), **(d.get("readiness") or {})},
         roster={**empty_roster(), **(d.get("roster") or {})},
         guests={**empty_guests(), **(d.get("guests") or {})},
+        holds=d.get("holds") or {},
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.guests import plate_key
 from console.state_fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
+from protocols import orders
 
 if TYPE_CHECKING:
     from console.state import State
@@ -235,6 +236,8 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
     }
     if b.get("gate"):   # an order to the gate (hold / resume), kept only where one was given
         s.instructions[ev.gseq]["gate"] = b["gate"]
+    if b.get("gate") or (b.get("run") and not b.get("step")):
+        orders.apply(s.holds, {**b, "id": ev.gseq, "by": ev.station, "ms": ms}, lambda sid: post_of(s, sid))
     if b.get("guest"):
         s.instructions[ev.gseq].update(guest=b["guest"], notice=b.get("notice", ""))
         if b.get("notice"):
@@ -251,6 +254,10 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
             sent = run["all_clear_sent"] if run["stood_down"] is not None else None
         if sent is not None:
             sent.setdefault(b.get("target", "all"), ev.gseq)
+
+
+def post_of(s: State, station: str) -> str:
+    return s.stations.get(station, {}).get("post", "")
 
 
 def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:

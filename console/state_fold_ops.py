@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from console.guests import plate_key
+from protocols import orders
 
 if TYPE_CHECKING:
     from console.state import State
@@ -40,6 +41,7 @@ def _plan_started(s: State, ev: Any, b: dict, ms: int) -> None:
             "posts": list(st.get("posts", ())), "do": st.get("do", ""), "do_en": st.get("do_en", ""),
             "say": st.get("say", ""), "say_en": st.get("say_en", ""), "gate": st.get("gate", ""),
             "status": "pending", "by": "", "at_ms": 0, "reason": "", "escalated_ms": 0, "sent": {},
+            "confirmed": {},   # post -> {"by", "ms", "desk"}: the step is done when every post has confirmed
         }
     request = b.get("request", 0)
     p["runs"][ev.gseq] = {
@@ -70,9 +72,21 @@ def _plan_step(s: State, ev: Any, b: dict, ms: int) -> None:
     if step is None:
         return  # the hub nacks these with E_UNKNOWN; an old log may still hold one
     status, reason = b.get("status", "done"), b.get("reason", "")
-    if step["status"] != status:   # a second "done" from another station of the post keeps the first
-        step.update(status=status, by=ev.station, at_ms=ms, reason=reason)
     _history(run, [ms, ev.station, f"{status}:{step['id']}", reason])
+    if step["status"] != "pending":
+        return   # settled already, or cancelled by the stand-down: logged, and it changes nothing
+    if status != "done":
+        step.update(status=status, by=ev.station, at_ms=ms, reason=reason)
+        return
+    station = s.stations.get(ev.station)
+    # A station confirms for its own post; a desk for the post it names, or for every post still open.
+    posts = [station["post"]] if station is not None else [b["post"]] if b.get("post") else step["posts"]
+    confirmed = step.setdefault("confirmed", {})
+    for post in posts:
+        if post in step["posts"] and post not in confirmed:   # another station of the post: the first stands
+            confirmed[post] = {"by": ev.station, "ms": ms, "desk": station is None}
+    if all(p in confirmed for p in step["posts"]):
+        step.update(status="done", by=ev.station, at_ms=ms, reason=reason)
 
 
 def _plan_stand_down(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -83,6 +97,10 @@ def _plan_stand_down(s: State, ev: Any, b: dict, ms: int) -> None:
             run["stood_down"] = {"gseq": ev.gseq, "ms": ms, "by": ev.station, "note": note}
             _history(run, [ms, ev.station, "stood_down", note])
             p["closed"][run["plan"]] = [ev.gseq, ms]
+            orders.lift_run(s.holds, run["id"])   # its holds end with it, whatever else holds the gate
+            for step in run["steps"].values():    # what was still open is called off: nobody is late for it
+                if step["status"] == "pending":
+                    step.update(status="cancelled", by=ev.station, at_ms=ms)
         return
     prop = p["proposals"].get(b["run"])
     if prop is not None and prop["status"] == "open":   # standing a proposal down dismisses it

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols.schema import (DEPARTMENTS, MAX_NAME, _f, text, name, integer, flag, choice,
+from protocols.schema import (DEPARTMENTS, MAX_NAME, POSTS, _f, text, name, integer, flag, choice,
     anything, message, Message)
 
 # --- contingency plans (console/plans.py runs them; the hub writes what it decides) -------------
@@ -33,6 +33,7 @@ class PlanStep(Message):
     step: str = name()
     status: str = choice(PLAN_STEP_STATUSES, "done")
     reason: str = text("")
+    post: str = choice(("",) + POSTS, "")    # a desk confirming for one post ("" = every post not yet confirmed)
 
     def problem(self) -> tuple[str, str, dict] | None:
         skipped_silently = self.status == "skipped" and not self.reason.strip()

@@ -375,10 +375,21 @@ class Outbox:
                 f"SELECT {_INBOX_COLS} FROM inbox ORDER BY id DESC LIMIT ?", (n,))]
 
     def pending_instructions(self) -> list[InboxItem]:
-        """Instructions that ask for an acknowledgement the staff member has not given, oldest first."""
+        """Instructions that ask for an acknowledgement the staff member has not given, oldest first.
+
+        A plan step's order stops asking once its run's all-clear has come: the stand-down cancelled it.
+        """
         with self._lock:
             return [_item(r) for r in self.conn.execute(
-                f"SELECT {_INBOX_COLS} FROM inbox WHERE ack_required = 1 AND acked_ms IS NULL ORDER BY id")]
+                f"SELECT {_INBOX_COLS} FROM inbox AS i WHERE ack_required = 1 AND acked_ms IS NULL"
+                " AND NOT (step != '' AND EXISTS (SELECT 1 FROM inbox AS c WHERE c.run = i.run AND c.step = ''))"
+                " ORDER BY id")]
+
+    def standing_orders(self) -> list[InboxItem]:
+        """Every gate order and every plan all-clear received, oldest first: what protocols.orders folds."""
+        with self._lock:
+            return [_item(r) for r in self.conn.execute(
+                f"SELECT {_INBOX_COLS} FROM inbox WHERE gate != '' OR (run != 0 AND step = '') ORDER BY id")]
 
     # --- the guest list (for look-up at check-in) ------------------------------------------------
     def guest_digest(self) -> str:

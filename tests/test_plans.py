@@ -232,9 +232,15 @@ def test_steps_are_confirmed_or_skipped_and_then_the_plan_may_stand_down(hub: Hu
     run = hub.run("water_leak")
     rv = plans.view(hub.state, T0)[0]
     assert not rv.may_stand_down and rv.next_due_ms == T0 + 180 * S_ and rv.overdue == 0
+    step = run["steps"]["protect_area"]
+    assert step["posts"] == ["lobby", "model_unit"]
     hub(M.PlanStep(run=run["id"], step="protect_area"), "model-1", T0 + 60 * S_)
-    hub(M.PlanStep(run=run["id"], step="protect_area"), "lobby-1", T0 + 70 * S_)   # a second "done" keeps the first
-    assert (run["steps"]["protect_area"]["by"], run["steps"]["protect_area"]["at_ms"]) == ("model-1", T0 + 60 * S_)
+    assert step["status"] == "pending"                     # one of its two posts has confirmed: not done yet
+    hub(M.PlanStep(run=run["id"], step="protect_area"), "model-1", T0 + 65 * S_)   # again: the first stands
+    hub(M.PlanStep(run=run["id"], step="protect_area"), "lobby-1", T0 + 70 * S_)
+    assert (step["status"], step["by"], step["at_ms"]) == ("done", "lobby-1", T0 + 70 * S_)   # done when the last did
+    assert step["confirmed"] == {"model_unit": {"by": "model-1", "ms": T0 + 60 * S_, "desk": False},
+                                 "lobby": {"by": "lobby-1", "ms": T0 + 70 * S_, "desk": False}}
     hub(M.PlanStep(run=run["id"], step="shut_valve"), "desk-1", T0 + 90 * S_)
     hub(M.PlanStep(run=run["id"], step="dry_floor"), "desk-1", T0 + 95 * S_)
     assert not plans.may_stand_down(run)
@@ -243,7 +249,7 @@ def test_steps_are_confirmed_or_skipped_and_then_the_plan_may_stand_down(hub: Hu
     rv = plans.view(hub.state, T0 + 99 * S_)[0]
     assert rv.may_stand_down and rv.next_due_ms == 0
     assert [s.status for s in rv.steps] == ["done", "done", "done", "skipped"]
-    assert [h[2] for h in run["history"]] == ["started", "done:protect_area", "done:protect_area", "done:shut_valve",
+    assert [h[2] for h in run["history"]] == ["started", "done:protect_area", "done:protect_area", "done:protect_area", "done:shut_valve",
                                              "done:dry_floor", "skipped:repair"]
 
 

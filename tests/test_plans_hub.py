@@ -212,6 +212,12 @@ def test_fire_reported_plan_runs_posts_confirm_desk_stands_down_replay_agrees(ev
         (late,) = wait_for(lambda: _orders(lobby, run), 10, "the lobby's order in its welcome")
         assert late.step == "guide_guests" and "集合点" in late.text
         assert lobby.wait_delivered(lobby.acknowledge_instruction(late.id).seq, 10).state == DELIVERED
+        # Guiding guests names the concierge and the lobby: done only once the lobby has confirmed too.
+        state = hub.hub.ingest.state
+        assert state.plans["runs"][run]["steps"]["guide_guests"]["status"] == "pending"
+        assert lobby.wait_delivered(lobby.submit("plan_step", {"run": run, "step": "guide_guests"}).seq,
+                                    10).state == DELIVERED
+        wait_for(lambda: state.plans["runs"][run]["steps"]["guide_guests"]["status"] == "done", 10, "guided")
 
         # 5. The desk settles its own steps, one skipped with a reason, and stands the plan down.
         for body in ({"step": "alarm"}, {"step": "isolate_power"},
@@ -238,7 +244,7 @@ def test_fire_reported_plan_runs_posts_confirm_desk_stands_down_replay_agrees(ev
     plan_rows = [(st, t, b.get("step", "")) for _, st, t, b in log if t.startswith("plan_") or
                  (t == "instruction" and b.get("plan"))]
     assert plan_rows[:2] == [("hub", "plan_started", ""), ("hub", "instruction", "gate_hold")]
-    assert sum(t == "plan_step" for _, t, _ in plan_rows) == 8 and plan_rows.count(("hub", "instruction", "")) == 5
+    assert sum(t == "plan_step" for _, t, _ in plan_rows) == 9 and plan_rows.count(("hub", "instruction", "")) == 5
     assert ("desk-1", "plan_stand_down", "") in plan_rows
     store = Store(event_dir.db(), writer=True)
     try:

@@ -82,7 +82,8 @@ async def test_a_fire_runs_as_a_checklist_from_the_report_to_the_stand_down(even
             await on_row(pilot, f"r{run}.alarm")
             await pilot.press("c")
             await wait_for(pilot, lambda: logged(event_dir, "plan_step"), what="the confirmation logged")
-            assert logged(event_dir, "plan_step") == [{"run": run, "step": "alarm", "status": "done", "reason": ""}]
+            assert logged(event_dir, "plan_step") == [{"run": run, "step": "alarm", "status": "done", "reason": "",
+                                                        "post": ""}]
             await on_row(pilot, f"r{run}.isolate_power")
             await pilot.press("w")
             assert isinstance(app.screen, NoteModal)
@@ -91,7 +92,7 @@ async def test_a_fire_runs_as_a_checklist_from_the_report_to_the_stand_down(even
             await write(pilot, "配电房无人值守，已通知物业")
             await wait_for(pilot, lambda: len(logged(event_dir, "plan_step")) == 2, what="the skip logged")
             assert logged(event_dir, "plan_step")[1] == {"run": run, "step": "isolate_power", "status": "skipped",
-                                                         "reason": "配电房无人值守，已通知物业"}
+                                                         "reason": "配电房无人值守，已通知物业", "post": ""}
             await wait_for(pilot, lambda: step_of(app, run, "isolate_power")["status"] == "skipped"
                            and step_of(app, run, "alarm")["by"] == "desk-1", what="both on the checklist")
             await wait_for(pilot, lambda: "Skipped" in screen_text(app), what="the skip shown")
@@ -108,15 +109,17 @@ async def test_a_fire_runs_as_a_checklist_from_the_report_to_the_stand_down(even
             assert "本岗任务已完成" in banner.render().plain
         lobby_reports = [(t, b) for _, _, t, b in _rows(event_dir, "lobby-1")]
         guide = next(b for t, b in lobby_reports if t == "plan_step")
-        assert guide == {"run": run, "step": "guide_guests", "status": "done", "reason": ""}
+        assert guide == {"run": run, "step": "guide_guests", "status": "done", "reason": "", "post": ""}
         assert [t for t, _ in lobby_reports] == ["plan_step", "instruction_ack"]
         # 3. The desk sees the lobby's confirmation, and stands the plan down (steps still open: a reason).
         async with desk(event_dir, hub, size=(120, 36)) as (app, pilot):
-            await wait_for(pilot, lambda: step_of(app, run, "guide_guests")["by"] == "lobby-1", what="lobby's step")
+            await wait_for(pilot, lambda: "lobby" in step_of(app, run, "guide_guests")["confirmed"],
+                           what="lobby's step")
             await pilot.press("p")
             table = await on_row(pilot, f"r{run}.guide_guests")
             cells = " ".join(str(c) for c in table.get_row(f"r{run}.guide_guests"))
-            assert "Done" in cells and "Lobby" in cells
+            # The concierge has not confirmed: still open, the lobby's part shown.
+            assert "Done" not in cells and "Lobby" in cells and "1/2" in cells
             await on_row(pilot, f"r{run}")
             await pilot.press("x")
             assert isinstance(app.screen, NoteModal) and "still open" in screen_text(app)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from stations.outbox import InboxItem
 from stations.posts import gate, plan_tasks
+from stations.posts.base import Site
 
 
 def item(id_: int, run: int = 0, step: str = "", text: str = "【火情应急预案】请保持镇定", gate_order: str = "",
@@ -35,11 +36,34 @@ def test_a_task_reads_in_the_terminal_language_without_the_plan_name_twice():
         "plan_step", {"run": 12, "step": "guide_guests", "status": "skipped", "reason": "无人"})
 
 
-def test_the_gate_follows_the_newest_gate_order_and_never_words():
-    hold, words, resume = item(1, gate_order="hold", text="x"), item(2, text="暂停放行 hold"), item(3, gate_order="resume")
-    assert gate.held_by([hold]) is hold
-    assert gate.held_by([words, hold]) is hold                   # newer words change nothing
-    assert gate.held_by([hold, words, resume]) is None
-    assert gate.held_by([words]) is None and gate.held_by([]) is None
-    again = item(4, gate_order="hold", text="再次暂停")
-    assert gate.held_by([resume, again, hold]) is again
+SITE = Site(station="gate-1", post="gate")
+
+
+def gate_item(id_: int, order: str = "", run: int = 0, step: str = "", target: str = "post.gate",
+              text: str = "x") -> InboxItem:
+    return InboxItem(id_, target, text, True, 0, None, "", "fire" if run else "", run, step, gate=order)
+
+
+def held(items) -> list[int]:
+    return [i.id for i in gate.holds(SITE, items)]
+
+
+def test_the_gate_is_held_while_any_hold_stands_and_never_by_words():
+    desk, words = gate_item(1, "hold", text="暂停"), gate_item(2, text="暂停放行 hold")
+    assert held([desk]) == [1] and held([words]) == [] and held([]) == []
+    assert held([words, desk]) == [1]                               # newer words change nothing
+    fire = gate_item(3, "hold", run=44, step="gate_hold")
+    parking_full = gate_item(5, "hold", run=47, step="meter")
+    everything = [desk, fire, parking_full]
+    assert held(everything) == [1, 3, 5]
+    # The parking-full plan stands down: its all-clear resumes only its own hold.
+    assert held(everything + [gate_item(6, "resume", run=47)]) == [1, 3]
+    # The desk resumes: its own hold goes, the fire plan's stays.
+    assert held(everything + [gate_item(6, "resume", run=47), gate_item(7, "resume")]) == [3]
+    # The fire plan's all-clear lifts the fire plan's hold even when it says nothing of the gate.
+    assert held([fire, gate_item(8, run=44)]) == []
+    # A hold to this very station counts; one to the other gate does not; a resume to the post covers both.
+    mine, other = gate_item(10, "hold", target="station.gate-1"), gate_item(11, "hold", target="station.gate-2")
+    assert held([mine, other]) == [10]
+    assert held([mine, gate_item(12, "resume", target="post.gate")]) == []
+    assert held([desk, gate_item(13, "resume", target="station.gate-1")]) == [1]   # a narrower resume keeps it

@@ -97,7 +97,7 @@ def plans(s: Summary, lang: str) -> Group:
     parts: list[Any] = [_title(lang, "report.section.plans")]
     if not s.plans:
         return Group(*parts, Text(t("report.none.plans", lang)))
-    results = ("early", "on_time", "late", "skipped", "overdue", "pending")
+    results = ("early", "on_time", "late", "skipped", "overdue", "pending", "cancelled")
     table = _grid(t("report.col.department", lang), *(t(f"report.col.{r}", lang) for r in results))
     tally: dict[str, dict[str, int]] = {}
     for run in s.plans:

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
-from protocols import eventtime
+from protocols import eventtime, orders
 from protocols.i18n import has, t
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -67,6 +67,20 @@ def ago(ms: int, lang: str) -> str:
 def clock(ms: int, tz: dt.tzinfo) -> str:
     """HH:MM:SS of an epoch-ms instant on the event's clock (its zone, not the desk machine's)."""
     return eventtime.clock(ms, tz) if ms else "--:--:--"
+
+
+def holds(state: Any, station: str, lang: str, tz: dt.tzinfo) -> Text | None:
+    """Who holds cars at this station and since when ("消防应急预案 #44 20:06；指挥台 20:10"); None if nobody."""
+    standing = orders.reaching(state.holds, station, state.stations.get(station, {}).get("post", ""))
+    if not standing:
+        return None
+    parts = []
+    for h in standing:
+        run = state.plans["runs"].get(h["run"]) if h["run"] else None
+        who = (f"{(run.get('name_en') if lang == 'en' else run.get('name')) or run['plan']} #{run['id']}" if run
+               else t("desk.gate.by_desk", lang))
+        parts.append(f"{who} {clock(h['ms'], tz)[:5]}")
+    return safe(t("desk.gate.held_by", lang, who=("; " if lang == "en" else "；").join(parts)), "bold red")
 
 
 def zone_of(state: Any) -> dt.tzinfo:

@@ -18,7 +18,11 @@ def tally(view: View, inst: dict[str, Any]) -> tuple[Text, Text]:
     ids = targets(view.state, inst["target"])
     states = [delivery(view, inst, sid)[0] for sid in ids]
     acked, waiting = states.count("acked"), states.count("waiting")
-    if inst.get("ack_required"):
+    run = view.state.plans["runs"].get(inst.get("run") or 0)
+    if inst.get("step") and run is not None and run["stood_down"] is not None and acked < len(ids):
+        # A plan step's order whose plan was stood down: nobody owes an acknowledgement any more.
+        shown = Text(f"{acked}/{len(ids)} " + view.t("plan.step.cancelled"), style="dim")
+    elif inst.get("ack_required"):
         shown = Text(f"{acked}/{len(ids)}", style="green" if acked == len(ids) else "bold yellow")
     else:
         shown = Text(view.t("desk.inst.no_ack"), style="dim")

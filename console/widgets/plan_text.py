@@ -16,8 +16,9 @@ from console.state import State
 from console.widgets import fmt
 from protocols.i18n import t
 
-STATUS_STYLE = {"pending": "", "overdue": "bold white on red", "done": "green", "skipped": "dim", "late": "yellow"}
-STATUS_MARK = {"pending": "○", "overdue": "⚠", "done": "✓", "skipped": "–", "late": "✓"}
+STATUS_STYLE = {"pending": "", "overdue": "bold white on red", "done": "green", "skipped": "dim", "late": "yellow",
+                "cancelled": "dim"}
+STATUS_MARK = {"pending": "○", "overdue": "⚠", "done": "✓", "skipped": "–", "late": "✓", "cancelled": "×"}
 PROPOSED_STYLE = "bold black on yellow"
 
 
@@ -50,7 +51,7 @@ def cause(state: State, cause_ref: str, lang: str) -> str:
 
 
 def step_state(step: StepView) -> str:
-    """pending | overdue | done | skipped | late (done or skipped after its target time)."""
+    """pending | overdue | done | skipped | cancelled | late (done after its target time)."""
     return "late" if step.late and step.status == "done" else step.status
 
 
@@ -71,7 +72,12 @@ def status_cell(step: StepView, now_ms: int, lang: str, short: bool = False) -> 
 
 
 def by_cell(state: State, step: StepView, lang: str, short: bool = False) -> Text:
-    """Who settled the step and when, with the reason of a skip; empty while open."""
+    """Who settled the step and when, with the reason of a skip; while open, which of its posts have confirmed."""
+    if step.status in ("pending", "overdue") and step.confirmed:
+        words = ", " if lang == "en" else "、"
+        out = Text(f"{len(step.confirmed)}/{len(step.posts)} ", style="bold")
+        out.append_text(fmt.safe(words.join(fmt.station_name(state, by, lang) for _, by, _, _ in step.confirmed)))
+        return out
     if not step.at_ms or step.status not in plans.SETTLED:
         return Text("")
     who = fmt.safe(fmt.station_name(state, step.by, lang))
@@ -138,7 +144,18 @@ def detail(state: State, run: RunView, step: StepView | None, lang: str) -> Text
     out.stylize("bold")
     words = ", " if lang == "en" else "、"
     if step.posts:
-        out.append("  " + t("plan.desk.posts", lang, posts=words.join(fmt.label(f"post.{p}", lang) for p in step.posts)))
+        # Each post the step names, with when it confirmed: the step is done only when all have.
+        confirmed = {post: (ms, desk) for post, _, ms, desk in step.confirmed}
+        tz = fmt.zone_of(state)
+
+        def post_line(p: str) -> str:
+            label = fmt.label(f"post.{p}", lang)
+            if p not in confirmed:   # a skipped or called-off step asks nobody any more
+                return t("plan.desk.post_open", lang, post=label) if step.status in ("pending", "overdue") else label
+            ms, desk = confirmed[p]
+            return t("plan.desk.post_done_desk" if desk else "plan.desk.post_done", lang, post=label,
+                     at=fmt.clock(ms, tz)[:5])
+        out.append("  " + t("plan.desk.posts", lang, posts=words.join(post_line(p) for p in step.posts)))
         acked = sum(len(stations) for _, _, stations in step.sent)
         expected = sum(len([s for s in state.stations.values() if s.get("post") == p]) for p in step.posts)
         out.append("  " + t("plan.acks", lang, acked=acked, expected=expected), style="dim")

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.message import Message
 
 from console.widgets import fmt
+from protocols import orders
 from console.widgets.table import ViewTable
 from console.widgets.view import View, liveness, silence_ms
 
@@ -36,6 +37,8 @@ class PostsTable(ViewTable):
             status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=style)
             if silent is not None:
                 status.append(" " + fmt.duration(silent, view.lang, short=True), style="" if live == "online" else style)
+            if orders.reaching(view.state.holds, sid, st.get("post", "")):
+                status.append(" " + view.t("desk.gate.holding"), style="bold white on red")
             name = fmt.clip(fmt.safe(fmt.station_name(view.state, sid, view.lang)), 12 if compact else 24)
             if live in ("late", "offline"):
                 name.stylize("reverse " + ("yellow" if live == "late" else "red"))

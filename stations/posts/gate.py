@@ -1,15 +1,18 @@
 """The gate (门岗): cars in and out in one key each, a plate and VIP flag when wanted, and the desk's hold.
 
 "Hold incoming cars" is an instruction with `gate: "hold"` (from the desk's form or a plan's
-step); `gate: "resume"` lifts it (the desk, or the all-clear of the plan that held it). The
-newest instruction carrying a gate order decides, and a hold shows in red above everything
-else, so nobody at the barrier can miss it. The words of an instruction never decide: a
-plan's all-clear says 恢复 and a model-unit order says 暂停参观 without meaning the barrier.
+step); `gate: "resume"` lifts the holds of whoever sends it (the desk's own, or the plan run's via
+its all-clear). The gate stays held while any hold stands (protocols.orders: the hub's rule too),
+and each standing hold shows in red above everything else, so nobody at the barrier can miss it.
+The words of an instruction never decide: a plan's all-clear says 恢复 and a model-unit order
+says 暂停参观 without meaning the barrier.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Iterable
 
+from protocols import orders
 from stations.posts.base import Action, Area, Count, Field, Post, Site, summed
 from stations.posts.common import common_actions
 
@@ -25,18 +28,15 @@ def _car(type_: str, **fixed: Any):
     return build
 
 
-def held_by(instructions: Iterable[Any]) -> Any | None:
-    """The instruction that holds the gate now, if any: the newest gate order, when it is "hold".
+def holds(site: Site, items: Iterable[Any]) -> tuple[Any, ...]:
+    """The inbox items whose holds stop cars at this station now, oldest first (protocols.orders' rule).
 
-    `instructions` are inbox items (with `id` and `gate`) in any order.
+    `items` are inbox items with their gate orders and plan all-clears, in any order.
     """
-    for item in sorted(instructions, key=lambda i: i.id, reverse=True):
-        order = getattr(item, "gate", "")
-        if order == "resume":
-            return None
-        if order == "hold":
-            return item
-    return None
+    by_id = {i.id: i for i in items}
+    standing = orders.fold([{**asdict(i), "ms": i.received_ms} for i in by_id.values()],
+                           lambda sid: site.post if sid == site.station else "")
+    return tuple(by_id[h["id"]] for h in orders.reaching(standing, site.station, site.post) if h["id"] in by_id)
 
 
 def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:

@@ -91,12 +91,12 @@ class PostScreen(Screen):
 
     def show(self, view: View, area: Area | None) -> None:
         self.query_one(LinkBar).status = view.status
-        hold = gate.held_by(view.instructions) if self.post.hold_banner else None
+        holds = gate.holds(self.site, view.orders) if self.post.hold_banner else ()
         # An open plan task has the plan's own banner (settling it acknowledges it): not said twice.
         tasks = {t.item.id for t in view.tasks}
         pending = tuple(p for p in view.pending if p.id not in tasks)
         newest = next((i for i in view.instructions if i.id not in tasks), None)
-        self.query_one(Banner).data = (hold, pending, newest)
+        self.query_one(Banner).data = (holds, pending, newest)
         self.query_one(PlanBanner).data = (view.tasks, view.plans)
         self.query_one(CountsBar).counts = view.counts
         self.query_one(ReportList).reports = view.recent

@@ -24,6 +24,7 @@ class View:
     recent: tuple[Report, ...] = ()
     instructions: tuple[InboxItem, ...] = ()
     pending: tuple[InboxItem, ...] = ()
+    orders: tuple[InboxItem, ...] = ()          # gate orders and plan all-clears: protocols.orders folds them
     counts: tuple[Count, ...] = ()
     acks: dict[int, Report] = field(default_factory=dict)   # instruction id -> its instruction_ack report
     on_duty: tuple[dict[str, str], ...] = ()   # who this terminal signed in and not out
@@ -60,7 +61,7 @@ class Reader:
         tasks, plans = plan_tasks.read(instructions, self._reports)
         acks = {r.body.get("instruction"): r for r in reversed(outbox.recent(200)) if r.type == "instruction_ack"}
         return View(status=status, recent=recent, instructions=instructions,
-                    pending=tuple(outbox.pending_instructions()),
+                    pending=tuple(outbox.pending_instructions()), orders=tuple(outbox.standing_orders()),
                     counts=tuple(self.post.tally(self.site, self._reports, area)), acks=acks,
                     on_duty=self._duty[0], tasks_done=self._duty[1], checked_in=self._duty[2],
                     tasks=tasks, plans=plans)

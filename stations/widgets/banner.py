@@ -1,4 +1,4 @@
-"""The desk's word on screen: the gate's red HOLD, the oldest instruction awaiting confirmation, or the latest one.
+"""The desk's word on screen: the gate's red HOLDs, the oldest instruction awaiting confirmation, or the latest one.
 
 Instruction text comes from the desk over the wire: it is shown as plain Text, never as markup.
 """
@@ -16,18 +16,24 @@ from protocols import i18n
 class Banner(Static):
     """Hidden when the desk has said nothing; otherwise one or two lines, styled by urgency."""
 
-    # (hold item or None, pending items, newest item or None)
-    data: reactive[tuple[Any, tuple[Any, ...], Any] | None] = reactive(None, always_update=False)
+    # (the items holding the gate, oldest first; pending items; newest item or None)
+    data: reactive[tuple[tuple[Any, ...], tuple[Any, ...], Any] | None] = reactive(None, always_update=False)
     lang: reactive[str] = reactive("zh")
 
     def render(self) -> Text:
-        hold, pending, newest = self.data or (None, (), None)
+        holds, pending, newest = self.data or ((), (), None)
         lang = self.lang
         text = Text(overflow="fold")
-        if hold is not None:
+        if holds:
+            # Every hold that stands, each with who set it: the gate opens only when all are lifted.
             text.append(i18n.t("station.banner.hold", lang) + " ", style="bold")
-            text.append(hold.text_for(lang))
-            others = [p for p in pending if p.id != hold.id]
+            for n, hold in enumerate(holds):
+                if n:
+                    text.append("\n")
+                if not hold.run:   # a plan's order names its plan in its own words; the desk's does not
+                    text.append(i18n.t("station.banner.hold_desk", lang) + " ", style="bold")
+                text.append(hold.text_for(lang))
+            others = [p for p in pending if p.id not in {h.id for h in holds}]
             if others:
                 text.append("  " + i18n.t("station.banner.more", lang, n=len(others)))
         elif pending:
@@ -45,11 +51,11 @@ class Banner(Static):
         return text
 
     def watch_data(self, data: Any) -> None:
-        hold, pending, newest = data or (None, (), None)
-        self.display = hold is not None or bool(pending) or newest is not None
-        self.set_class(hold is not None, "-hold")
-        vip = hold is None and _vip(pending) is not None
-        self.set_class(hold is None and bool(pending) and not vip, "-pending")
+        holds, pending, newest = data or ((), (), None)
+        self.display = bool(holds) or bool(pending) or newest is not None
+        self.set_class(bool(holds), "-hold")
+        vip = not holds and _vip(pending) is not None
+        self.set_class(not holds and bool(pending) and not vip, "-pending")
         self.set_class(vip, "-vip")
 
 
