@@ -77,7 +77,7 @@ def new_state(event_summary: dict[str, Any]) -> State:
     for zone in event_summary.get("zones", ()):
         s.zones[zone["id"]] = {"capacity": int(zone.get("capacity", 0)), "count": 0, "updated_ms": 0}
     s.people = {"headcount": 0, "arrivals": 0, "departures": 0, "checked_in": 0, "vip_arrivals": 0,
-                "last_min": 0, "arrivals_by_min": {}, "departures_by_min": {}}
+                "last_min": 0, "arrivals_by_min": {}, "departures_by_min": {}, "parties": {}}
     s.cars = {"in": 0, "out": 0, "vip": 0, "on_site": 0}
     return s
 
@@ -200,7 +200,7 @@ def _plain(x: Any) -> Any:
 
 def to_wire(state: State) -> dict[str, Any]:
     """The whole state as msgpack-friendly data (string keys only; int-keyed maps become lists)."""
-    people = {k: v for k, v in state.people.items() if not k.endswith("_by_min")}
+    people = {k: _plain(v) for k, v in state.people.items() if not k.endswith("_by_min")}
     for key in ("arrivals_by_min", "departures_by_min"):
         people[key] = [[m, n] for m, n in sorted(state.people[key].items())]
     return {
@@ -225,6 +225,7 @@ def from_wire(d: dict[str, Any]) -> State:
         raise ValueError(f"state snapshot version {d.get('version')!r}, expected {WIRE_VERSION}")
     d = _plain(d)
     people = d["people"]
+    people.setdefault("parties", {})
     for key in ("arrivals_by_min", "departures_by_min"):
         people[key] = {m: n for m, n in people[key]}
     plans = d.get("plans") or {}

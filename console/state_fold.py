@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from console.state import State
 
 WINDOW_MIN = 120      # minutes of arrival/departure curve kept in memory; the report reads the log
+DOOR_POSTS = ("gate", "concierge")   # where people are counted in (docs/PEOPLE.md)
+VIP_LEVELS = ("A", "B")              # level C is an ordinary listed guest
 
 
 def empty_plans() -> dict[str, Any]:
@@ -66,15 +68,42 @@ def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:
     b[minute] = n
 
 
-def _guest_arrival(s: State, ev: Any, b: dict, ms: int) -> None:
-    n, p = b["count"], s.people
+# --- the people ledger (docs/PEOPLE.md): the door counts, the sign-in desk signs in ---------------
+
+def _party(p: dict[str, Any], ref: str) -> dict[str, int] | None:
+    """What the ledger knows of the party with this reference: counted at the door, checked in, as VIP."""
+    if not ref:
+        return None
+    return p.setdefault("parties", {}).setdefault(ref, {"door": 0, "checked_in": 0, "vip": 0})
+
+
+def _count_in(s: State, n: int, ms: int) -> None:
+    p = s.people
     p["arrivals"] += n
     p["headcount"] += n
-    if b.get("vip_level"):
-        p["vip_arrivals"] += n
     _bucket(p, "arrivals_by_min", ms // 60000, n)
-    if b.get("guest_ref") in s.guests["list"]:
-        guest_seen(s, ev, b["guest_ref"], ms, "arrival", party=n, vip=b.get("vip_level") in ("A", "B"))
+
+
+def _count_vip(p: dict[str, Any], party: dict[str, int] | None, level: str, n: int) -> None:
+    """A VIP party counts once, as the largest size any report gave it (F6 may greet one of three)."""
+    if level not in VIP_LEVELS:
+        return
+    more = n - party["vip"] if party is not None else n
+    if more > 0:
+        p["vip_arrivals"] += more
+        if party is not None:
+            party["vip"] = n
+
+
+def _guest_arrival(s: State, ev: Any, b: dict, ms: int) -> None:
+    n, ref = b["count"], b.get("guest_ref", "")
+    party = _party(s.people, ref)
+    _count_in(s, n, ms)
+    if party is not None:
+        party["door"] += n
+    _count_vip(s.people, party, b.get("vip_level", ""), n)
+    if ref in s.guests["list"]:
+        guest_seen(s, ev, ref, ms, "arrival", party=n, vip=b.get("vip_level") in VIP_LEVELS)
 
 
 def _guest_departure(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -86,12 +115,20 @@ def _guest_departure(s: State, ev: Any, b: dict, ms: int) -> None:
 
 
 def _guest_checkin(s: State, ev: Any, b: dict, ms: int) -> None:
-    n, p = b.get("party_size", 1), s.people
-    p["checked_in"] += n
-    if b.get("vip_level") in ("A", "B"):
-        p["vip_arrivals"] += n
-    if b.get("guest_ref") in s.guests["list"]:
-        guest_seen(s, ev, b["guest_ref"], ms, "checkin", party=n, vip=b.get("vip_level") in ("A", "B"))
+    n, p, ref = b.get("party_size", 1), s.people, b.get("guest_ref", "")
+    party = _party(p, ref)
+    if party is None or not party["checked_in"]:
+        p["checked_in"] += n
+        if party is not None:
+            party["checked_in"] = n
+    at_door = s.stations.get(ev.station, {}).get("post") in DOOR_POSTS
+    if at_door and not (party and party["door"]):   # checking a party in at the door is its door count
+        _count_in(s, n, ms)
+        if party is not None:
+            party["door"] = n
+    _count_vip(p, party, b.get("vip_level", ""), n)
+    if ref in s.guests["list"]:
+        guest_seen(s, ev, ref, ms, "checkin", party=n, vip=b.get("vip_level") in VIP_LEVELS)
     else:
         walkins = s.guests["walkins"]
         walkins["parties"] += 1

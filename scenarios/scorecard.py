@@ -162,7 +162,7 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
     facts = Facts(run.speed, dict(run.refs), ref_targets, incidents, instructions, lots, zones, stations, delivery,
                   runs, plans_enabled)
     figures = {"events": len(rows), "by_type": dict(sorted(by_type.items())), "people": {
-        k: v for k, v in state.people.items() if not k.endswith("_by_min")}, "cars": dict(state.cars),
+        k: v for k, v in state.people.items() if isinstance(v, int)}, "cars": dict(state.cars),
         "guests_from_simulated": sim_guests, "posts_by_type": dict(sorted(scripted.items())),
         "posts_reports": sum(scripted.values()), "rejections": [
             {"station": r.station, "seq": r.seq, "type": r.type, "code": r.code, "reason": r.reason}

@@ -160,3 +160,34 @@ def test_a_stand_down_calls_off_its_open_steps_everywhere(event_dir, clocked):
     assert {s["result"] for s in fire["steps"]} == {"cancelled"}
     blamed = {d: box["shortcomings"] for d, box in summary_of(event_dir).departments.items() if box["shortcomings"]}
     assert not any(f["key"].startswith("step_") for fs in blamed.values() for f in fs), blamed
+
+
+def test_people_are_counted_once_and_every_surface_says_the_same(event_dir):
+    """docs/PEOPLE.md through a real hub: the delegation counted once, a check-in at the door counted, the
+    lobby's sign-in not counted twice; the desk's picture, the guests screen and the summary agree."""
+    from console import guests as guest_file
+    from console import guests_rules
+    from tests.test_guests_handoff import guest
+
+    guest_file.write_json(event_dir.root / "guests.json", [
+        guest("V-01", "省住建厅考察团", "A", 8), guest("G-02", "王五", "C", 2), guest("G-03", "钱七", "C", 2)],
+        "guests.xlsx")
+    clock = Clock(1_800_000_000_000)
+    hub = run_in_thread(event_dir, clock=clock)   # it loads the guest list as it starts
+    try:
+        with terminals(event_dir, hub, "concierge-1", "lobby-1") as (concierge, lobby):
+            wait_for(lambda: hub.hub.ingest.state.guests["list"], 10, "the guest list loaded")
+            send(concierge, "guest_arrival", {"count": 8, "vip_level": "A", "guest_ref": "V-01"})        # F6
+            send(concierge, "guest_checkin", {"guest_ref": "V-01", "party_size": 8, "vip_level": "A"})   # F7
+            send(concierge, "guest_checkin", {"guest_ref": "G-02", "party_size": 2, "vip_level": "C"})   # F7, no F1
+            send(concierge, "guest_arrival", {"count": 2})                                                # F2
+            send(lobby, "guest_checkin", {"guest_ref": "G-03", "party_size": 2, "vip_level": "C"})       # lobby desk
+            people = hub.hub.ingest.state.people
+            picture = (people["arrivals"], people["headcount"], people["checked_in"], people["vip_arrivals"])
+            assert picture == (12, 12, 12, 8)
+            totals, _ = guests_rules.view(hub.hub.ingest.state, clock.ms)
+            assert (totals.arrived, totals.arrived_people, totals.vip_arrived) == (3, 12, 1)
+    finally:
+        hub.stop()
+    g = summary_of(event_dir).guests
+    assert (g["arrivals"], g["on_site_end"], g["checked_in"], g["vip"]) == picture

@@ -59,17 +59,41 @@ def test_new_state_is_the_event_with_nothing_happened() -> None:
 
 def test_guests_arrive_check_in_and_leave(log: Log) -> None:
     log(M.GuestArrival(count=3), "concierge-1")
-    log(M.GuestArrival(count=2, vip_level="C"), "gate-1", T0 + 61_000)
-    log(M.GuestCheckin(party_size=4, vip_level="A"), "lobby-1")
+    log(M.GuestArrival(count=2, vip_level="C"), "gate-1", T0 + 61_000)     # level C: a guest, not a VIP
+    log(M.GuestCheckin(party_size=4, vip_level="A"), "lobby-1")            # inside: the door counted them
     log(M.GuestCheckin(party_size=5, vip_level="C"), "lobby-1")
     log(M.GuestDeparture(count=1), "concierge-2", T0 + 61_500)
     p = log.state.people
     assert (p["arrivals"], p["departures"], p["headcount"]) == (5, 1, 4)
     assert p["checked_in"] == 9
-    assert p["vip_arrivals"] == 2 + 4  # any level on arrival; only A and B at check-in
+    assert p["vip_arrivals"] == 4
     m = T0 // 60000
     assert p["arrivals_by_min"] == {m: 3, m + 1: 2}
     assert p["departures_by_min"] == {m + 1: 1}
+
+
+def test_the_people_ledger_counts_each_party_once(log: Log) -> None:
+    """docs/PEOPLE.md's examples: the door counts, a check-in at the door counts an uncounted party, once."""
+    p = log.state.people
+    # An 8-person level-A delegation greeted with F6, then checked in from the list at the concierge.
+    log(M.GuestArrival(count=8, vip_level="A", guest_ref="V-01"), "concierge-1")
+    log(M.GuestCheckin(guest_ref="V-01", party_size=8, vip_level="A"), "concierge-2")
+    assert (p["arrivals"], p["headcount"], p["checked_in"], p["vip_arrivals"]) == (8, 8, 8, 8)
+    # A listed party of 2 checked in at the concierge and never counted with F1: the check-in counts them.
+    log(M.GuestCheckin(guest_ref="G-02", party_size=2, vip_level="C"), "concierge-1")
+    assert (p["arrivals"], p["headcount"], p["checked_in"], p["vip_arrivals"]) == (10, 10, 10, 8)
+    # Checked in again (a second terminal, a double tap): nothing moves.
+    log(M.GuestCheckin(guest_ref="G-02", party_size=2, vip_level="C"), "lobby-1")
+    assert (p["arrivals"], p["checked_in"]) == (10, 10)
+    # Counted with F2 at the door, then signed in at the lobby's desk: counted once, signed in once.
+    log(M.GuestArrival(count=2), "concierge-1")
+    log(M.GuestCheckin(guest_ref="G-03", party_size=2), "lobby-1")
+    assert (p["arrivals"], p["headcount"], p["checked_in"]) == (12, 12, 12)
+    # A level-B party the door counted anonymously is a VIP party once the lobby signs it in, once.
+    log(M.GuestArrival(count=3), "concierge-1")
+    log(M.GuestCheckin(guest_ref="V-02", party_size=3, vip_level="B"), "lobby-1")
+    log(M.GuestCheckin(guest_ref="V-02", party_size=3, vip_level="B"), "lobby-1")
+    assert (p["arrivals"], p["checked_in"], p["vip_arrivals"]) == (15, 15, 11)
 
 
 def test_headcount_never_goes_below_zero(log: Log) -> None:
@@ -415,7 +439,8 @@ def test_replaying_the_same_log_gives_the_same_state() -> None:
     for r in log.rows:
         S.apply(b, r)
     assert S.to_wire(a) == S.to_wire(b)
-    assert S.to_wire(a)["people"]["arrivals"] == log.state.people["arrivals"] == 499
+    # 499 counted at the door, and V-01's party of 3 checked in at the concierge (the door) without a count.
+    assert S.to_wire(a)["people"]["arrivals"] == log.state.people["arrivals"] == 499 + 3
 
 
 def test_from_wire_refuses_another_version() -> None:

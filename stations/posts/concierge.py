@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 from stations.posts.base import Action, Area, Count, Field, Post, Site, summed, whole
 from stations.posts.common import VIP_CHOICES, common_actions
-from stations.posts.duty import guests_action
+from stations.posts.duty import VIP, guests_action
 
 
 def _counted(type_: str, one: bool):
@@ -36,7 +36,7 @@ def _vip(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[st
 def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:
     reports = list(reports)
     arrivals, departures = summed(reports, "guest_arrival"), summed(reports, "guest_departure")
-    vips = sum(int(b.get("count", 1)) for t, b in reports if t == "guest_arrival" and b.get("vip_level"))
+    vips = sum(int(b.get("count", 1)) for t, b in reports if t == "guest_arrival" and b.get("vip_level") in VIP)
     return [Count("station.count.arrivals", arrivals), Count("station.count.departures", departures),
             Count("station.count.checkins", sum(1 for t, _ in reports if t == "guest_checkin")),
             Count("station.count.vips", vips)]
@@ -44,7 +44,7 @@ def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area 
 
 def post(site: Site) -> Post:
     n = Field("count", "field.count", "int", 2)
-    vip_levels = tuple(c for c in VIP_CHOICES if c[0])
+    vip_levels = tuple(c for c in VIP_CHOICES if c[0] in VIP)   # level C is an ordinary guest (docs/PEOPLE.md)
     return Post("concierge", (
         Action("arrive", "f1", "station.act.arrive", _counted("guest_arrival", True), alias="1"),
         Action("arrive_n", "f2", "station.act.arrive_n", _counted("guest_arrival", False), (n,), alias="2"),
