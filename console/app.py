@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 
+from console import state as fold
 from console.desk_client import DeskLink
 from console.event import EventFolder
 from console.hub_start import HubStartError, ensure_hub
@@ -105,12 +106,15 @@ class DeskApp(App):
 
     # --- data down ------------------------------------------------------------------------------
     def build_view(self) -> View:
+        real = self.clock()
         if self.link is None:
-            return View(self.fixture, self.clock(), self.lang, self.drill, "local", wall=self.wall, desk=self.desk_id)
+            return View(self.fixture, fold.event_ms(self.fixture, real), self.lang, self.drill, "local",
+                        wall=self.wall, desk=self.desk_id, real_ms=real)
         pic = self.link.picture()
         hub = "ok" if pic.hub_ok else ("lost" if pic.hub_heard_ms else "connecting")
-        return View(pic.state or self.fixture, self.clock(), self.lang, pic.drill or self.drill, hub,
-                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id)
+        state = pic.state or self.fixture
+        return View(state, fold.event_ms(state, real), self.lang, pic.drill or self.drill, hub,
+                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id, real)
 
     def tick(self) -> None:
         self._report_finished()

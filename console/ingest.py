@@ -74,7 +74,7 @@ class Ingest:
         self.last = store.last_seqs()
         self.hub_epoch = store.get_meta("hub_epoch") or "hub"
         self.buckets: dict[str, _TokenBucket] = {}
-        self.refs = References(event, self.library)
+        self.refs = References(event, self.library, drill)
         self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0}
         self._pages: tuple[str, list[list[dict[str, Any]]]] = ("", [])
         self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
@@ -328,8 +328,10 @@ class Ingest:
         if not self.heard_floor_ms:
             self.heard_floor_ms = now_ms
         for _ in range(PLAN_ROUNDS):
-            decisions = plans.evaluate(self.state, self.library, now_ms, self.heard_floor_ms)
-            decisions += readiness.evaluate(self.state, now_ms) + guests_rules.evaluate(self.state, now_ms)
+            # The rules read the log's time: scenario time in a drill (console.state), so they scale with it.
+            now, floor = fold.event_ms(self.state, now_ms), fold.event_ms(self.state, self.heard_floor_ms)
+            decisions = plans.evaluate(self.state, self.library, now, floor)
+            decisions += readiness.evaluate(self.state, now) + guests_rules.evaluate(self.state, now)
             if not decisions:
                 break
             pending: list = []

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from protocols import eventtime
 from protocols.messages import MAX_TEXT, Instruction, Message, PlanEscalated, PlanProposed, PlanStarted
 
 if TYPE_CHECKING:
@@ -147,8 +148,9 @@ def _match(trig: Trigger, plan: Plan, state: State, last_close: list | None, now
         return ""
     if trig.kind == "post_silent":
         for sid, st in state.stations.items():
-            heard = st["last_heard_ms"]
-            if heard and trig.subject in ("*", st["post"]) and now_ms - max(heard, floor) >= trig.after_s * 1000:
+            heard = st["last_heard_ms"]   # on the link's clock: read on the log's, so a drill's silence scales
+            if heard and trig.subject in ("*", st["post"]) \
+                    and now_ms - max(eventtime.drill_ms(state.clock, heard), floor) >= trig.after_s * 1000:
                 return f"silent:{sid}"
     return ""
 

@@ -26,6 +26,7 @@ ACK_TARGET_MS = 60_000          # "fire plan acknowledged within 60 s": the desk
 EARLY_SHARE = 0.5               # a step settled within half its target time counts as done early
 DELAY_EDGES = (1_000, 5_000, 30_000, 300_000)   # buckets of recv_ms - station_ms; the last is open
 WORST_DELAYS = 10
+STATUS_MARKS = 200              # liveness changes kept per station (a flapping link must not grow the report)
 HUB = "hub"                     # the hub's own events: no station clock, no outbox
 FLOWS = ("arrivals", "departures", "cars_in", "cars_out")
 
@@ -58,6 +59,8 @@ class Summary:
     series: dict[str, Any]
     faults: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    instructions: list[dict[str, Any]] = field(default_factory=list)   # with each station's ack time
+    clock: dict[str, Any] = field(default_factory=dict)                # a rehearsal's drill clock
 
     @property
     def tz(self) -> dt.tzinfo:
@@ -81,6 +84,7 @@ class _Collector:
         self.notes: list[dict[str, Any]] = []
         # station -> [first heard, silent since (or None), offline spells, late warnings]
         self.up: dict[str, list[Any]] = {sid: [0, None, [], 0] for sid in self.state.stations}
+        self.statuses: dict[str, list[list[Any]]] = {sid: [] for sid in self.state.stations}   # [ms, status]
         # station -> [reports, late, sum of delays, max delay, clock ahead]
         self.delay: dict[str, list[int]] = {}
         self.buckets = [0] * (len(DELAY_EDGES) + 1)
@@ -100,13 +104,16 @@ class _Collector:
         if gseq <= state.gseq:
             return       # already folded (the same overlap rule as the fold's)
         apply(state, ev)
-        ms, station = ev.recv_ms, ev.station
+        # The log's time (console.state): real on a live log, scenario time after a drill's clock.
+        ms, station = (fold.event_ms(state, ev.recv_ms) if state.clock else ev.recv_ms), ev.station
         if not self.first_gseq:
             self.first_ms, self.first_gseq = ms, gseq
         self.events += 1
         self.last_gseq = gseq
         if ms > self.last_ms:
             self.last_ms = ms
+        if ev.type == "drill_clock":   # a rehearsal's time starts here: the setup before it is not its day
+            self.first_ms = self.last_ms = ms
         if station != HUB:
             self._delivery(ev, ms, station)
             up = self.up.get(station)
@@ -123,7 +130,7 @@ class _Collector:
         d = self.delay.get(station)
         if d is None:
             d = self.delay[station] = [0, 0, 0, 0, 0]
-        late = ms - ev.station_ms
+        late = ev.recv_ms - ev.station_ms      # both real clocks: a delay is a property of the link
         d[0] += 1
         if late < 0:
             d[4] += 1          # the station's clock runs ahead of the hub's: not a delivery delay
@@ -207,17 +214,25 @@ class _Collector:
         if up is None:
             return
         status = b["status"]
+        marks = self.statuses[b["station"]]
+        if len(marks) < STATUS_MARKS:
+            marks.append([ms, status])
         if status == "online":
             self._heard(up, ms)
         elif status == "late":
             up[3] += 1
             if not up[0]:
-                up[0] = b.get("last_heard_ms") or ms
+                up[0] = self._heard_at(b, ms)
         elif up[1] is None:
             # Silent since it was last heard, not since the hub noticed (offline_s later).
-            up[1] = b.get("last_heard_ms") or ms
+            up[1] = self._heard_at(b, ms)
             if not up[0]:
                 up[0] = up[1]
+
+    def _heard_at(self, b: dict, ms: int) -> int:
+        """When a station_status says the station was last heard, on the log's time."""
+        heard = b.get("last_heard_ms")
+        return fold.event_ms(self.state, heard) if heard else ms
 
     # --- the figures ----------------------------------------------------------------------------
     def finish(self, rejections: Iterable[Any], drill: bool) -> Summary:
@@ -247,12 +262,14 @@ class _Collector:
             incident_table=_incident_table(s.incidents.values()),
             plans=[_run(s, r, end) for _, r in sorted(s.plans["runs"].items())],
             departments={}, notes=self.notes, stations=self._stations(),
-            delays=self._delays(), rejections=_rejections(rejections),
+            delays=self._delays(), rejections=_rejections(rejections, s.clock),
+            instructions=[_instruction(i) for _, i in sorted(s.instructions.items())], clock=dict(s.clock),
             continuity=self._continuity(rejections),
             series={"start_ms": start_min * MINUTE, "step_ms": MINUTE, "values": values},
             faults=s.totals["faults"],
             extra={"all_lots_full": self.all_full.closed(end), "late_ms": self.late_ms,
-                   "ack_target_ms": ACK_TARGET_MS, "unknown_types": s.totals["unknown"]},
+                   "ack_target_ms": ACK_TARGET_MS, "unknown_types": s.totals["unknown"],
+                   "stored_by_epoch": {sid: {ep: k[0] for ep, k in by.items()} for sid, by in self.keys.items()}},
         )
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
         return summary
@@ -278,7 +295,7 @@ class _Collector:
             out.append({"id": sid, "post": st.get("post", ""), "name": st.get("name", ""),
                         "name_en": st.get("name_en", ""), "first_ms": first, "span_ms": span, "down_ms": down,
                         "uptime": round(1 - down / span, 4) if span > 0 else (1.0 if first else None),
-                        "offline": spells, "late_warnings": late,
+                        "offline": spells, "late_warnings": late, "statuses": self.statuses[sid],
                         "reports": self.state.stations[sid]["reports"]})
         return out
 
@@ -334,6 +351,12 @@ def _incident(i: dict[str, Any]) -> dict[str, Any]:
             "handlers": handlers, "history": [list(h) for h in i["history"]]}
 
 
+def _instruction(i: dict[str, Any]) -> dict[str, Any]:
+    return {"id": i["id"], "target": i["target"], "text": i["text"], "text_en": i.get("text_en", ""),
+            "plan": i.get("plan", ""), "run": i.get("run", 0), "step": i.get("step", ""), "station": i["station"],
+            "sent_ms": i["sent_ms"], "ack_required": i["ack_required"], "acks": dict(i["acks"])}
+
+
 def _incident_table(incidents: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     table: dict[str, dict[str, int]] = {}
     for i in incidents:
@@ -362,10 +385,15 @@ def _run(state: fold.State, run: dict[str, Any], end_ms: int) -> dict[str, Any]:
     return {"id": view.id, "plan": view.plan, "name": view.name, "name_en": view.name_en, "owner": view.owner,
             "cause": view.cause, "auto": view.auto, "note": view.note, "started_ms": view.started_ms,
             "stood_down_ms": down["ms"] if down else None, "stood_down_by": down["by"] if down else "",
-            "escalations": len(run["escalations"]), "steps": steps}
+            "escalations": len(run["escalations"]), "steps": steps, "proposed_ms": _proposed(state, run["id"])}
 
 
-def _rejections(rejections: list[Any]) -> dict[str, Any]:
+def _proposed(state: fold.State, run_id: int) -> int | None:
+    """When the proposal this run answered was made (a plan that asked first), if it was one."""
+    return next((p["ms"] for p in state.plans["proposals"].values() if p.get("run") == run_id), None)
+
+
+def _rejections(rejections: list[Any], clock: dict[str, Any]) -> dict[str, Any]:
     by_code: dict[str, dict[str, Any]] = {}
     by_station: dict[str, int] = {}
     for r in rejections:
@@ -375,7 +403,7 @@ def _rejections(rejections: list[Any]) -> dict[str, Any]:
     return {"total": len(rejections), "by_code": dict(sorted(by_code.items())),
             "by_station": dict(sorted(by_station.items())),
             "items": [{"station": r.station, "epoch": r.epoch, "seq": r.seq, "type": r.type, "code": r.code,
-                       "reason": r.reason, "reason_zh": r.reason_zh, "recv_ms": r.recv_ms, "detail": r.detail}
+                       "reason": r.reason, "reason_zh": r.reason_zh, "recv_ms": eventtime.drill_ms(clock, r.recv_ms), "detail": r.detail}
                       for r in rejections]}
 
 

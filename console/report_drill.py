@@ -59,8 +59,7 @@ def blocks(cards: list[dict[str, Any]], lang: str, latest: dict[str, Any] | None
                    duration=seconds(card["scenario"]["duration_ms"], lang),
                    first=card["run"]["first_gseq"], last=card["run"]["last_gseq"])),
             Para(t("report.drill.clock", lang, speed=f"{card['run']['speed']:g}"), "note"),
-            Para(t("score.totals", lang, met=s.get("met", 0), missed=s.get("missed", 0), pending=s.get("pending", 0)),
-                 "strong")]
+            Para(render.totals(s, lang), "strong")]
     rows = []
     for r in card["expectations"]:
         detail = t(f"score.detail.{r['detail']}", lang, **r["detail_params"]) if r["detail"] else ""
@@ -72,14 +71,14 @@ def blocks(cards: list[dict[str, Any]], lang: str, latest: dict[str, Any] | None
             Bullets(tuple(render.fix_text(f, lang) for f in card.get("fixes", ())) or (t("score.fix.none", lang),))]
     out += [Heading(t("report.drill.history", lang), 3), Para(t("report.drill.history_how", lang), "note")]
     head = (*(t(f"report.col.{c}", lang) for c in ("started", "scenario", "seed", "speed")),
-            *(t(f"score.status.{c}", lang) for c in ("met", "missed", "pending")),
+            *(t(f"score.status.{c}", lang) for c in render.STATUSES),
             *(t(f"report.col.{c}", lang) for c in ("ack_mean", "arrivals", "events")))
     hist = []
     for c in cards:
         cs = c.get("summary", {})
         mark = " ◀" if c is card else ""
         hist.append((_when(c) + mark, _title(c, lang), str(c["run"]["seed"]), f"×{c['run']['speed']:g}",
-                     str(cs.get("met", 0)), str(cs.get("missed", 0)), str(cs.get("pending", 0)),
+                     *(str(cs.get(c, 0)) for c in render.STATUSES),
                      seconds(_mean(_acks(c)), lang), str(c["log"]["people"].get("arrivals", 0)), str(c["log"]["events"])))
     out.append(Table(head, tuple(hist)))
     earlier = [c for c in cards if c is not card and c["scenario"]["slug"] == card["scenario"]["slug"]

@@ -18,8 +18,8 @@ from protocols.messages import POSTS
 class References:
     """What an event lets a report refer to; built once per hub from the event and its plan library."""
 
-    def __init__(self, event: Event, library: plan_library.Library) -> None:
-        self.library = library
+    def __init__(self, event: Event, library: plan_library.Library, drill: bool = False) -> None:
+        self.library, self.drill = library, drill
         self.lots = {a.id for a in event.lots}
         self.zones = {a.id for a in event.zones}
         self.station_ids = {s.id for s in event.stations}
@@ -45,6 +45,8 @@ class References:
             raise schema_error("gate", "problem.gate_target", got=msg.target)
         if type_ == "task_signoff" and msg.task not in self.task_ids:
             raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
+        if type_ == "drill_clock" and not self.drill:
+            raise schema_error("start_ms", "problem.drill_only")
 
     def _plan(self, state: State, type_: str, msg: Any, peer: Any) -> None:
         """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""

@@ -4,6 +4,11 @@
 (snapshot + feed), replay after a restart, rehearsal and the report all see the same figures.
 Time enters only as `recv_ms` on events and `now_ms` on the calls that need it. Text from
 stations is stored exactly as given and never formatted or evaluated here.
+
+Two clocks, both from the log. The *log's time* (`event_ms`) is what every rule, screen and
+report reads: the real clock on a live log, scenario time after a rehearsal's `drill_clock`,
+so a drill scales with its speed. The *link's time* (`recv_ms` as received, `last_heard_ms`,
+`liveness`) stays real: a heartbeat is a property of the network, not of the scenario.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.state_fold import FOLD, WINDOW_MIN, empty_guests, empty_plans, empty_readiness, empty_roster
-from protocols import orders
+from protocols import eventtime, orders
 
 WIRE_VERSION = 1
 RECENT_MAX = 200
@@ -55,6 +60,7 @@ class State:
     roster: dict[str, Any] = field(default_factory=empty_roster)
     guests: dict[str, Any] = field(default_factory=empty_guests)
     holds: dict[str, dict[str, Any]] = field(default_factory=dict)   # standing gate holds (protocols.orders)
+    clock: dict[str, Any] = field(default_factory=dict)    # a rehearsal's drill_clock ({} live): see event_ms
     # Derived, not on the wire: unresolved incident ids and severities by kind, for the plan engine.
     unresolved: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -94,14 +100,13 @@ def apply(state: State, ev: Any) -> State:
     if gseq <= state.gseq:
         return state
     state.gseq = gseq
-    t, ms, body = ev.type, ev.recv_ms, ev.body
-    if ms > state.last_ms:
-        state.last_ms = ms
+    t, recv, body = ev.type, ev.recv_ms, ev.body
+    ms = eventtime.drill_ms(state.clock, recv) if state.clock else recv
     st = state.stations.get(ev.station)
     if st is not None:
         st["reports"] += 1
-        if ms > st["last_heard_ms"]:
-            st["last_heard_ms"] = ms
+        if recv > st["last_heard_ms"]:
+            st["last_heard_ms"] = recv
     counts = state.counts
     counts[t] = counts.get(t, 0) + 1
     fold = FOLD.get(t)
@@ -114,10 +119,19 @@ def apply(state: State, ev: Any) -> State:
             # The log is validated on the way in; a body that still fails (an older version's log,
             # a hand-edited row) must not stop a replay, so it is counted and left out.
             state.totals["faults"] += 1
+    if t == "drill_clock":   # the drill's first instant is its own, and the log's time starts again there
+        ms = state.last_ms = event_ms(state, recv)
+    if ms > state.last_ms:
+        state.last_ms = ms
     if t == "guest_list":   # the whole list lives in state.guests; the timeline needs only its size
         body = {"source": body.get("source", ""), "digest": body.get("digest", ""), "count": len(body.get("guests", ()))}
     state.recent.append({"gseq": gseq, "station": ev.station, "type": t, "recv_ms": ms, "body": body})
     return state
+
+
+def event_ms(state: State, wall_ms: int) -> int:
+    """The log's time of a real instant (module docstring): what rules and screens compare with."""
+    return eventtime.drill_ms(state.clock, wall_ms)
 
 
 # --- presence (heard, not logged) --------------------------------------------------------------
@@ -215,7 +229,7 @@ def to_wire(state: State) -> dict[str, Any]:
         "plans": {kind: [_plain(r) for _, r in sorted(state.plans[kind].items())]
                   for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
         "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _plain(state.guests),
-        "holds": _plain(state.holds),
+        "holds": _plain(state.holds), "clock": dict(state.clock),
     }
 
 
@@ -248,5 +262,5 @@ def from_wire(d: dict[str, Any]) -> State:
         readiness={**empty_readiness(), **(d.get("readiness") or {})},
         roster={**empty_roster(), **(d.get("roster") or {})},
         guests={**empty_guests(), **(d.get("guests") or {})},
-        holds=d.get("holds") or {},
+        holds=d.get("holds") or {}, clock=d.get("clock") or {},
     )

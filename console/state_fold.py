@@ -317,6 +317,10 @@ def _alarm(s: State, ev: Any, b: dict, ms: int) -> None:
         st["rejected"] += 1
 
 
+def _drill_clock(s: State, ev: Any, b: dict, ms: int) -> None:
+    s.clock = {"at": ev.recv_ms, "start": b["start_ms"], "ms_per_s": b["ms_per_s"], "scenario": b.get("scenario", "")}
+
+
 def _station_status(s: State, ev: Any, b: dict, ms: int) -> None:
     st = s.stations.get(b["station"])
     if st is None:
@@ -337,6 +341,6 @@ FOLD = {
     "service_request": _service_request, "damage_report": _damage_report, "sendoff_notice": _sendoff_notice,
     "incident_report": _incident_open, "incident_open": _incident_open, "incident_update": _incident_update,
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
-    "alarm": _alarm, "station_status": _station_status,
+    "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,
     **FOLD_OPS,
 }

@@ -78,6 +78,19 @@ def offset(ms: int, tz: dt.tzinfo) -> str:
     return local(ms, tz).strftime("%z")
 
 
+def drill_ms(clock: dict, wall_ms: int) -> int:
+    """The log's time of a real instant: itself, or scenario time once a rehearsal's `drill_clock` started.
+
+    `clock` is the folded drill_clock ({} on a live log): {"at": the real instant it was logged,
+    "start": the scenario's first instant, "ms_per_s": its pace}. Instants before `at` run at the
+    real pace up to the scenario's start, so the mapping never jumps back.
+    """
+    if not clock:
+        return wall_ms
+    since = wall_ms - clock["at"]
+    return clock["start"] + (since * clock["ms_per_s"] // 1000 if since > 0 else since)
+
+
 def days_ahead(now_ms: int, tz: dt.tzinfo, days: int) -> str:
     """The date `days` after the event-wall day of `now_ms`, as YYYY-MM-DD."""
     return (day_of(now_ms, tz) + dt.timedelta(days=days)).isoformat()

@@ -328,7 +328,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure")),
     "model_unit": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "sendoff_notice")),
     "desk": frozenset(("incident_open", "incident_update", "instruction", "note",
-                       "plan_start", "plan_step", "plan_stand_down", "task_signoff")),
+                       "plan_start", "plan_step", "plan_stand_down", "task_signoff", "drill_clock")),
 }
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))

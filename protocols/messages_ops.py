@@ -51,6 +51,21 @@ class PlanStandDown(Message):
 
 
 @message
+class DrillClock(Message):
+    """A rehearsal's clock starts: from this event on the log's time is scenario time (a rehearsal hub only).
+
+    Scenario time runs `ms_per_s` milliseconds for each real second (60 000 at ×60) from `start_ms`,
+    the scenario's first instant on the event's clock (e.g. 09:00 on the event day).
+    """
+
+    TYPE = "drill_clock"
+    KIND = "action"
+    start_ms: int = integer(lo=0)
+    ms_per_s: int = integer(lo=1, hi=100_000_000)
+    scenario: str = name("")
+
+
+@message
 class PlanStarted(Message):
     """A plan run begins; its gseq is the run id. Carries the plan as it was, so the log tells it all."""
 

@@ -12,7 +12,11 @@ from typing import Any, Callable
 
 from scenarios.model import Expect
 
-MET, MISSED, PENDING = "met", "missed", "pending"
+MET, MISSED, PENDING, NOT_REACHED = "met", "missed", "pending", "not_reached"
+# Kinds measured from something that has to happen first (an incident, an instruction, a plan, a silence):
+# when it never did, the expectation was not reached -- nobody missed it.
+TRIGGERED = ("incident_acknowledged", "incident_resolved", "instruction_acknowledged", "plan_active",
+             "plan_steps_on_time", "station_offline_seen", "station_back_online")
 
 
 @dataclass
@@ -45,10 +49,25 @@ def kind(name: str, pending: bool = False, **params: tuple[str, Any]) -> Callabl
 
 
 def judge(expect: Expect, facts: Any) -> Result:
+    """The expectation's result; "not reached" when what it measures from never happened, or had not yet
+    finished happening when the run was stopped early (a late finding stays a miss)."""
     entry = KINDS[expect.kind]
     if entry.pending:
         return Result(PENDING, detail="pending_plans")
-    return entry.judge(expect, facts)
+    r = entry.judge(expect, facts)
+    if r.status == MISSED and expect.kind in TRIGGERED and r.detail == "none_found":
+        return Result(NOT_REACHED, limit=r.limit, detail="not_reached", unit=r.unit)
+    if r.status == MISSED and not getattr(facts, "complete", True) and r.detail in ("never", "none_found", "steps_late") \
+            and not _late_but_measured(r):
+        return Result(NOT_REACHED, r.measured, r.limit, "stopped_early", r.params, r.items, r.unit)
+    return r
+
+
+def _late_but_measured(r: Result) -> bool:
+    """Some item was measured over its limit: a miss, whether or not the run went on."""
+    return any(i.get("delay_ms") is not None and r.limit is not None and i["delay_ms"] > r.limit for i in r.items) \
+        or any(i.get("delay_ms") is not None and i.get("due_ms") is not None and i["delay_ms"] > i["due_ms"]
+               for i in r.items)
 
 
 def _worst(items: list[dict[str, Any]], limit: int | None, key: str = "delay_ms") -> Result:
@@ -204,9 +223,11 @@ def plan_steps_on_time(e: Expect, facts: Any) -> Result:
     if not facts.plans_enabled:
         return Result(PENDING, detail="pending_plans")
     dept = e.params.get("department", "")
+    # A step the stand-down called off is on time for nobody and late for nobody: left out.
     items = [{"id": r["id"], "step": st["id"], "department": st["department"], "due_ms": st["due_ms"],
               "delay_ms": st["settled_after"], "status": st["status"]}
-             for r in _runs(e, facts) for st in r["steps"] if not dept or st["department"] == dept]
+             for r in _runs(e, facts) for st in r["steps"]
+             if (not dept or st["department"] == dept) and st["status"] != "cancelled"]
     if not items:
         return Result(MISSED, detail="none_found", unit="count")
     on_time = [i for i in items if i["delay_ms"] is not None and i["delay_ms"] <= i["due_ms"]]

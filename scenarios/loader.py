@@ -211,8 +211,12 @@ class _Loader:
         top = _Table(self, raw, "")
         top.only(TOP)
         head = _Table(self, top.get("scenario", dict), "scenario")
-        head.only({"name", "name_en", "summary", "summary_en", "event", "duration", "seed", "speed"})
+        head.only({"name", "name_en", "summary", "summary_en", "event", "duration", "seed", "speed", "start",
+                   "prepared"})
         self.event = self._event(head)
+        start = head.get("start", str, self.event.doors_open)
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", start):
+            raise head.err("start", f"{start!r} is not a time of day like 09:00")
         self.duration = head.time("duration")
         if self.duration <= 0:
             raise head.err("duration", "must be longer than 0")
@@ -233,7 +237,8 @@ class _Loader:
         return Scenario(
             path=self.path, name=head.get("name", str), name_en=head.get("name_en", str),
             event_path=self.event_path, event=self.event, duration_ms=self.duration,
-            seed=head.get("seed", int, 1), speed=float(speed), summary=head.get("summary", str, ""),
+            seed=head.get("seed", int, 1), speed=float(speed), start=start,
+            prepared=head.get("prepared", bool, True), summary=head.get("summary", str, ""),
             summary_en=head.get("summary_en", str, ""), desk=self._desk(top),
             station_ack_delay=posts[0], station_step_delay=posts[1], traffic=traffic, script=script,
             silences=tuple(self._silence(i, d) for i, d in enumerate(_array(top, "silence"))),

@@ -79,6 +79,8 @@ class Scenario:
     duration_ms: int
     seed: int
     speed: float = 60.0
+    start: str = "09:00"            # when scenario time 0 is on the event's clock, on the event day
+    prepared: bool = True           # the day's preparation is done before it starts (sign-offs, sign-ins)
     summary: str = ""
     summary_en: str = ""
     desk: DeskPolicy = field(default_factory=DeskPolicy)
@@ -92,6 +94,11 @@ class Scenario:
     @property
     def slug(self) -> str:
         return self.path.stem
+
+    @property
+    def start_ms(self) -> int:
+        """Scenario time 0 as an instant on the event's clock."""
+        return self.event.at_ms(self.start)
 
     def title(self, lang: str) -> str:
         return self.name if lang == "zh" or not self.name_en else self.name_en

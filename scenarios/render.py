@@ -27,6 +27,17 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     return out + [""]
 
 
+STATUSES = ("met", "missed", "not_reached", "pending")
+# The summary's step results (console.report) in the scorecard's columns (a card before version 2: none).
+BUCKET = {"early": "on_time", "on_time": "on_time", "late": "late", "overdue": "open", "pending": "open",
+          "skipped": "skipped", "cancelled": "cancelled"}
+
+
+def totals(summary: dict[str, int], lang: str) -> str:
+    """"3 met · 1 missed · 1 not reached · 0 pending" for a scorecard's summary counts."""
+    return t("score.totals", lang, **{c: summary.get(c, 0) for c in STATUSES})
+
+
 def started_at(card: dict[str, Any], seconds: bool = False) -> str:
     """When the run started, on the event's clock (a card written before zones were kept: the default zone)."""
     tz = eventtime.zone_or_default(card.get("event", {}).get("timezone"))
@@ -69,8 +80,9 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
         return out + [t("score.figure.plans_pending", lang), ""]
     if not plans["runs"]:
         return out + [t("score.figure.plans_none", lang), ""]
-    out += _table([t(f"score.col.{c}", lang) for c in ("department", "on_time", "late", "open", "skipped")],
-                  [[t(f"dept.{d}", lang) if d else "—", v["on_time"], v["late"], v["open"], v["skipped"]]
+    columns = ("on_time", "late", "open", "skipped", "cancelled")
+    out += _table([t(f"score.col.{c}", lang) for c in ("department", *columns)],
+                  [[t(f"dept.{d}", lang) if d else "—", *(v.get(c, 0) for c in columns)]
                    for d, v in plans["departments"].items()])
     for run in plans["runs"]:
         name = run["name"] if lang == "zh" else (run["name_en"] or run["name"])
@@ -81,8 +93,9 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
         rows = []
         for st in run["steps"]:
             after = st["settled_after"]
-            result = ("open" if after is None else "skipped" if st["status"] == "skipped"
-                      else "on_time" if after <= st["due_ms"] else "late")
+            # The summary's own judgement of the step (console.report), in the scorecard's columns.
+            result = BUCKET.get(st["status"]) or ("open" if after is None else "skipped" if st["status"] == "skipped"
+                                                  else "on_time" if after <= st["due_ms"] else "late")
             rows.append([st["id"], t(f"dept.{st['department']}", lang) if st["department"] else "—",
                          seconds(st["due_ms"], lang), seconds(after, lang), t(f"score.col.{result}", lang)])
         out += _table([t(f"score.col.{c}", lang) for c in ("step", "department", "due", "settled", "status")], rows)
@@ -107,7 +120,7 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
            t("score.run_line", lang, seed=run["seed"], speed=f"{run['speed']:g}",
              duration=seconds(sc["duration_ms"], lang), wall=seconds(run["wall_ms"], lang), started=started), "",
            t("score.where", lang, dir=card["event"]["dir"], first=run["first_gseq"], last=run["last_gseq"]), "",
-           f"**{t('score.totals', lang, met=s.get('met', 0), missed=s.get('missed', 0), pending=s.get('pending', 0))}**",
+           f"**{totals(s, lang)}**",
            ""]
     if not run.get("complete", True):
         out += [f"**{t('score.stopped_early', lang, at=clock(run['ended_ms']), end=clock(sc['duration_ms']))}**", ""]

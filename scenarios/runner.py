@@ -20,6 +20,7 @@ from typing import Any
 
 from console.event import EventFolder, make_keys, sample_date, sample_text
 from protocols import eventtime
+from protocols.i18n import t
 from scenarios import loader, scorecard
 from scenarios.clock import Scheduler
 from scenarios.model import Scenario, Step
@@ -191,6 +192,30 @@ class Rehearsal:
         for st in self.stations.values():
             while not st.client.status().console_reachable and time.monotonic() < deadline:
                 time.sleep(0.02)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """The day's preparation, done before the scenario's clock starts (unless it rehearses that too):
+        every task signed off by the simulated desk, every rostered post's staff signed in."""
+        sc = self.run_.scenario
+        if not sc.prepared:
+            return
+        sent = [(self.desk, self.desk.submit("task_signoff", {"task": task.id, "note": t("scenario.prepared", "zh")}))
+                for task in sc.event.tasks]
+        sent += [(sim, sim.submit("staff_signin", {"name": shift.name, "staff_no": shift.staff_no}))
+                 for shift in sc.event.roster if (sim := self.stations.get(shift.station)) is not None]
+        for sim, report in sent:
+            sim.client.wait_delivered(report.seq, self.options.start_timeout)
+
+    def _start_clock(self) -> None:
+        """Put the log on scenario time (a drill_clock the desk sends), then start the script's clock with it."""
+        sc = self.run_.scenario
+        clock = self.desk.submit("drill_clock", {"start_ms": sc.start_ms, "ms_per_s": max(1, round(self.speed * 1000)),
+                                                 "scenario": sc.slug})
+        done = self.desk.client.wait_delivered(clock.seq, self.options.start_timeout)
+        if done.state != "delivered":
+            raise RehearsalError(f"the rehearsal hub did not take the drill clock: {done.reason or done.state}")
+        self.sched.start_clock()
 
     def _hub(self) -> Endpoints:
         info = self.folder.read_runtime(drill=True)
@@ -231,7 +256,7 @@ class Rehearsal:
                 self.sched.at(s.at_ms, self.stations[s.station].go_silent)
                 self.sched.at(s.until_ms, self.stations[s.station].come_back)
         self.phase = "playing"
-        self.sched.start_clock()
+        self._start_clock()
         finished = self.sched.run_until(sc.duration_ms)
         self.ended_ms = min(self.sched.now_ms(), sc.duration_ms)
         self.complete = finished

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console import state as fold
 from console.event import EventFolder
+from console.report import summarise
 from console.store import Store
 from protocols import eventtime
 from scenarios import expectations, render
 from scenarios.model import Scenario
 from scenarios.timeline import Timeline
 
-VERSION = 1
+VERSION = 2   # 2: facts from console.report's fold, step statuses are its results
 ANSWERS = ("instruction_ack", "plan_step")   # what simulated posts send in answer, not from the script
+SETTLED_RESULTS = ("early", "on_time", "late", "skipped")
+BUCKET = render.BUCKET
 MAX_ITEMS = 60      # per expectation in the JSON: enough to read, small enough to diff
 
 
@@ -63,6 +65,7 @@ class Facts:
     delivery: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: list[dict[str, Any]] = field(default_factory=list)
     plans_enabled: bool = False
+    complete: bool = True           # the script played to its end (a stopped run cannot miss what came later)
 
 
 def _targets(event: Any, target: str) -> list[str]:
@@ -74,7 +77,11 @@ def _targets(event: Any, target: str) -> list[str]:
 
 
 def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
-    """Fold this run's rows of the rehearsal log into Facts, plus the raw figures of the log."""
+    """This run's part of the rehearsal log as Facts (scenario time), plus the raw figures of the log.
+
+    The facts come from console.report's Summary of the same span: one fold for the scorecard and
+    the post-event summary, so their peaks, response times and step results are the same numbers.
+    """
     sc, ev = run.scenario, run.scenario.event
     store = Store(run.folder.db(drill=True), drill=True)
     try:
@@ -83,133 +90,126 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
         rejections = [r for r in store.rejections() if r.recv_ms >= start_recv]
     finally:
         store.close()
+    s = summarise(rows, ev.summary(), rejections, drill=True)
+    # Scenario time is the log's time since the drill clock's start (the log is on it: console.state).
+    origin = s.clock.get("start", s.first_ms)
 
     def scn(ms: int) -> int:
-        return int(round((ms - run.t0_ms) * run.speed))
-
-    state = fold.new_state(ev.summary())
-    lots = {a.id: {"capacity": a.capacity, "peak": 0, "peak_scn": 0, "full_scn": None} for a in ev.lots}
-    zones = {a.id: {"capacity": a.capacity, "peak": 0, "peak_scn": 0} for a in ev.zones}
-    heard: dict[str, list[tuple[int, str]]] = {}      # station -> (scenario ms, "report" | status)
-    by_type: Counter = Counter()
-    epochs = {s: d.get("epoch") for s, d in run.delivery.items()}
-    logged: Counter = Counter()
-    scripted: Counter = Counter()     # reports of the simulated posts that the script made them send
-    sim_guests = 0
-    for row in rows:
-        fold.apply(state, row)
-        t = scn(row.recv_ms)
-        if row.type == "station_status":
-            heard.setdefault(row.body["station"], []).append((t, row.body["status"]))
-            continue
-        by_type[row.type] += 1
-        heard.setdefault(row.station, []).append((t, "report"))
-        if epochs.get(row.station) == row.epoch:
-            logged[row.station] += 1
-            if row.station != run.desk and row.type not in ANSWERS:
-                scripted[row.type] += 1
-            if row.type == "guest_arrival":
-                sim_guests += row.body["count"]
-        if row.type == "lot_occupancy" and row.body["lot"] in lots:
-            lot, now = lots[row.body["lot"]], state.lots[row.body["lot"]]["occupied"]
-            if now > lot["peak"]:
-                lot["peak"], lot["peak_scn"] = now, t
-            if lot["full_scn"] is None and (row.body.get("full") or now >= lot["capacity"]):
-                lot["full_scn"] = t
-        elif row.type.startswith("zone_") and row.body["zone"] in zones:
-            zone, now = zones[row.body["zone"]], state.zones[row.body["zone"]]["count"]
-            if now > zone["peak"]:
-                zone["peak"], zone["peak_scn"] = now, t
+        return ms - origin
 
     ref_of = {g: r for r, g in run.refs.items()}
-    incidents = []
-    for inc in sorted(state.incidents.values(), key=lambda i: i["id"]):
-        opened = scn(inc["opened_ms"])
-        incidents.append({
-            "id": inc["id"], "ref": ref_of.get(inc["id"], ""), "kind": inc["kind"], "severity": inc["severity"],
-            "station": inc["station"], "location": inc["location"], "department": inc["department"],
-            "status": inc["status"], "opened_scn": opened,
-            "ack_delay": scn(inc["ack_ms"]) - opened if inc["ack_ms"] else None,
-            "resolve_delay": scn(inc["resolved_ms"]) - opened if inc["resolved_ms"] else None})
-    instructions = []
-    for ins in sorted(state.instructions.values(), key=lambda i: i["id"]):
-        instructions.append({
-            "id": ins["id"], "ref": ref_of.get(ins["id"], ""), "target": ins["target"], "text": ins["text"],
-            "plan": ins.get("plan", ""), "step": ins.get("step", ""),
-            "sent_scn": scn(ins["sent_ms"]), "ack_required": ins["ack_required"],
-            "expected": _targets(ev, ins["target"]) if ins["ack_required"] else [],
-            "acks": {s: scn(ms) for s, ms in ins["acks"].items()}})
-    stations: dict[str, dict[str, Any]] = {}
-    for s in sc.silences:
-        marks = heard.get(s.station, [])
-        offline = next((t for t, what in marks if what == "offline" and s.at_ms <= t <= s.until_ms + 60_000), None)
-        back = next((t for t, what in marks if what in ("report", "online") and t >= s.until_ms), None)
-        stations.setdefault(s.station, {"silences": []})["silences"].append({
-            "at_scn": s.at_ms, "until_scn": s.until_ms,
-            "offline_after": None if offline is None else offline - s.at_ms,
-            "back_after": None if back is None else back - s.until_ms})
-    for sid, marks in heard.items():
-        stations.setdefault(sid, {"silences": []})["statuses"] = [(t, w) for t, w in marks if w != "report"]
+    incidents = [{
+        "id": i["id"], "ref": ref_of.get(i["id"], ""), "kind": i["kind"], "severity": i["severity"],
+        "station": i["station"], "location": i["location"], "department": i["department"],
+        "status": i["status"], "opened_scn": scn(i["opened_ms"]), "ack_delay": i["ack_after_ms"],
+        "resolve_delay": i["resolved_after_ms"]} for i in s.incidents]
+    instructions = [{
+        "id": i["id"], "ref": ref_of.get(i["id"], ""), "target": i["target"], "text": i["text"],
+        "plan": i["plan"], "step": i["step"], "sent_scn": scn(i["sent_ms"]), "ack_required": i["ack_required"],
+        "expected": _targets(ev, i["target"]) if i["ack_required"] else [],
+        "acks": {st: scn(ms) for st, ms in i["acks"].items()}} for i in s.instructions]
+
+    def area(a: dict[str, Any]) -> dict[str, Any]:
+        full = a["spells"][0]["from_ms"] if a["spells"] else None
+        return {"capacity": a["capacity"], "peak": a["peak"], "peak_scn": scn(a["peak_ms"]) if a["peak_ms"] else 0,
+                "full_scn": None if full is None else scn(full)}
+    lots = {a["id"]: area(a) for a in s.lots}
+    zones = {a["id"]: {k: v for k, v in area(a).items() if k != "full_scn"} for a in s.zones}
+    stations = _stations(sc, s, scn)
+    logged = s.extra["stored_by_epoch"]
     delivery = {}
     for sid, d in run.delivery.items():
         saved = sum(d.get(k, 0) for k in ("saved", "sent", "delivered", "rejected"))
         delivery[sid] = {"saved": saved, "delivered": d.get("delivered", 0), "rejected": d.get("rejected", 0),
-                         "waiting": d.get("saved", 0) + d.get("sent", 0), "logged": logged[sid]}
-    plans_enabled = hasattr(state, "plans")
-    runs = _plan_runs(state, scn, incidents) if plans_enabled else []
+                         "waiting": d.get("saved", 0) + d.get("sent", 0),
+                         "logged": logged.get(sid, {}).get(d.get("epoch"), 0)}
+    runs = _plan_runs(s, scn)
     ref_targets = {item.ref: (item.body["target"], item.at_ms) for item in sc.script
                    if item.ref and item.type == "instruction"}
     facts = Facts(run.speed, dict(run.refs), ref_targets, incidents, instructions, lots, zones, stations, delivery,
-                  runs, plans_enabled)
-    figures = {"events": len(rows), "by_type": dict(sorted(by_type.items())), "people": {
-        k: v for k, v in state.people.items() if isinstance(v, int)}, "cars": dict(state.cars),
-        "guests_from_simulated": sim_guests, "posts_by_type": dict(sorted(scripted.items())),
-        "posts_reports": sum(scripted.values()), "rejections": [
-            {"station": r.station, "seq": r.seq, "type": r.type, "code": r.code, "reason": r.reason}
-            for r in rejections][:MAX_ITEMS], "rejected": len(rejections),
-        "last_gseq": rows[-1].gseq if rows else run.first_gseq}
-    return facts, figures
+                  runs, plans_enabled=True, complete=run.complete)   # every hub runs the plan engine
+    return facts, _log_figures(run, rows, rejections, s)
 
 
-def _plan_runs(state: Any, scn: Any, incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each plan run with what set it off and every step: its target and when it was settled (scenario ms)."""
-    opened = {i["id"]: i["opened_scn"] for i in incidents}
-    # A plan that asks first starts from the desk's request; what set it off is its proposal's cause.
-    proposed = {p["run"]: p for p in state.plans.get("proposals", {}).values() if p.get("run")}
+def _stations(sc: Scenario, s: Any, scn: Any) -> dict[str, dict[str, Any]]:
+    """Each scripted silence: when the desk saw the post offline, and when it was heard again (scenario ms)."""
+    by_id = {st["id"]: st for st in s.stations}
+    out: dict[str, dict[str, Any]] = {}
+    for sid, st in by_id.items():
+        out[sid] = {"silences": [], "statuses": [(scn(ms), what) for ms, what in st["statuses"]]}
+    for silence in sc.silences:
+        st = by_id.get(silence.station)
+        if st is None:
+            continue
+        marks = out[silence.station]["statuses"]
+        offline = next((t for t, what in marks if what == "offline"
+                        and silence.at_ms <= t <= silence.until_ms + 60_000), None)
+        back = next((scn(x["to_ms"]) for x in st["offline"] if not x["open"] and scn(x["to_ms"]) >= silence.until_ms),
+                    None)
+        out[silence.station]["silences"].append({
+            "at_scn": silence.at_ms, "until_scn": silence.until_ms,
+            "offline_after": None if offline is None else offline - silence.at_ms,
+            "back_after": None if back is None else back - silence.until_ms})
+    return out
+
+
+def _log_figures(run: RunInput, rows: list[Any], rejections: list[Any], s: Any) -> dict[str, Any]:
+    """What the log holds: counts by type, people and cars, and how many reports the simulated posts made."""
+    by_type: Counter = Counter()
+    epochs = {sid: d.get("epoch") for sid, d in run.delivery.items()}
+    scripted: Counter = Counter()     # reports of the simulated posts that the script made them send
+    sim_guests = 0
+    # The script plays once the drill clock has started; before it, the day's preparation (runner._prepare).
+    begun = next((r.gseq for r in rows if r.type == "drill_clock"), 0)
+    for row in rows:
+        if row.type == "station_status":
+            continue
+        by_type[row.type] += 1
+        if epochs.get(row.station) == row.epoch and row.station != run.desk and row.gseq > begun:
+            if row.type not in ANSWERS:
+                scripted[row.type] += 1
+            if row.type == "guest_arrival":
+                sim_guests += row.body["count"]
+    g = s.guests
+    return {"events": len(rows), "by_type": dict(sorted(by_type.items())),
+            "people": {"arrivals": g["arrivals"], "departures": g["departures"], "headcount": g["on_site_end"],
+                       "checked_in": g["checked_in"], "vip_arrivals": g["vip"]},
+            "cars": {"in": s.cars["in"], "out": s.cars["out"], "vip": s.cars["vip"], "on_site": s.cars["on_site_end"]},
+            "guests_from_simulated": sim_guests, "posts_by_type": dict(sorted(scripted.items())),
+            "posts_reports": sum(scripted.values()), "rejections": [
+                {"station": r.station, "seq": r.seq, "type": r.type, "code": r.code, "reason": r.reason}
+                for r in rejections][:MAX_ITEMS], "rejected": len(rejections),
+            "last_gseq": rows[-1].gseq if rows else run.first_gseq}
+
+
+def _plan_runs(s: Any, scn: Any) -> list[dict[str, Any]]:
+    """Each plan run with what set it off and every step as the summary judged it (scenario ms)."""
+    opened = {i["id"]: i["opened_ms"] for i in s.incidents}
     out = []
-    for run in sorted(state.plans.get("runs", {}).values(), key=lambda r: r["id"]):
-        started = scn(run["started_ms"])
-        prop = proposed.get(run["id"])
-        cause = prop["cause"] if prop else run["cause"]
-        kind, _, ref = cause.partition(":")
+    for run in s.plans:
+        kind, _, ref = run["cause"].partition(":")
         trigger = opened.get(int(ref)) if kind == "incident" and ref.isdigit() else None
         if trigger is None:
-            trigger = scn(prop["ms"]) if prop else started
-        steps = []
-        for st in run["steps"].values():
-            settled = scn(st["at_ms"]) - started if st["status"] in ("done", "skipped") and st["at_ms"] else None
-            steps.append({"id": st["id"], "department": st["department"], "posts": st["posts"],
-                          "due_ms": st["due_s"] * 1000, "status": st["status"], "by": st["by"],
-                          "settled_after": settled})
-        down = run.get("stood_down")
+            trigger = run["proposed_ms"] or run["started_ms"]
+        steps = [{"id": st["id"], "department": st["department"], "posts": st["posts"],
+                  "due_ms": st["due_after_ms"], "status": st["result"], "by": st["by"],
+                  "settled_after": st["took_ms"] if st["result"] in SETTLED_RESULTS else None}
+                 for st in run["steps"]]
         out.append({"id": run["id"], "plan": run["plan"], "name": run["name"], "name_en": run["name_en"],
-                    "owner": run["owner"], "cause": cause, "auto": run["auto"], "trigger_scn": trigger,
-                    "started_scn": started, "stood_down_scn": scn(down["ms"]) if down else None, "steps": steps})
+                    "owner": run["owner"], "cause": run["cause"], "auto": run["auto"], "trigger_scn": scn(trigger),
+                    "started_scn": scn(run["started_ms"]),
+                    "stood_down_scn": None if run["stood_down_ms"] is None else scn(run["stood_down_ms"]),
+                    "steps": steps})
     return out
 
 
 def departments(runs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Plan steps by department: on time, late, still open, skipped."""
+    """Plan steps by department, as the summary judged them: on time, late, still open, skipped, called off."""
     out: dict[str, dict[str, int]] = {}
     for run in runs:
         for st in run["steps"]:
-            d = out.setdefault(st["department"], {"on_time": 0, "late": 0, "open": 0, "skipped": 0})
-            if st["settled_after"] is None:
-                d["open"] += 1
-            elif st["status"] == "skipped":
-                d["skipped"] += 1
-            else:
-                d["on_time" if st["settled_after"] <= st["due_ms"] else "late"] += 1
+            d = out.setdefault(st["department"], dict.fromkeys(("on_time", "late", "open", "skipped", "cancelled"), 0))
+            d[BUCKET[st["status"]]] += 1
     return dict(sorted(out.items()))
 
 

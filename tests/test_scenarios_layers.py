@@ -9,8 +9,10 @@ from pathlib import Path
 import scenarios
 
 ROOT = Path(scenarios.__file__).resolve().parent
-# Ours it may use: the wire contract, the station client, the event folder, the log (read-only) and the fold.
-ALLOWED_OURS = ("protocols", "stations", "console.event", "console.store", "console.state", "scenarios")
+# Ours it may use: the wire contract, the station client, the event folder, the log (read-only), the fold and
+# the summary's reading of it (console.report: the scorecard and the summary are one fold).
+ALLOWED_OURS = ("protocols", "stations", "console.event", "console.store", "console.state", "console.report",
+                "scenarios")
 OURS = ("protocols", "stations", "console", "scenarios")
 
 
@@ -44,7 +46,7 @@ def test_scenarios_import_only_what_the_design_allows():
 def test_the_runner_loads_neither_the_hub_nor_textual():
     code = ("import sys, scenarios.runner, scenarios.command, scenarios.scorecard\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'"
-            " or m in ('console.hub', 'console.ingest', 'console.app', 'console.plans'))\n"
+            " or m in ('console.hub', 'console.ingest', 'console.app', 'console.plan_library'))\n"
             "print(','.join(bad))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

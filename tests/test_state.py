@@ -377,7 +377,8 @@ def rich_log() -> Log:
     log(M.StaffSignin(staff_no="S101"), "gate-1")
     log(M.StaffSignout(name="王强"), "gate-1")
     log(M.Overdue(what="roster", ref="gate-2/S102", target="gate-2", due_ms=T0), "hub")
-    log(("some_future_type", {"x": 1}), "gate-1")
+    log(M.DrillClock(start_ms=T0 - 3_600_000, ms_per_s=60_000, scenario="fire_drill"), "desk-1", T0 + 1_000)
+    log(("some_future_type", {"x": 1}), "gate-1", T0 + 2_000)
     S.touch(log.state, "gate-2", T0 + 999, outbox=2)
     return log
 
@@ -455,3 +456,24 @@ def test_state_imports_no_sockets_database_or_screen() -> None:
             " 'console.hub'} & set(sys.modules); print(sorted(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_drill_clock_puts_the_log_on_scenario_time_and_leaves_the_links_real(log: Log) -> None:
+    nine = T0 - 3_600_000                                     # the scenario starts at 09:00 on its day
+    log(M.GuestArrival(count=1), "concierge-1", T0 - 5_000)   # before the drill: the real clock
+    log(M.DrillClock(start_ms=nine, ms_per_s=60_000, scenario="opening_day"), "desk-1", T0)
+    log(M.IncidentReport(kind="fire", severity=3, location="厨房"), "model-1", T0 + 2_000)   # 2 real s = 2 min
+    s = log.state
+    assert s.clock == {"at": T0, "start": nine, "ms_per_s": 60_000, "scenario": "opening_day"}
+    (fire,) = s.incidents.values()
+    assert fire["opened_ms"] == nine + 120_000 and s.last_ms == nine + 120_000
+    assert [r["recv_ms"] for r in list(s.recent)[-2:]] == [nine, nine + 120_000]   # the clock's own instant first
+    # Instants before the clock run at the real pace up to its start: no jump back, no jump ahead.
+    assert S.event_ms(s, T0 - 5_000) == nine - 5_000 and S.event_ms(s, T0 + 1_500) == nine + 90_000
+    # The link is measured on the real clock: heard 2 real seconds ago is online, not two minutes silent.
+    assert s.stations["model-1"]["last_heard_ms"] == T0 + 2_000
+    assert S.liveness(s, "model-1", T0 + 4_000) == "online"
+    replayed = S.new_state(SUMMARY)
+    for r in log.rows:
+        S.apply(replayed, r)
+    assert S.to_wire(replayed) == S.to_wire(s)

@@ -55,7 +55,7 @@ class DeskHeader(Static):
         if view.hub == "ok":
             text.append("  ● " + view.t("desk.hub.ok"), style="green")
         elif view.hub == "lost":
-            silent = view.now_ms - view.hub_heard_ms if view.hub_heard_ms else 0
+            silent = view.link_ms - view.hub_heard_ms if view.hub_heard_ms else 0
             text.append("  ✖ " + view.t("desk.hub.lost", d=fmt.duration(silent, view.lang)), style="bold white on red")
         elif view.hub == "connecting":
             text.append("  … " + view.t("desk.hub.connecting"), style="yellow")

@@ -36,9 +36,15 @@ class View:
     version: int = 0
     wall: bool = False
     desk: str = ""
+    real_ms: int = 0          # the real clock, for the links' liveness; `now_ms` is the log's time (a drill's scenario time)
 
     def t(self, key: str, **params: Any) -> str:
         return t(key, self.lang, **params)
+
+    @property
+    def link_ms(self) -> int:
+        """The clock a station's silence is measured on: the real one (equal to now_ms on a live log)."""
+        return self.real_ms or self.now_ms
 
     @property
     def tz(self) -> dt.tzinfo:
@@ -47,12 +53,12 @@ class View:
 
 
 def liveness(view: View, sid: str) -> str:
-    return fold.liveness(view.state, sid, view.now_ms)
+    return fold.liveness(view.state, sid, view.link_ms)
 
 
 def silence_ms(view: View, sid: str) -> int | None:
     heard = view.state.stations.get(sid, {}).get("last_heard_ms", 0)
-    return view.now_ms - heard if heard else None
+    return view.link_ms - heard if heard else None
 
 
 def quiet(view: View, posts: tuple[str, ...] | list[str]) -> int | None:
@@ -62,7 +68,7 @@ def quiet(view: View, posts: tuple[str, ...] | list[str]) -> int | None:
     missing that gate's cars since it was last heard. A lost hub makes every figure stale.
     """
     if view.hub == "lost":
-        return view.now_ms - view.hub_heard_ms if view.hub_heard_ms else -1
+        return view.link_ms - view.hub_heard_ms if view.hub_heard_ms else -1
     late = view.state.event.get("late_ms", 5000)
     silent, heard_any = [], False
     for sid, st in view.state.stations.items():
@@ -176,6 +182,7 @@ def delivery(view: View, inst: dict[str, Any], sid: str) -> tuple[str, int]:
     if acked:
         return "acked", acked
     heard = view.state.stations.get(sid, {}).get("last_heard_ms", 0)
+    heard = fold.event_ms(view.state, heard) if heard else 0   # on the log's time, as sent_ms is
     if heard >= inst.get("sent_ms", 0):
         return "reached", heard
     return "waiting", 0
