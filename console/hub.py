@@ -21,8 +21,9 @@ from console import guests as guest_file
 from console import plan_library
 from console.event import EventFolder
 from console.ingest import Ingest, Outcome, Peer
-from console.store import Store
+from console.store import Store, StoreError
 from protocols import codec, eventtime, keys
+from protocols.i18n import t
 from protocols.messages import Alarm, Presence
 
 ZAP_DOMAIN = b"eventdesk"
@@ -50,9 +51,11 @@ class Hub:
     """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
 
     def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
-                 feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms):
+                 feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms,
+                 lang: str | None = None):
         self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
         self.event = folder.load()
+        self.lang = lang or self.event.lang
         self.endpoint_cfg = endpoint or self.event.hub.endpoint
         self.feed_cfg = feed or self.event.hub.feed
         self.public, secret = keys.load_pair(folder.console_secret)
@@ -61,7 +64,11 @@ class Hub:
         # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
         self.library = plan_library.load(folder.root, self.event)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
-        self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
+        try:
+            self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
+        except StoreError:
+            self.store.close()
+            raise
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
@@ -91,10 +98,10 @@ class Hub:
         self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)
         self.router.sndhwm = self.router.rcvhwm = 100_000
-        self.router.bind(self.endpoint_cfg)
+        _bind(self.router, self.endpoint_cfg)
         self.pub = self._curve_socket(zmq.PUB)
         self.pub.sndhwm = 200_000
-        self.pub.bind(self.feed_cfg)
+        _bind(self.pub, self.feed_cfg)
         self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
                                    self.public.decode())
         self.folder.write_runtime({"pid": os.getpid(), "endpoint": self.endpoints.endpoint,
@@ -261,23 +268,52 @@ class Hub:
         self._stop.set()
 
     def close(self) -> None:
-        self._flush_lines()
-        s = self.ingest.stats
-        self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
-                  f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
-                  f"dropped frames {self.dropped}")
-        for sock in ("router", "pub", "zap"):
-            if hasattr(self, sock):
-                getattr(self, sock).close(linger=0)
-        self.ctx.term()
-        self.store.close()
         try:
-            runtime = self.folder.runtime(self.drill)
-            info = self.folder.read_runtime(self.drill)
-            if info and info.get("pid") == os.getpid():
-                runtime.unlink()
-        except OSError:
-            pass
+            self._flush_lines()
+            s = self.ingest.stats
+            self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
+                      f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
+                      f"dropped frames {self.dropped}")
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Sockets, the log and hub.json, each given back even if the one before failed."""
+        try:
+            for sock in ("router", "pub", "zap"):
+                if hasattr(self, sock):
+                    getattr(self, sock).close(linger=0)
+            self.ctx.term()
+        finally:
+            try:
+                self.store.close()
+            finally:
+                try:
+                    runtime = self.folder.runtime(self.drill)
+                    info = self.folder.read_runtime(self.drill)
+                    if info and info.get("pid") == os.getpid():
+                        runtime.unlink()
+                except OSError:
+                    pass
+
+
+class BindError(Exception):
+    """The hub cannot listen on an endpoint: in use (exit 4) or not one it can bind (exit 2)."""
+
+    def __init__(self, endpoint: str, exc: zmq.ZMQError) -> None:
+        self.endpoint, self.in_use = endpoint, exc.errno == zmq.EADDRINUSE
+        super().__init__(self.sentence("en"))
+
+    def sentence(self, lang: str) -> str:
+        key = "cli.fail.port_in_use" if self.in_use else "cli.fail.bad_endpoint"
+        return t(key, lang, endpoint=self.endpoint)
+
+
+def _bind(sock: zmq.Socket, endpoint: str) -> None:
+    try:
+        sock.bind(endpoint)
+    except zmq.ZMQError as exc:
+        raise BindError(endpoint, exc) from None
 
 
 def _recv_frames(recv: Callable) -> list[zmq.Frame]:
@@ -327,10 +363,15 @@ def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None =
     return HubHandle(hub, thread, ep.endpoint, ep.feed, ep.console_public)
 
 
-def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None) -> int:
+def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None,
+          lang: str | None = None) -> int:
     """`eventdesk hub DIR`: run in the foreground until SIGINT or SIGTERM."""
-    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed)
-    hub.bind()
+    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed, lang=lang)
+    try:
+        hub.bind()
+    except BaseException:
+        hub.release()
+        raise
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: hub.stop())
     hub.run()

@@ -1,15 +1,18 @@
 """A station's outbox file: a truncated, damaged or missing-but-journalled outbox is refused with a sentence and
-left exactly as it was, never silently replaced by a new epoch; new outboxes are owner-only."""
+exit 6 and left exactly as it was, never silently replaced by a new epoch; new outboxes are owner-only."""
 from __future__ import annotations
 
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from console.event import EventFolder
 from stations.outbox import Outbox, OutboxError
 
 
@@ -99,3 +102,19 @@ def test_a_good_outbox_keeps_its_epoch_and_reports(tmp_path: Path) -> None:
     epoch = saved(path, 5)
     with Outbox(path, "gate-1") as box:
         assert box.epoch == epoch and box.next_seq == 6 and box.depth() == 5
+
+
+@pytest.mark.parametrize("command", [["station", "report", "{dir}", "gate-1", "car_in"],
+                                     ["station", "run", "{dir}", "gate-1"]], ids=["one-shot", "terminal"])
+def test_the_station_refuses_to_start_with_one_sentence_and_exit_6(event_dir: EventFolder, command) -> None:
+    path = event_dir.outbox("gate-1")
+    saved(path)
+    truncate(path)
+    argv = [a.replace("{dir}", str(event_dir.root)) for a in command]
+    done = subprocess.run([sys.executable, "-m", "console.cli", *argv, "--lang", "en"], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 6, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].startswith(f"eventdesk: {path} is not a whole outbox")
+    assert path.stat().st_size == 0                   # left as it was: nothing saved into a new epoch
