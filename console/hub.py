@@ -2,7 +2,9 @@
 
 It binds a CURVE ROUTER for reports and a CURVE PUB for the feed, answers ZAP itself in the
 same loop (so admission can neither die in a thread nor fail open), and hands each drained
-batch to Ingest, which commits before anything is acked. Knows ZeroMQ; knows no widgets.
+batch to Ingest, which commits before anything is acked. A log that fails costs acks (E_STORAGE)
+and one alarm (console.hub_storage), and output that fails costs lines: never the hub. Knows
+ZeroMQ; knows no widgets.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import zmq.utils.z85
 from console import guests as guest_file
 from console import plan_library
 from console.event import EventFolder
+from console.hub_storage import StorageWatch, refuse_batch
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store, StoreError
 from protocols import codec, eventtime, keys
@@ -54,6 +57,7 @@ class Hub:
                  feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms,
                  lang: str | None = None):
         self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
+        self._unsaid = 0          # lines of output lost while it could not be written (a full disk)
         self.event = folder.load()
         self.lang = lang or self.event.lang
         self.endpoint_cfg = endpoint or self.event.hub.endpoint
@@ -69,6 +73,7 @@ class Hub:
         except StoreError:
             self.store.close()
             raise
+        self.storage = StorageWatch(self.store, self._say, self.lang)
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
@@ -178,7 +183,14 @@ class Hub:
                 continue
             batch.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
         if batch:
-            self._emit(self.ingest.handle(batch, self.clock()))
+            now = self.clock()
+            try:
+                outcome = self.ingest.handle(batch, now)
+            except StoreError:   # reading the log failed (a damaged page): nothing was committed
+                replies, controls = refuse_batch(batch)
+                outcome = self.ingest.handle(controls, now) if controls else Outcome()
+                outcome.replies += replies
+            self._emit(outcome)
 
     def _emit(self, outcome: Outcome) -> None:
         send = self.router.send
@@ -229,6 +241,7 @@ class Hub:
 
     def _tick(self) -> None:
         now = self.clock()
+        self._watch_storage(now)
         self.check_guests()
         # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
         self._emit(self.ingest.hub_events(self.ingest.liveness_changes(now), now))
@@ -242,6 +255,17 @@ class Hub:
         except zmq.ZMQError:
             pass
         self._flush_lines()
+
+    def _watch_storage(self, now: int) -> None:
+        """One line and one alarm per stretch of log failures (console.hub_storage); an alarm the
+        log could not take yet is offered again on the next tick."""
+        self.storage.update(now)
+        if self.storage.pending:
+            out = self.ingest.hub_events(list(self.storage.pending), now)
+            if out.stored:
+                self.storage.pending.clear()
+            self._emit(out)
+            self.storage.update(now)
 
     def _line(self, text: str) -> None:
         if len(self._lines) < 20:
@@ -261,8 +285,18 @@ class Hub:
         self._more = 0
 
     def _say(self, text: str) -> None:
-        if self.out is not None:
-            print(text, file=self.out, flush=True)
+        """Write to the live log; a full disk or a closed pipe loses the line, never the hub."""
+        if self.out is None:
+            return
+        lines = text.count("\n") + 1
+        if self._unsaid:
+            text = t("hub.log.lost_lines", self.lang, n=self._unsaid) + "\n" + text
+        try:
+            _write(self.out, text + "\n")
+        except (OSError, ValueError):
+            self._unsaid += lines
+        else:
+            self._unsaid = 0
 
     def stop(self) -> None:
         self._stop.set()
@@ -314,6 +348,21 @@ def _bind(sock: zmq.Socket, endpoint: str) -> None:
         sock.bind(endpoint)
     except zmq.ZMQError as exc:
         raise BindError(endpoint, exc) from None
+
+
+def _write(out: TextIO, text: str) -> None:
+    """`out.write(text)` and flush, straight to the file descriptor when there is one: a write the
+    disk refused then leaves nothing buffered for the interpreter to fail on at exit."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):   # StringIO and the like
+        out.write(text)
+        out.flush()
+        return
+    out.flush()
+    data = text.encode("utf-8", "replace")
+    while data:
+        data = data[os.write(fd, data):]
 
 
 def _recv_frames(recv: Callable) -> list[zmq.Frame]:
