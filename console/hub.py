@@ -26,6 +26,7 @@ from console.hub_storage import StorageWatch, refuse_batch
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store, StoreError
 from protocols import codec, eventtime, keys
+from protocols.file_errors import why_text
 from protocols.i18n import t
 from protocols.messages import Alarm, Presence
 
@@ -228,7 +229,9 @@ class Hub:
         self._guests_seen = seen
         try:
             guests = guest_file.load(path, self.event.date, self.event.tz)
-        except guest_file.GuestFileError as exc:
+        except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
+            if not isinstance(exc, guest_file.GuestFileError):
+                exc = guest_file.GuestFileError(path, [guest_file.err(0, "", "unreadable", detail=why_text(exc, "en"))])
             self._say(f"guest list {path} not loaded: {exc}")
             reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
                 f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
