@@ -1,7 +1,9 @@
 """How the command line fails: one sentence on stderr and a documented exit code (README "Exit codes"), never a
-traceback; a desk that cannot join starts no hub; a clean stop leaves nothing behind."""
+traceback; a desk that cannot join starts no hub; a clean stop leaves nothing behind; what it writes is owner-only."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import stat
 import subprocess
@@ -12,7 +14,9 @@ import pytest
 import zmq
 
 from console import cli_errors
+from console.cli import main
 from console.event import EventFolder
+from console.hub_start import ensure_hub
 from protocols.i18n import t
 from tests import hubproc
 from tests.wire import Client, server_key, station_pair
@@ -119,3 +123,26 @@ def test_an_unexpected_error_is_a_sentence_exit_70_and_a_file_with_the_details(t
         assert stat.S_IMODE(details.stat().st_mode) == 0o600
     finally:
         details.unlink()
+
+
+def test_what_eventdesk_writes_for_an_event_is_owner_only(event_dir: EventFolder, tmp_path: Path, capsys) -> None:
+    info = ensure_hub(event_dir)                        # as `eventdesk desk` starts one: output to hub.log
+    try:
+        assert main(["station", "report", str(event_dir.root), "gate-1", "car_in", "--lang", "en"]) == 0
+        assert main(["report", str(event_dir.root), "--lang", "en"]) == 0
+        assert main(["archive", str(event_dir.root), "--lang", "en"]) == 0
+        guests = tmp_path / "g.csv"
+        guests.write_text("姓名,车牌\n张三,湘A·12345\n", "utf-8")
+        assert main(["guests", "import", str(event_dir.root), str(guests)]) == 0
+        files = [event_dir.root / "hub.log", event_dir.db(), event_dir.outbox("gate-1"),
+                 event_dir.root / "guests.json", *(event_dir.root / "report").rglob("*.*"),
+                 *(event_dir.root / "archive").glob("*.tar.gz")]
+        assert len(files) > 8
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        for folder in (event_dir.root / "stations", event_dir.root / "report", event_dir.root / "archive"):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    finally:
+        os.kill(info.pid, signal.SIGTERM)
+        info.proc.wait(20)
+    capsys.readouterr()
