@@ -103,6 +103,17 @@ def test_a_desk_that_cannot_join_starts_no_hub(event_dir: EventFolder, case: str
     assert done.stdout == ""                            # not even "starting one…"
 
 
+def test_a_desk_whose_outbox_cannot_be_read_stops_the_hub_it_started(event_dir: EventFolder) -> None:
+    outbox = event_dir.root / "desks" / "desk-1.outbox.db"
+    outbox.parent.mkdir()
+    outbox.write_bytes(b"")                             # truncated to nothing
+    done = run("desk", str(event_dir.root), "--lang", "en")
+    assert done.returncode == 6
+    assert one_sentence(done).startswith(f"eventdesk: {outbox} is not a whole outbox")
+    log = (event_dir.root / "hub.log").read_text("utf-8")
+    assert "hub stopped:" in log and not event_dir.runtime().exists()   # started, then stopped cleanly
+
+
 def test_a_folder_without_an_event_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     for args in (["hub", str(tmp_path)], ["station", "report", str(tmp_path), "gate-1", "car_in"],
                  ["report", str(tmp_path)], ["archive", str(tmp_path)]):
