@@ -27,7 +27,7 @@ def explain(exc: BaseException, lang: str) -> tuple[str, int]:
     """(the sentence, the exit code) for an error that ended a command."""
     # Imported here, on failure only: `eventdesk init` need not load ZeroMQ to start.
     from console.event import EventFileError
-    from console.hub import BindError
+    from console.hub_edge import BindError
     from console.hub_start import HubStartError
     from console.store import StoreError
     from protocols.keys import KeyError_

@@ -3,8 +3,8 @@
 It binds a CURVE ROUTER for reports and a CURVE PUB for the feed, answers ZAP itself in the
 same loop (so admission can neither die in a thread nor fail open), and hands each drained
 batch to Ingest, which commits before anything is acked. A log that fails costs acks (E_STORAGE)
-and one alarm (console.hub_storage), and output that fails costs lines: never the hub. Knows
-ZeroMQ; knows no widgets.
+and one alarm (console.hub_storage), and output that fails costs lines (console.hub_edge): never
+the hub. Knows ZeroMQ; knows no widgets.
 """
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ import zmq.utils.z85
 from console import guests as guest_file
 from console import plan_library
 from console.event import EventFolder
+from console.hub_edge import LiveLog, bind_endpoint
 from console.hub_storage import StorageWatch, refuse_batch
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store, StoreError
 from protocols import codec, eventtime, keys
 from protocols.file_errors import why_text
-from protocols.i18n import t
 from protocols.messages import Alarm, Presence
 
 ZAP_DOMAIN = b"eventdesk"
@@ -58,9 +58,9 @@ class Hub:
                  feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms,
                  lang: str | None = None):
         self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
-        self._unsaid = 0          # lines of output lost while it could not be written (a full disk)
         self.event = folder.load()
         self.lang = lang or self.event.lang
+        self.live = LiveLog(out, self.lang)
         self.endpoint_cfg = endpoint or self.event.hub.endpoint
         self.feed_cfg = feed or self.event.hub.feed
         self.public, secret = keys.load_pair(folder.console_secret)
@@ -104,10 +104,10 @@ class Hub:
         self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)
         self.router.sndhwm = self.router.rcvhwm = 100_000
-        _bind(self.router, self.endpoint_cfg)
+        bind_endpoint(self.router, self.endpoint_cfg)
         self.pub = self._curve_socket(zmq.PUB)
         self.pub.sndhwm = 200_000
-        _bind(self.pub, self.feed_cfg)
+        bind_endpoint(self.pub, self.feed_cfg)
         self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
                                    self.public.decode())
         self.folder.write_runtime({"pid": os.getpid(), "endpoint": self.endpoints.endpoint,
@@ -289,17 +289,7 @@ class Hub:
 
     def _say(self, text: str) -> None:
         """Write to the live log; a full disk or a closed pipe loses the line, never the hub."""
-        if self.out is None:
-            return
-        lines = text.count("\n") + 1
-        if self._unsaid:
-            text = t("hub.log.lost_lines", self.lang, n=self._unsaid) + "\n" + text
-        try:
-            _write(self.out, text + "\n")
-        except (OSError, ValueError):
-            self._unsaid += lines
-        else:
-            self._unsaid = 0
+        self.live.say(text)
 
     def stop(self) -> None:
         self._stop.set()
@@ -332,40 +322,6 @@ class Hub:
                         runtime.unlink()
                 except OSError:
                     pass
-
-
-class BindError(Exception):
-    """The hub cannot listen on an endpoint: in use (exit 4) or not one it can bind (exit 2)."""
-
-    def __init__(self, endpoint: str, exc: zmq.ZMQError) -> None:
-        self.endpoint, self.in_use = endpoint, exc.errno == zmq.EADDRINUSE
-        super().__init__(self.sentence("en"))
-
-    def sentence(self, lang: str) -> str:
-        key = "cli.fail.port_in_use" if self.in_use else "cli.fail.bad_endpoint"
-        return t(key, lang, endpoint=self.endpoint)
-
-
-def _bind(sock: zmq.Socket, endpoint: str) -> None:
-    try:
-        sock.bind(endpoint)
-    except zmq.ZMQError as exc:
-        raise BindError(endpoint, exc) from None
-
-
-def _write(out: TextIO, text: str) -> None:
-    """`out.write(text)` and flush, straight to the file descriptor when there is one: a write the
-    disk refused then leaves nothing buffered for the interpreter to fail on at exit."""
-    try:
-        fd = out.fileno()
-    except (AttributeError, OSError, ValueError):   # StringIO and the like
-        out.write(text)
-        out.flush()
-        return
-    out.flush()
-    data = text.encode("utf-8", "replace")
-    while data:
-        data = data[os.write(fd, data):]
 
 
 def _recv_frames(recv: Callable) -> list[zmq.Frame]:
