@@ -47,9 +47,6 @@ def why_text(exc: BaseException, lang: str) -> str:
 class Word(str):
     """A parameter that is itself a catalogue key, put in the sentence's language."""
 
-    def __format__(self, spec: str) -> str:
-        return str.__format__(self, spec)
-
 
 class FileProblem(Exception):
     """A sentence from the catalogue about a file (`prefix.key` with its params; `cause` gives {why}).
