@@ -37,15 +37,12 @@ class StorageWatch:
         self._writes_then = store.writes
         self._failed_count = 0
 
-    @property
-    def failing(self) -> bool:
-        return self.down_since is not None
-
     def update(self, now_ms: int) -> None:
         store = self.store
         if store.failures != self._failures:
             self._failed_count += store.failures - self._failures
             self._failures, self._failed_at, self._writes_then = store.failures, now_ms, store.writes
+            # A failure the next write already mended (within the tick) still opens a stretch.
             if self.down_since is None and store.last_error is not None:
                 self.down_since = now_ms
                 self.say(t("hub.log.storage_failing", self.lang, reason=store.last_error.sentence(self.lang)))

@@ -124,8 +124,8 @@ class Store:
         self.path = Path(path)
         self._lock_fd: int | None = None
         self._files: list[tuple[Path, tuple[int, int]]] = []   # (path, (device, inode)) as opened
-        self.writes = self.failures = 0    # commits that held something, and those that failed
-        self.last_error: StoreError | None = None
+        self.writes = self.failures = 0    # commits that held something, and writes or reads that failed
+        self.last_error: StoreError | None = None   # the latest failure (kept once the log works again)
         try:
             private_file(self.path)
         except OSError as exc:
@@ -269,7 +269,6 @@ class Store:
         except (sqlite3.Error, StoreError) as exc:
             raise self._failed("write_failed", exc) from None
         self.writes += 1
-        self.last_error = None
         self._next = first + len(rows)
         return [r[0] for r in rows]
 

@@ -20,7 +20,8 @@ import zmq
 
 from console.event import EventFolder
 from console.hub import run_in_thread
-from console.store import Rejection, Store
+from console.hub_storage import RECOVER_MS, StorageWatch
+from console.store import Rejection, Store, StoreError
 from protocols.i18n import t
 from tests import hubproc, smallfs
 from tests.wire import Client, server_key, station_pair, wait_for
@@ -88,6 +89,56 @@ def gate(ctx, folder: EventFolder, endpoint: str, epoch: str = "ep-1") -> Client
     c = Client(ctx, endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1", epoch=epoch)
     c.hello()
     return c
+
+
+# --- one alarm for a stretch ------------------------------------------------------------------------
+
+def test_one_alarm_for_a_stretch_of_failures_and_one_when_the_log_has_worked_for_a_while(tmp_path: Path) -> None:
+    db = tmp_path / "event.db"
+    store = Store(db, writer=True)
+    said: list[str] = []
+    watch = StorageWatch(store, said.append, "en")
+    seq = iter(range(1, 100))
+
+    def write() -> bool:
+        try:
+            store.append_batch([("gate-1", "e", next(seq), "car_in", 1, 1, "{}")])
+        except StoreError:
+            return False
+        return True
+
+    def codes() -> list[str]:
+        return [a.code for a in watch.pending]
+
+    try:
+        assert write()
+        watch.update(0)
+        assert codes() == [] and said == []
+        os.rename(db, tmp_path / "aside.db")
+        assert not any(write() for _ in range(3))
+        watch.update(1_000)
+        assert codes() == ["storage"] and "was deleted" in watch.pending[0].reason and len(said) == 1
+        assert not write()
+        watch.update(2_000)                             # still failing: nothing new
+        os.rename(tmp_path / "aside.db", db)
+        assert write()
+        watch.update(2_000 + RECOVER_MS - 1)            # working, but not for long enough yet
+        assert codes() == ["storage"] and len(said) == 1
+        watch.update(2_000 + RECOVER_MS)
+        assert codes() == ["storage", "storage_ok"] and "4 writes failed" in said[1]
+        watch.pending.clear()
+        # A failure mended before the next look still opens (and, later, closes) a stretch of its own.
+        os.rename(db, tmp_path / "aside.db")
+        assert not write()
+        os.rename(tmp_path / "aside.db", db)
+        assert write()
+        watch.update(10_000)
+        assert codes() == ["storage"]
+        assert write()
+        watch.update(10_000 + RECOVER_MS)
+        assert codes() == ["storage", "storage_ok"]
+    finally:
+        store.close()
 
 
 # --- a full disk --------------------------------------------------------------------------------------
