@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from console import state as fold
 from console.desk_client import DeskLink
 from console.event import EventFolder
-from console.hub_start import HubStartError, ensure_hub
+from console.hub_start import ensure_hub
 from console.screens.commands import DeskCommands
 from console.screens.details import IncidentScreen, StationScreen, ViewScreen
 from console.screens.help import HelpScreen
@@ -32,6 +32,7 @@ from console.screens.readiness import GuestsScreen, ReadinessScreen
 from console.state import State, new_state
 from console.widgets.chrome import DeskFooter
 from console.widgets.view import Seen, View, alerts, seen
+from protocols import keys
 from protocols.codec import ProtocolError
 from protocols.i18n import normalise_lang, t
 
@@ -234,28 +235,40 @@ class DeskApp(App):
 def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bool = False, drill: bool = False,
              attach: str | None = None, feed: str | None = None, key: Path | None = None,
              server_key: Path | None = None) -> int:
-    """`eventdesk desk DIR`: find (or start) the hub, follow it, run the screen; the hub outlives the desk."""
+    """`eventdesk desk DIR`: find (or start) the hub, follow it, run the screen; the hub outlives the desk.
+
+    Everything this desk needs of its own (its name in event.toml, its keys) is checked before a
+    hub is started, and a hub started for a desk that then cannot open is stopped again.
+    """
     folder = EventFolder(root)
-    summary = folder.load().summary() if (folder.toml.exists() or not attach) else {}
-    hub = None
+    event = folder.load() if (folder.toml.exists() or not attach) else None
+    summary = event.summary() if event is not None else {}
     endpoint, feed_ep = attach or "", feed or ""
     lang = normalise_lang(lang or summary.get("lang"))
     if attach and not feed:
         print("eventdesk: " + t("desk.cli.need_feed", lang), file=sys.stderr)
         return 2
+    if not attach and desk not in event.desks:
+        print("eventdesk: " + t("cli.fail.no_desk", lang, desk=desk, known=", ".join(event.desks) or "-"),
+              file=sys.stderr)
+        return 2
+    secret, public = key or folder.desk_key(desk), server_key or folder.console_public
+    keys.load_pair(secret)   # KeyError_ now, before any hub is started for a desk that cannot join it
+    keys.load_public(public)
+    hub = None
     if not attach:
         if folder.read_runtime(drill) is None:
             print(t("desk.cli.starting_hub", lang), flush=True)
-        try:
-            hub = ensure_hub(folder, drill)
-        except HubStartError as exc:
-            print(f"eventdesk: {exc}", file=sys.stderr)
-            return 2
+        hub = ensure_hub(folder, drill, lang=lang)
         endpoint, feed_ep = hub.endpoint, hub.feed
     # A rehearsal log numbers a desk's actions apart from the live one: separate outboxes.
     outbox = folder.root / "desks" / f"{desk}{'.rehearsal' if drill else ''}.outbox.db"
-    link = DeskLink(desk, endpoint, feed_ep, key or folder.desk_key(desk), server_key or folder.console_public,
-                    outbox)
+    try:
+        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox)
+    except BaseException:
+        if hub is not None:
+            hub.stop_started()
+        raise
     app = DeskApp(link=link, state=new_state(summary), lang=lang, wall=wall, drill=drill, desk=desk)
     if not attach:   # the log is on this machine: the summary screen can read it
         from console.report_io import summary_source

@@ -6,7 +6,10 @@ the summary from that snapshot in both languages, lists every file's SHA-256 in 
 one mtime, a gzip header without name or time. `verify` reads the archive as a stream, never
 extracting it: it checks the gzip header, trailer and end, every member against the manifest
 (a changed, missing or extra file), and rebuilds the tar stream from the members to compare
-byte for byte, so a change to a header or to padding is caught too. Knows files and SQLite.
+byte for byte, so a change to a header or to padding is caught too. It decompresses at most
+OUT bytes a step and never copies what it has read again, so its time is linear in the
+archive's size, and it stops at MAX_EXPANDED bytes whatever the archive claims. The archive
+and its members are owner-only (the log holds names and plates). Knows files and SQLite.
 """
 from __future__ import annotations
 
@@ -26,10 +29,15 @@ from typing import Any, BinaryIO
 from console import report_io
 from console.event import EventFolder
 from protocols import eventtime
+from protocols.file_errors import private_file
 
 MANIFEST = "MANIFEST.sha256"
 LEVEL = 6
-CHUNK = 1 << 20
+CHUNK = 1 << 20          # compressed bytes read at a time
+OUT = 1 << 16            # decompressed bytes made at a time: the step's memory, whatever the ratio
+MAX_EXPANDED = 8 << 30   # what an archive may expand to in all: a large event's log is well under 1 GiB
+MODE = 0o600             # members' mode (archives before it said 0644, which verify still accepts)
+OLD_MODES = (0o600, 0o644)
 
 
 def _gzip(out: BinaryIO) -> gzip.GzipFile:
@@ -96,9 +104,9 @@ def _pack(staging: Path, top: str, out: BinaryIO, mtime: int) -> int:
     return len(files)
 
 
-def _info(name: str, size: int, mtime: int) -> tarfile.TarInfo:
+def _info(name: str, size: int, mtime: int, mode: int = MODE) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = size, mtime, 0o644
+    info.size, info.mtime, info.mode = size, mtime, mode
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     return info
@@ -134,15 +142,22 @@ def create(folder: EventFolder, drill: bool = False, out: Path | None = None,
             conn.close()
         for leftover in staging.glob(db.name + "-*"):     # -wal / -shm of the read: not part of the log
             leftover.unlink()
-        lines = [f"{_sha256_file(p)}  {p.relative_to(staging).as_posix()}"
-                 for p in sorted(staging.rglob("*")) if p.is_file()]
-        (staging / MANIFEST).write_text("\n".join(lines) + "\n", "utf-8")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_name(out.name + ".part")
-        with open(part, "wb") as f:
-            n = _pack(staging, top, f, now)
-        part.replace(out)
+        n = write(staging, out, now)
     return out, _sha256_file(out), n - 1     # the files the manifest lists
+
+
+def write(staging: Path, out: Path, mtime: int) -> int:
+    """MANIFEST.sha256 for every file under `staging`, then all of it packed into `out` (owner-only),
+    under the top folder `staging.name`; returns the number of files packed."""
+    lines = [f"{_sha256_file(p)}  {p.relative_to(staging).as_posix()}"
+             for p in sorted(staging.rglob("*")) if p.is_file()]
+    (staging / MANIFEST).write_text("\n".join(lines) + "\n", "utf-8")
+    part = out.with_name(out.name + ".part")
+    private_file(part)
+    with open(part, "wb") as f:
+        n = _pack(staging, staging.name, f, mtime)
+    part.replace(out)
+    return n
 
 
 # --- verify ----------------------------------------------------------------------------------------
@@ -157,43 +172,63 @@ class _Gunzip:
     """The decompressed bytes of one gzip member written exactly as `create` writes it, read as a stream.
 
     Checks the fixed header, the CRC and length in the trailer, and that nothing follows the member;
-    keeps the SHA-256 of everything it hands out.
+    keeps the SHA-256 of everything it hands out. Memory is bounded by CHUNK + OUT whatever the
+    compression ratio, each byte is copied once on its way out, and more than `limit` bytes in
+    all is refused ("too_big").
     """
 
-    def __init__(self, f: BinaryIO) -> None:
+    def __init__(self, f: BinaryIO, limit: int = MAX_EXPANDED) -> None:
         if f.read(10) != GZ_HEADER:
             raise _Damaged("bytes")
-        self.f, self.z = f, zlib.decompressobj(-zlib.MAX_WBITS)
-        self.buf, self.crc, self.size, self.done = b"", 0, 0, False
+        self.f, self.z, self.limit = f, zlib.decompressobj(-zlib.MAX_WBITS), limit
+        self.piece, self.at = b"", 0          # the last piece made, and how much of it was handed out
+        self.crc, self.size, self.done = 0, 0, False
         self.sha = hashlib.sha256()
 
-    def _fill(self) -> None:
-        data = self.f.read(CHUNK)
-        try:
-            out = self.z.decompress(data) if data else self.z.flush()
-        except zlib.error as exc:
-            raise _Damaged("damaged", reason=str(exc)) from None
-        self.crc = zlib.crc32(out, self.crc)
-        self.size += len(out)
-        self.sha.update(out)
-        self.buf += out
-        if self.z.eof:
-            tail = self.z.unused_data + self.f.read()
-            if tail[:8] != self.crc.to_bytes(4, "little") + (self.size & 0xFFFFFFFF).to_bytes(4, "little"):
-                raise _Damaged("damaged", reason="gzip trailer (CRC or length) does not match")
-            if tail[8:]:
-                raise _Damaged("bytes")
-            self.done = True
-        elif not data:
-            raise _Damaged("damaged", reason="the file ends before the compressed data does")
+    def _next(self) -> bytes:
+        """The next piece of at most OUT decompressed bytes; b"" once the member and its trailer are checked."""
+        while not self.done:
+            data = self.z.unconsumed_tail or self.f.read(CHUNK)
+            try:
+                out = self.z.decompress(data, OUT)
+            except zlib.error as exc:
+                raise _Damaged("damaged", reason=str(exc)) from None
+            if out:
+                self.size += len(out)
+                if self.size > self.limit:
+                    raise _Damaged("too_big", limit=f"{self.limit / (1 << 30):g} GiB")
+                self.crc = zlib.crc32(out, self.crc)
+                self.sha.update(out)
+            if self.z.eof:
+                self._trailer()
+            elif not data and not out:
+                raise _Damaged("damaged", reason="the file ends before the compressed data does")
+            if out:
+                return out
+        return b""
+
+    def _trailer(self) -> None:
+        tail = self.z.unused_data
+        tail += self.f.read(max(0, 9 - len(tail)))   # 8 bytes of trailer, and one more would be too many
+        if tail[:8] != self.crc.to_bytes(4, "little") + (self.size & 0xFFFFFFFF).to_bytes(4, "little"):
+            raise _Damaged("damaged", reason="gzip trailer (CRC or length) does not match")
+        if tail[8:]:
+            raise _Damaged("bytes")
+        self.done = True
 
     def read(self, n: int = -1) -> bytes:
-        while not self.done and (n < 0 or len(self.buf) < n):
-            self._fill()
-        if n < 0:
-            n = len(self.buf)
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+        want = n if n >= 0 else self.limit + 1
+        parts: list[bytes] = []
+        while want > 0:
+            if self.at >= len(self.piece):
+                self.piece, self.at = self._next(), 0
+                if not self.piece:
+                    break
+            part = self.piece[self.at:self.at + want]
+            self.at += len(part)
+            want -= len(part)
+            parts.append(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _Sink:
@@ -237,7 +272,8 @@ def _parse_manifest(text: str) -> tuple[dict[str, str], list[Problem]]:
     return listed, problems
 
 
-def verify(path: Path | str) -> Verdict:
+def verify(path: Path | str, limit: int = MAX_EXPANDED) -> Verdict:
+    """Check an archive as a stream (see the module's docstring); `limit` caps what it may expand to."""
     path = Path(path)
     if not path.is_file():
         return Verdict(path, [Problem("no_file", {"path": str(path)})])
@@ -247,7 +283,7 @@ def verify(path: Path | str) -> Verdict:
     top, mtime = None, None
     try:
         with open(path, "rb") as f:
-            stream = _Gunzip(f)
+            stream = _Gunzip(f, limit)
             sink = _Sink()
             with tarfile.open(fileobj=stream, mode="r|") as tar, \
                     tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT) as rebuilt:
@@ -260,8 +296,11 @@ def verify(path: Path | str) -> Verdict:
                     if name.parts[0] != top:
                         raise _Damaged("odd_entry", name=member.name)
                     rel = PurePosixPath(*name.parts[1:]).as_posix()
+                    if member.size > limit:
+                        raise _Damaged("too_big", limit=f"{limit / (1 << 30):g} GiB")
                     tee = _Tee(tar.extractfile(member), keep=rel == MANIFEST)
-                    rebuilt.addfile(_info(member.name, member.size, mtime), tee)
+                    mode = member.mode if member.mode in OLD_MODES else MODE   # another mode: "bytes"
+                    rebuilt.addfile(_info(member.name, member.size, mtime, mode), tee)
                     if tee.kept is not None:
                         manifest = b"".join(tee.kept).decode("utf-8", "replace")
                     seen[rel] = tee.sha.hexdigest()

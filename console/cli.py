@@ -1,7 +1,7 @@
 """`eventdesk`: the one command — init, keys, hub, desk, station, demo, rehearse, report, archive.
 
-Parses arguments and calls into the packages; holds no logic of its own. Errors the user
-can fix (a bad event.toml, a missing key) are printed as one sentence with exit code 2.
+Parses arguments and calls into the packages; holds no logic of its own. Every failure is
+printed as one sentence with a documented exit code (console/cli_errors.py, README "Exit codes").
 """
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from console.event import EventFileError, EventFolder, init_folder, make_keys
-from protocols.keys import KeyError_
+from console import cli_errors
+from console.event import EventFolder, init_folder, make_keys
+from protocols.i18n import normalise_lang
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -34,7 +35,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _hub(args: argparse.Namespace) -> int:
     from console import hub
-    return hub.serve(EventFolder(args.dir), drill=args.drill, endpoint=args.endpoint, feed=args.feed)
+    return hub.serve(EventFolder(args.dir), drill=args.drill, endpoint=args.endpoint, feed=args.feed, lang=args.lang)
 
 
 def _desk(args: argparse.Namespace) -> int:
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--drill", action="store_true", help="use the rehearsal log, never the live one")
     s.add_argument("--endpoint", help="override [hub].endpoint, e.g. tcp://127.0.0.1:0")
     s.add_argument("--feed", help="override [hub].feed")
+    s.add_argument("--lang", choices=("zh", "en"), help="language of its live log and messages (default: the event's)")
     s.set_defaults(func=_hub)
 
     s = sub.add_parser("desk", help="the command desk (starts the folder's hub if none is running)")
@@ -270,11 +272,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return args.func(args)
-    except (EventFileError, KeyError_) as exc:
-        print(f"eventdesk: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        return 130
+        return cli_errors.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 — every failure ends in one sentence and its exit code
+        return cli_errors.report(exc, _lang(args))
+
+
+def _lang(args: argparse.Namespace) -> str:
+    """The language of a failure's sentence: --lang if given, else the event's, else Chinese."""
+    if getattr(args, "lang", None):
+        return normalise_lang(args.lang)
+    try:
+        return EventFolder(args.dir).load().lang
+    except Exception:  # noqa: BLE001 — no folder, or the failure is the folder itself
+        return normalise_lang(None)
 
 
 if __name__ == "__main__":

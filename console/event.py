@@ -88,8 +88,12 @@ class EventFolder:
     def write_runtime(self, info: dict[str, Any], drill: bool = False) -> None:
         path = self.runtime(drill)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(info, indent=1), "utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(info, indent=1), "utf-8")
+            os.replace(tmp, path)
+        except OSError:   # a full disk: no half-written file left behind to look like a hub
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def sample_date(now_ms: int) -> str:

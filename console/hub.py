@@ -2,7 +2,9 @@
 
 It binds a CURVE ROUTER for reports and a CURVE PUB for the feed, answers ZAP itself in the
 same loop (so admission can neither die in a thread nor fail open), and hands each drained
-batch to Ingest, which commits before anything is acked. Knows ZeroMQ; knows no widgets.
+batch to Ingest, which commits before anything is acked. A log that fails costs acks (E_STORAGE)
+and one alarm (console.hub_storage), and output that fails costs lines (console.hub_edge): never
+the hub. Knows ZeroMQ; knows no widgets.
 """
 from __future__ import annotations
 
@@ -20,9 +22,12 @@ import zmq.utils.z85
 from console import guests as guest_file
 from console import plan_library
 from console.event import EventFolder
+from console.hub_edge import LiveLog, bind_endpoint
+from console.hub_storage import StorageWatch, refuse_batch
 from console.ingest import Ingest, Outcome, Peer
-from console.store import Store
+from console.store import Store, StoreError
 from protocols import codec, eventtime, keys
+from protocols.file_errors import why_text
 from protocols.messages import Alarm, Presence
 
 ZAP_DOMAIN = b"eventdesk"
@@ -50,9 +55,12 @@ class Hub:
     """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
 
     def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
-                 feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms):
+                 feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms,
+                 lang: str | None = None):
         self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
         self.event = folder.load()
+        self.lang = lang or self.event.lang
+        self.live = LiveLog(out, self.lang)
         self.endpoint_cfg = endpoint or self.event.hub.endpoint
         self.feed_cfg = feed or self.event.hub.feed
         self.public, secret = keys.load_pair(folder.console_secret)
@@ -61,7 +69,12 @@ class Hub:
         # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
         self.library = plan_library.load(folder.root, self.event)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
-        self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
+        try:
+            self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
+        except StoreError:
+            self.store.close()
+            raise
+        self.storage = StorageWatch(self.store, self._say, self.lang)
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
@@ -91,10 +104,10 @@ class Hub:
         self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)
         self.router.sndhwm = self.router.rcvhwm = 100_000
-        self.router.bind(self.endpoint_cfg)
+        bind_endpoint(self.router, self.endpoint_cfg)
         self.pub = self._curve_socket(zmq.PUB)
         self.pub.sndhwm = 200_000
-        self.pub.bind(self.feed_cfg)
+        bind_endpoint(self.pub, self.feed_cfg)
         self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
                                    self.public.decode())
         self.folder.write_runtime({"pid": os.getpid(), "endpoint": self.endpoints.endpoint,
@@ -171,7 +184,14 @@ class Hub:
                 continue
             batch.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
         if batch:
-            self._emit(self.ingest.handle(batch, self.clock()))
+            now = self.clock()
+            try:
+                outcome = self.ingest.handle(batch, now)
+            except StoreError:   # reading the log failed (a damaged page): nothing was committed
+                replies, controls = refuse_batch(batch)
+                outcome = self.ingest.handle(controls, now) if controls else Outcome()
+                outcome.replies += replies
+            self._emit(outcome)
 
     def _emit(self, outcome: Outcome) -> None:
         send = self.router.send
@@ -209,7 +229,9 @@ class Hub:
         self._guests_seen = seen
         try:
             guests = guest_file.load(path, self.event.date, self.event.tz)
-        except guest_file.GuestFileError as exc:
+        except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
+            if not isinstance(exc, guest_file.GuestFileError):
+                exc = guest_file.GuestFileError(path, [guest_file.err(0, "", "unreadable", detail=why_text(exc, "en"))])
             self._say(f"guest list {path} not loaded: {exc}")
             reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
                 f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
@@ -222,6 +244,7 @@ class Hub:
 
     def _tick(self) -> None:
         now = self.clock()
+        self._watch_storage(now)
         self.check_guests()
         # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
         self._emit(self.ingest.hub_events(self.ingest.liveness_changes(now), now))
@@ -235,6 +258,17 @@ class Hub:
         except zmq.ZMQError:
             pass
         self._flush_lines()
+
+    def _watch_storage(self, now: int) -> None:
+        """One line and one alarm per stretch of log failures (console.hub_storage); an alarm the
+        log could not take yet is offered again on the next tick."""
+        self.storage.update(now)
+        if self.storage.pending:
+            out = self.ingest.hub_events(list(self.storage.pending), now)
+            if out.stored:
+                self.storage.pending.clear()
+            self._emit(out)
+            self.storage.update(now)
 
     def _line(self, text: str) -> None:
         if len(self._lines) < 20:
@@ -254,30 +288,40 @@ class Hub:
         self._more = 0
 
     def _say(self, text: str) -> None:
-        if self.out is not None:
-            print(text, file=self.out, flush=True)
+        """Write to the live log; a full disk or a closed pipe loses the line, never the hub."""
+        self.live.say(text)
 
     def stop(self) -> None:
         self._stop.set()
 
     def close(self) -> None:
-        self._flush_lines()
-        s = self.ingest.stats
-        self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
-                  f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
-                  f"dropped frames {self.dropped}")
-        for sock in ("router", "pub", "zap"):
-            if hasattr(self, sock):
-                getattr(self, sock).close(linger=0)
-        self.ctx.term()
-        self.store.close()
         try:
-            runtime = self.folder.runtime(self.drill)
-            info = self.folder.read_runtime(self.drill)
-            if info and info.get("pid") == os.getpid():
-                runtime.unlink()
-        except OSError:
-            pass
+            self._flush_lines()
+            s = self.ingest.stats
+            self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
+                      f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
+                      f"dropped frames {self.dropped}")
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Sockets, the log and hub.json, each given back even if the one before failed."""
+        try:
+            for sock in ("router", "pub", "zap"):
+                if hasattr(self, sock):
+                    getattr(self, sock).close(linger=0)
+            self.ctx.term()
+        finally:
+            try:
+                self.store.close()
+            finally:
+                try:
+                    runtime = self.folder.runtime(self.drill)
+                    info = self.folder.read_runtime(self.drill)
+                    if info and info.get("pid") == os.getpid():
+                        runtime.unlink()
+                except OSError:
+                    pass
 
 
 def _recv_frames(recv: Callable) -> list[zmq.Frame]:
@@ -327,10 +371,15 @@ def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None =
     return HubHandle(hub, thread, ep.endpoint, ep.feed, ep.console_public)
 
 
-def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None) -> int:
+def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None,
+          lang: str | None = None) -> int:
     """`eventdesk hub DIR`: run in the foreground until SIGINT or SIGTERM."""
-    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed)
-    hub.bind()
+    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed, lang=lang)
+    try:
+        hub.bind()
+    except BaseException:
+        hub.release()
+        raise
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: hub.stop())
     hub.run()

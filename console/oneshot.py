@@ -94,7 +94,9 @@ def report_once(folder: EventFolder, station: str, kind: str, pairs: list[str], 
                          else report.reason), file=sys.stderr)
             return 1
         status = client.status()
-        key = "cli.key_mismatch" if status.key_mismatch_suspected else "cli.waiting"
+        # Answered but not stored (E_STORAGE: the hub's log is failing) is not "unreachable".
+        key = ("cli.key_mismatch" if status.key_mismatch_suspected
+               else "cli.fail.not_stored" if status.console_reachable else "cli.waiting")
         print(i18n.t(key, lang, waiting=client.outbox.depth()), file=sys.stderr)
         return 3
     finally:

@@ -23,6 +23,7 @@ from console import report_text as rt
 from console.event import EventFolder
 from console.report import Summary, summarise
 from console.store import Store
+from protocols.file_errors import private_file
 from protocols.i18n import t
 
 
@@ -101,8 +102,9 @@ def summary_source(folder: EventFolder, drill: bool) -> Callable[[], Summary]:
 
 
 def _atomic(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `path` whole or not at all, owner-only (a summary names guests, plates and staff)."""
     tmp = path.with_name(path.name + ".tmp")
+    private_file(tmp)
     if isinstance(data, str):
         tmp.write_text(data, "utf-8")
     else:

@@ -17,6 +17,7 @@ from console.event import EventFolder
 from console.report import summarise
 from console.store import Store
 from protocols import eventtime
+from protocols.file_errors import private_dir, private_file
 from scenarios import expectations, render
 from scenarios.model import Scenario
 from scenarios.timeline import Timeline
@@ -287,7 +288,7 @@ def _plain(x: Any) -> Any:
 
 def write(card: dict[str, Any], report_dir: Path, lang: str = "zh") -> dict[str, Path]:
     """DIR/report/rehearsal-<scenario>-<timestamp>.json and .md; returns both paths."""
-    report_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(report_dir)
     stamp = eventtime.compact(card["run"]["started_ms"], eventtime.zone_or_default(card["event"].get("timezone")))
     base = report_dir / f"rehearsal-{card['scenario']['slug']}-{stamp}"
     n = 1
@@ -295,8 +296,9 @@ def write(card: dict[str, Any], report_dir: Path, lang: str = "zh") -> dict[str,
         n += 1
         base = report_dir / f"rehearsal-{card['scenario']['slug']}-{stamp}-{n}"
     paths = {"json": base.with_suffix(".json"), "md": base.with_suffix(".md")}
-    paths["json"].write_text(json.dumps(card, ensure_ascii=False, indent=1), "utf-8")
-    paths["md"].write_text(render.markdown(card, lang), "utf-8")
+    for kind, text in (("json", json.dumps(card, ensure_ascii=False, indent=1)), ("md", render.markdown(card, lang))):
+        private_file(paths[kind])   # owner-only, like every report the event folder keeps
+        paths[kind].write_text(text, "utf-8")
     return paths
 
 

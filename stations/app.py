@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from protocols import i18n
 from protocols.codec import ProtocolError
+from protocols.file_errors import why_text
 from stations.client import StationClient
 from stations.outbox import OutboxError
 from stations.posts import for_site
@@ -99,7 +100,8 @@ class StationApp(App):
             self.view = self.reader.read(self.area)
         except (sqlite3.Error, OutboxError) as err:
             # A busy or broken outbox file must not take the terminal down: say so, try next tick.
-            self.main.flash(i18n.t("station.error.outbox", self.lang, detail=str(err)), bad=True)
+            detail = err.sentence(self.lang) if isinstance(err, OutboxError) else why_text(err, self.lang)
+            self.main.flash(i18n.t("station.error.outbox", self.lang, detail=detail), bad=True)
             return
         self.main.show(self.view, self.area)
         top = self.screen
@@ -144,7 +146,7 @@ class StationApp(App):
         except ProtocolError as err:
             problem = err.sentence(self.lang)
         except OutboxError as err:
-            problem = i18n.t("station.error.outbox", self.lang, detail=str(err))
+            problem = i18n.t("station.error.outbox", self.lang, detail=err.sentence(self.lang))
         else:
             self.main.flash(i18n.t("station.flash.saved", self.lang, seq=report.seq,
                                    what=describe(report.type, report.body, self.lang,
@@ -158,7 +160,7 @@ class StationApp(App):
         try:
             report = self.client.acknowledge_instruction(instruction)
         except (ProtocolError, OutboxError) as err:
-            problem = err.sentence(self.lang) if isinstance(err, ProtocolError) else str(err)
+            problem = err.sentence(self.lang)
             self.main.flash(problem, bad=True)
             return problem
         self.main.flash(i18n.t("station.flash.acked", self.lang, id=instruction, seq=report.seq))
@@ -193,7 +195,7 @@ class StationApp(App):
             if task.item.ack_required and task.item.acked_ms is None:
                 self.client.acknowledge_instruction(task.item.id)
         except (ProtocolError, OutboxError) as err:
-            problem = err.sentence(self.lang) if isinstance(err, ProtocolError) else str(err)
+            problem = err.sentence(self.lang)
             self.main.flash(problem, bad=True)
             return problem
         key = "station.plan.done" if status == "done" else "station.plan.skipped"

@@ -7,7 +7,6 @@ are never reused for an epoch, so a resend after any crash carries the same (epo
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 import threading
 import time
@@ -17,83 +16,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
 from protocols import codec
 from protocols.codec import ProtocolError
+from stations.outbox_file import OutboxError, open_file
+
+__all__ = ["OutboxError"]   # re-exported: callers catch it from here
 
 SAVED, SENT, DELIVERED, REJECTED = "saved", "sent", "delivered", "rejected"
 STATES = (SAVED, SENT, DELIVERED, REJECTED)
 UNACKED = (SAVED, SENT)
-
-migrations = Migrations("eventdesk-outbox")
-
-
-@migrations()
-def m001_outbox(db: sqlite_utils.Database) -> None:
-    # One row of identity: the epoch is made once, with the file, and never changes.
-    db.execute("""
-        CREATE TABLE outbox_meta (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            station TEXT NOT NULL,
-            epoch TEXT NOT NULL,
-            next_seq INTEGER NOT NULL,
-            created_ms INTEGER NOT NULL
-        )""")
-    db.execute("""
-        CREATE TABLE reports (
-            seq INTEGER PRIMARY KEY,
-            type TEXT NOT NULL,
-            body TEXT NOT NULL,
-            created_ms INTEGER NOT NULL,
-            state TEXT NOT NULL,
-            gseq INTEGER,
-            code TEXT NOT NULL DEFAULT '',
-            reason TEXT NOT NULL DEFAULT '',
-            reason_zh TEXT NOT NULL DEFAULT '',
-            updated_ms INTEGER NOT NULL
-        )""")
-    # The client asks "what is still unacked, from seq N on" all the time; keep that cheap.
-    db.execute("CREATE INDEX reports_state ON reports (state, seq)")
-    db.execute("""
-        CREATE TABLE inbox (
-            id INTEGER PRIMARY KEY,
-            target TEXT NOT NULL,
-            text TEXT NOT NULL,
-            ack_required INTEGER NOT NULL,
-            received_ms INTEGER NOT NULL,
-            acked_ms INTEGER
-        )""")
-
-
-@migrations()
-def m002_inbox_plan_fields(db: sqlite_utils.Database) -> None:
-    # Instructions grew an English text and, when a plan sent them, the plan, run and step.
-    for column, kind in (("text_en", "TEXT NOT NULL DEFAULT ''"), ("plan", "TEXT NOT NULL DEFAULT ''"),
-                         ("run", "INTEGER NOT NULL DEFAULT 0"), ("step", "TEXT NOT NULL DEFAULT ''")):
-        db.execute(f"ALTER TABLE inbox ADD COLUMN {column} {kind}")
-
-
-@migrations()
-def m003_guests(db: sqlite_utils.Database) -> None:
-    # The hub's hand-off notices name a guest and a kind of notice; the terminal keeps the guest
-    # list (for look-up at check-in) so it still works when the desk is out of reach.
-    db.execute("ALTER TABLE inbox ADD COLUMN guest TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE inbox ADD COLUMN notice TEXT NOT NULL DEFAULT ''")
-    db.execute("CREATE TABLE guest_list (ref TEXT PRIMARY KEY, body TEXT NOT NULL)")
-    db.execute("CREATE TABLE guest_meta (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, "
-               "updated_ms INTEGER NOT NULL)")
-
-
-@migrations()
-def m004_inbox_gate(db: sqlite_utils.Database) -> None:
-    # An instruction may order the gate to hold incoming cars or to resume ("" for neither).
-    db.execute("ALTER TABLE inbox ADD COLUMN gate TEXT NOT NULL DEFAULT ''")
-
-
-class OutboxError(Exception):
-    """The outbox file cannot be used (another station's file, unreadable, disk error); the sentence says why."""
-
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -165,46 +97,22 @@ class Outbox:
         self.max_bytes = max_bytes
         self._clock = clock
         self._lock = threading.RLock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=5000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: a report the terminal called "saved" must survive a power cut, not just a kill.
-            conn.execute("PRAGMA synchronous=FULL")
-            self.conn = conn
-            self.db = sqlite_utils.Database(conn)
-            migrations.apply(self.db)
-            self.station, self.epoch = self._identity(station)
-        except sqlite3.Error as exc:
-            raise OutboxError(f"{self.path}: cannot open the outbox ({exc})") from None
-
-    def _identity(self, station: str) -> tuple[str, str]:
-        with self.db.atomic():
-            row = self.conn.execute("SELECT station, epoch FROM outbox_meta WHERE id = 1").fetchone()
-            if row is None:
-                epoch = secrets.token_hex(8)
-                self.conn.execute(
-                    "INSERT INTO outbox_meta (id, station, epoch, next_seq, created_ms) VALUES (1, ?, ?, 1, ?)",
-                    (station, epoch, self._now()))
-                return station, epoch
-        if row[0] != station:
-            # Sending another station's numbers under this key would be an impersonation nack at best.
-            raise OutboxError(f"{self.path} belongs to station {row[0]!r}, not {station!r}")
-        return row[0], row[1]
+        self.conn, self.epoch = open_file(self.path, station, self._now())
+        self.db = sqlite_utils.Database(self.conn)
+        self.station = station
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
 
     @contextmanager
     def _tx(self, what: str) -> Iterator[None]:
-        """One transaction under the lock; a SQLite failure becomes an OutboxError naming `what`."""
+        """One transaction under the lock; a SQLite failure becomes an OutboxError (`outbox.failed.<what>`)."""
         with self._lock:
             try:
                 with self.db.atomic():
                     yield
             except sqlite3.Error as exc:
-                raise OutboxError(f"{self.path}: {what} ({exc})") from None
+                raise OutboxError(f"failed.{what}", exc, path=self.path) from None
 
     def close(self) -> None:
         with self._lock:
@@ -239,7 +147,7 @@ class Outbox:
             raise ProtocolError("E_SIZE", got=size, limit=self.max_bytes)
         text = codec.canonical(full)
         now = self._now()
-        with self._tx("the report was not saved"):
+        with self._tx("save"):
             # Write first: the write lock is taken at once, so another process saving into
             # the same file waits here instead of reading a stale next_seq.
             self.conn.execute("UPDATE outbox_meta SET next_seq = next_seq + 1 WHERE id = 1")
@@ -329,7 +237,7 @@ class Outbox:
         sql = (f"UPDATE reports SET {assign}, updated_ms = ? WHERE seq = ? AND state IN ({marks})"
                f" RETURNING {_REPORT_COLS}")
         out = []
-        with self._tx("could not record the console's answer"):
+        with self._tx("answer"):
             for seq, *rest in rows:
                 out += [_report(r) for r in self.conn.execute(
                     sql, (*lead, *rest, now, seq, *from_states)).fetchall()]
@@ -345,7 +253,7 @@ class Outbox:
         A replay never clears `acked_ms` nor moves `received_ms`: the staff member already saw it.
         """
         now = self._now() if received_ms is None else received_ms
-        with self._tx("could not store the instruction"):
+        with self._tx("instruction"):
             known = self.conn.execute("SELECT 1 FROM inbox WHERE id = ?", (id_,)).fetchone() is not None
             self.conn.execute(
                 f"INSERT INTO inbox ({_INBOX_COLS}) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)"
@@ -358,7 +266,7 @@ class Outbox:
         return _item(row), not known
 
     def mark_instruction_acked(self, id_: int) -> InboxItem | None:
-        with self._tx("could not record the acknowledgement"):
+        with self._tx("ack"):
             self.conn.execute("UPDATE inbox SET acked_ms = ? WHERE id = ? AND acked_ms IS NULL", (self._now(), id_))
             row = self.conn.execute(f"SELECT {_INBOX_COLS} FROM inbox WHERE id = ?", (id_,)).fetchone()
         return _item(row) if row else None
@@ -400,7 +308,7 @@ class Outbox:
 
     def replace_guests(self, digest: str, guests: list[dict[str, Any]]) -> None:
         """Swap the whole list in one transaction: a look-up sees the old list or the new, never half."""
-        with self._tx("could not store the guest list"):
+        with self._tx("guests"):
             self.conn.execute("DELETE FROM guest_list")
             self.conn.executemany("INSERT OR REPLACE INTO guest_list (ref, body) VALUES (?, ?)",
                                   [(str(g.get("ref", "")), json.dumps(g, ensure_ascii=False)) for g in guests

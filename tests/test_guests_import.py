@@ -161,7 +161,7 @@ def test_files_that_are_not_guest_lists(tmp_path: Path) -> None:
     fake.write_bytes(os.urandom(200))
     with pytest.raises(guests.GuestFileError) as caught:
         guests.load(fake, DATE, TZ)
-    assert caught.value.errors[0].row == 0 and "not a valid Excel" in caught.value.errors[0].en
+    assert caught.value.errors[0].row == 0 and "not an Excel (.xlsx) workbook" in caught.value.errors[0].en
     other = tmp_path / "list.xls"
     other.write_bytes(b"old excel")
     with pytest.raises(guests.GuestFileError, match=r"\.xls files are not supported"):

@@ -173,3 +173,51 @@ def test_archiving_a_log_a_hub_is_writing(tmp_path, capsys):
     assert archive.verify(made_path).ok
     assert b"car_in" in members(made_path)["event.db"] or len(members(made_path)["event.db"]) > 0
     assert main(["archive", "--lang", "en"]) == 2
+
+
+def _zeros_archive(tmp_path: Path, mib: int) -> Path:
+    """An archive packed as `create` packs one, whose log is `mib` MiB of zeros (it compresses 1000:1)."""
+    staging = tmp_path / "eventdesk-zeros"
+    staging.mkdir()
+    (staging / "event.toml").write_text("[event]\n", "utf-8")
+    (staging / "event.db").write_bytes(bytes(mib << 20))
+    out = tmp_path / "zeros.tar.gz"
+    archive.write(staging, out, 1_796_400_000)
+    return out
+
+
+def test_verify_holds_a_few_mib_whatever_a_member_expands_to(tmp_path):
+    # 32 MiB from 32 KiB: each step makes at most archive.OUT bytes, and nothing read is copied again
+    # (the reader once held a whole megabyte of input's output and re-sliced it: quadratic, unbounded).
+    path = _zeros_archive(tmp_path, 32)
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        verdict = archive.verify(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert verdict.ok and verdict.files == 2
+    assert peak < 4 << 20, f"{peak / (1 << 20):.1f} MiB"
+
+
+def test_an_archive_that_expands_past_the_cap_is_refused(tmp_path, capsys):
+    path = _zeros_archive(tmp_path, 3)
+    verdict = archive.verify(path, limit=2 << 20)
+    assert [p.key for p in verdict.problems] == ["too_big"]
+    assert archive.verify(path, limit=4 << 20).ok
+    assert main(["archive", "--verify", str(path), "--lang", "en"]) == 0   # the default cap is far above
+    capsys.readouterr()
+
+
+def test_archives_and_their_members_are_owner_only_and_older_0644_ones_still_verify(made, tmp_path):
+    import stat
+    _, path, _, _ = made
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with tarfile.open(path) as tar:
+        assert {m.mode for m in tar} == {0o600}
+    with tarfile.open(path) as tar, open(tmp_path / "old.tar.gz", "wb") as f, archive._gzip(f) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as out:
+        for m in tar:
+            out.addfile(archive._info(m.name, m.size, m.mtime, 0o644), tar.extractfile(m))
+    assert archive.verify(tmp_path / "old.tar.gz").ok

@@ -89,7 +89,7 @@ def test_duplicate_key_fails_the_whole_batch(store: Store) -> None:
     assert store.append_batch([ev("gate-1", 1), ev("gate-1", 2)], [rej("gate-1", 3)]) == [1, 2]
     before_rows, before_rej = list(store.since(0)), store.rejections()
     batch = [ev("lobby-1", 1), ev("gate-1", 2, body={"count": 99}), ev("gate-2", 1)]
-    with pytest.raises(StoreError, match="could not commit"):
+    with pytest.raises(StoreError, match="Could not write to the log"):
         store.append_batch(batch, [rej("lobby-1", 2)])
     assert list(store.since(0)) == before_rows           # nothing of that batch, not even the first row
     assert store.rejections() == before_rej              # nor its rejections
