@@ -23,6 +23,7 @@ from console import guests as guest_file
 from console import plan_library
 from console.event import EventFolder
 from console.hub_edge import LiveLog, bind_endpoint
+from console.hub_life import Life
 from console.hub_storage import StorageWatch, refuse_batch
 from console.ingest import Ingest, Outcome, Peer
 from console.store import Store, StoreError
@@ -75,6 +76,7 @@ class Hub:
             self.store.close()
             raise
         self.storage = StorageWatch(self.store, self._say, self.lang)
+        self.life = Life(self.store)
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
@@ -148,6 +150,9 @@ class Hub:
             self.bind()
         self._say(f"hub ready: {self.event.name} — reports {self.endpoints.endpoint}, feed {self.endpoints.feed}"
                   f"{' [DRILL]' if self.drill else ''}; {self.store.count()} events in the log")
+        now = self.clock()
+        self.ingest.heard_floor_ms = now   # nobody was heard while the hub was down: silence counts from now
+        self._emit(self.ingest.hub_events([self.life.started(now)], now))
         self.check_guests()
         by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         poller = zmq.Poller()
@@ -244,6 +249,7 @@ class Hub:
 
     def _tick(self) -> None:
         now = self.clock()
+        self.life.tick(now)
         self._watch_storage(now)
         self.check_guests()
         # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
@@ -296,6 +302,9 @@ class Hub:
 
     def close(self) -> None:
         try:
+            if self._stop.is_set():   # asked to stop (a signal, the person who ran it): a clean stop, logged
+                now = self.clock()
+                self._emit(self.ingest.hub_events([self.life.stopping(now)], now))
             self._flush_lines()
             s = self.ingest.stats
             self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "

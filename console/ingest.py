@@ -349,7 +349,7 @@ class Ingest:
         """A station_status for every station whose liveness differs from the one last logged."""
         changes = []
         for sid, st in self.state.stations.items():
-            status = fold.liveness(self.state, sid, now_ms)
+            status = fold.liveness(self.state, sid, now_ms, self.heard_floor_ms)
             if status != "unknown" and status != st.get("status"):
                 changes.append(StationStatus(station=sid, status=status, last_heard_ms=st.get("last_heard_ms", 0)))
         return changes

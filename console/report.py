@@ -269,7 +269,8 @@ class _Collector:
             faults=s.totals["faults"],
             extra={"all_lots_full": self.all_full.closed(end), "late_ms": self.late_ms,
                    "ack_target_ms": ACK_TARGET_MS, "unknown_types": s.totals["unknown"],
-                   "stored_by_epoch": {sid: {ep: k[0] for ep, k in by.items()} for sid, by in self.keys.items()}},
+                   "stored_by_epoch": {sid: {ep: k[0] for ep, k in by.items()} for sid, by in self.keys.items()},
+                   "hub_outages": [dict(o) for o in s.hub["outages"]]},
         )
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
         return summary
@@ -284,13 +285,14 @@ class _Collector:
 
     def _stations(self) -> list[dict[str, Any]]:
         out = []
+        hub_down = [(o["from_ms"], o["to_ms"]) for o in self.state.hub["outages"]]
         for st in self.ev.get("stations", ()):
             sid = st["id"]
             first, since, spells, late = self.up[sid]
-            spells = [{"from_ms": a, "to_ms": b, "open": False} for a, b in spells]
-            if since is not None:
-                spells.append({"from_ms": since, "to_ms": self.last_ms, "open": True})
-            span = self.last_ms - first if first else 0
+            spans = [(a, b, False) for a, b in spells] + ([(since, self.last_ms, True)] if since is not None else [])
+            # The hub's own outages are nobody's downtime: a post could not reach a hub that was not there.
+            spells = [{"from_ms": a, "to_ms": b, "open": o} for a0, b0, o in spans for a, b in _minus(a0, b0, hub_down)]
+            span = (self.last_ms - first - sum(_overlap(first, self.last_ms, a, b) for a, b in hub_down)) if first else 0
             down = sum(x["to_ms"] - x["from_ms"] for x in spells)
             out.append({"id": sid, "post": st.get("post", ""), "name": st.get("name", ""),
                         "name_en": st.get("name_en", ""), "first_ms": first, "span_ms": span, "down_ms": down,
@@ -349,6 +351,18 @@ def _incident(i: dict[str, Any]) -> dict[str, Any]:
             "ack_after_ms": i["ack_ms"] - opened if i["ack_ms"] else None,
             "resolved_after_ms": i["resolved_ms"] - opened if i["resolved_ms"] else None,
             "handlers": handlers, "history": [list(h) for h in i["history"]]}
+
+
+def _overlap(a: int, b: int, c: int, d: int) -> int:
+    return max(0, min(b, d) - max(a, c))
+
+
+def _minus(a: int, b: int, holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The interval [a, b] without the `holes` (each [c, d]), as what is left of it, in order."""
+    pieces = [(a, b)]
+    for c, d in holes:
+        pieces = [p for x, y in pieces for p in ((x, min(y, c)), (max(x, d), y)) if p[1] > p[0]]
+    return pieces
 
 
 def _instruction(i: dict[str, Any]) -> dict[str, Any]:

@@ -219,6 +219,12 @@ def _quality(doc: Doc, s: Summary) -> None:
                 "; ".join(f"{rt.clock(x['from_ms'], s.tz)}–{rt.clock(x['to_ms'], s.tz)}" for x in st["offline"]) or rt.NONE,
                 rt.dur(max((x["to_ms"] - x["from_ms"] for x in st["offline"]), default=None), lang),
                 st["late_warnings"], st["reports"]] for st in s.stations])
+    outages = s.extra.get("hub_outages", ())
+    doc.add(Heading(t("report.sub.hub", lang), 3),
+            Bullets(tuple(t("report.outage.crash" if o["crash"] else "report.outage.stop", lang,
+                            since=rt.clock(o["from_ms"], s.tz), to=rt.clock(o["to_ms"], s.tz),
+                            d=rt.dur(o["to_ms"] - o["from_ms"], lang)) for o in outages)
+                    or (t("report.outage.none", lang),)))
     doc.add(Heading(t("report.sub.delivery", lang), 3),
             Para(t("report.sub.delivery_how", lang, late=d["late"], n=d["reports"], limit=rt.dur(d["late_ms"], lang))))
     edges = [0, *d["edges_ms"]]

@@ -61,6 +61,7 @@ class State:
     guests: dict[str, Any] = field(default_factory=empty_guests)
     holds: dict[str, dict[str, Any]] = field(default_factory=dict)   # standing gate holds (protocols.orders)
     clock: dict[str, Any] = field(default_factory=dict)    # a rehearsal's drill_clock ({} live): see event_ms
+    hub: dict[str, Any] = field(default_factory=lambda: {"up_ms": 0, "outages": []})   # the hub's own up and down
     # Derived, not on the wire: unresolved incident ids and severities by kind, for the plan engine.
     unresolved: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -145,12 +146,16 @@ def touch(state: State, station: str, now_ms: int, outbox: int = 0) -> None:
         st["outbox"] = outbox
 
 
-def liveness(state: State, station: str, now_ms: int) -> str:
-    """How long the station has been silent, as online / late / offline; "unknown" if never heard."""
+def liveness(state: State, station: str, now_ms: int, floor_ms: int = 0) -> str:
+    """How long the station has been silent, as online / late / offline; "unknown" if never heard.
+
+    Silence counts from no earlier than `floor_ms`: a hub that was down itself heard nobody then,
+    and a station is not offline for the hub's own outage (it gets `offline_s` to reconnect).
+    """
     st = state.stations.get(station)
     if st is None or not st["last_heard_ms"]:
         return "unknown"
-    silent = now_ms - st["last_heard_ms"]
+    silent = now_ms - max(st["last_heard_ms"], floor_ms, state.hub.get("up_at", 0))
     if silent < state.event.get("late_ms", 5000):
         return "online"
     if silent < state.event.get("offline_ms", 15000):
@@ -229,7 +234,7 @@ def to_wire(state: State) -> dict[str, Any]:
         "plans": {kind: [_plain(r) for _, r in sorted(state.plans[kind].items())]
                   for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
         "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _plain(state.guests),
-        "holds": _plain(state.holds), "clock": dict(state.clock),
+        "holds": _plain(state.holds), "clock": dict(state.clock), "hub": _plain(state.hub),
     }
 
 
@@ -263,4 +268,5 @@ def from_wire(d: dict[str, Any]) -> State:
         roster={**empty_roster(), **(d.get("roster") or {})},
         guests={**empty_guests(), **(d.get("guests") or {})},
         holds=d.get("holds") or {}, clock=d.get("clock") or {},
+        hub=d.get("hub") or {"up_ms": 0, "outages": []},
     )

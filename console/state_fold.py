@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.guests import plate_key
 from console.state_fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
-from protocols import orders
+from protocols import eventtime, orders
 
 if TYPE_CHECKING:
     from console.state import State
@@ -70,11 +70,15 @@ def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:
 
 # --- the people ledger (docs/PEOPLE.md): the door counts, the sign-in desk signs in ---------------
 
-def _party(p: dict[str, Any], ref: str) -> dict[str, int] | None:
-    """What the ledger knows of the party with this reference: counted at the door, checked in, as VIP."""
-    if not ref:
+def _party(s: State, ref: str) -> dict[str, int] | None:
+    """What the ledger knows of the listed party with this reference: counted at the door, checked in, as VIP.
+
+    Only references on the guest list are tracked: they are what two reports can share, and they
+    bound what the picture (and every desk's snapshot) carries.
+    """
+    if not ref or ref not in s.guests["list"]:
         return None
-    return p.setdefault("parties", {}).setdefault(ref, {"door": 0, "checked_in": 0, "vip": 0})
+    return s.people.setdefault("parties", {}).setdefault(ref, {"door": 0, "checked_in": 0, "vip": 0})
 
 
 def _count_in(s: State, n: int, ms: int) -> None:
@@ -97,7 +101,7 @@ def _count_vip(p: dict[str, Any], party: dict[str, int] | None, level: str, n: i
 
 def _guest_arrival(s: State, ev: Any, b: dict, ms: int) -> None:
     n, ref = b["count"], b.get("guest_ref", "")
-    party = _party(s.people, ref)
+    party = _party(s, ref)
     _count_in(s, n, ms)
     if party is not None:
         party["door"] += n
@@ -116,7 +120,7 @@ def _guest_departure(s: State, ev: Any, b: dict, ms: int) -> None:
 
 def _guest_checkin(s: State, ev: Any, b: dict, ms: int) -> None:
     n, p, ref = b.get("party_size", 1), s.people, b.get("guest_ref", "")
-    party = _party(p, ref)
+    party = _party(s, ref)
     if party is None or not party["checked_in"]:
         p["checked_in"] += n
         if party is not None:
@@ -321,6 +325,18 @@ def _drill_clock(s: State, ev: Any, b: dict, ms: int) -> None:
     s.clock = {"at": ev.recv_ms, "start": b["start_ms"], "ms_per_s": b["ms_per_s"], "scenario": b.get("scenario", "")}
 
 
+OUTAGES_MAX = 100
+
+
+def _hub_started(s: State, ev: Any, b: dict, ms: int) -> None:
+    hub = s.hub
+    down = b.get("down_from_ms", 0)
+    if b.get("after") in ("stop", "crash") and down:
+        hub["outages"].append({"from_ms": eventtime.drill_ms(s.clock, down), "to_ms": ms, "crash": b["after"] == "crash"})
+        del hub["outages"][:-OUTAGES_MAX]
+    hub["up_ms"], hub["up_at"] = ms, ev.recv_ms   # up_at on the real clock: liveness counts from it
+
+
 def _station_status(s: State, ev: Any, b: dict, ms: int) -> None:
     st = s.stations.get(b["station"])
     if st is None:
@@ -342,5 +358,6 @@ FOLD = {
     "incident_report": _incident_open, "incident_open": _incident_open, "incident_update": _incident_update,
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,
+    "hub_started": _hub_started, "hub_stopped": lambda s, ev, b, ms: None,
     **FOLD_OPS,
 }

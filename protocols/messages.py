@@ -293,6 +293,24 @@ class DeskNote(Message):
 # --- written by the hub itself -------------------------------------------------------------
 
 @message
+class HubStarted(Message):
+    """The hub took the log: the first time, after a clean stop, or after a crash (noticed as a gap)."""
+
+    TYPE = "hub_started"
+    KIND = "hub"
+    after: str = choice(("first", "stop", "crash"), "first")
+    down_from_ms: int = integer(0, 0)      # since when nothing was taken in (0 the first time)
+
+
+@message
+class HubStopped(Message):
+    """The hub is stopping cleanly (a signal, or the person who ran it); nothing is taken in until it starts again."""
+
+    TYPE = "hub_stopped"
+    KIND = "hub"
+
+
+@message
 class StationStatus(Message):
     """A station's liveness changed (online / late / offline); logged so the summary sees uptime."""
 

@@ -100,6 +100,8 @@ MEANING: dict[str | tuple[str, str], str] = {
     "ack_required": "the receiving stations must answer with instruction_ack",
     ("note", "text"): "the note",
     "department": "department it concerns (empty: none)",
+    ("hub_started", "after"): "`first` (a new log), `stop` (the hub had stopped cleanly) or `crash` (it had not)",
+    ("hub_started", "down_from_ms"): "since when the hub took nothing in: its clean stop, or the last moment it was known alive",
     ("station_status", "station"): "the station whose liveness changed",
     ("station_status", "status"): "its liveness now",
     "last_heard_ms": "when the hub last heard from it, epoch ms",

@@ -215,14 +215,14 @@ async def test_log_note_and_drill_into_a_station_and_an_incident(event_dir, hub,
 @aio
 async def test_markup_from_a_station_is_shown_literally(event_dir, hub, gate):
     note = "[@click=app.quit]quit [b]now[/b]"
-    report_incident(gate, "other", 2, "[red]gate[/red]", note=note)
+    incident = report_incident(gate, "other", 2, "[red]gate[/red]", note=note)
     async with desk(event_dir, hub, size=(160, 40)) as (app, pilot):
         await wait_for(pilot, lambda: "[red]gate[/red]" in screen_text(app), what="the literal location")
         await wait_for(pilot, lambda: "[@click=app.quit]quit [b]" in screen_text(app), what="the literal note")
         await pilot.click(IncidentBoard, offset=(100, 2))                # clicking the note runs nothing
         await pilot.pause(0.2)
         assert app.is_running
-        app.open_incident_screen(1)                                       # the whole note, in the detail
+        app.open_incident_screen(incident)                                # the whole note, in the detail
         await wait_for(pilot, lambda: note in screen_text(app), what="the full note, literally")
 
 

@@ -153,3 +153,17 @@ def test_every_desk_string_is_in_the_catalogue_in_both_languages():
     missing = sorted(k for k in used if k not in cat)
     assert not missing, missing
     assert all(cat[k]["zh"].strip() and cat[k]["en"].strip() for k in used)
+
+
+def test_a_lost_hub_is_not_shown_as_lost_posts():
+    """While the desk cannot hear the hub it cannot know the posts: they read "unknown", never offline,
+    and no alert is raised for them, then or when the hub comes back."""
+    from console.widgets.view import liveness
+
+    state = fixture_state()
+    lost = view(state, T0 + 60_000, hub="lost", hub_heard_ms=T0)     # a minute without the hub
+    assert {liveness(lost, sid) for sid in state.stations} == {"hub_lost"}
+    assert not alerts(seen(view(state, T0)), lost)
+    back = view(state, T0 + 61_000, hub="ok")                         # back, and the posts a minute quiet
+    assert liveness(back, "gate-1") == "offline"
+    assert not [a for a in alerts(seen(lost), back) if "East gate" in a.text]

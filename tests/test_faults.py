@@ -375,6 +375,11 @@ def test_restart_rebuild_mid_incident(folder, cluster, ctx):
         fold.apply(replica, row)
     cluster.start_hub()
     rebuilt = viewer.snapshot().state
+    # The restart itself is logged (hub_started, after a crash): the picture before, plus that.
+    started = _log_since(folder, replica.gseq)
+    assert [r.type for r in started] == ["hub_started"] and started[0].body["after"] == "crash"
+    for row in started:
+        fold.apply(replica, row)
     assert rebuilt["gseq"] == replica.gseq
     assert _comparable(rebuilt) == _comparable(fold.to_wire(replica))
     (incident,) = [i for i in rebuilt["incidents"] if i["id"] == inc]
@@ -386,7 +391,8 @@ def test_restart_rebuild_mid_incident(folder, cluster, ctx):
     # The plan carries on where it stood: parking still has its order open, the gate has none.
     park_orders = [i["gseq"] for i in p1.hello().instructions if i["body"].get("run") == run["id"]]
     assert park_orders
-    assert not [i for i in g1.hello().instructions if i["body"].get("run") == run["id"]]
+    # The gate has no order left to confirm; its welcome still carries the fire plan's hold, which stands.
+    assert [i["body"].get("gate") for i in g1.hello().instructions if i["body"].get("run") == run["id"]] == ["hold"]
     assert p1.request("plan_step", {"run": run["id"], "step": park_step, "status": "done"}, 1).header.type == "ack"
     assert d.request("plan_stand_down", {"run": run["id"], "note": "火已扑灭"}, 2).header.type == "ack"
     assert d.request("incident_update", {"incident": inc, "status": "resolved"}, 3).header.type == "ack"

@@ -191,3 +191,44 @@ def test_people_are_counted_once_and_every_surface_says_the_same(event_dir):
         hub.stop()
     g = summary_of(event_dir).guests
     assert (g["arrivals"], g["on_site_end"], g["checked_in"], g["vip"]) == picture
+
+
+def test_the_hub_logs_its_own_outages_and_they_are_nobodys_downtime(event_dir, tmp_path):
+    """A real hub process killed and started again, then stopped cleanly and started again: the log says
+    which, the posts are not charged with the hub's outage, and no post was marked offline for it."""
+    import json
+    import signal
+
+    from tests import hubproc
+    from tests.wire import log_rows
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    gate1 = None
+    try:
+        with hubproc.hub(event_dir, logs) as (proc, info):
+            gate1 = StationClient("gate-1", tmp_path / "gate-1.db", event_dir.station_key("gate-1"),
+                                  event_dir.console_public, info["endpoint"], info["feed"]).start()
+            send(gate1, "car_in", {"plate": "湘A·1"})
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        with hubproc.hub(event_dir, logs) as (proc, info):
+            send(gate1, "car_in", {"plate": "湘A·2"})         # its outbox carried it across the outage
+            hubproc.stop(proc)
+        with hubproc.hub(event_dir, logs) as (proc, info):
+            send(gate1, "car_in", {"plate": "湘A·3"})
+            hubproc.stop(proc)
+    finally:
+        if gate1 is not None:
+            gate1.close()
+    rows = log_rows(event_dir.db(), "station = 'hub' AND type IN ('hub_started', 'hub_stopped', 'station_status')")
+    told = [(r[4], json.loads(r[5]).get("after", json.loads(r[5]).get("status"))) for r in rows]
+    assert [t for t in told if t[0] != "station_status"] == [
+        ("hub_started", "first"), ("hub_started", "crash"), ("hub_stopped", None), ("hub_started", "stop"),
+        ("hub_stopped", None)]
+    assert ("station_status", "offline") not in told
+    summary = summary_of(event_dir)
+    outages = summary.extra["hub_outages"]
+    assert [o["crash"] for o in outages] == [True, False] and all(o["to_ms"] > o["from_ms"] for o in outages)
+    (gate,) = [s for s in summary.stations if s["id"] == "gate-1"]
+    assert gate["uptime"] == 1.0 and gate["offline"] == []

@@ -193,3 +193,20 @@ def test_the_pure_modules_load_no_database_screen_or_plotting():
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_the_hubs_own_outage_is_nobodys_downtime():
+    """A station marked offline across a hub crash is charged only for the time the hub was up."""
+    from console.store import Row
+
+    rows = [(T0, "mu-1", "zone_enter", {"zone": "model_unit", "count": 1}),
+            (T0 + 20 * S, "hub", "station_status", {"station": "mu-1", "status": "offline", "last_heard_ms": T0}),
+            (T0 + 30 * S, "hub", "hub_started", {"after": "crash", "down_from_ms": T0 + 5 * S}),
+            (T0 + 40 * S, "mu-1", "zone_enter", {"zone": "model_unit", "count": 1}),
+            (T0 + 100 * S, "gate-1", "car_in", {"count": 1})]
+    s = summarise([Row(g, st, "e", g, ty, ms, ms, body) for g, (ms, st, ty, body) in enumerate(rows, 1)],
+                  summary_dict())
+    (mu,) = [x for x in s.stations if x["id"] == "mu-1"]
+    assert [(x["from_ms"] - T0, x["to_ms"] - T0) for x in mu["offline"]] == [(0, 5 * S), (30 * S, 40 * S)]
+    assert mu["span_ms"] == 100 * S - 25 * S and mu["down_ms"] == 15 * S and mu["uptime"] == round(1 - 15 / 75, 4)
+    assert s.extra["hub_outages"] == [{"from_ms": T0 + 5 * S, "to_ms": T0 + 30 * S, "crash": True}]

@@ -75,6 +75,9 @@ def test_guests_arrive_check_in_and_leave(log: Log) -> None:
 def test_the_people_ledger_counts_each_party_once(log: Log) -> None:
     """docs/PEOPLE.md's examples: the door counts, a check-in at the door counts an uncounted party, once."""
     p = log.state.people
+    log(M.GuestList(source="guests.xlsx", digest="d", guests=[
+        {"ref": ref, "name": ref, "level": level, "party": n}
+        for ref, level, n in (("V-01", "A", 8), ("G-02", "C", 2), ("G-03", "C", 2), ("V-02", "B", 3))]), "hub")
     # An 8-person level-A delegation greeted with F6, then checked in from the list at the concierge.
     log(M.GuestArrival(count=8, vip_level="A", guest_ref="V-01"), "concierge-1")
     log(M.GuestCheckin(guest_ref="V-01", party_size=8, vip_level="A"), "concierge-2")
@@ -94,6 +97,9 @@ def test_the_people_ledger_counts_each_party_once(log: Log) -> None:
     log(M.GuestCheckin(guest_ref="V-02", party_size=3, vip_level="B"), "lobby-1")
     log(M.GuestCheckin(guest_ref="V-02", party_size=3, vip_level="B"), "lobby-1")
     assert (p["arrivals"], p["checked_in"], p["vip_arrivals"]) == (15, 15, 11)
+    # A reference not on the list is not tracked: the picture stays as small as the list.
+    log(M.GuestArrival(count=1, guest_ref="walk-in-7"), "concierge-1")
+    assert set(p["parties"]) == {"V-01", "G-02", "G-03", "V-02"}
 
 
 def test_headcount_never_goes_below_zero(log: Log) -> None:
@@ -378,6 +384,8 @@ def rich_log() -> Log:
     log(M.StaffSignout(name="王强"), "gate-1")
     log(M.Overdue(what="roster", ref="gate-2/S102", target="gate-2", due_ms=T0), "hub")
     log(M.DrillClock(start_ms=T0 - 3_600_000, ms_per_s=60_000, scenario="fire_drill"), "desk-1", T0 + 1_000)
+    log(M.HubStopped(), "hub", T0 + 1_500)
+    log(M.HubStarted(after="crash", down_from_ms=T0 + 1_400), "hub", T0 + 1_800)
     log(("some_future_type", {"x": 1}), "gate-1", T0 + 2_000)
     S.touch(log.state, "gate-2", T0 + 999, outbox=2)
     return log

@@ -100,7 +100,7 @@ class StationScreen(ViewScreen):
         live = liveness(view, self.station)
         silent = silence_ms(view, self.station)
         status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=fmt.LIVENESS_STYLE[live])
-        if silent is not None:
+        if silent is not None and live != "hub_lost":
             status.append("  " + view.t("desk.heard_ago", d=fmt.duration(silent, view.lang)))
         name = fmt.safe(fmt.station_name(view.state, self.station, view.lang), "bold")
         self.query_one("#facts", Static).update(_facts(view, [

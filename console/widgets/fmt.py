@@ -17,9 +17,9 @@ from protocols.i18n import has, t
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SEVERITY_STYLE = {1: "dim", 2: "yellow", 3: "bold red", 4: "bold white on red"}
-LIVENESS_STYLE = {"online": "green", "late": "bold yellow", "offline": "bold red", "unknown": "dim"}
+LIVENESS_STYLE = {"online": "green", "late": "bold yellow", "offline": "bold red", "unknown": "dim", "hub_lost": "dim"}
 _ZONE_SIGN = {"zone_enter": "+", "zone_exit": "-", "zone_count": "="}
-LIVENESS_MARK = {"online": "●", "late": "▲", "offline": "✖", "unknown": "○"}
+LIVENESS_MARK = {"online": "●", "late": "▲", "offline": "✖", "unknown": "○", "hub_lost": "?"}
 
 
 def _visible(match: re.Match) -> str:

@@ -35,7 +35,7 @@ class PostsTable(ViewTable):
             style = fmt.LIVENESS_STYLE[live]
             silent = silence_ms(view, sid)
             status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=style)
-            if silent is not None:
+            if silent is not None and live != "hub_lost":
                 status.append(" " + fmt.duration(silent, view.lang, short=True), style="" if live == "online" else style)
             if orders.reaching(view.state.holds, sid, st.get("post", "")):
                 status.append(" " + view.t("desk.gate.holding"), style="bold white on red")

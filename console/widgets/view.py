@@ -53,6 +53,10 @@ class View:
 
 
 def liveness(view: View, sid: str) -> str:
+    """The post's link as the desk can know it; "hub_lost" while the desk cannot hear the hub itself
+    (a dead hub is not a dead post: the desk says it does not know)."""
+    if view.hub == "lost":
+        return "hub_lost"
     return fold.liveness(view.state, sid, view.link_ms)
 
 
@@ -227,7 +231,7 @@ def alerts(prev: Seen | None, cur: View) -> list[Alert]:
     lang = cur.lang
     for sid in cur.state.stations:
         before, now = prev.liveness.get(sid, "unknown"), liveness(cur, sid)
-        if now in ("late", "offline") and before != now and before != "unknown":
+        if now in ("late", "offline") and before != now and before not in ("unknown", "hub_lost"):
             name = fmt.station_name(cur.state, sid, lang)
             out.append(Alert(t(f"desk.alert.{now}", lang, station=name,
                                d=fmt.duration(silence_ms(cur, sid) or 0, lang)),
