@@ -49,6 +49,8 @@ def _sample_value(spec: Any) -> Any:
         return {"k": [1, "二", {"x": None}], "n": -5, "b": b"\x00\x01", "f": 1.5, "t": True}
     if spec.kind == "list":
         return [1, "二", {"a": [True, None]}, -(2**63), 2**64 - 1]
+    if spec.kind == "bin":
+        return b"\x83\x00\xff"
     raise AssertionError(f"no sample for kind {spec.kind}")
 
 
@@ -107,7 +109,7 @@ def test_round_trip_of_defaults_and_zmq_frames() -> None:
 
 def test_pub_frames_carry_the_topic_first() -> None:
     frames = codec.encode_topic("station.gate-1", GuestArrival(count=2), seq=0)
-    assert frames[0] == b"station.gate-1"
+    assert frames[0] == b"station.gate-1."   # the full stop makes ZeroMQ's prefix match exact
     assert decode(frames[1:]).message == GuestArrival(count=2)
 
 
@@ -356,8 +358,8 @@ def test_schema_sentence_for_a_negative_count() -> None:
 
 def test_header_sentence_nests_the_problem() -> None:
     err = _refused(_frames(header={"seq": 1}))
-    assert err.en == "The report header is wrong. The report type is wrong: it is missing."
-    assert err.zh == "报告抬头有误。“报告类别”填写有误：未填写"
+    assert err.en == "The report header is wrong. The report type is wrong: it is missing. Ask for the terminal to be checked."
+    assert err.zh == "报告抬头有误：“报告类别”填写有误：未填写。请联系技术人员检查终端。"
 
 
 def test_size_limit_is_the_sum_of_the_frames() -> None:
