@@ -15,20 +15,19 @@ from dataclasses import dataclass
 from typing import Callable, TextIO
 
 import zmq
-import zmq.utils.z85
 
 from console import guests as guest_file
-from console import plan_library
+from console import plan_library, replies
 from console.event import EventFolder
-from console.ingest import Ingest, Outcome, Peer
+from console.hub_admission import ZAP_DOMAIN, Admission
+from console.hub_waiting import BATCH, TICK_MS, Waiting
+from console.hub_writer import Writer
+from console.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.store import Store
-from protocols import codec, eventtime, keys
-from protocols.messages import Alarm, Presence
+from protocols import bounds, eventtime, keys
+from protocols.messages import Alarm
 
-ZAP_DOMAIN = b"eventdesk"
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
-MAX_BATCH = 2000
-TICK_MS = 1000
 # Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
 # a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
 _NOBLOCK = int(zmq.NOBLOCK)
@@ -46,7 +45,7 @@ class Endpoints:
     console_public: str
 
 
-class Hub:
+class Hub(Admission, Waiting):
     """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
 
     def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
@@ -61,26 +60,27 @@ class Hub:
         # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
         self.library = plan_library.load(folder.root, self.event)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
-        self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
+        # Cursor look-ups read through a connection of their own, so that a welcome never waits for
+        # the writing connection while a commit is in flight on the writer thread.
+        self.reader = Store(folder.db(drill), drill=drill)
+        self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library,
+                             lookup=last_seq_in(self.reader), commit=self._commit)
+        self._check_welcomes()
+        self.by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
+        self.writer: Writer | None = None
+        self._held: list[tuple[bytes, Peer, list[bytes]]] = []
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
         self.denied = 0           # ZAP refusals
+        self.refused_topics = 0   # subscriptions a key may not make (a station asking for the feed)
+        self.subscribed = 0       # subscriptions applied
+        self.unsent = 0           # replies dropped: the peer's queue was full (it does not read) or it left
         self._lines: list[str] = []   # the first lines of this second, printed on the tick
         self._more = 0                # ... and how many more there were
         self.endpoints: Endpoints | None = None
+        self.next_tick = clock() + TICK_MS
         self._guests_seen: tuple[int, int] | None = None   # (mtime_ns, size) of the guest file last read
-
-    def _load_peers(self) -> dict[str, Peer]:
-        posts = {s.id: s.post for s in self.event.stations}
-        peers: dict[str, Peer] = {}
-        for z85_key, name in keys.public_keys(self.folder.keys / "stations").items():
-            if name in posts:
-                peers[z85_key.decode()] = Peer("station", name, posts[name])
-        for z85_key, name in keys.public_keys(self.folder.keys / "desks").items():
-            if name in self.event.desks:
-                peers[z85_key.decode()] = Peer("desk", name, "desk")
-        return peers
 
     # --- sockets ----------------------------------------------------------------------------
     def bind(self) -> Endpoints:
@@ -88,12 +88,22 @@ class Hub:
         self.zap.linger = 0
         self.zap.bind(ZAP_ENDPOINT)   # bound before any CURVE socket, so admission is never skipped
         self.router = self._curve_socket(zmq.ROUTER)
+        # ZeroMQ's MAXMSGSIZE applies to each frame, not to a message: a frame over it drops the
+        # connection unanswered. Four times the message limit, so that a report somewhat too large
+        # still gets its E_SIZE (and the station moves on) instead of being resent for ever.
         self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
-        self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)
-        self.router.sndhwm = self.router.rcvhwm = 100_000
+        # Mandatory: a reply to a peer whose queue is full (it does not read) fails at once and is
+        # counted, instead of waiting in memory (protocols/bounds.py states the queues in bytes).
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.sndhwm, self.router.rcvhwm = bounds.ROUTER_SNDHWM, bounds.ROUTER_RCVHWM
+        self.router.sndbuf = bounds.SNDBUF
         self.router.bind(self.endpoint_cfg)
-        self.pub = self._curve_socket(zmq.PUB)
-        self.pub.sndhwm = 200_000
+        # An XPUB in manual mode: each subscription comes to the hub with the subscriber's ZAP User-Id
+        # and takes effect only if the hub applies it, so a station hears its own topics and no more.
+        self.pub = self._curve_socket(zmq.XPUB)
+        self.pub.setsockopt(zmq.XPUB_MANUAL, 1)
+        self.pub.sndhwm = bounds.PUB_SNDHWM
+        self.pub.sndbuf = bounds.SNDBUF
         self.pub.bind(self.feed_cfg)
         self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
                                    self.public.decode())
@@ -112,85 +122,87 @@ class Hub:
         s.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, 1)
         return s
 
-    # --- ZAP --------------------------------------------------------------------------------
-    def _zap_once(self) -> None:
-        msg = self.zap.recv_multipart()
-        try:
-            version, request_id, domain, _address, _identity, mechanism = msg[:6]
-            credentials = msg[6:]
-            ok = (version == b"1.0" and domain == ZAP_DOMAIN and mechanism == b"CURVE" and len(credentials) == 1)
-            peer = self.peers.get(zmq.utils.z85.encode(credentials[0]).decode()) if ok else None
-        except Exception:  # a malformed ZAP request must not stop the hub: deny it
-            request_id, peer = (msg[1] if len(msg) > 1 else b""), None
-        if peer is None:
-            self.denied += 1
-            self.zap.send_multipart([b"1.0", request_id, b"400", b"unknown key", b"", b""])
-        else:
-            user = f"{peer.role}:{peer.id}".encode()
-            self.zap.send_multipart([b"1.0", request_id, b"200", b"OK", user, b""])
-
     # --- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
         if self.endpoints is None:
             self.bind()
         self._say(f"hub ready: {self.event.name} — reports {self.endpoints.endpoint}, feed {self.endpoints.feed}"
                   f"{' [DRILL]' if self.drill else ''}; {self.store.count()} events in the log")
+        self.writer = Writer(self.store.append_batch)
         self.check_guests()
-        by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         poller = zmq.Poller()
-        poller.register(self.zap, zmq.POLLIN)
-        poller.register(self.router, zmq.POLLIN)
-        next_tick = self.clock() + TICK_MS
+        for sock in (self.zap, self.router, self.pub):
+            poller.register(sock, zmq.POLLIN)
+        self.next_tick = self.clock() + TICK_MS
         try:
             while not self._stop.is_set():
-                wait = max(0, min(next_tick - self.clock(), 100))
+                wait = 0 if self._held else max(0, min(self.next_tick - self.clock(), 100))
                 ready = dict(poller.poll(wait))
-                if self.zap in ready:
-                    while self.zap.poll(0):
-                        self._zap_once()
-                if self.router in ready:
-                    self._drain(by_user)
-                if self.clock() >= next_tick:
+                self._serve(ready)
+                if self.router in ready or self._held:
+                    self._drain()
+                if self.clock() >= self.next_tick:
                     self._tick()
-                    next_tick = self.clock() + TICK_MS
+                    self.next_tick = self.clock() + TICK_MS
         finally:
             self.close()
 
-    def _drain(self, by_user: dict[str, Peer]) -> None:
-        batch = []
+    def _serve(self, ready: dict) -> None:
+        """What never waits for the log: admission and subscriptions."""
+        if self.zap in ready:
+            while self.zap.poll(0):
+                self._zap_once()
+        if self.pub in ready:
+            self._subscriptions()
+
+    def _read(self, limit: int) -> list[tuple[bytes, Peer, list[bytes]]]:
+        """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else)."""
+        got = []
         recv = self.router.recv
-        for _ in range(MAX_BATCH):
+        for _ in range(limit):
             try:
                 frames = _recv_frames(recv)
             except zmq.Again:
                 break
             user = frames[-1].get("User-Id") if len(frames) > 1 else None
-            peer = by_user.get(user) if user else None
+            peer = self.by_user.get(user) if user else None
             if peer is None:   # never from the payload, never from the routing id
                 self.dropped += 1
                 continue
-            batch.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
+            got.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
+        return got
+
+    def _drain(self) -> None:
+        batch, self._held = self._held[:BATCH], self._held[BATCH:]
+        if len(batch) < BATCH:
+            batch += self._read(BATCH - len(batch))
         if batch:
             self._emit(self.ingest.handle(batch, self.clock()))
 
-    def _emit(self, outcome: Outcome) -> None:
+    def _send(self, replies_out: list[tuple[bytes, list[bytes]]]) -> None:
         send = self.router.send
-        for address, frames in outcome.replies:
+        for address, frames in replies_out:
             try:
                 send(address, _MORE_NOBLOCK)
                 _send_frames(send, frames)
             except zmq.ZMQError:
-                pass  # the peer went away; it resends and gets a duplicate ack
+                self.unsent += 1   # gone, or not reading: it resends and gets a duplicate ack
+
+    def _emit(self, outcome: Outcome) -> None:
+        self._send(outcome.replies)
+        self._publish(outcome.publish)
+        for row in outcome.stored:
+            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
+        for rej in outcome.rejected:
+            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {_one_line(rej.reason)}")
+
+    def _publish(self, messages: list[list[bytes]]) -> None:
         send = self.pub.send
-        for frames in outcome.publish:
+        for frames in messages:
             try:
                 _send_frames(send, frames)
             except zmq.ZMQError:
                 pass
-        for row in outcome.stored:
-            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
-        for rej in outcome.rejected:
-            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {rej.reason}")
 
     def check_guests(self) -> None:
         """Load the guest file when it is new or changed (`eventdesk guests import` replaces it atomically).
@@ -223,18 +235,16 @@ class Hub:
     def _tick(self) -> None:
         now = self.clock()
         self.check_guests()
-        # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
-        self._emit(self.ingest.hub_events(self.ingest.liveness_changes(now), now))
+        # Liveness changes, alarm repeats, then what the plan engine decides now (overdue steps, thresholds).
+        self._emit(self.ingest.tick(now))
+        self._presence(now)
+        self._flush_lines()
+
+    def _presence(self, now: int) -> None:
         stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
                           "status": st.get("status", "unknown")}
                     for sid, st in self.ingest.state.stations.items()}
-        try:
-            self.pub.send_multipart(codec.encode_topic("presence", Presence(server_ms=now, stations=stations,
-                                                                        gseq=self.ingest.state.gseq)),
-                                    zmq.NOBLOCK)
-        except zmq.ZMQError:
-            pass
-        self._flush_lines()
+        self._publish(replies.presence(now, stations, self.ingest.state.gseq))
 
     def _line(self, text: str) -> None:
         if len(self._lines) < 20:
@@ -265,11 +275,15 @@ class Hub:
         s = self.ingest.stats
         self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
                   f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
-                  f"dropped frames {self.dropped}")
+                  f"dropped frames {self.dropped}, replies not sent {self.unsent}, refused subscriptions "
+                  f"{self.refused_topics}")
         for sock in ("router", "pub", "zap"):
             if hasattr(self, sock):
                 getattr(self, sock).close(linger=0)
         self.ctx.term()
+        if self.writer is not None:
+            self.writer.close()
+        self.reader.close()
         self.store.close()
         try:
             runtime = self.folder.runtime(self.drill)
@@ -298,10 +312,15 @@ def _send_frames(send: Callable, frames: list[bytes]) -> None:
 
 
 def _brief(body: dict) -> str:
-    """One line of a body for the live log; station text is cut short and control-free already."""
+    """One line of a body for the live log: station text is control-free already, but a newline in a
+    note must not start a line of its own (it could forge one), so it is shown escaped."""
     parts = [f"{k}={v}" for k, v in body.items() if v not in ("", 0, False, None)]
-    line = " ".join(parts)
+    line = _one_line(" ".join(parts))
     return line if len(line) <= 100 else line[:97] + "..."
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 @dataclass
