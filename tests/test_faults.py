@@ -18,27 +18,18 @@ import time
 from pathlib import Path
 
 import pytest
-import zmq
 
 from console import state as fold
 from console.event import EventFolder
 from console.store import Row
 from tests.faultkit import Cluster, TESTS
 from tests.tcp_proxy import Proxy
-from tests.wire import (Client, Feed, desk_pair, log_rows, quiet_endpoints, server_key, set_hub_options, station_pair,
-                        wait_for)
+from tests.wire import Client, Feed, desk_pair, log_rows, server_key, set_hub_options, station_pair, wait_for
 
 # Fault loops with real subprocesses and signals: the slow part of the suite (`-m "not slow"` leaves it out).
 pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
 FIVE = ["gate-1", "gate-2", "parking-1", "concierge-1", "lobby-1"]
-
-
-@pytest.fixture
-def folder(event_dir: EventFolder) -> EventFolder:
-    set_hub_options(event_dir, rate_per_s=100000.0, rate_burst=100000)
-    quiet_endpoints(event_dir)
-    return event_dir
 
 
 @pytest.fixture
@@ -48,13 +39,6 @@ def cluster(folder: EventFolder, tmp_path: Path):
         yield c
     finally:
         c.cleanup()
-
-
-@pytest.fixture
-def ctx():
-    context = zmq.Context()
-    yield context
-    context.destroy(linger=0)
 
 
 def show(title: str, **figures) -> None:
