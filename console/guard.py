@@ -14,6 +14,8 @@ from typing import Callable
 from protocols.messages import Alarm
 
 SNAPSHOT_COST = 10        # tokens a snapshot costs when it has to be built (each page then costs 1 like any message)
+RATE_NOTICE_MS = 100      # a key over its bucket gets one E_RATE this often; the rest of a flood goes unanswered
+BURST_SLACK = 64          # a key this many messages (or 100 ms of its rate, if more) ahead of its rate is spending its burst
 EPOCHS_BURST = 8          # new outbox epochs a key may start at once (a reinstall, a test bench) ...
 EPOCH_REFILL_MS = 600_000  # ... and one more every ten minutes
 CURSORS_MAX = 4096        # (station, epoch) cursors kept in memory; the rest are read again from the log
@@ -46,6 +48,7 @@ class Guard:
         self.rate_per_s, self.burst = rate_per_s, burst
         self._messages: dict[str, Bucket] = {}
         self._epochs: dict[str, Bucket] = {}
+        self._noticed: dict[str, int] = {}
 
     def charge(self, who: str, now_ms: int, cost: float = 1.0) -> bool:
         """Take `cost` tokens from the key's bucket; False (and nothing taken) when it has not enough."""
@@ -53,6 +56,20 @@ class Guard:
         if bucket is None:
             bucket = self._messages[who] = Bucket(self.rate_per_s, self.burst, now_ms)
         return bucket.take(now_ms, cost)
+
+    def spending(self, who: str) -> bool:
+        """Is this key sending faster than its rate refills (more than BURST_SLACK into its burst)? The hub
+        then takes only a small share of its messages into each batch, so it delays the others little."""
+        bucket = self._messages.get(who)
+        return bucket is not None and bucket.tokens < bucket.burst - max(BURST_SLACK, bucket.rate / 10)
+
+    def notice(self, who: str, now_ms: int) -> bool:
+        """Should a message over the limit be answered (E_RATE)? Once per RATE_NOTICE_MS per key: a client
+        that gets it pauses and resends all it has unanswered, so more answers would only feed a flood."""
+        if now_ms - self._noticed.get(who, now_ms - RATE_NOTICE_MS) < RATE_NOTICE_MS:
+            return False
+        self._noticed[who] = now_ms
+        return True
 
     def new_epoch(self, who: str, now_ms: int) -> bool:
         """May this key start one more outbox epoch now?"""
@@ -63,7 +80,8 @@ class Guard:
 
     def limits(self) -> dict[str, float | int]:
         """What the welcome tells a client about these allowances."""
-        return {"rate_per_s": self.rate_per_s, "rate_burst": self.burst, "snapshot_cost": SNAPSHOT_COST,
+        return {"rate_per_s": self.rate_per_s, "rate_burst": self.burst, "rate_notice_ms": RATE_NOTICE_MS,
+                "snapshot_cost": SNAPSHOT_COST,
                 "new_epochs_burst": EPOCHS_BURST, "new_epoch_every_ms": EPOCH_REFILL_MS}
 
 
@@ -134,6 +152,13 @@ class Alarms:
         run.last_ms = now_ms
         run.reason, run.reason_zh = reason, reason_zh
         return self._log(key, run, now_ms) if now_ms - run.logged_ms >= ALARM_EVERY_MS else None
+
+    def unlogged(self, alarm: Alarm) -> None:
+        """An alarm handed out to be logged did not reach the log (the commit failed): log it again when due."""
+        run = self._runs.get((alarm.station, alarm.code))
+        if run is not None and run.first_ms == alarm.first_ms:
+            run.logged_count = 0
+            run.logged_ms = run.last_ms - ALARM_EVERY_MS
 
     def due(self, now_ms: int) -> list[Alarm]:
         """Alarms whose repeats have waited long enough to be logged; old quiet runs are forgotten."""

@@ -20,17 +20,20 @@ from console import guests as guest_file
 from console import plan_library, replies
 from console.event import EventFolder
 from console.hub_admission import ZAP_DOMAIN, Admission
-from console.hub_waiting import BATCH, TICK_MS, Waiting
+from console.hub_waiting import BATCH, HELD_MAX, TICK_MS, Waiting
 from console.hub_writer import Writer
 from console.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.store import Store
-from protocols import bounds, eventtime, keys
+from protocols import bounds, codec, eventtime, keys
 from protocols.messages import Alarm
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 # Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
 # a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
 _NOBLOCK = int(zmq.NOBLOCK)
+PER_KEY = 16            # messages of a key spending its burst in one batch
+READ_BUDGET_S = 0.005   # the longest one read of the ROUTER goes on before the batch is handled
+KEPT_FRAMES = 5   # the routing id, then a message's three frames and one more (so that "too many" shows)
 _MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 
 
@@ -156,28 +159,49 @@ class Hub(Admission, Waiting):
             self._subscriptions()
 
     def _read(self, limit: int) -> list[tuple[bytes, Peer, list[bytes]]]:
-        """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else)."""
-        got = []
-        recv = self.router.recv
-        for _ in range(limit):
+        """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else), each paid
+        for from its key's bucket before anything is done with it: one past the bucket is dropped here,
+        unread but for the one E_RATE its key gets now and then (console/guard.py)."""
+        got, refused = [], []
+        recv, admit, now = self.router.recv, self.ingest.admit, self.clock()
+        until = time.perf_counter() + READ_BUDGET_S
+        for n in range(limit):
+            if n % 64 == 63 and time.perf_counter() > until:
+                break   # a flood read and dropped must not hold up the few real reports read with it
             try:
                 frames = _recv_frames(recv)
             except zmq.Again:
                 break
-            user = frames[-1].get("User-Id") if len(frames) > 1 else None
+            user = frames[1].get("User-Id") if len(frames) > 1 else None
             peer = self.by_user.get(user) if user else None
             if peer is None:   # never from the payload, never from the routing id
                 self.dropped += 1
                 continue
-            got.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
+            ok, refusal = admit(peer, frames[1:], now)
+            if ok:
+                got.append((frames[0].bytes, peer, [f if type(f) is bytes else f.bytes for f in frames[1:]]))
+            elif refusal is not None:
+                refused.append((frames[0].bytes, codec.encode(refusal)))
+        self._send(refused)
         return got
 
     def _drain(self) -> None:
-        batch, self._held = self._held[:BATCH], self._held[BATCH:]
-        if len(batch) < BATCH:
-            batch += self._read(BATCH - len(batch))
+        """Read, then handle a batch. A key spending its burst (console/guard.py) has at most PER_KEY
+        messages in it, in order, the rest waiting for the next batch: a key that spends its whole burst
+        at once delays the others by one small batch, not by its burst. What waits is bounded by the
+        keys' buckets."""
+        queue = self._held + (self._read(BATCH) if len(self._held) < HELD_MAX else [])
+        batch, self._held, taken = [], [], {}
+        spending = self.ingest.guard.spending
+        for item in queue:
+            n = taken.get(item[1].id, 0)
+            if n < PER_KEY or not spending(item[1].id):
+                batch.append(item)
+                taken[item[1].id] = n + 1
+            else:
+                self._held.append(item)
         if batch:
-            self._emit(self.ingest.handle(batch, self.clock()))
+            self._emit(self.ingest.handle(batch, self.clock(), paid=True))
 
     def _send(self, replies_out: list[tuple[bytes, list[bytes]]]) -> None:
         send = self.router.send
@@ -294,13 +318,16 @@ class Hub(Admission, Waiting):
             pass
 
 
-def _recv_frames(recv: Callable) -> list[zmq.Frame]:
-    """`recv_multipart(NOBLOCK, copy=False)`: every frame of one message, or zmq.Again if none waits."""
+def _recv_frames(recv: Callable) -> list[zmq.Frame | bytes]:
+    """`recv_multipart(NOBLOCK, copy=False)`: every frame of one message, or zmq.Again if none waits.
+
+    Past the routing id and the three frames of a message, a frame is counted but not kept (an empty
+    placeholder instead): a message of a thousand frames is refused E_FRAMES without holding them."""
     frame = recv(_NOBLOCK, copy=False)
-    frames = [frame]
+    frames: list[zmq.Frame | bytes] = [frame]
     while frame.more:
         frame = recv(_NOBLOCK, copy=False)
-        frames.append(frame)
+        frames.append(frame if len(frames) < KEPT_FRAMES else b"")
     return frames
 
 

@@ -27,9 +27,9 @@ from protocols.messages import ALLOWED, CONTROL, Ack, Alarm, Committed, GuestLis
 
 HUB = "hub"
 PLAN_ROUNDS = 4   # start -> its instructions -> (nothing): each decision round is one more commit
-# commit(rows, rejections, late): the rows' gseqs, or StoreError. `late` holds the E_STORAGE nacks of
-# the reports in the batch, for a hub that answers them when the commit takes too long.
-Commit = Callable[[list, list, list], list]
+# commit(rows, rejections, late): the rows' gseqs, or StoreError. `late()` makes the E_STORAGE nacks of
+# the batch's reports, for a hub that answers them when the commit takes too long (made only then).
+Commit = Callable[[list, list, Callable[[], list]], list]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +97,29 @@ class Ingest(Control, Refusals):
         self.snapshots = replies.Snapshots()
         self.guest_pages = replies.GuestPages()
         self.refs = References(event, self.library)
-        self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0}
+        self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0, "dropped": 0}
         self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
 
     # --- one batch ----------------------------------------------------------------------------
-    def handle(self, batch: list[tuple[bytes, Peer, list[bytes]]], now_ms: int) -> Outcome:
+    def admit(self, peer: Peer, frames: list[bytes], now_ms: int) -> tuple[bool, Nack | None]:
+        """Pay for one message before any work, whatever it is: (True, None) when paid; else (False, the
+        E_RATE to send, or None when this key had one within RATE_NOTICE_MS and the message is dropped)."""
+        self.stats["received"] += 1
+        if self.guard.charge(peer.id, now_ms):
+            return True, None
+        self.stats["dropped"] += 1
+        return False, (self._retry(frames, ProtocolError("E_RATE")) if self.guard.notice(peer.id, now_ms) else None)
+
+    def handle(self, batch: list[tuple[bytes, Peer, list[bytes]]], now_ms: int, paid: bool = False) -> Outcome:
+        """One batch; `paid` when each message has been through `admit` already (the hub does it as it reads)."""
         b = _Batch(self.store.next_gseq)
         for address, peer, frames in batch:
-            self.stats["received"] += 1
-            if not self.guard.charge(peer.id, now_ms):   # paid for before any work, whatever it is
-                b.replies.append((address, self._retry(frames, ProtocolError("E_RATE"))))
-                continue
+            if not paid:
+                ok, refusal = self.admit(peer, frames, now_ms)
+                if not ok:
+                    if refusal is not None:
+                        b.replies.append((address, refusal))
+                    continue
             try:
                 env = codec.decode(frames, self.event.hub.max_message_bytes)
             except ProtocolError as err:
@@ -161,10 +173,10 @@ class Ingest(Control, Refusals):
         done = self._cursor(b, key)
         if done is None:
             if h.seq == 1 and not self.guard.new_epoch(peer.id, now_ms):
-                return self._retrynack(h, ProtocolError("E_EPOCH"))
+                return self._retry_nack(h, ProtocolError("E_EPOCH"))
             done = 0
         if h.seq > done + 1:
-            return self._retrynack(h, ProtocolError("E_GAP", expected=done + 1), expected=done + 1)
+            return self._retry_nack(h, ProtocolError("E_GAP", expected=done + 1), expected=done + 1)
         return done
 
     def _cursor(self, b: _Batch, key: tuple[str, str]) -> int | None:
@@ -174,8 +186,9 @@ class Ingest(Control, Refusals):
     def _commit(self, b: _Batch, now_ms: int, out: Outcome) -> Outcome:
         pending = b.pending
         rows_in = [(h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, body) for _, h, _, body in pending]
-        late = [(address, codec.encode(nack(pending[r][1], ProtocolError("E_STORAGE"))))
-                for address, r in b.replies if isinstance(r, int)]
+        def late() -> list[tuple[bytes, list[bytes]]]:
+            err = ProtocolError("E_STORAGE")
+            return [(address, codec.encode(nack(pending[r][1], err))) for address, r in b.replies if isinstance(r, int)]
         try:
             gseqs = self.commit(rows_in, b.rejections, late)
         except StoreError:
@@ -209,6 +222,8 @@ class Ingest(Control, Refusals):
         """The batch could not be written: what needed the commit (an ack, a recorded refusal) becomes
         E_STORAGE, to be sent again; what did not (a welcome, a heartbeat, a page, a gap) goes out as it is."""
         storage = ProtocolError("E_STORAGE")
+        for alarm in b.alarms:
+            self.alarms.unlogged(alarm)
         for address, r in b.replies:
             if isinstance(r, int):
                 r = nack(b.pending[r][1], storage)
@@ -249,7 +264,12 @@ class Ingest(Control, Refusals):
 
     def tick(self, now_ms: int) -> Outcome:
         """Every second: liveness changes, alarm repeats whose time has come, then the plan engine."""
-        return self.hub_events(self.liveness_changes(now_ms) + self.alarms.due(now_ms), now_ms)
+        due = self.alarms.due(now_ms)
+        out = self.hub_events(self.liveness_changes(now_ms) + due, now_ms)
+        if due and not any(row.type == "alarm" for row in out.stored):   # not written: again next time
+            for alarm in due:
+                self.alarms.unlogged(alarm)
+        return out
 
     def _plans(self, out: Outcome, now_ms: int) -> Outcome:
         """Let console.plans act on the state just committed; its decisions are logged as hub events

@@ -37,8 +37,8 @@ class Control:
         return self._answer(peer, env, now_ms)
 
     def answer_now(self, peer: Peer, frames: list[bytes], now_ms: int) -> Any:
-        """The reply to a control message that needs no write, for a hub whose commit is still in flight;
-        None for anything else (it waits for the next batch)."""
+        """The reply to a control message (paid for: `admit`) that needs no write, for a hub whose commit is
+        still in flight; None for anything else (it waits for the next batch)."""
         h = header_or_none(frames)
         if h is None or h.type not in CONTROL or h.seq != 0 or h.station != peer.id:
             return None
@@ -48,16 +48,11 @@ class Control:
             return None
         if h.type == "hello" and env.message.role != peer.role:
             return None
-        self.stats["received"] += 1
-        if not self.guard.charge(peer.id, now_ms):
-            return self._retry(frames, ProtocolError("E_RATE"))
         return self._answer(peer, env, now_ms)
 
     def refuse_busy(self, peer: Peer, frames: list[bytes], now_ms: int) -> Nack:
-        """E_STORAGE (retry) for a message that arrives while the log cannot be written (paid for all the same)."""
-        self.stats["received"] += 1
-        code = "E_STORAGE" if self.guard.charge(peer.id, now_ms) else "E_RATE"
-        return self._retry(frames, ProtocolError(code))
+        """E_STORAGE (retry) for a message (paid for) that arrives while the log cannot be written."""
+        return self._retry(frames, ProtocolError("E_STORAGE"))
 
     def _answer(self, peer: Peer, env: Envelope, now_ms: int) -> Any:
         h, msg = env.header, env.message
@@ -69,7 +64,7 @@ class Control:
             shape = "desk" if peer.role == "desk" else f"station:{peer.id}"
             if self.snapshots.would_build(shape, self.state.gseq, msg.gseq, msg.page) \
                     and not self.guard.charge(peer.id, now_ms, SNAPSHOT_COST):
-                return self._retrynack(h, ProtocolError("E_RATE"))
+                return self._retry_nack(h, ProtocolError("E_RATE"))
             return self.snapshots.page(shape, self.state.gseq, msg.gseq, msg.page, self.page_budget,
                                        lambda: self.picture(peer))[0]
         if h.type == "guest_list_request":

@@ -32,7 +32,7 @@ class Refusals:
             found = self.store.find(peer.id, h.epoch, h.seq)
             if found is None:
                 rej = self._rejection(b, peer.id, h.epoch, h.seq)
-                return rej if rej is not None else self._retrynack(h, ProtocolError("E_STORAGE"))
+                return rej if rej is not None else self._retry_nack(h, ProtocolError("E_STORAGE"))
             same = found[1] == h.type and found[2] == body
             stored = Ack(epoch=h.epoch, seq=h.seq, gseq=found[0], duplicate=True) if same else None
         if stored is None:
@@ -88,15 +88,15 @@ class Refusals:
             b.alarms.append(alarm)
 
     def _retry(self, frames: list[bytes], err: ProtocolError) -> Nack:
-        return self._retrynack(header_or_none(frames), err)
+        return self._retry_nack(header_or_none(frames), err)
 
-    def _retrynack(self, header: Header | None, err: ProtocolError, expected: int = 0) -> Nack:
+    def _retry_nack(self, header: Header | None, err: ProtocolError, expected: int = 0) -> Nack:
         self.stats["retry"] += 1
         return nack(header, err, expected)
 
 
 def header_or_none(frames: list[bytes]) -> Header | None:
-    if len(frames) == 3 and frames[0] == codec.SIGNATURE:
+    if len(frames) == 3 and bytes(frames[0]) == codec.SIGNATURE:
         try:
             return codec.decode_header(bytes(frames[1]))
         except ProtocolError:

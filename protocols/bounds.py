@@ -15,6 +15,7 @@ SNDBUF = 256 * 1024         # the kernel's send buffer per connection (SO_SNDBUF
                             # that what waits for one peer in the kernel is bounded too
 ACK_TIMEOUT_MS = 5000       # a report unanswered this long on a live link is sent again (with all after it)
 STORAGE_WAIT_MS = 1000      # a report the log cannot take within this gets E_STORAGE (retry) instead of waiting
+CONTROL_WAIT_MS = 10        # the longest a heartbeat, hello or page request waits behind a commit
 
 
 def reply_max(max_message_bytes: int) -> int:

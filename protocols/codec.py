@@ -202,7 +202,8 @@ def build(type_: str, body: Any) -> Message:
     names = _NAMES[type_]
     for key in body:
         if key not in names:
-            raise schema_error(printable(str(key)), "problem.unknown_field")
+            _key_check(body, "body")
+            raise schema_error(printable(key), "problem.unknown_field")
     values = {}
     for spec in SPECS[type_]:
         if spec.name in body:
@@ -229,36 +230,47 @@ _HEADER_SPECS = (
 )
 
 
-class _BadKey(Exception):
-    """A map key that other decoders would read differently: not text, or given twice."""
-
-    def __init__(self, problem: str, name: str = "") -> None:
-        super().__init__(problem)
-        self.problem, self.name = problem, name
-
-
-def _pairs(pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
-    """Every map as it is unpacked: keys must be text and each may appear once (a decoder that keeps
-    the first of two equal keys and one that keeps the last would read two different reports)."""
-    for key, _ in pairs:
-        if type(key) is not str:
-            raise _BadKey("problem.key_not_text")
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise _BadKey("problem.duplicate_key", printable(twice))
-    return out
+def _declared_pairs(data: bytes) -> int | None:
+    """How many pairs a packed map says it holds (its header), or None when `data` is not a map."""
+    first = data[0] if data else 0
+    if 0x80 <= first <= 0x8F:
+        return first & 0x0F
+    if first == 0xDE and len(data) >= 3:
+        return int.from_bytes(data[1:3], "big")
+    if first == 0xDF and len(data) >= 5:
+        return int.from_bytes(data[1:5], "big")
+    return None
 
 
 def _unpack(data: bytes, what: str) -> Any:
+    """One header or body. A map that holds a key twice is refused: decoders differ on which of the two
+    they keep, so two readers would see two different reports. (Keys that are not text are refused by
+    the schema checks that read every key.)"""
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True, object_pairs_hook=_pairs)
-    except _BadKey as bad:
-        err = schema_error(what, bad.problem, name=bad.name)
+        value = msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True)
     except Exception:  # msgpack raises many types on garbage; all mean the same to the person reading it
         err = schema_error(what, "problem.undecodable")
+    else:
+        if type(value) is not dict or len(value) == _declared_pairs(data):
+            return value
+        err = schema_error(what, "problem.duplicate_key", name=_twice(data))
     raise (err if what == "body" else ProtocolError("E_HEADER", inner=err)) from None
+
+
+def _twice(data: bytes) -> str:
+    """The first key a map holds twice, made printable (read again, slowly: this is the refusal's path)."""
+    seen: set = set()
+    for key, _ in msgpack.unpackb(data, raw=False, strict_map_key=False, object_pairs_hook=list):
+        if key in seen:
+            return printable(str(key))
+        seen.add(key)
+    return ""
+
+
+def _key_check(keys: Any, what: str) -> None:
+    for key in keys:
+        if type(key) is not str:
+            raise schema_error(what, "problem.key_not_text")
 
 
 def decode_header(data: bytes) -> Header:
@@ -276,6 +288,7 @@ def decode_header(data: bytes) -> Header:
                 values[spec.name] = spec.default
         for key in raw:
             if key not in values:
+                _key_check(raw, "header")
                 raise schema_error(printable(key), "problem.unknown_field")
         if not _EPOCH.fullmatch(values["epoch"]):
             raise schema_error("epoch", "problem.epoch")
@@ -320,7 +333,7 @@ def _size_advice(header: bytes) -> str:
 
 
 def unpack(data: bytes, what: str = "body") -> Any:
-    """One MessagePack value read with the wire's rules (text keys, each once); E_SCHEMA if it cannot be.
+    """One MessagePack value read with the wire's rules (a map's keys each once); E_SCHEMA if it cannot be.
     For what a client joins from pages, such as a snapshot's `data`."""
     return _unpack(data, what)
 

@@ -111,7 +111,7 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("alarm", "last_ms"): "when it was last seen",
     "instructions_more": "true: more open instructions than fit; ask for them with instructions_request after the last gseq here",
     "limits": "what the hub allows and promises, see 4.3: max_message_bytes, reply_max_bytes, page_max_bytes, feed_max_bytes, rate_per_s, "
-              "rate_burst, snapshot_cost, new_epochs_burst, new_epoch_every_ms, ack_timeout_ms, storage_wait_ms",
+              "rate_burst, rate_notice_ms, snapshot_cost, new_epochs_burst, new_epoch_every_ms, ack_timeout_ms, storage_wait_ms",
     ("snapshot_request", "gseq"): "0 for page 0 (the picture as it is now); for a later page, the gseq page 0 answered",
     ("snapshot_request", "page"): "the page wanted, from 0",
     ("snapshot", "page"): "this page's number, from 0",
@@ -326,7 +326,8 @@ def bounds_table() -> str:
             ("kernel send buffer per connection (SO_SNDBUF, ROUTER and PUB)",
              f"{bounds.SNDBUF // kib} KiB (Linux doubles it: {2 * bounds.SNDBUF // kib} KiB)"),
             ("ack timeout (a client resends after it)", f"{bounds.ACK_TIMEOUT_MS} ms"),
-            ("storage wait (E_STORAGE after it)", f"{bounds.STORAGE_WAIT_MS} ms")]
+            ("storage wait (E_STORAGE after it)", f"{bounds.STORAGE_WAIT_MS} ms"),
+            ("longest wait of a control message behind a commit", f"{bounds.CONTROL_WAIT_MS} ms")]
     return "\n".join([_row("bound", "value"), "|---|---|", *(_row(a, b) for a, b in rows)])
 
 

@@ -40,9 +40,11 @@ class Flood:
         self.t0 = self.now = event.doors_open_ms - 6 * 3600_000
 
     def send(self, peer: Peer, frames: list[bytes]):
+        """The reply, or None when the message was dropped unanswered (over the bucket)."""
         out = self.ingest.handle([(b"a", peer, frames)], self.now)
-        (reply,) = [codec.decode(f).message for _, f in out.replies]
-        return reply
+        replies = [codec.decode(f).message for _, f in out.replies]
+        assert len(replies) <= 1
+        return replies[0] if replies else None
 
     def close(self) -> None:
         self.store.close()
@@ -65,15 +67,17 @@ def junk(i: int) -> list[bytes]:
 # --- item 8: everything is charged before any work or write --------------------------------------
 
 def test_junk_is_charged_like_anything_else_and_writes_nothing_past_the_bucket(flood, event_dir):
-    codes = [flood.send(GATE, [SIG, b"\xc1", b"\x80"]).code for _ in range(100)]
-    assert codes.count("E_HEADER") == 20 and codes.count("E_RATE") == 80
+    answers = [flood.send(GATE, [SIG, b"\xc1", b"\x80"]) for _ in range(100)]
+    assert [a.code for a in answers[:21]] == ["E_HEADER"] * 20 + ["E_RATE"]
+    assert answers[20].retry and answers[21:] == [None] * 79   # one E_RATE, then dropped unanswered
     assert len(rejection_rows(event_dir.db())) == 20           # what was over the limit left no row
-    # Control messages pay too, and the bucket refills with time.
-    assert flood.send(GATE, frames_of("heartbeat", {"outbox": 0}, "gate-1", "e", 0)).code == "E_RATE"
+    assert flood.ingest.stats["dropped"] == 80
+    # Control messages pay too; the bucket refills with time, and the next E_RATE comes 100 ms on.
+    assert flood.send(GATE, frames_of("heartbeat", {"outbox": 0}, "gate-1", "e", 0)) is None
     flood.now += 1000
     kinds = [type(flood.send(GATE, frames_of("heartbeat", {"outbox": 0}, "gate-1", "e", 0))).__name__
              for _ in range(12)]
-    assert kinds == ["Heartbeat"] * 10 + ["Nack"] * 2
+    assert kinds == ["Heartbeat"] * 10 + ["Nack"] + ["NoneType"]
     # Another key has its own bucket: untouched by gate-1's flood.
     assert flood.send(PARK, frames_of("car_in", {}, "parking-1", "p", 1)).gseq >= 1
 
@@ -178,3 +182,27 @@ def test_a_junk_flood_on_fresh_epochs_leaves_a_bounded_log_and_others_unharmed(e
     finally:
         ctx.destroy(linger=0)
         hub.stop()
+
+
+def test_an_alarm_whose_commit_failed_is_logged_when_the_log_takes_writes_again(flood, event_dir):
+    """Another process holds the log's write lock: the batch with the alarm is not written, and the
+    alarm is not lost to the coalescing: it is logged by the first tick that can write."""
+    import subprocess
+    import sys
+    from tests.test_hub_storage import LOCKER
+    flood.store.conn.execute("PRAGMA busy_timeout=50")
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(event_dir.db())], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+        refused = flood.send(GATE, frames_of("car_in", {}, "gate-2", "lock", 1))
+        assert (refused.code, refused.retry) == ("E_STORAGE", True)    # not even the refusal was written
+        flood.now += guard.ALARM_EVERY_MS
+        flood.ingest.tick(flood.now)                                   # still locked: nothing, kept
+        assert log_rows(event_dir.db(), "type = 'alarm'") == []
+    finally:
+        locker.communicate("go\n", timeout=10)
+    flood.now += guard.ALARM_EVERY_MS
+    flood.ingest.tick(flood.now)
+    (row,) = [json.loads(r[5]) for r in log_rows(event_dir.db(), "type = 'alarm'")]
+    assert (row["code"], row["station"], row["count"]) == ("E_IDENTITY", "gate-1", 1)
