@@ -120,7 +120,7 @@ def value_words(value: Any) -> dict[str, Any]:
     if kind is int:
         return {"got": str(value)} if abs(value) < 10**20 else {"got_key": "value.huge"}
     if kind is float:
-        return {"got": format(value, ".10g")}
+        return {"got": repr(value)}   # 3.0, not 3: the point is that it is not a whole number
     if kind is str:
         return {"got_key": "value.text", "text": printable(value)}
     return {"got_key": _KIND_WORDS.get(kind, "value.other")}
