@@ -1,8 +1,9 @@
 """The hub: the headless process that owns the log — ZeroMQ edge, ZAP admission, timers, live log.
 
-It binds a CURVE ROUTER for reports and a CURVE PUB for the feed, answers ZAP itself in the
-same loop (so admission can neither die in a thread nor fail open), and hands each drained
-batch to Ingest, which commits before anything is acked. Knows ZeroMQ; knows no widgets.
+It binds a CURVE ROUTER for reports and a CURVE XPUB for the feed, answers ZAP and checks every
+subscription itself in the same loop (console/hub_admission.py), charges each message to its key
+as it reads it, and hands each batch to Ingest, which commits (on the writer thread,
+console/hub_waiting.py) before anything is acked. Knows ZeroMQ; knows no widgets.
 """
 from __future__ import annotations
 

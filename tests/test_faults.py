@@ -367,10 +367,12 @@ def test_restart_rebuild_mid_incident(folder, cluster, ctx):
     assert half["stood_down"] is None
     assert half["steps"][gate_step]["status"] == "done" and half["steps"][park_step]["status"] == "pending"
 
-    # The plan carries on where it stood: parking still has its order open, the gate has none.
+    # The plan carries on where it stood: parking still has its order open; the gate has nothing left to
+    # do but still hears the hold in force (a welcome carries the newest gate order, issue 14 item 6).
     park_orders = [i["gseq"] for i in p1.hello().instructions if i["body"].get("run") == run["id"]]
     assert park_orders
-    assert not [i for i in g1.hello().instructions if i["body"].get("run") == run["id"]]
+    gate_orders = [i["body"] for i in g1.hello().instructions if i["body"].get("run") == run["id"]]
+    assert [b.get("gate") for b in gate_orders] == ["hold"]
     assert p1.request("plan_step", {"run": run["id"], "step": park_step, "status": "done"}, 1).header.type == "ack"
     assert d.request("plan_stand_down", {"run": run["id"], "note": "火已扑灭"}, 2).header.type == "ack"
     assert d.request("incident_update", {"incident": inc, "status": "resolved"}, 3).header.type == "ack"
