@@ -66,10 +66,16 @@ class Hub(Admission, Waiting):
         self.store = Store(folder.db(drill), drill=drill, writer=True)
         # Cursor look-ups read through a connection of their own, so that a welcome never waits for
         # the writing connection while a commit is in flight on the writer thread.
-        self.reader = Store(folder.db(drill), drill=drill)
-        self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library,
-                             lookup=last_seq_in(self.reader), commit=self._commit)
-        self._check_welcomes()
+        try:
+            self.reader = Store(folder.db(drill), drill=drill)
+            self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library,
+                                 lookup=last_seq_in(self.reader), commit=self._commit)
+            self._check_welcomes()
+        except Exception:   # the log stays free for the next start (its lock is the writer's)
+            self.store.close()
+            if hasattr(self, "reader"):
+                self.reader.close()
+            raise
         self.by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         self.writer: Writer | None = None
         self._held: list[tuple[bytes, Peer, list[bytes]]] = []

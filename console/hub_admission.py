@@ -51,6 +51,8 @@ class Admission:
             self.zap.send_multipart([b"1.0", request_id, b"200", b"OK", user, b""])
 
     def _subscriptions(self) -> None:
+        """Apply the subscriptions that arrived (XPUB manual mode: each comes with its connection's User-Id,
+        and applies to that connection only): a desk's any, a station's only its own three topics."""
         for _ in range(1000):
             try:
                 msg = self.pub.recv(_NOBLOCK, copy=False)
