@@ -169,9 +169,20 @@ def paced(lanes: list[Lane], rate: float, seconds: float, timeout_s: float = 30.
     Returns (report->ack seconds for every report, how late each send left against its slot).
     Waits in select() on the sockets' ZMQ_FDs, which takes microseconds where zmq.Poller rounds
     to whole milliseconds (that would bunch sends and add queueing the hub did not cause).
-    Every lane is drained before each wait, since a send or recv may consume the fd's wake-up.
+    Before each wait, a zero-timeout zmq poll says which lanes have replies and only those are
+    drained: a send or recv may consume the fd's wake-up, and trying every lane in Python would
+    make a load of hundreds of lanes its own bottleneck.
     """
     fds = [lane.sock.getsockopt(zmq.FD) for lane in lanes]
+    poller = zmq.Poller()
+    for lane in lanes:
+        poller.register(lane.sock, zmq.POLLIN)
+    by_sock = {lane.sock: lane for lane in lanes}
+
+    def drain_ready() -> None:
+        for sock, _ in poller.poll(0):
+            by_sock[sock].drain()
+
     for lane in lanes:
         lane.timing, lane.lat = True, []
     n, step, k = int(rate * seconds), 1.0 / rate, len(lanes)
@@ -184,8 +195,7 @@ def paced(lanes: list[Lane], rate: float, seconds: float, timeout_s: float = 30.
             lags.append(now - (t0 + i * step))
             lanes[i % k].send_next()
             i += 1
-        for lane in lanes:
-            lane.drain()
+        drain_ready()
         if i == n:
             if all(lane.acked == lane.seq for lane in lanes):
                 break

@@ -21,6 +21,7 @@ import zmq
 
 from console import state as fold
 from protocols import codec, keys
+from protocols.bounds import topic_frame, topic_name
 from protocols.codec import ProtocolError
 from protocols.messages import Committed, Heartbeat, Hello, Presence, Snapshot, SnapshotRequest, Welcome
 from stations.client import StationClient, Status
@@ -28,7 +29,6 @@ from stations.outbox import Report
 
 log = logging.getLogger("eventdesk.desk")
 
-SNAPSHOT_MAX_BYTES = 256 * 1024 * 1024  # a snapshot is the whole picture: far over a report's limit
 PUBLISH_S = 0.1           # a picture at most every 100 ms: commit-to-screen stays under 250 ms; told at each publish (on_publish)
 HUB_SILENT_S = 3.5        # presence comes every second: three missed means the hub is unreachable
 SNAPSHOT_RETRY_S = 5.0    # an unanswered snapshot_request: rebuild the DEALER and ask again
@@ -84,6 +84,7 @@ class DeskLink:
         self._gseq: int | None = None   # the last event handed over (None: no snapshot yet)
         self._touched: dict[str, tuple[int, int]] = {}
         self._awaiting = False        # a snapshot was asked for and the feed is being buffered
+        self._pages: tuple[int, int, dict[int, bytes]] | None = None   # the snapshot being fetched: gseq, pages, data
         self._asked_at = 0.0
         self._asked_before_live = True
         self._sub_live = False        # the SUB has delivered something: our subscription is in place
@@ -218,7 +219,31 @@ class DeskLink:
         self._awaiting = True
         self._asked_at = time.monotonic()
         self._asked_before_live = not self._sub_live
+        self._pages = None
         self._send(dealer, SnapshotRequest())
+
+    def _snapshot_page(self, dealer: zmq.Socket, page: Snapshot) -> bool:
+        """Collect the pages of one snapshot, asking for each next one; True if a new snapshot is needed."""
+        if not self._awaiting:
+            return False   # an answer to a request already satisfied
+        if self._pages is None or self._pages[0] != page.gseq:
+            if page.page != 0:
+                return False   # a late page of a snapshot given up
+            self._pages = (page.gseq, page.pages, {})
+        gseq, pages, parts = self._pages
+        parts[page.page] = page.data
+        missing = next((n for n in range(pages) if n not in parts), None)
+        if missing is not None:
+            self._asked_at = time.monotonic()
+            self._send(dealer, SnapshotRequest(gseq=gseq, page=missing))
+            return False
+        self._pages = None
+        try:
+            wire = codec.unpack(b"".join(parts[n] for n in range(pages)), "state")
+        except ProtocolError as exc:
+            log.warning("unreadable snapshot: %s", exc)
+            return True
+        return self._snapshot(gseq, wire)
 
     def _run(self) -> None:
         ctx = zmq.Context()
@@ -226,8 +251,8 @@ class DeskLink:
         self._curve(sub)
         # Subscribe before asking for the snapshot (Clone): nothing committed after the
         # snapshot can then slip past; a gap, if any, is seen and repaired.
-        for topic in (b"feed", b"presence"):
-            sub.setsockopt(zmq.SUBSCRIBE, topic)
+        for topic in ("feed", "presence"):
+            sub.setsockopt(zmq.SUBSCRIBE, topic_frame(topic))
         sub.connect(self.feed)
         dealer = self._new_dealer(ctx)
         self._ask_snapshot(dealer)
@@ -288,8 +313,10 @@ class DeskLink:
                 # A snapshot asked for before the subscription took effect may miss an event
                 # committed in between, which shows as a gap only if another follows: ask again.
                 need = need or (self._asked_before_live and not self._awaiting)
+            if topic_name(frames[0]) not in ("feed", "presence"):
+                continue
             try:
-                message = codec.decode(frames[1:], SNAPSHOT_MAX_BYTES).message
+                message = codec.decode(frames[1:]).message
             except ProtocolError as exc:
                 log.warning("bad frame on the feed: %s", exc)
                 continue
@@ -322,24 +349,25 @@ class DeskLink:
                 break
             self._heard()
             try:
-                message = codec.decode(frames, SNAPSHOT_MAX_BYTES).message
+                message = codec.decode(frames).message
             except ProtocolError as exc:
                 log.warning("bad frame from the hub: %s", exc)
                 continue
             if isinstance(message, Snapshot):
-                need = self._snapshot(message) or need
+                need = self._snapshot_page(dealer, message) or need
             elif isinstance(message, Welcome):
                 self._drill = message.drill
                 self._offset_ms = message.server_ms - int(self.clock() * 1000)
                 self._dirty = True
         return need
 
-    def _snapshot(self, snap: Snapshot) -> bool:
-        if not self._awaiting and self._gseq is not None and snap.gseq <= self._gseq:
+    def _snapshot(self, gseq: int, wire: Any) -> bool:
+        """A whole snapshot (the picture at `gseq`, as `to_wire` made it): the new base; True if it must be fetched again."""
+        if not self._awaiting and self._gseq is not None and gseq <= self._gseq:
             return False  # an answer to a request already satisfied
         try:
-            state = fold.from_wire(snap.state)
-        except (ValueError, KeyError, TypeError) as exc:
+            state = fold.from_wire(wire)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("unusable snapshot: %s", exc)
             return False
         # The new base replaces everything handed over before it: those events are in it.
@@ -369,6 +397,11 @@ class DeskLink:
             return False
         if c.gseq <= self._gseq:
             return False
+        if c.cut:
+            # Too large for the feed (a guest list of thousands): only a snapshot carries it.
+            self._gaps += 1
+            self._buffer = []
+            return True
         if c.gseq != self._gseq + 1:
             # The PUB dropped something (high-water mark, reconnect): this event cannot be
             # folded on top of a picture that misses the ones before it.

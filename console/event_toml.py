@@ -78,8 +78,8 @@ class HubSettings:
     endpoint: str = "tcp://127.0.0.1:7750"
     feed: str = "tcp://127.0.0.1:7751"
     max_message_bytes: int = 64 * 1024
-    rate_per_s: float = 50.0
-    rate_burst: int = 500
+    rate_per_s: float = 100.0     # what `eventdesk init` writes (console/sample_event.toml): one default
+    rate_burst: int = 1000
     heartbeat_s: float = 1.0
     late_s: float = 5.0
     offline_s: float = 15.0

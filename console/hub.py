@@ -1,10 +1,11 @@
 """The hub: the headless process that owns the log — ZeroMQ edge, ZAP admission, timers, live log.
 
-It binds a CURVE ROUTER for reports and a CURVE PUB for the feed, answers ZAP itself in the
-same loop (so admission can neither die in a thread nor fail open), and hands each drained
-batch to Ingest, which commits before anything is acked. A log that fails costs acks (E_STORAGE)
-and one alarm (console.hub_storage), and output that fails costs lines (console.hub_edge): never
-the hub. Knows ZeroMQ; knows no widgets.
+It binds a CURVE ROUTER for reports and a CURVE XPUB for the feed, answers ZAP and checks every
+subscription itself in the same loop (console/hub_admission.py), charges each message to its key
+as it reads it, and hands each batch to Ingest, which commits (on the writer thread,
+console/hub_waiting.py) before anything is acked. A log that fails costs acks (E_STORAGE) and one
+alarm (console/hub_storage.py), output that fails costs lines (console/hub_edge.py): never the hub.
+Its own starts and stops are in the log (console/hub_life.py). Knows ZeroMQ; knows no widgets.
 """
 from __future__ import annotations
 
@@ -17,27 +18,27 @@ from dataclasses import dataclass
 from typing import Callable, TextIO
 
 import zmq
-import zmq.utils.z85
 
-from console import guests as guest_file
-from console import plan_library
+from console import plan_library, replies
 from console.event import EventFolder
+from console.hub_admission import ZAP_DOMAIN, Admission
 from console.hub_edge import LiveLog, bind_endpoint
 from console.hub_life import Life
 from console.hub_storage import StorageWatch, refuse_batch
-from console.ingest import Ingest, Outcome, Peer
+from console.hub_upkeep import Upkeep
+from console.hub_waiting import BATCH, HELD_MAX, TICK_MS, Waiting
+from console.hub_writer import Writer
+from console.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.store import Store, StoreError
-from protocols import codec, eventtime, keys
-from protocols.file_errors import why_text
-from protocols.messages import Alarm, Presence
+from protocols import bounds, codec, eventtime, keys
 
-ZAP_DOMAIN = b"eventdesk"
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
-MAX_BATCH = 2000
-TICK_MS = 1000
 # Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
 # a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
 _NOBLOCK = int(zmq.NOBLOCK)
+PER_KEY = 16            # messages of a key spending its burst in one batch
+READ_BUDGET_S = 0.005   # the longest one read of the ROUTER goes on before the batch is handled
+KEPT_FRAMES = 5   # the routing id, then a message's three frames and one more (so that "too many" shows)
 _MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 
 
@@ -52,7 +53,7 @@ class Endpoints:
     console_public: str
 
 
-class Hub:
+class Hub(Admission, Waiting, Upkeep):
     """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
 
     def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
@@ -70,32 +71,35 @@ class Hub:
         # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
         self.library = plan_library.load(folder.root, self.event)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
+        # Cursor look-ups read through a connection of their own, so that a welcome never waits for
+        # the writing connection while a commit is in flight on the writer thread.
         try:
-            self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library)
-        except StoreError:
+            self.reader = Store(folder.db(drill), drill=drill)
+            self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library,
+                                 lookup=last_seq_in(self.reader), commit=self._commit)
+            self._check_welcomes()
+        except Exception:   # the log stays free for the next start (its lock is the writer's)
             self.store.close()
+            if hasattr(self, "reader"):
+                self.reader.close()
             raise
         self.storage = StorageWatch(self.store, self._say, self.lang)
         self.life = Life(self.store)
+        self.by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
+        self.writer: Writer | None = None
+        self._held: list[tuple[bytes, Peer, list[bytes]]] = []
         self._stop = threading.Event()
         self.ctx = zmq.Context()
         self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
         self.denied = 0           # ZAP refusals
+        self.refused_topics = 0   # subscriptions a key may not make (a station asking for the feed)
+        self.subscribed = 0       # subscriptions applied
+        self.unsent = 0           # replies dropped: the peer's queue was full (it does not read) or it left
         self._lines: list[str] = []   # the first lines of this second, printed on the tick
         self._more = 0                # ... and how many more there were
         self.endpoints: Endpoints | None = None
+        self.next_tick = clock() + TICK_MS
         self._guests_seen: tuple[int, int] | None = None   # (mtime_ns, size) of the guest file last read
-
-    def _load_peers(self) -> dict[str, Peer]:
-        posts = {s.id: s.post for s in self.event.stations}
-        peers: dict[str, Peer] = {}
-        for z85_key, name in keys.public_keys(self.folder.keys / "stations").items():
-            if name in posts:
-                peers[z85_key.decode()] = Peer("station", name, posts[name])
-        for z85_key, name in keys.public_keys(self.folder.keys / "desks").items():
-            if name in self.event.desks:
-                peers[z85_key.decode()] = Peer("desk", name, "desk")
-        return peers
 
     # --- sockets ----------------------------------------------------------------------------
     def bind(self) -> Endpoints:
@@ -103,12 +107,22 @@ class Hub:
         self.zap.linger = 0
         self.zap.bind(ZAP_ENDPOINT)   # bound before any CURVE socket, so admission is never skipped
         self.router = self._curve_socket(zmq.ROUTER)
+        # ZeroMQ's MAXMSGSIZE applies to each frame, not to a message: a frame over it drops the
+        # connection unanswered. Four times the message limit, so that a report somewhat too large
+        # still gets its E_SIZE (and the station moves on) instead of being resent for ever.
         self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
-        self.router.setsockopt(zmq.ROUTER_MANDATORY, 0)
-        self.router.sndhwm = self.router.rcvhwm = 100_000
+        # Mandatory: a reply to a peer whose queue is full (it does not read) fails at once and is
+        # counted, instead of waiting in memory (protocols/bounds.py states the queues in bytes).
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.sndhwm, self.router.rcvhwm = bounds.ROUTER_SNDHWM, bounds.ROUTER_RCVHWM
+        self.router.sndbuf = bounds.SNDBUF
         bind_endpoint(self.router, self.endpoint_cfg)
-        self.pub = self._curve_socket(zmq.PUB)
-        self.pub.sndhwm = 200_000
+        # An XPUB in manual mode: each subscription comes to the hub with the subscriber's ZAP User-Id
+        # and takes effect only if the hub applies it, so a station hears its own topics and no more.
+        self.pub = self._curve_socket(zmq.XPUB)
+        self.pub.setsockopt(zmq.XPUB_MANUAL, 1)
+        self.pub.sndhwm = bounds.PUB_SNDHWM
+        self.pub.sndbuf = bounds.SNDBUF
         bind_endpoint(self.pub, self.feed_cfg)
         self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
                                    self.public.decode())
@@ -127,23 +141,6 @@ class Hub:
         s.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, 1)
         return s
 
-    # --- ZAP --------------------------------------------------------------------------------
-    def _zap_once(self) -> None:
-        msg = self.zap.recv_multipart()
-        try:
-            version, request_id, domain, _address, _identity, mechanism = msg[:6]
-            credentials = msg[6:]
-            ok = (version == b"1.0" and domain == ZAP_DOMAIN and mechanism == b"CURVE" and len(credentials) == 1)
-            peer = self.peers.get(zmq.utils.z85.encode(credentials[0]).decode()) if ok else None
-        except Exception:  # a malformed ZAP request must not stop the hub: deny it
-            request_id, peer = (msg[1] if len(msg) > 1 else b""), None
-        if peer is None:
-            self.denied += 1
-            self.zap.send_multipart([b"1.0", request_id, b"400", b"unknown key", b"", b""])
-        else:
-            user = f"{peer.role}:{peer.id}".encode()
-            self.zap.send_multipart([b"1.0", request_id, b"200", b"OK", user, b""])
-
     # --- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
         if self.endpoints is None:
@@ -153,128 +150,125 @@ class Hub:
         now = self.clock()
         self.ingest.heard_floor_ms = now   # nobody was heard while the hub was down: silence counts from now
         self._emit(self.ingest.hub_events([self.life.started(now)], now))
+        self.writer = Writer(self.store.append_batch)
         self.check_guests()
-        by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         poller = zmq.Poller()
-        poller.register(self.zap, zmq.POLLIN)
-        poller.register(self.router, zmq.POLLIN)
-        next_tick = self.clock() + TICK_MS
+        for sock in (self.zap, self.router, self.pub):
+            poller.register(sock, zmq.POLLIN)
+        self.next_tick = self.clock() + TICK_MS
         try:
             while not self._stop.is_set():
-                wait = max(0, min(next_tick - self.clock(), 100))
+                wait = 0 if self._held else max(0, min(self.next_tick - self.clock(), 100))
                 ready = dict(poller.poll(wait))
-                if self.zap in ready:
-                    while self.zap.poll(0):
-                        self._zap_once()
-                if self.router in ready:
-                    self._drain(by_user)
-                if self.clock() >= next_tick:
+                self._serve(ready)
+                if self.router in ready or self._held:
+                    self._drain()
+                if self.clock() >= self.next_tick:
                     self._tick()
-                    next_tick = self.clock() + TICK_MS
+                    self.next_tick = self.clock() + TICK_MS
         finally:
             self.close()
 
-    def _drain(self, by_user: dict[str, Peer]) -> None:
-        batch = []
-        recv = self.router.recv
-        for _ in range(MAX_BATCH):
+    def _serve(self, ready: dict) -> None:
+        """What never waits for the log: admission and subscriptions."""
+        if self.zap in ready:
+            while self.zap.poll(0):
+                self._zap_once()
+        if self.pub in ready:
+            self._subscriptions()
+
+    def _read(self, limit: int) -> list[tuple[bytes, Peer, list[bytes]]]:
+        """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else), each paid
+        for from its key's bucket before anything is done with it: one past the bucket is dropped here,
+        unread but for the one E_RATE its key gets now and then (console/guard.py)."""
+        got, refused = [], []
+        recv, admit, now = self.router.recv, self.ingest.admit, self.clock()
+        until = time.perf_counter() + READ_BUDGET_S
+        for n in range(limit):
+            if n % 64 == 63 and time.perf_counter() > until:
+                break   # a flood read and dropped must not hold up the few real reports read with it
             try:
                 frames = _recv_frames(recv)
             except zmq.Again:
                 break
-            user = frames[-1].get("User-Id") if len(frames) > 1 else None
-            peer = by_user.get(user) if user else None
+            user = frames[1].get("User-Id") if len(frames) > 1 else None
+            peer = self.by_user.get(user) if user else None
             if peer is None:   # never from the payload, never from the routing id
                 self.dropped += 1
                 continue
-            batch.append((frames[0].bytes, peer, [f.bytes for f in frames[1:]]))
+            ok, refusal = admit(peer, frames[1:], now)
+            if ok:
+                got.append((frames[0].bytes, peer, [f if type(f) is bytes else f.bytes for f in frames[1:]]))
+            elif refusal is not None:
+                refused.append((frames[0].bytes, codec.encode(refusal)))
+        self._send(refused)
+        return got
+
+    def _drain(self) -> None:
+        """Read, then handle a batch. A key spending its burst (console/guard.py) has at most PER_KEY
+        messages in it, in order, the rest waiting for the next batch: a key that spends its whole burst
+        at once delays the others by one small batch, not by its burst. What waits is bounded by the
+        keys' buckets."""
+        queue = self._held + (self._read(BATCH) if len(self._held) < HELD_MAX else [])
+        batch, self._held, taken = [], [], {}
+        spending = self.ingest.guard.spending
+        for item in queue:
+            n = taken.get(item[1].id, 0)
+            if n < PER_KEY or not spending(item[1].id):
+                batch.append(item)
+                taken[item[1].id] = n + 1
+            else:
+                self._held.append(item)
         if batch:
             now = self.clock()
             try:
-                outcome = self.ingest.handle(batch, now)
+                outcome = self.ingest.handle(batch, now, paid=True)
             except StoreError:   # reading the log failed (a damaged page): nothing was committed
-                replies, controls = refuse_batch(batch)
-                outcome = self.ingest.handle(controls, now) if controls else Outcome()
-                outcome.replies += replies
+                refused, controls = refuse_batch(batch)
+                outcome = self.ingest.handle(controls, now, paid=True) if controls else Outcome()
+                outcome.replies += refused
             self._emit(outcome)
 
-    def _emit(self, outcome: Outcome) -> None:
+    def _send(self, replies_out: list[tuple[bytes, list[bytes]]]) -> None:
         send = self.router.send
-        for address, frames in outcome.replies:
+        for address, frames in replies_out:
             try:
                 send(address, _MORE_NOBLOCK)
                 _send_frames(send, frames)
             except zmq.ZMQError:
-                pass  # the peer went away; it resends and gets a duplicate ack
+                self.unsent += 1   # gone, or not reading: it resends and gets a duplicate ack
+
+    def _emit(self, outcome: Outcome) -> None:
+        self._send(outcome.replies)
+        self._publish(outcome.publish)
+        for row in outcome.stored:
+            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
+        for rej in outcome.rejected:
+            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {_one_line(rej.reason)}")
+
+    def _publish(self, messages: list[list[bytes]]) -> None:
         send = self.pub.send
-        for frames in outcome.publish:
+        for frames in messages:
             try:
                 _send_frames(send, frames)
             except zmq.ZMQError:
                 pass
-        for row in outcome.stored:
-            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
-        for rej in outcome.rejected:
-            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {rej.reason}")
-
-    def check_guests(self) -> None:
-        """Load the guest file when it is new or changed (`eventdesk guests import` replaces it atomically).
-
-        A list that fails its checks is not loaded: the hub keeps the one it has, says why in its
-        log and raises one alarm on the desks; reports keep flowing either way.
-        """
-        path = self.folder.guest_file(self.event)
-        try:
-            st = path.stat()
-        except OSError:
-            return
-        seen = (st.st_mtime_ns, st.st_size)
-        if seen == self._guests_seen:
-            return
-        self._guests_seen = seen
-        try:
-            guests = guest_file.load(path, self.event.date, self.event.tz)
-        except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
-            if not isinstance(exc, guest_file.GuestFileError):
-                exc = guest_file.GuestFileError(path, [guest_file.err(0, "", "unreadable", detail=why_text(exc, "en"))])
-            self._say(f"guest list {path} not loaded: {exc}")
-            reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
-                f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
-            self._emit(self.ingest.hub_events([Alarm(code="guest_list", reason=reason[:2000])], self.clock()))
-            return
-        out = self.ingest.load_guests(guests, path.name, self.clock())
-        if out.stored:
-            self._line(f"guest list {path.name}: {len(guests)} guests loaded")
-        self._emit(out)
 
     def _tick(self) -> None:
         now = self.clock()
         self.life.tick(now)
         self._watch_storage(now)
         self.check_guests()
-        # Liveness changes, then what the plan engine decides now (overdue steps, thresholds).
-        self._emit(self.ingest.hub_events(self.ingest.liveness_changes(now), now))
+        # Liveness changes, alarm repeats, then what the plan engine decides now (overdue steps, thresholds).
+        self._emit(self.ingest.tick(now))
+        self._presence(now)
+        self._flush_lines()
+
+    def _presence(self, now: int) -> None:
         stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
                           "status": st.get("status", "unknown")}
                     for sid, st in self.ingest.state.stations.items()}
-        try:
-            self.pub.send_multipart(codec.encode_topic("presence", Presence(server_ms=now, stations=stations,
-                                                                        gseq=self.ingest.state.gseq)),
-                                    zmq.NOBLOCK)
-        except zmq.ZMQError:
-            pass
-        self._flush_lines()
-
-    def _watch_storage(self, now: int) -> None:
-        """One line and one alarm per stretch of log failures (console.hub_storage); an alarm the
-        log could not take yet is offered again on the next tick."""
-        self.storage.update(now)
-        if self.storage.pending:
-            out = self.ingest.hub_events(list(self.storage.pending), now)
-            if out.stored:
-                self.storage.pending.clear()
-            self._emit(out)
-            self.storage.update(now)
+        self._publish(replies.presence(now, stations, self.ingest.state.gseq))
 
     def _line(self, text: str) -> None:
         if len(self._lines) < 20:
@@ -309,12 +303,13 @@ class Hub:
             s = self.ingest.stats
             self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
                       f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
-                      f"dropped frames {self.dropped}")
+                      f"dropped frames {self.dropped}, replies not sent {self.unsent}, refused subscriptions "
+                      f"{self.refused_topics}")
         finally:
             self.release()
 
     def release(self) -> None:
-        """Sockets, the log and hub.json, each given back even if the one before failed."""
+        """Sockets, the writer, the log and hub.json, each given back even if the one before failed."""
         try:
             for sock in ("router", "pub", "zap"):
                 if hasattr(self, sock):
@@ -322,6 +317,9 @@ class Hub:
             self.ctx.term()
         finally:
             try:
+                if self.writer is not None:
+                    self.writer.close()
+                self.reader.close()
                 self.store.close()
             finally:
                 try:
@@ -333,13 +331,16 @@ class Hub:
                     pass
 
 
-def _recv_frames(recv: Callable) -> list[zmq.Frame]:
-    """`recv_multipart(NOBLOCK, copy=False)`: every frame of one message, or zmq.Again if none waits."""
+def _recv_frames(recv: Callable) -> list[zmq.Frame | bytes]:
+    """`recv_multipart(NOBLOCK, copy=False)`: every frame of one message, or zmq.Again if none waits.
+
+    Past the routing id and the three frames of a message, a frame is counted but not kept (an empty
+    placeholder instead): a message of a thousand frames is refused E_FRAMES without holding them."""
     frame = recv(_NOBLOCK, copy=False)
-    frames = [frame]
+    frames: list[zmq.Frame | bytes] = [frame]
     while frame.more:
         frame = recv(_NOBLOCK, copy=False)
-        frames.append(frame)
+        frames.append(frame if len(frames) < KEPT_FRAMES else b"")
     return frames
 
 
@@ -351,10 +352,15 @@ def _send_frames(send: Callable, frames: list[bytes]) -> None:
 
 
 def _brief(body: dict) -> str:
-    """One line of a body for the live log; station text is cut short and control-free already."""
+    """One line of a body for the live log: station text is control-free already, but a newline in a
+    note must not start a line of its own (it could forge one), so it is shown escaped."""
     parts = [f"{k}={v}" for k, v in body.items() if v not in ("", 0, False, None)]
-    line = " ".join(parts)
+    line = _one_line(" ".join(parts))
     return line if len(line) <= 100 else line[:97] + "..."
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The hub's own up and down time, kept in its log: started (first, after a clean stop, after a crash), stopped.
 
 A crash leaves no event behind. So the hub marks in the log's meta table, every ALIVE_MS, that it
-is alive. At the next start the gap runs from that mark and is logged as `hub_started {after:
+is alive. At the next start the gap runs from that mark and is logged as `hub_started {previous:
 "crash", down_from_ms}`; a clean stop logs `hub_stopped` and marks when. The summary then sees
 the hub's outages, and does not charge them to the posts that could not reach it. Knows the
 store's meta table; no sockets.
@@ -43,11 +43,11 @@ class Life:
     def started(self, now_ms: int) -> HubStarted:
         stopped, alive = _meta(self.store, "stopped_ms"), _meta(self.store, "alive_ms")
         if stopped:
-            event = HubStarted(after="stop", down_from_ms=stopped)
+            event = HubStarted(previous="stop", down_from_ms=stopped)
         elif alive:
-            event = HubStarted(after="crash", down_from_ms=alive)
+            event = HubStarted(previous="crash", down_from_ms=alive)
         else:
-            event = HubStarted(after="first")
+            event = HubStarted(previous="first")
         _mark(self.store, "stopped_ms", 0)
         self.tick(now_ms, force=True)
         return event

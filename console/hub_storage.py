@@ -14,8 +14,8 @@ from typing import Callable
 
 from console.ingest import Peer
 # Ingest's own: the header of frames that have a readable one, and the nack that answers it.
-from console.ingest import _header_or_none as header_of
-from console.ingest import _nack as nack_for
+from console.ingest_refusals import header_or_none as header_of
+from console.ingest_refusals import nack as nack_for
 from console.store import Store
 from protocols import codec
 from protocols.codec import ProtocolError

@@ -314,11 +314,34 @@ def _note(s: State, ev: Any, b: dict, ms: int) -> None:
 
 def _alarm(s: State, ev: Any, b: dict, ms: int) -> None:
     who = b.get("station", "")
+    if b.get("count", 1) > 1 and _alarm_again(s, ev, b, ms):
+        return
     s.totals["alarms"] += 1
-    s.alarms.append({"id": ev.gseq, "ms": ms, "code": b["code"], "station": who, "reason": b.get("reason", "")})
+    s.alarms.append({"id": ev.gseq, "ms": ms, "code": b["code"], "station": who, "reason": b.get("reason", ""),
+                     "reason_zh": b.get("reason_zh", ""), "count": b.get("count", 1),
+                     "first_ms": b.get("first_ms", 0), "last": ev.gseq})
     st = s.stations.get(who)
     if st is not None and b["code"].startswith("E_"):   # a rejection the station caused, not one about it
-        st["rejected"] += 1
+        st["rejected"] += b.get("count", 1)
+
+
+def _alarm_again(s: State, ev: Any, b: dict, ms: int) -> bool:
+    """A repeat of an alarm (the hub coalesces them, console/guard.py): the alarm it repeats is updated in
+    place, keeping its id (no new alert), and its previous line leaves the timeline, so the desk shows
+    one line per cause with the running count. False when that alarm is no longer held."""
+    who = b.get("station", "")
+    alarm = next((a for a in reversed(s.alarms) if a["code"] == b["code"] and a["station"] == who
+                  and a.get("first_ms") == b.get("first_ms", 0)), None)
+    if alarm is None:
+        return False
+    gone = next((r for r in s.recent if r["gseq"] == alarm.get("last")), None)
+    if gone is not None:
+        s.recent.remove(gone)
+    st = s.stations.get(who)
+    if st is not None and b["code"].startswith("E_"):
+        st["rejected"] += max(0, b["count"] - alarm.get("count", 1))
+    alarm.update(ms=ms, reason=b.get("reason", ""), reason_zh=b.get("reason_zh", ""), count=b["count"], last=ev.gseq)
+    return True
 
 
 def _drill_clock(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -331,8 +354,8 @@ OUTAGES_MAX = 100
 def _hub_started(s: State, ev: Any, b: dict, ms: int) -> None:
     hub = s.hub
     down = b.get("down_from_ms", 0)
-    if b.get("after") in ("stop", "crash") and down:
-        hub["outages"].append({"from_ms": eventtime.drill_ms(s.clock, down), "to_ms": ms, "crash": b["after"] == "crash"})
+    if b.get("previous") in ("stop", "crash") and down:
+        hub["outages"].append({"from_ms": eventtime.drill_ms(s.clock, down), "to_ms": ms, "crash": b["previous"] == "crash"})
         del hub["outages"][:-OUTAGES_MAX]
     hub["up_ms"], hub["up_at"] = ms, ev.recv_ms   # up_at on the real clock: liveness counts from it
 

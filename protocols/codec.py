@@ -9,24 +9,38 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import reprlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import msgpack
 
 from protocols import i18n
-from protocols.messages import REGISTRY, Message, body_of
+from protocols.bounds import topic_frame
+from protocols.messages import MAX_TEXT, REGISTRY, Message, body_of
 
 SIGNATURE = b"EVENTDESK/1"
 MAX_BYTES = 64 * 1024
 MAX_SEQ = 2**62
-# C0 and C1 controls (bar tab and newline), DEL, and the invisible format characters that can
-# reorder or hide text on screen (bidi overrides and isolates, zero-width marks, line/paragraph
-# separators, BOM): nothing a person types, everything an escape-sequence or spoofing attack needs.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# Characters refused in every string, as inclusive code point ranges: the C0 and C1 controls and
+# DEL (tab and newline are allowed) and the invisible ones that can hide, reorder or disguise text
+# on a screen. Nothing a person types; everything an escape-sequence or spoofing attack needs.
+# One table drives the check and PROTOCOL.md.
+REFUSED_CHARS: tuple[tuple[int, int, str], ...] = (
+    (0x0000, 0x0008, "C0 controls"), (0x000B, 0x001F, "C0 controls"), (0x007F, 0x009F, "DEL and C1 controls"),
+    (0x00AD, 0x00AD, "soft hyphen"), (0x034F, 0x034F, "combining grapheme joiner"),
+    (0x061C, 0x061C, "Arabic letter mark"), (0x115F, 0x1160, "Hangul fillers"),
+    (0x180E, 0x180E, "Mongolian vowel separator"), (0x200B, 0x200F, "zero-width characters and direction marks"),
+    (0x2028, 0x202E, "line and paragraph separators, bidi embeddings and overrides"),
+    (0x2060, 0x2069, "word joiner, invisible operators, bidi isolates"), (0x3164, 0x3164, "Hangul filler"),
+    (0xFE00, 0xFE0F, "variation selectors"), (0xFEFF, 0xFEFF, "zero-width no-break space, BOM"),
+    (0xFFA0, 0xFFA0, "halfwidth Hangul filler"), (0xFFF9, 0xFFFB, "interlinear annotation marks"),
+    (0xE0000, 0xE007F, "tag characters"),
+)
+_CONTROL = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b, _ in REFUSED_CHARS) + "]")
+# An epoch: printable ASCII without spaces (U+0021-U+007E), so it reads the same in every log and tool.
+_EPOCH = re.compile("[!-~]*")
 
-RETRYABLE = frozenset({"E_RATE", "E_STORAGE", "E_GAP"})
+RETRYABLE = frozenset({"E_RATE", "E_STORAGE", "E_GAP", "E_EPOCH"})
 
 
 class ProtocolError(Exception):
@@ -52,7 +66,7 @@ class ProtocolError(Exception):
 
 
 def _sentence(code: str, lang: str, params: dict[str, Any]) -> str:
-    """Fill the error's template; `<name>_key` params are catalogue keys shown in `lang`."""
+    """Fill the error's template; `<name>_key` params are catalogue keys shown in `lang` (filled from the plain params)."""
     plain = {k: v for k, v in params.items() if not k.endswith("_key") and k != "inner"}
     for name, key in params.items():
         if not name.endswith("_key") or name == "problem_key":
@@ -60,7 +74,7 @@ def _sentence(code: str, lang: str, params: dict[str, Any]) -> str:
         name = name[:-4]
         key = f"field.{key}" if name == "field" else str(key)
         fallback = key.split(".", 1)[1] if name == "field" else key
-        plain[name] = i18n.t(key, lang) if i18n.has(key) else fallback
+        plain[name] = i18n.t(key, lang, **plain) if i18n.has(key) else fallback
     if "problem_key" in params:
         plain["problem"] = i18n.t(params["problem_key"], lang, **plain)
     if "inner" in params:
@@ -89,15 +103,31 @@ class Envelope:
     message: Message
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+def printable(text: str, limit: int = 40) -> str:
+    """Text from the wire made safe to quote in a sentence or a log line: refused characters and
+    line breaks become "?", and it is cut to `limit` characters."""
+    text = _CONTROL.sub("?", text).replace("\n", "?").replace("\t", " ")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _shown(value: Any) -> str:
-    """A short repr for a sentence; bounded in depth, since a builtin repr of a body nested
-    ~1000 deep raises RecursionError (msgpack unpacks up to 1024 levels)."""
-    text = _REPR.repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def value_words(value: Any) -> dict[str, Any]:
+    """How a refused value is named in a sentence, as ProtocolError params: the value itself where a
+    person can read it (a number, a short text), else what kind of thing it was, in words from the
+    catalogue. Never a Python repr: staff read these sentences."""
+    kind = type(value)
+    if kind is bool:
+        return {"got_key": "value.yes" if value else "value.no"}
+    if kind is int:
+        return {"got": str(value)} if abs(value) < 10**20 else {"got_key": "value.huge"}
+    if kind is float:
+        return {"got": repr(value)}   # 3.0, not 3: the point is that it is not a whole number
+    if kind is str:
+        return {"got_key": "value.text", "text": printable(value)}
+    return {"got_key": _KIND_WORDS.get(kind, "value.other")}
+
+
+_KIND_WORDS = {type(None): "value.nothing", bytes: "value.bytes", list: "value.list", tuple: "value.list",
+               dict: "value.map"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,30 +162,33 @@ def check_value(spec: _Spec, value: Any) -> Any:
     kind = spec.kind
     if kind == "int":
         if type(value) is not int:
-            raise schema_error(spec.name, "problem.not_int", got=_shown(value))
+            raise schema_error(spec.name, "problem.not_int", **value_words(value))
         if spec.lo is not None and value < spec.lo:
             raise schema_error(spec.name, "problem.too_small", min=spec.lo, got=value)
         if spec.hi is not None and value > spec.hi:
             raise schema_error(spec.name, "problem.too_large", max=spec.hi, got=value)
     elif kind == "str":
         if type(value) is not str:
-            raise schema_error(spec.name, "problem.not_str", got=_shown(value))
+            raise schema_error(spec.name, "problem.not_str", **value_words(value))
         if spec.max_len is not None and len(value) > spec.max_len:
             raise schema_error(spec.name, "problem.too_long", max=spec.max_len, got=len(value))
         if _CONTROL.search(value):
             raise schema_error(spec.name, "problem.control")
     elif kind == "bool":
         if type(value) is not bool:
-            raise schema_error(spec.name, "problem.not_bool", got=_shown(value))
+            raise schema_error(spec.name, "problem.not_bool", **value_words(value))
     elif kind == "map":
         if type(value) is not dict:
-            raise schema_error(spec.name, "problem.not_map", got=type(value).__name__)
+            raise schema_error(spec.name, "problem.not_map", **value_words(value))
     elif kind == "list":
         if type(value) is not list:
-            raise schema_error(spec.name, "problem.not_list", got=type(value).__name__)
+            raise schema_error(spec.name, "problem.not_list", **value_words(value))
+    elif kind == "bin":
+        if type(value) is not bytes:
+            raise schema_error(spec.name, "problem.not_bytes", **value_words(value))
     if spec.choices is not None and value not in spec.choices:
         shown = ", ".join(str(c) for c in spec.choices if c != "")
-        raise schema_error(spec.name, "problem.choice", options=shown, got=_shown(value))
+        raise schema_error(spec.name, "problem.choice", options=shown, **value_words(value))
     return value
 
 
@@ -163,13 +196,14 @@ def build(type_: str, body: Any) -> Message:
     """Validate a decoded body for `type_` and return the message; E_TYPE or E_SCHEMA otherwise."""
     cls = REGISTRY.get(type_)
     if cls is None:
-        raise ProtocolError("E_TYPE", got=_shown(type_))
+        raise ProtocolError("E_TYPE", **value_words(type_))
     if type(body) is not dict:
-        raise schema_error("body", "problem.not_map", got=type(body).__name__)
+        raise schema_error("body", "problem.not_map", **value_words(body))
     names = _NAMES[type_]
     for key in body:
         if key not in names:
-            raise schema_error(str(key)[:40], "problem.unknown_field")
+            _key_check(body, "body")
+            raise schema_error(printable(key), "problem.unknown_field")
     values = {}
     for spec in SPECS[type_]:
         if spec.name in body:
@@ -196,18 +230,53 @@ _HEADER_SPECS = (
 )
 
 
+def _declared_pairs(data: bytes) -> int | None:
+    """How many pairs a packed map says it holds (its header), or None when `data` is not a map."""
+    first = data[0] if data else 0
+    if 0x80 <= first <= 0x8F:
+        return first & 0x0F
+    if first == 0xDE and len(data) >= 3:
+        return int.from_bytes(data[1:3], "big")
+    if first == 0xDF and len(data) >= 5:
+        return int.from_bytes(data[1:5], "big")
+    return None
+
+
 def _unpack(data: bytes, what: str) -> Any:
+    """One header or body. A map that holds a key twice is refused: decoders differ on which of the two
+    they keep, so two readers would see two different reports. (Keys that are not text are refused by
+    the schema checks that read every key.)"""
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
-    except Exception as exc:  # msgpack raises many types on garbage; all mean the same here
-        err = schema_error(what, "problem.undecodable", detail=type(exc).__name__)
-        raise (err if what == "body" else ProtocolError("E_HEADER", inner=err)) from None
+        value = msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True)
+    except Exception:  # msgpack raises many types on garbage; all mean the same to the person reading it
+        err = schema_error(what, "problem.undecodable")
+    else:
+        if type(value) is not dict or len(value) == _declared_pairs(data):
+            return value
+        err = schema_error(what, "problem.duplicate_key", name=_twice(data))
+    raise (err if what == "body" else ProtocolError("E_HEADER", inner=err)) from None
+
+
+def _twice(data: bytes) -> str:
+    """The first key a map holds twice, made printable (read again, slowly: this is the refusal's path)."""
+    seen: set = set()
+    for key, _ in msgpack.unpackb(data, raw=False, strict_map_key=False, object_pairs_hook=list):
+        if key in seen:
+            return printable(str(key))
+        seen.add(key)
+    return ""
+
+
+def _key_check(keys: Any, what: str) -> None:
+    for key in keys:
+        if type(key) is not str:
+            raise schema_error(what, "problem.key_not_text")
 
 
 def decode_header(data: bytes) -> Header:
     raw = _unpack(data, "header")
     if type(raw) is not dict:
-        raise ProtocolError("E_HEADER", inner=schema_error("header", "problem.not_map", got=type(raw).__name__))
+        raise ProtocolError("E_HEADER", inner=schema_error("header", "problem.not_map", **value_words(raw)))
     try:
         values = {}
         for spec in _HEADER_SPECS:
@@ -219,7 +288,10 @@ def decode_header(data: bytes) -> Header:
                 values[spec.name] = spec.default
         for key in raw:
             if key not in values:
-                raise schema_error(str(key)[:40], "problem.unknown_field")
+                _key_check(raw, "header")
+                raise schema_error(printable(key), "problem.unknown_field")
+        if not _EPOCH.fullmatch(values["epoch"]):
+            raise schema_error("epoch", "problem.epoch")
     except ProtocolError as exc:
         raise ProtocolError("E_HEADER", inner=exc) from None
     return Header(**values)
@@ -228,18 +300,42 @@ def decode_header(data: bytes) -> Header:
 def decode(frames: Sequence[bytes], max_bytes: int = MAX_BYTES) -> Envelope:
     """Frames `[signature, header, body]` to an Envelope, or ProtocolError. Never anything else."""
     if not frames or bytes(frames[0]) != SIGNATURE:
-        got = bytes(memoryview(frames[0])[:20]) if frames else b""  # zmq.Frame has no slicing
-        raise ProtocolError("E_VERSION", got=_shown(got))
+        first = bytes(memoryview(frames[0])[:24]) if frames else b""  # zmq.Frame has no slicing
+        raise ProtocolError("E_VERSION", **_version_words(first))
     if len(frames) != 3:
-        raise ProtocolError("E_FRAMES", got=len(frames))
+        raise ProtocolError("E_FRAMES", got=len(frames), shape_key="frames.few" if len(frames) < 3 else "frames.many")
     size = sum(len(f) for f in frames)
     if size > max_bytes:
-        raise ProtocolError("E_SIZE", got=size, limit=max_bytes)
+        raise ProtocolError("E_SIZE", got=size, limit=max_bytes, advice_key=_size_advice(frames[1]))
     header = decode_header(bytes(frames[1]))
     if header.type not in REGISTRY:
-        raise ProtocolError("E_TYPE", got=_shown(header.type))
+        raise ProtocolError("E_TYPE", **value_words(header.type))
     body = _unpack(bytes(frames[2]), "body")
     return Envelope(header, build(header.type, body))
+
+
+def _version_words(first: bytes) -> dict[str, Any]:
+    """Frame 0 of a message of another version, as words: its name when it reads as one, else "unreadable"."""
+    if 0 < len(first) <= 20 and all(0x21 <= b <= 0x7E for b in first):
+        return {"got": first.decode("ascii")}
+    return {"got_key": "value.unreadable"}
+
+
+def _size_advice(header: bytes) -> str:
+    """What the person who made an oversized report can do: shorten its text when it has free text, else
+    have the terminal checked (a report without free text can only be that large through a faulty terminal)."""
+    try:
+        cls = REGISTRY.get(decode_header(bytes(header)).type)
+    except ProtocolError:
+        cls = None
+    free_text = cls is not None and any(s.kind == "str" and (s.max_len or 0) >= MAX_TEXT for s in SPECS[cls.TYPE])
+    return "advice.shorten" if free_text else "advice.check_terminal"
+
+
+def unpack(data: bytes, what: str = "body") -> Any:
+    """One MessagePack value read with the wire's rules (a map's keys each once); E_SCHEMA if it cannot be.
+    For what a client joins from pages, such as a snapshot's `data`."""
+    return _unpack(data, what)
 
 
 def pack(obj: Any) -> bytes:
@@ -258,8 +354,8 @@ def encode_envelope(env: Envelope) -> list[bytes]:
 
 
 def encode_topic(topic: str, message: Message, **header: Any) -> list[bytes]:
-    """A PUB message: the topic frame, then the usual three frames."""
-    return [topic.encode("utf-8"), *encode(message, **header)]
+    """A PUB message: the topic frame (`bounds.topic_frame`), then the usual three frames."""
+    return [topic_frame(topic), *encode(message, **header)]
 
 
 def size_of(message: Message, station: str = "", epoch: str = "", seq: int = 0, sent_ms: int = 0) -> int:

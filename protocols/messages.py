@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from protocols.schema import (POSTS, DEPARTMENTS, INCIDENT_KINDS, SEVERITIES, INCIDENT_STATUSES,
     SERVICES, VIP_LEVELS, NOTICES, GATE_ORDERS, INCIDENT_SOURCES, MAX_COUNT, MAX_TEXT, MAX_NAME,
-    REGISTRY, _f, text, name, integer, count, flag, choice, anything, message, Message, body_of)
+    REGISTRY, _f, text, name, integer, count, flag, choice, anything, blob, message, Message, body_of)
 
 # --- control: both ways, never stored -------------------------------------------------------
 
@@ -32,8 +32,21 @@ class Heartbeat(Message):
 
 @message
 class SnapshotRequest(Message):
+    """Page 0 asks for the picture as it is now; a later page names the `gseq` that page 0 answered."""
+
     TYPE = "snapshot_request"
     KIND = "control"
+    gseq: int = integer(0, 0)
+    page: int = integer(0, 0)
+
+
+@message
+class InstructionsRequest(Message):
+    """The open instructions a welcome had no room for, from the first one after `after` (a gseq)."""
+
+    TYPE = "instructions_request"
+    KIND = "control"
+    after: int = integer(0, 0)
 
 
 # --- replies: hub to one client ------------------------------------------------------------
@@ -50,6 +63,8 @@ class Welcome(Message):
     drill: bool = flag()
     event: dict = anything({})
     instructions: list = anything([])
+    instructions_more: bool = flag()
+    limits: dict = anything({})
 
 
 @message
@@ -77,10 +92,24 @@ class Nack(Message):
 
 @message
 class Snapshot(Message):
+    """One page of the picture at `gseq`: the pages' `data` joined in order are one MessagePack map."""
+
     TYPE = "snapshot"
     KIND = "reply"
     gseq: int = integer(0, 0)
-    state: dict = anything({})
+    page: int = integer(0, 0)
+    pages: int = integer(1, 1)
+    data: bytes = blob()
+
+
+@message
+class InstructionPage(Message):
+    """More open instructions for a station, oldest first; `more` says whether to ask after the last one again."""
+
+    TYPE = "instruction_page"
+    KIND = "reply"
+    instructions: list = anything([])
+    more: bool = flag()
 
 
 # --- published by the hub ------------------------------------------------------------------
@@ -99,6 +128,7 @@ class Committed(Message):
     station_ms: int = integer(lo=0)
     recv_ms: int = integer(lo=0)
     body: dict = anything({})
+    cut: bool = flag()
 
 
 @message
@@ -298,7 +328,7 @@ class HubStarted(Message):
 
     TYPE = "hub_started"
     KIND = "hub"
-    after: str = choice(("first", "stop", "crash"), "first")
+    previous: str = choice(("first", "stop", "crash"), "first")   # how the hub's previous run ended
     down_from_ms: int = integer(0, 0)      # since when nothing was taken in (0 the first time)
 
 
@@ -330,6 +360,10 @@ class Alarm(Message):
     code: str = name()
     station: str = name("")
     reason: str = text("", max_len=2000)
+    reason_zh: str = text("", max_len=2000)
+    count: int = integer(1, 1)
+    first_ms: int = integer(0, 0)
+    last_ms: int = integer(0, 0)
 
 
 # The operations messages register after the core ones, so the registry (and PROTOCOL.md) keeps its order.

@@ -63,6 +63,11 @@ def choice(options: tuple, default: Any = dataclasses.MISSING) -> Any:
     return _f(kind, default, choices=options)
 
 
+def blob() -> Any:
+    """Raw bytes (MessagePack bin): a slice of a larger packed value, as in snapshot pages."""
+    return _f("bin", b"")
+
+
 def anything(default: Any) -> Any:
     """A nested map or list, checked only for its outer type (hub-to-client payloads)."""
     return _f("map" if isinstance(default, dict) else "list", default)

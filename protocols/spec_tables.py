@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from protocols import codec, i18n
+from protocols import bounds, codec, i18n
 from protocols.messages import ALLOWED, CONTROL, POSTS, REGISTRY, CarIn
 
 SPEC_PATH = Path(__file__).with_name("PROTOCOL.md")
@@ -54,8 +54,7 @@ MEANING: dict[str | tuple[str, str], str] = {
     "reason_zh": "the same sentence in Chinese",
     "retry": "true: keep the report and send it again later; false: it is finally rejected",
     "expected": "with E_GAP: the seq the hub expects next; resend from there",
-    ("snapshot", "gseq"): "the state includes every event up to and including this gseq",
-    "state": "the desk's picture at `gseq` (console state, opaque to stations)",
+    ("snapshot", "gseq"): "the picture includes every event up to and including this gseq",
     ("event", "gseq"): "global sequence number in the log, from 1, no gaps",
     ("event", "station"): "who sent it (station or desk id, or `hub`)",
     ("event", "epoch"): "the sender's epoch",
@@ -100,7 +99,7 @@ MEANING: dict[str | tuple[str, str], str] = {
     "ack_required": "the receiving stations must answer with instruction_ack",
     ("note", "text"): "the note",
     "department": "department it concerns (empty: none)",
-    ("hub_started", "after"): "`first` (a new log), `stop` (the hub had stopped cleanly) or `crash` (it had not)",
+    ("hub_started", "previous"): "`first` (a new log), `stop` (the hub had stopped cleanly) or `crash` (it had not)",
     ("hub_started", "down_from_ms"): "since when the hub took nothing in: its clean stop, or the last moment it was known alive",
     ("station_status", "station"): "the station whose liveness changed",
     ("station_status", "status"): "its liveness now",
@@ -108,6 +107,22 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("alarm", "code"): "the error code that raised it (E_IDENTITY, E_CONFLICT, ...)",
     ("alarm", "station"): "the station concerned",
     ("alarm", "reason"): "what happened, in English",
+    ("alarm", "reason_zh"): "the same in Chinese",
+    ("alarm", "count"): "how many times it happened since `first_ms` (a repeat of the same cause updates the alarm)",
+    ("alarm", "first_ms"): "when this cause was first seen; an alarm with the same station, code and first_ms updates that one",
+    ("alarm", "last_ms"): "when it was last seen",
+    "instructions_more": "true: more open instructions than fit; ask for them with instructions_request after the last gseq here",
+    "limits": "what the hub allows and promises, see 4.3: max_message_bytes, reply_max_bytes, page_max_bytes, feed_max_bytes, rate_per_s, "
+              "rate_burst, rate_notice_ms, snapshot_cost, new_epochs_burst, new_epoch_every_ms, ack_timeout_ms, storage_wait_ms",
+    ("snapshot_request", "gseq"): "0 for page 0 (the picture as it is now); for a later page, the gseq page 0 answered",
+    ("snapshot_request", "page"): "the page wanted, from 0",
+    ("snapshot", "page"): "this page's number, from 0",
+    ("snapshot", "pages"): "how many pages this snapshot has",
+    ("snapshot", "data"): "this page's slice of one MessagePack map; join the pages' data in page order and unpack it",
+    ("instructions_request", "after"): "the gseq of the last instruction already received (0: from the start)",
+    ("instruction_page", "instructions"): "open instructions after `after`, oldest first, each a map with the fields of an `event` message",
+    ("instruction_page", "more"): "true: there are more; ask again after the last gseq here",
+    ("event", "cut"): "true: the body was too large for the feed and is left out (`body` is empty); a desk fetches a snapshot",
     # contingency plans
     ("instruction", "text_en"): "the same instruction in English (plan instructions; may be empty)",
     ("instruction", "plan"): "the plan that sent it (empty: not from a plan)",
@@ -169,19 +184,20 @@ ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
     "E_VERSION": ("decode", "frame 0 is not `EVENTDESK/1` (or there are no frames)"),
     "E_FRAMES": ("decode", "not exactly 3 frames after the signature check"),
     "E_SIZE": ("decode", "the frames together are larger than max_message_bytes"),
-    "E_HEADER": ("decode, hub", "the header is not a MessagePack map of the header fields, or a stored kind has seq < 1"),
+    "E_HEADER": ("decode, hub", "the header is not a MessagePack map of the header fields, its epoch is not printable ASCII, a stored kind has seq < 1 or a control message seq ≠ 0"),
     "E_TYPE": ("decode", "the header `type` is not a known message type"),
     "E_SCHEMA": ("decode, hub", "the body does not fit the type's table, names a lot, zone or target the event lacks, starts a plan already running, or confirms another post's plan step"),
-    "E_IDENTITY": ("hub", "header `station` is not the id bound to the sender's CURVE key (alarm raised)"),
-    "E_FORBIDDEN": ("hub", "the sender's post may not send this type (see Who may send what)"),
-    "E_RATE": ("hub", "the station is over its rate limit"),
+    "E_IDENTITY": ("hub", "header `station` is not the id bound to the sender's CURVE key, or a hello's `role` is not the key's (alarm raised)"),
+    "E_FORBIDDEN": ("hub", "the sender's post may not send this type (see Who may send what; alarm raised)"),
+    "E_RATE": ("hub", "the key is over its rate limit (every message it sends costs a token, see 5.5)"),
+    "E_EPOCH": ("hub", "the key has started more new outbox epochs than it may (see 5.5); the report was not handled"),
     "E_CONFLICT": ("hub", "this (station, epoch, seq) is stored with another type or body (alarm raised)"),
     "E_STORAGE": ("hub", "the hub could not commit the log"),
     "E_GAP": ("hub", "seq is beyond the next expected one; `expected` says where to resume"),
     "E_UNKNOWN": ("hub", "the report refers to an incident, instruction, plan, plan run, step or task that does not exist"),
 }
 
-_TYPE_NAMES = {"int": "integer", "str": "string", "bool": "boolean", "map": "map", "list": "array"}
+_TYPE_NAMES = {"int": "integer", "str": "string", "bool": "boolean", "map": "map", "list": "array", "bin": "bytes"}
 
 
 def _meaning(type_: str, name: str) -> str:
@@ -192,7 +208,7 @@ def _meaning(type_: str, name: str) -> str:
 
 
 def _value(v: Any) -> str:
-    return "`" + json.dumps(v, ensure_ascii=False) + "`"
+    return "empty" if v == b"" else "`" + json.dumps(v, ensure_ascii=False) + "`"
 
 
 def _range(spec: Any) -> str:
@@ -208,6 +224,8 @@ def _range(spec: Any) -> str:
         return f"≤ {spec.max_len} characters" if spec.max_len is not None else "any length"
     if spec.kind == "bool":
         return "`true` or `false`"
+    if spec.kind == "bin":
+        return "any bytes"
     return "not checked inside"
 
 
@@ -290,14 +308,33 @@ def problem_table() -> str:
 
 
 def limits_table() -> str:
+    refused = ", ".join(f"U+{a:04X}" + (f"–U+{b:04X}" if b != a else "") + f" ({why})" for a, b, why in codec.REFUSED_CHARS)
     rows = [("signature (frame 0)", f"`{codec.SIGNATURE.decode()}`"),
             ("max message size (default)", f"{codec.MAX_BYTES} bytes, all frames together"),
             ("max seq / sent_ms", f"{codec.MAX_SEQ} (2^62)"),
-            ("header string fields", "≤ 64 characters"),
-            ("refused characters in every string", "U+0000–U+0008, U+000B–U+001F, U+007F–U+009F "
-             "(C0 and C1 controls and DEL; tab U+0009 and newline U+000A are allowed)"),
+            ("header string fields", "≤ 64 characters; `epoch` only printable ASCII without spaces (U+0021–U+007E)"),
+            ("refused characters in every string", refused + "; tab U+0009 and newline U+000A are allowed"),
             ("retryable codes", ", ".join(f"`{c}`" for c in sorted(codec.RETRYABLE)))]
     return "\n".join([_row("limit", "value"), "|---|---|", *(_row(a, b) for a, b in rows)])
+
+
+def bounds_table() -> str:
+    kib = 1024
+    rows = [("largest reply on the ROUTER", f"{bounds.REPLY_MAX // kib} KiB, and never more than `max_message_bytes`"),
+            ("largest page (snapshot, guest list, instructions)", f"{bounds.PAGE_MAX // kib} KiB, and never more than `max_message_bytes`"),
+            ("largest publication on the PUB", f"{bounds.FEED_MAX // kib} KiB (a larger event goes out with `cut: true`)"),
+            ("replies queued per connection (ROUTER SNDHWM)",
+             f"{bounds.ROUTER_SNDHWM} messages: at most {bounds.ROUTER_SNDHWM * bounds.REPLY_MAX // kib // kib} MiB"),
+            ("messages read ahead per connection (ROUTER RCVHWM)",
+             f"{bounds.ROUTER_RCVHWM} messages (then ZeroMQ stops reading that connection until the hub catches up)"),
+            ("publications queued per subscriber (PUB SNDHWM)",
+             f"{bounds.PUB_SNDHWM} messages: at most {bounds.PUB_SNDHWM * bounds.FEED_MAX // kib // kib} MiB"),
+            ("kernel send buffer per connection (SO_SNDBUF, ROUTER and PUB)",
+             f"{bounds.SNDBUF // kib} KiB (Linux doubles it: {2 * bounds.SNDBUF // kib} KiB)"),
+            ("ack timeout (a client resends after it)", f"{bounds.ACK_TIMEOUT_MS} ms"),
+            ("storage wait (E_STORAGE after it)", f"{bounds.STORAGE_WAIT_MS} ms"),
+            ("longest wait of a control message behind a commit", f"{bounds.CONTROL_WAIT_MS} ms")]
+    return "\n".join([_row("bound", "value"), "|---|---|", *(_row(a, b) for a, b in rows)])
 
 
 # --- the worked example: one real encode(), annotated byte by byte ------------------------------
@@ -383,6 +420,7 @@ def example() -> str:
 
 BLOCKS: dict[str, Callable[[], str]] = {
     "limits": limits_table,
+    "bounds": bounds_table,
     "header": header_table,
     "messages": message_tables,
     "allowed": allowed_table,

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import zmq
 
 from protocols import codec, keys
+from protocols.bounds import topic_frame, topic_name
 from protocols.codec import ProtocolError
 from protocols.messages import Committed, Presence
 from scenarios.clock import Scheduler
@@ -125,8 +126,8 @@ class FeedWatcher:
         sub = ctx.socket(zmq.SUB)
         sub.linger = 0
         sub.curve_secretkey, sub.curve_publickey, sub.curve_serverkey = self.secret, self.public, self.server
-        for topic in (b"feed", b"presence"):
-            sub.setsockopt(zmq.SUBSCRIBE, topic)
+        for topic in ("feed", "presence"):
+            sub.setsockopt(zmq.SUBSCRIBE, topic_frame(topic))
         sub.connect(self.ends.feed)
         try:
             while not self._stop.is_set():
@@ -151,7 +152,7 @@ class FeedWatcher:
             return
         if isinstance(message, Presence):
             self.presence = message.stations
-        elif isinstance(message, Committed) and frames[0] == b"feed":
+        elif isinstance(message, Committed) and topic_name(frames[0]) == "feed":
             self.counts[message.type] += 1
             self.by_station[message.station] += 1
             try:

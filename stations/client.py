@@ -222,10 +222,14 @@ class StationClient:
             self._post = welcome.post
         self._set_status(post=self._post, drill=welcome.drill, event=welcome.event, server_ms=welcome.server_ms)
         for raw in welcome.instructions:
-            try:
-                self._instruction(codec.build(Committed.TYPE, raw))
-            except ProtocolError as exc:
-                log.warning("bad instruction in welcome: %s", exc)
+            self._listed_instruction(raw)
+
+    def _listed_instruction(self, raw: Any) -> None:
+        """An open instruction from a welcome or an instruction page (a repeat is harmless: kept once by gseq)."""
+        try:
+            self._instruction(codec.build(Committed.TYPE, raw))
+        except ProtocolError as exc:
+            log.warning("bad instruction in a welcome or page: %s", exc)
 
     def _guest_list(self, digest: str, guests: list[dict[str, Any]]) -> None:
         self.outbox.replace_guests(digest, guests)

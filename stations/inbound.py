@@ -12,8 +12,10 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from protocols import codec
+from protocols.bounds import topic_name
 from protocols.codec import ProtocolError
-from protocols.messages import Ack, Committed, GuestListRequest, GuestPage, Nack, Welcome
+from protocols.messages import (Ack, Committed, GuestListRequest, GuestPage, InstructionPage, InstructionsRequest, Nack,
+                                Welcome)
 
 log = logging.getLogger("eventdesk.station")
 
@@ -56,6 +58,11 @@ class Inbound:
                 self._welcome(message)
             elif isinstance(message, GuestPage):
                 self._guest_page(message)
+            elif isinstance(message, InstructionPage):
+                for raw in message.instructions:
+                    self.c._listed_instruction(raw)
+                if message.more:
+                    self._ask_instructions(message.instructions)
         if acks:
             self.c._reports_changed(self.outbox.mark_delivered_many(acks))
 
@@ -69,6 +76,8 @@ class Inbound:
         self.c._set_status(last_error="")
         self.c._welcomed(welcome)
         self._subscribe()
+        if welcome.instructions_more:
+            self._ask_instructions(welcome.instructions)
         listed = welcome.event.get("guests") if isinstance(welcome.event, dict) else None
         if self.c.wants_guests and isinstance(listed, dict) and listed.get("digest", "") != self.outbox.guest_digest():
             self._ask_guests(0)
@@ -110,6 +119,12 @@ class Inbound:
                 self.cwnd = max(1.0, self.cwnd / 2)
             self.paused_until = time.monotonic() + (RATE_PAUSE if rate else STORAGE_PAUSE)
             self._rewind(first, force=True)
+
+    def _ask_instructions(self, listed: list) -> None:
+        """Open instructions a welcome had no room for come a page at a time: ask after the last one held."""
+        gseqs = [raw.get("gseq") for raw in listed if isinstance(raw, dict)]
+        after = max((g for g in gseqs if isinstance(g, int) and g >= 0), default=0)
+        self._send(codec.encode(InstructionsRequest(after=after), self.c.station, self.outbox.epoch, 0, self._now_ms()))
 
     # --- the guest list, page by page ---------------------------------------------------------------
     def _ask_guests(self, page: int) -> None:
@@ -168,8 +183,8 @@ class Inbound:
                 frames = self.sub.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 break
-            # SUBSCRIBE matches prefixes: "station.gate-1" would also let "station.gate-10" in.
-            topic = bytes(frames[0]).decode("utf-8", "replace") if frames else ""
+            # Topic frames end in a full stop, so a subscription matches one topic; check it all the same.
+            topic = topic_name(frames[0]) if frames else None
             if topic not in self.topics:
                 continue
             try:

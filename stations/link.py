@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import zmq
 
-from protocols import codec
+from protocols import bounds, codec
 from protocols.messages import Heartbeat, Hello
 from stations.inbound import KEY_FAIL, Inbound
 from stations.outbox import SAVED, Report
@@ -27,7 +27,7 @@ log = logging.getLogger("eventdesk.station")
 
 LIVENESS = 3             # heartbeat intervals of silence before the console counts as unreachable
 BACKOFF_FIRST, BACKOFF_CAP = 0.25, 4.0
-RESEND_AFTER = 5.0       # seconds an in-flight report may go unanswered on a live link
+RESEND_AFTER = bounds.ACK_TIMEOUT_MS / 1000   # seconds an in-flight report may go unanswered on a live link
 REWIND_QUIET = 0.2       # one E_GAP rewind per this many seconds: the rest are echoes of the first
 MISMATCH_AFTER = 2       # failed CURVE handshakes before we say "console key mismatch"
 GUEST_CHECK = 60.0       # seconds between asking whether the guest list changed (a welcome asks at once)
@@ -122,7 +122,7 @@ class Link(Inbound):
         wanted = {"all", f"station.{self.c.station}"} | ({f"post.{self.c.post}"} if self.c.post else set())
         if self.sub is not None:
             for topic in wanted - self.topics:
-                self.sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
+                self.sub.setsockopt(zmq.SUBSCRIBE, bounds.topic_frame(topic))
         self.topics = wanted
 
     def _drop_sockets(self) -> None:

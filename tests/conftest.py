@@ -39,3 +39,33 @@ def event_dir(tmp_path: Path) -> EventFolder:
 def fixed_event_dir(tmp_path: Path) -> EventFolder:
     """The sample event set on FIXED_DAY, for tests that drive the desk or a terminal with a fixed clock."""
     return make_event(tmp_path / "event", date=FIXED_DAY)
+
+
+# --- the wire tests' fixtures: a folder whose hub a test drives with thousands of messages -----------
+
+@pytest.fixture
+def folder(event_dir: EventFolder) -> EventFolder:
+    """The sample event with the rate limit out of the way (it has tests of its own: here thousands of
+    pipelined reports must not meet it) on ports outside the ephemeral range (a hub may restart on them)."""
+    from tests.wire import quiet_endpoints, set_hub_options
+    set_hub_options(event_dir, rate_per_s=100000.0, rate_burst=100000)
+    quiet_endpoints(event_dir)
+    return event_dir
+
+
+@pytest.fixture
+def hub(folder: EventFolder):
+    """The folder's hub in a thread of this process."""
+    from console.hub import run_in_thread
+    handle = run_in_thread(folder)
+    yield handle
+    handle.stop()
+    assert not handle.thread.is_alive(), "the hub thread did not stop"
+
+
+@pytest.fixture
+def ctx():
+    import zmq
+    context = zmq.Context()
+    yield context
+    context.destroy(linger=0)

@@ -49,6 +49,8 @@ def _sample_value(spec: Any) -> Any:
         return {"k": [1, "二", {"x": None}], "n": -5, "b": b"\x00\x01", "f": 1.5, "t": True}
     if spec.kind == "list":
         return [1, "二", {"a": [True, None]}, -(2**63), 2**64 - 1]
+    if spec.kind == "bin":
+        return b"\x83\x00\xff"
     raise AssertionError(f"no sample for kind {spec.kind}")
 
 
@@ -107,7 +109,7 @@ def test_round_trip_of_defaults_and_zmq_frames() -> None:
 
 def test_pub_frames_carry_the_topic_first() -> None:
     frames = codec.encode_topic("station.gate-1", GuestArrival(count=2), seq=0)
-    assert frames[0] == b"station.gate-1"
+    assert frames[0] == b"station.gate-1."   # the full stop makes ZeroMQ's prefix match exact
     assert decode(frames[1:]).message == GuestArrival(count=2)
 
 
@@ -356,8 +358,8 @@ def test_schema_sentence_for_a_negative_count() -> None:
 
 def test_header_sentence_nests_the_problem() -> None:
     err = _refused(_frames(header={"seq": 1}))
-    assert err.en == "The report header is wrong. The report type is wrong: it is missing."
-    assert err.zh == "报告抬头有误。“报告类别”填写有误：未填写"
+    assert err.en == "The report header is wrong. The report type is wrong: it is missing. Ask for the terminal to be checked."
+    assert err.zh == "报告抬头有误：“报告类别”填写有误：未填写。请联系技术人员检查终端。"
 
 
 def test_size_limit_is_the_sum_of_the_frames() -> None:
@@ -482,3 +484,59 @@ def test_invisible_format_characters_are_refused():
         with pytest.raises(codec.ProtocolError) as err:
             codec.decode(frames)
         assert err.value.code == "E_SCHEMA" and "note" in err.value.en
+
+
+# Issue 14, item 19: the invisible characters that were still let through.
+ISSUE_19 = ["\u061c", "\u00ad", "\u034f", "\u115f", "\u1160", "\u3164", "\u180e", "\ufe00", "\ufe0f", "\ufff9",
+            "\ufffb", "\U000e0001", "\U000e007f"]
+
+
+@pytest.mark.parametrize("ch", ISSUE_19, ids=[f"U+{ord(c):04X}" for c in ISSUE_19])
+def test_the_invisible_characters_of_issue_19_are_refused(ch: str) -> None:
+    err = _refused(_frames(body={"note": f"看{ch}不见"}))
+    assert err.code == "E_SCHEMA" and err.params["problem_key"] == "problem.control"
+    assert ch not in err.en and ch not in err.zh
+
+
+def test_the_refused_characters_are_one_table_for_the_check_and_the_spec() -> None:
+    limits = spec_tables.blocks()["limits"]
+    for low, high, why in codec.REFUSED_CHARS:
+        assert codec._CONTROL.fullmatch(chr(low)) and codec._CONTROL.fullmatch(chr(high))
+        assert f"U+{low:04X}" in limits and why in limits
+    assert not codec._CONTROL.search("湘A·12345 样本\t✓\n")
+
+
+# Issue 14, items 6 and 7: a key given twice, a key that is not text, and how a refused value is named.
+
+def test_a_body_with_a_key_given_twice_is_refused_whichever_value_comes_first() -> None:
+    for body in (b"\x82\xa5count\x01\xa5count\x02", b"\x82\xa5count\x02\xa5count\x01"):
+        err = _refused(_frames(raw_body=body))
+        assert err.code == "E_SCHEMA" and err.params["problem_key"] == "problem.duplicate_key"
+        assert '"count"' in err.en and "“count”" in err.zh
+    head = b"\x83\xa4type\xa6car_in\xa3seq\x01\xa3seq\x02"
+    assert _refused(_frames(raw_header=head)).code == "E_HEADER"
+    big = {f"k{i}": i for i in range(20)}          # a map16 header: counted the same way
+    packed = msgpack.packb(big)
+    assert packed[0] == 0xDE and codec._unpack(packed, "body") == big
+
+
+@pytest.mark.parametrize("key", [b"colour", 7, 1.5])
+def test_a_key_that_is_not_text_is_named_in_words(key: Any) -> None:
+    err = _refused(_frames(raw_body=msgpack.packb({"count": 1, key: 1}, use_bin_type=True)))
+    assert err.params["problem_key"] == "problem.key_not_text"
+    assert "b'" not in err.en and "colour" not in err.en
+
+
+@pytest.mark.parametrize("value,en,zh", [(None, "got nothing", "收到 空值"), ([1], "got a list", "收到 列表"),
+                                         ({"a": 1}, "got a table of fields", "收到 键值表"),
+                                         (b"x", "got binary data", "收到 二进制数据"), (3.0, "got 3.0", "收到 3.0"),
+                                         ("三", 'got "三"', "收到 “三”"), (True, "got yes", "收到 “是”")])
+def test_a_refused_value_is_named_as_a_person_would(value: Any, en: str, zh: str) -> None:
+    err = _refused(_frames(body={"count": value}))
+    assert en in err.en and zh in err.zh, (err.en, err.zh)
+
+
+def test_a_version_name_is_shown_only_when_it_is_one() -> None:
+    assert "(EVENTDESK/2)" in _refused([b"EVENTDESK/2", b"\x80", b"\x80"]).en
+    shown = _refused([b"\x1b[2J\x00\xff", b"\x80", b"\x80"])
+    assert "unreadable data" in shown.en and "\x1b" not in shown.en and "无法识别的数据" in shown.zh

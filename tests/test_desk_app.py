@@ -92,7 +92,8 @@ async def test_a_station_report_appears_on_the_board(event_dir, hub, gate):
     async with desk(event_dir, hub) as (app, pilot):
         gate.submit("car_in", {"plate": "湘A·12345", "count": 1})
         incident = report_incident(gate, "water_leak", 3, "Toilets B1")
-        await wait_for(pilot, lambda: "Toilets B1" in screen_text(app), what="the incident on the board")
+        await wait_for(pilot, lambda: "Toilets B1" in screen_text(app) and "unacknowledged" in screen_text(app),
+                       what="the incident on the board and in the banner")
         text = screen_text(app)
         assert f"#{incident}" in text and "Water leak" in text and "new" in text
         assert "Car in" in text and "湘A·12345" in text               # the timeline

@@ -13,7 +13,7 @@ from console.desk_client import DeskLink
 from console.event import EventFolder
 from console.hub import run_in_thread
 from console.hub_start import ensure_hub
-from protocols.messages import Committed, Presence, Snapshot
+from protocols.messages import Committed, Presence
 from stations.client import StationClient
 from tests.wire import Client, Feed, desk_pair, log_rows, server_key, wait_for
 
@@ -186,7 +186,7 @@ def test_a_gap_in_the_feed_means_a_new_snapshot():
     for g in (2, 3, 4, 5):            # the feed, subscribed before the snapshot was asked for
         assert feed(g) is False
     assert folded(d) is None                                      # nothing to draw before the snapshot
-    assert d._snapshot(Snapshot(gseq=3, state=S.to_wire(base))) is False
+    assert d._snapshot(3, S.to_wire(base)) is False
     state = folded(d)
     assert state.gseq == 5 and state.cars["in"] == 5              # 4 and 5 applied once; 2 and 3 dropped
     assert feed(5) is False and folded(d).cars["in"] == 5         # a repeat changes nothing
@@ -196,7 +196,7 @@ def test_a_gap_in_the_feed_means_a_new_snapshot():
     for g in (4, 5, 6, 7):
         S.apply(base, ev(g))
     d._awaiting = True
-    assert d._snapshot(Snapshot(gseq=base.gseq, state=S.to_wire(base))) is False
+    assert d._snapshot(base.gseq, S.to_wire(base)) is False
     again = folded(d)
     assert again is not state and again.gseq == 7 and S.to_wire(again) == S.to_wire(base)
 
@@ -205,7 +205,7 @@ def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(mo
     import console.desk_client as desk_client
     monkeypatch.setattr(desk_client, "QUEUE_MAX", 10)
     d = bare_link()
-    d._snapshot(Snapshot(gseq=0, state=S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]}))))
+    d._snapshot(0, S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})))
     events = [Committed(gseq=g, station="gate-1", epoch="e", seq=g, type="car_in", station_ms=g, recv_ms=g,
                         body={"plate": "", "vip": False, "count": 1}) for g in range(1, 13)]
     assert d._hand_over(events[:10]) is False and len(d._events) == 10
@@ -215,7 +215,7 @@ def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(mo
 
 def test_presence_reaches_the_picture_without_a_copy():
     d = bare_link()
-    d._snapshot(Snapshot(gseq=0, state=S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]}))))
+    d._snapshot(0, S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})))
     first = folded(d)
     version = d._version
     d._presence(Presence(server_ms=1, stations={"gate-1": {"last_heard_ms": 5_000, "outbox": 3}}, gseq=0))

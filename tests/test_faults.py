@@ -18,27 +18,18 @@ import time
 from pathlib import Path
 
 import pytest
-import zmq
 
 from console import state as fold
 from console.event import EventFolder
 from console.store import Row
 from tests.faultkit import Cluster, TESTS
 from tests.tcp_proxy import Proxy
-from tests.wire import (Client, Feed, desk_pair, log_rows, quiet_endpoints, server_key, set_hub_options, station_pair,
-                        wait_for)
+from tests.wire import Client, Feed, desk_pair, log_rows, server_key, set_hub_options, station_pair, wait_for
 
 # Fault loops with real subprocesses and signals: the slow part of the suite (`-m "not slow"` leaves it out).
 pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
 FIVE = ["gate-1", "gate-2", "parking-1", "concierge-1", "lobby-1"]
-
-
-@pytest.fixture
-def folder(event_dir: EventFolder) -> EventFolder:
-    set_hub_options(event_dir, rate_per_s=100000.0, rate_burst=100000)
-    quiet_endpoints(event_dir)
-    return event_dir
 
 
 @pytest.fixture
@@ -48,13 +39,6 @@ def cluster(folder: EventFolder, tmp_path: Path):
         yield c
     finally:
         c.cleanup()
-
-
-@pytest.fixture
-def ctx():
-    context = zmq.Context()
-    yield context
-    context.destroy(linger=0)
 
 
 def show(title: str, **figures) -> None:
@@ -377,7 +361,7 @@ def test_restart_rebuild_mid_incident(folder, cluster, ctx):
     rebuilt = viewer.snapshot().state
     # The restart itself is logged (hub_started, after a crash): the picture before, plus that.
     started = _log_since(folder, replica.gseq)
-    assert [r.type for r in started] == ["hub_started"] and started[0].body["after"] == "crash"
+    assert [r.type for r in started] == ["hub_started"] and started[0].body["previous"] == "crash"
     for row in started:
         fold.apply(replica, row)
     assert rebuilt["gseq"] == replica.gseq
@@ -388,11 +372,12 @@ def test_restart_rebuild_mid_incident(folder, cluster, ctx):
     assert half["stood_down"] is None
     assert half["steps"][gate_step]["status"] == "done" and half["steps"][park_step]["status"] == "pending"
 
-    # The plan carries on where it stood: parking still has its order open, the gate has none.
+    # The plan carries on where it stood: parking still has its order open; the gate has nothing left to
+    # do but still hears the hold in force (a welcome carries the newest gate order, issue 14 item 6).
     park_orders = [i["gseq"] for i in p1.hello().instructions if i["body"].get("run") == run["id"]]
     assert park_orders
-    # The gate has no order left to confirm; its welcome still carries the fire plan's hold, which stands.
-    assert [i["body"].get("gate") for i in g1.hello().instructions if i["body"].get("run") == run["id"]] == ["hold"]
+    gate_orders = [i["body"] for i in g1.hello().instructions if i["body"].get("run") == run["id"]]
+    assert [b.get("gate") for b in gate_orders] == ["hold"]
     assert p1.request("plan_step", {"run": run["id"], "step": park_step, "status": "done"}, 1).header.type == "ack"
     assert d.request("plan_stand_down", {"run": run["id"], "note": "火已扑灭"}, 2).header.type == "ack"
     assert d.request("incident_update", {"incident": inc, "status": "resolved"}, 3).header.type == "ack"

@@ -20,48 +20,13 @@ import pytest
 import zmq
 
 from console import state as fold
-from console.event import EventFolder
 from console.hub import Hub, run_in_thread
 from console.store import StoreError
 from protocols.messages import Committed
-from tests.wire import (SIG, Client, Feed, desk_pair, frames_of, full, log_rows, now_ms, quiet_endpoints,
-                        rejection_rows, server_key, set_hub_options, station_pair, wait_for)
+from tests.wire import (SIG, Client, Feed, desk, desk_pair, frames_of, full, log_rows, now_ms, rejection_rows,
+                        server_key, set_hub_options, station, station_pair, wait_for)
 
 pytestmark = pytest.mark.timeout(120)
-
-
-# --- fixtures -----------------------------------------------------------------------------------
-
-@pytest.fixture
-def folder(event_dir: EventFolder) -> EventFolder:
-    # The rate limit has its own tests elsewhere; here thousands of pipelined reports must not meet it.
-    set_hub_options(event_dir, rate_per_s=100000.0, rate_burst=100000)
-    quiet_endpoints(event_dir)
-    return event_dir
-
-
-@pytest.fixture
-def hub(folder: EventFolder):
-    handle = run_in_thread(folder)
-    yield handle
-    handle.stop()
-    assert not handle.thread.is_alive(), "the hub thread did not stop"
-
-
-@pytest.fixture
-def ctx():
-    context = zmq.Context()
-    yield context
-    context.destroy(linger=0)
-
-
-def station(ctx, hub, folder, station_id: str, epoch: str = "ep-1") -> Client:
-    return Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, station_id),
-                  station=station_id, epoch=epoch)
-
-
-def desk(ctx, hub, folder, desk_id: str = "desk-1", epoch: str = "desk-ep") -> Client:
-    return Client(ctx, hub.endpoint, server_key(folder), desk_pair(folder, desk_id), station=desk_id, epoch=epoch)
 
 
 def assert_nack(env, code: str, retry: bool = False):
@@ -151,8 +116,10 @@ def test_same_key_with_another_body_is_a_conflict_kept_out_and_alarmed(hub, fold
     assert_nack(gate.request("car_out", {"plate": "A1"}, 1), "E_CONFLICT")   # another type, same key
     rows = log_rows(folder.db(), "station = 'gate-1'")
     assert len(rows) == 1 and rows[0][0] == ack.gseq and json.loads(rows[0][5])["plate"] == "A1"
+    # One alarm for the cause; its repeat is counted and logged with the next update (console/guard.py).
     alarms = [json.loads(r[5]) for r in log_rows(folder.db(), "type = 'alarm'")]
-    assert [(a["code"], a["station"]) for a in alarms] == [("E_CONFLICT", "gate-1")] * 2
+    assert [(a["code"], a["station"], a["count"]) for a in alarms] == [("E_CONFLICT", "gate-1", 1)]
+    assert hub.hub.ingest.alarms._runs[("gate-1", "E_CONFLICT")].count == 2
     assert [r[4] for r in rejection_rows(folder.db(), "station = 'gate-1'")] == ["E_CONFLICT"] * 2
     # The original stays acknowledgeable.
     assert assert_ack(gate.request("car_in", {"plate": "A1"}, 1), "e-conf", 1, duplicate=True).gseq == ack.gseq
@@ -210,25 +177,27 @@ def test_a_resend_of_a_rejected_report_in_the_same_batch_gets_the_same_nack(hub,
 
 def test_impersonation_is_refused_nothing_stored_and_alarmed(hub, folder, ctx):
     gate1 = station(ctx, hub, folder, "gate-1", epoch="e-imp")
-    # The welcome names the key's holder, whatever the header claims.
-    assert gate1.request("hello", {}, station="gate-2").message.station == "gate-1"
     nack = assert_nack(gate1.request("car_in", {"plate": "FAKE"}, 1, station="gate-2"), "E_IDENTITY")
-    assert "gate-1" in nack.reason and "gate-2" in nack.reason
+    assert "gate-1" in nack.reason and "gate-2" in nack.reason and (nack.epoch, nack.seq) == ("e-imp", 1)
     d = desk(ctx, hub, folder)
     assert_nack(d.request("incident_open", {"kind": "fire"}, 1, station="desk-2"), "E_IDENTITY")
-    assert_nack(d.request("car_in", {}, 1, station="parking-1"), "E_IDENTITY")
+    assert_nack(d.request("car_in", {}, 2, station="parking-1"), "E_IDENTITY")
     stored = log_rows(folder.db(), "station != 'hub'")
     assert stored == [], f"something was stored under a claimed or a real id: {stored}"
+    # One alarm per key and cause (the desk's second forgery is counted into its first).
     alarms = [json.loads(r[5]) for r in log_rows(folder.db(), "type = 'alarm'")]
-    assert [(a["code"], a["station"]) for a in alarms] == [("E_IDENTITY", "gate-1"), ("E_IDENTITY", "desk-1"),
-                                                          ("E_IDENTITY", "desk-1")]
-    assert [(r[0], r[4]) for r in rejection_rows(folder.db())] == [
-        ("gate-1", "E_IDENTITY"), ("desk-1", "E_IDENTITY"), ("desk-1", "E_IDENTITY")]
+    assert [(a["code"], a["station"]) for a in alarms] == [("E_IDENTITY", "gate-1"), ("E_IDENTITY", "desk-1")]
+    assert [(r[0], r[2], r[4]) for r in rejection_rows(folder.db())] == [
+        ("gate-1", 1, "E_IDENTITY"), ("desk-1", 1, "E_IDENTITY"), ("desk-1", 2, "E_IDENTITY")]
     # The claimed station is untouched: its numbering starts at 1 as if nothing happened.
     gate2 = station(ctx, hub, folder, "gate-2", epoch="e-imp")
     assert gate2.hello().last_seq == 0
     assert_ack(gate2.request("car_in", {"plate": "REAL"}, 1), "e-imp", 1)
-    assert station(ctx, hub, folder, "gate-1", epoch="e-imp").hello().last_seq == 0
+    # E_IDENTITY is final like every final refusal: it counts as handled, so the key's own next report
+    # is taken and a resend of the refused one gets the same answer (a station is never stuck on it).
+    assert station(ctx, hub, folder, "gate-1", epoch="e-imp").hello().last_seq == 1
+    assert_ack(gate1.request("car_in", {"plate": "MINE"}, 2), "e-imp", 2)
+    assert assert_nack(gate1.request("car_in", {"plate": "FAKE"}, 1, station="gate-2"), "E_IDENTITY").seq == 1
 
 
 def test_identity_never_comes_from_the_routing_id(hub, folder, ctx):
@@ -243,7 +212,7 @@ def test_identity_never_comes_from_the_routing_id(hub, folder, ctx):
     thief = Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1",
                    epoch="e-rid", routing_id=b"station:gate-1")
     thief.send("hello", {})
-    assert_ack(park.request("car_in", {"plate": "RID3"}, 2), "e-rid", 2)
+    assert_ack(park.request("car_in", {"plate": "RID3"}, 3), "e-rid", 3)
     assert thief.silent_for(0.5)
     rows = log_rows(folder.db(), "station != 'hub'")
     assert [(r[1], json.loads(r[5])["plate"]) for r in rows] == [("parking-1", "RID"), ("parking-1", "RID3")]
@@ -337,8 +306,7 @@ def _bad_frames(rng: random.Random, i: int) -> tuple[list[bytes], str]:
                            {"count": rng.random()}, {rng.choice(["a", "b", "c"]): 1}, {"plate": "\x1b[2J"}])
         return [SIG, _hdr(epoch="main", seq=0), msgpack.packb(body)], "E_SCHEMA"
     if kind == 5:
-        return [SIG, _hdr(type_=f"bogus_{rng.randint(0, 9999)}", epoch=f"junk-{i}", seq=rng.randint(0, 1)),
-                _body()], "E_TYPE"
+        return [SIG, _hdr(type_=f"bogus_{rng.randint(0, 9999)}", epoch="main", seq=0), _body()], "E_TYPE"
     if kind == 6:
         return [SIG, _hdr(station=rng.choice(["gate-2", "desk-1", "hub", ""]), epoch="main", seq=0),
                 _body(plate="I")], "E_IDENTITY"
@@ -346,7 +314,7 @@ def _bad_frames(rng: random.Random, i: int) -> tuple[list[bytes], str]:
         type_, body = rng.choice([("guest_checkin", {}), ("sendoff_notice", {}), ("note", {"text": "x"}),
                                   ("zone_enter", {"zone": "lobby"}), ("lot_occupancy", {"lot": "p1", "delta": 1}),
                                   ("instruction", {"text": "go home"})])
-        return [SIG, _hdr(type_=type_, epoch=f"junk-{i}", seq=1), msgpack.packb(body)], "E_FORBIDDEN"
+        return [SIG, _hdr(type_=type_, epoch="forbidden", seq=i // 10 + 1), msgpack.packb(body)], "E_FORBIDDEN"
     if kind == 8:
         return [SIG, _hdr(epoch="main", seq=0), _body(plate="0")], "E_HEADER"   # a report needs seq >= 1
     if i % 100 == 9:
@@ -371,11 +339,15 @@ def test_a_thousand_bad_frames_among_a_thousand_reports(hub, folder, ctx):
         else:
             mixed.append(plan[bad_i])
             bad_i += 1
-    for frames, _ in mixed:
-        gate.raw(frames)
     seen_codes: dict[str, int] = {}
     acked_seqs = []
-    for frames, want in mixed:    # one ROUTER-DEALER pipe: the replies come back in order
+    # Pipelined 400 at a time: the hub queues at most ROUTER_SNDHWM unread replies per connection.
+    window = 400
+    for frames, _ in mixed[:window]:
+        gate.raw(frames)
+    for i, (frames, want) in enumerate(mixed):    # one ROUTER-DEALER pipe: the replies come back in order
+        if i + window < len(mixed):
+            gate.raw(mixed[i + window][0])
         env = gate.recv(timeout=20)
         if want == "ack":
             ack = assert_ack(env, "main", msgpack.unpackb(frames[1])["seq"])
@@ -502,12 +474,12 @@ def test_late_joiner_snapshot_plus_feed_equals_the_hub_state(hub, folder, ctx):
 
 def test_instruction_is_published_on_its_topic_and_feed_and_acks_are_recorded(hub, folder, ctx):
     gate_sub = Feed(ctx, hub.feed, server_key(folder), station_pair(folder, "gate-1"),
-                    ["all", "post.gate", "station.gate-1"])
+                    ["all", "post.gate", "station.gate-1"], presence=False)
     park_sub = Feed(ctx, hub.feed, server_key(folder), station_pair(folder, "parking-1"),
-                    ["all", "post.parking", "station.parking-1"])
+                    ["all", "post.parking", "station.parking-1"], presence=False)
+    park_sub.ready(hub=hub.hub, applied=6)
     desk_feed = Feed(ctx, hub.feed, server_key(folder), desk_pair(folder, "desk-2"), ["feed"])
-    for sub in (gate_sub, park_sub, desk_feed):
-        sub.ready()
+    desk_feed.ready()
     d = desk(ctx, hub, folder, "desk-1")
     assert d.hello(role="desk").post == "desk"
     body = {"target": "post.gate", "text": "东门准备迎接贵宾车队", "ack_required": True}
@@ -615,7 +587,7 @@ def test_restart_rebuilds_the_same_state_from_the_log(folder, ctx):
         first.stop()
     assert not first.thread.is_alive()
     before = fold.to_wire(first.hub.ingest.state)
-    assert before["gseq"] > 20 and before["totals"]["alarms"] == 2
+    assert before["gseq"] > 20 and before["totals"]["alarms"] == 3   # conflict, identity, forbidden
     assert before["stations"]["gate-1"]["status"] == "online"
 
     second = run_in_thread(folder)
@@ -629,10 +601,11 @@ def test_restart_rebuilds_the_same_state_from_the_log(folder, ctx):
         assert (was["outbox"], now["outbox"]) == (7, 0) and was["last_heard_ms"] >= now["last_heard_ms"]
         # The log remembers every station's progress: resends are duplicates, the next seq is new.
         gate = station(ctx, second, folder, "gate-1", epoch="r")
-        assert gate.hello().last_seq == 6
+        assert gate.hello().last_seq == 7   # 7 was refused (E_IDENTITY): final, so handled
         assert_ack(gate.request("car_in", {"plate": "湘A·2"}, 4), "r", 4, duplicate=True)
         assert_nack(gate.request("car_in", {"plate": "OTHER"}, 1), "E_CONFLICT")
-        assert_ack(gate.request("car_out", {"plate": "湘A·2"}, 7), "r", 7)
+        assert_nack(gate.request("car_in", {}, 7, station="gate-2"), "E_IDENTITY")
+        assert_ack(gate.request("car_out", {"plate": "湘A·2"}, 8), "r", 8)
         conn = sqlite3.connect(str(folder.db()))
         try:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -43,8 +43,8 @@ class Peer:
         if feed:
             self.sub = ctx.socket(zmq.SUB)
             self._curve(self.sub)
-            for topic in topics:
-                self.sub.setsockopt(zmq.SUBSCRIBE, topic.encode())
+            for topic in topics:   # section 3: a topic frame is the name and a full stop
+                self.sub.setsockopt(zmq.SUBSCRIBE, (topic + ".").encode())
             self.sub.connect(feed)
         self.topics = set(topics)
 
@@ -104,8 +104,8 @@ class Peer:
             if left <= 0 or not self.sub.poll(int(left * 1000)):
                 raise AssertionError(f"{self.ident}: nothing published within {timeout} s")
             frames = self.sub.recv_multipart()
-            topic = frames[0].decode("utf-8")
-            if topic not in self.topics:           # section 3: subscriptions match prefixes
+            topic = frames[0].decode("utf-8")[:-1]
+            if topic not in self.topics:           # section 3: compare the topic for equality all the same
                 continue
             header, body = self._check(frames[1:])
             return topic, header, body

@@ -222,7 +222,7 @@ def test_the_hub_logs_its_own_outages_and_they_are_nobodys_downtime(event_dir, t
         if gate1 is not None:
             gate1.close()
     rows = log_rows(event_dir.db(), "station = 'hub' AND type IN ('hub_started', 'hub_stopped', 'station_status')")
-    told = [(r[4], json.loads(r[5]).get("after", json.loads(r[5]).get("status"))) for r in rows]
+    told = [(r[4], json.loads(r[5]).get("previous", json.loads(r[5]).get("status"))) for r in rows]
     assert [t for t in told if t[0] != "station_status"] == [
         ("hub_started", "first"), ("hub_started", "crash"), ("hub_stopped", None), ("hub_started", "stop"),
         ("hub_stopped", None)]

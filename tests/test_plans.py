@@ -277,7 +277,7 @@ def test_the_stand_down_sends_the_all_clear_to_every_post_instructed_once(hub: H
     assert waiting == [len(hub.rows) - 1]
     (welcome,) = S.instructions_for(hub.state, "lobby-1", "lobby")
     assert (welcome["body"]["plan"], welcome["body"]["run"], welcome["body"]["step"]) == ("water_leak", run["id"], "")
-    assert dataclasses.asdict(M.Committed(**welcome)) == welcome      # exactly the shape a welcome carries
+    assert dataclasses.asdict(M.Committed(**welcome)) == {**welcome, "cut": False}   # exactly the shape a welcome carries
     codec.build("instruction", welcome["body"])
 
 

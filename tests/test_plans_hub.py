@@ -18,6 +18,7 @@ from console.hub import run_in_thread
 from console.ingest import Ingest, Peer
 from console.store import Store
 from protocols import codec
+from protocols.bounds import topic_name
 from protocols import messages as M
 from stations.client import StationClient
 from stations.outbox import DELIVERED, REJECTED
@@ -56,7 +57,7 @@ def wire(event_dir):
 
 
 def _published(out) -> list[tuple[str, M.Committed]]:
-    return [(bytes(f[0]).decode(), codec.decode(f[1:]).message) for f in out.publish]
+    return [(topic_name(f[0]), codec.decode(f[1:]).message) for f in out.publish]
 
 
 def test_the_hub_logs_and_publishes_what_the_engine_decides(wire: Wire) -> None:
@@ -136,8 +137,15 @@ def test_a_proposal_is_started_or_dismissed_by_the_desk(wire: Wire) -> None:
 
 def test_the_library_and_the_plans_are_in_the_snapshot(wire: Wire) -> None:
     wire.send(MODEL, M.IncidentReport(kind="medical", severity=2))
-    snap = wire.ingest.handle([(b"a", DESK, codec.encode(M.SnapshotRequest(), "desk-1"))], T0).replies[0][1]
-    state = codec.decode(snap).message.state
+    parts, gseq = [], 0
+    while True:   # every page of one snapshot
+        ask = M.SnapshotRequest(gseq=gseq, page=len(parts))
+        snap = codec.decode(wire.ingest.handle([(b"a", DESK, codec.encode(ask, "desk-1"))], T0).replies[0][1]).message
+        parts.append(snap.data)
+        gseq = snap.gseq
+        if len(parts) == snap.pages:
+            break
+    state = codec.unpack(b"".join(parts))
     assert [p["id"] for p in state["event"]["plans"]] == plan_library.shipped().ids()
     assert [r["plan"] for r in state["plans"]["runs"]] == ["medical"]
     assert fold.from_wire(state).plans == wire.ingest.state.plans

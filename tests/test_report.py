@@ -201,7 +201,7 @@ def test_the_hubs_own_outage_is_nobodys_downtime():
 
     rows = [(T0, "mu-1", "zone_enter", {"zone": "model_unit", "count": 1}),
             (T0 + 20 * S, "hub", "station_status", {"station": "mu-1", "status": "offline", "last_heard_ms": T0}),
-            (T0 + 30 * S, "hub", "hub_started", {"after": "crash", "down_from_ms": T0 + 5 * S}),
+            (T0 + 30 * S, "hub", "hub_started", {"previous": "crash", "down_from_ms": T0 + 5 * S}),
             (T0 + 40 * S, "mu-1", "zone_enter", {"zone": "model_unit", "count": 1}),
             (T0 + 100 * S, "gate-1", "car_in", {"count": 1})]
     s = summarise([Row(g, st, "e", g, ty, ms, ms, body) for g, (ms, st, ty, body) in enumerate(rows, 1)],

@@ -248,7 +248,7 @@ def test_instruction_acks_and_instructions_for(log: Log) -> None:
     assert first == {"gseq": parking, "station": "desk-2", "epoch": "ep-desk-2", "seq": parking,
                      "type": "instruction", "station_ms": T0 + 1 - 7, "recv_ms": T0 + 1,
                      "body": {"target": "post.parking", "text": "close B1", "ack_required": True}}
-    assert dataclasses.asdict(M.Committed(**first)) == first  # exactly the shape a welcome carries
+    assert dataclasses.asdict(M.Committed(**first)) == {**first, "cut": False}  # exactly the shape a welcome carries
 
 
 def test_a_welcome_repeats_the_newest_instructions_that_ask_no_ack(log: Log) -> None:
@@ -385,7 +385,7 @@ def rich_log() -> Log:
     log(M.Overdue(what="roster", ref="gate-2/S102", target="gate-2", due_ms=T0), "hub")
     log(M.DrillClock(start_ms=T0 - 3_600_000, ms_per_s=60_000, scenario="fire_drill"), "desk-1", T0 + 1_000)
     log(M.HubStopped(), "hub", T0 + 1_500)
-    log(M.HubStarted(after="crash", down_from_ms=T0 + 1_400), "hub", T0 + 1_800)
+    log(M.HubStarted(previous="crash", down_from_ms=T0 + 1_400), "hub", T0 + 1_800)
     log(("some_future_type", {"x": 1}), "gate-1", T0 + 2_000)
     S.touch(log.state, "gate-2", T0 + 999, outbox=2)
     return log

@@ -13,7 +13,7 @@ import socket
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import msgpack
 import zmq
@@ -21,6 +21,7 @@ import zmq.auth
 
 from console.event import EventFolder, set_endpoints
 from protocols import codec
+from protocols.bounds import topic_frame, topic_name
 from protocols.codec import Envelope
 
 SIG = b"EVENTDESK/1"
@@ -108,6 +109,12 @@ def full(type_: str, body: dict) -> dict:
     return codec.build(type_, body).as_body()
 
 
+class Picture(NamedTuple):
+    gseq: int
+    state: dict
+    pages: int
+
+
 class Client:
     """One DEALER to the hub. `pair=None, curve=True` makes a fresh (unknown) keypair."""
 
@@ -164,9 +171,16 @@ class Client:
         return env.message
 
     def snapshot(self, timeout: float = 5.0) -> Any:
-        env = self.request("snapshot_request", {}, timeout=timeout)
+        """Every page of one snapshot, joined: (gseq, the picture as a map, pages)."""
+        env = self.request("snapshot_request", {"gseq": 0, "page": 0}, timeout=timeout)
         assert env.header.type == "snapshot", env
-        return env.message
+        first = env.message
+        parts = [first.data]
+        for page in range(1, first.pages):
+            env = self.request("snapshot_request", {"gseq": first.gseq, "page": page}, timeout=timeout)
+            assert env.header.type == "snapshot" and (env.message.gseq, env.message.page) == (first.gseq, page), env
+            parts.append(env.message.data)
+        return Picture(first.gseq, codec.unpack(b"".join(parts)), first.pages)
 
     def silent_for(self, seconds: float) -> bool:
         """True if nothing at all arrives for `seconds`."""
@@ -176,24 +190,41 @@ class Client:
         self.sock.close(linger=0)
 
 
+def station(ctx: zmq.Context, hub: Any, folder: EventFolder, station_id: str, epoch: str = "ep-1") -> Client:
+    """A raw client with station `station_id`'s own key, on `hub` (a console.hub.HubHandle)."""
+    return Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, station_id),
+                  station=station_id, epoch=epoch)
+
+
+def desk(ctx: zmq.Context, hub: Any, folder: EventFolder, desk_id: str = "desk-1", epoch: str = "desk-ep") -> Client:
+    """A raw client with desk `desk_id`'s own key."""
+    return Client(ctx, hub.endpoint, server_key(folder), desk_pair(folder, desk_id), station=desk_id, epoch=epoch)
+
+
 class Feed:
     """A SUB on the hub's PUB. `ready()` waits for a `presence` message, which proves that every
-    subscription made before it is live (ZeroMQ forwards subscriptions in order)."""
+    subscription made before it is live (ZeroMQ forwards subscriptions in order). A station may not
+    hear presence (`presence=False`): `ready(hub)` then waits until the hub has applied its topics."""
 
     def __init__(self, ctx: zmq.Context, endpoint: str, server: bytes, pair: tuple[bytes, bytes],
-                 topics: list[str]) -> None:
+                 topics: list[str], presence: bool = True) -> None:
         self.sock = ctx.socket(zmq.SUB)
         self.sock.linger = 0
         self.sock.rcvhwm = 0
         self.sock.curve_publickey, self.sock.curve_secretkey = pair
         self.sock.curve_serverkey = server
-        for topic in [*topics, "presence"]:
-            self.sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
+        self.presence = presence
+        for topic in [*topics, "presence"] if presence else topics:
+            self.sock.setsockopt(zmq.SUBSCRIBE, topic_frame(topic))
         self.topics = set(topics)
         self.sock.connect(endpoint)
         self.held: list[tuple[str, Envelope]] = []
 
-    def ready(self, timeout: float = 10.0) -> None:
+    def ready(self, timeout: float = 10.0, hub: Any = None, applied: int = 0) -> None:
+        """Live: a presence came (a desk), or the hub (a console.hub.Hub) has applied `applied` subscriptions."""
+        if not self.presence:
+            wait_for(lambda: hub.subscribed >= applied, timeout, f"the hub to apply {applied} subscriptions")
+            return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             got = self._next(deadline - time.monotonic())
@@ -207,7 +238,7 @@ class Feed:
         if not self.sock.poll(max(0, int(timeout * 1000))):
             return None
         frames = self.sock.recv_multipart()
-        return frames[0].decode(), codec.decode(frames[1:])
+        return topic_name(frames[0]), codec.decode(frames[1:])
 
     def recv(self, timeout: float = 5.0, topics: set[str] | None = None) -> tuple[str, Envelope]:
         """The next message on one of `topics` (default: those asked for, presence excluded)."""

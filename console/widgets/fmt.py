@@ -204,6 +204,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts += [p for p in (safe(named) if named else "", status, safe("· " + did) if did else "") if p]
     if typ == "alarm":
         parts += [Text(b.get("code", ""), style="bold red"), station_name(state, b.get("station", ""), lang)]
+        if b.get("count", 1) > 1:   # one line per cause: the hub's repeats update it (console/guard.py)
+            parts.append(f"×{b['count']}")
     if typ == "task_signoff":
         title = next(((x.get("title_en") if lang == "en" else x.get("title")) or x.get("title", "")
                       for x in state.event.get("tasks", ()) if x.get("id") == b.get("task")), b.get("task", ""))
@@ -220,7 +222,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(Text("@") + safe(where))
     if typ == "note" and b.get("department"):
         parts.append(label(f"dept.{b['department']}", lang))
-    said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or b.get("reason")
+    said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or (
+        b.get("reason_zh") if lang == "zh" else "") or b.get("reason")
     if said:
         parts.append(Text("“", style="dim") + safe(said) + Text("”", style="dim"))
     for part in parts:
