@@ -16,6 +16,7 @@ from console import guests as guest_file
 from console import guests_rules, plan_library, plans, readiness, replies
 from console import state as fold
 from console.event import Event
+from console.clock_skew import Skew
 from console.guard import Alarms, Cursors, Guard
 from console.ingest_control import Control
 from console.ingest_refusals import Refusals, header_or_none, nack
@@ -99,6 +100,10 @@ class Ingest(Control, Refusals):
         self.refs = References(event, self.library, drill)
         self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0, "dropped": 0}
         self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
+        self.skew = Skew()
+        for sid, st in self.state.stations.items():
+            if "offset_ms" in st:
+                self.skew.known(sid, st["offset_ms"])
 
     # --- one batch ----------------------------------------------------------------------------
     def admit(self, peer: Peer, frames: list[bytes], now_ms: int) -> tuple[bool, Nack | None]:
@@ -265,7 +270,7 @@ class Ingest(Control, Refusals):
     def tick(self, now_ms: int) -> Outcome:
         """Every second: liveness changes, alarm repeats whose time has come, then the plan engine."""
         due = self.alarms.due(now_ms)
-        out = self.hub_events(self.liveness_changes(now_ms) + due, now_ms)
+        out = self.hub_events(self.liveness_changes(now_ms) + self.skew.to_log() + due, now_ms)
         if due and not any(row.type == "alarm" for row in out.stored):   # not written: again next time
             for alarm in due:
                 self.alarms.unlogged(alarm)

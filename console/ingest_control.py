@@ -34,7 +34,13 @@ class Control:
             return self._identity(b, peer, h, now_ms, advance=False, claimed=h.station)
         if h.type == "hello" and msg.role != peer.role:
             return self._identity(b, peer, h, now_ms, advance=False, claimed_key=f"role.{msg.role}")
-        return self._answer(peer, env, now_ms)
+        reply = self._answer(peer, env, now_ms)
+        if peer.role == "station":
+            # Logged in this batch, ahead of any report behind it: a station back from offline has its
+            # saved reports placed at their corrected time from the first one (console.clock_skew).
+            for moved in self.skew.to_log(peer.id):
+                self._hub_event(moved, now_ms, b.pending, b.last)
+        return reply
 
     def answer_now(self, peer: Peer, frames: list[bytes], now_ms: int) -> Any:
         """The reply to a control message (paid for: `admit`) that needs no write, for a hub whose commit is
@@ -58,6 +64,7 @@ class Control:
         h, msg = env.header, env.message
         if peer.role == "station":
             fold.touch(self.state, peer.id, now_ms, getattr(msg, "outbox", 0))
+            self.skew.sample(peer.id, now_ms, h.sent_ms)   # sent the moment it was stamped: a clock sample
         if h.type == "heartbeat":
             return Heartbeat(outbox=0)
         if h.type == "snapshot_request":

@@ -130,7 +130,9 @@ class _Collector:
         d = self.delay.get(station)
         if d is None:
             d = self.delay[station] = [0, 0, 0, 0, 0]
-        late = ev.recv_ms - ev.station_ms      # both real clocks: a delay is a property of the link
+        # Both real clocks, the station's corrected to the hub's (console.clock_skew): a delay is the link's,
+        # not a wrong clock's.
+        late = ev.recv_ms - ev.station_ms - self.state.stations.get(station, {}).get("offset_ms", 0)
         d[0] += 1
         if late < 0:
             d[4] += 1          # the station's clock runs ahead of the hub's: not a delivery delay
@@ -303,7 +305,9 @@ class _Collector:
 
     def _delays(self) -> dict[str, Any]:
         stations = {sid: {"reports": d[0], "late": d[1], "mean_ms": d[2] // d[0] if d[0] else 0, "max_ms": d[3],
-                          "clock_ahead": d[4]} for sid, d in sorted(self.delay.items())}
+                          "clock_ahead": d[4],
+                          "clock_offset_ms": self.state.stations.get(sid, {}).get("offset_ms")}
+                    for sid, d in sorted(self.delay.items())}
         worst = [{"delay_ms": dl, "gseq": g, "station": st, "type": ty, "recv_ms": rm}
                  for dl, g, st, ty, rm in sorted(self.worst, reverse=True) if dl > self.late_ms]
         return {"late_ms": self.late_ms, "edges_ms": list(DELAY_EDGES), "buckets": list(self.buckets),

@@ -231,9 +231,9 @@ def _quality(doc: Doc, s: Summary) -> None:
     ranges = [t("report.range.between", lang, a=rt.dur(a, lang), b=rt.dur(b, lang)) for a, b in zip(edges, edges[1:])]
     ranges.append(t("report.range.over", lang, a=rt.dur(edges[-1], lang)))
     doc.table(("delay", "reports"), [[r, n] for r, n in zip(ranges, d["buckets"])])
-    doc.table(("station", "reports", "late", "mean", "max", "clock_ahead"),
+    doc.table(("station", "reports", "late", "mean", "max", "clock_ahead", "clock_offset"),
               [[sid, x["reports"], x["late"], rt.dur(x["mean_ms"], lang, True), rt.dur(x["max_ms"], lang, True),
-                x["clock_ahead"]]
+                x["clock_ahead"], rt.offset(x.get("clock_offset_ms"), lang)]
                for sid, x in d["stations"].items()])
     if d["worst"]:
         doc.add(Para(t("report.sub.worst", lang), "strong"))

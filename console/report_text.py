@@ -30,6 +30,13 @@ def zone_name(event: dict[str, Any], ms: int) -> str:
     return f"{name} ({eventtime.offset(ms, eventtime.zone_or_default(name))})"
 
 
+def offset(ms: int | None, lang: str) -> str:
+    """A station clock's offset from the hub's: "slow 10 min 00 s", "fast 2 s", "—" when never estimated."""
+    if ms is None:
+        return NONE
+    return t("report.clock.slow" if ms >= 0 else "report.clock.fast", lang, d=dur(abs(ms), lang, tenths=True))
+
+
 def dur(ms: int | None, lang: str, tenths: bool = False) -> str:
     """A duration to the second: 45 s, 3 min 05 s, 1 h 02 min (zh 45 秒, 3 分 05 秒, 1 小时 02 分).
 

@@ -26,6 +26,7 @@ DAMAGES_MAX = 50
 NOTES_MAX = 100
 ALARMS_MAX = 100
 NO_ACK_RESEND = 20    # a welcome repeats this many of the newest instructions asking no ack
+LATE_PLACED_MS = 60_000   # a report placed this long before it arrived is marked late on the timeline
 
 _TOTALS = ("services", "damages", "losses", "sendoffs", "sendoff_guests", "alarms", "unknown", "faults")
 
@@ -102,12 +103,16 @@ def apply(state: State, ev: Any) -> State:
         return state
     state.gseq = gseq
     t, recv, body = ev.type, ev.recv_ms, ev.body
-    ms = eventtime.drill_ms(state.clock, recv) if state.clock else recv
     st = state.stations.get(ev.station)
+    at = recv
     if st is not None:
         st["reports"] += 1
         if recv > st["last_heard_ms"]:
             st["last_heard_ms"] = recv
+        if "offset_ms" in st:
+            # When it happened: its save time on the hub's clock (console.clock_skew), never after it arrived.
+            at = min(recv, ev.station_ms + st["offset_ms"])
+    ms = eventtime.drill_ms(state.clock, at) if state.clock else at
     counts = state.counts
     counts[t] = counts.get(t, 0) + 1
     fold = FOLD.get(t)
@@ -120,14 +125,33 @@ def apply(state: State, ev: Any) -> State:
             # The log is validated on the way in; a body that still fails (an older version's log,
             # a hand-edited row) must not stop a replay, so it is counted and left out.
             state.totals["faults"] += 1
-    if t == "drill_clock":   # the drill's first instant is its own, and the log's time starts again there
+    if t == "drill_clock":   # the drill's first instant is its own, and the log's time (and timeline) start again
         ms = state.last_ms = event_ms(state, recv)
+        state.recent.clear()
     if ms > state.last_ms:
         state.last_ms = ms
     if t == "guest_list":   # the whole list lives in state.guests; the timeline needs only its size
         body = {"source": body.get("source", ""), "digest": body.get("digest", ""), "count": len(body.get("guests", ()))}
-    state.recent.append({"gseq": gseq, "station": ev.station, "type": t, "recv_ms": ms, "body": body})
+    _place(state.recent, {"gseq": gseq, "station": ev.station, "type": t, "recv_ms": ms, "body": body,
+                          **({"late_ms": recv - at} if recv - at >= LATE_PLACED_MS else {})})
     return state
+
+
+def _place(recent: deque, rec: dict[str, Any]) -> None:
+    """Into the timeline at its time: a report that arrives late (saved offline) sits where it happened.
+    One older than the whole window is left out of it (the log and the summary still have it)."""
+    if not recent or recent[-1]["recv_ms"] <= rec["recv_ms"]:
+        recent.append(rec)
+        return
+    at = len(recent)
+    while at and recent[at - 1]["recv_ms"] > rec["recv_ms"]:
+        at -= 1
+    if at == 0 and len(recent) == recent.maxlen:
+        return
+    if len(recent) == recent.maxlen:
+        recent.popleft()
+        at -= 1
+    recent.insert(at, rec)
 
 
 def event_ms(state: State, wall_ms: int) -> int:

@@ -360,6 +360,12 @@ def _hub_started(s: State, ev: Any, b: dict, ms: int) -> None:
     hub["up_ms"], hub["up_at"] = ms, ev.recv_ms   # up_at on the real clock: liveness counts from it
 
 
+def _station_clock(s: State, ev: Any, b: dict, ms: int) -> None:
+    st = s.stations.get(b["station"])
+    if st is not None:
+        st["offset_ms"] = b["offset_ms"]
+
+
 def _station_status(s: State, ev: Any, b: dict, ms: int) -> None:
     st = s.stations.get(b["station"])
     if st is None:
@@ -381,6 +387,6 @@ FOLD = {
     "incident_report": _incident_open, "incident_open": _incident_open, "incident_update": _incident_update,
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,
-    "hub_started": _hub_started, "hub_stopped": lambda s, ev, b, ms: None,
+    "hub_started": _hub_started, "station_clock": _station_clock, "hub_stopped": lambda s, ev, b, ms: None,
     **FOLD_OPS,
 }

@@ -341,6 +341,17 @@ class HubStopped(Message):
 
 
 @message
+class StationClock(Message):
+    """The hub's estimate of a station's clock moved: placed reports use it (PROTOCOL.md 5.8)."""
+
+    TYPE = "station_clock"
+    KIND = "hub"
+    station: str = name()
+    offset_ms: int = integer(0)             # hub clock minus station clock: positive, the station is slow
+    delay_ms: int = integer(0, 0)           # how much the samples' delays vary: the estimate's doubt
+
+
+@message
 class StationStatus(Message):
     """A station's liveness changed (online / late / offline); logged so the summary sees uptime."""
 

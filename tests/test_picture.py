@@ -24,11 +24,13 @@ def hub(event_dir):
     handle.stop()
 
 
-def client(folder, hub, sid: str, outbox: Path | None = None) -> StationClient:
+def client(folder, hub, sid: str, outbox: Path | None = None, clock=None) -> StationClient:
+    """A terminal on the real clock, or on the test's stepped `clock` (the hub's: their clocks agree)."""
     role = "desk" if sid.startswith("desk") else "station"
     key = folder.desk_key(sid) if role == "desk" else folder.station_key(sid)
+    timed = {} if clock is None else {"clock": lambda: clock() / 1000}
     return StationClient(sid, outbox or folder.root / "outboxes" / f"{sid}.db", key, folder.console_public,
-                         hub.endpoint, hub.feed, role=role).start()
+                         hub.endpoint, hub.feed, role=role, **timed).start()
 
 
 def send(c: StationClient, type_: str, body: dict) -> int:
@@ -109,8 +111,8 @@ def clocked(event_dir):
 
 
 @contextmanager
-def terminals(folder, hub, *ids: str):
-    started = [client(folder, hub, s) for s in ids]
+def terminals(folder, hub, *ids: str, clock=None):
+    started = [client(folder, hub, s, clock=clock) for s in ids]
     try:
         yield started
     finally:
@@ -120,7 +122,7 @@ def terminals(folder, hub, *ids: str):
 
 def test_a_step_for_two_posts_is_done_when_both_have_confirmed(event_dir, clocked):
     hub, clock = clocked
-    with terminals(event_dir, hub, "gate-1", "parking-1", "model-1") as (gate1, parking, model):
+    with terminals(event_dir, hub, "gate-1", "parking-1", "model-1", clock=clock) as (gate1, parking, model):
         send(model, "incident_report", {"kind": "power_outage", "severity": 3, "location": "样板间"})
         run = wait_for(lambda: active_run(hub, "power_outage"), 10, "the power plan started")
         step = hub.hub.ingest.state.plans["runs"][run]["steps"]["barriers_by_hand"]
@@ -138,7 +140,7 @@ def test_a_step_for_two_posts_is_done_when_both_have_confirmed(event_dir, clocke
 
 def test_a_stand_down_calls_off_its_open_steps_everywhere(event_dir, clocked):
     hub, clock = clocked
-    with terminals(event_dir, hub, "gate-1", "model-1", "desk-1") as (gate1, model, desk):
+    with terminals(event_dir, hub, "gate-1", "model-1", "desk-1", clock=clock) as (gate1, model, desk):
         send(model, "incident_report", {"kind": "fire", "severity": 3, "location": "样板间厨房"})
         run = wait_for(lambda: active_run(hub, "fire"), 10, "the fire plan started")
         wait_for(lambda: {i.step for i in gate1.outbox.pending_instructions() if i.run == run}
@@ -149,7 +151,7 @@ def test_a_stand_down_calls_off_its_open_steps_everywhere(event_dir, clocked):
         clear = wait_for(lambda: [i for i in gate1.outbox.pending_instructions() if i.run == run], 10, "cleared")
         assert [(i.run, i.step) for i in clear] == [(run, "")]
         gate1.close()
-        again = client(event_dir, hub, "gate-1")                   # the terminal restarted on the same outbox
+        again = client(event_dir, hub, "gate-1", clock=clock)      # the terminal restarted on the same outbox
         try:
             assert [(i.run, i.step) for i in again.outbox.pending_instructions() if i.run == run] == [(run, "")]
         finally:

@@ -277,8 +277,8 @@ def normalised_log(folder: EventFolder, first_gseq: int) -> Counter:
             out[k] = v
         return out
 
-    # Liveness changes and alarms follow the wall clock, not the script.
-    return Counter(label(g) for g, r in rows.items() if r.type not in ("station_status", "alarm"))
+    # Liveness changes, alarms and measured station clocks follow the wall clock, not the script.
+    return Counter(label(g) for g, r in rows.items() if r.type not in ("station_status", "alarm", "station_clock"))
 
 
 def test_same_seed_twice_gives_the_same_log(tmp_path):

@@ -292,8 +292,8 @@ def test_station_bookkeeping_from_events(log: Log) -> None:
     assert (st["reports"], st["last_heard_ms"]) == (2, T0 + 100)
     assert "desk-1" not in log.state.stations and "hub" not in log.state.stations
     assert log.state.counts == {"car_in": 2, "note": 1} and log.state.last_ms == T0 + 100
-    assert [r["gseq"] for r in log.state.recent] == [1, 2, 3]
-    assert log.state.recent[0] == {"gseq": 1, "station": "gate-1", "type": "car_in", "recv_ms": T0 + 100,
+    assert [r["gseq"] for r in log.state.recent] == [3, 2, 1]   # in time order, whatever order they came in
+    assert log.state.recent[-1] == {"gseq": 1, "station": "gate-1", "type": "car_in", "recv_ms": T0 + 100,
                                    "body": {"plate": "", "vip": False, "count": 1}}
 
 
@@ -375,6 +375,7 @@ def rich_log() -> Log:
     log(M.DeskNote(text="all calm"), "desk-1")
     log(M.Alarm(code="E_CONFLICT", station="gate-1"), "hub")
     log(M.StationStatus(station="model-1", status="offline", last_heard_ms=T0), "hub")
+    log(M.StationClock(station="model-1", offset_ms=600_000, delay_ms=4), "hub")
     log(M.GuestList(source="guests.xlsx", digest="d1", guests=[
         {"ref": "V-01", "name": "张三", "level": "A", "party": 3, "plate": "湘A·12345", "needs": ["vegetarian"]}]), "hub")
     log(M.CarIn(plate="湘A12345"), "gate-1")

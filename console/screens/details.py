@@ -110,6 +110,7 @@ class StationScreen(ViewScreen):
             ("desk.col.outbox", st.get("outbox", 0)), ("desk.col.reports", st.get("reports", 0)),
             ("desk.col.rejected", Text(str(st.get("rejected", 0)), style="bold red" if st.get("rejected") else "")),
             *([("desk.col.gate", held)] if (held := fmt.holds(view.state, self.station, view.lang, view.tz)) else []),
+            *([("desk.col.clock", Text(off, style="bold yellow"))] if (off := fmt.clock_off(st, view.lang)) else []),
         ]))
         self.query_one("#facts").border_title = view.t("desk.panel.station")
         self.query_one("#station-recent").border_title = view.t("desk.panel.recent")

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
+from console.clock_skew import SKEWED_MS
 from protocols import eventtime, orders
 from protocols.i18n import has, t
 
@@ -81,6 +82,14 @@ def holds(state: Any, station: str, lang: str, tz: dt.tzinfo) -> Text | None:
                else t("desk.gate.by_desk", lang))
         parts.append(f"{who} {clock(h['ms'], tz)[:5]}")
     return safe(t("desk.gate.held_by", lang, who=("; " if lang == "en" else "；").join(parts)), "bold red")
+
+
+def clock_off(st: dict[str, Any], lang: str) -> str:
+    """"时钟慢 10分钟" / "clock 10 min slow" for a station whose clock is off by more than SKEWED_MS, else ""."""
+    off = st.get("offset_ms", 0)
+    if abs(off) <= SKEWED_MS:   # console.clock_skew: within this, nobody need look at the clock
+        return ""
+    return t("desk.clock.slow" if off > 0 else "desk.clock.fast", lang, d=duration(abs(off), lang))
 
 
 def zone_of(state: Any) -> dt.tzinfo:
@@ -193,6 +202,9 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
     if typ == "station_status":
         parts += [station_name(state, b.get("station", ""), lang),
                   Text(label(f"liveness.{b.get('status', '')}", lang), style=LIVENESS_STYLE.get(b.get("status"), ""))]
+    if typ == "station_clock":
+        parts += [station_name(state, b.get("station", ""), lang),
+                  clock_off(b, lang) or t("desk.clock.right", lang)]
     if typ.startswith("plan_"):
         run = state.plans["runs"].get(b.get("run")) if hasattr(state, "plans") else None
         named = (b.get("name_en") if lang == "en" else b.get("name")) or b.get("name") or b.get("plan", "")

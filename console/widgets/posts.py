@@ -37,6 +37,8 @@ class PostsTable(ViewTable):
             status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=style)
             if silent is not None and live != "hub_lost":
                 status.append(" " + fmt.duration(silent, view.lang, short=True), style="" if live == "online" else style)
+            if fmt.clock_off(st, view.lang):   # its times are corrected; people should still set it right
+                status.append(" " + view.t("desk.clock.mark"), style="bold yellow")
             if orders.reaching(view.state.holds, sid, st.get("post", "")):
                 status.append(" " + view.t("desk.gate.holding"), style="bold white on red")
             name = fmt.clip(fmt.safe(fmt.station_name(view.state, sid, view.lang)), 12 if compact else 24)

@@ -87,6 +87,9 @@ class TimelineTable(RowList):
             line.stylize(fmt.SEVERITY_STYLE[sev], 0, len(fmt.label(f"type.{rec['type']}", view.lang)))
         who = fmt.safe(fmt.station_name(view.state, rec.get("station", ""), view.lang))
         when = fmt.clock(rec["recv_ms"], view.tz)
+        if rec.get("late_ms"):   # saved offline, placed when it happened: say how late it came in
+            line.append("  " + view.t("desk.arrived_late", d=fmt.duration(rec["late_ms"], view.lang, short=True)),
+                        style="dim yellow")
         if compact:
             # Narrow: hours and minutes, and who said it, briefly, leads the line.
             who = fmt.clip(who, 8)
