@@ -1,6 +1,6 @@
 """Benchmark of `eventdesk archive --verify`: its time per member size against `gzip -dc | sha256sum` on the same file.
 
-For each size an archive is packed exactly as `eventdesk archive` packs one (console.archive.write),
+For each size an archive is packed exactly as `eventdesk archive` packs one (console.report.archive.write),
 with a log member of that size: "log" data (rows of JSON-like text, compressing about 4:1, like a
 real event.db) and "zeros" (a freed-page run, compressing 1000:1, where a step's output is largest).
 Each verify runs in a fresh child process (its own time and peak memory); the baseline is
@@ -28,14 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import archive  # noqa: E402
+from console.report import archive  # noqa: E402
 
 MIB = 1 << 20
 # Peak memory from VmHWM: getrusage's ru_maxrss of a child starts at its parent's size at fork.
 CHILD = r"""
 import json, re, sys, time
 from pathlib import Path
-from console.archive import verify
+from console.report.archive import verify
 t0 = time.perf_counter()
 verdict = verify(sys.argv[1])
 seconds = time.perf_counter() - t0

@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.procs import _TICK, REPO, make_folder, print_table, rss_kb, stop
-from console.event import EventFolder, make_keys
+from console.event.folder import EventFolder, make_keys
 
 # 12 stations added to the sample's 8, so 20 stations report.
 EXTRA = [("gate-3", "gate"), ("gate-4", "gate"), ("gate-5", "gate"), ("parking-3", "parking"),
@@ -255,10 +255,10 @@ async def after_refresh(app) -> float:
 
 
 async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen, res: dict) -> None:
-    from console.app import DeskApp
-    from console.desk_client import DeskLink
-    from console.screens.help import HelpScreen
-    from console.state import new_state
+    from console.core.state import new_state
+    from console.desk.app import DeskApp
+    from console.desk.link import DeskLink
+    from console.desk.screens.help import HelpScreen
 
     link = DeskLink("desk-1", info["endpoint"], info["feed"], folder.desk_key("desk-1"), folder.console_public,
                     folder.root / "desks" / "desk-1.outbox.db")

@@ -41,7 +41,7 @@ from bench import wire
 from bench.desk_load import start_hub
 from bench.ingest import fsync_floor
 from bench.procs import REPO, CpuMeter, EchoProc, print_table, rss_kb, stop
-from console.event import EventFolder, init_folder, make_keys, set_endpoints
+from console.event.folder import EventFolder, init_folder, make_keys, set_endpoints
 from protocols import keys
 
 VICTIMS = (("gate-1", "gate"), ("parking-1", "parking"), ("concierge-1", "concierge"), ("lobby-1", "lobby"),

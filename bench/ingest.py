@@ -144,7 +144,7 @@ def memory(args, hub: HubProc, res: dict) -> None:
 def clients(args, hub: HubProc, tmp: Path, res: dict) -> None:
     """The same hub fed through five StationClients (outbox + link): prefilled, timed until drained."""
     try:
-        from stations.client import StationClient
+        from stations.link.client import StationClient
         made = [StationClient(sid, tmp / "outboxes" / f"{sid}.db", hub.folder.station_key(sid),
                               hub.folder.console_public, hub.endpoint, post=lane_post)
                 for sid, lane_post in (("gate-2", "gate"), ("parking-2", "parking"), ("concierge-2", "concierge"),

@@ -17,7 +17,7 @@ from pathlib import Path
 import zmq
 
 from bench import wire
-from console.event import EventFolder, init_folder, make_keys, set_endpoints
+from console.event.folder import EventFolder, init_folder, make_keys, set_endpoints
 from protocols import keys
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ import random
 import time
 from pathlib import Path
 
-from console.event import Event
-from console.ingest import Ingest
-from console.store import Store, dumps
+from console.event.folder import Event
+from console.hub.ingest import Ingest
+from console.hub.store import Store, dumps
 from protocols import codec
 from protocols.messages import ALLOWED
 

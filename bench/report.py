@@ -22,16 +22,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.replay import DAY_MS, DAY_START_MS, build_log  # noqa: E402
-from console.event import init_folder  # noqa: E402
-from console.store import Store, dumps  # noqa: E402
+from console.event.folder import init_folder  # noqa: E402
+from console.hub.store import Store, dumps  # noqa: E402
 from protocols.messages import DEPARTMENTS  # noqa: E402
 
 TARGET_S = 15.0
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from console.event import EventFolder
-from console.report_io import write_report
+from console.event.folder import EventFolder
+from console.report.files import write_report
 t0 = time.perf_counter()
 done = write_report(EventFolder(Path(sys.argv[1])), langs=tuple(sys.argv[2].split(",")))
 print(json.dumps({"seconds": done.seconds, "events": done.summary.events, "incidents": len(done.summary.incidents),

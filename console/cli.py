@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from console import cli_errors
-from console.event import EventFolder, init_folder, make_keys
+from console.event.folder import EventFolder, init_folder, make_keys
 from protocols.i18n import normalise_lang
 
 
@@ -34,12 +34,12 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from console import hub
+    from console.hub import server as hub
     return hub.serve(EventFolder(args.dir), drill=args.drill, endpoint=args.endpoint, feed=args.feed, lang=args.lang)
 
 
 def _desk(args: argparse.Namespace) -> int:
-    from console.app import run_desk
+    from console.desk.app import run_desk
     return run_desk(args.dir, desk=args.desk, lang=args.lang, wall=args.wall, drill=args.drill,
                     attach=args.attach, feed=args.feed, key=args.key, server_key=args.server_key)
 
@@ -58,13 +58,13 @@ def _station_run(args: argparse.Namespace) -> int:
 
 def _desk_screen(root: Path, desk: str, lang: str) -> int:
     """The desk screen on a running rehearsal hub: what `rehearse` and `demo` put in front of people."""
-    from console.app import run_desk
+    from console.desk.app import run_desk
     return run_desk(root, desk=desk, lang=lang, drill=True)
 
 
 def _screen_or_none():
     try:
-        import console.app  # noqa: F401  (the desk screen; a headless install may lack Textual)
+        import console.desk.app  # noqa: F401  (the desk screen; a headless install may lack Textual)
     except ImportError:
         return None
     return _desk_screen
@@ -81,7 +81,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from console.report_io import ReportError, write_report
+    from console.report.files import ReportError, write_report
     from protocols.i18n import t
     folder = EventFolder(args.dir)
     event_lang = folder.load().lang
@@ -103,8 +103,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _archive(args: argparse.Namespace) -> int:
-    from console import archive
-    from console.report_io import ReportError
+    from console.report import archive
+    from console.report.files import ReportError
     from protocols.i18n import normalise_lang, t
     if args.verify:
         lang = normalise_lang(args.lang)

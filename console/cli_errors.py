@@ -26,12 +26,12 @@ DONE, REFUSED, MISTAKE, WAITING, IN_USE, STORAGE, OUTBOX, UNEXPECTED, INTERRUPTE
 def explain(exc: BaseException, lang: str) -> tuple[str, int]:
     """(the sentence, the exit code) for an error that ended a command."""
     # Imported here, on failure only: `eventdesk init` need not load ZeroMQ to start.
-    from console.event import EventFileError
-    from console.hub_edge import BindError
-    from console.hub_start import HubStartError
-    from console.store import StoreError
+    from console.desk.hub_start import HubStartError
+    from console.event.folder import EventFileError
+    from console.hub.edge import BindError
+    from console.hub.store import StoreError
     from protocols.keys import KeyError_
-    from stations.outbox import OutboxError
+    from stations.outbox.store import OutboxError
     if isinstance(exc, EventFileError):
         return str(exc), MISTAKE
     if isinstance(exc, KeyError_):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from console import guests
-from console.event import EventFolder
+from console.event import guests
+from console.event.folder import EventFolder
 from protocols import i18n
 
 

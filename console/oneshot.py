@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from console.event import Event, EventFolder, Station
+from console.event.folder import Event, EventFolder, Station
 from protocols import codec, i18n
 from protocols.codec import ProtocolError
-from stations.client import StationClient
+from stations.link.client import StationClient
 
 TRUE = {"1", "true", "yes", "y", "是", "on"}
 FALSE = {"0", "false", "no", "n", "否", "off"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shlex
 import sys
 
-from console.event import EventFolder
+from console.event.folder import EventFolder
 from console.oneshot import station_or_say
 from protocols import i18n
 
@@ -27,9 +27,9 @@ def run_terminal(folder: EventFolder, station: str, lang: str | None = None, dri
     if serve:
         return _serve(folder, station, lang, drill, port)
 
-    from stations.app import StationApp
-    from stations.client import StationClient
-    from stations.posts.base import Site
+    from stations.link.client import StationClient
+    from stations.terminal.app import StationApp
+    from stations.terminal.posts.base import Site
 
     # The hub writes its actual endpoints to hub.json (it may have bound port 0); event.toml otherwise.
     runtime = folder.read_runtime(drill) or {}

@@ -1,6 +1,6 @@
 """The bounds both ends of the wire rely on: how large a hub message can be, how much the hub queues per peer, how long to wait.
 
-The hub applies them (console/hub.py, console/replies.py), clients read them in PROTOCOL.md (a
+The hub applies them (console/hub/server.py, console/hub/replies.py), clients read them in PROTOCOL.md (a
 generated table) and in each welcome's `limits`. Plain numbers: knows nothing else.
 """
 from __future__ import annotations

@@ -8,9 +8,34 @@ stays the one place to import a message from.
 """
 from __future__ import annotations
 
-from protocols.schema import (POSTS, DEPARTMENTS, INCIDENT_KINDS, SEVERITIES, INCIDENT_STATUSES,
-    SERVICES, VIP_LEVELS, NOTICES, GATE_ORDERS, INCIDENT_SOURCES, MAX_COUNT, MAX_TEXT, MAX_NAME,
-    REGISTRY, _f, text, name, integer, count, flag, choice, anything, blob, message, Message, body_of)
+from protocols.schema import (
+    DEPARTMENTS,
+    GATE_ORDERS,
+    INCIDENT_KINDS,
+    INCIDENT_SOURCES,
+    INCIDENT_STATUSES,
+    MAX_COUNT,
+    MAX_NAME,
+    MAX_TEXT,
+    NOTICES,
+    POSTS,
+    REGISTRY,
+    SERVICES,
+    SEVERITIES,
+    VIP_LEVELS,
+    Message,
+    _f,
+    anything,
+    blob,
+    body_of,
+    choice,
+    count,
+    flag,
+    integer,
+    message,
+    name,
+    text,
+)
 
 # --- control: both ways, never stored -------------------------------------------------------
 
@@ -304,7 +329,7 @@ class Instruction(Message):
     plan: str = name("")
     run: int = integer(0, 0)
     step: str = name("")
-    # Set when the hub hands a guest on (console/guests_rules.py): the guest's list reference and
+    # Set when the hub hands a guest on (console/core/guests_rules.py): the guest's list reference and
     # the kind of notice, "vip" (VIP arriving: acknowledge in time) or "needs" (special needs).
     guest: str = name("")
     notice: str = choice(NOTICES, "")

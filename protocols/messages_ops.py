@@ -6,10 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols.schema import (DEPARTMENTS, MAX_NAME, POSTS, _f, text, name, integer, flag, choice,
-    anything, message, Message)
+from protocols.schema import (
+    DEPARTMENTS,
+    MAX_NAME,
+    POSTS,
+    Message,
+    _f,
+    anything,
+    choice,
+    flag,
+    integer,
+    message,
+    name,
+    text,
+)
 
-# --- contingency plans (console/plans.py runs them; the hub writes what it decides) -------------
+# --- contingency plans (console/core/plans.py runs them; the hub writes what it decides) -------------
 
 PLAN_STEP_STATUSES = ("done", "skipped")
 
@@ -107,7 +119,7 @@ class PlanEscalated(Message):
     due_ms: int = integer(0, 0)
 
 
-# --- readiness, duty roster and guests (console/readiness.py, console/guests_rules.py) -------------
+# --- readiness, duty roster and guests (console/core/readiness.py, console/core/guests_rules.py) -------------
 
 OVERDUE_WHAT = ("handoff", "roster", "task")
 

@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from console.event import Event, EventFileError, parse as parse_event
+from console.event.folder import SAMPLE, Event, EventFileError
+from console.event.folder import parse as parse_event
 from protocols import codec
 from protocols.codec import ProtocolError
 from protocols.messages import ALLOWED, DEPARTMENTS, INCIDENT_KINDS, POSTS, REGISTRY, SERVICES
@@ -22,7 +23,7 @@ from scenarios.model import DeskPolicy, Expect, Scenario, ScriptItem, Silence, T
 from scenarios.timefmt import TimeFormatError, parse_ms, parse_range
 
 HERE = Path(__file__).resolve().parent
-SAMPLE_EVENT = HERE.parent / "console" / "sample_event.toml"
+SAMPLE_EVENT = SAMPLE   # the sample event the product ships (console/event/sample_event.toml)
 DESK_TYPES = ("instruction", "incident_open", "note")
 # The simulated desk and posts make these themselves, with ids no script can know in advance.
 UNSCRIPTABLE = ("incident_update", "instruction_ack")

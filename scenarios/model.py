@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.event import Event
+from console.event.folder import Event
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 STATUSES = ("met", "missed", "not_reached", "pending")
-# The summary's step results (console.report) in the scorecard's columns (a card before version 2: none).
+# The summary's step results (console.report.summary) in the scorecard's columns (a card before version 2: none).
 BUCKET = {"early": "on_time", "on_time": "on_time", "late": "late", "overdue": "open", "pending": "open",
           "skipped": "skipped", "cancelled": "cancelled"}
 
@@ -93,7 +93,7 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
         rows = []
         for st in run["steps"]:
             after = st["settled_after"]
-            # The summary's own judgement of the step (console.report), in the scorecard's columns.
+            # The summary's own judgement of the step (console.report.summary), in the scorecard's columns.
             result = BUCKET.get(st["status"]) or ("open" if after is None else "skipped" if st["status"] == "skipped"
                                                   else "on_time" if after <= st["due_ms"] else "late")
             rows.append([st["id"], t(f"dept.{st['department']}", lang) if st["department"] else "—",

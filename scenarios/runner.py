@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.event import EventFolder, make_keys, sample_date, sample_text
+from console.event.folder import EventFolder, make_keys, sample_date, sample_text
 from protocols import eventtime
 from protocols.i18n import t
 from scenarios import loader, scorecard
 from scenarios.clock import Scheduler
 from scenarios.model import Scenario, Step
-from scenarios.simdesk import SimDesk
 from scenarios.sim import Endpoints, FeedWatcher, SimStation
+from scenarios.simdesk import SimDesk
 from scenarios.timeline import Timeline, build
 
 log = logging.getLogger("eventdesk.rehearsal")

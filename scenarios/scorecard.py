@@ -1,6 +1,6 @@
 """The drill scorecard: read this run's part of the rehearsal log, fold it, judge each expectation, say what to fix.
 
-Reads the log with console.store (read-only) and folds it with console.state, the same fold
+Reads the log with console.hub.store (read-only) and folds it with console.core.state, the same fold
 the hub and the desk use. Every duration comes from the log's recv_ms, scaled back by the
 speed to scenario seconds. The result is one plain dict (the JSON file); render.py draws it.
 """
@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.event import EventFolder
-from console.report import summarise
-from console.store import Store
+from console.event.folder import EventFolder
+from console.hub.store import Store
+from console.report.summary import summarise
 from protocols import eventtime
 from protocols.file_errors import private_dir, private_file
 from scenarios import expectations, render
 from scenarios.model import Scenario
 from scenarios.timeline import Timeline
 
-VERSION = 2   # 2: facts from console.report's fold, step statuses are its results
+VERSION = 2   # 2: facts from console.report.summary's fold, step statuses are its results
 ANSWERS = ("instruction_ack", "plan_step")   # what simulated posts send in answer, not from the script
 SETTLED_RESULTS = ("early", "on_time", "late", "skipped")
 BUCKET = render.BUCKET
@@ -80,7 +80,7 @@ def _targets(event: Any, target: str) -> list[str]:
 def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
     """This run's part of the rehearsal log as Facts (scenario time), plus the raw figures of the log.
 
-    The facts come from console.report's Summary of the same span: one fold for the scorecard and
+    The facts come from console.report.summary's Summary of the same span: one fold for the scorecard and
     the post-event summary, so their peaks, response times and step results are the same numbers.
     """
     sc, ev = run.scenario, run.scenario.event
@@ -92,7 +92,7 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
     finally:
         store.close()
     s = summarise(rows, ev.summary(), rejections, drill=True)
-    # Scenario time is the log's time since the drill clock's start (the log is on it: console.state).
+    # Scenario time is the log's time since the drill clock's start (the log is on it: console.core.state).
     origin = s.clock.get("start", s.first_ms)
 
     def scn(ms: int) -> int:

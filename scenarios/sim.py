@@ -22,8 +22,8 @@ from protocols.codec import ProtocolError
 from protocols.messages import Committed, Presence
 from scenarios.clock import Scheduler
 from scenarios.generators import draw
-from stations.client import StationClient
-from stations.outbox import Report
+from stations.link.client import StationClient
+from stations.outbox.store import Report
 
 log = logging.getLogger("eventdesk.rehearsal")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from console.event import EventFolder, init_folder, make_keys, set_endpoints
+from console.event.folder import EventFolder, init_folder, make_keys, set_endpoints
 
 
 def free_port() -> int:
@@ -56,7 +56,7 @@ def folder(event_dir: EventFolder) -> EventFolder:
 @pytest.fixture
 def hub(folder: EventFolder):
     """The folder's hub in a thread of this process."""
-    from console.hub import run_in_thread
+    from console.hub.server import run_in_thread
     handle = run_in_thread(folder)
     yield handle
     handle.stop()

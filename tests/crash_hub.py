@@ -14,7 +14,9 @@ import os
 import signal
 import sys
 
-from console import cli, hub, store
+from console import cli
+from console.hub import server as hub
+from console.hub import store
 
 
 def _die() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from console import plan_library, plans
-from console import state as S
-from console.store import Row
+from console.core import plan_library, plans
+from console.core import state as S
+from console.hub.store import Row
 from protocols import messages as M
 from tests.test_desk_support import MIN, SUMMARY, T0, fixture_state
 

@@ -1,4 +1,4 @@
-"""A station as a subprocess for the fault tests: N reports through stations.client.StationClient.
+"""A station as a subprocess for the fault tests: N reports through stations.link.client.StationClient.
 
     python tests/fault_station.py DIR STATION --count N [--rate R] [--endpoint EP] [--journal PATH]
                                   [--crash-on-ack K]
@@ -24,9 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-from console.event import EventFolder
-from stations import outbox as outbox_mod
-from stations.client import StationClient
+from console.event.folder import EventFolder
+from stations.link.client import StationClient
+from stations.outbox import store as outbox_mod
 
 
 def body_for(post: str, station: str, i: int) -> tuple[str, dict]:

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.event import EventFolder
+from console.event.folder import EventFolder
 from protocols import codec
 from tests.fault_station import body_for
 from tests.wire import wait_for

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
-from console.event import EventFolder
+from console.event.folder import EventFolder
 from tests.wire import wait_for
 
 HUB = [sys.executable, "-m", "console.cli", "hub"]

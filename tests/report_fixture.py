@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from console.event import EventFolder, make_keys, parse
-from console.store import Rejection, Store, dumps
+from console.event.folder import EventFolder, make_keys, parse
+from console.hub.store import Rejection, Store, dumps
 
 T0 = 1_796_464_800_000          # an exact minute (60 000 divides it)
 S = 1000

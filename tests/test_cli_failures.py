@@ -15,8 +15,8 @@ import zmq
 
 from console import cli_errors
 from console.cli import main
-from console.event import EventFolder
-from console.hub_start import ensure_hub
+from console.desk.hub_start import ensure_hub
+from console.event.folder import EventFolder
 from protocols.i18n import t
 from tests import hubproc
 from tests.wire import Client, server_key, station_pair

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from console.event import EventFolder
-from console.hub import run_in_thread
+from console.event.folder import EventFolder
+from console.hub.server import run_in_thread
 from protocols import keys
-from stations.client import StationClient
-from stations.outbox import DELIVERED, REJECTED
+from stations.link.client import StationClient
+from stations.outbox.store import DELIVERED, REJECTED
 from tests.wire import wait_for
 
 pytestmark = pytest.mark.timeout(90)
@@ -300,7 +300,8 @@ def test_instructions_reach_the_inbox_and_are_acknowledged(event_dir, hub, clien
 
 def test_rate_limited_station_still_delivers_everything_in_order(event_dir, clients):
     import re
-    from stations.outbox import Outbox
+
+    from stations.outbox.store import Outbox
     text = event_dir.toml.read_text("utf-8")
     text = re.sub(r"(?m)^rate_per_s = .*$", "rate_per_s = 200", text)
     text = re.sub(r"(?m)^rate_burst = .*$", "rate_burst = 20", text)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from console import report_io
-from console import state as S
-from console.clock_skew import STEP_MS, Skew
-from console.hub import run_in_thread
-from console.report_text import offset as offset_text
-from console.store import Row
-from console.widgets import fmt
-from stations.client import StationClient
+from console.core import state as S
+from console.core.clock_skew import STEP_MS, Skew
+from console.desk.widgets import fmt
+from console.hub.server import run_in_thread
+from console.hub.store import Row
+from console.report import files as report_io
+from console.report.text import offset as offset_text
+from stations.link.client import StationClient
 from tests.test_state import SUMMARY, T0
 from tests.wire import wait_for
 

@@ -7,18 +7,18 @@ from contextlib import asynccontextmanager
 import pytest
 from textual.widgets import Input, Select
 
-from console.app import DeskApp
-from console.desk_client import DeskLink
-from console.event import EventFolder
-from console.hub import run_in_thread
-from console.screens.details import IncidentScreen, InstructionsScreen, StationScreen
-from console.screens.help import HelpScreen
-from console.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal
-from console.state import new_state
-from console.widgets.incidents import IncidentBoard
-from console.widgets.posts import PostsTable
-from console.widgets.timeline import TimelineTable
-from stations.client import StationClient
+from console.core.state import new_state
+from console.desk.app import DeskApp
+from console.desk.link import DeskLink
+from console.desk.screens.details import IncidentScreen, InstructionsScreen, StationScreen
+from console.desk.screens.help import HelpScreen
+from console.desk.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal
+from console.desk.widgets.incidents import IncidentBoard
+from console.desk.widgets.posts import PostsTable
+from console.desk.widgets.timeline import TimelineTable
+from console.event.folder import EventFolder
+from console.hub.server import run_in_thread
+from stations.link.client import StationClient
 from tests.test_desk_support import aio, wait_for
 from tests.wire import log_rows
 
@@ -75,8 +75,9 @@ def notes_of(app: DeskApp) -> list[str]:
 
 def screen_text(app: DeskApp) -> str:
     """Everything on the screen as plain text (what a person would read)."""
-    from rich.console import Console
     import io
+
+    from rich.console import Console
     con = Console(width=app.size.width, file=io.StringIO(), record=True, color_system=None)
     con.print(app.screen._compositor.render_update(full=True))
     return con.export_text()
@@ -268,7 +269,7 @@ async def test_without_a_hub_the_picture_is_read_only(event_dir):
 
 @aio
 async def test_command_palette_offers_every_action_in_the_desk_language(event_dir, hub, gate):
-    from console.screens.commands import DeskCommands
+    from console.desk.screens.commands import DeskCommands
     report_incident(gate, "smoke", 3, "B2")
     async with desk(event_dir, hub, lang="zh") as (app, pilot):
         await wait_for(pilot, lambda: app.current_view.state.incidents, what="the incident")
@@ -355,7 +356,7 @@ async def test_the_timeline_filters_by_post_type_and_severity():
 async def test_the_desk_paces_full_collections_and_gives_the_process_back_as_it_found_it():
     import gc
 
-    from console.app import GC_FULL_EVERY
+    from console.desk.app import GC_FULL_EVERY
     from tests.test_desk_support import T0, fixture_state
     before = gc.get_threshold()
     app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")

@@ -8,13 +8,13 @@ import time
 import pytest
 import zmq
 
-from console import state as S
-from console.desk_client import DeskLink
-from console.event import EventFolder
-from console.hub import run_in_thread
-from console.hub_start import ensure_hub
+from console.core import state as S
+from console.desk.hub_start import ensure_hub
+from console.desk.link import DeskLink
+from console.event.folder import EventFolder
+from console.hub.server import run_in_thread
 from protocols.messages import Committed, Presence
-from stations.client import StationClient
+from stations.link.client import StationClient
 from tests.wire import Client, Feed, desk_pair, log_rows, server_key, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -202,7 +202,7 @@ def test_a_gap_in_the_feed_means_a_new_snapshot():
 
 
 def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(monkeypatch):
-    import console.desk_client as desk_client
+    import console.desk.link as desk_client
     monkeypatch.setattr(desk_client, "QUEUE_MAX", 10)
     d = bare_link()
     d._snapshot(0, S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})))

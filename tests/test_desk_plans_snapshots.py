@@ -2,10 +2,9 @@
 main screen's panel (wide) or line (80x24), in both languages."""
 from __future__ import annotations
 
-
 import pytest
 
-from console.app import DeskApp
+from console.desk.app import DeskApp
 from tests.desk_plans_fixture import plan_fixture_state
 from tests.test_desk_support import T0, settled
 

@@ -1,10 +1,9 @@
 """Snapshots of the desk from a fixture picture with a fixed clock: no sockets, same pixels every run, both languages."""
 from __future__ import annotations
 
-
 import pytest
 
-from console.app import DeskApp
+from console.desk.app import DeskApp
 from tests.test_desk_support import T0, fixture_state, settled
 
 SIZES = [(80, 24), (160, 48)]

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import console
-from console import state as S
-from console.event import parse
-from console.store import Row
+from console.core import state as S
+from console.event.folder import parse
+from console.hub.store import Row
 
-SAMPLE = Path(console.__file__).with_name("sample_event.toml")
+SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 SUMMARY = parse(SAMPLE, SAMPLE.read_text("utf-8")).summary()
 T0 = 1_796_437_800_000          # 2026-12-05 10:30:00 +08:00, the fixture's "now"
 MIN = 60_000

@@ -1,13 +1,13 @@
-"""The timeline as a line-drawn list (console.widgets.rows): only rows on screen are built, the cursor keeps its event."""
+"""The timeline as a line-drawn list (console.desk.widgets.rows): only rows on screen are built, the cursor keeps its event."""
 from __future__ import annotations
 
 import pytest
 
-from console import state as S
-from console.app import DeskApp
-from console.store import Row
-from console.widgets import fmt
-from console.widgets.timeline import TimelineTable
+from console.core import state as S
+from console.desk.app import DeskApp
+from console.desk.widgets import fmt
+from console.desk.widgets.timeline import TimelineTable
+from console.hub.store import Row
 from tests.test_desk_support import T0, aio, fixture_state, wait_for
 
 pytestmark = pytest.mark.timeout(60)

@@ -6,10 +6,19 @@ import sys
 
 from rich.text import Text
 
-from console import state as S
-from console.widgets import fmt
-from console.widgets.view import (View, alerts, delivery, filter_recent, per_minute, quiet, seen, staleness,
-                                  unacknowledged_high)
+from console.core import state as S
+from console.desk.widgets import fmt
+from console.desk.widgets.view import (
+    View,
+    alerts,
+    delivery,
+    filter_recent,
+    per_minute,
+    quiet,
+    seen,
+    staleness,
+    unacknowledged_high,
+)
 from tests.test_desk_support import INJECTED_NOTE, MIN, SUMMARY, T0, fixture_state
 
 
@@ -73,7 +82,7 @@ def test_banner_holds_new_serious_incidents_until_someone_acknowledges():
 
 
 def S_row(state: S.State, station: str, type_: str, body: dict, at: int = T0):
-    from console.store import Row
+    from console.hub.store import Row
     g = state.gseq + 1
     return Row(g, station, "ep", g, type_, at, at, body)
 
@@ -125,7 +134,7 @@ def test_sparkline_minutes_end_with_the_current_one():
 
 
 def test_desk_link_imports_no_textual():
-    code = ("import sys, console.desk_client, console.widgets.view, console.widgets.fmt\n"
+    code = ("import sys, console.desk.link, console.desk.widgets.view, console.desk.widgets.fmt\n"
             "print(','.join(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -138,7 +147,7 @@ def test_every_desk_string_is_in_the_catalogue_in_both_languages():
 
     import console
     from protocols.i18n import catalogue
-    root = Path(console.__file__).parent
+    root = Path(console.__file__).parent / "desk"
     sources = [root / "app.py", *sorted((root / "screens").glob("*.py")), *sorted((root / "widgets").glob("*.py"))]
     used = set()
     for path in sources:
@@ -158,7 +167,7 @@ def test_every_desk_string_is_in_the_catalogue_in_both_languages():
 def test_a_lost_hub_is_not_shown_as_lost_posts():
     """While the desk cannot hear the hub it cannot know the posts: they read "unknown", never offline,
     and no alert is raised for them, then or when the hub comes back."""
-    from console.widgets.view import liveness
+    from console.desk.widgets.view import liveness
 
     state = fixture_state()
     lost = view(state, T0 + 60_000, hub="lost", hub_heard_ms=T0)     # a minute without the hub

@@ -12,7 +12,7 @@ import pytest
 import zmq.auth
 
 from console.cli import main
-from console.event import EventFileError, EventFolder, init_folder, make_keys, parse, sample_date, set_endpoints
+from console.event.folder import EventFileError, EventFolder, init_folder, make_keys, parse, sample_date, set_endpoints
 from protocols import keys
 from protocols.messages import DEPARTMENTS
 

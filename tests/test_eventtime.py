@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from console.event import parse, sample_text
+from console.event.folder import parse, sample_text
 from protocols import eventtime
 from tests.report_fixture import make_folder
 
-SAMPLE = Path(__file__).parents[1] / "console" / "sample_event.toml"
+SAMPLE = Path(__file__).parents[1] / "console" / "event" / "sample_event.toml"
 FAR_ZONES = ("UTC", "America/Los_Angeles", "Pacific/Kiritimati", "Asia/Kolkata")
 SHANGHAI = eventtime.zone("Asia/Shanghai")
 DOORS = 1_796_434_200_000        # 2026-12-05 09:30 +08:00

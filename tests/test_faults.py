@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from console import state as fold
-from console.event import EventFolder
-from console.store import Row
-from tests.faultkit import Cluster, TESTS
+from console.core import state as fold
+from console.event.folder import EventFolder
+from console.hub.store import Row
+from tests.faultkit import TESTS, Cluster
 from tests.tcp_proxy import Proxy
 from tests.wire import Client, Feed, desk_pair, log_rows, server_key, set_hub_options, station_pair, wait_for
 

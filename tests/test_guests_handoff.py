@@ -6,16 +6,16 @@ import time
 
 import pytest
 
-from console import guests as guest_file
-from console import guests_rules
-from console import state as fold
-from console.event import EventFolder
-from console.hub import run_in_thread
-from console.ingest import Ingest, Peer
-from console.store import Store
+from console.core import guests_rules
+from console.core import state as fold
+from console.event import guests as guest_file
+from console.event.folder import EventFolder
+from console.hub.ingest import Ingest, Peer
+from console.hub.server import run_in_thread
+from console.hub.store import Store
 from protocols import codec
 from protocols import messages as M
-from stations.client import StationClient
+from stations.link.client import StationClient
 from tests.wire import wait_for
 
 GATE = Peer("station", "gate-1", "gate")

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from console import guests
 from console.cli import main
-from console.event import EventFolder
+from console.event import guests
+from console.event.folder import EventFolder
 
 DATE = "2026-12-05"
 TZ = ZoneInfo("Asia/Shanghai")   # the sample event's zone: arrival times are read on its clock

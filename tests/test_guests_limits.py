@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from console import guests
-from console.event import EventFolder
+from console.event import guests
+from console.event.folder import EventFolder
 from tests import hubproc
 from tests.wire import wait_for
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from stations.posts import duty
-from stations.posts.base import Site
-from stations.screens.duty import DutyScreen
-from stations.screens.form import ReportForm
-from stations.screens.guests import GuestScreen
+from stations.terminal.posts import duty
+from stations.terminal.posts.base import Site
+from stations.terminal.screens.duty import DutyScreen
+from stations.terminal.screens.form import ReportForm
+from stations.terminal.screens.guests import GuestScreen
 from tests.test_guests_handoff import LIST, guest
 from tests.test_station_app_support import aio, make_app, make_client, type_text, until
 

@@ -19,12 +19,27 @@ import msgpack
 import pytest
 import zmq
 
-from console import state as fold
-from console.hub import Hub, run_in_thread
-from console.store import StoreError
+from console.core import state as fold
+from console.hub.server import Hub, run_in_thread
+from console.hub.store import StoreError
 from protocols.messages import Committed
-from tests.wire import (SIG, Client, Feed, desk, desk_pair, frames_of, full, log_rows, now_ms, rejection_rows,
-                        server_key, set_hub_options, station, station_pair, wait_for)
+from tests.wire import (
+    SIG,
+    Client,
+    Feed,
+    desk,
+    desk_pair,
+    frames_of,
+    full,
+    log_rows,
+    now_ms,
+    rejection_rows,
+    server_key,
+    set_hub_options,
+    station,
+    station_pair,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -116,7 +131,7 @@ def test_same_key_with_another_body_is_a_conflict_kept_out_and_alarmed(hub, fold
     assert_nack(gate.request("car_out", {"plate": "A1"}, 1), "E_CONFLICT")   # another type, same key
     rows = log_rows(folder.db(), "station = 'gate-1'")
     assert len(rows) == 1 and rows[0][0] == ack.gseq and json.loads(rows[0][5])["plate"] == "A1"
-    # One alarm for the cause; its repeat is counted and logged with the next update (console/guard.py).
+    # One alarm for the cause; its repeat is counted and logged with the next update (console/hub/guard.py).
     alarms = [json.loads(r[5]) for r in log_rows(folder.db(), "type = 'alarm'")]
     assert [(a["code"], a["station"], a["count"]) for a in alarms] == [("E_CONFLICT", "gate-1", 1)]
     assert hub.hub.ingest.alarms._runs[("gate-1", "E_CONFLICT")].count == 2

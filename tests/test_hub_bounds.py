@@ -11,15 +11,25 @@ import time
 import pytest
 import zmq
 
-from console import guests as guest_file
-from console import state as fold
-from console.event import make_keys
-from console.hub import run_in_thread
+from console.core import state as fold
+from console.event import guests as guest_file
+from console.event.folder import make_keys
+from console.hub.server import run_in_thread
 from protocols import bounds, codec
 from protocols.bounds import topic_frame, topic_name
 from tests.test_guests_handoff import guest
-from tests.wire import (Client, Feed, desk, desk_pair, quiet_endpoints, server_key, set_hub_options, station,
-                        station_pair, wait_for)
+from tests.wire import (
+    Client,
+    Feed,
+    desk,
+    desk_pair,
+    quiet_endpoints,
+    server_key,
+    set_hub_options,
+    station,
+    station_pair,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -87,7 +97,7 @@ def test_a_welcome_with_many_open_instructions_fits_and_the_rest_come_in_pages(h
 
 
 def test_a_station_client_collects_every_page_of_its_open_instructions(hub, folder, tmp_path, ctx):
-    from stations.client import StationClient
+    from stations.link.client import StationClient
     sent = _instructions(ctx, hub, folder, 30)
     gate = StationClient("gate-1", tmp_path / "g.outbox.db", folder.station_key("gate-1"), folder.console_public,
                          hub.endpoint, post="gate", max_bytes=LIMIT)
@@ -123,7 +133,7 @@ def test_snapshots_come_in_pages_that_fit_and_join_into_the_picture(folder, ctx)
 
 
 def test_a_big_event_on_the_feed_is_published_without_its_body_and_a_desk_fetches_the_picture(folder, tmp_path):
-    from console.desk_client import DeskLink
+    from console.desk.link import DeskLink
     hub = started(folder)
     link = DeskLink("desk-1", hub.endpoint, hub.feed, folder.desk_key("desk-1"), folder.console_public,
                     tmp_path / "desk.outbox.db")
@@ -150,8 +160,8 @@ def test_a_big_event_on_the_feed_is_published_without_its_body_and_a_desk_fetche
 
 
 def test_a_hub_whose_welcome_cannot_fit_refuses_to_start(event_dir):
-    from console.event import EventFileError
-    from console.hub import Hub
+    from console.event.folder import EventFileError
+    from console.hub.server import Hub
     quiet_endpoints(event_dir)
     set_hub_options(event_dir, max_message_bytes=2048)
     with pytest.raises(EventFileError, match="max_message_bytes"):

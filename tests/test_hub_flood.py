@@ -1,7 +1,7 @@
 """Issue 14, items 8 and 9: one admitted key cannot hurt the others. Every message it sends is paid for before any
 work; new epochs are rationed; the hub's memory of cursors is bounded; repeated alarms are one line per cause.
 
-Ingest over a real SQLite log on a clock the test steps (console/guard.py's rules take the clock), then the same
+Ingest over a real SQLite log on a clock the test steps (console/hub/guard.py's rules take the clock), then the same
 flood through a real hub on real sockets.
 """
 from __future__ import annotations
@@ -12,16 +12,26 @@ import msgpack
 import pytest
 import zmq
 
-from console import guard
-from console import state as fold
-from console.guard import Cursors
-from console.hub import run_in_thread
-from console.ingest import Ingest, Peer, last_seq_in
-from console.store import Store
-from console.widgets.view import View, alerts, seen
+from console.core import state as fold
+from console.desk.widgets.view import View, alerts, seen
+from console.hub import guard
+from console.hub.guard import Cursors
+from console.hub.ingest import Ingest, Peer, last_seq_in
+from console.hub.server import run_in_thread
+from console.hub.store import Store
 from protocols import codec
-from tests.wire import (SIG, Client, frames_of, log_rows, quiet_endpoints, rejection_rows, server_key,
-                        set_hub_options, station_pair, wait_for)
+from tests.wire import (
+    SIG,
+    Client,
+    frames_of,
+    log_rows,
+    quiet_endpoints,
+    rejection_rows,
+    server_key,
+    set_hub_options,
+    station_pair,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -189,6 +199,7 @@ def test_an_alarm_whose_commit_failed_is_logged_when_the_log_takes_writes_again(
     alarm is not lost to the coalescing: it is logged by the first tick that can write."""
     import subprocess
     import sys
+
     from tests.test_hub_stall import LOCKER
     flood.store.conn.execute("PRAGMA busy_timeout=50")
     locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(event_dir.db())], stdin=subprocess.PIPE,

@@ -12,10 +12,20 @@ import msgpack
 import pytest
 import zmq
 
-from stations.client import StationClient
-from stations.outbox import DELIVERED
-from tests.wire import (SIG, Client, desk_pair, frames_of, log_rows, rejection_rows, server_key, station, station_pair,
-                        wait_for)
+from stations.link.client import StationClient
+from stations.outbox.store import DELIVERED
+from tests.wire import (
+    SIG,
+    Client,
+    desk_pair,
+    frames_of,
+    log_rows,
+    rejection_rows,
+    server_key,
+    station,
+    station_pair,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -149,7 +159,7 @@ def test_invalid_resends_of_a_stored_seq_leave_a_rejection_row(hub, folder, ctx)
 
 
 def test_rate_defaults_are_what_init_writes_and_what_the_spec_says(tmp_path):
-    from console.event import HubSettings, init_folder
+    from console.event.folder import HubSettings, init_folder
     from protocols.spec_tables import SPEC_PATH
     written = init_folder(tmp_path / "fresh").load().hub
     assert (written.rate_per_s, written.rate_burst) == (HubSettings().rate_per_s, HubSettings().rate_burst)

@@ -15,10 +15,10 @@ import time
 import pytest
 import zmq
 
-from console.hub import run_in_thread
+from console.hub.server import run_in_thread
 from protocols import bounds, codec
-from stations.client import StationClient
-from stations.outbox import DELIVERED
+from stations.link.client import StationClient
+from stations.outbox.store import DELIVERED
 from tests.faultkit import Cluster
 from tests.wire import Client, log_rows, server_key, station_pair, wait_for
 
@@ -151,8 +151,8 @@ def test_a_note_with_newlines_cannot_forge_a_line_of_the_live_log(folder):
 
 
 def test_the_writer_thread_turns_any_failure_into_a_storage_error(tmp_path):
-    from console.hub_writer import Writer
-    from console.store import StoreError
+    from console.hub.store import StoreError
+    from console.hub.writer import Writer
 
     def broken(rows, rejections):
         raise OSError("disk on fire")

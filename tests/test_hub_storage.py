@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 import zmq
 
-from console.event import EventFolder
-from console.hub import run_in_thread
-from console.hub_storage import RECOVER_MS, StorageWatch
-from console.store import Rejection, Store, StoreError
+from console.event.folder import EventFolder
+from console.hub.server import run_in_thread
+from console.hub.storage import RECOVER_MS, StorageWatch
+from console.hub.store import Rejection, Store, StoreError
 from protocols.i18n import t
 from tests import hubproc, smallfs
 from tests.wire import Client, server_key, station_pair, wait_for
+
 
 @pytest.fixture
 def ctx():

@@ -1,7 +1,7 @@
 """A station written only from protocols/PROTOCOL.md, with plain `zmq` and `msgpack`.
 
 Nothing of ours is imported to speak the protocol: the hub is started with
-console.hub.run_in_thread, keys are read with zmq.auth.load_certificate, the log is read
+console.hub.server.run_in_thread, keys are read with zmq.auth.load_certificate, the log is read
 with sqlite3. If this file passes, the document is enough to build a terminal (section 11).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 import zmq
 import zmq.auth
 
-from console.hub import run_in_thread   # only to start the hub
+from console.hub.server import run_in_thread  # only to start the hub
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORE = ["protocols.messages", "protocols.codec", "protocols.keys", "protocols.i18n", "console.event",
-        "console.store", "console.state", "console.ingest", "console.hub", "stations.outbox", "stations.client", "stations.link",
-        "console.guests", "console.readiness", "console.guests_rules"]
+CORE = ["protocols.messages", "protocols.codec", "protocols.keys", "protocols.i18n", "console.event.folder",
+        "console.hub.store", "console.core.state", "console.hub.ingest", "console.hub.server", "stations.outbox.store", "stations.link.client", "stations.link.loop",
+        "console.event.guests", "console.core.readiness", "console.core.guests_rules"]
 
 
 def test_core_imports_without_textual():

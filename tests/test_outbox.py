@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from protocols.codec import ProtocolError
-from stations.outbox import DELIVERED, REJECTED, SAVED, SENT, Outbox, OutboxError
+from stations.outbox.store import DELIVERED, REJECTED, SAVED, SENT, Outbox, OutboxError
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console.event import EventFolder
-from stations.outbox import Outbox, OutboxError
+from console.event.folder import EventFolder
+from stations.outbox.store import Outbox, OutboxError
 
 
 def saved(path: Path, n: int = 3) -> str:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from console.hub import run_in_thread
+from console.hub.server import run_in_thread
 from protocols import orders
-from stations.client import StationClient
-from stations.posts import gate
-from stations.posts.base import Site
+from stations.link.client import StationClient
+from stations.terminal.posts import gate
+from stations.terminal.posts.base import Site
 from tests.wire import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -97,7 +97,7 @@ class Clock:
 
 
 def summary_of(folder):
-    from console import report_io
+    from console.report import files as report_io
     return report_io.read_summary(folder)[0]
 
 
@@ -167,8 +167,8 @@ def test_a_stand_down_calls_off_its_open_steps_everywhere(event_dir, clocked):
 def test_people_are_counted_once_and_every_surface_says_the_same(event_dir):
     """docs/PEOPLE.md through a real hub: the delegation counted once, a check-in at the door counted, the
     lobby's sign-in not counted twice; the desk's picture, the guests screen and the summary agree."""
-    from console import guests as guest_file
-    from console import guests_rules
+    from console.core import guests_rules
+    from console.event import guests as guest_file
     from tests.test_guests_handoff import guest
 
     guest_file.write_json(event_dir.root / "guests.json", [

@@ -7,9 +7,10 @@ import threading
 
 import pytest
 
-from console import readiness, report_io
-from console import state as fold
-from console.store import Store
+from console.core import readiness
+from console.core import state as fold
+from console.hub.store import Store
+from console.report import files as report_io
 from protocols import eventtime
 from scenarios.runner import Options, Rehearsal
 

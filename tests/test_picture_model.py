@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from console import state as fold
-from console.ingest import Ingest, Peer
-from console.report import summarise
-from console.store import Store
+from console.core import state as fold
+from console.hub.ingest import Ingest, Peer
+from console.hub.store import Store
+from console.report.summary import summarise
 from protocols import codec, orders
 from protocols import messages as M
 from tests.conftest import FIXED_DAY, make_event

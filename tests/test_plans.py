@@ -1,7 +1,7 @@
 """The plan engine, pure: a manual clock, a log folded like the hub folds it, and the shipped library.
 
 `Hub.settle` plays the hub's part: log whatever `plans.evaluate` decides as hub events, fold them,
-and evaluate again until nothing is left, exactly as console.ingest does after each commit.
+and evaluate again until nothing is left, exactly as console.hub.ingest does after each commit.
 """
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import msgpack
 import pytest
 
 import console
-from console import plan_library, plans
-from console import state as S
-from console.event import parse
-from console.store import Row
+from console.core import plan_library, plans
+from console.core import state as S
+from console.event.folder import parse
+from console.hub.store import Row
 from protocols import codec
 from protocols import messages as M
 
-SAMPLE = Path(console.__file__).with_name("sample_event.toml")
+SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 EVENT = parse(SAMPLE, SAMPLE.read_text("utf-8"))
 LIB = plan_library.shipped(EVENT)
 # Every station these tests make report is "heard"; most tests leave the silent-post plan out so
@@ -422,7 +422,7 @@ def test_plan_events_for_unknown_runs_are_ignored_not_faults(hub: Hub) -> None:
 def test_the_engine_is_pure() -> None:
     import subprocess
     import sys
-    code = ("import sys, console.plans, console.plan_library; bad = {'zmq', 'sqlite3', 'sqlite_utils', 'textual',"
-            " 'console.store', 'console.hub', 'console.ingest'} & set(sys.modules); print(sorted(bad))")
+    code = ("import sys, console.core.plans, console.core.plan_library; bad = {'zmq', 'sqlite3', 'sqlite_utils', 'textual',"
+            " 'console.hub.store', 'console.hub.server', 'console.hub.ingest'} & set(sys.modules); print(sorted(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

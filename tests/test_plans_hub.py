@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from console import plan_library, plans
-from console import state as fold
-from console.event import EventFolder
-from console.hub import run_in_thread
-from console.ingest import Ingest, Peer
-from console.store import Store
+from console.core import plan_library, plans
+from console.core import state as fold
+from console.event.folder import EventFolder
+from console.hub.ingest import Ingest, Peer
+from console.hub.server import run_in_thread
+from console.hub.store import Store
 from protocols import codec
-from protocols.bounds import topic_name
 from protocols import messages as M
-from stations.client import StationClient
-from stations.outbox import DELIVERED, REJECTED
+from protocols.bounds import topic_name
+from stations.link.client import StationClient
+from stations.outbox.store import DELIVERED, REJECTED
 from tests.wire import wait_for
 
 T0 = 1_796_437_800_000

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 import console
-from console import plan_library as L
 from console.cli import main
-from console.event import EventFileError, parse
+from console.core import plan_library as L
+from console.event.folder import EventFileError, parse
 from protocols import codec
 from protocols.messages import DEPARTMENTS, INCIDENT_KINDS, MAX_NAME, MAX_TEXT, POSTS
 
-SAMPLE = Path(console.__file__).with_name("sample_event.toml")
+SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 EVENT = parse(SAMPLE, SAMPLE.read_text("utf-8"))
 SHIPPED = L.shipped(EVENT)
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -7,14 +7,14 @@ import time
 import pytest
 from textual.widgets import Input, OptionList, Select
 
-from console.hub import run_in_thread
-from console.screens.commands import DeskCommands
-from console.screens.plan_modals import NoteModal, PlanStartModal
-from console.screens.modals import InstructionModal
-from console.screens.plans import PlansScreen
-from console.widgets.plans import PlanChecklist, PlanIndicator
-from stations.client import StationClient
-from stations.posts import plan_tasks
+from console.desk.screens.commands import DeskCommands
+from console.desk.screens.modals import InstructionModal
+from console.desk.screens.plan_modals import NoteModal, PlanStartModal
+from console.desk.screens.plans import PlansScreen
+from console.desk.widgets.plans import PlanChecklist, PlanIndicator
+from console.hub.server import run_in_thread
+from stations.link.client import StationClient
+from stations.terminal.posts import plan_tasks
 from tests.test_desk_app import desk, logged, notes_of, screen_text
 from tests.test_desk_support import aio, wait_for
 from tests.test_station_app_support import hub_client, make_app, until
@@ -277,7 +277,7 @@ async def _until_sync(check, timeout: float = 10.0) -> None:
 
 @aio
 async def test_a_wall_display_shows_the_plans_and_never_acts():
-    from console.app import DeskApp
+    from console.desk.app import DeskApp
     from tests.desk_plans_fixture import plan_fixture_state
     from tests.test_desk_support import T0
     app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang="en", wall=True)
@@ -295,7 +295,7 @@ async def test_a_wall_display_shows_the_plans_and_never_acts():
 async def test_at_80_columns_the_hidden_panel_is_nobodys_choice():
     """The main screen's panel is hidden at 80 columns: c / x from the palette there say "select a step first"
     rather than act on whatever row its cursor happens to be on."""
-    from console.app import DeskApp
+    from console.desk.app import DeskApp
     from tests.desk_plans_fixture import plan_fixture_state
     from tests.test_desk_support import T0
     app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang="en")

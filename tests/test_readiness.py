@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from console import readiness
-from console import state as fold
-from console.event import EventFolder
+from console.core import readiness
+from console.core import state as fold
+from console.event.folder import EventFolder
 from protocols import messages as M
 from tests.test_guests_handoff import DESK, GATE, LOBBY, PARK, Wire
 
@@ -144,7 +144,7 @@ def test_the_welcome_carries_tasks_this_stations_roster_and_the_guest_list_versi
 
 
 def test_the_desk_alerts_name_what_is_overdue(wire: Wire) -> None:
-    from console.widgets.view import View, alerts, seen
+    from console.desk.widgets.view import View, alerts, seen
     before = View(fold.from_wire(fold.to_wire(wire.ingest.state)), wire.now, "zh")
     wire.now = wire.event.at_ms("08:30")
     wire.tick()

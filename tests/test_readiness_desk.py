@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.screens.modals import ChoiceModal, TextModal
-from console.screens.readiness import GuestsScreen, ReadinessScreen
-from console.widgets.readiness import TasksTable
+from console.desk.screens.modals import ChoiceModal, TextModal
+from console.desk.screens.readiness import GuestsScreen, ReadinessScreen
+from console.desk.widgets.readiness import TasksTable
 from tests.test_desk_app import desk, hub, logged, notes_of, screen_text  # noqa: F401 (hub is a fixture)
 from tests.test_desk_support import aio, wait_for
 

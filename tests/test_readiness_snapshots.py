@@ -1,14 +1,11 @@
 """Snapshots of the readiness board (o) and the guest screen (g) from a fixed morning and a fixed clock, in both languages."""
 from __future__ import annotations
 
-
 import pytest
 
-from console.app import DeskApp
+from console.desk.app import DeskApp
 from tests.duty_fixture import duty_state
 from tests.test_desk_support import T0, settled
-
-
 
 
 def desk(lang: str) -> DeskApp:

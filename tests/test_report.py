@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from console import report_text as rt
-from console.report import summarise
-from console.store import Store
-from tests.report_fixture import EVENTS, NOTE_DESK, S, T0, summary_dict, write_log
+from console.hub.store import Store
+from console.report import text as rt
+from console.report.summary import summarise
+from tests.report_fixture import EVENTS, NOTE_DESK, T0, S, summary_dict, write_log
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_an_empty_log_is_a_summary_of_nothing():
 
 
 def test_the_pure_modules_load_no_database_screen_or_plotting():
-    code = ("import sys\nimport console.report, console.report_doc, console.report_render, console.report_drill\n"
+    code = ("import sys\nimport console.report.summary, console.report.doc, console.report.render, console.report.drill\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('textual', 'sqlite3', 'sqlite_utils', 'zmq', 'matplotlib'))\nprint(','.join(bad))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
@@ -199,7 +199,7 @@ def test_the_pure_modules_load_no_database_screen_or_plotting():
 
 def test_the_hubs_own_outage_is_nobodys_downtime():
     """A station marked offline across a hub crash is charged only for the time the hub was up."""
-    from console.store import Row
+    from console.hub.store import Row
 
     rows = [(T0, "mu-1", "zone_enter", {"zone": "model_unit", "count": 1}),
             (T0 + 20 * S, "hub", "station_status", {"station": "mu-1", "status": "offline", "last_heard_ms": T0}),

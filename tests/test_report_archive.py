@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from console import archive
 from console.cli import main
-from console.store import Store
+from console.hub.store import Store
+from console.report import archive
 from tests.report_fixture import EVENTS, make_folder
 
 

@@ -7,12 +7,12 @@ import pytest
 from rich.console import Console
 from textual.widgets import Sparkline
 
-from console.app import DeskApp
-from console.report import summarise
-from console.screens.summary import SummaryScreen
-from console.state import new_state
-from console.store import Store
-from tests.report_fixture import S, T0, summary_dict, write_log
+from console.core.state import new_state
+from console.desk.app import DeskApp
+from console.desk.screens.summary import SummaryScreen
+from console.hub.store import Store
+from console.report.summary import summarise
+from tests.report_fixture import T0, S, summary_dict, write_log
 from tests.test_desk_support import aio, wait_for
 
 pytestmark = pytest.mark.timeout(60)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from console import report_charts, report_io
 from console.cli import main
+from console.report import charts as report_charts
+from console.report import files as report_io
 from tests.report_fixture import EVENTS, LOCATION_EVIL, T0, make_folder, scorecard, write_scorecard
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -170,7 +171,7 @@ def test_the_page_renders_in_headless_chromium(written, lang, tmp_path):
 def test_an_empty_log_still_makes_every_file(tmp_path, capsys):
     folder = make_folder(tmp_path / "ev")
     folder.db().unlink()
-    from console.store import Store
+    from console.hub.store import Store
     Store(folder.db(), writer=True).close()                      # a hub started, nothing reported yet
     assert main(["report", str(folder.root), "--lang", "en"]) == 0
     md = (folder.report_dir / "summary.en.md").read_text("utf-8")

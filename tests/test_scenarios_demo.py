@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from console.app import DeskApp
-from console.desk_client import DeskLink
-from console.state import new_state
-from console.widgets.chrome import DrillBanner
+from console.core.state import new_state
+from console.desk.app import DeskApp
+from console.desk.link import DeskLink
+from console.desk.widgets.chrome import DrillBanner
 from scenarios.command import DEMO_SCENARIO, _Background
 from scenarios.runner import Options, Rehearsal
 

@@ -10,8 +10,8 @@ import scenarios
 
 ROOT = Path(scenarios.__file__).resolve().parent
 # Ours it may use: the wire contract, the station client, the event folder, the log (read-only), the fold and
-# the summary's reading of it (console.report: the scorecard and the summary are one fold).
-ALLOWED_OURS = ("protocols", "stations", "console.event", "console.store", "console.state", "console.report",
+# the summary's reading of it (console.report.summary: the scorecard and the summary are one fold).
+ALLOWED_OURS = ("protocols", "stations", "console.event.folder", "console.hub.store", "console.core.state", "console.report.summary",
                 "scenarios")
 OURS = ("protocols", "stations", "console", "scenarios")
 
@@ -24,7 +24,7 @@ def imports(path: Path) -> set[str]:
             found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.add(node.module)
-            if node.module == "console":   # `from console import state` imports console.state
+            if node.module == "console":   # `from console import state` imports console.core.state
                 found |= {f"console.{a.name}" for a in node.names}
     return found
 
@@ -46,7 +46,7 @@ def test_scenarios_import_only_what_the_design_allows():
 def test_the_runner_loads_neither_the_hub_nor_textual():
     code = ("import sys, scenarios.runner, scenarios.command, scenarios.scorecard\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'"
-            " or m in ('console.hub', 'console.ingest', 'console.app', 'console.plan_library'))\n"
+            " or m in ('console.hub.server', 'console.hub.ingest', 'console.desk.app', 'console.core.plan_library'))\n"
             "print(','.join(bad))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

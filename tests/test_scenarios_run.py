@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console.event import EventFolder
-from console.store import Store
+from console.event.folder import EventFolder
+from console.hub.store import Store
 from scenarios import loader, scorecard
 from scenarios.runner import Options, Rehearsal
 from tests.conftest import make_event

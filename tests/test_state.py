@@ -10,12 +10,12 @@ import msgpack
 import pytest
 
 import console
-from console import state as S
-from console.event import parse
-from console.store import Row
+from console.core import state as S
+from console.event.folder import parse
+from console.hub.store import Row
 from protocols import messages as M
 
-SAMPLE = Path(console.__file__).with_name("sample_event.toml")
+SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 SUMMARY = parse(SAMPLE, SAMPLE.read_text("utf-8")).summary()  # late 5 s, offline 15 s
 T0 = 1_780_000_020_000  # an exact minute on the wire clock
 
@@ -461,8 +461,8 @@ def test_from_wire_refuses_another_version() -> None:
 
 
 def test_state_imports_no_sockets_database_or_screen() -> None:
-    code = ("import sys, console.state; bad = {'zmq', 'sqlite3', 'sqlite_utils', 'textual', 'console.store',"
-            " 'console.hub'} & set(sys.modules); print(sorted(bad))")
+    code = ("import sys, console.core.state; bad = {'zmq', 'sqlite3', 'sqlite_utils', 'textual', 'console.hub.store',"
+            " 'console.hub.server'} & set(sys.modules); print(sorted(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.hub import run_in_thread
-from stations.outbox import DELIVERED
+from console.hub.server import run_in_thread
+from stations.outbox.store import DELIVERED
 from tests.test_station_app_support import aio, hub_client, logged, make_app, type_text, until
 
 SIZE = (80, 24)

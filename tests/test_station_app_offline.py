@@ -5,12 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from console.hub import run_in_thread
+from console.hub.server import run_in_thread
 from protocols import keys
-from stations.client import StationClient
-from stations.outbox import DELIVERED, REJECTED, SAVED
-from tests.test_station_app_support import (aio, hub_client, link_text, logged, make_app, make_client, screen_text,
-                                            type_text, until)
+from stations.link.client import StationClient
+from stations.outbox.store import DELIVERED, REJECTED, SAVED
+from tests.test_station_app_support import (
+    aio,
+    hub_client,
+    link_text,
+    logged,
+    make_app,
+    make_client,
+    screen_text,
+    type_text,
+    until,
+)
 
 SIZE = (80, 24)
 

@@ -10,10 +10,10 @@ import sqlite3
 import time
 from typing import Any, Callable
 
-from console.event import EventFolder
-from stations.app import StationApp
-from stations.client import StationClient
-from stations.posts.base import Site
+from console.event.folder import EventFolder
+from stations.link.client import StationClient
+from stations.terminal.app import StationApp
+from stations.terminal.posts.base import Site
 from tests.conftest import free_port
 from tests.test_desk_support import aio, wait_for  # noqa: F401  (aio: the station tests import it from here)
 

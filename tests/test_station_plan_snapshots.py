@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from console import plan_library
-from stations.client import StationClient
+from console.core import plan_library
+from stations.link.client import StationClient
 from tests.test_station_app_snapshots import FIXED, SIZE
 from tests.test_station_app_support import make_app, make_client, until
 

@@ -1,9 +1,9 @@
 """A post's part in a running plan, read from its inbox and its own reports; and the gate's hold from the explicit field."""
 from __future__ import annotations
 
-from stations.outbox import InboxItem
-from stations.posts import gate, plan_tasks
-from stations.posts.base import Site
+from stations.outbox.store import InboxItem
+from stations.terminal.posts import gate, plan_tasks
+from stations.terminal.posts.base import Site
 
 
 def item(id_: int, run: int = 0, step: str = "", text: str = "【火情应急预案】请保持镇定", gate_order: str = "",

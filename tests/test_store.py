@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from console.store import Rejection, Store, StoreError, dumps
+from console.hub.store import Rejection, Store, StoreError, dumps
 
 NOW = 1_796_434_867_250
 
@@ -174,7 +174,7 @@ def test_second_writer_is_refused_and_a_reader_is_not(store: Store, db_path: Pat
 def test_writer_lock_held_by_another_process_then_freed_by_its_death(db_path: Path) -> None:
     code = textwrap.dedent(f"""
         import sys
-        from console.store import Store
+        from console.hub.store import Store
         s = Store({str(db_path)!r}, writer=True)
         print("ready", flush=True)
         sys.stdin.readline()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from console.store import Store, StoreError
+from console.hub.store import Store, StoreError
 
 
 def ev(station: str, seq: int, epoch: str = "e1") -> tuple:
@@ -23,7 +23,7 @@ def holder(db: Path) -> subprocess.Popen:
     """Another process holding the log as its writer until its stdin closes."""
     code = textwrap.dedent(f"""
         import sys
-        from console.store import Store
+        from console.hub.store import Store
         s = Store({str(db)!r}, writer=True)
         print("ready", flush=True)
         sys.stdin.readline()
@@ -123,7 +123,7 @@ def _damage_rejections(db: Path) -> None:
 
 
 def _filled(db: Path) -> None:
-    from console.store import Rejection
+    from console.hub.store import Rejection
     store = Store(db, writer=True)
     store.append_batch([ev("gate-1", i) for i in range(1, 50)],
                        [Rejection("gate-1", "e1", 50, "car_in", "E_SCHEMA", "bad", "坏", 1)])

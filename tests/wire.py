@@ -19,7 +19,7 @@ import msgpack
 import zmq
 import zmq.auth
 
-from console.event import EventFolder, set_endpoints
+from console.event.folder import EventFolder, set_endpoints
 from protocols import codec
 from protocols.bounds import topic_frame, topic_name
 from protocols.codec import Envelope
@@ -191,7 +191,7 @@ class Client:
 
 
 def station(ctx: zmq.Context, hub: Any, folder: EventFolder, station_id: str, epoch: str = "ep-1") -> Client:
-    """A raw client with station `station_id`'s own key, on `hub` (a console.hub.HubHandle)."""
+    """A raw client with station `station_id`'s own key, on `hub` (a console.hub.server.HubHandle)."""
     return Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, station_id),
                   station=station_id, epoch=epoch)
 
@@ -221,7 +221,7 @@ class Feed:
         self.held: list[tuple[str, Envelope]] = []
 
     def ready(self, timeout: float = 10.0, hub: Any = None, applied: int = 0) -> None:
-        """Live: a presence came (a desk), or the hub (a console.hub.Hub) has applied `applied` subscriptions."""
+        """Live: a presence came (a desk), or the hub (a console.hub.server.Hub) has applied `applied` subscriptions."""
         if not self.presence:
             wait_for(lambda: hub.subscribed >= applied, timeout, f"the hub to apply {applied} subscriptions")
             return

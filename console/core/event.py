@@ -1,0 +1,323 @@
+"""event.toml parsed and checked into the Event dataclasses: stations, areas, tasks, roster, guests.
+
+Every mistake in the file becomes one EventFileError naming the file, the key and the reason.
+Knows TOML and nothing else: no folder, no files, no sockets, no database, no screen.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.core.toml_table import TomlTable
+from protocols import eventtime
+from protocols.messages import DEPARTMENTS, POSTS
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class EventFileError(Exception):
+    """A bad event.toml: the file, the key and the reason, in one sentence."""
+
+    def __init__(self, path: Path | str, key: str, reason: str) -> None:
+        self.path, self.key, self.reason = str(path), key, reason
+        super().__init__(f"{path}: {key}: {reason}")
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    post: str
+    name: str = ""
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class Area:
+    """A parking lot or a zone: something with a head count against a capacity."""
+
+    id: str
+    capacity: int
+    name: str = ""
+    name_en: str = ""
+    post: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A preparation task (前期准备): its department, owner, due time in minutes from doors-open, whether it blocks opening."""
+
+    id: str
+    department: str
+    title: str
+    title_en: str = ""
+    due: int = 0
+    blocking: bool = False
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One line of the duty roster: who staffs a station from when (HH:MM on the event day)."""
+
+    station: str
+    name: str
+    staff_no: str = ""
+    start: str = "00:00"
+
+    @property
+    def key(self) -> str:
+        return f"{self.station}/{self.staff_no or self.name}"
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    endpoint: str = "tcp://127.0.0.1:7750"
+    feed: str = "tcp://127.0.0.1:7751"
+    max_message_bytes: int = 64 * 1024
+    rate_per_s: float = 100.0     # what `eventdesk init` writes (console/event/sample_event.toml): one default
+    rate_burst: int = 1000
+    heartbeat_s: float = 1.0
+    late_s: float = 5.0
+    offline_s: float = 15.0
+    vip_ack_s: float = 120.0      # a VIP hand-off notice not acknowledged within this raises an alarm
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    date: str
+    name_en: str = ""
+    doors_open: str = "09:30"
+    lang: str = "zh"
+    timezone: str = eventtime.DEFAULT_ZONE   # the event's wall clock: every HH:MM here is read in it
+    hub: HubSettings = field(default_factory=HubSettings)
+    stations: tuple[Station, ...] = ()
+    desks: tuple[str, ...] = ("desk-1",)
+    lots: tuple[Area, ...] = ()
+    zones: tuple[Area, ...] = ()
+    departments: tuple[str, ...] = DEPARTMENTS
+    tasks: tuple[Task, ...] = ()
+    roster: tuple[Shift, ...] = ()
+    guests: str = ""              # the guest list file, relative to the folder ("" = guests.json if present)
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return eventtime.zone(self.timezone)
+
+    def at_ms(self, hhmm: str) -> int:
+        """Epoch ms of HH:MM on the event day, in the event's own time zone (never the machine's)."""
+        return eventtime.at_ms(self.date, hhmm, self.tz)
+
+    @property
+    def doors_open_ms(self) -> int:
+        return self.at_ms(self.doors_open)
+
+    def station(self, station_id: str) -> Station | None:
+        return next((s for s in self.stations if s.id == station_id), None)
+
+    def summary(self) -> dict[str, Any]:
+        """What clients need to know of the event: sent in welcomes and snapshots."""
+        return {
+            "name": self.name, "name_en": self.name_en, "date": self.date,
+            "doors_open": self.doors_open, "lang": self.lang, "timezone": self.timezone,
+            "stations": [vars(s) for s in self.stations],
+            "lots": [vars(a) for a in self.lots],
+            "zones": [vars(a) for a in self.zones],
+            "departments": list(self.departments),
+            "late_ms": int(self.hub.late_s * 1000), "offline_ms": int(self.hub.offline_s * 1000),
+            "doors_open_ms": self.doors_open_ms, "vip_ack_ms": int(self.hub.vip_ack_s * 1000),
+            "tasks": [{**vars(t), "due_ms": self.doors_open_ms + t.due * 60_000} for t in self.tasks],
+            "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
+                        "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
+        }
+
+
+class _Reader(TomlTable):
+    """A table of event.toml; `done` refuses unknown keys, `ident` checks an id."""
+
+    error = EventFileError
+    done = TomlTable.only
+
+    def ident(self, key: str) -> str:
+        value = self.get(key, str)
+        if not _ID.match(value):
+            raise self.err(key, f"{value!r} is not a valid id (lowercase letters, digits, - and _, up to 32)")
+        return value
+
+
+def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
+    if not isinstance(raw, list):
+        raise EventFileError(path, what, "must be a list of tables ([[%s]])" % what)
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"{what}[{i}]", f"must be a table ([[{what}]]), got {item!r}")
+        r = _Reader(path, item, f"{what}[{i}].")
+        area = Area(id=r.ident("id"), capacity=r.get("capacity", int), name=r.get("name", str, ""),
+                    name_en=r.get("name_en", str, ""), post=r.get("post", str, ""))
+        r.done({"id", "capacity", "name", "name_en", "post"})
+        if area.capacity < 1:
+            raise r.err("capacity", f"must be at least 1, got {area.capacity}")
+        if area.post and area.post not in POSTS:
+            raise r.err("post", f"{area.post!r} is not a post; posts are {', '.join(POSTS)}")
+        if area.id in seen:
+            raise r.err("id", f"{area.id!r} is listed twice")
+        seen.add(area.id)
+        out.append(area)
+    return tuple(out)
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_TASKS = 200     # the welcome carries the task list to every station: keep it well inside a message
+MAX_ROSTER = 500
+
+
+def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
+    if not isinstance(raw, list):
+        raise EventFileError(path, "tasks", "must be a list of tables ([[tasks]])")
+    if len(raw) > MAX_TASKS:
+        raise EventFileError(path, "tasks", f"at most {MAX_TASKS} tasks, got {len(raw)}")
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"tasks[{i}]", f"must be a table ([[tasks]]), got {item!r}")
+        r = _Reader(path, item, f"tasks[{i}].")
+        task = Task(id=r.ident("id"), department=r.get("department", str), title=r.get("title", str),
+                    title_en=r.get("title_en", str, ""), due=r.get("due", int, 0),
+                    blocking=r.get("blocking", bool, False), owner=r.get("owner", str, ""))
+        r.done({"id", "department", "title", "title_en", "due", "blocking", "owner"})
+        if task.department not in departments:
+            raise r.err("department", f"{task.department!r} is not one of this event's departments "
+                                      f"({', '.join(departments)})")
+        if not task.title.strip() or len(task.title) > 64 or len(task.title_en) > 64:
+            raise r.err("title", "must be 1 to 64 characters")
+        if len(task.owner) > 64:
+            raise r.err("owner", "may have at most 64 characters")
+        if not -7 * 24 * 60 <= task.due <= 24 * 60:
+            raise r.err("due", f"minutes from doors-open, between -10080 (a week before) and 1440; got {task.due}")
+        if task.blocking and task.due > 0:
+            raise r.err("due", "a task that blocks opening must be due by doors-open (0 or less)")
+        if task.id in seen:
+            raise r.err("id", f"{task.id!r} is listed twice")
+        seen.add(task.id)
+        out.append(task)
+    return tuple(out)
+
+
+def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
+    if not isinstance(raw, list):
+        raise EventFileError(path, "roster", "must be a list of tables ([[roster]])")
+    if len(raw) > MAX_ROSTER:
+        raise EventFileError(path, "roster", f"at most {MAX_ROSTER} entries, got {len(raw)}")
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"roster[{i}]", f"must be a table ([[roster]]), got {item!r}")
+        r = _Reader(path, item, f"roster[{i}].")
+        shift = Shift(station=r.get("station", str), name=r.get("name", str), staff_no=r.get("staff_no", str, ""),
+                      start=r.get("from", str))
+        r.done({"station", "name", "staff_no", "from"})
+        if shift.station not in stations:
+            raise r.err("station", f"{shift.station!r} is not a station of this event")
+        if not shift.name.strip() or len(shift.name) > 64:
+            raise r.err("name", "must be 1 to 64 characters")
+        if len(shift.staff_no) > 32:
+            raise r.err("staff_no", "may have at most 32 characters")
+        if not _HHMM.match(shift.start):
+            raise r.err("from", f"{shift.start!r} is not a time like 08:30")
+        if shift.key in seen:
+            raise r.err("name" if not shift.staff_no else "staff_no",
+                        f"{shift.staff_no or shift.name!r} is rostered twice at {shift.station}")
+        seen.add(shift.key)
+        out.append(shift)
+    return tuple(out)
+
+
+def _guest_file(path: Path, raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise EventFileError(path, "guests", f"must be a file name like \"guests.xlsx\", got {raw!r}")
+    name = Path(raw)
+    if name.is_absolute() or ".." in name.parts:
+        raise EventFileError(path, "guests", f"{raw!r} must be a path inside the event folder")
+    if name.suffix.lower() not in (".json", ".csv", ".xlsx"):
+        raise EventFileError(path, "guests", f"{raw!r} must be a .csv, .xlsx or .json file")
+    return raw
+
+
+def parse(path: Path, text: str) -> Event:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventFileError(path, "(syntax)", str(exc)) from None
+    top = _Reader(path, raw, "")
+    top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests"})
+    ev = _Reader(path, top.get("event", dict), "event.")
+    name, date = ev.get("name", str), ev.get("date", str)
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise ev.err("date", f"{date!r} is not a date like 2026-12-05") from None
+    doors = ev.get("doors_open", str, "09:30")
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", doors):
+        raise ev.err("doors_open", f"{doors!r} is not a time like 09:30")
+    lang = ev.get("lang", str, "zh")
+    if lang not in ("zh", "en"):
+        raise ev.err("lang", f"must be zh or en, got {lang!r}")
+    timezone = ev.get("timezone", str, eventtime.DEFAULT_ZONE)
+    try:
+        eventtime.zone(timezone or "(empty)")
+    except eventtime.ZoneError as exc:
+        raise ev.err("timezone", str(exc)) from None
+    ev.done({"name", "name_en", "date", "doors_open", "lang", "timezone"})
+
+    hub_r = _Reader(path, top.get("hub", dict, {}), "hub.")
+    d = HubSettings()
+    hub = HubSettings(**{k: hub_r.get(k, type(getattr(d, k)), getattr(d, k)) for k in vars(d)})
+    hub_r.done(set(vars(d)))
+    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes", "vip_ack_s"):
+        if getattr(hub, key) <= 0:
+            raise hub_r.err(key, "must be more than 0")
+    if not hub.heartbeat_s < hub.late_s < hub.offline_s:
+        raise hub_r.err("late_s", "must lie between heartbeat_s and offline_s")
+
+    stations, seen = [], set()
+    raw_st = top.get("stations", list, [])
+    for i, item in enumerate(raw_st):
+        if not isinstance(item, dict):
+            raise EventFileError(path, f"stations[{i}]", f"must be a table ([[stations]]), got {item!r}")
+        r = _Reader(path, item, f"stations[{i}].")
+        st = Station(id=r.ident("id"), post=r.get("post", str), name=r.get("name", str, ""),
+                     name_en=r.get("name_en", str, ""))
+        r.done({"id", "post", "name", "name_en"})
+        if st.id == "hub":
+            raise r.err("id", "'hub' is reserved for the hub's own events")
+        if st.post not in POSTS:
+            raise r.err("post", f"{st.post!r} is not a post; posts are {', '.join(POSTS)}")
+        if st.id in seen:
+            raise r.err("id", f"{st.id!r} is listed twice")
+        seen.add(st.id)
+        stations.append(st)
+
+    desks = top.get("desks", list, ["desk-1"])
+    for i, desk in enumerate(desks):
+        if not isinstance(desk, str) or not _ID.match(desk):
+            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is not a valid id")
+        if desk in seen:
+            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is also a station id")
+        if desk in desks[:i]:
+            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is listed twice")
+    departments = top.get("departments", list, list(DEPARTMENTS))
+    for i, dep in enumerate(departments):
+        if dep not in DEPARTMENTS:
+            raise EventFileError(path, f"departments[{i}]", f"{dep!r} is not a department; departments are {', '.join(DEPARTMENTS)}")
+    return Event(name=name, date=date, name_en=ev.get("name_en", str, ""), doors_open=doors, lang=lang,
+                 timezone=timezone,
+                 hub=hub, stations=tuple(stations), desks=tuple(desks),
+                 lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
+                 departments=tuple(departments), tasks=_tasks(path, raw.get("tasks", []), departments),
+                 roster=_roster(path, raw.get("roster", []), seen),
+                 guests=_guest_file(path, raw["guests"]) if "guests" in raw else "")

@@ -1,0 +1,311 @@
+"""The plan library: one TOML file per contingency plan, read into frozen dataclasses and checked.
+
+The product ships its plans in `console/event/plans/`; an event folder may add its own or replace a
+shipped one in `DIR/plans/<id>.toml` (same file name, same plan), or switch one off with a file
+holding only `enabled = false`. Anything the engine could not act on -- an unknown key, incident
+kind, post, department, lot or zone, a missing translation, a text too long for an instruction --
+is refused at load time with the file and the key named. Knows files and TOML; no sockets, no
+database, no screen.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from console.core.toml_table import TomlTable
+from console.event.folder import Event, EventFileError
+from protocols.codec import _CONTROL as _REFUSED  # what a station refuses to show, plans never say
+from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, MAX_NAME, POSTS, SEVERITIES
+
+SHIPPED_DIR = Path(__file__).parents[1] / "event" / "plans"  # the shipped plans live with the event files
+ANY = "*"
+MAX_STEPS = 30
+MAX_TRIGGERS = 20
+MAX_SAY = 400          # leaves room for the plan's name in front, within an instruction's 500
+MAX_DO = 300
+MAX_SUMMARY = 500
+MAX_DUE_S = 24 * 3600
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_SUBJECTS = ("incident", "lot", "zone", "post_silent")
+_TRIGGER_KEYS = {"incident": {"min_severity"}, "lot": {"at_percent"}, "zone": {"at_percent"},
+                 "post_silent": {"after_s"}}
+_PLAN_KEYS = {"enabled", "name", "name_en", "owner", "auto_start", "rearm_s", "summary", "summary_en",
+              "all_clear", "all_clear_en", "triggers", "steps"}
+_STEP_KEYS = {"id", "department", "due_s", "do", "do_en", "posts", "say", "say_en", "gate"}
+
+
+class PlanFileError(EventFileError):
+    """A bad plan file: the file, the key and the reason, in one sentence (the CLI prints it as is)."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What sets a plan off: an incident `kind` at `min_severity` or more, a lot or zone at
+    `at_percent` of its capacity, or a station of a post silent for `after_s`. `subject` is the
+    incident kind, the lot or zone id, or the post; "*" means any lot, zone or post."""
+
+    kind: str
+    subject: str
+    min_severity: int = 1
+    at_percent: int = 100
+    after_s: int = 180
+    auto_start: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        return {"kind": self.kind, "subject": self.subject, "min_severity": self.min_severity,
+                "at_percent": self.at_percent, "after_s": self.after_s, "auto_start": self.auto_start}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing to get done: who owns it, its target time from activation, what to do, and the
+    instruction (`say`, `say_en`) each of `posts` receives. No posts: the desk confirms it.
+    `gate` ("hold" or "resume") goes with the instruction to the gate post: the gate's banner
+    follows it (the all-clear of a run that held the gate resumes it)."""
+
+    id: str
+    department: str
+    due_s: int
+    do: str
+    do_en: str
+    posts: tuple[str, ...] = ()
+    say: str = ""
+    say_en: str = ""
+    gate: str = ""
+
+    def wire(self) -> dict[str, Any]:
+        out = {"id": self.id, "department": self.department, "due_s": self.due_s, "do": self.do,
+               "do_en": self.do_en, "posts": list(self.posts), "say": self.say, "say_en": self.say_en}
+        return out | ({"gate": self.gate} if self.gate else {})
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    name: str
+    name_en: str
+    owner: str
+    steps: tuple[Step, ...]
+    triggers: tuple[Trigger, ...] = ()
+    auto_start: bool = False
+    rearm_s: int = 900
+    summary: str = ""
+    summary_en: str = ""
+    all_clear: str = ""
+    all_clear_en: str = ""
+    source: str = ""
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def wire(self) -> dict[str, Any]:
+        """What a desk needs to list the plan and start it by hand."""
+        return {"id": self.id, "name": self.name, "name_en": self.name_en, "owner": self.owner,
+                "auto_start": self.auto_start, "summary": self.summary, "summary_en": self.summary_en,
+                "triggers": [t.wire() for t in self.triggers], "steps": len(self.steps)}
+
+
+@dataclass(frozen=True)
+class Library:
+    """The plans an event runs, in file-name order."""
+
+    plans: tuple[Plan, ...] = ()
+    _by_id: dict[str, Plan] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {p.id: p for p in self.plans})
+
+    def get(self, plan_id: str) -> Plan | None:
+        return self._by_id.get(plan_id)
+
+    def __contains__(self, plan_id: object) -> bool:
+        return plan_id in self._by_id
+
+    def __iter__(self):
+        return iter(self.plans)
+
+    def __len__(self) -> int:
+        return len(self.plans)
+
+    def ids(self) -> list[str]:
+        return [p.id for p in self.plans]
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [p.wire() for p in self.plans]
+
+
+# --- reading one file ---------------------------------------------------------------------------
+
+class _Table(TomlTable):
+    """A table of a plan file, with the checks plans need (bounded numbers, bilingual text)."""
+
+    error = PlanFileError
+
+    def number(self, key: str, default: Any, lo: int, hi: int) -> int:
+        value = self.get(key, int, default)
+        if not lo <= value <= hi:
+            raise self.err(key, f"must be between {lo} and {hi}, got {value}")
+        return value
+
+    def text(self, key: str, max_len: int, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        if default is ... and not value.strip():
+            raise self.err(key, "must not be empty")
+        if len(value) > max_len:
+            raise self.err(key, f"is {len(value)} characters long; at most {max_len}")
+        if _REFUSED.search(value):
+            raise self.err(key, "contains control or invisible format characters")
+        return value
+
+    def pair(self, key: str, max_len: int, required: bool = True) -> tuple[str, str]:
+        """A text in Chinese (`key`) and English (`key_en`): both, or (when optional) neither."""
+        zh = self.text(key, max_len, ... if required else "")
+        en = self.text(key + "_en", max_len, ... if required else "")
+        if bool(zh.strip()) != bool(en.strip()):
+            missing = key + "_en" if zh.strip() else key
+            raise self.err(missing, f"is required with {key if zh.strip() else key + '_en'}: plans speak both languages")
+        return zh, en
+
+    def choice(self, key: str, options: tuple, what: str, default: Any = ...) -> Any:
+        value = self.get(key, type(options[0]), default)
+        if value not in options:
+            raise self.err(key, f"{value!r} is not {what}; expected one of {', '.join(map(str, options))}")
+        return value
+
+
+
+
+def _tables(top: _Table, key: str) -> list[_Table]:
+    raw = top.get(key, list, [])
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise top.err(f"{key}[{i}]", f"must be a table ([[{key}]]), got {item!r}")
+        out.append(_Table(top.path, item, f"{key}[{i}]."))
+    return out
+
+
+def _trigger(t: _Table, event: Event | None, plan_auto: bool) -> Trigger:
+    subjects = [k for k in _SUBJECTS if k in t.table]
+    if len(subjects) != 1:
+        raise PlanFileError(t.path, t.prefix.rstrip("."),
+                            f"give exactly one of {', '.join(_SUBJECTS)}, got {', '.join(subjects) or 'none'}")
+    kind = subjects[0]
+    t.only({kind, "auto_start"} | _TRIGGER_KEYS[kind])
+    auto = t.get("auto_start", bool, plan_auto)
+    if kind == "incident":
+        return Trigger(kind, t.choice(kind, INCIDENT_KINDS, "an incident kind"),
+                       min_severity=t.choice("min_severity", SEVERITIES, "a severity", 1), auto_start=auto)
+    if kind == "post_silent":
+        return Trigger(kind, t.choice(kind, (ANY,) + POSTS, "a post"),
+                       after_s=t.number("after_s", 180, 10, MAX_DUE_S), auto_start=auto)
+    subject = t.get(kind, str)
+    if subject != ANY:
+        known = [a.id for a in (event.lots if kind == "lot" else event.zones)] if event is not None else None
+        if not _ID.match(subject) or (known is not None and subject not in known):
+            listed = f"; this event has {', '.join(known) or 'none'}" if known is not None else ""
+            raise t.err(kind, f"{subject!r} is not a {kind} of the event (or \"*\" for any){listed}")
+    return Trigger(kind, subject, at_percent=t.number("at_percent", 100, 1, 1000), auto_start=auto)
+
+
+def _step(s: _Table, seen: set[str]) -> Step:
+    s.only(_STEP_KEYS)
+    step_id = s.get("id", str)
+    if not _ID.match(step_id):
+        raise s.err("id", f"{step_id!r} is not a valid id (lowercase letters, digits, - and _, up to 32)")
+    if step_id in seen:
+        raise s.err("id", f"{step_id!r} is used by an earlier step")
+    seen.add(step_id)
+    department = s.choice("department", DEPARTMENTS, "a department")
+    due_s = s.number("due_s", ..., 1, MAX_DUE_S)
+    do, do_en = s.pair("do", MAX_DO)
+    posts = s.get("posts", list, [])
+    for i, post in enumerate(posts):
+        if post not in POSTS:
+            raise s.err(f"posts[{i}]", f"{post!r} is not a post; posts are {', '.join(POSTS)}")
+        if post in posts[:i]:
+            raise s.err(f"posts[{i}]", f"{post!r} is listed twice")
+    say, say_en = s.pair("say", MAX_SAY, required=bool(posts))
+    if say and not posts:
+        raise s.err("say", "is an instruction to posts, but the step names no posts")
+    gate = s.choice("gate", GATE_ORDERS[1:], "an order to the gate") if "gate" in s.table else ""
+    if gate and "gate" not in posts:
+        raise s.err("gate", "is an order to the gate post, but the step's posts do not include \"gate\"")
+    return Step(step_id, department, due_s, do, do_en, tuple(posts), say, say_en, gate)
+
+
+def parse(path: Path, text: str, event: Event | None = None) -> Plan | None:
+    """One plan file; None for a file that only switches a shipped plan off (`enabled = false`)."""
+    plan_id = path.stem
+    if not _ID.match(plan_id):
+        raise PlanFileError(path, "(file name)", f"{plan_id!r} is not a valid plan id "
+                            "(lowercase letters, digits, - and _, up to 32)")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanFileError(path, "(syntax)", str(exc)) from None
+    top = _Table(path, raw, "")
+    top.only(_PLAN_KEYS)
+    if not top.get("enabled", bool, True):
+        if set(raw) != {"enabled"}:
+            raise top.err("enabled", "a file that switches a plan off holds nothing else")
+        return None
+    name, name_en = top.pair("name", MAX_NAME)
+    owner = top.choice("owner", DEPARTMENTS, "a department")
+    auto = top.get("auto_start", bool, False)
+    summary, summary_en = top.pair("summary", MAX_SUMMARY, required=False)
+    all_clear, all_clear_en = top.pair("all_clear", MAX_SAY, required=False)
+    rearm_s = top.number("rearm_s", 900, 0, MAX_DUE_S)
+    triggers = tuple(_trigger(t, event, auto) for t in _tables(top, "triggers"))
+    if len(triggers) > MAX_TRIGGERS:
+        raise top.err("triggers", f"has {len(triggers)} triggers; at most {MAX_TRIGGERS}")
+    seen: set[str] = set()
+    steps = tuple(_step(s, seen) for s in _tables(top, "steps"))
+    if not steps:
+        raise top.err("steps", "a plan needs at least one step ([[steps]])")
+    if len(steps) > MAX_STEPS:
+        raise top.err("steps", f"has {len(steps)} steps; at most {MAX_STEPS}")
+    return Plan(plan_id, name, name_en, owner, steps, triggers, auto, rearm_s, summary, summary_en,
+                all_clear, all_clear_en, str(path))
+
+
+def load_file(path: Path | str, event: Event | None = None) -> Plan | None:
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(path, "(file)", f"cannot be read: {exc}") from None
+    return parse(path, text, event)
+
+
+def load_dir(directory: Path | str, event: Event | None = None) -> dict[str, Plan | None]:
+    """Every `*.toml` in a folder by plan id (None: switched off); an absent folder holds none."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return {}
+    return {path.stem: load_file(path, event) for path in sorted(directory.glob("*.toml"))}
+
+
+@lru_cache(maxsize=1)
+def _shipped_unchecked() -> Library:
+    return Library(tuple(p for p in load_dir(SHIPPED_DIR).values() if p is not None))
+
+
+def shipped(event: Event | None = None) -> Library:
+    """The plans that come with the product (checked against `event` when given)."""
+    if event is None:
+        return _shipped_unchecked()
+    return Library(tuple(p for p in load_dir(SHIPPED_DIR, event).values() if p is not None))
+
+
+def load(root: Path | str | None = None, event: Event | None = None) -> Library:
+    """The shipped plans, then the event folder's `plans/` adding to them or replacing them by id."""
+    plans: dict[str, Plan | None] = dict(load_dir(SHIPPED_DIR, event))
+    if root is not None:
+        plans.update(load_dir(Path(root) / "plans", event))
+    return Library(tuple(plans[k] for k in sorted(plans) if plans[k] is not None))

@@ -1,0 +1,82 @@
+"""References a report makes checked against the event and the live state: lots, zones, incidents,
+instructions and their targets, plans, runs, steps and tasks.
+
+Pure: no sockets, no database. The hub calls `check` for each report in order; a miss is a
+ProtocolError with a sentence the post worker can act on (E_UNKNOWN or E_SCHEMA).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from console.core import plan_library, plans
+from console.core.state import State
+from console.event.folder import Event
+from protocols.codec import ProtocolError, schema_error
+from protocols.messages import POSTS
+
+
+class References:
+    """What an event lets a report refer to; built once per hub from the event and its plan library."""
+
+    def __init__(self, event: Event, library: plan_library.Library, drill: bool = False) -> None:
+        self.library, self.drill = library, drill
+        self.lots = {a.id for a in event.lots}
+        self.zones = {a.id for a in event.zones}
+        self.station_ids = {s.id for s in event.stations}
+        self.gates = {s.id for s in event.stations if s.post == "gate"}
+        self.task_ids = {t.id for t in event.tasks}
+
+    def check(self, state: State, type_: str, msg: Any, new_ids: set[int], peer: Any = None) -> None:
+        """Checks that need the event or the state: lots, zones, incidents, instructions, targets, plans."""
+        if type_.startswith("plan_") or (type_ == "instruction" and msg.run):
+            self._plan(state, type_, msg, peer)
+        if type_ in ("lot_occupancy", "space_assign") and msg.lot not in self.lots:
+            raise schema_error("lot", "problem.unknown_lot", got=msg.lot)
+        if type_ in ("zone_enter", "zone_exit", "zone_count") and msg.zone not in self.zones:
+            raise schema_error("zone", "problem.unknown_zone", got=msg.zone)
+        if type_ == "incident_update" and msg.incident not in state.incidents and msg.incident not in new_ids:
+            raise ProtocolError("E_UNKNOWN", what_key="what.incident", ref=f"#{msg.incident}")
+        if type_ == "instruction_ack" and msg.instruction not in state.instructions \
+                and msg.instruction not in new_ids:
+            raise ProtocolError("E_UNKNOWN", what_key="what.instruction", ref=f"#{msg.instruction}")
+        if type_ == "instruction" and not self.target_ok(msg.target):
+            raise schema_error("target", "problem.unknown_target", got=msg.target)
+        if type_ == "instruction" and msg.gate and not self.reaches_gate(msg.target):
+            raise schema_error("gate", "problem.gate_target", got=msg.target)
+        if type_ == "task_signoff" and msg.task not in self.task_ids:
+            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
+        if type_ == "drill_clock" and not self.drill:
+            raise schema_error("start_ms", "problem.drill_only")
+
+    def _plan(self, state: State, type_: str, msg: Any, peer: Any) -> None:
+        """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""
+        if type_ == "plan_start":
+            if msg.plan not in self.library:
+                raise ProtocolError("E_UNKNOWN", what_key="what.plan", ref=msg.plan)
+            running = plans.active_run(state, msg.plan)
+            if running:
+                raise schema_error("plan", "problem.plan_running", run=running)
+            return
+        runs = state.plans["runs"]
+        run = runs.get(msg.run)
+        if run is None and not (type_ == "plan_stand_down" and msg.run in state.plans["proposals"]):
+            raise ProtocolError("E_UNKNOWN", what_key="what.run", ref=f"#{msg.run}")
+        if type_ == "plan_step":
+            step = run["steps"].get(msg.step)
+            if step is None:
+                raise ProtocolError("E_UNKNOWN", what_key="what.step", ref=f"#{msg.run} {msg.step}")
+            if peer is not None and peer.role == "station" and peer.post not in step["posts"]:
+                raise schema_error("step", "problem.step_not_for_post")
+            if msg.post and msg.post not in step["posts"]:
+                raise schema_error("post", "problem.step_not_for_post")
+
+    def reaches_gate(self, target: str) -> bool:
+        """An order to the gate (hold / resume) must go where a gate station hears it."""
+        kind, _, name = target.partition(".")
+        return target == "all" or (kind == "post" and name == "gate") or (kind == "station" and name in self.gates)
+
+    def target_ok(self, target: str) -> bool:
+        if target == "all":
+            return True
+        kind, _, name = target.partition(".")
+        return (kind == "post" and name in POSTS) or (kind == "station" and name in self.station_ids)

@@ -1,0 +1,62 @@
+"""Two boards beside the main one: readiness before the doors open (o) and the guests of the day (g)."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+
+from console.desk.screens.details import ViewScreen
+from console.desk.screens.keys import bindings
+from console.desk.widgets.chrome import DeskFooter, DeskHeader
+from console.desk.widgets.guests import ChainsTable, GuestsTable, GuestSummary
+from console.desk.widgets.readiness import DepartmentsTable, DutyTable, TasksTable, Verdict
+from console.desk.widgets.view import View
+
+
+class ReadinessScreen(ViewScreen):
+    """GO / NO-GO, progress per department, who is on which post, and every task (Enter signs one off)."""
+
+    # The sign-off key shows in this screen's footer (elsewhere it is in help and the palette only).
+    BINDINGS = [b for b in bindings("detail", "desk") if b.action != "sign_off"] + [
+        Binding("k", "sign_off", "desk.key.sign_off")]
+    AUTO_FOCUS = "#readiness-tasks"
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(id="header")
+        yield Verdict(id="verdict")
+        with Horizontal(id="readiness-top"):
+            yield DepartmentsTable(id="readiness-departments")
+            yield DutyTable(id="readiness-duty")
+        yield TasksTable(id="readiness-tasks")
+        yield DeskFooter()
+
+    def show(self, view: View) -> None:
+        self.query_one("#readiness-departments").border_title = view.t("readiness.panel.departments")
+        self.query_one("#readiness-duty").border_title = view.t("readiness.panel.duty")
+        self.query_one("#readiness-tasks").border_title = view.t("readiness.panel.tasks")
+        super().show(view)
+
+    def selected_task(self) -> str | None:
+        return self.query_one(TasksTable).current_key
+
+    def on_tasks_table_selected(self, message: TasksTable.Selected) -> None:
+        self.sign_off(message.task)
+
+
+class GuestsScreen(ViewScreen):
+    """Expected against arrived, the VIP hand-off chains, and every guest on the list."""
+
+    BINDINGS = bindings("detail", "desk")
+    AUTO_FOCUS = "#guests-list"
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(id="header")
+        yield GuestSummary(id="guests-summary")
+        yield ChainsTable(id="guests-chains")
+        yield GuestsTable(id="guests-list")
+        yield DeskFooter()
+
+    def show(self, view: View) -> None:
+        self.query_one("#guests-chains").border_title = view.t("guestdesk.panel.chains")
+        self.query_one("#guests-list").border_title = view.t("guestdesk.panel.list")
+        super().show(view)

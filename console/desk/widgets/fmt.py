@@ -1,0 +1,244 @@
+"""Pure text helpers for the desk: durations, names, severities, gauges and one-line event summaries; no Textual.
+
+Every word comes from the catalogue in the language asked for. Text that came from a station
+is wrapped by `safe`: a rich Text with no markup parsed and control characters made visible,
+so `[@click=app.quit]` or an escape sequence is shown as typed and never acted on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from rich.text import Text
+
+from console.core.clock_skew import SKEWED_MS
+from protocols import eventtime, orders
+from protocols.i18n import has, t
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+SEVERITY_STYLE = {1: "dim", 2: "yellow", 3: "bold red", 4: "bold white on red"}
+LIVENESS_STYLE = {"online": "green", "late": "bold yellow", "offline": "bold red", "unknown": "dim", "hub_lost": "dim"}
+_ZONE_SIGN = {"zone_enter": "+", "zone_exit": "-", "zone_count": "="}
+LIVENESS_MARK = {"online": "●", "late": "▲", "offline": "✖", "unknown": "○", "hub_lost": "?"}
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    if code == 0x0A:
+        return "⏎"
+    if code == 0x09:
+        return " "
+    if code < 0x20:
+        return chr(0x2400 + code)          # ␛ for ESC, ␇ for BEL: the Unicode control pictures
+    if code == 0x7F:
+        return "␡"
+    return f"<{code:02x}>"
+
+
+def safe(text: Any, style: str = "") -> Text:
+    """Untrusted text, shown literally on one line: no markup, no escape sequences, no newlines."""
+    return Text(_CONTROL.sub(_visible, str(text)), style=style, end="")
+
+
+def clip(text: Text, width: int) -> Text:
+    """Cut to `width` terminal cells (CJK counts double), with an ellipsis when cut."""
+    if width <= 0 or text.cell_len <= width:
+        return text
+    out = text.copy()
+    out.truncate(width, overflow="ellipsis")
+    return out
+
+
+def duration(ms: int, lang: str, short: bool = False) -> str:
+    """A span of time: 42s / 5 min / 2 h 7 min (42秒 / 5分钟 / 2小时7分); `short` for table cells (5m, 5分)."""
+    s = max(0, int(ms // 1000))
+    table = "desk.dur_short" if short else "desk.dur"
+    if s < 60:
+        return t(f"{table}.s", lang, n=s)
+    if s < 3600:
+        return t(f"{table}.m", lang, n=s // 60)
+    return t(f"{table}.h", lang, h=s // 3600, m=s % 3600 // 60)
+
+
+def ago(ms: int, lang: str) -> str:
+    return t("desk.ago", lang, d=duration(ms, lang))
+
+
+def clock(ms: int, tz: dt.tzinfo) -> str:
+    """HH:MM:SS of an epoch-ms instant on the event's clock (its zone, not the desk machine's)."""
+    return eventtime.clock(ms, tz) if ms else "--:--:--"
+
+
+def holds(state: Any, station: str, lang: str, tz: dt.tzinfo) -> Text | None:
+    """Who holds cars at this station and since when ("消防应急预案 #44 20:06；指挥台 20:10"); None if nobody."""
+    standing = orders.reaching(state.holds, station, state.stations.get(station, {}).get("post", ""))
+    if not standing:
+        return None
+    parts = []
+    for h in standing:
+        run = state.plans["runs"].get(h["run"]) if h["run"] else None
+        who = (f"{(run.get('name_en') if lang == 'en' else run.get('name')) or run['plan']} #{run['id']}" if run
+               else t("desk.gate.by_desk", lang))
+        parts.append(f"{who} {clock(h['ms'], tz)[:5]}")
+    return safe(t("desk.gate.held_by", lang, who=("; " if lang == "en" else "；").join(parts)), "bold red")
+
+
+def clock_off(st: dict[str, Any], lang: str) -> str:
+    """"时钟慢 10分钟" / "clock 10 min slow" for a station whose clock is off by more than SKEWED_MS, else ""."""
+    off = st.get("offset_ms", 0)
+    if abs(off) <= SKEWED_MS:   # console.core.clock_skew: within this, nobody need look at the clock
+        return ""
+    return t("desk.clock.slow" if off > 0 else "desk.clock.fast", lang, d=duration(abs(off), lang))
+
+
+def zone_of(state: Any) -> dt.tzinfo:
+    """The event's time zone, as the hub's event summary names it."""
+    return eventtime.zone_or_default(state.event.get("timezone"))
+
+
+def label(key: str, lang: str, fallback: str = "") -> str:
+    return t(key, lang) if has(key) else (fallback or key.rsplit(".", 1)[-1])
+
+
+def station_name(state: Any, sid: str, lang: str) -> str:
+    """The station's name as the event file gives it; desks and the hub named from the catalogue."""
+    for st in state.event.get("stations", ()):
+        if st.get("id") == sid:
+            name = st.get("name_en") if lang == "en" else st.get("name")
+            return name or st.get("name") or st.get("name_en") or sid
+    if sid == "hub":
+        return t("desk.hub_name", lang)
+    if sid.startswith("desk"):
+        return t("desk.desk_named", lang, id=sid)
+    return sid
+
+
+def area_name(state: Any, kind: str, area_id: str, lang: str) -> str:
+    for area in state.event.get(kind, ()):
+        if area.get("id") == area_id:
+            name = area.get("name_en") if lang == "en" else area.get("name")
+            return name or area.get("name") or area.get("name_en") or area_id
+    return area_id
+
+
+def severity(n: int, lang: str) -> Text:
+    return Text(label(f"severity.{n}", lang, str(n)), style=SEVERITY_STYLE.get(n, ""))
+
+
+def gauge(value: int, capacity: int, width: int) -> Text:
+    """A bar of `width` cells: green under 90 %, amber from 90 %, red when full."""
+    width = max(1, width)
+    ratio = value / capacity if capacity > 0 else 0.0
+    filled = min(width, round(ratio * width)) if value else 0
+    style = "bold red" if ratio >= 1.0 else "bold yellow" if ratio >= 0.9 else "green"
+    return Text.assemble(("█" * filled, style), ("░" * (width - filled), "grey37"))
+
+
+def gauge_style(value: int, capacity: int) -> str:
+    ratio = value / capacity if capacity > 0 else 0.0
+    return "bold red" if ratio >= 1.0 else "bold yellow" if ratio >= 0.9 else ""
+
+
+def target_name(state: Any, target: str, lang: str) -> str:
+    kind, _, name = target.partition(".")
+    if kind == "post":
+        return label(f"post.{name}", lang, name)
+    if kind == "station":
+        return station_name(state, name, lang)
+    return t("desk.target.all", lang)
+
+
+def words(record: dict[str, Any], lang: str) -> str:
+    """An instruction's text in the desk's language: plans send Chinese with an English twin."""
+    return (record.get("text_en") or record.get("text", "")) if lang == "en" else record.get("text", "")
+
+
+def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
+    """One recent event as a line: its kind in words, then the fields that matter for it."""
+    typ, b = rec.get("type", ""), rec.get("body") or {}
+    out = Text(label(f"type.{typ}", lang, typ), style="bold", end="")
+    parts: list[Text | str] = []
+    n = b.get("count")
+    if typ in ("guest_arrival", "guest_departure", "car_in", "car_out", "sendoff_notice") and n:
+        parts.append(f"×{n}")
+    if typ in ("car_in", "car_out", "space_assign") and b.get("plate"):
+        parts.append(safe(b["plate"]))
+    if b.get("vip_level"):
+        parts.append(Text(f"VIP {b['vip_level']}", style="magenta"))
+    if typ == "car_in" and b.get("vip"):
+        parts.append(Text("VIP", style="magenta"))
+    if typ == "guest_checkin":
+        parts += [safe(b.get("name") or b.get("guest_ref", "")), f"×{b.get('party_size', 1)}"]
+    if typ in ("lot_occupancy", "space_assign"):
+        parts.append(area_name(state, "lots", b.get("lot", ""), lang))
+        if typ == "lot_occupancy":
+            occ, delta = b.get("occupied", -1), b.get("delta", 0)
+            parts.append(t("field.full", lang) if b.get("full") else str(occ) if occ >= 0 else f"{delta:+d}")
+        elif b.get("space"):
+            parts.append(safe(b["space"]))
+    if typ in _ZONE_SIGN:
+        parts += [area_name(state, "zones", b.get("zone", ""), lang), f"{_ZONE_SIGN[typ]}{b.get('count', '')}"]
+    if typ == "service_request":
+        parts.append(label(f"service.{b.get('service', '')}", lang))
+    if typ == "damage_report":
+        parts.append(safe(b.get("item", "")))
+        if b.get("loss"):
+            parts.append(Text(t("field.loss", lang), style="red"))
+    if typ in ("incident_report", "incident_open"):
+        parts += [label(f"incident.{b.get('kind', '')}", lang), severity(b.get("severity", 2), lang)]
+    if typ == "incident_update":
+        parts.append(f"#{b.get('incident', '')}")
+        if b.get("status"):
+            parts.append(label(f"status.{b['status']}", lang))
+        if b.get("assign"):
+            parts.append("→ " + label(f"dept.{b['assign']}", lang))
+    if typ == "instruction_ack":
+        parts.append(f"#{b.get('instruction', '')}")
+    if typ == "instruction":
+        parts.append("→ " + target_name(state, b.get("target", "all"), lang))
+        if b.get("gate") in ("hold", "resume"):
+            parts.append(Text(t(f"desk.gate.{b['gate']}", lang), style="bold red" if b["gate"] == "hold" else "green"))
+    if typ == "station_status":
+        parts += [station_name(state, b.get("station", ""), lang),
+                  Text(label(f"liveness.{b.get('status', '')}", lang), style=LIVENESS_STYLE.get(b.get("status"), ""))]
+    if typ == "station_clock":
+        parts += [station_name(state, b.get("station", ""), lang),
+                  clock_off(b, lang) or t("desk.clock.right", lang)]
+    if typ.startswith("plan_"):
+        run = state.plans["runs"].get(b.get("run")) if hasattr(state, "plans") else None
+        named = (b.get("name_en") if lang == "en" else b.get("name")) or b.get("name") or b.get("plan", "")
+        if not named and run is not None:
+            named = (run["name_en"] if lang == "en" else run["name"]) or run["name"]
+        step = (run or {}).get("steps", {}).get(b.get("step", ""), {})
+        did = ((step.get("do_en") if lang == "en" else step.get("do")) or b.get("step", "")) if b.get("step") else ""
+        status = label(f"plan.step.{b['status']}", lang, b["status"]) if b.get("status") else ""
+        parts += [p for p in (safe(named) if named else "", status, safe("· " + did) if did else "") if p]
+    if typ == "alarm":
+        parts += [Text(b.get("code", ""), style="bold red"), station_name(state, b.get("station", ""), lang)]
+        if b.get("count", 1) > 1:   # one line per cause: the hub's repeats update it (console/hub/guard.py)
+            parts.append(f"×{b['count']}")
+    if typ == "task_signoff":
+        title = next(((x.get("title_en") if lang == "en" else x.get("title")) or x.get("title", "")
+                      for x in state.event.get("tasks", ()) if x.get("id") == b.get("task")), b.get("task", ""))
+        parts.append(safe(title))
+    if typ in ("staff_signin", "staff_signout"):
+        parts.append(safe(" ".join(str(b[k]) for k in ("name", "staff_no") if b.get(k))))
+    if typ == "overdue":
+        parts += [Text(label(f"readiness.what.{b.get('what', '')}", lang, b.get("what", "")), style="bold red"),
+                  safe(b.get("ref", "")), safe(b.get("target", ""))]
+    if typ == "guest_list":
+        parts += [safe(b.get("source", "")), f"×{b.get('count', len(b.get('guests', ())))}"]
+    where = b.get("where") or b.get("location")
+    if where:
+        parts.append(Text("@") + safe(where))
+    if typ == "note" and b.get("department"):
+        parts.append(label(f"dept.{b['department']}", lang))
+    said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or (
+        b.get("reason_zh") if lang == "zh" else "") or b.get("reason")
+    if said:
+        parts.append(Text("“", style="dim") + safe(said) + Text("”", style="dim"))
+    for part in parts:
+        out.append(" ")
+        out.append(part if isinstance(part, Text) else Text(part))
+    return out

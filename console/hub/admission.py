@@ -1,0 +1,84 @@
+"""The hub's admission: which keys get in (ZAP), who they are (User-Id), what each may hear (XPUB subscriptions), and what a welcome must fit.
+
+A mixin of Hub (console/hub/server.py). ZAP runs in the hub's own loop, so admission can neither die in
+a thread nor fail open; the feed is an XPUB in manual mode, so a subscription takes effect only
+when the hub applies it, and the hub applies a station's only for its own topics.
+"""
+from __future__ import annotations
+
+import zmq
+import zmq.utils.z85
+
+from console.core.station_view import targets
+from console.event.folder import EventFileError
+from console.hub import replies
+from console.hub.ingest import Peer
+from protocols import bounds, codec, keys
+
+ZAP_DOMAIN = b"eventdesk"
+_NOBLOCK = int(zmq.NOBLOCK)
+
+
+class Admission:
+    """Hub's keys, ZAP answers and subscription checks."""
+
+    def _load_peers(self) -> dict[str, Peer]:
+        posts = {s.id: s.post for s in self.event.stations}
+        peers: dict[str, Peer] = {}
+        for z85_key, name in keys.public_keys(self.folder.keys / "stations").items():
+            if name in posts:
+                peers[z85_key.decode()] = Peer("station", name, posts[name])
+        for z85_key, name in keys.public_keys(self.folder.keys / "desks").items():
+            if name in self.event.desks:
+                peers[z85_key.decode()] = Peer("desk", name, "desk")
+        return peers
+
+    # --- ZAP --------------------------------------------------------------------------------
+    def _zap_once(self) -> None:
+        msg = self.zap.recv_multipart()
+        try:
+            version, request_id, domain, _address, _identity, mechanism = msg[:6]
+            credentials = msg[6:]
+            ok = (version == b"1.0" and domain == ZAP_DOMAIN and mechanism == b"CURVE" and len(credentials) == 1)
+            peer = self.peers.get(zmq.utils.z85.encode(credentials[0]).decode()) if ok else None
+        except Exception:  # a malformed ZAP request must not stop the hub: deny it
+            request_id, peer = (msg[1] if len(msg) > 1 else b""), None
+        if peer is None:
+            self.denied += 1
+            self.zap.send_multipart([b"1.0", request_id, b"400", b"unknown key", b"", b""])
+        else:
+            user = f"{peer.role}:{peer.id}".encode()
+            self.zap.send_multipart([b"1.0", request_id, b"200", b"OK", user, b""])
+
+    def _subscriptions(self) -> None:
+        """Apply the subscriptions that arrived (XPUB manual mode: each comes with its connection's User-Id,
+        and applies to that connection only): a desk's any, a station's only its own three topics."""
+        for _ in range(1000):
+            try:
+                msg = self.pub.recv(_NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            data = msg.bytes
+            try:
+                peer = self.by_user.get(msg.get("User-Id"))
+            except zmq.ZMQError:   # the unsubscriptions of a peer that left carry no User-Id: nothing to do
+                peer = None
+            if not data or data[0] not in (0, 1) or peer is None:
+                continue
+            topic = data[1:]
+            if peer.role == "desk" or topic in {bounds.topic_frame(t) for t in targets(peer.id, peer.post)}:
+                self.pub.setsockopt(zmq.SUBSCRIBE if data[0] == 1 else zmq.UNSUBSCRIBE, topic)
+                self.subscribed += data[0]
+            else:
+                self.refused_topics += 1
+
+    def _check_welcomes(self) -> None:
+        """Refuse to start when even a welcome without instructions would not fit the reply limit."""
+        budget = self.ingest.budget
+        for peer in self.peers.values():
+            size = sum(len(f) for f in codec.encode(self.ingest.welcome_base(peer, "", 0)))
+            if size + replies.ROOM > budget:
+                raise EventFileError(self.folder.toml, "hub.max_message_bytes",
+                                     f"a welcome for {peer.id} takes {size} bytes, more than the {budget} bytes a "
+                                     f"reply may have: raise max_message_bytes (replies stay under "
+                                     f"{bounds.REPLY_MAX}) or shorten the task titles and the station list")

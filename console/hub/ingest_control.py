@@ -1,0 +1,116 @@
+"""Ingest's control messages: hello, heartbeat and the paged requests, answered at once and never stored.
+
+A mixin of Ingest (console/hub/ingest.py). A control message gets the same identity check as a report
+(the header's station and a hello's role must be the key's), costs a token like any message, and
+its reply is cut to the size clients accept (console/hub/replies.py). `answer_now` serves the hub while
+a commit is still in flight: only what needs no write. Knows the codec and the state; no ZeroMQ.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from console.core import state as fold
+from console.core.station_view import station_view
+from console.hub import replies
+from console.hub.guard import SNAPSHOT_COST
+from console.hub.ingest_refusals import header_or_none
+from protocols import bounds, codec
+from protocols.codec import Envelope, ProtocolError, schema_error
+from protocols.messages import CONTROL, Heartbeat, Nack, Welcome
+
+if TYPE_CHECKING:
+    from console.hub.ingest import Peer, _Batch
+
+
+class Control:
+    """Ingest's answers to control messages."""
+
+    def _control(self, b: _Batch, peer: Peer, env: Envelope, now_ms: int) -> Any:
+        h, msg = env.header, env.message
+        if h.seq != 0:
+            err = ProtocolError("E_HEADER", inner=schema_error("seq", "problem.control_seq", got=h.seq))
+            return self._refuse(b, peer, h, err, now_ms, advance=False)
+        if h.station != peer.id:
+            return self._identity(b, peer, h, now_ms, advance=False, claimed=h.station)
+        if h.type == "hello" and msg.role != peer.role:
+            return self._identity(b, peer, h, now_ms, advance=False, claimed_key=f"role.{msg.role}")
+        reply = self._answer(peer, env, now_ms)
+        if peer.role == "station":
+            # Logged in this batch, ahead of any report behind it: a station back from offline has its
+            # saved reports placed at their corrected time from the first one (console.core.clock_skew).
+            for moved in self.skew.to_log(peer.id):
+                self._hub_event(moved, now_ms, b.pending, b.last)
+        return reply
+
+    def answer_now(self, peer: Peer, frames: list[bytes], now_ms: int) -> Any:
+        """The reply to a control message (paid for: `admit`) that needs no write, for a hub whose commit is
+        still in flight; None for anything else (it waits for the next batch)."""
+        h = header_or_none(frames)
+        if h is None or h.type not in CONTROL or h.seq != 0 or h.station != peer.id:
+            return None
+        try:
+            env = codec.decode(frames, self.event.hub.max_message_bytes)
+        except ProtocolError:
+            return None
+        if h.type == "hello" and env.message.role != peer.role:
+            return None
+        return self._answer(peer, env, now_ms)
+
+    def refuse_busy(self, peer: Peer, frames: list[bytes], now_ms: int) -> Nack:
+        """E_STORAGE (retry) for a message (paid for) that arrives while the log cannot be written."""
+        return self._retry(frames, ProtocolError("E_STORAGE"))
+
+    def _answer(self, peer: Peer, env: Envelope, now_ms: int) -> Any:
+        h, msg = env.header, env.message
+        if peer.role == "station":
+            fold.touch(self.state, peer.id, now_ms, getattr(msg, "outbox", 0))
+            self.skew.sample(peer.id, now_ms, h.sent_ms)   # sent the moment it was stamped: a clock sample
+        if h.type == "heartbeat":
+            return Heartbeat(outbox=0)
+        if h.type == "snapshot_request":
+            shape = "desk" if peer.role == "desk" else f"station:{peer.id}"
+            if self.snapshots.would_build(shape, self.state.gseq, msg.gseq, msg.page) \
+                    and not self.guard.charge(peer.id, now_ms, SNAPSHOT_COST):
+                return self._retry_nack(h, ProtocolError("E_RATE"))
+            return self.snapshots.page(shape, self.state.gseq, msg.gseq, msg.page, self.page_budget,
+                                       lambda: self.picture(peer))[0]
+        if h.type == "guest_list_request":
+            return self.guest_page(msg.digest, msg.page)
+        if h.type == "instructions_request":
+            return replies.instruction_page(self.instructions_for(peer), msg.after, self.page_budget)
+        return replies.welcome(self.welcome_base(peer, h.epoch, now_ms), self.instructions_for(peer), self.budget)
+
+    def welcome_base(self, peer: Peer, epoch: str, now_ms: int) -> Welcome:
+        """The welcome before its instructions are added."""
+        return Welcome(station=peer.id, post=peer.post, server_ms=now_ms,
+                       heartbeat_ms=int(self.event.hub.heartbeat_s * 1000),
+                       last_seq=self.cursors.get((peer.id, epoch)) or 0, drill=self.drill,
+                       event=self.summary_for(peer), limits=self.limits())
+
+    def picture(self, peer: Peer) -> dict[str, Any]:
+        """The snapshot's picture: the whole state for a desk, its own part for a station (station_view)."""
+        if peer.role == "desk":
+            return fold.to_wire(self.state)
+        return station_view(self.state, peer.id, peer.post, self.summary_for(peer))
+
+    def instructions_for(self, peer: Peer) -> list[dict[str, Any]]:
+        return replies.open_instructions(self.state, peer.id, peer.post) if peer.role == "station" else []
+
+    def limits(self) -> dict[str, Any]:
+        """The welcome's `limits`: what this hub allows and promises (PROTOCOL.md 4.3)."""
+        return {"max_message_bytes": self.event.hub.max_message_bytes, "reply_max_bytes": self.budget,
+                "page_max_bytes": self.page_budget, "feed_max_bytes": bounds.FEED_MAX, **self.guard.limits(),
+                "ack_timeout_ms": bounds.ACK_TIMEOUT_MS, "storage_wait_ms": bounds.STORAGE_WAIT_MS}
+
+    def summary_for(self, peer: Peer) -> dict[str, Any]:
+        """The event summary a welcome carries: a station gets its own roster lines and the guest list's version."""
+        summary = self.event.summary()
+        if peer.role == "station":
+            summary["roster"] = [r for r in summary["roster"] if r["station"] == peer.id]
+        g = self.state.guests
+        summary["guests"] = {"digest": g["digest"], "count": len(g["list"])}
+        return summary
+
+    def guest_page(self, digest: str, page: int) -> Any:
+        """One page of the list as stations keep it, each page small enough for a station to decode."""
+        return self.guest_pages.page(self.state.guests, digest, page, self.page_budget)

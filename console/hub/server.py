@@ -1,0 +1,402 @@
+"""The hub: the headless process that owns the log — ZeroMQ edge, ZAP admission, timers, live log.
+
+It binds a CURVE ROUTER for reports and a CURVE XPUB for the feed, answers ZAP and checks every
+subscription itself in the same loop (console/hub/admission.py), charges each message to its key
+as it reads it, and hands each batch to Ingest, which commits (on the writer thread,
+console/hub/waiting.py) before anything is acked. A log that fails costs acks (E_STORAGE) and one
+alarm (console/hub/storage.py), output that fails costs lines (console/hub/edge.py): never the hub.
+Its own starts and stops are in the log (console/hub/life.py). Knows ZeroMQ; knows no widgets.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+import zmq
+
+from console.core import plan_library
+from console.event.folder import EventFolder
+from console.hub import replies
+from console.hub.admission import ZAP_DOMAIN, Admission
+from console.hub.edge import LiveLog, bind_endpoint
+from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
+from console.hub.life import Life
+from console.hub.storage import StorageWatch, refuse_batch
+from console.hub.store import Store, StoreError
+from console.hub.upkeep import Upkeep
+from console.hub.waiting import BATCH, HELD_MAX, TICK_MS, Waiting
+from console.hub.writer import Writer
+from protocols import bounds, codec, eventtime, keys
+
+ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+# Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
+# a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
+_NOBLOCK = int(zmq.NOBLOCK)
+PER_KEY = 16            # messages of a key spending its burst in one batch
+READ_BUDGET_S = 0.005   # the longest one read of the ROUTER goes on before the batch is handled
+KEPT_FRAMES = 5   # the routing id, then a message's three frames and one more (so that "too many" shows)
+_MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    endpoint: str
+    feed: str
+    console_public: str
+
+
+class Hub(Admission, Waiting, Upkeep):
+    """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
+
+    def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
+                 feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms,
+                 lang: str | None = None):
+        self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
+        self.event = folder.load()
+        self.lang = lang or self.event.lang
+        self.live = LiveLog(out, self.lang)
+        self.endpoint_cfg = endpoint or self.event.hub.endpoint
+        self.feed_cfg = feed or self.event.hub.feed
+        self.public, secret = keys.load_pair(folder.console_secret)
+        self.secret = secret
+        self.peers = self._load_peers()
+        # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
+        self.library = plan_library.load(folder.root, self.event)
+        self.store = Store(folder.db(drill), drill=drill, writer=True)
+        # Cursor look-ups read through a connection of their own, so that a welcome never waits for
+        # the writing connection while a commit is in flight on the writer thread.
+        try:
+            self.reader = Store(folder.db(drill), drill=drill)
+            self.ingest = Ingest(self.store, self.event, drill=drill, library=self.library,
+                                 lookup=last_seq_in(self.reader), commit=self._commit)
+            self._check_welcomes()
+        except Exception:   # the log stays free for the next start (its lock is the writer's)
+            self.store.close()
+            if hasattr(self, "reader"):
+                self.reader.close()
+            raise
+        self.storage = StorageWatch(self.store, self._say, self.lang)
+        self.life = Life(self.store)
+        self.by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
+        self.writer: Writer | None = None
+        self._held: list[tuple[bytes, Peer, list[bytes]]] = []
+        self._stop = threading.Event()
+        self.ctx = zmq.Context()
+        self.dropped = 0          # frames with no known User-Id: must stay 0 (ZAP keeps them out)
+        self.denied = 0           # ZAP refusals
+        self.refused_topics = 0   # subscriptions a key may not make (a station asking for the feed)
+        self.subscribed = 0       # subscriptions applied
+        self.unsent = 0           # replies dropped: the peer's queue was full (it does not read) or it left
+        self._lines: list[str] = []   # the first lines of this second, printed on the tick
+        self._more = 0                # ... and how many more there were
+        self.endpoints: Endpoints | None = None
+        self.next_tick = clock() + TICK_MS
+        self._guests_seen: tuple[int, int] | None = None   # (mtime_ns, size) of the guest file last read
+
+    # --- sockets ----------------------------------------------------------------------------
+    def bind(self) -> Endpoints:
+        self.zap = self.ctx.socket(zmq.REP)
+        self.zap.linger = 0
+        self.zap.bind(ZAP_ENDPOINT)   # bound before any CURVE socket, so admission is never skipped
+        self.router = self._curve_socket(zmq.ROUTER)
+        # ZeroMQ's MAXMSGSIZE applies to each frame, not to a message: a frame over it drops the
+        # connection unanswered. Four times the message limit, so that a report somewhat too large
+        # still gets its E_SIZE (and the station moves on) instead of being resent for ever.
+        self.router.setsockopt(zmq.MAXMSGSIZE, self.event.hub.max_message_bytes * 4)
+        # Mandatory: a reply to a peer whose queue is full (it does not read) fails at once and is
+        # counted, instead of waiting in memory (protocols/bounds.py states the queues in bytes).
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.sndhwm, self.router.rcvhwm = bounds.ROUTER_SNDHWM, bounds.ROUTER_RCVHWM
+        self.router.sndbuf = bounds.SNDBUF
+        bind_endpoint(self.router, self.endpoint_cfg)
+        # An XPUB in manual mode: each subscription comes to the hub with the subscriber's ZAP User-Id
+        # and takes effect only if the hub applies it, so a station hears its own topics and no more.
+        self.pub = self._curve_socket(zmq.XPUB)
+        self.pub.setsockopt(zmq.XPUB_MANUAL, 1)
+        self.pub.sndhwm = bounds.PUB_SNDHWM
+        self.pub.sndbuf = bounds.SNDBUF
+        bind_endpoint(self.pub, self.feed_cfg)
+        self.endpoints = Endpoints(self.router.last_endpoint.decode(), self.pub.last_endpoint.decode(),
+                                   self.public.decode())
+        self.folder.write_runtime({"pid": os.getpid(), "endpoint": self.endpoints.endpoint,
+                                   "feed": self.endpoints.feed, "console_public": self.endpoints.console_public,
+                                   "drill": self.drill}, self.drill)
+        return self.endpoints
+
+    def _curve_socket(self, kind: int) -> zmq.Socket:
+        s = self.ctx.socket(kind)
+        s.linger = 500
+        s.curve_server = True
+        s.curve_secretkey = self.secret
+        s.curve_publickey = self.public
+        s.zap_domain = ZAP_DOMAIN
+        s.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, 1)
+        return s
+
+    # --- the loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.endpoints is None:
+            self.bind()
+        self._say(f"hub ready: {self.event.name} — reports {self.endpoints.endpoint}, feed {self.endpoints.feed}"
+                  f"{' [DRILL]' if self.drill else ''}; {self.store.count()} events in the log")
+        now = self.clock()
+        self.ingest.heard_floor_ms = now   # nobody was heard while the hub was down: silence counts from now
+        self._emit(self.ingest.hub_events([self.life.started(now)], now))
+        self.writer = Writer(self.store.append_batch)
+        self.check_guests()
+        poller = zmq.Poller()
+        for sock in (self.zap, self.router, self.pub):
+            poller.register(sock, zmq.POLLIN)
+        self.next_tick = self.clock() + TICK_MS
+        try:
+            while not self._stop.is_set():
+                wait = 0 if self._held else max(0, min(self.next_tick - self.clock(), 100))
+                ready = dict(poller.poll(wait))
+                self._serve(ready)
+                if self.router in ready or self._held:
+                    self._drain()
+                if self.clock() >= self.next_tick:
+                    self._tick()
+                    self.next_tick = self.clock() + TICK_MS
+        finally:
+            self.close()
+
+    def _serve(self, ready: dict) -> None:
+        """What never waits for the log: admission and subscriptions."""
+        if self.zap in ready:
+            while self.zap.poll(0):
+                self._zap_once()
+        if self.pub in ready:
+            self._subscriptions()
+
+    def _read(self, limit: int) -> list[tuple[bytes, Peer, list[bytes]]]:
+        """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else), each paid
+        for from its key's bucket before anything is done with it: one past the bucket is dropped here,
+        unread but for the one E_RATE its key gets now and then (console/hub/guard.py)."""
+        got, refused = [], []
+        recv, admit, now = self.router.recv, self.ingest.admit, self.clock()
+        until = time.perf_counter() + READ_BUDGET_S
+        for n in range(limit):
+            if n % 64 == 63 and time.perf_counter() > until:
+                break   # a flood read and dropped must not hold up the few real reports read with it
+            try:
+                frames = _recv_frames(recv)
+            except zmq.Again:
+                break
+            user = frames[1].get("User-Id") if len(frames) > 1 else None
+            peer = self.by_user.get(user) if user else None
+            if peer is None:   # never from the payload, never from the routing id
+                self.dropped += 1
+                continue
+            ok, refusal = admit(peer, frames[1:], now)
+            if ok:
+                got.append((frames[0].bytes, peer, [f if type(f) is bytes else f.bytes for f in frames[1:]]))
+            elif refusal is not None:
+                refused.append((frames[0].bytes, codec.encode(refusal)))
+        self._send(refused)
+        return got
+
+    def _drain(self) -> None:
+        """Read, then handle a batch. A key spending its burst (console/hub/guard.py) has at most PER_KEY
+        messages in it, in order, the rest waiting for the next batch: a key that spends its whole burst
+        at once delays the others by one small batch, not by its burst. What waits is bounded by the
+        keys' buckets."""
+        queue = self._held + (self._read(BATCH) if len(self._held) < HELD_MAX else [])
+        batch, self._held, taken = [], [], {}
+        spending = self.ingest.guard.spending
+        for item in queue:
+            n = taken.get(item[1].id, 0)
+            if n < PER_KEY or not spending(item[1].id):
+                batch.append(item)
+                taken[item[1].id] = n + 1
+            else:
+                self._held.append(item)
+        if batch:
+            now = self.clock()
+            try:
+                outcome = self.ingest.handle(batch, now, paid=True)
+            except StoreError:   # reading the log failed (a damaged page): nothing was committed
+                refused, controls = refuse_batch(batch)
+                outcome = self.ingest.handle(controls, now, paid=True) if controls else Outcome()
+                outcome.replies += refused
+            self._emit(outcome)
+
+    def _send(self, replies_out: list[tuple[bytes, list[bytes]]]) -> None:
+        send = self.router.send
+        for address, frames in replies_out:
+            try:
+                send(address, _MORE_NOBLOCK)
+                _send_frames(send, frames)
+            except zmq.ZMQError:
+                self.unsent += 1   # gone, or not reading: it resends and gets a duplicate ack
+
+    def _emit(self, outcome: Outcome) -> None:
+        self._send(outcome.replies)
+        self._publish(outcome.publish)
+        for row in outcome.stored:
+            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
+        for rej in outcome.rejected:
+            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {_one_line(rej.reason)}")
+
+    def _publish(self, messages: list[list[bytes]]) -> None:
+        send = self.pub.send
+        for frames in messages:
+            try:
+                _send_frames(send, frames)
+            except zmq.ZMQError:
+                pass
+
+    def _tick(self) -> None:
+        now = self.clock()
+        self.life.tick(now)
+        self._watch_storage(now)
+        self.check_guests()
+        # Liveness changes, alarm repeats, then what the plan engine decides now (overdue steps, thresholds).
+        self._emit(self.ingest.tick(now))
+        self._presence(now)
+        self._flush_lines()
+
+    def _presence(self, now: int) -> None:
+        stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
+                          "status": st.get("status", "unknown")}
+                    for sid, st in self.ingest.state.stations.items()}
+        self._publish(replies.presence(now, stations, self.ingest.state.gseq))
+
+    def _line(self, text: str) -> None:
+        if len(self._lines) < 20:
+            self._lines.append(text)
+        else:
+            self._more += 1
+
+    def _flush_lines(self) -> None:
+        if not self._lines or self.out is None:
+            return
+        stamp = eventtime.clock(self.clock(), self.event.tz)
+        text = "\n".join(f"{stamp} {line}" for line in self._lines)
+        if self._more:
+            text += f"\n{stamp} … and {self._more} more this second ({self.ingest.stats['stored']} stored in all)"
+        self._say(text)
+        self._lines.clear()
+        self._more = 0
+
+    def _say(self, text: str) -> None:
+        """Write to the live log; a full disk or a closed pipe loses the line, never the hub."""
+        self.live.say(text)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        try:
+            if self._stop.is_set():   # asked to stop (a signal, the person who ran it): a clean stop, logged
+                now = self.clock()
+                self._emit(self.ingest.hub_events([self.life.stopping(now)], now))
+            self._flush_lines()
+            s = self.ingest.stats
+            self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
+                      f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
+                      f"dropped frames {self.dropped}, replies not sent {self.unsent}, refused subscriptions "
+                      f"{self.refused_topics}")
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Sockets, the writer, the log and hub.json, each given back even if the one before failed."""
+        try:
+            for sock in ("router", "pub", "zap"):
+                if hasattr(self, sock):
+                    getattr(self, sock).close(linger=0)
+            self.ctx.term()
+        finally:
+            try:
+                if self.writer is not None:
+                    self.writer.close()
+                self.reader.close()
+                self.store.close()
+            finally:
+                try:
+                    runtime = self.folder.runtime(self.drill)
+                    info = self.folder.read_runtime(self.drill)
+                    if info and info.get("pid") == os.getpid():
+                        runtime.unlink()
+                except OSError:
+                    pass
+
+
+def _recv_frames(recv: Callable) -> list[zmq.Frame | bytes]:
+    """`recv_multipart(NOBLOCK, copy=False)`: every frame of one message, or zmq.Again if none waits.
+
+    Past the routing id and the three frames of a message, a frame is counted but not kept (an empty
+    placeholder instead): a message of a thousand frames is refused E_FRAMES without holding them."""
+    frame = recv(_NOBLOCK, copy=False)
+    frames: list[zmq.Frame | bytes] = [frame]
+    while frame.more:
+        frame = recv(_NOBLOCK, copy=False)
+        frames.append(frame if len(frames) < KEPT_FRAMES else b"")
+    return frames
+
+
+def _send_frames(send: Callable, frames: list[bytes]) -> None:
+    """`send_multipart(frames, NOBLOCK)` for frames that are bytes (as the codec makes them)."""
+    for frame in frames[:-1]:
+        send(frame, _MORE_NOBLOCK)
+    send(frames[-1], _NOBLOCK)
+
+
+def _brief(body: dict) -> str:
+    """One line of a body for the live log: station text is control-free already, but a newline in a
+    note must not start a line of its own (it could forge one), so it is shown escaped."""
+    parts = [f"{k}={v}" for k, v in body.items() if v not in ("", 0, False, None)]
+    line = _one_line(" ".join(parts))
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+@dataclass
+class HubHandle:
+    """A hub running in a thread of this process (tests, the demo)."""
+
+    hub: Hub
+    thread: threading.Thread
+    endpoint: str
+    feed: str
+    console_public: str
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.hub.stop()
+        self.thread.join(timeout)
+
+
+def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None = None, **kw) -> HubHandle:
+    hub = Hub(folder, drill=drill, out=out, **kw)
+    ep = hub.bind()
+    thread = threading.Thread(target=hub.run, name="eventdesk-hub", daemon=True)
+    thread.start()
+    return HubHandle(hub, thread, ep.endpoint, ep.feed, ep.console_public)
+
+
+def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None,
+          lang: str | None = None) -> int:
+    """`eventdesk hub DIR`: run in the foreground until SIGINT or SIGTERM."""
+    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed, lang=lang)
+    try:
+        hub.bind()
+    except BaseException:
+        hub.release()
+        raise
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: hub.stop())
+    hub.run()
+    return 0

@@ -1,0 +1,55 @@
+"""What the hub looks after besides the wire, each tick: the guest file, and its own log's health.
+
+A mixin of Hub (console/hub/server.py): `check_guests` loads a new or changed guest list (a bad one is
+refused with one alarm and the old list kept), `_watch_storage` turns the store's failure counts
+into one line and one alarm per stretch (console/hub/storage.py). Knows files and the store; no
+sockets of its own.
+"""
+from __future__ import annotations
+
+from console.event import guests as guest_file
+from protocols.file_errors import why_text
+from protocols.messages import Alarm
+
+
+class Upkeep:
+    def check_guests(self) -> None:
+        """Load the guest file when it is new or changed (`eventdesk guests import` replaces it atomically).
+
+        A list that fails its checks is not loaded: the hub keeps the one it has, says why in its
+        log and raises one alarm on the desks; reports keep flowing either way.
+        """
+        path = self.folder.guest_file(self.event)
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        seen = (st.st_mtime_ns, st.st_size)
+        if seen == self._guests_seen:
+            return
+        self._guests_seen = seen
+        try:
+            guests = guest_file.load(path, self.event.date, self.event.tz)
+        except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
+            if not isinstance(exc, guest_file.GuestFileError):
+                exc = guest_file.GuestFileError(path, [guest_file.err(0, "", "unreadable", detail=why_text(exc, "en"))])
+            self._say(f"guest list {path} not loaded: {exc}")
+            reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
+                f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
+            self._emit(self.ingest.hub_events([Alarm(code="guest_list", reason=reason[:2000])], self.clock()))
+            return
+        out = self.ingest.load_guests(guests, path.name, self.clock())
+        if out.stored:
+            self._line(f"guest list {path.name}: {len(guests)} guests loaded")
+        self._emit(out)
+
+    def _watch_storage(self, now: int) -> None:
+        """One line and one alarm per stretch of log failures (console.hub.storage); an alarm the
+        log could not take yet is offered again on the next tick."""
+        self.storage.update(now)
+        if self.storage.pending:
+            out = self.ingest.hub_events(list(self.storage.pending), now)
+            if out.stored:
+                self.storage.pending.clear()
+            self._emit(out)
+            self.storage.update(now)

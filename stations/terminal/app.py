@@ -1,0 +1,227 @@
+"""The station terminal (Textual): one post's screen over a StationClient; thin — posts, screens and widgets do the rest.
+
+The client's thread reports changes through `on_change`; the app turns them into one
+coalesced message and redraws from a fresh View at a steady rate, never per message.
+Knows `protocols` and the station package only: the caller hands in the client and the Site.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from protocols import i18n
+from protocols.codec import ProtocolError
+from protocols.file_errors import why_text
+from stations.link.client import StationClient
+from stations.outbox.store import OutboxError
+from stations.terminal.posts import for_site, plan_tasks
+from stations.terminal.posts.base import Action, Area, Field, Site
+from stations.terminal.posts.common import describe
+from stations.terminal.screens.duty import DutyScreen
+from stations.terminal.screens.form import ReportForm
+from stations.terminal.screens.guests import GuestScreen
+from stations.terminal.screens.inbox import InboxScreen
+from stations.terminal.screens.post import PostScreen
+from stations.terminal.screens.view import Reader, View
+
+REFRESH_S = 0.25      # redraw rate when something changed
+IDLE_REFRESH_S = 1.0  # ... and at least this often, for waiting counts moved by another process
+
+
+class StationApp(App):
+    CSS_PATH = Path(__file__).with_name("station.tcss")
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [Binding("f12,l", "toggle_lang", "中文 / English", show=False),
+                Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    class Changed(Message):
+        """The client saw something change; many in a row collapse into one."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, StationApp.Changed)
+
+    def __init__(self, client: StationClient, site: Site, lang: str | None = None, *,
+                 start_client: bool = True) -> None:
+        super().__init__()
+        self.client, self.site = client, site
+        self.lang = i18n.normalise_lang(lang or site.lang)
+        self.post = for_site(site)
+        self.areas: tuple[Area, ...] = self.post.areas(site)
+        self.area_index = 0
+        self.reader = Reader(client, self.post, site)
+        self.view: View | None = None
+        self.start_client = start_client
+        self._dirty = True
+        self._idle = 0.0
+        self._chained = client.on_change
+
+    # --- life ---------------------------------------------------------------------------------
+    async def on_mount(self) -> None:
+        self.title = self.site.label(self.lang)
+        self.client.on_change = self._from_client_thread
+        self.main = PostScreen(self.post, self.site, self.lang)
+        await self.push_screen(self.main)
+        self.redraw()
+        if self.start_client:
+            self.client.start()
+        self.set_interval(REFRESH_S, self._tick)
+
+    def on_unmount(self) -> None:
+        self.client.on_change = self._chained
+
+    def _from_client_thread(self, kind: str, payload: Any) -> None:
+        # Called on the client's thread: post_message is thread-safe and never blocks the link.
+        if self._chained is not None:
+            self._chained(kind, payload)
+        if self.is_running and not self._closing:
+            try:
+                self.post_message(self.Changed())
+            except RuntimeError:  # the loop closed under us while shutting down
+                pass
+
+    def on_station_app_changed(self, message: Changed) -> None:
+        self._dirty = True
+
+    def _tick(self) -> None:
+        self._idle += REFRESH_S
+        if self._dirty or self._idle >= IDLE_REFRESH_S:
+            self.redraw()
+
+    def redraw(self) -> None:
+        self._dirty, self._idle = False, 0.0
+        try:
+            self.view = self.reader.read(self.area)
+        except (sqlite3.Error, OutboxError) as err:
+            # A busy or broken outbox file must not take the terminal down: say so, try next tick.
+            detail = err.sentence(self.lang) if isinstance(err, OutboxError) else why_text(err, self.lang)
+            self.main.flash(i18n.t("station.error.outbox", self.lang, detail=detail), bad=True)
+            return
+        self.main.show(self.view, self.area)
+        top = self.screen
+        if isinstance(top, InboxScreen):
+            top.show(self.view.instructions, self.view.acks)
+
+    @property
+    def area(self) -> Area | None:
+        return self.areas[self.area_index % len(self.areas)] if self.areas else None
+
+    # --- what the keys do ---------------------------------------------------------------------
+    def perform(self, action: Action) -> None:
+        if action.kind == "cycle":
+            if self.areas:
+                self.area_index = (self.area_index + 1) % len(self.areas)
+                self.main.flash(i18n.t("station.flash.area", self.lang, area=self.area.label(self.lang)))
+            self.redraw()
+        elif action.kind == "inbox":
+            screen = InboxScreen(self.lang, self.acknowledge)
+            self.push_screen(screen)
+            self.call_after_refresh(self.redraw)
+        elif action.kind in ("duty", "guests"):
+            view = self.view or self.reader.read(self.area)
+            if action.kind == "duty":
+                self.push_screen(DutyScreen(self.site, self.lang, list(view.on_duty), set(view.tasks_done),
+                                            self.perform))
+            else:
+                self.push_screen(GuestScreen(self.lang, self.client.guests(), set(view.checked_in), self.perform))
+        elif not action.fields:
+            self.send(action, {})
+        else:
+            title = action.title or i18n.t(action.label, self.lang)
+            if self.area is not None and not action.title:
+                title += f" · {self.area.label(self.lang)}"
+            self.push_screen(ReportForm(action, self.lang, self.send, title))
+
+    def send(self, action: Action, values: dict[str, Any]) -> str | None:
+        """Build and submit one report; the refusal's sentence (nothing saved), or None once saved."""
+        try:
+            type_, body = action.build(self.site, values, self.area)
+            report = self.client.submit(type_, body)
+        except ProtocolError as err:
+            problem = err.sentence(self.lang)
+        except OutboxError as err:
+            problem = i18n.t("station.error.outbox", self.lang, detail=err.sentence(self.lang))
+        else:
+            self.main.flash(i18n.t("station.flash.saved", self.lang, seq=report.seq,
+                                   what=describe(report.type, report.body, self.lang,
+                                                 self.site.area_names(self.lang))))
+            self.redraw()
+            return None
+        self.main.flash(problem, bad=True)
+        return problem
+
+    def acknowledge(self, instruction: int) -> str | None:
+        try:
+            report = self.client.acknowledge_instruction(instruction)
+        except (ProtocolError, OutboxError) as err:
+            problem = err.sentence(self.lang)
+            self.main.flash(problem, bad=True)
+            return problem
+        self.main.flash(i18n.t("station.flash.acked", self.lang, id=instruction, seq=report.seq))
+        self.redraw()
+        return None
+
+    # --- a running plan's task for this post ---------------------------------------------------------
+    def _plan_task(self) -> plan_tasks.Task | None:
+        tasks = self.view.tasks if self.view is not None else ()
+        if not tasks:
+            self.main.flash(i18n.t("station.plan.no_task", self.lang), bad=True)
+        return tasks[0] if tasks else None
+
+    def plan_done(self) -> None:
+        task = self._plan_task()
+        if task is not None:
+            self.settle_task(task, "done")
+
+    def plan_skip(self) -> None:
+        task = self._plan_task()
+        if task is None:
+            return
+        form = Action("plan_skip", "k", "station.plan.act_skip", fields=(Field("reason", "field.reason"),))
+        title = f"{i18n.t('station.plan.skip_title', self.lang)} · {task.order(self.lang)}"
+        self.push_screen(ReportForm(form, self.lang, lambda _a, v: self.settle_task(task, "skipped", v["reason"]),
+                                    title[:70]))
+
+    def settle_task(self, task: plan_tasks.Task, status: str, reason: str = "") -> str | None:
+        """plan_step for the task (the codec refuses a skip without a reason), then the order's ack if still owed."""
+        try:
+            report = self.client.submit(*plan_tasks.step_report(task, status, str(reason).strip()))
+            if task.item.ack_required and task.item.acked_ms is None:
+                self.client.acknowledge_instruction(task.item.id)
+        except (ProtocolError, OutboxError) as err:
+            problem = err.sentence(self.lang)
+            self.main.flash(problem, bad=True)
+            return problem
+        key = "station.plan.done" if status == "done" else "station.plan.skipped"
+        self.main.flash(i18n.t(key, self.lang, seq=report.seq))
+        self.redraw()
+        return None
+
+    def action_toggle_lang(self) -> None:
+        self.set_lang("en" if self.lang == "zh" else "zh")
+
+    def set_lang(self, lang: str) -> None:
+        self.lang = i18n.normalise_lang(lang)
+        self.title = self.site.label(self.lang)
+        self.main.relabel(self.lang)
+        if self.screen is not self.main:
+            self.screen.dismiss()   # a form or the inbox reopens in the new language with one key
+        self.redraw()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action in self.post.actions:
+            yield SystemCommand(f"{action.key.upper()} {i18n.t(action.label, self.lang)}",
+                                i18n.t(action.label, "en" if self.lang == "zh" else "zh"),
+                                lambda a=action: self.perform(a))
+        if self.view is not None and self.view.tasks:
+            yield SystemCommand(f"D {i18n.t('station.plan.act_done', self.lang)}", self.view.tasks[0].order(self.lang),
+                                self.plan_done)
+            yield SystemCommand(f"K {i18n.t('station.plan.act_skip', self.lang)}", self.view.tasks[0].order(self.lang),
+                                self.plan_skip)
+        yield SystemCommand(i18n.t("station.cmd.lang", self.lang), "F12", self.action_toggle_lang)
