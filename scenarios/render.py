@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols import eventtime
+# The card's words are shared with the summary's drill section (console.report.drill), so they live
+# on the console side and are re-exported here for the scorecard and the command.
+from console.report.card_text import BUCKET, STATUSES, clock, figure, fix_text, label, seconds, started_at, totals  # noqa: F401
 from protocols.i18n import t
-from scenarios.timefmt import clock, seconds
 
 
 def _cell(value: Any) -> str:
@@ -25,51 +26,6 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out + [""]
-
-
-STATUSES = ("met", "missed", "not_reached", "pending")
-# The summary's step results (console.report.summary) in the scorecard's columns (a card before version 2: none).
-BUCKET = {"early": "on_time", "on_time": "on_time", "late": "late", "overdue": "open", "pending": "open",
-          "skipped": "skipped", "cancelled": "cancelled"}
-
-
-def totals(summary: dict[str, int], lang: str) -> str:
-    """"3 met · 1 missed · 1 not reached · 0 pending" for a scorecard's summary counts."""
-    return t("score.totals", lang, **{c: summary.get(c, 0) for c in STATUSES})
-
-
-def started_at(card: dict[str, Any], seconds: bool = False) -> str:
-    """When the run started, on the event's clock (a card written before zones were kept: the default zone)."""
-    tz = eventtime.zone_or_default(card.get("event", {}).get("timezone"))
-    text = eventtime.stamp(card["run"]["started_ms"], tz)
-    return text if seconds else text[:16]
-
-
-def figure(value: Any, unit: str, lang: str = "en") -> str:
-    if value is None:
-        return t("score.status.none")
-    if unit == "ms":
-        return seconds(value, lang)
-    if unit == "at":
-        return clock(value)
-    return str(value)
-
-
-def label(r: dict[str, Any], lang: str) -> str:
-    own = (r.get("label_en") or r.get("label")) if lang == "en" else (r.get("label") or r.get("label_en"))
-    if own:
-        return own
-    params = {k: (seconds(v, lang) if k == "within" else clock(v) if k == "by" else v) for k, v in r["params"].items()}
-    return t(f"score.kind.{r['kind']}", lang, **params)
-
-
-def fix_text(f: dict[str, Any], lang: str) -> str:
-    params = dict(f["params"])
-    if lang == "zh" and "label_zh" in params:
-        params["label"] = params["label_zh"]
-    if "dept" in params:
-        params["dept"] = t(f"dept.{params['dept']}", lang)
-    return t(f["key"], lang, **params)
 
 
 def plan_lines(card: dict[str, Any], lang: str) -> list[str]:

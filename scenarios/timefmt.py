@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+# Back to text (H:MM:SS, "3 min 05 s"): shared with the summary, so it lives in console.report.card_text.
+from console.report.card_text import clock, seconds  # noqa: F401
+
 _UNITS = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 _CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
 
@@ -50,26 +53,3 @@ def parse_range(value: object) -> tuple[int, int]:
         return low, high
     one = parse_ms(value)
     return one, one
-
-
-def clock(ms: int) -> str:
-    """Scenario ms as H:MM:SS (negative shown with a minus sign)."""
-    sign = "-" if ms < 0 else ""
-    s = abs(int(ms)) // 1000
-    return f"{sign}{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-_UNIT_WORDS = {"en": ("s", "min", "h"), "zh": ("秒", "分", "小时")}
-
-
-def seconds(ms: int | float | None, lang: str = "en") -> str:
-    """A duration in ms as "12 s", "3 min 05 s" or "1 h 02 min" (zh: "12 秒", "3 分 05 秒"); "-" for None."""
-    if ms is None:
-        return "-"
-    sec, mn, hr = _UNIT_WORDS.get(lang, _UNIT_WORDS["en"])
-    s = int(round(ms / 1000))
-    if s < 60:
-        return f"{s} {sec}"
-    if s < 3600:
-        return f"{s // 60} {mn} {s % 60:02d} {sec}"
-    return f"{s // 3600} {hr} {s // 60 % 60:02d} {mn}"

@@ -11,11 +11,12 @@ from typing import Any
 
 from console.core import plan_library, plans
 from console.core import state as S
+from console.event import plan_files
 from console.hub.store import Row
 from protocols import messages as M
 from tests.test_desk_support import MIN, SUMMARY, T0, fixture_state
 
-LIBRARY = plan_library.Library(tuple(p for p in plan_library.shipped() if p.id in ("fire", "medical", "parking_full")))
+LIBRARY = plan_library.Library(tuple(p for p in plan_files.shipped() if p.id in ("fire", "medical", "parking_full")))
 SEC = 1000
 
 

@@ -14,6 +14,7 @@ import pytest
 import console
 from console.core import plan_library, plans
 from console.core import state as S
+from console.event import plan_files
 from console.event.folder import parse
 from console.hub.store import Row
 from protocols import codec
@@ -21,7 +22,7 @@ from protocols import messages as M
 
 SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 EVENT = parse(SAMPLE, SAMPLE.read_text("utf-8"))
-LIB = plan_library.shipped(EVENT)
+LIB = plan_files.shipped(EVENT)
 # Every station these tests make report is "heard"; most tests leave the silent-post plan out so
 # that the clock can run for hours without it asking about them.
 QUIET = plan_library.Library(tuple(p for p in LIB if p.id != "comms_loss"))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from console.core import plan_library, plans
+from console.core import plans
 from console.core import state as fold
+from console.event import plan_files
 from console.event.folder import EventFolder
 from console.hub.ingest import Ingest, Peer
 from console.hub.server import run_in_thread
@@ -146,7 +147,7 @@ def test_the_library_and_the_plans_are_in_the_snapshot(wire: Wire) -> None:
         if len(parts) == snap.pages:
             break
     state = codec.unpack(b"".join(parts))
-    assert [p["id"] for p in state["event"]["plans"]] == plan_library.shipped().ids()
+    assert [p["id"] for p in state["event"]["plans"]] == plan_files.shipped().ids()
     assert [r["plan"] for r in state["plans"]["runs"]] == ["medical"]
     assert fold.from_wire(state).plans == wire.ingest.state.plans
 

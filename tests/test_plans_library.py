@@ -11,13 +11,14 @@ import pytest
 import console
 from console.cli import main
 from console.core import plan_library as L
+from console.event import plan_files
 from console.event.folder import EventFileError, parse
 from protocols import codec
 from protocols.messages import DEPARTMENTS, INCIDENT_KINDS, MAX_NAME, MAX_TEXT, POSTS
 
 SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 EVENT = parse(SAMPLE, SAMPLE.read_text("utf-8"))
-SHIPPED = L.shipped(EVENT)
+SHIPPED = plan_files.shipped(EVENT)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 REQUIRED = {
@@ -35,8 +36,8 @@ def test_the_product_ships_the_plans_the_procedure_asks_for() -> None:
     for plan_id, owner in REQUIRED.items():
         assert SHIPPED.get(plan_id).owner == owner, plan_id
     assert SHIPPED.ids() == sorted(SHIPPED.ids())
-    assert L.shipped() is L.shipped()         # cached when not checked against an event
-    assert L.shipped().ids() == SHIPPED.ids()
+    assert plan_files.shipped() is plan_files.shipped()         # cached when not checked against an event
+    assert plan_files.shipped().ids() == SHIPPED.ids()
 
 
 @pytest.mark.parametrize("plan", SHIPPED.plans, ids=SHIPPED.ids())
@@ -122,7 +123,7 @@ def _write(folder: Path, text: str, name: str = "test_plan.toml") -> Path:
 
 
 def test_the_good_example_loads(tmp_path: Path) -> None:
-    plan = L.load_file(_write(tmp_path, GOOD), EVENT)
+    plan = plan_files.load_file(_write(tmp_path, GOOD), EVENT)
     assert plan.id == "test_plan" and plan.steps[0].posts == ("gate",) and plan.triggers[0].subject == "fire"
     assert plan.source.endswith("test_plan.toml") and plan.rearm_s == 900 and not plan.auto_start
 
@@ -192,9 +193,9 @@ BAD = [
 
 
 def test_a_step_may_hold_or_resume_the_gate(tmp_path: Path) -> None:
-    plan = L.load_file(_write(tmp_path, _edit('due_s = 60', 'due_s = 60\ngate = "hold"')), EVENT)
+    plan = plan_files.load_file(_write(tmp_path, _edit('due_s = 60', 'due_s = 60\ngate = "hold"')), EVENT)
     assert plan.steps[0].gate == "hold" and plan.steps[0].wire()["gate"] == "hold"
-    assert "gate" not in L.load_file(_write(tmp_path, GOOD), EVENT).steps[0].wire()   # unchanged when not given
+    assert "gate" not in plan_files.load_file(_write(tmp_path, GOOD), EVENT).steps[0].wire()   # unchanged when not given
     held = {(p.id, s.id) for p in SHIPPED for s in p.steps if s.gate}
     assert held == {("fire", "gate_hold"), ("parking_full", "gate_hold")}
     assert all(s.gate == "hold" for p in SHIPPED for s in p.steps if s.gate)
@@ -204,7 +205,7 @@ def test_a_step_may_hold_or_resume_the_gate(tmp_path: Path) -> None:
 def test_a_bad_plan_is_refused_naming_the_file_and_the_key(tmp_path: Path, text: str, key: str, reason: str) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(L.PlanFileError) as err:
-        L.load_file(path, EVENT)
+        plan_files.load_file(path, EVENT)
     assert (err.value.path, err.value.key) == (str(path), key)
     assert reason in err.value.reason
     assert str(err.value).startswith(f"{path}: {key}: ")
@@ -214,15 +215,15 @@ def test_a_bad_plan_is_refused_naming_the_file_and_the_key(tmp_path: Path, text:
 def test_a_bad_file_name_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD, "Fire Plan.toml")
     with pytest.raises(L.PlanFileError) as err:
-        L.load_file(path)
+        plan_files.load_file(path)
     assert err.value.key == "(file name)"
 
 
 def test_lots_and_zones_are_checked_only_against_an_event(tmp_path: Path) -> None:
     path = _write(tmp_path, _edit('incident = "fire"', 'lot = "p9"'))
-    assert L.load_file(path).triggers[0].subject == "p9"         # no event: any well-formed id
+    assert plan_files.load_file(path).triggers[0].subject == "p9"         # no event: any well-formed id
     with pytest.raises(L.PlanFileError):
-        L.load_file(path, EVENT)
+        plan_files.load_file(path, EVENT)
 
 
 # --- the event's own plans -----------------------------------------------------------------------
@@ -232,12 +233,12 @@ def test_an_event_adds_replaces_and_switches_off_plans(tmp_path: Path) -> None:
     _write(plans, _edit('name = "测试预案"', 'name = "本场火情预案"'), "fire.toml")
     _write(plans, GOOD, "vip_convoy.toml")
     _write(plans, "enabled = false\n", "lost_property.toml")
-    lib = L.load(tmp_path, EVENT)
+    lib = plan_files.load(tmp_path, EVENT)
     assert lib.get("fire").name == "本场火情预案" and lib.get("fire").source == str(plans / "fire.toml")
     assert "vip_convoy" in lib and "lost_property" not in lib
     assert set(lib.ids()) == set(SHIPPED.ids()) - {"lost_property"} | {"vip_convoy"}
-    assert L.load(tmp_path / "no-such-folder", EVENT).ids() == SHIPPED.ids()
-    assert L.load(None).ids() == SHIPPED.ids()
+    assert plan_files.load(tmp_path / "no-such-folder", EVENT).ids() == SHIPPED.ids()
+    assert plan_files.load(None).ids() == SHIPPED.ids()
 
 
 def test_a_bad_event_plan_stops_the_hub_with_one_sentence(event_dir, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ def summary(tmp_path_factory):
     path = write_log(tmp_path_factory.mktemp("log") / "event.db")
     store = Store(path)
     try:
-        # Streamed straight from the store, as report_io does.
+        # Streamed straight from the store, as console.report.files does.
         return summarise(store.since(0), summary_dict(), store.rejections())
     finally:
         store.close()

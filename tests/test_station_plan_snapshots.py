@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from console.core import plan_library
+from console.event import plan_files
 from stations.link.client import StationClient
 from tests.test_station_app_snapshots import FIXED, SIZE
 from tests.test_station_app_support import make_app, make_client, until
 
-FIRE = plan_library.shipped().get("fire")
+FIRE = plan_files.shipped().get("fire")
 RUN = 1044
 
 

@@ -1,27 +1,24 @@
 """The plan library: one TOML file per contingency plan, read into frozen dataclasses and checked.
 
-The product ships its plans in `console/event/plans/`; an event folder may add its own or replace a
-shipped one in `DIR/plans/<id>.toml` (same file name, same plan), or switch one off with a file
-holding only `enabled = false`. Anything the engine could not act on -- an unknown key, incident
+`parse` checks one file's text; reading the files (the shipped `console/event/plans/` and an event
+folder's own `DIR/plans/`) is console.event.plan_files. Anything the engine could not act on -- an unknown key, incident
 kind, post, department, lot or zone, a missing translation, a text too long for an instruction --
-is refused at load time with the file and the key named. Knows files and TOML; no sockets, no
-database, no screen.
+is refused at load time with the file and the key named. Knows TOML text; no files, no sockets,
+no database, no screen.
 """
 from __future__ import annotations
 
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from console.core.event import Event, EventFileError
 from console.core.toml_table import TomlTable
-from console.event.folder import Event, EventFileError
 from protocols.codec import _CONTROL as _REFUSED  # what a station refuses to show, plans never say
 from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, MAX_NAME, POSTS, SEVERITIES
 
-SHIPPED_DIR = Path(__file__).parents[1] / "event" / "plans"  # the shipped plans live with the event files
 ANY = "*"
 MAX_STEPS = 30
 MAX_TRIGGERS = 20
@@ -272,40 +269,3 @@ def parse(path: Path, text: str, event: Event | None = None) -> Plan | None:
         raise top.err("steps", f"has {len(steps)} steps; at most {MAX_STEPS}")
     return Plan(plan_id, name, name_en, owner, steps, triggers, auto, rearm_s, summary, summary_en,
                 all_clear, all_clear_en, str(path))
-
-
-def load_file(path: Path | str, event: Event | None = None) -> Plan | None:
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(path, "(file)", f"cannot be read: {exc}") from None
-    return parse(path, text, event)
-
-
-def load_dir(directory: Path | str, event: Event | None = None) -> dict[str, Plan | None]:
-    """Every `*.toml` in a folder by plan id (None: switched off); an absent folder holds none."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return {}
-    return {path.stem: load_file(path, event) for path in sorted(directory.glob("*.toml"))}
-
-
-@lru_cache(maxsize=1)
-def _shipped_unchecked() -> Library:
-    return Library(tuple(p for p in load_dir(SHIPPED_DIR).values() if p is not None))
-
-
-def shipped(event: Event | None = None) -> Library:
-    """The plans that come with the product (checked against `event` when given)."""
-    if event is None:
-        return _shipped_unchecked()
-    return Library(tuple(p for p in load_dir(SHIPPED_DIR, event).values() if p is not None))
-
-
-def load(root: Path | str | None = None, event: Event | None = None) -> Library:
-    """The shipped plans, then the event folder's `plans/` adding to them or replacing them by id."""
-    plans: dict[str, Plan | None] = dict(load_dir(SHIPPED_DIR, event))
-    if root is not None:
-        plans.update(load_dir(Path(root) / "plans", event))
-    return Library(tuple(plans[k] for k in sorted(plans) if plans[k] is not None))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from console.core import plan_library, plans
+from console.core.event import Event
 from console.core.state import State
-from console.event.folder import Event
 from protocols.codec import ProtocolError, schema_error
 from protocols.messages import POSTS
 

@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any
 
 from console.core import state as fold
-from console.core.state.fold import empty_guests, empty_roster
+from console.core.state.model import empty_guests, empty_roster
 
 
 def targets(station_id: str, post: str) -> tuple[str, str, str]:

@@ -22,12 +22,13 @@ from textual.screen import ModalScreen
 from console.core import state as fold
 from console.core.state import State, new_state
 from console.desk.hub_start import ensure_hub
+from console.desk.keys import bindings
 from console.desk.link import DeskLink
 from console.desk.screens.commands import DeskCommands
-from console.desk.screens.details import IncidentScreen, StationScreen, ViewScreen
+from console.desk.screens.details import IncidentScreen, InstructionsScreen, StationScreen, ViewScreen
 from console.desk.screens.help import HelpScreen
-from console.desk.screens.keys import bindings
 from console.desk.screens.main import MainScreen
+from console.desk.screens.plans import PlansScreen
 from console.desk.screens.readiness import GuestsScreen, ReadinessScreen
 from console.desk.widgets.chrome import DeskFooter
 from console.desk.widgets.view import Seen, View, alerts, seen
@@ -230,6 +231,12 @@ class DeskApp(App):
 
     def open_incident_screen(self, incident: int) -> None:
         self.push_screen(IncidentScreen(incident))
+
+    def open_instructions(self) -> None:
+        self.push_screen(InstructionsScreen())
+
+    def open_plans(self) -> None:
+        self.push_screen(PlansScreen())
 
 
 def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bool = False, drill: bool = False,

@@ -17,13 +17,12 @@ import hashlib
 import io
 import json
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 # Re-exported: the hub, the import command and tests know the checked guest's names from console.event.guests.
-from console.core.guests_check import COLUMNS, MAX_GUESTS, GuestError, GuestFileError, check, err, initials  # noqa: F401
+from console.core.guests_check import COLUMNS, MAX_GUESTS, GuestError, GuestFileError, check, err, initials, plate_key  # noqa: F401
 from protocols.file_errors import private_file
 
 JSON_VERSION = 1
@@ -31,16 +30,6 @@ MAX_ROWS = 2 * MAX_GUESTS      # rows read, blank ones included: the heading, ev
 MAX_COLUMNS = 64               # the list has 11 columns; a value further right is refused, not read
 MAX_FILE_BYTES = 32 << 20      # a CSV or guests.json; 5,000 guests with long notes are under 15 MB
 MAX_PART_BYTES = 32 << 20      # an .xlsx's shared strings, styles, workbook: read whole by openpyxl
-
-_PLATE_JUNK = re.compile(r"[\s·.\-•・]")
-
-
-# --- plates as the hub matches them (stations search their copy: stations/terminal/posts/duty.py) -----------
-
-def plate_key(plate: str) -> str:
-    """A plate as compared: no spaces, dots or dashes, upper case (湘A·12345 == 湘a12345)."""
-    return _PLATE_JUNK.sub("", plate).upper()
-
 
 # --- reading files ---------------------------------------------------------------------------------
 

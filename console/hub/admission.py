@@ -12,7 +12,7 @@ import zmq.utils.z85
 from console.core.station_view import targets
 from console.event.folder import EventFileError
 from console.hub import replies
-from console.hub.ingest import Peer
+from console.hub.batch import Peer
 from protocols import bounds, codec, keys
 
 ZAP_DOMAIN = b"eventdesk"

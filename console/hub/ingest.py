@@ -17,30 +17,23 @@ from console.core import state as fold
 from console.core.clock_skew import Skew
 from console.core.semantics import References
 from console.event import guests as guest_file
+from console.event import plan_files
 from console.event.folder import Event
 from console.hub import replies
+from console.hub.batch import Batch, Peer
 from console.hub.guard import Alarms, Cursors, Guard
 from console.hub.ingest_control import Control
 from console.hub.ingest_refusals import Refusals, header_or_none, nack
 from console.hub.store import Rejection, Row, Store, StoreError, dumps, loads
 from protocols import bounds, codec
 from protocols.codec import Envelope, Header, ProtocolError, schema_error
-from protocols.messages import ALLOWED, CONTROL, Ack, Alarm, Committed, GuestList, Nack, StationStatus
+from protocols.messages import ALLOWED, CONTROL, Ack, Committed, GuestList, Nack, StationStatus
 
 HUB = "hub"
 PLAN_ROUNDS = 4   # start -> its instructions -> (nothing): each decision round is one more commit
 # commit(rows, rejections, late): the rows' gseqs, or StoreError. `late()` makes the E_STORAGE nacks of
 # the batch's reports, for a hub that answers them when the commit takes too long (made only then).
 Commit = Callable[[list, list, Callable[[], list]], list]
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """Who sent a message, from the CURVE key alone: role ("station" or "desk"), id and post."""
-
-    role: str
-    id: str
-    post: str
 
 
 @dataclass
@@ -52,20 +45,6 @@ class Outcome:
     stored: list[Row] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     duplicates: int = 0
-
-
-@dataclass
-class _Batch:
-    """One batch on its way to the commit: what to store, what to answer, this batch's cursors."""
-
-    next_g: int
-    pending: list[tuple[bytes | None, Header, Any, str]] = field(default_factory=list)  # address, header, message, body
-    replies: list[tuple[bytes, Any]] = field(default_factory=list)   # address, reply or index into pending
-    rejections: list[Rejection] = field(default_factory=list)
-    alarms: list[Alarm] = field(default_factory=list)
-    last: dict[tuple[str, str], int] = field(default_factory=dict)
-    keys: dict[tuple[str, str, int], int] = field(default_factory=dict)   # report key -> index in pending
-    new_ids: set[int] = field(default_factory=set)
 
 
 def last_seq_in(store: Store) -> Callable[[str, str], int | None]:
@@ -85,7 +64,7 @@ class Ingest(Control, Refusals):
                  library: plan_library.Library | None = None, *,
                  lookup: Callable[[str, str], int | None] | None = None, commit: Commit | None = None) -> None:
         self.store, self.event, self.drill = store, event, drill
-        self.library = library if library is not None else plan_library.shipped(event)
+        self.library = library if library is not None else plan_files.shipped(event)
         self.state = fold.new_state({**event.summary(), "plans": self.library.summary()})
         for row in store.since(0):
             fold.apply(self.state, row)
@@ -118,7 +97,7 @@ class Ingest(Control, Refusals):
 
     def handle(self, batch: list[tuple[bytes, Peer, list[bytes]]], now_ms: int, paid: bool = False) -> Outcome:
         """One batch; `paid` when each message has been through `admit` already (the hub does it as it reads)."""
-        b = _Batch(self.store.next_gseq)
+        b = Batch(self.store.next_gseq)
         for address, peer, frames in batch:
             if not paid:
                 ok, refusal = self.admit(peer, frames, now_ms)
@@ -138,7 +117,7 @@ class Ingest(Control, Refusals):
             self._hub_event(alarm, now_ms, b.pending, b.last)
         return self._plans(self._commit(b, now_ms, Outcome()), now_ms)
 
-    def _report(self, b: _Batch, address: bytes, peer: Peer, env: Envelope, now_ms: int) -> Any:
+    def _report(self, b: Batch, address: bytes, peer: Peer, env: Envelope, now_ms: int) -> Any:
         h, msg = env.header, env.message
         if h.seq < 1:
             if h.station != peer.id:
@@ -170,7 +149,7 @@ class Ingest(Control, Refusals):
         b.pending.append((address, h, msg, dumps(msg.as_body())))
         return index
 
-    def _opened(self, b: _Batch, peer: Peer, h: Header, now_ms: int) -> int | Nack:
+    def _opened(self, b: Batch, peer: Peer, h: Header, now_ms: int) -> int | Nack:
         """The cursor of the report's (station, epoch); a new epoch opens at 0 if the key may start one.
 
         Order comes first: a report ahead of the cursor is a gap (E_GAP), whatever else is wrong with it.
@@ -185,11 +164,11 @@ class Ingest(Control, Refusals):
             return self._retry_nack(h, ProtocolError("E_GAP", expected=done + 1), expected=done + 1)
         return done
 
-    def _cursor(self, b: _Batch, key: tuple[str, str]) -> int | None:
+    def _cursor(self, b: Batch, key: tuple[str, str]) -> int | None:
         done = b.last.get(key)
         return done if done is not None else self.cursors.get(key)
 
-    def _commit(self, b: _Batch, now_ms: int, out: Outcome) -> Outcome:
+    def _commit(self, b: Batch, now_ms: int, out: Outcome) -> Outcome:
         pending = b.pending
         rows_in = [(h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, body) for _, h, _, body in pending]
         def late() -> list[tuple[bytes, list[bytes]]]:
@@ -224,7 +203,7 @@ class Ingest(Control, Refusals):
         self.stats["rejected"] += len(b.rejections)
         return out
 
-    def _uncommitted(self, b: _Batch, out: Outcome) -> Outcome:
+    def _uncommitted(self, b: Batch, out: Outcome) -> Outcome:
         """The batch could not be written: what needed the commit (an ack, a recorded refusal) becomes
         E_STORAGE, to be sent again; what did not (a welcome, a heartbeat, a page, a gap) goes out as it is."""
         storage = ProtocolError("E_STORAGE")
@@ -263,7 +242,7 @@ class Ingest(Control, Refusals):
         then whatever the plan engine decides at `now_ms` (the hub calls this every second)."""
         if not messages:
             return self._plans(Outcome(), now_ms)
-        b = _Batch(self.store.next_gseq)
+        b = Batch(self.store.next_gseq)
         for msg in messages:
             self._hub_event(msg, now_ms, b.pending, b.last)
         return self._plans(self._commit(b, now_ms, Outcome()), now_ms)
@@ -290,7 +269,7 @@ class Ingest(Control, Refusals):
             decisions += readiness.evaluate(self.state, now) + guests_rules.evaluate(self.state, now)
             if not decisions:
                 break
-            b = _Batch(self.store.next_gseq)
+            b = Batch(self.store.next_gseq)
             for msg in decisions:
                 self._hub_event(msg, now_ms, b.pending, b.last)
             more = self._commit(b, now_ms, Outcome())

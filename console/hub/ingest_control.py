@@ -7,25 +7,23 @@ a commit is still in flight: only what needs no write. Knows the codec and the s
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from console.core import state as fold
 from console.core.station_view import station_view
 from console.hub import replies
+from console.hub.batch import Batch, Peer
 from console.hub.guard import SNAPSHOT_COST
 from console.hub.ingest_refusals import header_or_none
 from protocols import bounds, codec
 from protocols.codec import Envelope, ProtocolError, schema_error
 from protocols.messages import CONTROL, Heartbeat, Nack, Welcome
 
-if TYPE_CHECKING:
-    from console.hub.ingest import Peer, _Batch
-
 
 class Control:
     """Ingest's answers to control messages."""
 
-    def _control(self, b: _Batch, peer: Peer, env: Envelope, now_ms: int) -> Any:
+    def _control(self, b: Batch, peer: Peer, env: Envelope, now_ms: int) -> Any:
         h, msg = env.header, env.message
         if h.seq != 0:
             err = ProtocolError("E_HEADER", inner=schema_error("seq", "problem.control_seq", got=h.seq))

@@ -7,21 +7,19 @@ stuck behind a report it cannot change. Knows the store and the codec; knows not
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from console.hub.batch import Batch, Peer
 from console.hub.store import Rejection, dumps
 from protocols import codec
 from protocols.codec import Header, ProtocolError
 from protocols.messages import CONTROL, Ack, Nack
 
-if TYPE_CHECKING:
-    from console.hub.ingest import Peer, _Batch
-
 
 class Refusals:
     """Ingest's handlers for what cannot be stored as it is."""
 
-    def _again(self, b: _Batch, peer: Peer, h: Header, msg: Any, now_ms: int) -> Any:
+    def _again(self, b: Batch, peer: Peer, h: Header, msg: Any, now_ms: int) -> Any:
         """A report at or below the last handled seq: a resend (ack again), a conflict, or a re-nack."""
         body = dumps(msg.as_body())
         index = b.keys.get((peer.id, h.epoch, h.seq))
@@ -42,14 +40,14 @@ class Refusals:
         self.stats["duplicates"] += 1
         return stored
 
-    def _rejection(self, b: _Batch, station: str, epoch: str, seq: int) -> Nack | None:
+    def _rejection(self, b: Batch, station: str, epoch: str, seq: int) -> Nack | None:
         """The final answer a report got before (in the log or earlier in this batch), to give it again."""
         rej = self.store.find_rejection(station, epoch, seq) or next(
             ((r.code, r.reason, r.reason_zh) for r in reversed(b.rejections) if (r.station, r.epoch, r.seq)
              == (station, epoch, seq)), None)
         return None if rej is None else Nack(epoch=epoch, seq=seq, code=rej[0], reason=rej[1], reason_zh=rej[2])
 
-    def _undecodable(self, b: _Batch, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int) -> Nack:
+    def _undecodable(self, b: Batch, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int) -> Nack:
         """A message whose body (or type) failed: for a report, ordering still comes first, exactly as for a
         good one. Ahead of the cursor it is a gap (nothing final yet); at it, it is finally rejected and the
         cursor moves; behind it, the answer given before is given again, or, for a seq that was stored, it
@@ -64,14 +62,14 @@ class Refusals:
             return again if again is not None else self._refuse(b, peer, header, err, now_ms, advance=False)
         return self._refuse(b, peer, header, err, now_ms, advance=True)
 
-    def _identity(self, b: _Batch, peer: Peer, h: Header, now_ms: int, advance: bool, **claim: Any) -> Nack:
+    def _identity(self, b: Batch, peer: Peer, h: Header, now_ms: int, advance: bool, **claim: Any) -> Nack:
         """A message that claims another station (or a hello another role) than the key's: refused, alarmed."""
         claim = {"claimed": codec.printable(claim["claimed"])} if "claimed" in claim else claim
         err = ProtocolError("E_IDENTITY", bound=peer.id, **claim)
         self._alarm(b, peer.id, err, now_ms)
         return self._refuse(b, peer, h, err, now_ms, advance)
 
-    def _refuse(self, b: _Batch, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int,
+    def _refuse(self, b: Batch, peer: Peer, header: Header | None, err: ProtocolError, now_ms: int,
                 advance: bool) -> Nack:
         """A final rejection, recorded. With `advance` (the report is the next in order) it counts as handled:
         the cursor moves past it. Otherwise it is recorded under seq 0 and the seq it named goes in `detail`."""
@@ -82,7 +80,7 @@ class Refusals:
                                       now_ms, "" if advance or seq < 1 else f"seq {seq}"))
         return nack(header, err)
 
-    def _alarm(self, b: _Batch, station: str, err: ProtocolError, now_ms: int) -> None:
+    def _alarm(self, b: Batch, station: str, err: ProtocolError, now_ms: int) -> None:
         alarm = self.alarms.raised(station, err.code, err.en, err.zh, now_ms)
         if alarm is not None:
             b.alarms.append(alarm)

@@ -19,7 +19,7 @@ from typing import Callable, TextIO
 
 import zmq
 
-from console.core import plan_library
+from console.event import plan_files
 from console.event.folder import EventFolder
 from console.hub import replies
 from console.hub.admission import ZAP_DOMAIN, Admission
@@ -70,7 +70,7 @@ class Hub(Admission, Waiting, Upkeep):
         self.secret = secret
         self.peers = self._load_peers()
         # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
-        self.library = plan_library.load(folder.root, self.event)
+        self.library = plan_files.load(folder.root, self.event)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
         # Cursor look-ups read through a connection of their own, so that a welcome never waits for
         # the writing connection while a commit is in flight on the writer thread.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from console.hub.ingest import Peer
+from console.hub.batch import Peer
 
 # Ingest's own: the header of frames that have a readable one, and the nack that answers it.
 from console.hub.ingest_refusals import header_or_none as header_of

@@ -1,17 +1,17 @@
 """The rehearsal part of the summary: the drill scorecard and how it compares with earlier rehearsals; pure.
 
 Works from scorecard dicts (DIR/report/rehearsal-*.json, as scenarios.scorecard writes them) and
-words them with scenarios.render's own helpers, so the report and the scorecard file agree.
-Returns report_doc blocks; reading the files is console.report.files's job.
+words them with the scorecard's own helpers (console.report.card_text), so the report and the scorecard file agree.
+Returns console.report.doc blocks; reading the files is console.report.files's job.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from console.report import card_text as render
+from console.report.card_text import seconds
 from console.report.doc import Bullets, Heading, Para, Table
 from protocols.i18n import t
-from scenarios import render
-from scenarios.timefmt import seconds
 
 
 def _when(card: dict[str, Any]) -> str:

@@ -13,7 +13,6 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,35 +21,12 @@ from protocols.codec import ProtocolError
 from protocols.messages import Committed, Welcome
 from stations.link.loop import Link
 from stations.outbox.store import Outbox, Report
+from stations.records import Status  # noqa: F401  (re-exported: callers read the link's Status from here)
 
 log = logging.getLogger("eventdesk.station")
 
 # Posts that check guests in keep a copy of the guest list (the concierge and the sign-in desk).
 GUEST_POSTS = ("concierge", "lobby")
-
-
-@dataclass(frozen=True)
-class Status:
-    """What the terminal shows about its link. Times are epoch ms from the client's clock."""
-
-    station: str
-    epoch: str
-    state: str = "connecting"        # connecting | online | unreachable | stopped
-    connected: bool = False          # a CURVE session is up right now
-    console_reachable: bool = False  # the console answered within 3 heartbeat intervals
-    key_mismatch_suspected: bool = False  # handshakes fail: console.key is not this console's
-    key_refused: bool = False        # the console does not admit this terminal's key
-    waiting: int = 0                 # reports in the outbox not yet acknowledged
-    last_heard_ms: int | None = None
-    last_error: str = ""
-    feed_connected: bool = False     # the instruction feed (SUB) has a session
-    attempts: int = 0                # sockets built so far (1 + reconnects)
-    bad_frames: int = 0              # frames from the console that failed to decode
-    sent_frames: int = 0             # report frames put on the wire, resends included
-    post: str = ""
-    drill: bool = False
-    event: dict[str, Any] = field(default_factory=dict)
-    server_ms: int = 0
 
 
 class StationClient:

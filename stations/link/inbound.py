@@ -14,8 +14,16 @@ from zmq.utils.monitor import recv_monitor_message
 from protocols import codec
 from protocols.bounds import topic_name
 from protocols.codec import ProtocolError
-from protocols.messages import (Ack, Committed, GuestListRequest, GuestPage, InstructionPage, InstructionsRequest, Nack,
-                                Welcome)
+from protocols.messages import (
+    Ack,
+    Committed,
+    GuestListRequest,
+    GuestPage,
+    InstructionPage,
+    InstructionsRequest,
+    Nack,
+    Welcome,
+)
 
 log = logging.getLogger("eventdesk.station")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 import zmq
 
@@ -19,9 +19,6 @@ from protocols import bounds, codec
 from protocols.messages import Heartbeat, Hello
 from stations.link.inbound import KEY_FAIL, Inbound
 from stations.outbox.store import SAVED, Report
-
-if TYPE_CHECKING:
-    from stations.link.client import StationClient
 
 log = logging.getLogger("eventdesk.station")
 
@@ -41,7 +38,9 @@ class Link(Inbound):
     What arrives on the sockets is handled by the Inbound half (stations/link/inbound.py).
     """
 
-    def __init__(self, client: StationClient) -> None:
+    def __init__(self, client: Any) -> None:
+        # `client` is the StationClient that owns this loop, typed loosely on purpose: the client
+        # imports the loop, and the loop must not import its owner back (no import cycle).
         self.c = client
         self.outbox = client.outbox
         self.hb = client.heartbeat_ms / 1000

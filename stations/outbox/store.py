@@ -11,7 +11,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -23,52 +22,8 @@ from stations.outbox.file import OutboxError, open_file
 
 __all__ = ["OutboxError"]   # re-exported: callers catch it from here
 
-SAVED, SENT, DELIVERED, REJECTED = "saved", "sent", "delivered", "rejected"
-STATES = (SAVED, SENT, DELIVERED, REJECTED)
-UNACKED = (SAVED, SENT)
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """One report as the outbox holds it. `body` is the full body as sent (defaults filled in)."""
-
-    seq: int
-    type: str
-    body: dict[str, Any]
-    state: str
-    created_ms: int
-    gseq: int | None = None
-    code: str = ""
-    reason: str = ""
-    reason_zh: str = ""
-    updated_ms: int = 0
-
-    @property
-    def final(self) -> bool:
-        return self.state in (DELIVERED, REJECTED)
-
-
-@dataclass(frozen=True, slots=True)
-class InboxItem:
-    """An instruction from the desk; `id` is its global sequence in the console's log."""
-
-    id: int
-    target: str
-    text: str
-    ack_required: bool
-    received_ms: int
-    acked_ms: int | None = None
-    text_en: str = ""
-    plan: str = ""     # set when a contingency plan sent it, with its run (gseq) and step id
-    run: int = 0
-    step: str = ""
-    guest: str = ""    # set when the hub hands a guest on: the guest's ref and "vip" or "needs"
-    notice: str = ""
-    gate: str = ""     # an order to the gate: "hold" or "resume"
-
-    def text_for(self, lang: str) -> str:
-        """The text in `lang` ("en" or "zh"), falling back to the one the desk wrote."""
-        return self.text_en if lang == "en" and self.text_en else self.text
-
+# The values the outbox holds live in stations.records (the terminal's screens read them without SQLite).
+from stations.records import DELIVERED, REJECTED, SAVED, SENT, STATES, UNACKED, InboxItem, Report  # noqa: E402,F401
 
 _REPORT_COLS = "seq, type, body, state, created_ms, gseq, code, reason, reason_zh, updated_ms"
 _INBOX_COLS = "id, target, text, ack_required, received_ms, acked_ms, text_en, plan, run, step, guest, notice, gate"

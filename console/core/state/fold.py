@@ -7,41 +7,16 @@ console.core.state.fold_ops; `FOLD` here maps every type, theirs included.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
-from console.event.guests import plate_key
+from console.core.state.model import State
 from protocols import eventtime, orders
-
-if TYPE_CHECKING:
-    from console.core.state import State
 
 WINDOW_MIN = 120      # minutes of arrival/departure curve kept in memory; the report reads the log
 DOOR_POSTS = ("gate", "concierge")   # where people are counted in (docs/PEOPLE.md)
 VIP_LEVELS = ("A", "B")              # level C is an ordinary listed guest
-
-
-def empty_plans() -> dict[str, Any]:
-    """`State.plans`: desk requests, proposals and runs by gseq; per plan id the [gseq, ms] of its last close."""
-    return {"requests": {}, "proposals": {}, "runs": {}, "closed": {}}
-
-
-def empty_readiness() -> dict[str, Any]:
-    """`State.readiness`: task id -> its sign-off {by, ms, note, gseq, more}; task id -> ms it was alarmed overdue."""
-    return {"done": {}, "overdue": {}}
-
-
-def empty_roster() -> dict[str, Any]:
-    """`State.roster`: station -> {who: {name, staff_no, ms}} signed in now; station -> last sign-in ms;
-    roster entry key -> ms it was alarmed."""
-    return {"on": {}, "last_in": {}, "overdue": {}}
-
-
-def empty_guests() -> dict[str, Any]:
-    """`State.guests`: the list (ref -> guest) and its plates, who arrived, the notices the hub sent for
-    each guest ("vip:<link>" / "needs:lobby" -> instruction gseq), alarms, walk-ins, and needs still to pass on."""
-    return {"list": {}, "plates": {}, "digest": "", "source": "", "listed_ms": 0, "arrived": {}, "notices": {},
-            "overdue": {}, "walkins": {"parties": 0, "people": 0}, "needs_due": [], "vip_arrived": []}
 
 
 def _bucket(p: dict[str, Any], key: str, minute: int, n: int) -> None:

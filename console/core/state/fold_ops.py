@@ -7,13 +7,11 @@ never import it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from console.event.guests import plate_key
+from console.core.guests_check import plate_key
+from console.core.state.model import State
 from protocols import orders
-
-if TYPE_CHECKING:
-    from console.core.state import State
 
 HISTORY_MAX = 50      # per incident and per plan run; the first entry is always kept
 

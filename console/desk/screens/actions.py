@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.core import readiness
-from console.desk.screens.keys import OPERATOR_ACTIONS
+from console.desk.keys import OPERATOR_ACTIONS
 from console.desk.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal, departments
 from console.desk.screens.plan_actions import PlanActions
 from console.desk.widgets import fmt
@@ -116,8 +116,8 @@ class DeskActions(PlanActions):
                                        state=view.state if view else None), written)
 
     def action_instructions(self) -> None:
-        from console.desk.screens.details import InstructionsScreen
-        self.app.push_screen(InstructionsScreen())
+        # The app opens the screen: this mixin is a base of every screen and imports none of them.
+        self.app.open_instructions()
 
     def selected_task(self) -> str | None:
         return None

@@ -8,7 +8,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.core import plans
 from console.core import state as fold
-from console.desk.screens.keys import KEYS, OPERATOR_SCOPES
+from console.desk.keys import KEYS, OPERATOR_SCOPES
 from console.desk.widgets import fmt, plan_text
 from protocols.i18n import t
 

@@ -10,8 +10,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
+from console.desk.keys import bindings
 from console.desk.screens.actions import DeskActions
-from console.desk.screens.keys import bindings
 from console.desk.widgets import fmt
 from console.desk.widgets.chrome import DeskFooter, DeskHeader, titled
 from console.desk.widgets.instructions import DeliveryTable, InstructionsTable

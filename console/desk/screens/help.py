@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.desk.screens.keys import KEYS, OPERATOR_SCOPES
+from console.desk.keys import KEYS, OPERATOR_SCOPES
 from protocols.i18n import t
 
 COLUMNS = ((("desk.help.incident", ("incident",)), ("desk.help.desk", ("desk", "plan"))),

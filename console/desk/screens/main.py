@@ -6,8 +6,8 @@ from textual.containers import Horizontal, Vertical
 
 from console.core import plans
 from console.core import state as fold
+from console.desk.keys import bindings
 from console.desk.screens.details import IncidentScreen, StationScreen, ViewScreen
-from console.desk.screens.keys import bindings
 from console.desk.widgets.chrome import DeskFooter, DeskHeader, DrillBanner, titled
 from console.desk.widgets.figures import AreasPanel, PeoplePanel, WallFigures
 from console.desk.widgets.incidents import HighAlertBanner, IncidentBoard

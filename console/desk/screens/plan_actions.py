@@ -40,8 +40,8 @@ class PlanActions:
 
     # --- keys ---------------------------------------------------------------------------------------
     def action_plans(self) -> None:
-        from console.desk.screens.plans import PlansScreen
-        self.app.push_screen(PlansScreen())
+        # The app opens the screen: this mixin is a base of every screen and imports none of them.
+        self.app.open_plans()
 
     def action_start_plan(self) -> None:
         state = self._state()

@@ -5,8 +5,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.core import plans
+from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
-from console.desk.screens.keys import bindings
 from console.desk.widgets import plan_text
 from console.desk.widgets.chrome import DeskFooter, DeskHeader, titled
 from console.desk.widgets.plans import PlanChecklist

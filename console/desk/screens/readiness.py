@@ -5,8 +5,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 
+from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
-from console.desk.screens.keys import bindings
 from console.desk.widgets.chrome import DeskFooter, DeskHeader
 from console.desk.widgets.guests import ChainsTable, GuestsTable, GuestSummary
 from console.desk.widgets.readiness import DepartmentsTable, DutyTable, TasksTable, Verdict

@@ -18,8 +18,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
+from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
-from console.desk.screens.keys import bindings
 from console.desk.widgets import fmt
 from console.desk.widgets.chrome import DeskFooter, DeskHeader
 from console.desk.widgets.view import View

@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.core import plans
-from console.desk.screens.keys import KEYS, bindings
+from console.desk.keys import KEYS, bindings
 from console.desk.widgets import fmt, plan_text
 from console.desk.widgets.chrome import show_text
 from console.desk.widgets.table import ViewTable

@@ -15,7 +15,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from protocols import i18n
-from stations.outbox.store import InboxItem
+from stations.records import InboxItem
 from stations.terminal.widgets.report_list import state_words
 
 

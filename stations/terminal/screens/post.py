@@ -5,7 +5,7 @@ it never touches the client itself.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,7 +15,7 @@ from textual.widgets import Button, Static
 
 from protocols import i18n
 from stations.terminal.posts import gate
-from stations.terminal.posts.base import Area, Post, Site
+from stations.terminal.posts.base import Action, Area, Post, Site
 from stations.terminal.screens.view import View
 from stations.terminal.widgets.banner import Banner
 from stations.terminal.widgets.counts_bar import CountsBar
@@ -24,14 +24,19 @@ from stations.terminal.widgets.link_bar import LinkBar
 from stations.terminal.widgets.plan_banner import PlanBanner
 from stations.terminal.widgets.report_list import ReportList
 
-if TYPE_CHECKING:
-    from stations.terminal.app import StationApp
+
+class Terminal(Protocol):
+    """What the screen asks of its app (StationApp): the app imports this screen, never the reverse."""
+
+    def perform(self, action: Action) -> None: ...
+    def plan_done(self) -> None: ...
+    def plan_skip(self) -> None: ...
 
 
 class PostScreen(Screen):
     """One screen per terminal; its key bindings come from the post's actions (F-keys, digits as aliases)."""
 
-    app: StationApp
+    app: Terminal  # type: ignore[assignment]
 
     def __init__(self, post: Post, site: Site, lang: str) -> None:
         super().__init__()

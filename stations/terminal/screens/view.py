@@ -7,12 +7,14 @@ public API only; never writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stations.link.client import StationClient, Status
-from stations.outbox.store import REJECTED, InboxItem, Report
+from stations.records import REJECTED, InboxItem, Report, Status
 from stations.terminal.posts import duty, plan_tasks
 from stations.terminal.posts.base import Area, Count, Post, Site
+
+if TYPE_CHECKING:   # the view reads the client it is handed; it needs no sockets or SQLite to load
+    from stations.link.client import StationClient
 
 RECENT = 30          # reports kept on screen; more than fit at 80x24, fewer than a scroll would need
 TALLY_LIMIT = 100_000  # every report of an event day (a busy gate makes a few thousand)

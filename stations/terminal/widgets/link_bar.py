@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from protocols import i18n
-from stations.link.client import Status
+from stations.records import Status
 
 
 def link_line(status: Status, lang: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from protocols import eventtime, i18n
-from stations.outbox.store import DELIVERED, REJECTED, SAVED, SENT, Report
+from stations.records import DELIVERED, REJECTED, SAVED, SENT, Report
 from stations.terminal.posts.common import describe
 
 STATE_CELLS = 16
