@@ -83,7 +83,7 @@ def _required_labels() -> list[str]:
     keys += [f"dept.{d}" for d in M.DEPARTMENTS]
     keys += [f"type.{t}" for t in sorted(M.STORED)]
     keys += [f"type.{t}" for t in sorted(M.REGISTRY)]   # E_FORBIDDEN names any type it refuses
-    keys += [f"liveness.{s}" for s in dict(((s.name, s) for s in codec.SPECS["station_status"]))["status"].choices]
+    keys += [f"liveness.{s}" for s in {s.name: s for s in codec.SPECS["station_status"]}["status"].choices]
     keys += ["liveness.unknown", "what.incident", "what.instruction"]
     return sorted(set(keys))
 

@@ -9,8 +9,8 @@ and a replay of the log gives the very same picture."""
 from __future__ import annotations
 
 import shutil
-from collections import deque
 import tempfile
+from collections import deque
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
