@@ -69,3 +69,65 @@ def ctx():
     context = zmq.Context()
     yield context
     context.destroy(linger=0)
+
+
+# --- test tiers ------------------------------------------------------------------------------------
+# pure:   in this process, no socket, no screen, no subprocess (files in tmp_path are fine): the edit-test loop,
+#         `pytest -m pure`, well under 30 s. A guard makes a pure test that opens a socket, starts a process or
+#         runs an app fail and say so, so the tier stays true.
+# wire:   real ZeroMQ sockets on 127.0.0.1, real hubs and stations, real subprocesses and tools.
+# screen: Textual apps under Pilot, and snapshots.
+# fault:  the real-time fault table: processes killed with real signals mid-delivery.
+# Each module has a tier here; a test that differs says so with its own mark (@pytest.mark.wire).
+TIERS = ("pure", "wire", "screen", "fault")
+MODULE_TIER = {
+    "test_clock_skew": "pure", "test_codec": "pure", "test_desk_plans_view": "pure", "test_desk_view": "pure",
+    "test_docs_screens": "pure", "test_event": "pure", "test_eventtime": "pure", "test_guests_handoff": "pure",
+    "test_guests_import": "pure", "test_guests_limits": "pure", "test_hub_flood": "pure", "test_i18n": "pure",
+    "test_outbox": "pure", "test_outbox_files": "pure", "test_picture_model": "pure", "test_plans": "pure",
+    "test_plans_hub": "pure", "test_plans_library": "pure", "test_readiness": "pure", "test_report": "pure",
+    "test_report_archive": "pure", "test_report_files": "pure", "test_scenarios_generators": "pure",
+    "test_scenarios_layers": "pure", "test_scenarios_loader": "pure", "test_state": "pure",
+    "test_station_app_cli": "pure", "test_station_plan_tasks": "pure", "test_store": "pure",
+    "test_store_files": "pure",
+    "test_cli_failures": "wire", "test_client": "wire", "test_desk_link": "wire", "test_hub": "wire",
+    "test_hub_bounds": "wire", "test_hub_identity": "wire", "test_hub_stall": "wire", "test_hub_storage": "wire",
+    "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",
+    "test_scenarios_run": "wire",
+    "test_desk_app": "screen", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
+    "test_desk_timeline": "screen", "test_guests_station": "screen", "test_plans_on_screen": "screen",
+    "test_readiness_desk": "screen", "test_readiness_snapshots": "screen", "test_report_desk": "screen",
+    "test_scenarios_demo": "screen", "test_station_app": "screen", "test_station_app_offline": "screen",
+    "test_station_app_snapshots": "screen", "test_station_plan_snapshots": "screen",
+    "test_faults": "fault",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(m.name in TIERS for m in item.iter_markers()):
+            continue
+        tier = MODULE_TIER.get(item.path.stem)
+        if tier is None:
+            raise pytest.UsageError(f"{item.path.name} has no test tier: add it to MODULE_TIER in tests/conftest.py")
+        item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(autouse=True)
+def _pure_stays_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("pure") is None:
+        return
+    import subprocess
+
+    import zmq
+
+    def refuse(what: str):
+        def refused(*args: object, **kwargs: object) -> None:
+            raise RuntimeError(f"a pure-tier test {what}: mark it @pytest.mark.wire (or screen) in its module")
+        return refused
+
+    monkeypatch.setattr(zmq.Context, "socket", refuse("opened a ZeroMQ socket"))
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process"))
+    from textual.app import App
+    monkeypatch.setattr(App, "run_test", refuse("ran a Textual app"))
+    monkeypatch.setattr(App, "run", refuse("ran a Textual app"))

@@ -7,6 +7,10 @@ import tomllib
 from pathlib import Path
 
 import grimp
+import pytest
+
+# In-process and read-only (grimp parses the sources): the pure tier (tests/conftest.py).
+pytestmark = pytest.mark.pure
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOTS = ("protocols", "console", "stations", "scenarios")

@@ -122,6 +122,7 @@ def test_a_folder_without_an_event_is_one_sentence_and_exit_2(tmp_path: Path) ->
         assert "no event.toml here" in one_sentence(done)
 
 
+@pytest.mark.pure
 def test_an_unexpected_error_is_a_sentence_exit_70_and_a_file_with_the_details(tmp_path: Path) -> None:
     try:
         {}["missing"]

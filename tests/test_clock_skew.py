@@ -80,6 +80,7 @@ def start(folder, hub, sid: str, outbox: Path, clock=time.time) -> StationClient
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.wire
 def test_a_post_whose_clock_is_ten_minutes_slow_is_shown_and_its_reports_are_not_late(event_dir, hub, tmp_path):
     slow = start(event_dir, hub, "concierge-1", tmp_path / "concierge.db", clock=lambda: time.time() - 600)
     try:
@@ -103,6 +104,7 @@ def test_a_post_whose_clock_is_ten_minutes_slow_is_shown_and_its_reports_are_not
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.wire
 def test_reports_saved_offline_are_placed_when_they_were_saved(event_dir, hub, tmp_path):
     """The model unit saves two reports while it cannot reach the hub; the gate reports meanwhile. When
     the model unit is back, its reports sit before the gate's on the timeline, marked as late arrivals."""

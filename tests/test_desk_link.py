@@ -165,6 +165,7 @@ def folded(d: DeskLink) -> S.State:
     return d.picture().state
 
 
+@pytest.mark.pure
 def test_a_gap_in_the_feed_means_a_new_snapshot():
     """The Clone rules on their own: buffer until the snapshot, drop what it covers, re-ask on a gap."""
     d = bare_link()
@@ -201,6 +202,7 @@ def test_a_gap_in_the_feed_means_a_new_snapshot():
     assert again is not state and again.gseq == 7 and S.to_wire(again) == S.to_wire(base)
 
 
+@pytest.mark.pure
 def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(monkeypatch):
     import console.desk.link as desk_client
     monkeypatch.setattr(desk_client, "QUEUE_MAX", 10)
@@ -213,6 +215,7 @@ def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(mo
     assert folded(d).gseq == 0                 # nothing half-applied meanwhile; the snapshot brings it all
 
 
+@pytest.mark.pure
 def test_presence_reaches_the_picture_without_a_copy():
     d = bare_link()
     d._snapshot(0, S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})))
@@ -245,6 +248,7 @@ def test_presence_names_the_last_committed_gseq(event_dir, hub):
         ctx.destroy(linger=0)
 
 
+@pytest.mark.pure
 def test_presence_behind_the_picture_for_over_a_second_means_a_lost_last_event():
     """A gap shows only when a later event comes; presence names the hub's last gseq, so a lost *last* event
     is noticed too -- after BEHIND_S, not at once (the event may simply be on its way)."""

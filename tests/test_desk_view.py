@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from rich.text import Text
 
 from console.core import state as S
@@ -133,6 +134,7 @@ def test_sparkline_minutes_end_with_the_current_one():
     assert len(series) == 60 and series[-1] == 3 and series[0] == 1
 
 
+@pytest.mark.wire
 def test_desk_link_imports_no_textual():
     code = ("import sys, console.desk.link, console.desk.widgets.view, console.desk.widgets.fmt\n"
             "print(','.join(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))")

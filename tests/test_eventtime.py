@@ -84,6 +84,7 @@ def _report(folder: Path, zone: str) -> str:
                      ("summary.zh.md", "summary.en.md", "summary-csv/incidents.csv", "summary-csv/minutes.csv"))
 
 
+@pytest.mark.wire
 def test_the_summary_is_the_same_written_in_any_zone(tmp_path):
     folder = make_folder(tmp_path / "event")
     written = {zone: _report(folder.root, zone) for zone in ("America/Los_Angeles", "Asia/Tokyo")}

@@ -203,6 +203,7 @@ def vip_notices(client: StationClient) -> list:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.wire
 def test_vip_hand_off_through_a_real_hub_and_real_stations(event_dir: EventFolder) -> None:
     filler = [guest(f"G-{i:04d}", f"来宾{i}", notes="备注" * 200) for i in range(400)]   # several pages
     guest_file.write_json(event_dir.root / "guests.json", LIST + filler, "guests.xlsx")

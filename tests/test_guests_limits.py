@@ -129,6 +129,7 @@ def _guest_events(db: Path) -> list[tuple[str, str]]:
         conn.close()
 
 
+@pytest.mark.wire
 def test_a_hub_keeps_its_list_when_the_file_turns_bad_and_restarts_on_a_bad_file(event_dir: EventFolder,
                                                                                 tmp_path: Path) -> None:
     text = event_dir.toml.read_text("utf-8")

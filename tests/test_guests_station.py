@@ -44,6 +44,7 @@ async def test_look_a_guest_up_by_initials_and_check_them_in(event_dir):
         client.close()
 
 
+@pytest.mark.pure
 def test_search_matches_reference_name_initials_pinyin_and_organisation() -> None:
     guests = LIST + [guest("G-09", "曾国藩", org="湖南省政府")]
     assert [g["ref"] for g in duty.search(guests, "v-02")] == ["V-02"]
@@ -94,6 +95,7 @@ async def test_sign_in_and_sign_a_task_off_from_the_duty_screen(event_dir):
         client.close()
 
 
+@pytest.mark.pure
 def test_a_stand_in_is_signed_in_by_what_they_type() -> None:
     site = Site("gate-1", "gate", roster=({"name": "王强", "staff_no": "S101", "from": "08:30"},))
     build = duty.signin_action(site).build

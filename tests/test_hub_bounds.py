@@ -159,6 +159,7 @@ def test_a_big_event_on_the_feed_is_published_without_its_body_and_a_desk_fetche
         hub.stop()
 
 
+@pytest.mark.pure
 def test_a_hub_whose_welcome_cannot_fit_refuses_to_start(event_dir):
     from console.event.folder import EventFileError
     from console.hub.server import Hub

@@ -171,6 +171,7 @@ def test_alarms_carry_both_languages_for_the_desk(flood):
 
 # --- the same flood through a real hub --------------------------------------------------------------
 
+@pytest.mark.wire
 def test_a_junk_flood_on_fresh_epochs_leaves_a_bounded_log_and_others_unharmed(event_dir):
     set_hub_options(event_dir, rate_per_s=50.0, rate_burst=100)
     quiet_endpoints(event_dir)
@@ -194,6 +195,7 @@ def test_a_junk_flood_on_fresh_epochs_leaves_a_bounded_log_and_others_unharmed(e
         hub.stop()
 
 
+@pytest.mark.wire
 def test_an_alarm_whose_commit_failed_is_logged_when_the_log_takes_writes_again(flood, event_dir):
     """Another process holds the log's write lock: the batch with the alarm is not written, and the
     alarm is not lost to the coalescing: it is logged by the first tick that can write."""

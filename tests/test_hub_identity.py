@@ -158,6 +158,7 @@ def test_invalid_resends_of_a_stored_seq_leave_a_rejection_row(hub, folder, ctx)
     assert gate.request("car_in", {"plate": "A"}, 1).message.duplicate is True
 
 
+@pytest.mark.pure
 def test_rate_defaults_are_what_init_writes_and_what_the_spec_says(tmp_path):
     from console.event.folder import HubSettings, init_folder
     from protocols.spec_tables import SPEC_PATH

@@ -150,6 +150,7 @@ def test_a_note_with_newlines_cannot_forge_a_line_of_the_live_log(folder):
     assert not [ln for ln in lines if ln.startswith(("12:00:00", "\tREJECTED", "REJECTED desk-1"))]
 
 
+@pytest.mark.pure
 def test_the_writer_thread_turns_any_failure_into_a_storage_error(tmp_path):
     from console.hub.store import StoreError
     from console.hub.writer import Writer

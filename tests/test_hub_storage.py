@@ -94,6 +94,7 @@ def gate(ctx, folder: EventFolder, endpoint: str, epoch: str = "ep-1") -> Client
 
 # --- one alarm for a stretch ------------------------------------------------------------------------
 
+@pytest.mark.pure
 def test_one_alarm_for_a_stretch_of_failures_and_one_when_the_log_has_worked_for_a_while(tmp_path: Path) -> None:
     db = tmp_path / "event.db"
     store = Store(db, writer=True)

@@ -36,42 +36,46 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-@pytest.mark.parametrize("key,entry", RAW_LEAVES, ids=[k for k, _ in RAW_LEAVES])
-def test_every_entry_has_zh_and_en(key: str, entry: dict[str, Any]) -> None:
-    assert set(entry) == {"zh", "en"}, f"{key} has {sorted(entry)}"
-    for lang in ("zh", "en"):
-        assert isinstance(entry[lang], str) and entry[lang].strip(), f"{key}.{lang} is empty"
-    assert key in ENTRIES, f"{key} is in the file but not found by the lookup"
+def missing(problems: list[str]) -> str:
+    """Every problem at once, one a line: a catalogue edit is fixed in one go, not one run per key."""
+    return f"{len(problems)} catalogue problem(s):\n  " + "\n  ".join(problems)
+
+
+def test_every_entry_has_zh_and_en() -> None:
+    problems = []
+    for key, entry in RAW_LEAVES:
+        if set(entry) != {"zh", "en"}:
+            problems.append(f"{key} has {sorted(entry)}, not zh and en")
+            continue
+        problems += [f"{key}.{lang} is empty" for lang in ("zh", "en")
+                     if not (isinstance(entry[lang], str) and entry[lang].strip())]
+        if key not in ENTRIES:
+            problems.append(f"{key} is in the file but not found by the lookup")
+    assert not problems, missing(problems)
 
 
 def test_lookup_sees_every_entry() -> None:
     assert len(ENTRIES) == len(RAW_LEAVES)
 
 
-@pytest.mark.parametrize("key", sorted(ENTRIES))
-def test_placeholders_are_the_same_in_both_languages(key: str) -> None:
-    zh, en = ENTRIES[key]["zh"], ENTRIES[key]["en"]
-    assert _placeholders(zh) == _placeholders(en), f"{key}: zh {_placeholders(zh)} en {_placeholders(en)}"
-
-
-@pytest.mark.parametrize("key", sorted(ENTRIES))
-def test_placeholders_are_plain_names(key: str) -> None:
-    for lang in ("zh", "en"):
-        for name in _placeholders(ENTRIES[key][lang]):
-            assert re.fullmatch(r"[a-z_]+", name), f"{key}.{lang}: odd placeholder {{{name}}}"
+def test_placeholders_are_the_same_in_both_languages_and_plain_names() -> None:
+    problems = []
+    for key, entry in sorted(ENTRIES.items()):
+        zh, en = _placeholders(entry["zh"]), _placeholders(entry["en"])
+        if zh != en:
+            problems.append(f"{key}: zh {sorted(zh)} en {sorted(en)}")
+        problems += [f"{key}: odd placeholder {{{name}}}" for name in sorted(zh | en)
+                     if not re.fullmatch(r"[a-z_]+", name)]
+    assert not problems, missing(problems)
 
 
 FIELD_NAMES = sorted({f.name for specs in codec.SPECS.values() for f in specs}
                      | {s.name for s in codec._HEADER_SPECS})
 
 
-@pytest.mark.parametrize("name", FIELD_NAMES)
-def test_every_field_has_a_label(name: str) -> None:
-    assert i18n.has(f"field.{name}"), f"catalogue lacks [field.{name}]"
-
-
 def _required_labels() -> list[str]:
-    keys = [f"incident.{k}" for k in M.INCIDENT_KINDS]
+    keys = [f"field.{name}" for name in FIELD_NAMES]
+    keys += [f"incident.{k}" for k in M.INCIDENT_KINDS]
     keys += [f"severity.{s}" for s in M.SEVERITIES]
     keys += [f"status.{s}" for s in M.INCIDENT_STATUSES]
     keys += [f"service.{s}" for s in M.SERVICES]
@@ -79,14 +83,16 @@ def _required_labels() -> list[str]:
     keys += [f"dept.{d}" for d in M.DEPARTMENTS]
     keys += [f"type.{t}" for t in sorted(M.STORED)]
     keys += [f"type.{t}" for t in sorted(M.REGISTRY)]   # E_FORBIDDEN names any type it refuses
-    keys += [f"liveness.{s}" for s in dict(((s.name, s) for s in codec.SPECS["station_status"]))["status"].choices]
+    keys += [f"liveness.{s}" for s in {s.name: s for s in codec.SPECS["station_status"]}["status"].choices]
     keys += ["liveness.unknown", "what.incident", "what.instruction"]
     return sorted(set(keys))
 
 
-@pytest.mark.parametrize("key", _required_labels())
-def test_domain_labels_exist(key: str) -> None:
-    assert i18n.has(key), f"catalogue lacks [{key}]"
+def test_every_field_and_domain_value_has_a_label() -> None:
+    wanted = _required_labels()
+    assert len(wanted) > 100   # the lists above really were read
+    problems = [f"lacks [{key}]" for key in wanted if not i18n.has(key)]
+    assert not problems, missing(problems)
 
 
 def test_post_and_type_tables_match_the_code() -> None:

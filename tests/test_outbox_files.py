@@ -106,6 +106,7 @@ def test_a_good_outbox_keeps_its_epoch_and_reports(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [["station", "report", "{dir}", "gate-1", "car_in"],
                                      ["station", "run", "{dir}", "gate-1"]], ids=["one-shot", "terminal"])
+@pytest.mark.wire
 def test_the_station_refuses_to_start_with_one_sentence_and_exit_6(event_dir: EventFolder, command) -> None:
     path = event_dir.outbox("gate-1")
     saved(path)

@@ -1,13 +1,16 @@
 """One true picture, checked against random days: a Hypothesis state machine drives the hub's Ingest (a real
 SQLite log in a temporary folder, a clock the test steps) with interleaved reports, check-ins, plan starts and
-stand-downs, step confirmations, desk holds and releases, silent posts and hub restarts, and after every step
+stand-downs, step confirmations, desk holds and releases, silent posts, station clocks that are wrong, reports
+saved offline and hub restarts, and after every step
 checks the invariants of issue 13: the gate is held exactly while some hold stands; no post has an open step
-of a closed run; the people figures equal a recount by docs/PEOPLE.md; the summary says the same; and a
-replay of the log gives the very same picture."""
+of a closed run; the people figures equal a recount by docs/PEOPLE.md; the summary says the same; each post's
+logged clock offset is its true one; the timeline is in time order and nothing is placed after it arrived;
+and a replay of the log gives the very same picture."""
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import deque
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -15,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from console.core import state as fold
+from console.core.clock_skew import STEP_MS, WINDOW
 from console.hub.ingest import Ingest, Peer
 from console.hub.store import Store
 from console.report.summary import summarise
@@ -45,6 +49,9 @@ class Day(RuleBasedStateMachine):
         self.model = {"arrivals": 0, "departures": 0, "checked_in": 0, "vip": 0, "on_site": 0}
         self.desk_holds: set[str] = set()
         self.parties: dict[str, dict[str, int]] = {}
+        self.clocks: dict[str, int] = {}     # hub clock minus each post's clock, as the test set it
+        self.heard: dict[str, deque[int]] = {}   # that offset at each of a post's last WINDOW heartbeats
+        self.saved_ago = 0                   # the next report was saved this long before it is delivered
 
     def teardown(self) -> None:
         self.store.close()
@@ -53,7 +60,9 @@ class Day(RuleBasedStateMachine):
     # --- talking to the hub's ingest as the hub does ------------------------------------------------
     def send(self, sid: str, msg: M.Message) -> bool:
         seq = self.seqs[sid] = self.seqs.get(sid, 0) + 1
-        out = self.ingest.handle([(b"a", PEERS[sid], codec.encode(msg, sid, "ep", seq, self.now))], self.now)
+        stamped = self.now - self.clocks.get(sid, 0) - self.saved_ago   # on the post's own clock, when saved
+        self.saved_ago = 0
+        out = self.ingest.handle([(b"a", PEERS[sid], codec.encode(msg, sid, "ep", seq, stamped))], self.now)
         (reply,) = [codec.decode(frames).message for _, frames in out.replies]
         if reply.TYPE != "ack":   # refused (a final refusal moves the cursor; a retry would not, so don't reuse)
             assert not reply.retry, reply
@@ -71,6 +80,22 @@ class Day(RuleBasedStateMachine):
     def time_passes(self, ms: int) -> None:
         self.now += ms
         self.ingest.hub_events(self.ingest.liveness_changes(self.now), self.now)
+
+    @rule(sid=st.sampled_from(sorted(PEERS)), off=st.sampled_from([0, 0, 3_000, 600_000, -240_000]))
+    def a_post_clock_is_set(self, sid: str, off: int) -> None:
+        """A post's clock runs `off` ms behind the hub's from now on; its next heartbeat tells the hub."""
+        self.clocks[sid] = off
+
+    @rule(sid=st.sampled_from(sorted(PEERS)))
+    def heartbeat(self, sid: str) -> None:
+        frames = codec.encode(M.Heartbeat(outbox=0), sid, "ep", 0, self.now - self.clocks.get(sid, 0))
+        out = self.ingest.handle([(b"a", PEERS[sid], frames)], self.now)
+        assert [codec.decode(f).message.TYPE for _, f in out.replies] == ["heartbeat"]
+        self.heard.setdefault(sid, deque(maxlen=WINDOW)).append(self.clocks.get(sid, 0))
+
+    @rule(ms=st.integers(1_000, 30 * 60_000))
+    def the_next_report_was_saved_offline(self, ms: int) -> None:
+        self.saved_ago = ms
 
     @rule(sid=st.sampled_from(DOOR), n=st.integers(1, 9), ref=REFS, level=st.sampled_from(["", "A", "B", "C"]))
     def arrival(self, sid: str, n: int, ref: str, level: str) -> None:
@@ -161,11 +186,12 @@ class Day(RuleBasedStateMachine):
     @rule()
     def hub_restarts(self) -> None:
         """The hub dies and comes back: it rebuilds its picture from the log alone."""
-        before = fold.to_wire(self.state)
+        before = logged(self.state)
         self.store.close()
         self.store = Store(self.folder.db(), writer=True)
         self.ingest = Ingest(self.store, self.event)
-        assert fold.to_wire(self.state) == before
+        assert logged(self.state) == before
+        self.heard.clear()   # its clock samples were in memory: it estimates anew from the next heartbeats
 
     # --- what must always hold --------------------------------------------------------------------------
     @invariant()
@@ -202,11 +228,32 @@ class Day(RuleBasedStateMachine):
             p["arrivals"], p["departures"], p["checked_in"], p["vip_arrivals"], p["headcount"])
 
     @invariant()
+    def clocks_are_known_and_the_timeline_is_in_time_order(self) -> None:
+        for sid, st_ in self.state.stations.items():
+            if "offset_ms" in st_ and self.heard.get(sid):
+                # Heartbeats here take no time, so each is an exact sample; the estimate is the smallest of the
+                # last WINDOW (a clock set forward shows once older samples have aged out), logged to a step.
+                assert abs(st_["offset_ms"] - min(self.heard[sid])) <= STEP_MS, (sid, st_["offset_ms"])
+        times = [r["recv_ms"] for r in self.state.recent]
+        assert times == sorted(times)
+        assert all(r["recv_ms"] <= self.now for r in self.state.recent)   # never placed after it arrived
+
+    @invariant()
     def a_replay_of_the_log_is_the_same_picture(self) -> None:
         again = fold.new_state(self.state.event)
         for row in self.store.since(0):
             fold.apply(again, row)
-        assert fold.to_wire(again) == fold.to_wire(self.state)
+        assert logged(again) == logged(self.state)
+
+
+def logged(state: fold.State) -> dict:
+    """The picture as the log has it: presence (when a station was last heard, its outbox depth) comes from
+    heartbeats the hub answers without writing, and a restarted hub hears it anew within a heartbeat."""
+    wire = fold.to_wire(state)
+    for st_ in wire["stations"].values():
+        st_.pop("last_heard_ms", None)
+        st_.pop("outbox", None)
+    return wire
 
 
 Day.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,

@@ -420,6 +420,7 @@ def test_plan_events_for_unknown_runs_are_ignored_not_faults(hub: Hub) -> None:
     assert hub.state.totals["faults"] == 0 and hub.state.plans["runs"] == {}
 
 
+@pytest.mark.wire
 def test_the_engine_is_pure() -> None:
     import subprocess
     import sys

@@ -176,6 +176,7 @@ def _log(folder: EventFolder) -> list[tuple[int, str, str, dict]]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.wire
 def test_fire_reported_plan_runs_posts_confirm_desk_stands_down_replay_agrees(event_dir, tmp_path: Path) -> None:
     hub = run_in_thread(event_dir)
     posts = {"gate-1": "gate", "parking-1": "parking", "concierge-1": "concierge", "model-1": "model_unit"}

@@ -187,6 +187,7 @@ def test_an_empty_log_is_a_summary_of_nothing():
     assert all(not box["highlights"] and not box["shortcomings"] for box in s.departments.values())
 
 
+@pytest.mark.wire
 def test_the_pure_modules_load_no_database_screen_or_plotting():
     code = ("import sys\nimport console.report.summary, console.report.doc, console.report.render, console.report.drill\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "

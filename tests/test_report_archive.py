@@ -84,6 +84,7 @@ def test_verify_passes_an_untouched_archive(made, capsys):
     assert f"Verified: {n} files match the manifest" in capsys.readouterr().out
 
 
+@pytest.mark.wire
 def test_sha256sum_agrees_with_the_manifest(made, tmp_path):
     _, path, _, _ = made
     with tarfile.open(path) as tar:

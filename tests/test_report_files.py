@@ -102,6 +102,7 @@ def test_charts_fall_back_to_english_without_a_cjk_font(written, monkeypatch, tm
     assert len(done.files) > 4
 
 
+@pytest.mark.wire
 def test_a_cjk_font_is_found_here_or_the_reason_is_known():
     if not subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
         pytest.skip("no CJK font on this machine (fonts-noto-cjk): charts fall back to English")
@@ -154,6 +155,7 @@ def test_a_live_log_is_not_read_as_a_rehearsal(tmp_path, capsys):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium): no screenshot")
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.wire
 def test_the_page_renders_in_headless_chromium(written, lang, tmp_path):
     shot = tmp_path / f"summary-{lang}.png"
     page = written.report_dir / f"summary.{lang}.html"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import scenarios
 
 ROOT = Path(scenarios.__file__).resolve().parent
@@ -44,6 +46,7 @@ def test_scenarios_import_only_what_the_design_allows():
     assert not bad, f"scenarios imports outside its boundary: {bad}"
 
 
+@pytest.mark.wire
 def test_the_runner_loads_neither_the_hub_nor_textual():
     code = ("import sys, scenarios.runner, scenarios.command, scenarios.scorecard\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'"

@@ -235,6 +235,7 @@ CHECKS = {"opening_day": check_opening_day, "fire_drill": check_fire_drill, "pow
           "rainstorm": check_rainstorm, "post_offline": check_post_offline}
 
 
+@pytest.mark.pure
 def test_every_shipped_scenario_has_an_end_to_end_check():
     assert set(CHECKS) == set(SPEEDS) == set(loader.shipped())
 

@@ -460,6 +460,7 @@ def test_from_wire_refuses_another_version() -> None:
         S.from_wire(wire)
 
 
+@pytest.mark.wire
 def test_state_imports_no_sockets_database_or_screen() -> None:
     code = ("import sys, console.core.state; bad = {'zmq', 'sqlite3', 'sqlite_utils', 'textual', 'console.hub.store',"
             " 'console.hub.server'} & set(sys.modules); print(sorted(bad))")

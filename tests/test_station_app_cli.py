@@ -46,6 +46,7 @@ def test_unknown_station_is_one_sentence(event_dir, capsys):
     assert 'no station "gate-99"' in capsys.readouterr().err
 
 
+@pytest.mark.wire
 def test_serve_answers_over_http(event_dir):
     pytest.importorskip("textual_serve")
     port = free_port()

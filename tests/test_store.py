@@ -171,6 +171,7 @@ def test_second_writer_is_refused_and_a_reader_is_not(store: Store, db_path: Pat
     after.close()
 
 
+@pytest.mark.wire
 def test_writer_lock_held_by_another_process_then_freed_by_its_death(db_path: Path) -> None:
     code = textwrap.dedent(f"""
         import sys
@@ -223,6 +224,7 @@ def test_reader_of_a_new_file_sees_an_empty_log(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("sqlite3") is None, reason="the sqlite3 command-line tool is not installed")
+@pytest.mark.wire
 def test_plain_sqlite3_tool_can_query_the_log(store: Store, db_path: Path) -> None:
     store.append_batch([ev("gate-1", 1, body={"note": "湘A·12345", "count": 2}), ev("gate-1", 2)],
                        [rej("gate-1", 3)])

@@ -34,6 +34,7 @@ def holder(db: Path) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.wire
 def test_the_lock_is_the_log_itself_and_a_clean_close_leaves_only_the_log(tmp_path: Path) -> None:
     db = tmp_path / "event.db"
     (tmp_path / "event.db.lock").write_text("")      # what earlier versions left behind for good
@@ -54,6 +55,7 @@ def test_the_lock_is_the_log_itself_and_a_clean_close_leaves_only_the_log(tmp_pa
     Store(db, writer=True).close()                      # free again once the holder is gone
 
 
+@pytest.mark.wire
 def test_a_second_writer_in_the_same_process_is_refused_without_touching_the_first(tmp_path: Path) -> None:
     db = tmp_path / "event.db"
     first = Store(db, writer=True)
