@@ -1,7 +1,10 @@
 """The one text catalogue (zh-CN and en) for every string a person sees, with a tiny lookup.
 
-The strings live in `catalogue.toml` beside this file so that translators edit data, not
-code. Lookups never raise: a missing key shows the key itself, which tests catch.
+The strings are data, so that translators edit TOML, not code. The wire's own words (kinds, fields,
+posts, departments, refusals) and those both sides show live in `catalogue.toml` beside this file;
+each side's screens keep their words with them (`console/words.toml`, `stations/words.toml`) and add
+them with `add()` when their package loads, since this package may import none of ours. Lookups never
+raise: a missing key shows the key itself, which tests catch.
 """
 from __future__ import annotations
 
@@ -14,20 +17,34 @@ LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 
+_FILES: list[Path] = [Path(__file__).with_name("catalogue.toml")]
+
+
+def add(path: Path) -> None:
+    """Another side's words: looked up with the wire's from now on (a key in two files keeps the first)."""
+    if path not in _FILES:
+        _FILES.append(path)
+        catalogue.cache_clear()
+
+
+def files() -> tuple[Path, ...]:
+    return tuple(_FILES)
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    raw = tomllib.loads((Path(__file__).with_name("catalogue.toml")).read_text("utf-8"))
     flat: dict[str, dict[str, str]] = {}
 
     def walk(prefix: str, node: dict[str, Any]) -> None:
         if "zh" in node and "en" in node and all(isinstance(v, str) for v in node.values()):
-            flat[prefix] = node
+            flat.setdefault(prefix, node)
             return
         for key, value in node.items():
             if isinstance(value, dict):
                 walk(f"{prefix}.{key}" if prefix else key, value)
 
-    walk("", raw)
+    for path in _FILES:
+        walk("", tomllib.loads(path.read_text("utf-8")))
     return flat
 
 

@@ -1,5 +1,6 @@
-"""The catalogue: every entry in both languages, every label the wire and the screens need, and
-the same placeholders on both sides so a sentence never shows a raw `{name}`."""
+"""The catalogue: every entry in both languages, every label the wire and the screens need, the
+same placeholders on both sides so a sentence never shows a raw `{name}`, and each side's words
+kept with it (the wire's in protocols/, the desk's in console/, the terminal's in stations/)."""
 from __future__ import annotations
 
 import re
@@ -10,10 +11,14 @@ from typing import Any
 
 import pytest
 
+import console
+import stations
 from protocols import codec, i18n
 from protocols import messages as M
 
 CATALOGUE = Path(i18n.__file__).with_name("catalogue.toml")
+FILES = {"protocols": CATALOGUE, "console": Path(console.__file__).with_name("words.toml"),
+         "stations": Path(stations.__file__).with_name("words.toml")}
 ENTRIES = i18n.catalogue()
 
 
@@ -29,7 +34,12 @@ def _leaves(node: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str,
     return out
 
 
-RAW_LEAVES = _leaves(tomllib.loads(CATALOGUE.read_text("utf-8")))
+RAW = {side: _leaves(tomllib.loads(path.read_text("utf-8"))) for side, path in FILES.items()}
+RAW_LEAVES = [leaf for leaves in RAW.values() for leaf in leaves]
+# The screens' own groups: their words live with them, not in the wire's catalogue.
+UI_GROUPS = {"console": {"desk", "report", "score", "cli", "guestdesk", "readiness", "scenario", "guests", "hub",
+                         "store"},
+             "stations": {"station"}}
 
 
 def _placeholders(template: str) -> set[str]:
@@ -54,8 +64,38 @@ def test_every_entry_has_zh_and_en() -> None:
     assert not problems, missing(problems)
 
 
-def test_lookup_sees_every_entry() -> None:
+def test_lookup_sees_every_entry_once() -> None:
+    assert set(i18n.files()) == set(FILES.values())   # each side added its words as its package loaded
+    seen: dict[str, str] = {}
+    problems = []
+    for side, leaves in RAW.items():
+        for key, _ in leaves:
+            if key in seen:
+                problems.append(f"{key} is in both {seen[key]} and {side}")
+            seen[key] = side
+    assert not problems, missing(problems)
     assert len(ENTRIES) == len(RAW_LEAVES)
+
+
+def test_each_side_keeps_its_own_words() -> None:
+    groups = {side: {key.split(".", 1)[0] for key, _ in leaves} for side, leaves in RAW.items()}
+    assert groups["console"] == UI_GROUPS["console"] and groups["stations"] == UI_GROUPS["stations"]
+    assert not groups["protocols"] & (UI_GROUPS["console"] | UI_GROUPS["stations"])
+
+
+@pytest.mark.wire   # a subprocess
+def test_the_wire_alone_has_its_words() -> None:
+    """A client of the wire that loads neither side still names every refusal in both languages."""
+    import subprocess
+    import sys
+    code = ("from protocols import i18n, codec; import sys; "
+            "assert 'console' not in sys.modules and 'stations' not in sys.modules; "
+            "missing = [k for k in i18n.catalogue() if k.startswith(('desk.', 'station.'))]; "
+            "assert not missing, missing; "
+            "print(i18n.t('error.E_GAP', 'zh', expected=3))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() and "error.E_GAP" not in out.stdout
 
 
 def test_placeholders_are_the_same_in_both_languages_and_plain_names() -> None:
