@@ -3,6 +3,7 @@ and the hub at 300 stations and 5 desks.
 
     .venv/bin/python bench/hostile.py --quick     # 4 s per flood, 8 s at scale (~1.5 min)
     .venv/bin/python bench/hostile.py             # 10 s per flood, 20 s at scale (~3 min)
+    .venv/bin/python bench/hostile.py --pin       # the hub and victims on one CPU, the hostile peers on the other
 
 Flood: the sample event with its own rate limits (what `eventdesk init` writes), the hub as a
 subprocess (`python -m console.cli hub DIR`), five stations paced at `--victim-rate` reports/s from
@@ -59,6 +60,17 @@ def pct(xs: list[float], q: float) -> float:
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def pin(pid: int, cpus: set[int] | None) -> None:
+    """Every thread of `pid` on `cpus` (sched_setaffinity binds one thread; the hub's are already running)."""
+    if cpus is None:
+        return
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except OSError:   # a thread that ended meanwhile
+            pass
 
 
 def make_event(root: Path, stations: int = 0, desks: int = 2) -> EventFolder:
@@ -144,6 +156,8 @@ def floods(args, tmp: Path, rows: list) -> None:
     ctx = zmq.Context()
     try:
         lanes = victims(ctx, folder, info)
+        pin(hub.pid, args.hub_cpus)
+        pin(os.getpid(), args.hub_cpus)
         wire.paced(lanes, args.victim_rate, 1.0)                      # warm up
         base, _ = wire.paced(lanes, args.victim_rate, args.seconds)
         base_p99 = pct(base, .99)
@@ -157,6 +171,7 @@ def floods(args, tmp: Path, rows: list) -> None:
             spec = {"root": str(folder.root), "endpoint": info["endpoint"], "station": ATTACKER, "other": CLAIMED,
                     "kind": kind, "seconds": args.seconds, "cap": args.flood_cap}
             attacker = Peer("flood", spec, tmp / f"flood-{kind}.json")
+            pin(attacker.proc.pid, args.peer_cpus)
             cpu = CpuMeter({"hub": hub.pid, "flood": attacker.proc.pid, "bench": os.getpid()})
             with Rss(hub.pid) as rss:
                 with cpu:
@@ -212,6 +227,9 @@ def scale(args, tmp: Path, rows: list) -> None:
         say(f"{len(stations)} stations said hello in {time.monotonic() - t0:.1f} s")
         followers = Peer("desks", {**common, "desks": [f"desk-{i}" for i in range(1, 6)]}, tmp / "desks.json")
         lane = victims(ctx, folder, info)[0]
+        pin(hub.pid, args.hub_cpus)
+        for peer in (load, followers):
+            pin(peer.proc.pid, args.peer_cpus)
         hub_rtt = wire.one_at_a_time(lane, args.rtt)
         rss0 = rss_kb(hub.pid) / 1024
         cpu = CpuMeter({"hub": hub.pid, "load": load.proc.pid, "desks": followers.proc.pid})
@@ -263,10 +281,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rtt", type=int, default=1000, help="one-at-a-time round trips for the raw figure")
     p.add_argument("--skip-flood", action="store_true")
     p.add_argument("--skip-scale", action="store_true")
+    p.add_argument("--pin", action="store_true",
+                   help="the hub and the victims on CPU 0, the flooder (at scale: load and desks) on the others, "
+                        "as if the hostile peers ran on machines of their own")
     p.add_argument("--dir", type=Path, help="work here (kept) instead of a temporary folder")
     args = p.parse_args(argv)
     args.seconds = args.seconds or (4.0 if args.quick else 10.0)
     args.scale_seconds = args.scale_seconds or (8.0 if args.quick else 20.0)
+    cpus = sorted(os.sched_getaffinity(0))
+    args.hub_cpus, args.peer_cpus = ({cpus[0]}, set(cpus[1:]) or {cpus[0]}) if args.pin else (None, None)
     return args
 
 

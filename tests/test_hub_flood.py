@@ -7,6 +7,7 @@ flood through a real hub on real sockets.
 from __future__ import annotations
 
 import json
+import time
 
 import msgpack
 import pytest
@@ -17,7 +18,8 @@ from console.desk.widgets.view import View, alerts, seen
 from console.hub import guard
 from console.hub.guard import Cursors
 from console.hub.ingest import Ingest, Peer, last_seq_in
-from console.hub.server import run_in_thread
+from console.hub.server import Hub, run_in_thread
+from console.hub.waiting import BATCH
 from console.hub.store import Store
 from protocols import codec
 from tests.wire import (
@@ -219,3 +221,62 @@ def test_an_alarm_whose_commit_failed_is_logged_when_the_log_takes_writes_again(
     flood.ingest.tick(flood.now)
     (row,) = [json.loads(r[5]) for r in log_rows(event_dir.db(), "type = 'alarm'")]
     assert (row["code"], row["station"], row["count"]) == ("E_IDENTITY", "gate-1", 1)
+
+
+@pytest.mark.wire
+def test_a_flood_past_its_bucket_waits_in_its_own_connection_while_the_others_are_read(event_dir):
+    """Messages read only to be dropped are paced (console/hub/guard.py's DropPace): past the pace's burst the hub
+    leaves the ROUTER unread until its own clock (stepped here) allows more. The flood waits in its connection,
+    another key's message is read in turn as soon as reading resumes, and nothing of the flood is lost."""
+    set_hub_options(event_dir, rate_per_s=10.0, rate_burst=20)
+    quiet_endpoints(event_dir)
+    hub = Hub(event_dir, out=None)
+    t = [1000.0]
+    hub.mono = lambda: t[0]
+    hub.drop_pace = guard.DropPace(t[0])
+    ep = hub.bind()
+    ctx = zmq.Context()
+
+    got: list = []
+
+    def read_while(cond) -> None:
+        """Read into `got` while `cond()` holds, for at most 10 s."""
+        deadline = time.monotonic() + 10
+        while cond() and time.monotonic() < deadline:
+            got.extend(hub._read(BATCH))
+            time.sleep(0.005)
+
+    def read_good() -> bool:
+        return any(p.id == "parking-1" for _, p, _ in got)
+
+    try:
+        bad = Client(ctx, ep.endpoint, server_key(event_dir), station_pair(event_dir, "gate-1"), station="gate-1")
+        good = Client(ctx, ep.endpoint, server_key(event_dir), station_pair(event_dir, "parking-1"),
+                      station="parking-1")
+        for _ in range(2):   # both keys admitted (ZAP, as the hub's loop answers it) before anything is sent
+            assert hub.zap.poll(5000)
+            hub._zap_once()
+        n = 500
+        for _ in range(n):
+            bad.send("heartbeat", {"outbox": 0})
+        received = lambda: hub.ingest.stats["received"]   # noqa: E731
+        read_while(lambda: not hub.drop_pace.wait_ms(t[0]))
+        held = received()
+        assert 20 + guard.DROPS_BURST <= held < n               # its bucket, the pace's burst, no more
+        read_while(lambda: received() == held and hub.drop_pace.pauses < 50)   # the clock stands still ...
+        assert received() == held and hub.router.poll(0)         # ... and the flood waits, unread
+        good.send("heartbeat", {"outbox": 0})
+        time.sleep(0.2)                                          # in the ROUTER's queue beside the flood
+        t[0] += 1.0                                              # one millisecond: 20 drops allowed
+        read_while(lambda: not read_good())
+        assert read_good()
+        assert received() < n + 1                                # read in turn, not after the flood
+        for _ in range(1000):                                    # the clock moves on: the rest is read
+            if received() == n + 1:
+                break
+            t[0] += 10.0
+            read_while(lambda: not hub.drop_pace.wait_ms(t[0]) and received() < n + 1)
+        assert received() == n + 1 and 0 < hub.ingest.stats["dropped"] <= n - 20   # nothing lost unread
+    finally:
+        ctx.destroy(linger=0)
+        hub.release()

@@ -21,6 +21,8 @@ EPOCH_REFILL_MS = 600_000  # ... and one more every ten minutes
 CURSORS_MAX = 4096        # (station, epoch) cursors kept in memory; the rest are read again from the log
 ALARM_EVERY_MS = 5000     # a repeated alarm is logged again at most this often, with its running count
 ALARM_QUIET_MS = 60_000   # after this long without a repeat, the next one starts a new alarm
+DROPS_PER_S = 20_000      # messages over their key's bucket the hub reads (to drop) a second, at most ...
+DROPS_BURST = 64          # ... in runs of this many; then it leaves the ROUTER unread for a moment
 
 
 class Bucket:
@@ -38,6 +40,30 @@ class Bucket:
         if self.tokens >= cost:
             self.tokens -= cost
             return True
+        return False
+
+
+class DropPace:
+    """How fast the hub reads messages it can only drop. Reading and dropping is cheap but not free (CURVE in
+    ZeroMQ's thread, a few calls in the hub's): a key sending as fast as the hub reads takes a core. ZeroMQ's
+    ROUTER serves its connections one message each in turn, so a pause costs the other keys at most its length,
+    while the flood's excess waits in its own connection (RCVHWM, then the sender's TCP buffer)."""
+
+    def __init__(self, now_ms: float, rate: float = DROPS_PER_S, burst: int = DROPS_BURST) -> None:
+        self.bucket = Bucket(rate, burst, now_ms)
+        self.pauses = 0   # read passes cut short by the pace
+
+    def wait_ms(self, now_ms: float) -> int:
+        """0 when the ROUTER may be read now; else the whole milliseconds to leave it unread."""
+        b = self.bucket
+        b.take(now_ms, 0.0)   # refill only
+        return 0 if b.tokens >= 1.0 else max(1, int((1.0 - b.tokens) * 1000.0 / b.rate + 0.999))
+
+    def dropped(self, now_ms: float) -> bool:
+        """Count one message read and dropped; False when the read should stop here."""
+        if self.bucket.take(now_ms):
+            return True
+        self.pauses += 1
         return False
 
 

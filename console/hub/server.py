@@ -24,6 +24,7 @@ from console.event.folder import EventFolder
 from console.hub import replies
 from console.hub.admission import ZAP_DOMAIN, Admission
 from console.hub.edge import LiveLog, bind_endpoint
+from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.hub.life import Life
 from console.hub.storage import StorageWatch, refuse_batch
@@ -100,6 +101,9 @@ class Hub(Admission, Waiting, Upkeep):
         self._more = 0                # ... and how many more there were
         self.endpoints: Endpoints | None = None
         self.next_tick = clock() + TICK_MS
+        # Not the event's clock: a wall clock stepped back must not leave the ROUTER unread (tests step this one).
+        self.mono: Callable[[], float] = lambda: time.monotonic() * 1000
+        self.drop_pace = DropPace(self.mono())
         self._guests_seen: tuple[int, int] | None = None   # (mtime_ns, size) of the guest file last read
 
     # --- sockets ----------------------------------------------------------------------------
@@ -153,14 +157,17 @@ class Hub(Admission, Waiting, Upkeep):
         self._emit(self.ingest.hub_events([self.life.started(now)], now))
         self.writer = Writer(self.store.append_batch)
         self.check_guests()
-        poller = zmq.Poller()
+        poller, paused = zmq.Poller(), zmq.Poller()   # paused: the ROUTER left unread (console/hub/guard.py's DropPace)
         for sock in (self.zap, self.router, self.pub):
             poller.register(sock, zmq.POLLIN)
+            if sock is not self.router:
+                paused.register(sock, zmq.POLLIN)
         self.next_tick = self.clock() + TICK_MS
         try:
             while not self._stop.is_set():
                 wait = 0 if self._held else max(0, min(self.next_tick - self.clock(), 100))
-                ready = dict(poller.poll(wait))
+                pause = self.drop_pace.wait_ms(self.mono())
+                ready = dict(paused.poll(min(wait, pause)) if pause else poller.poll(wait))
                 self._serve(ready)
                 if self.router in ready or self._held:
                     self._drain()
@@ -181,9 +188,12 @@ class Hub(Admission, Waiting, Upkeep):
     def _read(self, limit: int) -> list[tuple[bytes, Peer, list[bytes]]]:
         """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else), each paid
         for from its key's bucket before anything is done with it: one past the bucket is dropped here,
-        unread but for the one E_RATE its key gets now and then (console/hub/guard.py)."""
+        unread but for the one E_RATE its key gets now and then (console/hub/guard.py). Past DropPace's allowance
+        of such drops the read stops, and the ROUTER is left unread until the pace allows more."""
         got, refused = [], []
-        recv, admit, now = self.router.recv, self.ingest.admit, self.clock()
+        if self.drop_pace.wait_ms(self.mono()):
+            return got
+        recv, admit, now, pace, mono = self.router.recv, self.ingest.admit, self.clock(), self.drop_pace, self.mono
         until = time.perf_counter() + READ_BUDGET_S
         for n in range(limit):
             if n % 64 == 63 and time.perf_counter() > until:
@@ -200,8 +210,11 @@ class Hub(Admission, Waiting, Upkeep):
             ok, refusal = admit(peer, frames[1:], now)
             if ok:
                 got.append((frames[0].bytes, peer, [f if type(f) is bytes else f.bytes for f in frames[1:]]))
-            elif refusal is not None:
-                refused.append((frames[0].bytes, codec.encode(refusal)))
+            else:
+                if refusal is not None:
+                    refused.append((frames[0].bytes, codec.encode(refusal)))
+                if not pace.dropped(mono()):
+                    break
         self._send(refused)
         return got
 

@@ -40,12 +40,15 @@ class Waiting:
         quiet.register(self.writer.fd, zmq.POLLIN)
         if quiet.poll(bounds.CONTROL_WAIT_MS) and self.writer.done():
             return self.writer.result()
-        poller = zmq.Poller()
+        poller, paused = zmq.Poller(), zmq.Poller()   # paused: the ROUTER left unread (console/hub/guard.py's DropPace)
         for sock in (self.zap, self.router, self.pub, self.writer.fd):
             poller.register(sock, zmq.POLLIN)
+            if sock is not self.router:
+                paused.register(sock, zmq.POLLIN)
         slow = False
         while not self.writer.done():
-            ready = dict(poller.poll(20))
+            pause = self.drop_pace.wait_ms(self.mono())
+            ready = dict(paused.poll(min(20, pause)) if pause else poller.poll(20))
             self._serve(ready)
             if self.router in ready:
                 self._read_busy(slow)
