@@ -592,12 +592,24 @@ def _busy_day(ctx, hub, folder) -> None:
     assert gate.recv(skip_heartbeats=False).header.type == "heartbeat"
 
 
+class Stepped:
+    """The hub's clock, stepped by the test: its tick comes when the test moves it, not after a sleep."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __call__(self) -> int:
+        return self.ms
+
+
 def test_restart_rebuilds_the_same_state_from_the_log(folder, ctx):
     set_hub_options(folder, late_s=600.0, offline_s=1200.0)   # no liveness change may sneak in between
-    first = run_in_thread(folder)
+    clock = Stepped(int(time.time() * 1000))
+    first = run_in_thread(folder, clock=clock)
     try:
         _busy_day(ctx, first, folder)
-        time.sleep(1.2)   # one tick: the stations heard are logged "online"
+        clock.ms += 1000   # one tick: the stations heard are logged "online"
+        wait_for(lambda: first.hub.ingest.state.stations["gate-1"]["status"] == "online", 5, "the tick")
     finally:
         first.stop()
     assert not first.thread.is_alive()
