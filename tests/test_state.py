@@ -487,3 +487,21 @@ def test_a_drill_clock_puts_the_log_on_scenario_time_and_leaves_the_links_real(l
     for r in log.rows:
         S.apply(replayed, r)
     assert S.to_wire(replayed) == S.to_wire(s)
+
+
+def test_a_snapshot_shares_the_guest_list_yet_never_moves_with_the_state(log: Log) -> None:
+    """to_wire shares the guest list rather than copying thousands of guests: safe only while nothing
+    changes it in place. Sightings, check-ins, plates at the gate and a new list must leave it as it was."""
+    import copy
+    log(M.GuestList(source="guests.xlsx", digest="d1", guests=[
+        {"ref": "V-01", "name": "张三", "level": "A", "party": 3, "plate": "湘A·12345", "needs": ["vegetarian"]},
+        {"ref": "G-01", "name": "李四", "level": "C", "party": 2}]), "hub")
+    snap = S.to_wire(log.state)
+    frozen = copy.deepcopy(snap)
+    log(M.CarIn(plate="湘A·12345"), "gate-1")
+    log(M.GuestArrival(count=3, guest_ref="V-01", vip_level="A"), "gate-1")
+    log(M.GuestCheckin(guest_ref="G-01", party_size=2), "concierge-1")
+    log(M.GuestList(source="guests2.xlsx", digest="d2", guests=[{"ref": "X-01", "name": "王五", "level": "B", "party": 1}]),
+        "hub")
+    assert snap == frozen
+    assert list(S.to_wire(log.state)["guests"]["list"]) == ["X-01"]

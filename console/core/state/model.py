@@ -115,6 +115,13 @@ def _plain(x: Any) -> Any:
     return x
 
 
+def _guests(g: dict[str, Any]) -> dict[str, Any]:
+    """The guest part, its list and plate index shared, not copied: a new guest_list replaces both whole
+    and nothing changes them in place, so the snapshot cannot see them move. Copying thousands of guests
+    was most of a snapshot's cost on the hub's loop."""
+    return {k: v if k in ("list", "plates") else _plain(v) for k, v in g.items()}
+
+
 def to_wire(state: State) -> dict[str, Any]:
     """The whole state as msgpack-friendly data (string keys only; int-keyed maps become lists)."""
     people = {k: _plain(v) for k, v in state.people.items() if not k.endswith("_by_min")}
@@ -131,7 +138,7 @@ def to_wire(state: State) -> dict[str, Any]:
         "counts": dict(state.counts), "totals": dict(state.totals),
         "plans": {kind: [_plain(r) for _, r in sorted(state.plans[kind].items())]
                   for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
-        "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _plain(state.guests),
+        "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _guests(state.guests),
         "holds": _plain(state.holds), "clock": dict(state.clock), "hub": _plain(state.hub),
     }
 
