@@ -20,7 +20,7 @@ from protocols import bounds, codec
 from stations.link.client import StationClient
 from stations.outbox.store import DELIVERED
 from tests.faultkit import Cluster
-from tests.wire import Client, log_rows, server_key, station_pair, wait_for
+from tests.wire import Client, desk_pair, log_rows, server_key, station_pair, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,6 +99,41 @@ def test_a_locked_log_never_delays_heartbeats_and_reports_get_e_storage_in_time(
             locker.kill()
         ctx.destroy(linger=0)
         hub.stop()
+
+
+def test_a_snapshot_is_built_after_the_acks_of_its_batch_are_out(folder):
+    """A desk asks for a snapshot, then logs a note, while a commit waits on a locked log: both wait for the
+    next batch, where the note's ack goes out first and the snapshot (the costly part) after it."""
+    hub = run_in_thread(folder)
+    ctx = zmq.Context()
+    locker = None
+    try:
+        gate = Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1",
+                      epoch="snap")
+        desk = Client(ctx, hub.endpoint, server_key(folder), desk_pair(folder, "desk-1"), station="desk-1",
+                      epoch="snap")
+        desk.hello(role="desk")
+        assert gate.request("car_in", {"plate": "BEFORE"}, 1).header.type == "ack"
+        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(folder.db())], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        assert locker.stdout.readline().strip() == "locked"
+        gate.send("car_in", {"plate": "DURING"}, 2)                 # its commit now waits on the lock
+        time.sleep(0.1)
+        desk.send("snapshot_request", {"gseq": 0, "page": 0})
+        desk.send("note", {"text": "稍后"}, 1)
+        time.sleep(0.2)                                              # well inside STORAGE_WAIT_MS
+        locker.stdin.write("\n")
+        locker.stdin.flush()
+        locker.wait(10)
+        first, second = desk.recv(), desk.recv()
+        assert (first.header.type, second.header.type) == ("ack", "snapshot")
+        assert second.message.gseq >= first.message.gseq             # the picture includes the note
+        assert gate.recv().header.type == "ack"
+    finally:
+        if locker is not None and locker.poll() is None:
+            locker.kill()
+        hub.stop()
+        ctx.destroy(linger=0)
 
 
 def test_a_hub_back_within_seconds_gets_the_reports_in_flight_at_once(folder, tmp_path):

@@ -52,6 +52,10 @@ class Control:
             return None
         if h.type == "hello" and env.message.role != peer.role:
             return None
+        if h.type == "snapshot_request" and self.snapshots.would_build(
+                "desk" if peer.role == "desk" else f"station:{peer.id}", self.state.gseq, env.message.gseq,
+                env.message.page):
+            return None   # built after the commit's acks are out, never while they wait (console/hub/server.py)
         return self._answer(peer, env, now_ms)
 
     def refuse_busy(self, peer: Peer, frames: list[bytes], now_ms: int) -> Nack:

@@ -26,6 +26,7 @@ from console.hub.admission import ZAP_DOMAIN, Admission
 from console.hub.edge import LiveLog, bind_endpoint
 from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
+from console.hub.ingest_refusals import header_or_none
 from console.hub.life import Life
 from console.hub.storage import StorageWatch, refuse_batch
 from console.hub.store import Store, StoreError
@@ -233,12 +234,19 @@ class Hub(Admission, Waiting, Upkeep):
                 taken[item[1].id] = n + 1
             else:
                 self._held.append(item)
-        if batch:
+        # Snapshot requests go last, after the batch's acks are sent: building one (a copy of the whole
+        # picture, then packing it) must never delay an ack.
+        later = [item for item in batch if _is_snapshot_request(item[2])]
+        if later:
+            batch = [item for item in batch if not _is_snapshot_request(item[2])]
+        for part in (batch, later):
+            if not part:
+                continue
             now = self.clock()
             try:
-                outcome = self.ingest.handle(batch, now, paid=True)
+                outcome = self.ingest.handle(part, now, paid=True)
             except StoreError:   # reading the log failed (a damaged page): nothing was committed
-                refused, controls = refuse_batch(batch)
+                refused, controls = refuse_batch(part)
                 outcome = self.ingest.handle(controls, now, paid=True) if controls else Outcome()
                 outcome.replies += refused
             self._emit(outcome)
@@ -390,6 +398,11 @@ class HubHandle:
     def stop(self, timeout: float = 10.0) -> None:
         self.hub.stop()
         self.thread.join(timeout)
+
+
+def _is_snapshot_request(frames: list[bytes]) -> bool:
+    h = header_or_none(frames)
+    return h is not None and h.type == "snapshot_request"
 
 
 def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None = None, **kw) -> HubHandle:
