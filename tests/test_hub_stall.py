@@ -33,6 +33,14 @@ LOCKER = ("import sqlite3, sys\n"
           "c.execute('ROLLBACK')\n")
 
 
+def lock_the_log(folder) -> subprocess.Popen:
+    """Another process holding the log's write lock until a line on its stdin."""
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(folder.db())], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert locker.stdout.readline().strip() == "locked"
+    return locker
+
+
 class Watch:
     """A station's DEALER that heartbeats every 100 ms and times every answer as it comes."""
 
@@ -67,9 +75,7 @@ def test_a_locked_log_never_delays_heartbeats_and_reports_get_e_storage_in_time(
         gate = Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1",
                       epoch="stall")
         assert gate.request("car_in", {"plate": "BEFORE"}, 1).header.type == "ack"
-        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(folder.db())], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        assert locker.stdout.readline().strip() == "locked"
+        locker = lock_the_log(folder)
         watch = Watch(gate)
         sent = time.monotonic()
         gate.send("car_in", {"plate": "DURING"}, 2)
@@ -104,19 +110,14 @@ def test_a_locked_log_never_delays_heartbeats_and_reports_get_e_storage_in_time(
 def test_a_snapshot_is_built_after_the_acks_of_its_batch_are_out(folder):
     """A desk asks for a snapshot, then logs a note, while a commit waits on a locked log: both wait for the
     next batch, where the note's ack goes out first and the snapshot (the costly part) after it."""
-    hub = run_in_thread(folder)
-    ctx = zmq.Context()
-    locker = None
+    hub, ctx, locker = run_in_thread(folder), zmq.Context(), None
+    desk = Client(ctx, hub.endpoint, server_key(folder), desk_pair(folder, "desk-1"), station="desk-1", epoch="snap")
     try:
+        desk.hello(role="desk")
         gate = Client(ctx, hub.endpoint, server_key(folder), station_pair(folder, "gate-1"), station="gate-1",
                       epoch="snap")
-        desk = Client(ctx, hub.endpoint, server_key(folder), desk_pair(folder, "desk-1"), station="desk-1",
-                      epoch="snap")
-        desk.hello(role="desk")
         assert gate.request("car_in", {"plate": "BEFORE"}, 1).header.type == "ack"
-        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(folder.db())], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        assert locker.stdout.readline().strip() == "locked"
+        locker = lock_the_log(folder)
         gate.send("car_in", {"plate": "DURING"}, 2)                 # its commit now waits on the lock
         time.sleep(0.1)
         desk.send("snapshot_request", {"gseq": 0, "page": 0})
