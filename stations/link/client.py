@@ -1,10 +1,11 @@
 """The station's link to the console: a thread that drains the outbox over a CURVE DEALER and files instructions from a SUB; knows protocols and the outbox, never the screen.
 
 Callers (a Textual terminal, the one-shot CLI, tests, simulated stations) only save into the
-outbox through `submit` and read `status()`; the thread owns every socket. What the console
-answered goes back into the outbox, and `on_change(kind, payload)` is called from the thread
-with kind "report" (a Report whose state changed), "status" (a Status) or "instruction" (an
-InboxItem) -- a Textual app marshals it with `call_from_thread`.
+outbox through `submit` and read `status()`; the thread owns every socket. An event loop saves
+and reads through a `worker()` of its own instead and reads `link_status()`, so it runs no SQLite.
+What the console answered goes back into the outbox, and `on_change(kind, payload)` is called
+from the thread with kind "report" (a Report whose state changed), "status" (a Status) or
+"instruction" (an InboxItem) -- a Textual app marshals it with `post_message`.
 """
 from __future__ import annotations
 

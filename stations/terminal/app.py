@@ -232,13 +232,13 @@ class StationApp(App):
         if action.fields and self.screen is self.main:
             self.push_screen(self._form(action, values, problem))   # nothing typed is lost
 
-    def _refusal(self, err: BaseException) -> str:
-        """The sentence for a save the outbox refused (anything else is a bug: raised)."""
-        if isinstance(err, ProtocolError):
-            return err.sentence(self.lang)
-        if isinstance(err, OutboxError):
+    def _refusal(self, err: BaseException, framed: bool = True) -> str:
+        """The sentence for a save refused (an outbox failure `framed` as one, as reports always said)."""
+        if isinstance(err, OutboxError) and framed:
             return i18n.t("station.error.outbox", self.lang, detail=err.sentence(self.lang))
-        raise err
+        if isinstance(err, (ProtocolError, OutboxError)):
+            return err.sentence(self.lang)
+        raise err   # anything else is a bug: let it show
 
     def acknowledge(self, instruction: int) -> str | None:
         """Save the confirmation off the loop; `_acked` says so (None: nothing to refuse yet)."""
@@ -251,7 +251,7 @@ class StationApp(App):
             self.main.flash(i18n.t("station.flash.acked", self.lang, id=instruction, seq=result.seq))
             self.redraw()
             return
-        problem = result.sentence(self.lang) if isinstance(result, (ProtocolError, OutboxError)) else self._refusal(result)
+        problem = self._refusal(result, framed=False)
         self.main.flash(problem, bad=True)
         if isinstance(self.screen, InboxScreen):
             self.screen.refused(problem)
@@ -298,9 +298,7 @@ class StationApp(App):
 
     def _settled(self, result: Report | BaseException, status: str) -> None:
         if not isinstance(result, Report):
-            problem = result.sentence(self.lang) if isinstance(result, (ProtocolError, OutboxError)) \
-                else self._refusal(result)
-            self.main.flash(problem, bad=True)
+            self.main.flash(self._refusal(result, framed=False), bad=True)
             return
         key = "station.plan.done" if status == "done" else "station.plan.skipped"
         self.main.flash(i18n.t(key, self.lang, seq=result.seq))
