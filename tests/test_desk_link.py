@@ -160,8 +160,8 @@ def bare_link() -> DeskLink:
 
 def folded(d: DeskLink) -> S.State:
     """What the screen would draw now (picture() folds what the link handed over)."""
-    d.client = type("Idle", (), {"status": lambda self: type("St", (), {"drill": False, "waiting": 0,
-                                                                         "last_error": ""})()})()
+    d.client = type("Idle", (), {"link_status": lambda self: type("St", (), {"drill": False, "waiting": 0,
+                                                                              "last_error": ""})()})()
     return d.picture().state
 
 

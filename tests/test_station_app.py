@@ -30,6 +30,7 @@ async def drive(event_dir, hub, station: str, steps: list, lang: str = "zh") -> 
                 else:
                     await pilot.press(step)
                     await pilot.pause()
+            await until(pilot, lambda: not app.saving, what="every submission saved (off the loop)")
             saved = client.outbox.next_seq - 1
             await until(pilot, lambda: client.outbox.depth() == 0 and all(
                 r.state == DELIVERED for r in client.outbox.recent(100)), what="all delivered")

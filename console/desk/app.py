@@ -2,7 +2,8 @@
 
 Data flows one way: every TICK_S the app builds a View from the link's latest picture (or
 an injected fixture state and clock, for tests) and hands it to the screens; operator intent
-comes back as `send(...)`, one call on the link. The screen never re-renders per feed message.
+comes back as `send(...)`, one call on the link, run on the link's saver thread (the save's
+fsync never on this loop) and answered with `Saved`. The screen never re-renders per feed message.
 """
 from __future__ import annotations
 
@@ -47,6 +48,14 @@ class Published(Message):
     def can_replace(self, message: Message) -> bool:
         # A burst of publishes while the loop is busy becomes one frame, never a queue of them.
         return isinstance(message, Published)
+
+
+class Saved(Message):
+    """An operator action was saved, or refused (`result` is the Report or the exception). From the saver's thread."""
+
+    def __init__(self, result: Any, done_key: str, params: dict[str, Any]) -> None:
+        super().__init__()
+        self.result, self.done_key, self.params = result, done_key, params
 
 
 class DeskApp(App):
@@ -169,15 +178,22 @@ class DeskApp(App):
         if self.link is None:
             self.notify(t("desk.msg.read_only", self.lang), severity="warning")
             return
-        try:
-            do(self.link)
-        except ProtocolError as err:
+
+        def answer(result: Any) -> None:   # on the saver's thread
+            try:
+                self.post_message(Saved(result, done_key, params))
+            except RuntimeError:   # the desk is quitting: the action is saved, nobody left to tell
+                pass
+        self.link.later(do, answer)
+
+    def on_saved(self, message: Saved) -> None:
+        err = message.result
+        if isinstance(err, ProtocolError):
             self.notify(err.sentence(self.lang), severity="error", markup=False)
-            return
-        except Exception as exc:  # the outbox could not save: nothing was sent, say why
-            self.notify(t("desk.msg.not_saved", self.lang, reason=str(exc)), severity="error", markup=False)
-            return
-        self.notify(t(done_key, self.lang, **params), markup=False, timeout=4)
+        elif isinstance(err, Exception):  # the outbox could not save: nothing was sent, say why
+            self.notify(t("desk.msg.not_saved", self.lang, reason=str(err)), severity="error", markup=False)
+        else:
+            self.notify(t(message.done_key, self.lang, **message.params), markup=False, timeout=4)
 
     def action_finished(self, report: Any) -> None:
         """Called on the link's thread when an action is delivered or rejected; read at the next tick."""

@@ -25,6 +25,7 @@ from protocols.bounds import topic_frame, topic_name
 from protocols.codec import ProtocolError
 from protocols.messages import Committed, Heartbeat, Hello, Presence, Snapshot, SnapshotRequest, Welcome
 from stations.link.client import StationClient, Status
+from stations.link.worker import OutboxWorker
 from stations.outbox.store import Report
 
 log = logging.getLogger("eventdesk.desk")
@@ -80,6 +81,7 @@ class DeskLink:
         self._version = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._saver: OutboxWorker | None = None   # saves actions for a UI loop (`later`), made on first use
         # Everything below belongs to the link thread.
         self._gseq: int | None = None   # the last event handed over (None: no snapshot yet)
         self._touched: dict[str, tuple[int, int]] = {}
@@ -110,7 +112,20 @@ class DeskLink:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(5.0)
+        if self._saver is not None:
+            self._saver.close()   # an action handed over is saved before the outbox closes
         self.client.close()
+
+    def later(self, do: Callable[[DeskLink], Any], done: Callable[[Any], None]) -> None:
+        """Run `do(self)` (an operator action) on the saver thread, with its own outbox connection.
+
+        For an event loop: the save's fsync happens there. `done` gets the Report or the exception,
+        on the saver's thread. Actions run one at a time in the order given.
+        """
+        with self._lock:
+            if self._saver is None:
+                self._saver = self.client.worker(f"desk-{self.desk_id}-saves")
+        self._saver.do(lambda _outbox: do(self), done)
 
     def picture(self) -> Picture:
         """The picture as of now: what the link handed over since the last call is folded in first.
@@ -132,7 +147,7 @@ class DeskLink:
                     fold.touch(state, sid, heard_ms, outbox)
                 self._version += 1
             version = self._version
-        st = self.client.status()
+        st = self.client.link_status()   # as the link thread last counted it: no SQLite for the caller's loop
         heard_at = self._heard_at
         heard_ms = self.hub_now_ms() - int((time.monotonic() - heard_at) * 1000) if heard_at else 0
         return Picture(state, version, self._drill or st.drill, self._hub_ok(), heard_ms,

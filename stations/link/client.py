@@ -1,10 +1,11 @@
 """The station's link to the console: a thread that drains the outbox over a CURVE DEALER and files instructions from a SUB; knows protocols and the outbox, never the screen.
 
 Callers (a Textual terminal, the one-shot CLI, tests, simulated stations) only save into the
-outbox through `submit` and read `status()`; the thread owns every socket. What the console
-answered goes back into the outbox, and `on_change(kind, payload)` is called from the thread
-with kind "report" (a Report whose state changed), "status" (a Status) or "instruction" (an
-InboxItem) -- a Textual app marshals it with `call_from_thread`.
+outbox through `submit` and read `status()`; the thread owns every socket. An event loop saves
+and reads through a `worker()` of its own instead and reads `link_status()`, so it runs no SQLite.
+What the console answered goes back into the outbox, and `on_change(kind, payload)` is called
+from the thread with kind "report" (a Report whose state changed), "status" (a Status) or
+"instruction" (an InboxItem) -- a Textual app marshals it with `post_message`.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any, Callable
 from protocols import codec, keys
 from protocols.codec import ProtocolError
 from protocols.messages import Committed, Welcome
+from stations.link.worker import OutboxWorker, current
 from stations.link.loop import Link
 from stations.outbox.store import Outbox, Report
 from stations.records import Status  # noqa: F401  (re-exported: callers read the link's Status from here)
@@ -89,16 +91,31 @@ class StationClient:
         self.close()
 
     def submit(self, type_: str, body: dict[str, Any]) -> Report:
-        """Save a report (raises ProtocolError if the console would refuse it) and wake the sender."""
-        report = self.outbox.save(type_, body)
+        """Save a report (raises ProtocolError if the console would refuse it) and wake the sender.
+
+        On an OutboxWorker's thread the save goes through that worker's own connection.
+        """
+        report = self._outbox_here().save(type_, body)
         self._wake()
         return report
+
+    def check(self, type_: str, body: dict[str, Any]) -> None:
+        """Raise the ProtocolError `submit` would, touching no file (safe on an event loop)."""
+        self.outbox.check(type_, body)
 
     def acknowledge_instruction(self, gseq: int) -> Report:
         """Confirm an instruction: an instruction_ack report, and the inbox remembers it was acked."""
         report = self.submit("instruction_ack", {"instruction": gseq})
-        self.outbox.mark_instruction_acked(gseq)
+        self._outbox_here().mark_instruction_acked(gseq)
         return report
+
+    def worker(self, name: str = "") -> OutboxWorker:
+        """A thread of the caller's own, with its own connection to this outbox, for saves and reads off a UI loop."""
+        return OutboxWorker(self.outbox.path, self.station, max_bytes=self.outbox.max_bytes,
+                                   clock=self.clock, name=name or f"outbox-{self.station}")
+
+    def _outbox_here(self) -> Outbox:
+        return current(self.outbox.path) or self.outbox
 
     def wait_delivered(self, seq: int, timeout: float) -> Report:
         """The report once delivered or rejected, or as it stands when `timeout` runs out."""
@@ -128,6 +145,11 @@ class StationClient:
         with self._status_lock:
             current = self._status
         return dataclasses.replace(current, waiting=self.outbox.depth())
+
+    def link_status(self) -> Status:
+        """The status as the link thread last published it, `waiting` included: no SQLite, for an event loop."""
+        with self._status_lock:
+            return self._status
 
     @property
     def post(self) -> str:

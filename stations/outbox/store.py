@@ -92,14 +92,7 @@ class Outbox:
         is written, so a bad report never takes a seq: a hole in the numbers would stall
         every later report at the hub.
         """
-        message = codec.build(type_, body)
-        if message.KIND not in ("report", "action"):
-            raise ProtocolError("E_TYPE", got=repr(type_)[:40])
-        full = message.as_body()
-        # Measure with the widest header this report can ever carry, so no resend grows past the limit.
-        size = codec.size_of(message, self.station, self.epoch, codec.MAX_SEQ, codec.MAX_SEQ)
-        if size > self.max_bytes:
-            raise ProtocolError("E_SIZE", got=size, limit=self.max_bytes)
+        full = self.check(type_, body)
         text = codec.canonical(full)
         now = self._now()
         with self._tx("save"):
@@ -111,6 +104,17 @@ class Outbox:
                 f"INSERT INTO reports ({_REPORT_COLS}) VALUES (?, ?, ?, ?, ?, NULL, '', '', '', ?)",
                 (seq, type_, text, SAVED, now, now))
         return Report(seq, type_, full, SAVED, now, None, "", "", "", now)
+
+    def check(self, type_: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The report's full body, or the ProtocolError `save` would raise; reads no file."""
+        message = codec.build(type_, body)
+        if message.KIND not in ("report", "action"):
+            raise ProtocolError("E_TYPE", got=repr(type_)[:40])
+        # Measure with the widest header this report can ever carry, so no resend grows past the limit.
+        size = codec.size_of(message, self.station, self.epoch, codec.MAX_SEQ, codec.MAX_SEQ)
+        if size > self.max_bytes:
+            raise ProtocolError("E_SIZE", got=size, limit=self.max_bytes)
+        return message.as_body()
 
     # --- reading ----------------------------------------------------------------------------
     def get(self, seq: int) -> Report | None:

@@ -1,14 +1,16 @@
 """The station terminal (Textual): one post's screen over a StationClient; thin — posts, screens and widgets do the rest.
 
 The client's thread reports changes through `on_change`; the app turns them into one
-coalesced message and redraws from a fresh View at a steady rate, never per message.
+coalesced message and asks for a fresh View at a steady rate, never per message. No SQLite on
+the event loop: the terminal's outbox worker (a thread with its own connection) builds each View
+and saves each submission, and answers with an `Answered` message the loop acts on.
 Knows `protocols` and the station package only: the caller hands in the client and the Site.
 """
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -19,7 +21,9 @@ from protocols import i18n
 from protocols.codec import ProtocolError
 from protocols.file_errors import why_text
 from stations.link.client import StationClient
+from stations.link.worker import Job, OutboxWorker
 from stations.outbox.store import OutboxError
+from stations.records import Report
 from stations.terminal.posts import for_site, plan_tasks
 from stations.terminal.posts.base import Action, Area, Field, Site
 from stations.terminal.posts.common import describe
@@ -28,7 +32,8 @@ from stations.terminal.screens.form import ReportForm
 from stations.terminal.screens.guests import GuestScreen
 from stations.terminal.screens.inbox import InboxScreen
 from stations.terminal.screens.post import PostScreen
-from stations.terminal.screens.view import Reader, View
+from stations.terminal.screens.view import View
+from stations.terminal.view_builder import ViewBuilder
 
 REFRESH_S = 0.25      # redraw rate when something changed
 IDLE_REFRESH_S = 1.0  # ... and at least this often, for waiting counts moved by another process
@@ -46,6 +51,13 @@ class StationApp(App):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, StationApp.Changed)
 
+    class Answered(Message):
+        """The outbox worker finished a job: `then(result)` runs on the loop (result: a value or the exception)."""
+
+        def __init__(self, then: Callable[[Any], None], result: Any) -> None:
+            super().__init__()
+            self.then, self.result = then, result
+
     def __init__(self, client: StationClient, site: Site, lang: str | None = None, *,
                  start_client: bool = True) -> None:
         super().__init__()
@@ -54,8 +66,12 @@ class StationApp(App):
         self.post = for_site(site)
         self.areas: tuple[Area, ...] = self.post.areas(site)
         self.area_index = 0
-        self.reader = Reader(client, self.post, site)
+        self.builder = ViewBuilder(client.link_status, self.post, site)
+        self.outbox_worker: OutboxWorker | None = None
         self.view: View | None = None
+        self._building = self._again = False   # one View build in flight; the asks meanwhile make one more
+        self._waiting_action: Action | None = None
+        self.saving = 0   # submissions handed to the worker and not yet answered (tests and the bench wait on it)
         self.start_client = start_client
         self._dirty = True
         self._idle = 0.0
@@ -65,6 +81,7 @@ class StationApp(App):
     async def on_mount(self) -> None:
         self.title = self.site.label(self.lang)
         self.client.on_change = self._from_client_thread
+        self.outbox_worker = self.client.worker(f"terminal-{self.client.station}")
         self.main = PostScreen(self.post, self.site, self.lang)
         await self.push_screen(self.main)
         self.redraw()
@@ -74,6 +91,29 @@ class StationApp(App):
 
     def on_unmount(self) -> None:
         self.client.on_change = self._chained
+        if self.outbox_worker is not None:
+            self.outbox_worker.close()   # the terminal is closing: let a save in flight finish first
+
+    def off_loop(self, job: Job, then: Callable[[Any], None]) -> None:
+        """Run `job(outbox)` on the outbox worker; `then(result)` follows on this loop."""
+        def answer(result: Any) -> None:   # on the worker's thread: post_message is thread-safe
+            try:
+                self.post_message(self.Answered(then, result))
+            except RuntimeError:   # the loop closed under us: the job is done, nobody left to tell
+                pass
+        assert self.outbox_worker is not None, "the terminal is not mounted"
+        self.outbox_worker.do(job, answer)
+
+    def on_station_app_answered(self, message: Answered) -> None:
+        message.then(message.result)
+
+    def _save(self, job: Job, then: Callable[[Any], None]) -> None:
+        """A submission off the loop; `then` says saved or why not."""
+        def answered(result: Any) -> None:
+            self.saving -= 1
+            then(result)
+        self.saving += 1
+        self.off_loop(job, answered)
 
     def _from_client_thread(self, kind: str, payload: Any) -> None:
         # Called on the client's thread: post_message is thread-safe and never blocks the link.
@@ -94,17 +134,36 @@ class StationApp(App):
             self.redraw()
 
     def redraw(self) -> None:
+        """Ask for a fresh View, built off the loop; shown when it comes (`_show`)."""
         self._dirty, self._idle = False, 0.0
-        try:
-            self.view = self.reader.read(self.area)
-        except (sqlite3.Error, OutboxError) as err:
+        if self._building:
+            self._again = True
+            return
+        self._building, area = True, self.area
+        self.off_loop(lambda outbox: self.builder.build(outbox, area), lambda result: self._show(result, area))
+
+    def _show(self, result: View | BaseException, area: Area | None) -> None:
+        self._building = False
+        if self._again:
+            self._again = False
+            self.redraw()
+        if isinstance(result, (sqlite3.Error, OutboxError)):
             # A busy or broken outbox file must not take the terminal down: say so, try next tick.
-            detail = err.sentence(self.lang) if isinstance(err, OutboxError) else why_text(err, self.lang)
+            detail = result.sentence(self.lang) if isinstance(result, OutboxError) else why_text(result, self.lang)
             self.main.flash(i18n.t("station.error.outbox", self.lang, detail=detail), bad=True)
             return
-        self.main.show(self.view, self.area)
+        if isinstance(result, BaseException):
+            raise result
+        self.view = result
+        self.main.show(result, area)
+        self._show_inbox()
+        waiting, self._waiting_action = self._waiting_action, None
+        if waiting is not None:
+            self.perform(waiting)
+
+    def _show_inbox(self) -> None:
         top = self.screen
-        if isinstance(top, InboxScreen):
+        if isinstance(top, InboxScreen) and self.view is not None:
             top.show(self.view.instructions, self.view.acks)
 
     @property
@@ -121,50 +180,81 @@ class StationApp(App):
         elif action.kind == "inbox":
             screen = InboxScreen(self.lang, self.acknowledge)
             self.push_screen(screen)
+            self.call_after_refresh(self._show_inbox)   # what we have now, then the fresh View
             self.call_after_refresh(self.redraw)
         elif action.kind in ("duty", "guests"):
-            view = self.view or self.reader.read(self.area)
+            view = self.view
+            if view is None:   # a key pressed before the first View came: opened when it comes
+                self._waiting_action = action
+                return
             if action.kind == "duty":
                 self.push_screen(DutyScreen(self.site, self.lang, list(view.on_duty), set(view.tasks_done),
                                             self.perform))
             else:
-                self.push_screen(GuestScreen(self.lang, self.client.guests(), set(view.checked_in), self.perform))
+                self.push_screen(GuestScreen(self.lang, list(view.guests), set(view.checked_in), self.perform))
         elif not action.fields:
             self.send(action, {})
         else:
-            title = action.title or i18n.t(action.label, self.lang)
-            if self.area is not None and not action.title:
-                title += f" · {self.area.label(self.lang)}"
-            self.push_screen(ReportForm(action, self.lang, self.send, title))
+            self.push_screen(self._form(action))
+
+    def _form(self, action: Action, values: dict[str, Any] | None = None, problem: str = "") -> ReportForm:
+        title = action.title or i18n.t(action.label, self.lang)
+        if self.area is not None and not action.title:
+            title += f" · {self.area.label(self.lang)}"
+        return ReportForm(action, self.lang, self.send, title, values=values, problem=problem)
 
     def send(self, action: Action, values: dict[str, Any]) -> str | None:
-        """Build and submit one report; the refusal's sentence (nothing saved), or None once saved."""
+        """Check and hand one report to the outbox worker; the refusal's sentence (nothing saved), or None.
+
+        The check is the codec's and reads no file; the save (an fsync) happens off the loop, then
+        `_saved` says "saved" — or why not, reopening the form with the values as typed.
+        """
         try:
             type_, body = action.build(self.site, values, self.area)
-            report = self.client.submit(type_, body)
+            self.client.check(type_, body)
         except ProtocolError as err:
-            problem = err.sentence(self.lang)
-        except OutboxError as err:
-            problem = i18n.t("station.error.outbox", self.lang, detail=err.sentence(self.lang))
-        else:
-            self.main.flash(i18n.t("station.flash.saved", self.lang, seq=report.seq,
-                                   what=describe(report.type, report.body, self.lang,
-                                                 self.site.area_names(self.lang))))
-            self.redraw()
-            return None
-        self.main.flash(problem, bad=True)
-        return problem
-
-    def acknowledge(self, instruction: int) -> str | None:
-        try:
-            report = self.client.acknowledge_instruction(instruction)
-        except (ProtocolError, OutboxError) as err:
             problem = err.sentence(self.lang)
             self.main.flash(problem, bad=True)
             return problem
-        self.main.flash(i18n.t("station.flash.acked", self.lang, id=instruction, seq=report.seq))
-        self.redraw()
+        self._save(lambda _outbox: self.client.submit(type_, body),
+                      lambda result: self._saved(result, action, values))
         return None
+
+    def _saved(self, result: Report | BaseException, action: Action, values: dict[str, Any]) -> None:
+        if isinstance(result, Report):
+            self.main.flash(i18n.t("station.flash.saved", self.lang, seq=result.seq,
+                                   what=describe(result.type, result.body, self.lang,
+                                                 self.site.area_names(self.lang))))
+            self.redraw()
+            return
+        problem = self._refusal(result)
+        self.main.flash(problem, bad=True)
+        if action.fields and self.screen is self.main:
+            self.push_screen(self._form(action, values, problem))   # nothing typed is lost
+
+    def _refusal(self, err: BaseException, framed: bool = True) -> str:
+        """The sentence for a save refused (an outbox failure `framed` as one, as reports always said)."""
+        if isinstance(err, OutboxError) and framed:
+            return i18n.t("station.error.outbox", self.lang, detail=err.sentence(self.lang))
+        if isinstance(err, (ProtocolError, OutboxError)):
+            return err.sentence(self.lang)
+        raise err   # anything else is a bug: let it show
+
+    def acknowledge(self, instruction: int) -> str | None:
+        """Save the confirmation off the loop; `_acked` says so (None: nothing to refuse yet)."""
+        self._save(lambda _outbox: self.client.acknowledge_instruction(instruction),
+                      lambda result: self._acked(result, instruction))
+        return None
+
+    def _acked(self, result: Report | BaseException, instruction: int) -> None:
+        if isinstance(result, Report):
+            self.main.flash(i18n.t("station.flash.acked", self.lang, id=instruction, seq=result.seq))
+            self.redraw()
+            return
+        problem = self._refusal(result, framed=False)
+        self.main.flash(problem, bad=True)
+        if isinstance(self.screen, InboxScreen):
+            self.screen.refused(problem)
 
     # --- a running plan's task for this post ---------------------------------------------------------
     def _plan_task(self) -> plan_tasks.Task | None:
@@ -189,18 +279,30 @@ class StationApp(App):
 
     def settle_task(self, task: plan_tasks.Task, status: str, reason: str = "") -> str | None:
         """plan_step for the task (the codec refuses a skip without a reason), then the order's ack if still owed."""
+        type_, body = plan_tasks.step_report(task, status, str(reason).strip())
         try:
-            report = self.client.submit(*plan_tasks.step_report(task, status, str(reason).strip()))
-            if task.item.ack_required and task.item.acked_ms is None:
-                self.client.acknowledge_instruction(task.item.id)
-        except (ProtocolError, OutboxError) as err:
+            self.client.check(type_, body)
+        except ProtocolError as err:
             problem = err.sentence(self.lang)
             self.main.flash(problem, bad=True)
             return problem
-        key = "station.plan.done" if status == "done" else "station.plan.skipped"
-        self.main.flash(i18n.t(key, self.lang, seq=report.seq))
-        self.redraw()
+        owed = task.item.ack_required and task.item.acked_ms is None
+
+        def job(_outbox: Any) -> Report:
+            report = self.client.submit(type_, body)
+            if owed:
+                self.client.acknowledge_instruction(task.item.id)
+            return report
+        self._save(job, lambda result: self._settled(result, status))
         return None
+
+    def _settled(self, result: Report | BaseException, status: str) -> None:
+        if not isinstance(result, Report):
+            self.main.flash(self._refusal(result, framed=False), bad=True)
+            return
+        key = "station.plan.done" if status == "done" else "station.plan.skipped"
+        self.main.flash(i18n.t(key, self.lang, seq=result.seq))
+        self.redraw()
 
     def action_toggle_lang(self) -> None:
         self.set_lang("en" if self.lang == "zh" else "zh")

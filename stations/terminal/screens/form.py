@@ -1,8 +1,9 @@
 """A small form for an action that needs more than one key: Enter sends, Esc cancels, a refusal stays on screen.
 
 The form does not validate: it hands its values to `send`, which builds the report and lets
-the client's `submit` check it. A refusal comes back as the codec's sentence in the staff
-member's language and the form stays open with nothing saved.
+the client check it. A refusal comes back as the codec's sentence in the staff member's
+language and the form stays open with nothing saved; a save the outbox then refused reopens
+the form with the values as typed and the reason (`values`, `problem`).
 """
 from __future__ import annotations
 
@@ -38,9 +39,10 @@ class ReportForm(ModalScreen[bool]):
                 Binding("ctrl+s", "send", show=False)]
 
     def __init__(self, action: Action, lang: str, send: Callable[[Action, dict[str, Any]], str | None],
-                 title: str = "") -> None:
+                 title: str = "", *, values: dict[str, Any] | None = None, problem: str = "") -> None:
         super().__init__()
         self.action_spec, self.lang, self.send_values, self.title_text = action, lang, send, title
+        self.typed, self.problem = values or {}, problem
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -55,19 +57,22 @@ class ReportForm(ModalScreen[bool]):
 
     def _widget(self, f: Field):
         wid = f"field-{f.name}"
+        start = self.typed.get(f.name, f.default)
         if f.kind == "bool":
-            return EnterCheckbox(i18n.t("station.word.yes", self.lang), bool(f.default), id=wid)
+            return EnterCheckbox(i18n.t("station.word.yes", self.lang), bool(start), id=wid)
         if f.kind == "choice":
             options = [(i18n.t(label, self.lang), value) for value, label in f.choices]
-            return Select(options, value=f.default, allow_blank=False, id=wid)
+            return Select(options, value=start, allow_blank=False, id=wid)
         # Plates, names and notes may be Chinese: no restriction on what can be typed here.
-        return Input(str(f.default) if f.default not in ("", None) else "", id=wid,
+        return Input(str(start) if start not in ("", None) else "", id=wid,
                      placeholder=i18n.t(f.label, self.lang))
 
     def on_mount(self) -> None:
         first = self.action_spec.fields[0] if self.action_spec.fields else None
         if first is not None:
             self.query_one(f"#field-{first.name}").focus()
+        if self.problem:
+            self.query_one("#form-error", Static).update(Text(self.problem, style="bold red"))
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -88,8 +88,11 @@ class InboxScreen(ModalScreen[None]):
             problem = self.acknowledge(item.id)
         elif not item.ack_required:
             problem = i18n.t("station.inbox.no_ack_needed", self.lang)
-        error = self.query_one("#inbox-error", Static)
-        error.update(Text(problem or "", style="bold red"))
+        self.refused(problem or "")
+
+    def refused(self, problem: str) -> None:
+        """Say why a confirmation was not saved ("" clears it)."""
+        self.query_one("#inbox-error", Static).update(Text(problem, style="bold red"))
 
     def action_close(self) -> None:
         self.dismiss(None)
