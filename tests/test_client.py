@@ -18,7 +18,7 @@ from console.hub.server import run_in_thread
 from protocols import keys
 from stations.link.client import StationClient
 from stations.outbox.store import DELIVERED, REJECTED
-from tests.wire import wait_for
+from tests.wire import set_hub_options, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -341,4 +341,21 @@ def test_a_console_that_lost_its_log_gets_the_reports_again(event_dir, clients):
         assert gate.wait_delivered(gate.submit("car_in", {}).seq, 10).state == DELIVERED
         assert_exactly_once(event_dir, gate, 11)
     finally:
+        hub.stop()
+
+
+def test_a_station_heartbeats_at_the_interval_its_welcome_names(folder):
+    """PROTOCOL.md 5.2: the welcome's heartbeat_ms holds from then on, whatever the terminal started with.
+    The hub here asks for one every 200 ms; the terminal was built for one a second."""
+    set_hub_options(folder, heartbeat_s=0.2)
+    hub = run_in_thread(folder)
+    gate = station(folder, "gate-1", hub.endpoint, heartbeat_ms=1000)
+    try:
+        wait_for(lambda: gate.status().connected, 10, "the welcome")
+        before = hub.hub.ingest.stats["received"]
+        time.sleep(2.0)   # idle: only heartbeats go out, ten at 200 ms, two at 1 s
+        heard = hub.hub.ingest.stats["received"] - before
+        assert heard >= 6, f"{heard} messages in 2 s: the terminal kept its own interval"
+    finally:
+        gate.close()
         hub.stop()

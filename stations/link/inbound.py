@@ -81,6 +81,8 @@ class Inbound:
                                           f"not {self.c.station!r}; reports are held")
             return
         fresh, self.welcomed = not self.welcomed, True
+        if welcome.heartbeat_ms > 0:   # PROTOCOL.md 5.2: the hub's interval from now on; liveness counts in it
+            self.hb = welcome.heartbeat_ms / 1000
         self.c._set_status(last_error="")
         self.c._welcomed(welcome)
         self._subscribe()
