@@ -13,7 +13,8 @@ POSTS = ("gate", "parking", "concierge", "lobby", "model_unit")
 DEPARTMENTS = ("office", "service", "security", "engineering", "environment", "logistics")
 INCIDENT_KINDS = (
     "fire", "smoke", "power_outage", "water_outage", "water_leak", "flooding",
-    "medical", "security", "crowding", "vehicle", "lost_child", "lost_property", "other",
+    "medical", "security", "crowding", "vehicle", "lost_child", "lost_property",
+    "gathering", "suspicious_person", "heat", "thunderstorm", "typhoon", "other",
 )
 SEVERITIES = (1, 2, 3, 4)  # low, medium, high, critical
 INCIDENT_STATUSES = ("new", "acknowledged", "in_progress", "resolved")

@@ -23,7 +23,8 @@ DEFAULT_ASSIGN = {
     "fire": "security", "smoke": "security", "security": "security", "crowding": "security",
     "vehicle": "security", "lost_child": "security", "power_outage": "engineering",
     "water_outage": "engineering", "water_leak": "engineering", "flooding": "engineering",
-    "medical": "service", "lost_property": "service", "other": "office",
+    "medical": "service", "lost_property": "service", "gathering": "security", "suspicious_person": "security",
+    "heat": "service", "thunderstorm": "security", "typhoon": "engineering", "other": "office",
 }
 STAND_DOWN_AFTER = (30_000, 90_000)   # from the incident resolved (or the last step) to the stand-down
 

@@ -121,7 +121,7 @@ def test_a_second_report_joins_the_running_plan_and_only_a_new_one_after_the_sta
     ("smoke", 1, "plan_proposed"), ("smoke", 2, "plan_proposed"), ("smoke", 3, "plan_started"),
     ("fire", 1, "plan_started"), ("medical", 1, "plan_started"), ("lost_property", 1, "plan_proposed"),
     ("lost_property", 3, "plan_started"), ("crowding", 2, "plan_proposed"), ("crowding", 3, "plan_started"),
-    ("vehicle", 4, None), ("other", 4, None),
+    ("vehicle", 1, "plan_proposed"), ("vehicle", 4, "plan_started"), ("other", 4, None),
 ])
 def test_severity_and_the_plan_decide_between_start_and_proposal(hub: Hub, kind: str, severity: int,
                                                                   expect: str | None) -> None:

@@ -23,6 +23,8 @@ from protocols import messages as M
 from protocols.bounds import topic_name
 from stations.link.client import StationClient
 from stations.outbox.store import DELIVERED, REJECTED
+from stations.terminal.posts.base import Site
+from stations.terminal.posts.gate import holds
 from tests.wire import wait_for
 
 T0 = 1_796_437_800_000
@@ -269,3 +271,56 @@ def test_fire_reported_plan_runs_posts_confirm_desk_stands_down_replay_agrees(ev
     assert {s["id"]: s["status"] for s in done["steps"].values()} == {
         "alarm": "done", "gate_hold": "done", "parking_halt": "done", "guide_guests": "done",
         "model_unit_clear": "done", "isolate_power": "done", "meet_fire_service": "done", "headcount": "skipped"}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.wire
+def test_a_typhoon_reported_at_a_post_holds_the_gate_until_the_desk_stands_it_down(event_dir, tmp_path: Path) -> None:
+    hub = run_in_thread(event_dir)
+    gate = _station(event_dir, "gate-1", "gate", hub)
+    concierge = _station(event_dir, "concierge-1", "concierge", hub)
+    desk = StationClient("desk-1", tmp_path / "desk-1.outbox.db", event_dir.desk_key("desk-1"),
+                         event_dir.console_public, hub.endpoint, role="desk", heartbeat_ms=HEARTBEAT_MS).start()
+    site = Site("gate-1", "gate")
+    try:
+        for sid, c in (("gate-1", gate), ("concierge-1", concierge)):
+            wait_for(lambda: (s := c.status()).console_reachable and s.feed_connected, 10, f"{sid} online")
+        assert holds(site, gate.outbox.instructions(100)) == ()
+
+        # 1. The concierge reports the typhoon warning: the plan starts at once and the gate is held.
+        report = concierge.wait_delivered(concierge.submit(
+            "incident_report", {"kind": "typhoon", "severity": 3, "location": "售楼中心", "note": "台风橙色预警"}).seq, 10)
+        assert report.state == DELIVERED
+        run = report.gseq + 1
+        (hold,) = wait_for(lambda: _orders(gate, run), 10, "the typhoon's order at the gate")
+        assert (hold.plan, hold.step, hold.gate) == ("typhoon", "gate_hold", "hold")
+        assert hold.text.startswith("【大风/台风预案】") and "暂停放行入场车辆" in hold.text
+        assert [i.id for i in holds(site, gate.outbox.instructions(100))] == [hold.id]
+        (mine,) = wait_for(lambda: _orders(concierge, run), 10, "the concierge's order")
+        assert mine.step == "guests_inside" and mine.gate == ""
+
+        # 2. The gate acknowledges and confirms its step: confirming it does not lift the hold.
+        assert gate.wait_delivered(gate.acknowledge_instruction(hold.id).seq, 10).state == DELIVERED
+        assert gate.wait_delivered(gate.submit("plan_step", {"run": run, "step": "gate_hold"}).seq, 10).state == DELIVERED
+        state = hub.hub.ingest.state
+        wait_for(lambda: state.plans["runs"][run]["steps"]["gate_hold"]["status"] == "done", 10, "the hold confirmed")
+        assert [i.id for i in holds(site, gate.outbox.instructions(100))] == [hold.id]
+
+        # 3. The wind drops; the desk stands the plan down: the all-clear resumes the gate.
+        down = desk.wait_delivered(desk.submit("plan_stand_down", {"run": run, "note": "台风已过境"}).seq, 10)
+        assert down.state == DELIVERED
+        (clear,) = wait_for(lambda: _orders(gate, run, all_clear=True), 10, "the all-clear at the gate")
+        assert clear.gate == "resume" and clear.text.startswith("【大风/台风预案】大风/台风预案解除")
+        assert holds(site, gate.outbox.instructions(100)) == ()
+        (told,) = wait_for(lambda: _orders(concierge, run, all_clear=True), 10, "the all-clear at the concierge")
+        assert told.gate == ""
+    finally:
+        for c in (gate, concierge, desk):
+            c.close()
+        hub.stop()
+    log = _log(event_dir)
+    steps = {b["step"]: b.get("gate", "") for _, st, t, b in log if t == "instruction" and b.get("plan") == "typhoon"
+             and b["target"] == "post.gate"}
+    assert steps == {"gate_hold": "hold", "": "resume"}
+    run_row = next(b for g, _, t, b in log if g == run)
+    assert run_row["plan"] == "typhoon" and run_row["cause"] == f"incident:{report.gseq}"

@@ -26,6 +26,9 @@ REQUIRED = {
     "fire": "security", "power_outage": "engineering", "water_outage": "engineering",
     "water_leak": "engineering", "flooding": "engineering", "medical": "service",
     "crowding": "service", "parking_full": "security", "lost_child": "service", "lost_property": "service",
+    # issue 16: what the security department and the weather ask for
+    "public_order": "security", "gathering": "security", "suspicious_person": "security", "car_scrape": "security",
+    "heat": "service", "thunderstorm": "security", "typhoon": "engineering",
 }
 
 
@@ -76,13 +79,38 @@ def test_the_fire_plan_reads_like_the_procedure() -> None:
 
 def test_the_shipped_triggers_cover_the_named_contingencies() -> None:
     incident_plans = {t.subject: p.id for p in SHIPPED for t in p.triggers if t.kind == "incident"}
-    assert {k: incident_plans.get(k) for k in ("fire", "smoke", "power_outage", "water_outage", "water_leak",
-                                                 "flooding", "medical", "crowding", "lost_child", "lost_property")} == {
+    assert incident_plans == {
         "fire": "fire", "smoke": "fire", "power_outage": "power_outage", "water_outage": "water_outage",
         "water_leak": "water_leak", "flooding": "flooding", "medical": "medical", "crowding": "crowding",
-        "lost_child": "lost_child", "lost_property": "lost_property"}
+        "lost_child": "lost_child", "lost_property": "lost_property", "security": "public_order",
+        "gathering": "gathering", "suspicious_person": "suspicious_person", "vehicle": "car_scrape",
+        "heat": "heat", "thunderstorm": "thunderstorm", "typhoon": "typhoon"}
+    assert set(INCIDENT_KINDS) - set(incident_plans) == {"other"}   # every named kind has its plan
     thresholds = {(t.kind, t.subject, p.id) for p in SHIPPED for t in p.triggers if t.kind != "incident"}
     assert thresholds == {("zone", "*", "crowding"), ("lot", "*", "parking_full"), ("post_silent", "*", "comms_loss")}
+
+
+def test_the_weather_plans_start_with_their_preparation_and_only_the_typhoon_holds_the_gate() -> None:
+    # Plans have no separate preparation tasks: the weather plans' first steps are the preparation,
+    # owned by whoever brings the kit (Logistics) or checks the building (Engineering).
+    for plan_id, firsts in {"heat": ["prep_water", "prep_shade"], "thunderstorm": ["prep_rain_kit"],
+                            "typhoon": ["prep_secure", "prep_building"]}.items():
+        plan = SHIPPED.get(plan_id)
+        assert [s.id for s in plan.steps[:len(firsts)]] == firsts, plan_id
+        assert all(s.do.startswith("准备：") and s.do_en.startswith("Preparation: ") and not s.posts
+                   and s.department in ("logistics", "engineering") for s in plan.steps[:len(firsts)]), plan_id
+    assert "雨伞" in SHIPPED.get("thunderstorm").step("prep_rain_kit").do
+    assert "遮阳" in SHIPPED.get("heat").step("prep_shade").do and "饮用水" in SHIPPED.get("heat").step("prep_water").do
+    holders = {p.id: [s.id for s in p.steps if s.gate] for p in SHIPPED if any(s.gate for s in p.steps)}
+    assert holders == {"fire": ["gate_hold"], "parking_full": ["gate_hold"], "typhoon": ["gate_hold"]}
+
+
+def test_what_posts_hear_names_no_internal_ids() -> None:
+    ids = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, (*POSTS, *DEPARTMENTS, *INCIDENT_KINDS))))
+    for plan in SHIPPED:
+        for step in plan.steps:
+            assert not ids.search(step.say) and not re.search(r"[a-z]+_[a-z]+", step.say_en), (plan.id, step.id)
+        assert not ids.search(plan.all_clear) and not re.search(r"[a-z]+_[a-z]+", plan.all_clear_en), plan.id
 
 
 def test_the_summary_a_desk_lists() -> None:
@@ -197,7 +225,7 @@ def test_a_step_may_hold_or_resume_the_gate(tmp_path: Path) -> None:
     assert plan.steps[0].gate == "hold" and plan.steps[0].wire()["gate"] == "hold"
     assert "gate" not in plan_files.load_file(_write(tmp_path, GOOD), EVENT).steps[0].wire()   # unchanged when not given
     held = {(p.id, s.id) for p in SHIPPED for s in p.steps if s.gate}
-    assert held == {("fire", "gate_hold"), ("parking_full", "gate_hold")}
+    assert held == {("fire", "gate_hold"), ("parking_full", "gate_hold"), ("typhoon", "gate_hold")}
     assert all(s.gate == "hold" for p in SHIPPED for s in p.steps if s.gate)
 
 
