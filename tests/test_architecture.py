@@ -165,3 +165,18 @@ def test_the_purity_check_sees_what_it_looks_for(tmp_path):
                      "time.localtime() reads the clock or the process time zone",
                      "time.mktime() reads the clock or the process time zone",
                      "dt.datetime.now() without a zone reads the process time zone"]
+
+
+def test_every_module_is_on_the_map():
+    """docs/ARCHITECTURE.md names every module under its folder: a module added without a line there fails."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text("utf-8")
+    listed, folder = set(), None
+    for line in text[text.index("## Every module, in a line"):].splitlines():
+        if line.startswith("**`") and line.endswith("`**"):
+            folder = line[3:-3]
+        elif line.startswith("- `") and folder is not None:
+            listed.add(folder + line[3:line.index("`", 3)])
+    present = {str(p.relative_to(ROOT)) for root in ROOTS for p in (ROOT / root).rglob("*.py")}
+    missing = sorted(present - listed)
+    assert not missing, "not in docs/ARCHITECTURE.md's module list:\n  " + "\n  ".join(missing)
+    assert not listed - present, f"listed but gone: {sorted(listed - present)}"

@@ -118,11 +118,12 @@ def test_a_snapshot_is_built_after_the_acks_of_its_batch_are_out(folder):
                       epoch="snap")
         assert gate.request("car_in", {"plate": "BEFORE"}, 1).header.type == "ack"
         locker = lock_the_log(folder)
+        read = hub.hub.ingest.stats["received"]
         gate.send("car_in", {"plate": "DURING"}, 2)                 # its commit now waits on the lock
-        time.sleep(0.1)
+        wait_for(lambda: hub.hub.ingest.stats["received"] > read, 5, "the hub to take the report")
         desk.send("snapshot_request", {"gseq": 0, "page": 0})
         desk.send("note", {"text": "稍后"}, 1)
-        time.sleep(0.2)                                              # well inside STORAGE_WAIT_MS
+        wait_for(lambda: len(hub.hub._held) == 2, 0.8, "both held behind the commit (inside STORAGE_WAIT_MS)")
         locker.stdin.write("\n")
         locker.stdin.flush()
         locker.wait(10)

@@ -143,7 +143,7 @@ def test_the_library_and_the_plans_are_in_the_snapshot(wire: Wire) -> None:
     parts, gseq = [], 0
     while True:   # every page of one snapshot
         ask = M.SnapshotRequest(gseq=gseq, page=len(parts))
-        snap = codec.decode(wire.ingest.handle([(b"a", DESK, codec.encode(ask, "desk-1"))], T0).replies[0][1]).message
+        snap = codec.decode(wire.ingest.handle([(b"a", DESK, codec.encode(ask, "desk-1"))], T0).all_replies()[0][1]).message
         parts.append(snap.data)
         gseq = snap.gseq
         if len(parts) == snap.pages:

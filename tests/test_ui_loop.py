@@ -71,12 +71,12 @@ async def test_the_station_terminal_loop_runs_no_sqlite(event_dir, hub, statemen
             statements.on = True
             for key in ("f1", "f2", "f1", "f5"):
                 await pilot.press(key)
-                await pilot.pause(0.05)
+                await pilot.pause()
             await pilot.press("f3")                                   # a form: typed, then sent
             await type_text(pilot, "湘A·12345")
             await pilot.press("enter")
             await pilot.press("f10")                                  # the inbox, over a fresh view
-            await pilot.pause(0.2)
+            await pilot.pause()
             await pilot.press("escape", "l")                          # and the language, which redraws
             await until(pilot, lambda: not app.saving and app.view is not None and len(app.view.recent) == 5
                         and all(r.state == DELIVERED for r in app.view.recent), what="all five delivered, on screen")
@@ -106,7 +106,7 @@ async def test_the_desk_loop_runs_no_sqlite(event_dir, hub, statements):
             statements.on = True
             for n in range(3):
                 app.send(lambda lk, n=n: lk.note(f"note {n}"), "desk.sent.note")
-                await pilot.pause(0.05)
+                await pilot.pause()
             app.send(lambda lk: lk.instruct("all", "tea break at ten"), "desk.sent.instruction")
             await until(pilot, lambda: len(finals) == 4, what="four actions delivered")
             await until(pilot, lambda: app.current_view.waiting == 0, what="nothing waiting, on screen")

@@ -44,9 +44,12 @@ class Skew:
     def to_log(self, station: str | None = None) -> list[StationClock]:
         """A station_clock for `station` (or every station) whose estimate moved past STEP_MS since it was
         last logged."""
+        if station is None:
+            picked = list(self._samples.items())
+        else:   # one station: a lookup, not a pass over all of them (this runs on every control message)
+            got = self._samples.get(station)
+            picked = [(station, got)] if got else []
         out = []
-        picked = self._samples.items() if station is None else \
-            ((station, self._samples[station]),) if station in self._samples else ()
         for sid, got in picked:
             offset = min(got)
             if sid not in self._logged or abs(offset - self._logged[sid]) > STEP_MS:

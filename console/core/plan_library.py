@@ -1,4 +1,4 @@
-"""The plan library: one TOML file per contingency plan, read into frozen dataclasses and checked.
+"""The plan library: each contingency plan's TOML text parsed into frozen dataclasses and checked.
 
 `parse` checks one file's text; reading the files (the shipped `console/event/plans/` and an event
 folder's own `DIR/plans/`) is console.event.plan_files. Anything the engine could not act on -- an unknown key, incident

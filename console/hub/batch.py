@@ -6,7 +6,7 @@ types without importing Ingest itself: the dependency runs one way. No sockets, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from console.hub.store import Rejection
 from protocols.codec import Header
@@ -20,6 +20,12 @@ class Peer:
     role: str
     id: str
     post: str
+
+
+class Later(NamedTuple):
+    """A reply built only after the batch's acks are sent (a snapshot): `build()` makes it then."""
+
+    build: Callable[[], Any]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from console.event import guests as guest_file
 from console.event import plan_files
 from console.event.folder import Event
 from console.hub import replies
-from console.hub.batch import Batch, Peer
+from console.hub.batch import Batch, Later, Peer
 from console.hub.guard import Alarms, Cursors, Guard
 from console.hub.ingest_control import Control
 from console.hub.ingest_refusals import Refusals, header_or_none, nack
@@ -38,13 +38,19 @@ Commit = Callable[[list, list, Callable[[], list]], list]
 
 @dataclass
 class Outcome:
-    """What one batch produced: replies to send (peer address, frames) and topics to publish."""
+    """What one batch produced: replies to send (peer address, frames) and topics to publish; `later`,
+    replies to build once those are sent (a snapshot: the costly part must never delay an ack)."""
 
     replies: list[tuple[bytes, list[bytes]]] = field(default_factory=list)
     publish: list[list[bytes]] = field(default_factory=list)
     stored: list[Row] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     duplicates: int = 0
+    later: list[tuple[bytes, Later]] = field(default_factory=list)
+
+    def all_replies(self) -> list[tuple[bytes, list[bytes]]]:
+        """Every reply, the later ones built now: for a caller that is not the hub's loop."""
+        return self.replies + [(address, codec.encode(later.build())) for address, later in self.later]
 
 
 def last_seq_in(store: Store) -> Callable[[str, str], int | None]:
@@ -191,6 +197,9 @@ class Ingest(Control, Refusals):
         for address, r in b.replies:
             if address is None:
                 continue
+            if isinstance(r, Later):
+                out.later.append((address, r))
+                continue
             if isinstance(r, int):
                 h = pending[r][1]
                 r = Ack(epoch=h.epoch, seq=h.seq, gseq=gseqs[r])
@@ -210,6 +219,9 @@ class Ingest(Control, Refusals):
         for alarm in b.alarms:
             self.alarms.unlogged(alarm)
         for address, r in b.replies:
+            if isinstance(r, Later):   # needs no write: it goes out as it is
+                out.later.append((address, r))
+                continue
             if isinstance(r, int):
                 r = nack(b.pending[r][1], storage)
             elif isinstance(r, tuple):
@@ -250,6 +262,7 @@ class Ingest(Control, Refusals):
     def tick(self, now_ms: int) -> Outcome:
         """Every second: liveness changes, alarm repeats whose time has come, then the plan engine."""
         due = self.alarms.due(now_ms)
+        # Clock estimates a control batch has not logged yet (those answered while a commit was in flight).
         out = self.hub_events(self.liveness_changes(now_ms) + self.skew.to_log() + due, now_ms)
         if due and not any(row.type == "alarm" for row in out.stored):   # not written: again next time
             for alarm in due:

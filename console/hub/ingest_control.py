@@ -12,7 +12,7 @@ from typing import Any
 from console.core import state as fold
 from console.core.station_view import station_view
 from console.hub import replies
-from console.hub.batch import Batch, Peer
+from console.hub.batch import Batch, Later, Peer
 from console.hub.guard import SNAPSHOT_COST
 from console.hub.ingest_refusals import header_or_none
 from protocols import bounds, codec
@@ -53,9 +53,8 @@ class Control:
         if h.type == "hello" and env.message.role != peer.role:
             return None
         if h.type == "snapshot_request" and self.snapshots.would_build(
-                "desk" if peer.role == "desk" else f"station:{peer.id}", self.state.gseq, env.message.gseq,
-                env.message.page):
-            return None   # built after the commit's acks are out, never while they wait (console/hub/server.py)
+                _shape(peer), self.state.gseq, env.message.gseq, env.message.page):
+            return None   # to build: in the next batch, after its acks (Later), never while a commit waits
         return self._answer(peer, env, now_ms)
 
     def refuse_busy(self, peer: Peer, frames: list[bytes], now_ms: int) -> Nack:
@@ -70,12 +69,15 @@ class Control:
         if h.type == "heartbeat":
             return Heartbeat(outbox=0)
         if h.type == "snapshot_request":
-            shape = "desk" if peer.role == "desk" else f"station:{peer.id}"
-            if self.snapshots.would_build(shape, self.state.gseq, msg.gseq, msg.page) \
-                    and not self.guard.charge(peer.id, now_ms, SNAPSHOT_COST):
+            shape = _shape(peer)
+            def page() -> Any:
+                return self.snapshots.page(shape, self.state.gseq, msg.gseq, msg.page, self.page_budget,
+                                           lambda: self.picture(peer))[0]
+            if not self.snapshots.would_build(shape, self.state.gseq, msg.gseq, msg.page):
+                return page()   # a page of one already built: cheap
+            if not self.guard.charge(peer.id, now_ms, SNAPSHOT_COST):
                 return self._retry_nack(h, ProtocolError("E_RATE"))
-            return self.snapshots.page(shape, self.state.gseq, msg.gseq, msg.page, self.page_budget,
-                                       lambda: self.picture(peer))[0]
+            return Later(page)   # built once the batch's acks are out, on the picture as committed
         if h.type == "guest_list_request":
             return self.guest_page(msg.digest, msg.page)
         if h.type == "instructions_request":
@@ -116,3 +118,8 @@ class Control:
     def guest_page(self, digest: str, page: int) -> Any:
         """One page of the list as stations keep it, each page small enough for a station to decode."""
         return self.guest_pages.page(self.state.guests, digest, page, self.page_budget)
+
+
+def _shape(peer: Peer) -> str:
+    """Which snapshot a key gets: the desks' whole picture or one station's own part."""
+    return "desk" if peer.role == "desk" else f"station:{peer.id}"

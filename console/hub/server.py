@@ -26,7 +26,6 @@ from console.hub.admission import ZAP_DOMAIN, Admission
 from console.hub.edge import LiveLog, bind_endpoint
 from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
-from console.hub.ingest_refusals import header_or_none
 from console.hub.life import Life
 from console.hub.storage import StorageWatch, refuse_batch
 from console.hub.store import Store, StoreError
@@ -234,19 +233,12 @@ class Hub(Admission, Waiting, Upkeep):
                 taken[item[1].id] = n + 1
             else:
                 self._held.append(item)
-        # Snapshot requests go last, after the batch's acks are sent: building one (a copy of the whole
-        # picture, then packing it) must never delay an ack.
-        later = [item for item in batch if _is_snapshot_request(item[2])]
-        if later:
-            batch = [item for item in batch if not _is_snapshot_request(item[2])]
-        for part in (batch, later):
-            if not part:
-                continue
+        if batch:
             now = self.clock()
             try:
-                outcome = self.ingest.handle(part, now, paid=True)
+                outcome = self.ingest.handle(batch, now, paid=True)
             except StoreError:   # reading the log failed (a damaged page): nothing was committed
-                refused, controls = refuse_batch(part)
+                refused, controls = refuse_batch(batch)
                 outcome = self.ingest.handle(controls, now, paid=True) if controls else Outcome()
                 outcome.replies += refused
             self._emit(outcome)
@@ -263,6 +255,8 @@ class Hub(Admission, Waiting, Upkeep):
     def _emit(self, outcome: Outcome) -> None:
         self._send(outcome.replies)
         self._publish(outcome.publish)
+        for address, later in outcome.later:   # snapshots: built only now that every ack is out
+            self._send([(address, codec.encode(later.build()))])
         for row in outcome.stored:
             self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
         for rej in outcome.rejected:
@@ -398,11 +392,6 @@ class HubHandle:
     def stop(self, timeout: float = 10.0) -> None:
         self.hub.stop()
         self.thread.join(timeout)
-
-
-def _is_snapshot_request(frames: list[bytes]) -> bool:
-    h = header_or_none(frames)
-    return h is not None and h.type == "snapshot_request"
 
 
 def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None = None, **kw) -> HubHandle:
