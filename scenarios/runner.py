@@ -94,13 +94,37 @@ def _quick_hub(text: str, quick_liveness: bool = True) -> str:
     return "\n".join(lines[:at + 1] + extra + lines[at + 1:]) + "\n"
 
 
-def cue(step: Step) -> str:
-    """The note that tells people at the desk what the script expects them to do now."""
+def cue(step: Step, event: Any, lang: str) -> str:
+    """The note that tells people at the desk what the script expects them to do now, in their language."""
     b = step.body
-    what = {"instruction": f"发指令 send an instruction → {b.get('target')}: {b.get('text', '')}",
-            "incident_open": f"登记事件 open an incident: {b.get('kind')} {b.get('location', '')} {b.get('note', '')}",
-            }.get(step.type, b.get("text", ""))
-    return f"【演练提示 CUE】{what}"[:500]
+    if step.type == "instruction":
+        what = t("scenario.cue.instruction", lang, target=_target(event, str(b.get("target", "")), lang),
+                 text=b.get("text", ""))
+    elif step.type == "incident_open":
+        kind = str(b.get("kind", ""))
+        where = _area(event, str(b.get("location", "")), lang)
+        what = t("scenario.cue.incident", lang, kind=t(f"incident.{kind}", lang),
+                 where=t("scenario.cue.where", lang, where=where) if where else "", note=b.get("note", ""))
+    else:
+        what = b.get("text", "")
+    return t("scenario.cue.line", lang, what=what)[:500]
+
+
+def _named(thing: Any, lang: str) -> str:
+    return (thing.name_en if lang == "en" else thing.name) or thing.name or thing.name_en or thing.id
+
+
+def _target(event: Any, target: str, lang: str) -> str:
+    kind, _, name = target.partition(".")
+    if kind == "post":
+        return t(f"post.{name}", lang)
+    station = event.station(name) if kind == "station" else None
+    return _named(station, lang) if station else t("desk.target.all", lang)
+
+
+def _area(event: Any, area_id: str, lang: str) -> str:
+    area = next((a for a in (*event.zones, *event.lots) if a.id == area_id), None)
+    return _named(area, lang) if area else area_id
 
 
 class Rehearsal:
@@ -177,8 +201,9 @@ class Rehearsal:
                                             self.folder.station_key(sid), self.ends, hb, self.sched,
                                             (sc.station_ack_delay, sc.station_step_delay), self.seed)
         # The first thing in the log for this run is the desk's marker: the score counts from it.
-        title = f"{sc.name} / {sc.name_en}"
-        marker = self.desk.submit("note", {"text": f"【演练 DRILL】{title} — seed {self.seed}, ×{self.speed:g}"})
+        title = (sc.name_en or sc.name) if self.options.lang == "en" else sc.name
+        marker = self.desk.submit("note", {"text": t("scenario.cue.marker", self.options.lang, title=title,
+                                                     seed=self.seed, speed=f"{self.speed:g}")})
         done = self.desk.client.wait_delivered(marker.seq, self.options.start_timeout)
         if done.state != "delivered":
             raise RehearsalError(f"the rehearsal hub did not answer within {self.options.start_timeout:g} s "
@@ -246,7 +271,7 @@ class Rehearsal:
         for step in run.timeline.steps:
             if step.station == "" and not self.options.sim_desk:
                 # People at the desk: a cue in the desk's notes instead; the scorecard finds what they send.
-                self.sched.at(step.at_ms, self.desk.submit, "note", {"text": cue(step)})
+                self.sched.at(step.at_ms, self.desk.submit, "note", {"text": cue(step, sc.event, self.options.lang)})
                 continue
             if step.station and step.station not in self.stations:
                 continue   # a post left to people

@@ -53,7 +53,7 @@ def test_a_second_hub_on_the_same_folder_is_one_sentence_and_exit_4(event_dir: E
     done = run("desk", str(event_dir.root), "--lang", "en")
     assert done.returncode == 4
     line = one_sentence(done)
-    assert line.startswith("eventdesk: The hub did not start: ") and "already open by another hub" in line
+    assert line.startswith("eventdesk: The system did not start: ") and "already open by another copy of the system" in line
     assert hub.poll() is None
 
 

@@ -264,7 +264,7 @@ async def test_without_a_hub_the_picture_is_read_only(event_dir):
         app.screen.query_one("#kind", Select).value = "fire"
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
-        assert seen == ["No hub: this picture is read-only."]
+        assert seen == ["Not connected: this picture is read-only."]
 
 
 @aio
@@ -275,11 +275,11 @@ async def test_command_palette_offers_every_action_in_the_desk_language(event_di
         await wait_for(pilot, lambda: app.current_view.state.incidents, what="the incident")
         provider = DeskCommands(app.screen)
         texts = [hit.text for hit in [h async for h in provider.discover()]]
-        for words in ("确认事件", "指派部门", "批注", "解决", "立案", "发指令", "指令列表", "帮助", "English"):
+        for words in ("确认事件", "指派部门", "补充说明", "解决", "新建事件", "发指令", "指令列表", "帮助", "English"):
             assert words in texts, words
         assert any("东门岗" in t for t in texts) and any("烟雾" in t for t in texts)
-        hits = [h async for h in provider.search("立案")]
-        assert hits and "立案" in str(hits[0].text)
+        hits = [h async for h in provider.search("新建事件")]
+        assert hits and "新建事件" in str(hits[0].text)
 
 
 @aio
@@ -287,9 +287,10 @@ async def test_a_rejected_action_is_told_to_the_operator(event_dir, hub):
     async with desk(event_dir, hub) as (app, pilot):
         seen = notes_of(app)
         app.send(lambda link: link.update_incident(4242, status="acknowledged"), "desk.sent.acknowledge", id=4242)
-        await wait_for(pilot, lambda: any("E_UNKNOWN" in n for n in seen), what="the rejection told")
+        await wait_for(pilot, lambda: any("cannot find incident #4242" in n for n in seen), what="the rejection told")
         assert seen[0] == "Saved: acknowledge incident #4242"
-        assert any("The hub refused" in n and "cannot find incident #4242" in n for n in seen)
+        told = next(n for n in seen if "cannot find incident #4242" in n)
+        assert "The system refused" in told and "E_UNKNOWN" not in told   # the reason in words, never the code
 
 
 @aio
@@ -297,7 +298,7 @@ async def test_a_drill_hub_puts_up_the_drill_banner(event_dir):
     handle = run_in_thread(event_dir, drill=True)
     try:
         async with desk(event_dir, handle, lang="zh") as (app, pilot):
-            await wait_for(pilot, lambda: "演练 DRILL" in screen_text(app), what="the DRILL banner")
+            await wait_for(pilot, lambda: "演练——演练数据" in screen_text(app), what="the DRILL banner")
     finally:
         handle.stop()
 
@@ -312,9 +313,9 @@ async def test_a_lost_hub_is_shown_and_every_figure_marked_stale(event_dir):
         assert gate.wait_drained(10)
         gate.close()
         async with desk(event_dir, handle, size=(100, 30)) as (app, pilot):
-            await wait_for(pilot, lambda: "hub connected" in screen_text(app), what="connected")
+            await wait_for(pilot, lambda: "system connected" in screen_text(app), what="connected")
             handle.stop()
-            await wait_for(pilot, lambda: "hub unreachable for" in screen_text(app), what="the lost hub")
+            await wait_for(pilot, lambda: "system unreachable for" in screen_text(app), what="the lost hub")
             assert "Cars on site 2 · " in screen_text(app) and " ago" in screen_text(app)
     finally:
         handle.stop()

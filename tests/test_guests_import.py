@@ -191,7 +191,7 @@ def test_cli_import_is_all_or_nothing(event_dir: EventFolder, tmp_path: Path, ca
     good = write_xlsx(tmp_path / "来宾名单.xlsx", [HEAD] + GOOD)
     assert main(["guests", "import", str(event_dir.root), str(good), "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "Imported 4 guests (7 people; 2 VIP; 3 with special needs)" in out
+    assert "Imported 4 parties (7 people; 2 VIP; 3 with special needs)" in out
     stored = event_dir.root / "guests.json"
     before = stored.read_bytes()
     assert json.loads(before)["source"] == "来宾名单.xlsx"
@@ -201,7 +201,7 @@ def test_cli_import_is_all_or_nothing(event_dir: EventFolder, tmp_path: Path, ca
     assert "有 12 处错误，未导入任何来宾" in err and "第 3 行，E (人数) 列" in err
     assert stored.read_bytes() == before                             # nothing half-imported
     assert main(["guests", "check", str(event_dir.root), str(good), "--lang", "en"]) == 0
-    assert "is good: 4 guests" in capsys.readouterr().out
+    assert "is good: 4 parties" in capsys.readouterr().out
 
 
 def test_init_writes_a_template_the_importer_accepts(event_dir: EventFolder) -> None:

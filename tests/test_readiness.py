@@ -150,7 +150,7 @@ def test_the_desk_alerts_name_what_is_overdue(wire: Wire) -> None:
     wire.tick()
     after = View(wire.ingest.state, wire.now, "zh")
     texts = [a.text for a in alerts(seen(before), after)]
-    assert "告警 阻断任务超时：服务方案定稿并下发各岗位" in texts
+    assert "告警 必办项超时：服务方案定稿并下发各岗位" in texts
     assert "告警 岗位无人签到：东门岗" in texts
     english = [a.text for a in alerts(seen(View(before.state, wire.now, "en")), View(after.state, wire.now, "en"))]
     assert "Alarm — Post not signed in: East gate" in english

@@ -18,7 +18,7 @@ async def test_sign_a_task_off_from_the_readiness_board(event_dir, hub):
     async with desk(event_dir, hub, lang="en") as (app, pilot):
         await pilot.press("o")
         assert isinstance(app.screen, ReadinessScreen)
-        await wait_for(pilot, lambda: "NO-GO" in screen_text(app), what="the verdict")
+        await wait_for(pilot, lambda: "Not ready to open" in screen_text(app), what="the verdict")
         table = app.screen.query_one(TasksTable)
         first = table.current_key
         assert first == "office-plan"                       # the earliest open blocking task comes first

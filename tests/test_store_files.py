@@ -43,8 +43,8 @@ def test_the_lock_is_the_log_itself_and_a_clean_close_leaves_only_the_log(tmp_pa
         assert not (tmp_path / "event.db.lock").exists()
         with pytest.raises(StoreError) as caught:
             Store(db, writer=True)
-        assert caught.value.key == "in_use" and "already open by another hub" in str(caught.value)
-        assert "已被另一个中枢打开" in caught.value.sentence("zh")
+        assert caught.value.key == "in_use" and "already open by another copy of the system" in str(caught.value)
+        assert "已被另一个系统进程打开" in caught.value.sentence("zh")
         reader = Store(db)                              # readers (report, archive) are never refused
         assert reader.count() == 0
         reader.close()
