@@ -14,6 +14,7 @@ PICTURES = {
     "desk-zh-160x48.svg": "test_desk_plans_snapshots/test_main_screen_with_plans[zh-160x48].svg",
     "desk-en-80x24.svg": "test_desk_snapshots/test_main_screen[en-80x24].svg",
     "plans-zh-80x24.svg": "test_desk_plans_snapshots/test_plans_screen[zh-80x24].svg",
+    "notices-zh-80x24.svg": "test_desk_snapshots/test_notices_at_80x24_in_chinese.svg",
     "readiness-zh.svg": "test_readiness_snapshots/test_readiness_board[zh].svg",
     "station-gate-en.svg": "test_station_app_snapshots/test_post_screen_snapshot[gate-1-en].svg",
     "station-lobby-fire-zh.svg": "test_station_plan_snapshots/test_lobby_with_a_fire_task[zh].svg",

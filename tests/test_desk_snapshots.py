@@ -42,3 +42,15 @@ def test_incident_detail_shows_history_and_station_text_literally(snap_compare):
 
 def test_instructions_screen(snap_compare):
     assert snap_compare(desk("zh"), run_before=settled("t"), terminal_size=(100, 24))
+
+
+def test_notices_at_80x24_in_chinese(snap_compare):
+    """Notices sit above the footer in the layout: whole Chinese words, the panels above untouched."""
+    async def told(pilot):
+        await settled()(pilot)
+        pilot.app.notify("已提交：新建事件（治安）", timeout=30)
+        for _ in range(2):
+            pilot.app.notify("西门岗离线：2分钟未联系", severity="error", timeout=30)
+        await settled()(pilot)
+
+    assert snap_compare(desk("zh"), run_before=told, terminal_size=(80, 24))

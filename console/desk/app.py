@@ -25,6 +25,7 @@ from console.core.state import State, new_state
 from console.desk.hub_start import ensure_hub
 from console.desk.keys import bindings
 from console.desk.link import DeskLink
+from console.desk.notices import Notices
 from console.desk.screens.commands import DeskCommands
 from console.desk.screens.details import IncidentScreen, InstructionsScreen, StationScreen, ViewScreen
 from console.desk.screens.help import HelpScreen
@@ -32,6 +33,7 @@ from console.desk.screens.main import MainScreen
 from console.desk.screens.plans import PlansScreen
 from console.desk.screens.readiness import GuestsScreen, ReadinessScreen
 from console.desk.widgets.chrome import DeskFooter
+from console.desk.widgets.notices import NoticeBar, rows_for
 from console.desk.widgets.view import Seen, View, alerts, seen
 from console.event.folder import EventFolder
 from protocols import keys
@@ -58,6 +60,14 @@ class Saved(Message):
         self.result, self.done_key, self.params = result, done_key, params
 
 
+class Noticed(Message):
+    """Something to tell the operator (`notify`, which any thread may call)."""
+
+    def __init__(self, text: str, severity: str, timeout: float, cause: str) -> None:
+        super().__init__()
+        self.text, self.severity, self.timeout, self.cause = text, severity, timeout, cause
+
+
 class DeskApp(App):
     CSS_PATH = "desk.tcss"
     COMMANDS = {DeskCommands}
@@ -76,6 +86,8 @@ class DeskApp(App):
         self.wall, self.drill, self.desk_id = wall, drill, desk
         self.set_reactive(DeskApp.lang, normalise_lang(lang))
         self.current_view: View | None = None
+        self.notices = Notices()
+        self._notices_up = False   # a notice stands: each tick redraws the bar (time out, screen changed)
         self._seen: Seen | None = None   # what the last frame showed, for the next frame's alerts
         self._frame_key: tuple = ()
         self._gc_threshold = gc.get_threshold()
@@ -127,7 +139,51 @@ class DeskApp(App):
         return View(state, fold.event_ms(state, real), self.lang, pic.drill or self.drill, hub,
                     pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id, real)
 
+    # --- notices --------------------------------------------------------------------------------
+    def notify(self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None,
+               markup: bool = True, cause: str = "") -> None:
+        """Tell the operator something, in the notice bar (never a toast over the panels: console/desk/notices.py).
+
+        Markup is never read: the words may hold a station's text. The same `cause` (by default the
+        same words) again counts on the line already shown.
+        """
+        text = f"{title}：{message}" if title else message
+        self.post_message(Noticed(text, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout, cause))
+
+    def on_noticed(self, message: Noticed) -> None:
+        self.notices.add(message.text, message.severity, message.timeout, self.clock(), message.cause)
+        self._show_notices()
+
+    def _show_notices(self) -> None:
+        """Draw what stands on the top screen: above its footer, or at the foot of a dialog (never over it)."""
+        try:
+            screen = self.screen
+        except Exception:   # no screen yet (starting) or any more (quitting)
+            return
+        live = self.notices.live(self.clock())
+        if not live and self._notices_up:
+            for other in self.screen_stack:   # the last one went: no screen below keeps it
+                for bar in other.query_children(NoticeBar):
+                    bar.show([], 0, self.lang)
+        self._notices_up = bool(live)
+        bars = screen.query_children(NoticeBar)
+        if bars:
+            bar = bars.first()
+        elif not live:
+            return
+        else:
+            bar = NoticeBar()
+            footers = screen.query_children(DeskFooter)
+            if footers:
+                screen.mount(bar, before=footers.first())
+            else:
+                bar.add_class("-docked")
+                screen.mount(bar)
+        bar.show(live, rows_for(self.size.height), self.lang)
+
     def tick(self) -> None:
+        if self._notices_up:
+            self._show_notices()   # a notice past its time goes; the top screen may have changed
         self._report_finished()
         view = self.build_view()
         # Only what the eye can see changing: a new picture, the next second, the language, the link.
@@ -145,7 +201,7 @@ class DeskApp(App):
             self._seen = seen(view)
         if prev is not None:
             for alert in alerts(prev, view):
-                self.notify(alert.text, severity=alert.severity, timeout=15, markup=False)
+                self.notify(alert.text, severity=alert.severity, timeout=15, markup=False, cause=alert.cause)
                 if alert.bell:
                     self.bell()
                 if alert.incident and isinstance(self.screen_stack[0], MainScreen):

@@ -122,6 +122,12 @@ def area_name(state: Any, kind: str, area_id: str, lang: str) -> str:
     return area_id
 
 
+def at_place(where: str, lang: str) -> Text:
+    """"（地点：大堂）" / " (at: Lobby)": where something is, the station's words shown literally."""
+    before, _, after = t("desk.at_place", lang, where="\0").partition("\0")
+    return Text.assemble(before, safe(where), after)
+
+
 def severity(n: int, lang: str) -> Text:
     return Text(label(f"severity.{n}", lang, str(n)), style=SEVERITY_STYLE.get(n, ""))
 

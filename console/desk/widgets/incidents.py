@@ -84,8 +84,7 @@ class HighAlertBanner(Static):
                            kind=fmt.label(f"incident.{first['kind']}", view.lang), id=first["id"],
                            age=fmt.duration(view.now_ms - first["opened_ms"], view.lang)), style="bold")
         if first.get("location"):
-            text.append(" @ ")
-            text.append_text(fmt.safe(first["location"]))
+            text.append_text(fmt.at_place(first["location"], view.lang))
         if len(items) > 1:
             text.append("  " + view.t("desk.banner.more", n=len(items) - 1))
         if not view.wall:

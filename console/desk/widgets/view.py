@@ -221,6 +221,7 @@ class Alert:
     severity: str = "warning"
     bell: bool = True
     incident: int = 0    # a new high-severity incident: the board moves to it
+    cause: str = ""      # one notice line per cause: a post late then offline is one line, updated
 
 
 def alerts(prev: Seen | None, cur: View) -> list[Alert]:
@@ -235,7 +236,7 @@ def alerts(prev: Seen | None, cur: View) -> list[Alert]:
             name = fmt.station_name(cur.state, sid, lang)
             out.append(Alert(t(f"desk.alert.{now}", lang, station=name,
                                d=fmt.duration(silence_ms(cur, sid) or 0, lang)),
-                             "error" if now == "offline" else "warning"))
+                             "error" if now == "offline" else "warning", cause=f"station:{sid}"))
     for inc in fold.open_incidents(cur.state):
         if inc["severity"] >= HIGH and inc["id"] not in prev.incidents:
             text = t("desk.alert.incident", lang, sev=fmt.label(f"severity.{inc['severity']}", lang),
@@ -252,7 +253,8 @@ def alerts(prev: Seen | None, cur: View) -> list[Alert]:
                                  "error"))
                 continue
             out.append(Alert(t("desk.alert.alarm", lang, code=code,
-                               station=fmt.station_name(cur.state, alarm.get("station", ""), lang)), "error"))
+                               station=fmt.station_name(cur.state, alarm.get("station", ""), lang)), "error",
+                             cause=f"alarm:{alarm['code']}:{alarm.get('station', '')}"))
     return out + plan_alerts(prev, cur.state, lang)
 
 
