@@ -194,7 +194,8 @@ class Rehearsal:
                                self.folder.desk_key(sc.event.desks[0]), self.ends, hb, self.sched,
                                (sc.station_ack_delay, sc.station_step_delay), self.seed, role="desk")
         self.operator = SimDesk(self.desk, sc.desk, self.sched, self.seed, self.options.sim_desk)
-        self.feed = FeedWatcher(self.ends, self.folder.desk_key(sc.event.desks[0]), self.operator.on_event).start()
+        self.feed = FeedWatcher(self.ends, self.folder.desk_key(sc.event.desks[0]), self.operator.on_event,
+                                lambda after: scorecard.logged_events(self.folder, after)).start()
         self.desk.start()
         for sid in self.simulated:
             self.stations[sid] = SimStation(sid, run.data / "stations" / f"{sid}.outbox.db",

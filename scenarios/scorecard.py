@@ -18,6 +18,7 @@ from console.hub.store import Store
 from console.report.summary import summarise
 from protocols import eventtime
 from protocols.file_errors import private_dir, private_file
+from protocols.messages import Committed
 from scenarios import expectations, render
 from scenarios.model import Scenario
 from scenarios.timeline import Timeline
@@ -75,6 +76,16 @@ def _targets(event: Any, target: str) -> list[str]:
         return [s.id for s in event.stations]
     kind, _, name = target.partition(".")
     return [s.id for s in event.stations if (kind == "post" and s.post == name) or (kind == "station" and s.id == name)]
+
+
+def logged_events(folder: EventFolder, after: int, drill: bool = True) -> list[Committed]:
+    """The log's events after gseq `after`, as the feed published them: what the feed watcher missed (scenarios.sim)."""
+    store = Store(folder.db(drill=drill), drill=drill)
+    try:
+        return [Committed(gseq=r.gseq, station=r.station, epoch=r.epoch, seq=r.seq, type=r.type,
+                          station_ms=r.station_ms, recv_ms=r.recv_ms, body=r.body) for r in store.since(after)]
+    finally:
+        store.close()
 
 
 def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Simulated posts of a rehearsal (one StationClient each) and the feed watcher the simulated desk listens with.
 
 They talk to the hub only over the wire: reports through each one's own outbox and
-StationClient, the desk's feed through a raw CURVE SUB with the desk's key. A post that "goes
+StationClient, the desk's feed through a raw CURVE SUB with the desk's key (ordered by the
+desk's own Clone follower, its gaps filled from the rehearsal's log). A post that "goes
 silent" stops its client (the outbox stays open, so staff keep saving) and comes back as a new
 client on the same outbox, like a terminal whose network returns. Never imports the hub.
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
 import zmq
 
+from console.core.follower import Follower
 from protocols import codec, keys
 from protocols.bounds import topic_frame, topic_name
 from protocols.codec import ProtocolError
@@ -99,16 +102,29 @@ class SimStation:
 
 
 class FeedWatcher:
-    """A raw CURVE SUB on the hub's feed with the desk's key: every committed event, and presence."""
+    """The desk's feed as the rehearsal's operator sees it: every committed event once, in gseq order, and presence.
 
-    def __init__(self, ends: Endpoints, desk_secret: Path, on_event: Callable[[Committed], None]) -> None:
-        self.ends, self.on_event = ends, on_event
+    A raw CURVE SUB with the desk's key, ordered and checked by the Clone follower
+    (`console.core.follower`): repeats are dropped, and a gap, a `cut` event or presence naming an
+    event never seen makes it resync. A snapshot would not do here: it is a picture, not the events
+    that made it, and the operator (`scenarios.simdesk`) and the scorecard's counts react to events.
+    So the watcher reads what it missed from the rehearsal's log (`missed(after)`: the events after
+    that gseq, in order, as the runner reads them with the scorecard), hands them over, and carries on
+    from the log's last gseq; if the log cannot be read, the follower's retry timer asks again.
+    """
+
+    def __init__(self, ends: Endpoints, desk_secret: Path, on_event: Callable[[Committed], None],
+                 missed: Callable[[int], list[Committed]], *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ends, self.on_event, self.missed, self.monotonic = ends, on_event, missed, monotonic
         self.public, self.secret = keys.load_pair(desk_secret)
         self.server = keys.load_public(ends.console_public)
         self.counts: Counter = Counter()
         self.by_station: Counter = Counter()
         self.presence: dict[str, Any] = {}
+        self.repaired = 0                    # events read back from the log after a gap
         self.ready = threading.Event()       # set at the first message: the subscription is live
+        self.follower = Follower()           # never given snapshot pages: it is rebased from the feed and the log
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rehearsal-feed", daemon=True)
 
@@ -131,20 +147,23 @@ class FeedWatcher:
         sub.connect(self.ends.feed)
         try:
             while not self._stop.is_set():
-                if not sub.poll(100):
-                    continue
-                while True:
-                    try:
-                        frames = sub.recv_multipart(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    self._frame(frames)
+                if sub.poll(100):
+                    for _ in range(5000):
+                        try:
+                            frames = sub.recv_multipart(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        self._frame(frames)
+                self.follower.tick(self.monotonic())
+                self._obey()
         finally:
             sub.close(0)
             ctx.term()
 
     def _frame(self, frames: list[bytes]) -> None:
+        now = self.monotonic()
         self.ready.set()
+        self.follower.heard(now, sub=True)
         try:
             message = codec.decode(frames[1:]).message
         except ProtocolError as exc:
@@ -152,10 +171,38 @@ class FeedWatcher:
             return
         if isinstance(message, Presence):
             self.presence = message.stations
+            if not self.follower.ready:
+                self.follower.rebase(message.gseq, None, now)   # from the last event committed before we listened
+            self.follower.presence(message, now)
         elif isinstance(message, Committed) and topic_name(frames[0]) == "feed":
-            self.counts[message.type] += 1
-            self.by_station[message.station] += 1
+            if not self.follower.ready:
+                self.follower.rebase(message.gseq - 1, None, now)   # from the first event heard
+            self.follower.event(message, now)
+        self._obey()
+
+    def _obey(self) -> None:
+        """Hand over what the follower released; on its call for a resync, fill the hole from the log."""
+        for _ in range(100):   # each round empties the follower's buffer or finds a new gap in it
+            orders = self.follower.take()
+            for c in orders.events:
+                self._hand(c)
+            if not orders.requests or self.follower.gseq is None:
+                return
+            after = self.follower.gseq
             try:
-                self.on_event(message)
-            except Exception:  # the operator's bookkeeping must not kill the feed
-                log.exception("feed handler failed")
+                events = [c for c in self.missed(after) if c.gseq > after]
+            except Exception:  # the log busy or gone: the follower's retry timer asks again
+                log.warning("the events after gseq %d could not be read from the log", after, exc_info=True)
+                return
+            for c in events:
+                self._hand(c)
+            self.repaired += len(events)
+            self.follower.rebase(events[-1].gseq if events else after, None, self.monotonic())
+
+    def _hand(self, message: Committed) -> None:
+        self.counts[message.type] += 1
+        self.by_station[message.station] += 1
+        try:
+            self.on_event(message)
+        except Exception:  # the operator's bookkeeping must not kill the feed
+            log.exception("feed handler failed")

@@ -100,6 +100,8 @@ MODULE_TIER = {
     "test_scenarios_demo": "screen", "test_station_app": "screen", "test_ui_loop": "screen", "test_station_app_offline": "screen",
     "test_station_app_snapshots": "screen", "test_station_plan_snapshots": "screen",
     "test_faults": "fault",
+    # issue 15: the Clone follower, pure, and the rehearsal's feed watcher on it
+    "test_follower": "pure", "test_feed_watcher": "wire",
 }
 
 

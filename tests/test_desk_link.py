@@ -1,21 +1,24 @@
-"""DeskLink against a real hub: snapshot then feed gives exactly the hub's state, for a late desk, two desks, a gap, a hub restart."""
+"""DeskLink against a real hub: snapshot then feed gives exactly the hub's state, for a late desk, two desks, a lost feed connection, a hub restart.
+
+The Clone rules on their own (gaps, pages, presence, timers) are tested purely in test_follower.py.
+"""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
 import zmq
 
 from console.core import state as S
+from console.core.follower import ACTIVE
 from console.desk.hub_start import ensure_hub
 from console.desk.link import DeskLink
 from console.event.folder import EventFolder
 from console.hub.server import run_in_thread
-from protocols.messages import Committed, Presence
 from stations.link.client import StationClient
-from tests.wire import Client, Feed, desk_pair, log_rows, server_key, wait_for
+from tests.tcp_proxy import Proxy
+from tests.wire import Client, Feed, desk_pair, log_rows, server_key, set_hub_options, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -146,86 +149,23 @@ def test_actions_are_logged_like_reports_and_rejections_come_back(event_dir, hub
         d.close()
 
 
-def bare_link() -> DeskLink:
-    """A DeskLink with no sockets and no thread: only its ordering half and picture() are exercised."""
-    d = DeskLink.__new__(DeskLink)
-    d.clock, d._offset_ms, d._heard_at, d._drill = time.time, 0, None, False
-    d._lock, d._fold_lock = threading.Lock(), threading.Lock()
-    d._base, d._events, d._touches, d._touched = None, [], {}, {}
-    d._state, d._version, d._gseq = None, 0, None
-    d._awaiting, d._buffer, d._dirty, d._gaps, d._snapshots, d._behind_since = True, [], False, 0, 0, None
-    d._asked_before_live, d._sub_live = False, True
-    return d
-
-
-def folded(d: DeskLink) -> S.State:
-    """What the screen would draw now (picture() folds what the link handed over)."""
-    d.client = type("Idle", (), {"link_status": lambda self: type("St", (), {"drill": False, "waiting": 0,
-                                                                              "last_error": ""})()})()
-    return d.picture().state
-
-
-@pytest.mark.pure
-def test_a_gap_in_the_feed_means_a_new_snapshot():
-    """The Clone rules on their own: buffer until the snapshot, drop what it covers, re-ask on a gap."""
-    d = bare_link()
-    summary = {"stations": [{"id": "gate-1", "post": "gate"}]}
-
-    def ev(g: int) -> Committed:
-        return Committed(gseq=g, station="gate-1", epoch="e", seq=g, type="car_in", station_ms=g, recv_ms=g,
-                         body={"plate": "", "vip": False, "count": 1})
-
-    def feed(g: int) -> bool:
-        fresh: list[Committed] = []
-        need = d._event(ev(g), fresh)
-        d._hand_over(fresh)
-        return need
-
-    base = S.new_state(summary)
-    for g in (1, 2, 3):
-        S.apply(base, ev(g))
-    for g in (2, 3, 4, 5):            # the feed, subscribed before the snapshot was asked for
-        assert feed(g) is False
-    assert folded(d) is None                                      # nothing to draw before the snapshot
-    assert d._snapshot(3, S.to_wire(base)) is False
-    state = folded(d)
-    assert state.gseq == 5 and state.cars["in"] == 5              # 4 and 5 applied once; 2 and 3 dropped
-    assert feed(5) is False and folded(d).cars["in"] == 5         # a repeat changes nothing
-    assert feed(7) is True and d._gaps == 1                       # 6 was lost: ask again
-    assert folded(d).gseq == 5                                    # ...without folding 7 on a hole
-    # The new snapshot replaces the picture; what was handed over before it is in it, not applied twice.
-    for g in (4, 5, 6, 7):
-        S.apply(base, ev(g))
-    d._awaiting = True
-    assert d._snapshot(base.gseq, S.to_wire(base)) is False
-    again = folded(d)
-    assert again is not state and again.gseq == 7 and S.to_wire(again) == S.to_wire(base)
-
-
-@pytest.mark.pure
-def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(monkeypatch):
-    import console.desk.link as desk_client
-    monkeypatch.setattr(desk_client, "QUEUE_MAX", 10)
-    d = bare_link()
-    d._snapshot(0, S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})))
-    events = [Committed(gseq=g, station="gate-1", epoch="e", seq=g, type="car_in", station_ms=g, recv_ms=g,
-                        body={"plate": "", "vip": False, "count": 1}) for g in range(1, 13)]
-    assert d._hand_over(events[:10]) is False and len(d._events) == 10
-    assert d._hand_over(events[10:]) is True and d._events == [] and d._gaps == 1   # ask for the picture again
-    assert folded(d).gseq == 0                 # nothing half-applied meanwhile; the snapshot brings it all
-
-
-@pytest.mark.pure
-def test_presence_reaches_the_picture_without_a_copy():
-    d = bare_link()
-    d._snapshot(0, S.to_wire(S.new_state({"stations": [{"id": "gate-1", "post": "gate"}]})))
-    first = folded(d)
-    version = d._version
-    d._presence(Presence(server_ms=1, stations={"gate-1": {"last_heard_ms": 5_000, "outbox": 3}}, gseq=0))
-    assert folded(d) is first and first.stations["gate-1"]["last_heard_ms"] == 5_000 \
-        and first.stations["gate-1"]["outbox"] == 3 and d._version == version + 1
-    d._presence(Presence(server_ms=2, stations={"gate-1": {"last_heard_ms": 5_000, "outbox": 3}}, gseq=0))
-    assert folded(d) is first and d._version == version + 1      # the same news twice: no new frame
+def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(event_dir, hub, monkeypatch):
+    import console.desk.link as desk_link
+    monkeypatch.setattr(desk_link, "QUEUE_MAX", 10)
+    gate = station(event_dir, hub, "gate-1")
+    d = link(event_dir, hub)
+    try:
+        assert d.wait_ready(10)
+        before = d.picture()
+        traffic(gate, 25)                  # nobody calls picture() meanwhile: the queue passes its bound
+        wait_for(lambda: d.follower.gaps > before.gaps and d.follower.state == ACTIVE
+                 and d.follower.snapshots > before.snapshots, 10, "the link to drop its queue for a snapshot")
+        gate.stop()
+        wait_for(lambda: same_as_hub(event_dir, hub, d), 10, "the desk to match the hub")
+        assert d.picture().state.cars["in"] == 25
+    finally:
+        d.close()
+        gate.close()
 
 
 def test_presence_names_the_last_committed_gseq(event_dir, hub):
@@ -248,26 +188,76 @@ def test_presence_names_the_last_committed_gseq(event_dir, hub):
         ctx.destroy(linger=0)
 
 
-@pytest.mark.pure
-def test_presence_behind_the_picture_for_over_a_second_means_a_lost_last_event():
-    """A gap shows only when a later event comes; presence names the hub's last gseq, so a lost *last* event
-    is noticed too -- after BEHIND_S, not at once (the event may simply be on its way)."""
-    d = bare_link()
-    d._awaiting, d._gseq = False, 5
+class ManualClock:
+    """The desk's monotonic clock, moved only by the test (thread-safe: one float, replaced whole)."""
 
-    def presence(gseq: int, at: float) -> bool:
-        return d._presence(Presence(server_ms=1, stations={}, gseq=gseq), now=at)
+    def __init__(self, at: float = 1000.0) -> None:
+        self.at = at
 
-    assert presence(5, 100.0) is False and d._behind_since is None       # level: nothing missed
-    assert presence(6, 101.0) is False                                   # behind: wait, it may be on its way
-    assert presence(6, 101.9) is False
-    d._gseq = 6                                                          # ...and it came
-    assert presence(6, 102.5) is False and d._behind_since is None
-    assert presence(7, 103.0) is False
-    assert presence(7, 104.2) is True and d._gaps == 1                   # still missing after a second: re-ask
-    d._awaiting = True                                                   # a snapshot is on its way: no more asking
-    assert presence(9, 105.0) is False and presence(9, 107.0) is False
-    assert Presence(server_ms=1).gseq == 0                               # an older hub's presence never asks
+    def __call__(self) -> float:
+        return self.at
+
+    def step(self, seconds: float) -> None:
+        self.at += seconds
+
+
+@pytest.mark.parametrize("heartbeat_s", [0.25, 1.0])
+def test_the_hub_counts_as_unreachable_after_three_of_the_welcomes_heartbeats(event_dir, heartbeat_s):
+    """Liveness is the welcome's interval times three (PROTOCOL.md 5.2), measured on the desk's own clock."""
+    set_hub_options(event_dir, heartbeat_s=heartbeat_s)
+    handle = run_in_thread(event_dir)
+    clock = ManualClock()
+    d = link(event_dir, handle, monotonic=clock)
+    try:
+        assert d.wait_ready(10)
+        wait_for(lambda: d.follower.heartbeat_ms == int(heartbeat_s * 1000), 10, "the welcome")
+        handle.stop()                                # nothing is heard from now on
+        assert d.picture().hub_ok
+        clock.step(3 * heartbeat_s - 0.05)
+        assert d.picture().hub_ok
+        clock.step(0.1)
+        assert not d.picture().hub_ok
+    finally:
+        d.close()
+        handle.stop()
+
+
+def feed_proxy(hub) -> Proxy:
+    """The hub's feed behind a proxy the test can cut."""
+    return Proxy(("127.0.0.1", int(hub.feed.rsplit(":", 1)[1]))).start()
+
+
+def lose_the_feed(proxy: Proxy, gate: StationClient, lost: int, start: int) -> None:
+    """`lost` reports published while the feed's connection is gone, then one more after it is back."""
+    proxy.blackhole()
+    proxy.reset()
+    traffic(gate, lost, start)
+    proxy.heal()
+    traffic(gate, 1, start + lost)
+
+
+def test_a_feed_connection_lost_mid_event_shows_as_a_gap_and_the_desk_catches_up(event_dir, hub):
+    """Events published while the desk's SUB reconnects are lost to it: the next one shows the gap
+    (or presence names a gseq it lacks), and a new snapshot repairs the picture."""
+    proxy = feed_proxy(hub)
+    gate = station(event_dir, hub, "gate-1")
+    d = DeskLink("desk-1", hub.endpoint, proxy.endpoint, event_dir.desk_key("desk-1"), event_dir.console_public,
+                 event_dir.root / "desks" / "desk-1.outbox.db").start()
+    try:
+        assert d.wait_ready(10)
+        traffic(gate, 5)
+        wait_for(lambda: d.picture().state.cars["in"] == 5, 10, "the first events on the desk")
+        before = d.picture()
+        assert before.gaps == 0
+        lose_the_feed(proxy, gate, 5, 5)
+        gate.stop()
+        wait_for(lambda: same_as_hub(event_dir, hub, d), 20, "the desk to repair its picture")
+        pic = d.picture()
+        assert pic.state.cars["in"] == 11 and pic.gaps > before.gaps and pic.snapshots > before.snapshots
+    finally:
+        d.close()
+        gate.close()
+        proxy.close()
 
 
 def test_the_desk_notices_a_lost_hub_and_catches_up_after_a_restart(event_dir):

@@ -13,9 +13,10 @@ import scenarios
 ROOT = Path(scenarios.__file__).resolve().parent
 # Ours it may use: the wire contract, the station client, the event folder, the log (read-only), the fold and
 # the summary's reading of it (console.report.summary: the scorecard and the summary are one fold), and the
-# scorecard's words, which the summary's drill section shares (console.report.card_text).
+# scorecard's words, which the summary's drill section shares (console.report.card_text); and the desk's
+# Clone follower, which orders the feed watcher's events (console.core.follower).
 ALLOWED_OURS = ("protocols", "stations", "console.event.folder", "console.hub.store", "console.core.state",
-                "console.report.summary", "console.report.card_text", "scenarios")
+                "console.report.summary", "console.report.card_text", "scenarios", "console.core.follower")
 OURS = ("protocols", "stations", "console", "scenarios")
 
 
