@@ -11,6 +11,7 @@ from typing import Any
 # The card's words are shared with the summary's drill section (console.report.drill), so they live
 # on the console side and are re-exported here for the scorecard and the command.
 from console.report.card_text import BUCKET, STATUSES, clock, figure, fix_text, label, seconds, started_at, totals  # noqa: F401
+from protocols import names
 from protocols.i18n import t
 
 
@@ -44,7 +45,9 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
         name = run["name"] if lang == "zh" else (run["name_en"] or run["name"])
         down = t("score.figure.stood_down", lang, at=clock(run["stood_down_scn"])) \
             if run["stood_down_scn"] is not None else t("score.figure.still_active", lang)
-        out += [t("score.figure.plan_run", lang, id=run["id"], name=_cell(name), cause=run["cause"],
+        ev = card["event"]
+        cause = names.cause(run["cause"], lang, ev.get("stations", ()), ev.get("lots", ()), ev.get("zones", ()))
+        out += [t("score.figure.plan_run", lang, id=run["id"], name=_cell(name), cause=cause,
                   started=clock(run["started_scn"]), down=down), ""]
         rows = []
         for st in run["steps"]:
@@ -52,7 +55,8 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
             # The summary's own judgement of the step (console.report.summary), in the scorecard's columns.
             result = BUCKET.get(st["status"]) or ("open" if after is None else "skipped" if st["status"] == "skipped"
                                                   else "on_time" if after <= st["due_ms"] else "late")
-            rows.append([st["id"], t(f"dept.{st['department']}", lang) if st["department"] else "—",
+            words = (st.get("do_en") if lang == "en" else None) or st.get("do") or st["id"]
+            rows.append([_cell(words), t(f"dept.{st['department']}", lang) if st["department"] else "—",
                          seconds(st["due_ms"], lang), seconds(after, lang), t(f"score.col.{result}", lang)])
         out += _table([t(f"score.col.{c}", lang) for c in ("step", "department", "due", "settled", "status")], rows)
     return out + [t("score.figure.plan_clock", lang), ""]
@@ -81,7 +85,7 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     if not run.get("complete", True):
         out += [f"**{t('score.stopped_early', lang, at=clock(run['ended_ms']), end=clock(sc['duration_ms']))}**", ""]
     if run["people"]:
-        out += [t("score.people", lang, stations=", ".join(run["people"])), ""]
+        out += [t("score.people", lang, stations="、".join(_who(card, p, lang) for p in run["people"])), ""]
     if not run["sim_desk"]:
         out += [t("score.no_sim_desk", lang), ""]
     out += [f"## {t('score.section.expectations', lang)}", ""]
@@ -90,29 +94,33 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     out += [f"## {t('score.section.incidents', lang)}", ""]
     out += _table([t(f"score.col.{c}", lang) for c in ("id", "kind", "station", "location", "reported",
                                                        "acknowledged", "resolved", "department")],
-                  [[i["id"], t(f"incident.{i['kind']}", lang), i["station"], _cell(i["location"]),
+                  [[i["id"], t(f"incident.{i['kind']}", lang), _who(card, i["station"], lang), _cell(i["location"]),
                     clock(i["opened_scn"]), seconds(i["ack_delay"], lang), seconds(i["resolve_delay"], lang),
                     t(f"dept.{i['department']}", lang) if i["department"] else "—"] for i in card["incidents"]])
     out += [f"## {t('score.section.instructions', lang)}", ""]
     out += _table([t(f"score.col.{c}", lang) for c in ("id", "target", "sent", "confirmed", "slowest")],
-                  [[i["id"], _cell(i["target"]), clock(i["sent_scn"]),
+                  [[i["id"], _cell(names.target(card["event"].get("stations", ()), i["target"], lang)), clock(i["sent_scn"]),
                     f"{len(i['acks'])}/{len(i['expected'])}" if i["ack_required"] else "—",
                     seconds(max((a - i["sent_scn"] for a in i["acks"].values()), default=None), lang)]
                    for i in card["instructions"]])
     out += plan_lines(card, lang)
     out += [f"## {t('score.section.delivery', lang)}", ""]
     out += _table([t(f"score.col.{c}", lang) for c in ("station", "saved", "delivered", "rejected", "waiting", "logged")],
-                  [[sid, d["saved"], d["delivered"], d["rejected"], d["waiting"], d["logged"]]
+                  [[_who(card, sid, lang), d["saved"], d["delivered"], d["rejected"], d["waiting"], d["logged"]]
                    for sid, d in sorted(card["delivery"].items())])
     out += [f"## {t('score.section.figures', lang)}", ""]
     out += _table([t("score.col.figure", lang), t("score.col.generated", lang), t("score.col.in_log", lang)],
                   figure_rows(card, lang))
     out += [t("score.speed_note", lang, speed=f"{run['speed']:g}", per_ms=f"{run['speed']:g}",
               late=run["liveness_s"]["late"], offline=run["liveness_s"]["offline"]),
-            "", t("score.lag", lang, lag=f"{run['lag_ms']} ms"), ""]
+            "", t("score.lag", lang, lag=seconds(run["lag_ms"], lang)), ""]
     out += [f"## {t('score.section.fixes', lang)}", ""]
     out += [f"- {_cell(fix_text(f, lang))}" for f in card["fixes"]] or [f"- {t('score.fix.none', lang)}"]
     return "\n".join(out) + "\n"
+
+
+def _who(card: dict[str, Any], rid: str, lang: str) -> str:
+    return _cell(names.who(card["event"].get("stations", ()), rid, lang))
 
 
 def figure_rows(card: dict[str, Any], lang: str) -> list[list[Any]]:

@@ -203,7 +203,7 @@ def _plan_runs(s: Any, scn: Any) -> list[dict[str, Any]]:
         trigger = opened.get(int(ref)) if kind == "incident" and ref.isdigit() else None
         if trigger is None:
             trigger = run["proposed_ms"] or run["started_ms"]
-        steps = [{"id": st["id"], "department": st["department"], "posts": st["posts"],
+        steps = [{"id": st["id"], "do": st["do"], "do_en": st["do_en"], "department": st["department"], "posts": st["posts"],
                   "due_ms": st["due_after_ms"], "status": st["result"], "by": st["by"],
                   "settled_after": st["took_ms"] if st["result"] in SETTLED_RESULTS else None}
                  for st in run["steps"]]
@@ -248,6 +248,10 @@ def score(run: RunInput) -> dict[str, Any]:
                      "duration_ms": sc.duration_ms},
         "event": {"name": sc.event.name, "name_en": sc.event.name_en, "dir": str(run.folder.root),
                   "timezone": sc.event.timezone,
+                  # Names for what the card mentions by id: staff read names (protocols/names.py).
+                  "stations": [{"id": x.id, "name": x.name, "name_en": x.name_en} for x in sc.event.stations],
+                  "lots": [{"id": x.id, "name": x.name, "name_en": x.name_en} for x in sc.event.lots],
+                  "zones": [{"id": x.id, "name": x.name, "name_en": x.name_en} for x in sc.event.zones],
                   "temporary": run.made_folder},
         "run": {"seed": run.seed, "speed": run.speed, "started_ms": run.t0_ms,
                 "wall_ms": int(time.time() * 1000) - run.t0_ms, "first_gseq": run.first_gseq,

@@ -130,8 +130,8 @@ EVENTS = [
 ]
 
 REJECTIONS = [
-    Rejection("gate-1", "ep-gate-1", 3, "car_in", "E_SCHEMA", "body.count must be an integer ≥ 1, got -3",
-              "body.count 必须是 ≥ 1 的整数，收到 -3", T0 + 90 * S),
+    Rejection("gate-1", "ep-gate-1", 3, "car_in", "E_SCHEMA", "The count is wrong: it must be at least 1, got -3.",
+              "“人数/数量”填写有误：不能小于 1，收到 -3", T0 + 90 * S),
     Rejection("mu-1", "ep-mu-1", 3, "car_in", "E_FORBIDDEN", "a Model unit station may not send Car in",
               "样板间终端不能发送车辆进场", T0 + 210 * S),
 ]

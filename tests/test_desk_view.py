@@ -99,7 +99,7 @@ def test_alerts_for_posts_going_quiet_serious_incidents_and_alarms():
     texts = [a.text for a in got]
     assert any(t.startswith("East gate is late") for t in texts)
     assert any("New High incident" in t and "[red]B1[/red]" in t for t in texts)
-    assert any(t.startswith("Alarm E_CONFLICT") for t in texts)
+    assert any(t.startswith("Alarm Conflicting resend") for t in texts)   # the cause in words, never the code
     serious = [a for a in got if a.incident]
     assert serious and serious[0].bell and serious[0].severity == "error"
     assert alerts(None, view(after)) == []                       # the first frame is a baseline

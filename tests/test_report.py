@@ -132,7 +132,7 @@ def test_findings_read_in_both_languages(summary):
                                                "18:02:00 to 18:06:40.")
     assert rt.finding(f, "zh", summary.tz) == "终端 大堂岗（大堂）在 18:02:00 至 18:06:40 离线 4 分 40 秒。"
     early = summary.departments["security"]["highlights"][2]
-    assert rt.finding(early, "en", summary.tz) == "Plan \"Fire plan\" #18, step s1 done early: 15 s against a target of 1 min 00 s."
+    assert rt.finding(early, "en", summary.tz) == "Plan \"Fire plan\" #18, step \"Close the car entrance\" done early: 15 s against a target of 1 min 00 s."
 
 
 def test_station_uptime(summary):

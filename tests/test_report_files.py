@@ -49,11 +49,11 @@ def test_markdown_carries_the_figures_in_each_language(written):
     assert "| Surface lot peak / spaces | 10 / 10 |" in en
     assert "| Show flat peak / capacity | 5 / 4 |" in en
     assert "| Fire | 0 | 0 | 0 | 1 | 1 |" in en and "| 急救 | 0 | 0 | 1 | 0 | 1 |" in zh
-    assert r"| s1 | Order \& Security | Close the car entrance | 1 min 00 s | 15 s | East gate | early |" in en
-    assert "| s3 | 工程部 | 切断非消防电源 | 1 分 00 秒 | — | — | 逾期未完成 |" in zh
+    assert r"| 1 | Order \& Security | Close the car entrance | 1 min 00 s | 15 s | East gate | early |" in en
+    assert "| 3 | 工程部 | 切断非消防电源 | 1 分 00 秒 | — | — | 逾期未完成 |" in zh
     assert "yet the gate let 2 car(s) in meanwhile." in en
     assert "![Lot occupancy (dashed: spaces) and cars in and out per minute](summary-charts/cars.en.svg)" in en
-    assert "| 0 s – 1 s | 20 |" in en and "| lobby-1 | 2 | 1 | 1 min 40 s | 3 min 20 s | 0 |" in en
+    assert "| 0 s – 1 s | 20 |" in en and "| Lobby post | 2 | 1 | 1 min 40 s | 3 min 20 s | 0 |" in en
     assert "The log cannot count duplicates absorbed" in en and "1 gap(s), 0 conflict(s)." in en
 
 

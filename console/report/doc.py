@@ -178,15 +178,15 @@ def _plans(doc: Doc, s: Summary) -> None:
         down = (t("report.run.stood_down", lang, at=rt.clock(run["stood_down_ms"], s.tz),
                   by=rt.name_of(s.stations, run["stood_down_by"], lang))
                 if run["stood_down_ms"] else t("report.run.active", lang))
-        doc.add(Para(t("report.run.line", lang, cause=run["cause"] or rt.NONE, at=rt.clock(run["started_ms"], s.tz),
+        doc.add(Para(t("report.run.line", lang, cause=rt.cause(s, run["cause"], lang), at=rt.clock(run["started_ms"], s.tz),
                        owner=rt.dept(run["owner"], lang), down=down, n=run["escalations"],
                        how=t("report.run.auto" if run["auto"] else "report.run.by_desk", lang))))
         doc.table(("step", "department", "what", "target", "settled_after", "by", "result"),
-                  [[st["id"], rt.dept(st["department"], lang), (st["do_en"] or st["do"]) if lang == "en" else st["do"],
+                  [[n, rt.dept(st["department"], lang), (st["do_en"] or st["do"]) if lang == "en" else st["do"],
                     rt.dur(st["due_after_ms"], lang), rt.dur(st["took_ms"], lang),
                     rt.name_of(s.stations, st["by"], lang) if st["by"] else rt.NONE,
                     t(f"report.result.{st['result']}", lang) + (f" ({st['reason']})" if st["reason"] else "")]
-                   for st in run["steps"]])
+                   for n, st in enumerate(run["steps"], 1)])
 
 
 def _departments(doc: Doc, s: Summary) -> None:
@@ -214,7 +214,7 @@ def _quality(doc: Doc, s: Summary) -> None:
     doc.add(Heading(t("report.section.quality", lang), 2))
     doc.add(Heading(t("report.sub.uptime", lang), 3), Para(t("report.sub.uptime_how", lang), "note"))
     doc.table(("station", "post", "first_heard", "uptime", "offline", "longest", "late_warnings", "reports"),
-              [[f"{rt.pick(st, lang) or st['id']} ({st['id']})", rt.post(st["post"], lang), rt.clock(st["first_ms"], s.tz),
+              [[rt.name_of(s.stations, st["id"], lang), rt.post(st["post"], lang), rt.clock(st["first_ms"], s.tz),
                 rt.pct(st["uptime"]) if st["first_ms"] else t("report.never_heard", lang),
                 "; ".join(f"{rt.clock(x['from_ms'], s.tz)}–{rt.clock(x['to_ms'], s.tz)}" for x in st["offline"]) or rt.NONE,
                 rt.dur(max((x["to_ms"] - x["from_ms"] for x in st["offline"]), default=None), lang),
@@ -232,23 +232,23 @@ def _quality(doc: Doc, s: Summary) -> None:
     ranges.append(t("report.range.over", lang, a=rt.dur(edges[-1], lang)))
     doc.table(("delay", "reports"), [[r, n] for r, n in zip(ranges, d["buckets"])])
     doc.table(("station", "reports", "late", "mean", "max", "clock_ahead", "clock_offset"),
-              [[sid, x["reports"], x["late"], rt.dur(x["mean_ms"], lang, True), rt.dur(x["max_ms"], lang, True),
+              [[rt.name_of(s.stations, sid, lang), x["reports"], x["late"], rt.dur(x["mean_ms"], lang, True), rt.dur(x["max_ms"], lang, True),
                 x["clock_ahead"], rt.offset(x.get("clock_offset_ms"), lang)]
                for sid, x in d["stations"].items()])
     if d["worst"]:
         doc.add(Para(t("report.sub.worst", lang), "strong"))
         doc.table(("gseq", "station", "type", "received", "delay"),
-                  [[w["gseq"], w["station"], rt.label("type", w["type"], lang), rt.clock(w["recv_ms"], s.tz),
+                  [[w["gseq"], rt.name_of(s.stations, w["station"], lang), rt.label("type", w["type"], lang), rt.clock(w["recv_ms"], s.tz),
                     rt.dur(w["delay_ms"], lang, True)] for w in d["worst"]])
     r = s.rejections
     doc.add(Heading(t("report.sub.rejections", lang), 3), Para(t("report.sub.rejections_n", lang, n=r["total"])))
     if r["total"]:
         doc.table(("code", "count", "example"),
-                  [[code, x["n"], (x["reason_zh"] or x["reason"]) if lang == "zh" else x["reason"]]
+                  [[rt.code_name(code, lang), x["n"], (x["reason_zh"] or x["reason"]) if lang == "zh" else x["reason"]]
                    for code, x in r["by_code"].items()])
         doc.table(("time", "station", "seq", "type", "code", "reason"),
-                  [[rt.clock(x["recv_ms"], s.tz), x["station"], x["seq"] or x["detail"], rt.label("type", x["type"], lang),
-                    x["code"],
+                  [[rt.clock(x["recv_ms"], s.tz), rt.name_of(s.stations, x["station"], lang), x["seq"] or x["detail"],
+                    rt.label("type", x["type"], lang), rt.code_name(x["code"], lang),
                     (x["reason_zh"] or x["reason"]) if lang == "zh" else x["reason"]]
                    for x in r["items"][:MAX_REJECTIONS]])
         if r["total"] > MAX_REJECTIONS:
@@ -257,5 +257,5 @@ def _quality(doc: Doc, s: Summary) -> None:
     doc.add(Heading(t("report.sub.duplicates", lang), 3), Para(t("report.sub.duplicates_how", lang)),
             Para(t("report.sub.continuity", lang, gaps=c["gaps"], conflicts=c["conflicts"])))
     doc.table(("station", "epochs", "stored", "refused", "gaps", "conflicts"),
-              [[sid, x["epochs"], x["stored"], x["refused"], x["gaps"], x["conflicts"]]
+              [[rt.name_of(s.stations, sid, lang), x["epochs"], x["stored"], x["refused"], x["gaps"], x["conflicts"]]
                for sid, x in c["stations"].items()])

@@ -39,7 +39,9 @@ def _plans(summary: Any, out: dict) -> None:
             dept = st["department"] or run["owner"] or DESK_DEPARTMENT
             t = tally.setdefault(dept, {})
             t[st["result"]] = t.get(st["result"], 0) + 1
-            common = dict(plan=plan, run=run["id"], step=st["id"], due_for=st["due_after_ms"])
+            # The step in words, both languages (a finding is rendered later, in either): staff never see its id.
+            words = {"zh": st["do"] or st["id"], "en": st["do_en"] or st["do"] or st["id"]}
+            common = dict(plan=plan, run=run["id"], step=words, due_for=st["due_after_ms"])
             due_ms = run["started_ms"] + st["due_after_ms"]
             if st["result"] == "early":
                 _add(out, dept, "highlights", "step_early", st["at_ms"], took_for=st["took_ms"], **common)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from protocols import eventtime
+from protocols import eventtime, names
 from protocols.i18n import has, t
 
 NONE = "—"
@@ -92,14 +92,17 @@ def status(s: str, lang: str) -> str:
 
 def name_of(records: list[dict[str, Any]], rid: str, lang: str) -> str:
     """A station, lot or zone named as the event file names it; desks and the hub from the catalogue."""
-    for r in records:
-        if r.get("id") == rid:
-            return pick(r, lang) or rid
-    if rid == "hub":
-        return t("report.hub", lang)
-    if rid.startswith("desk"):
-        return t("report.desk_named", lang, id=rid)
-    return rid
+    return names.who(records, rid, lang)
+
+
+def code_name(code: str, lang: str) -> str:
+    """A refusal's cause in a few words ("填写有误"), not its wire code."""
+    return names.code_name(code, lang)
+
+
+def cause(s: Any, cause_ref: str, lang: str) -> str:
+    """Why a plan started, in words: an incident, a full lot, a crowded zone, a silent station, the desk."""
+    return names.cause(cause_ref, lang, s.stations, s.lots, s.zones)
 
 
 def event_name(event: dict[str, Any], lang: str) -> str:

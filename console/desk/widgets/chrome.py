@@ -10,6 +10,7 @@ from textual.widgets._footer import FooterKey  # not re-exported by textual.widg
 
 from console.desk.widgets import fmt
 from console.desk.widgets.view import View
+from protocols import names
 from protocols.i18n import t
 
 
@@ -64,7 +65,7 @@ class DeskHeader(Static):
         if view.waiting:
             text.append("  ⇡ " + view.t("desk.actions_waiting", n=view.waiting), style="bold yellow")
         if view.desk:
-            text.append("  " + view.desk, style="dim")
+            text.append("  " + names.desk_name(view.desk, view.lang), style="dim")
         if view.wall:
             text.append("  " + view.t("desk.wall_mode"), style="dim")
         show_text(self, text)   # height 1 and the screen's width (desk.tcss): words never resize it

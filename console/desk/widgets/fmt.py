@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 
 from console.core.clock_skew import SKEWED_MS
-from protocols import eventtime, orders
+from protocols import eventtime, names, orders
 from protocols.i18n import has, t
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -103,15 +103,7 @@ def label(key: str, lang: str, fallback: str = "") -> str:
 
 def station_name(state: Any, sid: str, lang: str) -> str:
     """The station's name as the event file gives it; desks and the hub named from the catalogue."""
-    for st in state.event.get("stations", ()):
-        if st.get("id") == sid:
-            name = st.get("name_en") if lang == "en" else st.get("name")
-            return name or st.get("name") or st.get("name_en") or sid
-    if sid == "hub":
-        return t("desk.hub_name", lang)
-    if sid.startswith("desk"):
-        return t("desk.desk_named", lang, id=sid)
-    return sid
+    return names.who(state.event.get("stations", ()), sid, lang)
 
 
 def area_name(state: Any, kind: str, area_id: str, lang: str) -> str:
@@ -147,12 +139,7 @@ def gauge_style(value: int, capacity: int) -> str:
 
 
 def target_name(state: Any, target: str, lang: str) -> str:
-    kind, _, name = target.partition(".")
-    if kind == "post":
-        return label(f"post.{name}", lang, name)
-    if kind == "station":
-        return station_name(state, name, lang)
-    return t("desk.target.all", lang)
+    return names.target(state.event.get("stations", ()), target, lang)
 
 
 def words(record: dict[str, Any], lang: str) -> str:
@@ -221,7 +208,9 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         status = label(f"plan.step.{b['status']}", lang, b["status"]) if b.get("status") else ""
         parts += [p for p in (safe(named) if named else "", status, safe("· " + did) if did else "") if p]
     if typ == "alarm":
-        parts += [Text(b.get("code", ""), style="bold red"), station_name(state, b.get("station", ""), lang)]
+        parts += [Text(names.code_name(b.get("code", ""), lang), style="bold red")]
+        if b.get("station"):
+            parts.append(station_name(state, b["station"], lang))
         if b.get("count", 1) > 1:   # one line per cause: the hub's repeats update it (console/hub/guard.py)
             parts.append(f"×{b['count']}")
     if typ == "task_signoff":
@@ -237,11 +226,12 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts += [safe(b.get("source", "")), f"×{b.get('count', len(b.get('guests', ())))}"]
     where = b.get("where") or b.get("location")
     if where:
-        parts.append(Text("@") + safe(where))
+        parts.append(at_place(where, lang))
     if typ == "note" and b.get("department"):
         parts.append(label(f"dept.{b['department']}", lang))
+    # A reason in the desk's language only: the hub's alarms carry both; an English one never in Chinese text.
     said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or (
-        b.get("reason_zh") if lang == "zh" else "") or b.get("reason")
+        b.get("reason_zh") if lang == "zh" else b.get("reason"))
     if said:
         parts.append(Text("“", style="dim") + safe(said) + Text("”", style="dim"))
     for part in parts:

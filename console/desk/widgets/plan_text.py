@@ -14,6 +14,7 @@ from console.core import plans
 from console.core.plans import RunView, StepView
 from console.core.state import State
 from console.desk.widgets import fmt
+from protocols import names
 from protocols.i18n import t
 
 STATUS_STYLE = {"pending": "", "overdue": "bold white on red", "done": "green", "skipped": "dim", "late": "yellow",
@@ -39,15 +40,8 @@ def owner_of(state: State, plan_id: str) -> str:
 
 def cause(state: State, cause_ref: str, lang: str) -> str:
     """Why it started or is proposed: an incident, a full lot, a crowded zone, a silent station, the desk."""
-    kind, ref = plans.describe_cause(cause_ref)
-    if kind == "lot":
-        ref = fmt.area_name(state, "lots", ref, lang)
-    elif kind == "zone":
-        ref = fmt.area_name(state, "zones", ref, lang)
-    elif kind == "silent":
-        ref = fmt.station_name(state, ref, lang)
-    key = f"plan.cause.{kind}"
-    return t(key, lang, ref=ref) if kind in ("incident", "lot", "zone", "silent", "desk") else cause_ref
+    ev = state.event
+    return names.cause(cause_ref, lang, ev.get("stations", ()), ev.get("lots", ()), ev.get("zones", ()))
 
 
 def step_state(step: StepView) -> str:

@@ -14,6 +14,7 @@ from console.core import plans
 from console.core import state as fold
 from console.core.state import State
 from console.desk.widgets import fmt, plan_text
+from protocols import names
 from protocols.i18n import t
 
 HIGH = 3                      # severity from which an incident takes the banner and the bell
@@ -247,7 +248,7 @@ def alerts(prev: Seen | None, cur: View) -> list[Alert]:
         if alarm["id"] > prev.alarm_id and alarm["code"] == "plan_overdue":
             continue   # an escalation: said below, with the plan's and the step's names
         if alarm["id"] > prev.alarm_id:
-            code = fmt.label(f"alarm.{alarm['code']}", lang, alarm["code"])
+            code = names.code_name(alarm["code"], lang)
             if alarm.get("what"):   # readiness, roster and guest hand-off alarms name what they are about
                 out.append(Alert(t("desk.alert.duty", lang, code=code, what=duty_subject(cur.state, alarm, lang)),
                                  "error"))
