@@ -100,6 +100,8 @@ MODULE_TIER = {
     "test_scenarios_demo": "screen", "test_station_app": "screen", "test_ui_loop": "screen", "test_station_app_offline": "screen",
     "test_station_app_snapshots": "screen", "test_station_plan_snapshots": "screen",
     "test_faults": "fault",
+    # issue 15, the house in order: one Session for frames, one CURVE helper, the station link on a stepped clock
+    "test_session": "pure", "test_link_flow": "pure", "test_link_timers": "wire",
 }
 
 
