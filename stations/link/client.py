@@ -24,7 +24,7 @@ from stations.link.host import LinkSettings, Wake
 from stations.link.loop import Link
 from stations.link.worker import OutboxWorker, current
 from stations.outbox.store import Outbox, Report
-from stations.records import Status  # noqa: F401  (re-exported: callers read the link's Status from here)
+from stations.records import Status  # callers read the link's Status from here too
 
 log = logging.getLogger("eventdesk.station")
 

@@ -142,7 +142,7 @@ class Link:
 
     def _hello(self) -> None:
         self.hello_at = self.mono()
-        self.send(Hello(role=self.settings.role, app=self.settings.app[:64], outbox=self.outbox.depth()))
+        self.send(Hello(role=self.session.role, app=self.settings.app[:64], outbox=self.outbox.depth()))
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -254,7 +254,6 @@ class Link:
     def _heard(self) -> None:
         self.heard_at = self.mono()
         self.ever_heard = True
-        self.backoff = BACKOFF_FIRST
         self.key_fails = 0
 
     def _read_dealer(self) -> None:
@@ -271,6 +270,7 @@ class Link:
                                               f"not {self.settings.station!r}; reports are held")
             return
         fresh, self.welcomed = not self.welcomed, True
+        self.backoff = BACKOFF_FIRST   # PROTOCOL.md 5.2: the waits start again at a welcome (not at any frame)
         if welcome.heartbeat_ms > 0:   # PROTOCOL.md 5.2: the hub's interval from now on; liveness counts in it
             self.hb = welcome.heartbeat_ms / 1000
         self.events.set_status(last_error="")
