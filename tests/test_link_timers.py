@@ -1,6 +1,7 @@
 """The station link's timers on a stepped monotonic clock: heartbeat, liveness and back-off, resend after the ack
 timeout. The hub here is the test's own CURVE ROUTER on 127.0.0.1, so the test decides what is answered and when;
-the clock moves only when the test steps it, and nothing waits for a timer to run out in real time."""
+the clock moves only when the test steps it, and nothing waits for a timer to run out in real time. Also the
+CURVE client-socket helper (protocols/curve.py) against the same hub."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,9 @@ import zmq
 
 from console.event.folder import EventFolder
 from protocols import codec, keys
-from protocols.messages import Ack, Welcome
-from protocols.session import REPLIES
+from protocols.curve import ClientKeys, client_socket
+from protocols.messages import Ack, Hello, Welcome
+from protocols.session import REPLIES, Session
 from stations.link.client import StationClient
 from stations.link.loop import BACKOFF_FIRST, LIVENESS, RESEND_AFTER
 from stations.outbox.store import DELIVERED
@@ -219,3 +221,23 @@ def test_a_hub_back_within_the_liveness_gets_one_hello_and_no_report_is_sent_twi
     assert gate.wait_delivered(report.seq, 10).state == DELIVERED
     hub.nothing()
     assert gate.status().sent_frames == 1
+
+
+def test_the_curve_helper_makes_a_connected_client_and_closes_one_that_cannot_connect(event_dir):
+    hub, ctx = FakeHub(event_dir), zmq.Context()
+    try:
+        pair = ClientKeys.load(event_dir.station_key("gate-1"), event_dir.console_public)
+        sock = client_socket(ctx, zmq.DEALER, pair, sndhwm=7, connect=hub.endpoint)
+        try:
+            assert (sock.linger, sock.sndhwm) == (0, 7)
+            # Through a CURVE handshake with the console's key: the keys are the right ones.
+            sock.send_multipart(Session("gate-1", "e1", "station").frames(Hello(role="station")))
+            got = hub.recv(10)
+            assert got is not None and got[1].header.type == "hello" and got[1].header.station == "gate-1"
+        finally:
+            sock.close()
+        with pytest.raises(zmq.ZMQError):
+            client_socket(ctx, zmq.SUB, pair, subscribe=("feed",), connect="tcp://127.0.0.1:not-a-port")
+    finally:
+        hub.close()
+        ctx.term()   # returns only once every socket of ctx is closed: the refused one was too
