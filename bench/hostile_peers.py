@@ -20,17 +20,17 @@ import msgpack
 import zmq
 
 from bench import wire
-from protocols import codec, keys
-from protocols.bounds import topic_frame, topic_name
+from protocols import codec, curve
+from protocols.bounds import topic_name
 
 SIG = codec.SIGNATURE
 
 
-def _curve(sock: zmq.Socket, folder: Path, kind: str, ident: str) -> None:
-    server = keys.load_public(folder / "keys" / "console.key")
-    public, secret = keys.load_pair(folder / "keys" / kind / f"{ident}.key_secret")
-    sock.linger = 0
-    sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = public, secret, server
+def _socket(ctx: zmq.Context, kind: int, folder: Path, role: str, ident: str, **options) -> zmq.Socket:
+    """A CURVE client socket with `ident`'s real keys: the hostility is in the frames, never the handshake."""
+    keys_dir = folder / "keys"
+    return curve.client_socket(ctx, kind, curve.ClientKeys.load(keys_dir / role / f"{ident}.key_secret",
+                                                                keys_dir / "console.key"), **options)
 
 
 def _header(type_: str, station: str, epoch: str, seq: int) -> bytes:
@@ -66,9 +66,7 @@ def attack(kind: str, station: str, other: str, i: int, rng: random.Random) -> l
 def flood(spec: dict) -> dict:
     """Send `kind` as fast as the hub takes it for `seconds`, never reading a reply."""
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
-    _curve(sock, Path(spec["root"]), "stations", spec["station"])
-    sock.connect(spec["endpoint"])
+    sock = _socket(ctx, zmq.DEALER, Path(spec["root"]), "stations", spec["station"], connect=spec["endpoint"])
     rng = random.Random(14)
     print("ready", flush=True)
     sys.stdin.readline()
@@ -97,11 +95,11 @@ def load(spec: dict) -> dict:
     """Hello on every lane, then `rate` reports a second across them for `seconds`, open loop."""
     ctx = zmq.Context()
     root = Path(spec["root"])
-    server = keys.load_public(root / "keys" / "console.key")
     lanes = []
     for sid, post in spec["stations"]:
-        public, secret = keys.load_pair(root / "keys" / "stations" / f"{sid}.key_secret")
-        lane = wire.Lane(ctx, spec["endpoint"], sid, post, curve=(public, secret, server))
+        client_keys = curve.ClientKeys.load(root / "keys" / "stations" / f"{sid}.key_secret",
+                                            root / "keys" / "console.key")
+        lane = wire.Lane(ctx, spec["endpoint"], sid, post, curve=client_keys)
         lanes.append(lane)
     for lane in lanes:
         lane.hello(30)
@@ -122,12 +120,7 @@ def desks(spec: dict) -> dict:
     root = Path(spec["root"])
     subs, figures = [], []
     for did in spec["desks"]:
-        sub = ctx.socket(zmq.SUB)
-        _curve(sub, root, "desks", did)
-        sub.rcvhwm = 0
-        for topic in ("feed", "presence"):
-            sub.setsockopt(zmq.SUBSCRIBE, topic_frame(topic))
-        sub.connect(spec["feed"])
+        sub = _socket(ctx, zmq.SUB, root, "desks", did, rcvhwm=0, subscribe=("feed", "presence"), connect=spec["feed"])
         subs.append(sub)
         figures.append({"desk": did, "events": 0, "presence": 0, "gaps": 0, "cut": 0, "last": 0,
                         "snapshot_pages": _snapshot(ctx, root, did, spec["endpoint"])})
@@ -163,9 +156,7 @@ def desks(spec: dict) -> dict:
 
 
 def _snapshot(ctx: zmq.Context, root: Path, did: str, endpoint: str) -> int:
-    dealer = ctx.socket(zmq.DEALER)
-    _curve(dealer, root, "desks", did)
-    dealer.connect(endpoint)
+    dealer = _socket(ctx, zmq.DEALER, root, "desks", did, connect=endpoint)
     gseq, page, pages = 0, 0, 1
     while page < pages:
         dealer.send_multipart([SIG, _header("snapshot_request", did, "bench", 0),

@@ -16,6 +16,7 @@ import msgpack
 import zmq
 
 from protocols import codec
+from protocols.curve import ClientKeys, client_socket
 
 SIG = codec.SIGNATURE
 # What both the hub (codec.encode(Ack(...))) and the echo baseline put in an ack's header frame.
@@ -56,15 +57,15 @@ class Lane:
     """One DEALER speaking the protocol for one station, with acks checked in order."""
 
     def __init__(self, ctx: zmq.Context, endpoint: str, station: str, post: str,
-                 curve: tuple[bytes, bytes, bytes] | None = None) -> None:
+                 curve: ClientKeys | tuple[bytes, bytes, bytes] | None = None) -> None:
         self.station, self.epoch = station, secrets.token_hex(8)
-        sock = ctx.socket(zmq.DEALER)
-        sock.linger = 0
-        sock.sndhwm = sock.rcvhwm = 0
         if curve is not None:
-            sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = curve
-        sock.connect(endpoint)
-        self.sock = sock
+            self.sock = client_socket(ctx, zmq.DEALER, curve, sndhwm=0, rcvhwm=0, connect=endpoint)
+        else:   # the plaintext baseline the bench compares CURVE against
+            self.sock = ctx.socket(zmq.DEALER)
+            self.sock.linger = 0
+            self.sock.sndhwm = self.sock.rcvhwm = 0
+            self.sock.connect(endpoint)
         self.bodies = [(t, _pack(b)) for t, b in report_pool(post)]
         self.seq = self.acked = 0
         self.timing = False

@@ -344,8 +344,13 @@ def pack(obj: Any) -> bytes:
 
 def encode(message: Message, station: str = "", epoch: str = "", seq: int = 0, sent_ms: int = 0) -> list[bytes]:
     """A message to its three frames; `decode(encode(m, ...)).message == m`."""
-    header = {"type": message.TYPE, "station": station, "epoch": epoch, "seq": seq, "sent_ms": sent_ms}
-    return [SIGNATURE, pack(header), pack(body_of(message))]
+    return encode_body(message.TYPE, body_of(message), station, epoch, seq, sent_ms)
+
+
+def encode_body(type_: str, body: Any, station: str = "", epoch: str = "", seq: int = 0, sent_ms: int = 0) -> list[bytes]:
+    """The three frames of a body already in its wire form (a saved report's, checked when it was saved)."""
+    header = {"type": type_, "station": station, "epoch": epoch, "seq": seq, "sent_ms": sent_ms}
+    return [SIGNATURE, pack(header), pack(body)]
 
 
 def encode_envelope(env: Envelope) -> list[bytes]:

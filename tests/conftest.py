@@ -102,6 +102,8 @@ MODULE_TIER = {
     "test_faults": "fault",
     # issue 15: the Clone follower, pure, and the rehearsal's feed watcher on it
     "test_follower": "pure", "test_feed_watcher": "wire",
+    # issue 15, the house in order: one Session for frames, one CURVE helper, the station link on a stepped clock
+    "test_session": "pure", "test_link_flow": "pure", "test_link_timers": "wire",
 }
 
 

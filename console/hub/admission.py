@@ -13,7 +13,8 @@ from console.core.station_view import targets
 from console.event.folder import EventFileError
 from console.hub import replies
 from console.hub.batch import Peer
-from protocols import bounds, codec, keys
+from protocols import bounds, keys
+from protocols.session import REPLIES
 
 ZAP_DOMAIN = b"eventdesk"
 _NOBLOCK = int(zmq.NOBLOCK)
@@ -76,7 +77,7 @@ class Admission:
         """Refuse to start when even a welcome without instructions would not fit the reply limit."""
         budget = self.ingest.budget
         for peer in self.peers.values():
-            size = sum(len(f) for f in codec.encode(self.ingest.welcome_base(peer, "", 0)))
+            size = REPLIES.size(self.ingest.welcome_base(peer, "", 0))
             if size + replies.ROOM > budget:
                 raise EventFileError(self.folder.toml, "hub.max_message_bytes",
                                      f"a welcome for {peer.id} takes {size} bytes, more than the {budget} bytes a "

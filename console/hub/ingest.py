@@ -28,6 +28,7 @@ from console.hub.store import Rejection, Row, Store, StoreError, dumps, loads
 from protocols import bounds, codec
 from protocols.codec import Envelope, Header, ProtocolError, schema_error
 from protocols.messages import ALLOWED, CONTROL, Ack, Committed, GuestList, Nack, StationStatus
+from protocols.session import REPLIES
 
 HUB = "hub"
 PLAN_ROUNDS = 4   # start -> its instructions -> (nothing): each decision round is one more commit
@@ -50,7 +51,7 @@ class Outcome:
 
     def all_replies(self) -> list[tuple[bytes, list[bytes]]]:
         """Every reply, the later ones built now: for a caller that is not the hub's loop."""
-        return self.replies + [(address, codec.encode(later.build())) for address, later in self.later]
+        return self.replies + [(address, REPLIES.frames(later.build())) for address, later in self.later]
 
 
 def last_seq_in(store: Store) -> Callable[[str, str], int | None]:
@@ -179,7 +180,7 @@ class Ingest(Control, Refusals):
         rows_in = [(h.station, h.epoch, h.seq, h.type, h.sent_ms, now_ms, body) for _, h, _, body in pending]
         def late() -> list[tuple[bytes, list[bytes]]]:
             err = ProtocolError("E_STORAGE")
-            return [(address, codec.encode(nack(pending[r][1], err))) for address, r in b.replies if isinstance(r, int)]
+            return [(address, REPLIES.frames(nack(pending[r][1], err))) for address, r in b.replies if isinstance(r, int)]
         try:
             gseqs = self.commit(rows_in, b.rejections, late)
         except StoreError:
@@ -206,7 +207,7 @@ class Ingest(Control, Refusals):
             elif isinstance(r, tuple):  # a duplicate of something in this very batch
                 h, index = r
                 r = Ack(epoch=h.epoch, seq=h.seq, gseq=gseqs[index], duplicate=True)
-            out.replies.append((address, codec.encode(r)))
+            out.replies.append((address, REPLIES.frames(r)))
         out.rejected = b.rejections
         self.stats["stored"] += len(pending)
         self.stats["rejected"] += len(b.rejections)
@@ -229,7 +230,7 @@ class Ingest(Control, Refusals):
             elif isinstance(r, Nack) and not r.retry:
                 r = Nack(epoch=r.epoch, seq=r.seq, code=storage.code, reason=storage.en, reason_zh=storage.zh,
                          retry=True)
-            out.replies.append((address, codec.encode(r)))
+            out.replies.append((address, REPLIES.frames(r)))
         self.stats["retry"] += len(b.pending)
         return out
 

@@ -15,6 +15,7 @@ from console.core.station_view import targets
 from console.event import guests as guest_file
 from protocols import bounds, codec
 from protocols.messages import Committed, GuestPage, InstructionPage, Presence, Snapshot, Welcome
+from protocols.session import REPLIES
 
 ROOM = 1024            # bytes a page leaves under its limit for the frames, the header and the map around the items
 SNAPSHOTS_KEPT = 8     # built snapshots kept so that each client can fetch every page of the one it began
@@ -64,7 +65,7 @@ def _as_event(i: dict[str, Any]) -> dict[str, Any]:
 
 def welcome(base: Welcome, instructions: list[dict[str, Any]], budget: int) -> Welcome:
     """The welcome with as many of `instructions` as fit under `budget`; `instructions_more` if not all did."""
-    room = budget - ROOM - sum(len(f) for f in codec.encode(base))
+    room = budget - ROOM - REPLIES.size(base)
     n = fit(instructions, room) if instructions and room > 0 else 0
     if room <= 0 or len(codec.pack(instructions[:n])) > room:
         n = 0
@@ -138,10 +139,10 @@ class GuestPages:
 def publication(topic: str, committed: Committed) -> list[bytes]:
     """An event on the PUB; one too large for FEED_MAX goes out without its body (`cut`), and a desk that
     gets it fetches a snapshot instead (a guest list of thousands is the usual case)."""
-    frames = codec.encode_topic(topic, committed)
+    frames = REPLIES.topic_frames(topic, committed)
     if sum(len(f) for f in frames) <= bounds.FEED_MAX:
         return frames
-    return codec.encode_topic(topic, Committed(**{**codec.body_of(committed), "body": {}, "cut": True}))
+    return REPLIES.topic_frames(topic, Committed(**{**codec.body_of(committed), "body": {}, "cut": True}))
 
 
 def presence(server_ms: int, stations: dict[str, dict[str, Any]], gseq: int) -> list[list[bytes]]:
@@ -149,5 +150,5 @@ def presence(server_ms: int, stations: dict[str, dict[str, Any]], gseq: int) -> 
     ids = list(stations)
     out = []
     for chunk in paginate([[sid, stations[sid]] for sid in ids], bounds.FEED_MAX - ROOM):
-        out.append(codec.encode_topic("presence", Presence(server_ms=server_ms, stations=dict(chunk), gseq=gseq)))
+        out.append(REPLIES.topic_frames("presence", Presence(server_ms=server_ms, stations=dict(chunk), gseq=gseq)))
     return out

@@ -32,7 +32,8 @@ from console.hub.store import Store, StoreError
 from console.hub.upkeep import Upkeep
 from console.hub.waiting import BATCH, HELD_MAX, TICK_MS, Waiting
 from console.hub.writer import Writer
-from protocols import bounds, codec, eventtime, keys
+from protocols import bounds, eventtime, keys
+from protocols.session import REPLIES
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 # Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
@@ -212,7 +213,7 @@ class Hub(Admission, Waiting, Upkeep):
                 got.append((frames[0].bytes, peer, [f if type(f) is bytes else f.bytes for f in frames[1:]]))
             else:
                 if refusal is not None:
-                    refused.append((frames[0].bytes, codec.encode(refusal)))
+                    refused.append((frames[0].bytes, REPLIES.frames(refusal)))
                 if not pace.dropped(mono()):
                     break
         self._send(refused)
@@ -256,7 +257,7 @@ class Hub(Admission, Waiting, Upkeep):
         self._send(outcome.replies)
         self._publish(outcome.publish)
         for address, later in outcome.later:   # snapshots: built only now that every ack is out
-            self._send([(address, codec.encode(later.build()))])
+            self._send([(address, REPLIES.frames(later.build()))])
         for row in outcome.stored:
             self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
         for rej in outcome.rejected:

@@ -18,10 +18,10 @@ from console.hub.batch import Peer
 from console.hub.ingest_refusals import header_or_none as header_of
 from console.hub.ingest_refusals import nack as nack_for
 from console.hub.store import Store
-from protocols import codec
 from protocols.codec import ProtocolError
 from protocols.i18n import t
 from protocols.messages import CONTROL, Alarm
+from protocols.session import REPLIES
 
 RECOVER_MS = 5000
 
@@ -71,5 +71,5 @@ def refuse_batch(batch: list[tuple[bytes, Peer, list[bytes]]]
         if header is not None and header.type in CONTROL:
             controls.append(item)
             continue
-        replies.append((address, codec.encode(nack_for(header, err))))
+        replies.append((address, REPLIES.frames(nack_for(header, err))))
     return replies, controls

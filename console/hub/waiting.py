@@ -11,7 +11,8 @@ from typing import Callable
 
 import zmq
 
-from protocols import bounds, codec
+from protocols import bounds
+from protocols.session import REPLIES
 
 HELD_MAX = 20_000   # messages read while a commit is in flight, kept for the next batch
 TICK_MS = 1000
@@ -57,7 +58,7 @@ class Waiting:
                 self._say_storage_wait()
                 self._send(late())
                 held, self._held = self._held, []
-                self._send([(a, codec.encode(self.ingest.refuse_busy(p, f, self.clock()))) for a, p, f in held])
+                self._send([(a, REPLIES.frames(self.ingest.refuse_busy(p, f, self.clock()))) for a, p, f in held])
             if self.clock() >= self.next_tick:
                 self._presence(self.clock())
                 self.next_tick = self.clock() + TICK_MS
@@ -73,7 +74,7 @@ class Waiting:
             if reply is None:
                 self._held.append((address, peer, frames))
             else:
-                out.append((address, codec.encode(reply)))
+                out.append((address, REPLIES.frames(reply)))
         self._send(out)
 
     def _say_storage_wait(self) -> None:

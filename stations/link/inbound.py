@@ -1,15 +1,14 @@
-"""What the console says to a station and how the link answers: acks, nacks, welcomes, guest pages, feed instructions, socket events.
+"""What the console says to a station and what the link does with it: acks, nacks, a welcome's lists, guest pages, instruction pages, feed instructions
 
-A mixin of Link, split out so the loop and the wire's reactions read apart; it runs on the
-client's thread like the rest of Link and works on Link's sockets and flow state (see link.py).
+A class of its own with its own state (the guest list being fetched, bad frames counted); it
+works on the window (`Flow`), the outbox and the owner's `LinkEvents`, and puts its requests on
+the wire through the `send` it is given. It never touches a socket: the link reads the frames
+and hands them over, on the link's thread. Timers read the link's injected monotonic clock.
 """
 from __future__ import annotations
 
 import logging
-import time
-
-import zmq
-from zmq.utils.monitor import recv_monitor_message
+from typing import Callable, Sequence
 
 from protocols import codec
 from protocols.bounds import topic_name
@@ -21,133 +20,117 @@ from protocols.messages import (
     GuestPage,
     InstructionPage,
     InstructionsRequest,
+    Message,
     Nack,
     Welcome,
 )
+from stations.link.flow import Flow
+from stations.link.host import LinkEvents
+from stations.outbox.store import Outbox
 
 log = logging.getLogger("eventdesk.station")
 
-RATE_PAUSE = 0.25        # after E_RATE, before sending again (with a halved window)
-STORAGE_PAUSE = 1.0      # after E_STORAGE or any other retryable code: the console's disk needs time
-DRAIN = 1000             # frames read per wake-up, so one busy socket cannot starve the others
-KEY_FAIL = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+GUEST_CHECK = 60.0       # seconds between asking whether the guest list changed (a welcome asks at once)
+GUEST_RETRY = 5.0        # a page not answered within this is asked for again
 
 
 class Inbound:
-    """Link's handlers for what arrives on its DEALER, SUB and monitor sockets."""
+    """The console's answers on the DEALER and the feed's instructions on the SUB, for one StationClient."""
 
-    # --- the console's answers ------------------------------------------------------------------
-    def _bad(self, exc: ProtocolError, where: str) -> None:
+    def __init__(self, station: str, outbox: Outbox, events: LinkEvents, flow: Flow,
+                 send: Callable[[Message], bool], monotonic: Callable[[], float]) -> None:
+        self.station, self.outbox, self.events, self.flow = station, outbox, events, flow
+        self.send, self.monotonic = send, monotonic
+        self.bad_frames = 0
+        # The guest list being fetched: its digest and the pages so far (see guest_page).
+        self.guest_fetch: tuple[str, dict[int, list]] | None = None
+        self.guest_asked_at = self.guest_checked_at = float("-inf")
+
+    def bad(self, exc: ProtocolError, where: str) -> None:
         self.bad_frames += 1
         if self.bad_frames <= 10 or self.bad_frames % 1000 == 0:  # a flood must not flood the log too
-            log.warning("%s: bad frame #%d from %s: %s", self.c.station, self.bad_frames, where, exc)
+            log.warning("%s: bad frame #%d from %s: %s", self.station, self.bad_frames, where, exc)
 
-    def _read_dealer(self) -> None:
+    # --- the console's answers ------------------------------------------------------------------
+    def replies(self, batch: Sequence[Sequence[bytes]]) -> list[Welcome]:
+        """Handle a batch read from the DEALER; the welcomes in it are the link's to handle (a session
+        begins), returned in order."""
         acks: list[tuple[int, int]] = []
-        for _ in range(DRAIN):
-            try:
-                frames = self.dealer.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            self._heard()
+        welcomes: list[Welcome] = []
+        for frames in batch:
             try:
                 message = codec.decode(frames).message
             except ProtocolError as exc:
-                self._bad(exc, "the console")
+                self.bad(exc, "the console")
                 continue
             if isinstance(message, Ack):
                 if message.epoch == self.outbox.epoch:
                     acks.append((message.seq, message.gseq))
-                    self.inflight.pop(message.seq, None)
-                    self.cwnd = min(float(self.c.window), self.cwnd + 1)
+                    self.flow.acked(message.seq)
             elif isinstance(message, Nack):
-                self._nack(message)
+                self.nack(message)
             elif isinstance(message, Welcome):
-                self._welcome(message)
+                welcomes.append(message)
             elif isinstance(message, GuestPage):
-                self._guest_page(message)
+                self.guest_page(message)
             elif isinstance(message, InstructionPage):
                 for raw in message.instructions:
-                    self.c._listed_instruction(raw)
+                    self.events.listed_instruction(raw)
                 if message.more:
-                    self._ask_instructions(message.instructions)
+                    self.ask_instructions(message.instructions)
         if acks:
-            self.c._reports_changed(self.outbox.mark_delivered_many(acks))
+            self.events.reports_changed(self.outbox.mark_delivered_many(acks))
+        return welcomes
 
-    def _welcome(self, welcome: Welcome) -> None:
-        if welcome.station and welcome.station != self.c.station:
-            # Our key is bound to another station: sending would only earn E_IDENTITY rejections.
-            self.c._set_status(last_error=f"this terminal's key belongs to {welcome.station!r}, "
-                                          f"not {self.c.station!r}; reports are held")
-            return
-        fresh, self.welcomed = not self.welcomed, True
-        if welcome.heartbeat_ms > 0:   # PROTOCOL.md 5.2: the hub's interval from now on; liveness counts in it
-            self.hb = welcome.heartbeat_ms / 1000
-        self.c._set_status(last_error="")
-        self.c._welcomed(welcome)
-        self._subscribe()
-        if welcome.instructions_more:
-            self._ask_instructions(welcome.instructions)
-        listed = welcome.event.get("guests") if isinstance(welcome.event, dict) else None
-        if self.c.wants_guests and isinstance(listed, dict) and listed.get("digest", "") != self.outbox.guest_digest():
-            self._ask_guests(0)
-        else:
-            self.guest_checked_at = time.monotonic()   # the welcome said our copy is current
-        if not fresh:
-            return  # a second welcome on a live session only refreshes the instructions
-        first = self.outbox.first_unacked() or self.outbox.next_seq
-        if welcome.last_seq + 1 < first:
-            # The console has lost reports we hold as handled (a restored log): send them again.
-            log.warning("%s: console knows up to %d only; replaying from there", self.c.station, welcome.last_seq)
-            self.replay_until = first
-            first = welcome.last_seq + 1
-        self._rewind(first, force=True)
-
-    def _nack(self, nack: Nack) -> None:
+    def nack(self, nack: Nack) -> None:
         if nack.seq == 0 or nack.epoch != self.outbox.epoch:
-            self.c._set_status(last_error=f"{nack.code}: {nack.reason}")
+            self.events.set_status(last_error=f"{nack.code}: {nack.reason}")
             return
         if not nack.retry:
-            self.inflight.pop(nack.seq, None)
-            self.c._reports_changed(
-                [r for r in [self.outbox.mark_rejected(nack.seq, nack.code, nack.reason, nack.reason_zh)] if r])
+            self.flow.dropped(nack.seq)
+            rejected = self.outbox.mark_rejected(nack.seq, nack.code, nack.reason, nack.reason_zh)
+            self.events.reports_changed([rejected] if rejected else [])
             return
-        # Never rewind past what we hold: a console asking for seq 10**12 must not park the cursor.
-        first = self.outbox.first_unacked() or self.outbox.next_seq
-        if nack.code == "E_GAP":
-            expected = nack.expected or nack.seq
-            resent = self.inflight.get(expected)
-            if resent is not None and resent >= self.last_rewind:
-                return  # an echo of a gap we already closed by resending `expected`
-            if expected < first:
-                self.replay_until = first  # it wants reports we hold as handled: it lost them
-            self._rewind(min(expected, first))
-        else:
-            # E_RATE, E_STORAGE or any later retryable code: wait, then resend in order.
-            rate = nack.code == "E_RATE"
-            if rate:
-                self.cwnd = max(1.0, self.cwnd / 2)
-            self.paused_until = time.monotonic() + (RATE_PAUSE if rate else STORAGE_PAUSE)
-            self._rewind(first, force=True)
+        self.flow.retry(nack, self.outbox.first_unacked() or self.outbox.next_seq, self.monotonic())
 
-    def _ask_instructions(self, listed: list) -> None:
+    def welcomed(self, welcome: Welcome) -> None:
+        """A welcome's lists: the open instructions (paged if it had no room) and whether our guest list is current."""
+        self.events.welcomed(welcome)
+        if welcome.instructions_more:
+            self.ask_instructions(welcome.instructions)
+        listed = welcome.event.get("guests") if isinstance(welcome.event, dict) else None
+        if self.events.wants_guests and isinstance(listed, dict) and listed.get("digest", "") != self.outbox.guest_digest():
+            self.ask_guests(0)
+        else:
+            self.guest_checked_at = self.monotonic()   # the welcome said our copy is current
+
+    def ask_instructions(self, listed: list) -> None:
         """Open instructions a welcome had no room for come a page at a time: ask after the last one held."""
         gseqs = [raw.get("gseq") for raw in listed if isinstance(raw, dict)]
         after = max((g for g in gseqs if isinstance(g, int) and g >= 0), default=0)
-        self._send(codec.encode(InstructionsRequest(after=after), self.c.station, self.outbox.epoch, 0, self._now_ms()))
+        self.send(InstructionsRequest(after=after))
 
     # --- the guest list, page by page ---------------------------------------------------------------
-    def _ask_guests(self, page: int) -> None:
-        self.guest_asked_at = self.guest_checked_at = time.monotonic()
-        ask = GuestListRequest(digest=self.outbox.guest_digest(), page=page)
-        self._send(codec.encode(ask, self.c.station, self.outbox.epoch, 0, self._now_ms()))
+    def ask_guests(self, page: int) -> None:
+        self.guest_asked_at = self.guest_checked_at = self.monotonic()
+        self.send(GuestListRequest(digest=self.outbox.guest_digest(), page=page))
 
-    def _guest_page(self, page: GuestPage) -> None:
+    def guest_timers(self) -> None:
+        """On a welcomed session: ask for a page again that went unanswered, or ask now and then whether the list changed."""
+        if not self.events.wants_guests:
+            return
+        now = self.monotonic()
+        if self.guest_fetch is not None and now - self.guest_asked_at > GUEST_RETRY:
+            self.ask_guests(len(self.guest_fetch[1]))
+        elif self.guest_fetch is None and now - self.guest_checked_at > GUEST_CHECK:
+            self.ask_guests(0)
+
+    def guest_page(self, page: GuestPage) -> None:
         """Collect pages of one version of the list; keep it once every page is in."""
         if page.pages == 0:   # our copy is current (or the hub has no list any more)
             self.guest_fetch = None
             if page.digest != self.outbox.guest_digest():
-                self.c._guest_list(page.digest, [])
+                self.events.guest_list(page.digest, [])
             return
         if self.guest_fetch is None or self.guest_fetch[0] != page.digest:
             self.guest_fetch = (page.digest, {})   # a new version began: start it afresh
@@ -155,51 +138,21 @@ class Inbound:
         pages[page.page] = [g for g in page.guests if isinstance(g, dict)]
         missing = [n for n in range(page.pages) if n not in pages]
         if missing:
-            self._ask_guests(missing[0])
+            self.ask_guests(missing[0])
             return
         self.guest_fetch = None
-        self.c._guest_list(page.digest, [g for n in range(page.pages) for g in pages[n]])
+        self.events.guest_list(page.digest, [g for n in range(page.pages) for g in pages[n]])
 
-    # --- the monitors and the feed -------------------------------------------------------------
-    @staticmethod
-    def _events(monitor: zmq.Socket) -> list[int]:
-        found: list[int] = []
-        while len(found) < DRAIN and monitor.poll(0):
-            found.append(recv_monitor_message(monitor)["event"])
-        return found
-
-    def _read_monitor(self) -> None:
-        for event in self._events(self.monitor):
-            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                self.key_fails = 0
-                self.c._set_status(key_refused=False)
-                if self.session_dropped:
-                    # libzmq reconnected by itself (a console restart): greet it as a new session.
-                    self.welcomed = False
-                    self._hello()
-                self.session_up, self.session_dropped = True, False
-            elif event == zmq.EVENT_DISCONNECTED:
-                self.session_dropped = self.session_dropped or self.session_up
-                self.session_up = False
-                self.welcomed = False
-            elif event in KEY_FAIL:
-                self.key_fails += 1
-            elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                self.c._set_status(key_refused=True, last_error="the console does not admit this terminal's key")
-
-    def _read_sub(self) -> None:
-        for _ in range(DRAIN):
-            try:
-                frames = self.sub.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            # Topic frames end in a full stop, so a subscription matches one topic; check it all the same.
-            topic = topic_name(frames[0]) if frames else None
-            if topic not in self.topics:
-                continue
-            try:
-                message = codec.decode(frames[1:]).message
-                if isinstance(message, Committed):
-                    self.c._instruction(message)
-            except ProtocolError as exc:
-                self._bad(exc, topic)
+    # --- the feed -------------------------------------------------------------------------------
+    def published(self, frames: Sequence[bytes], topics: set[str]) -> None:
+        """One message from the SUB: an instruction for one of our topics is filed."""
+        # Topic frames end in a full stop, so a subscription matches one topic; check it all the same.
+        topic = topic_name(frames[0]) if frames else None
+        if topic not in topics:
+            return
+        try:
+            message = codec.decode(frames[1:]).message
+            if isinstance(message, Committed):
+                self.events.instruction(message)
+        except ProtocolError as exc:
+            self.bad(exc, topic)

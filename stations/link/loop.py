@@ -1,49 +1,49 @@
-"""The socket loop behind StationClient: DEALER + SUB + monitor, heartbeats, windowed in-order resend, back-off; knows protocols and the outbox, never the screen.
+"""The socket loop behind StationClient: DEALER + SUB + monitor, heartbeats, windowed in-order resend, back-off; knows protocols and the outbox, never the screen
 
-Runs on the client's thread only; no other thread touches these sockets. Flow control:
-`cursor` is the next seq to put on the wire in this pass, `inflight` what was put there and
-not yet answered. Anything that casts doubt on the wire (a new session, a gap the console
-reports, a silence) rewinds the cursor to the first unacked report and sends again in order:
-duplicates are harmless because the console re-acks them.
+Runs on the client's thread only; no other thread touches these sockets. The link sees its
+client only through `stations/link/host.py` (settings, events, a wake-up pipe); the window is a
+`Flow` (stations/link/flow.py) and what the console says is handled by `Inbound`
+(stations/link/inbound.py). Every timer (heartbeat, liveness, resend, hello, back-off) reads the
+injected monotonic clock `settings.monotonic`, so tests step it instead of waiting.
 """
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from typing import Any
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
-from protocols import bounds, codec
-from protocols.messages import Heartbeat, Hello
-from stations.link.inbound import KEY_FAIL, Inbound
-from stations.outbox.store import SAVED, Report
+from protocols import bounds, curve
+from protocols.messages import Heartbeat, Hello, Message, Welcome
+from protocols.session import Session
+from stations.link.flow import Flow
+from stations.link.host import LinkEvents, LinkSettings, Wake
+from stations.link.inbound import Inbound
+from stations.outbox.store import SAVED, Outbox, Report
 
 log = logging.getLogger("eventdesk.station")
 
 LIVENESS = 3             # heartbeat intervals of silence before the console counts as unreachable
 BACKOFF_FIRST, BACKOFF_CAP = 0.25, 4.0
 RESEND_AFTER = bounds.ACK_TIMEOUT_MS / 1000   # seconds an in-flight report may go unanswered on a live link
-REWIND_QUIET = 0.2       # one E_GAP rewind per this many seconds: the rest are echoes of the first
 MISMATCH_AFTER = 2       # failed CURVE handshakes before we say "console key mismatch"
-GUEST_CHECK = 60.0       # seconds between asking whether the guest list changed (a welcome asks at once)
-GUEST_RETRY = 5.0        # a page not answered within this is asked for again
+DRAIN = 1000             # frames read per wake-up, so one busy socket cannot starve the others
+KEY_FAIL = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
 _MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH | sum(KEY_FAIL)
 
 
-class Link(Inbound):
-    """Sockets and flow state of one StationClient; lives and dies on the client's thread.
+class Link:
+    """Sockets, session and liveness of one StationClient; lives and dies on the client's thread."""
 
-    What arrives on the sockets is handled by the Inbound half (stations/link/inbound.py).
-    """
-
-    def __init__(self, client: Any) -> None:
-        # `client` is the StationClient that owns this loop, typed loosely on purpose: the client
-        # imports the loop, and the loop must not import its owner back (no import cycle).
-        self.c = client
-        self.outbox = client.outbox
-        self.hb = client.heartbeat_ms / 1000
+    def __init__(self, settings: LinkSettings, outbox: Outbox, events: LinkEvents, wake: Wake,
+                 stopping: threading.Event) -> None:
+        self.settings, self.outbox, self.events, self.wake, self.stopping = settings, outbox, events, wake, stopping
+        self.mono = settings.monotonic
+        self.session = Session(settings.station, outbox.epoch, settings.role, settings.clock)
+        self.hb = settings.heartbeat_ms / 1000
         self.ctx = zmq.Context()
         self.dealer: zmq.Socket | None = None
         self.monitor: zmq.Socket | None = None
@@ -56,56 +56,41 @@ class Link(Inbound):
         self.reconnect_at, self.attempts, self.key_fails = 0.0, 0, 0
         self.ever_heard = False
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
-        self.bad_frames = self.sent_frames = 0
-        # The guest list being fetched: its digest and the pages so far (see _guest_page).
-        self.guest_fetch: tuple[str, dict[int, list]] | None = None
-        self.guest_asked_at = 0.0
-        self.guest_checked_at = 0.0
+        self.sent_frames = 0
+        self.flow = Flow(settings.window)
+        self.inbound = Inbound(settings.station, outbox, events, self.flow, self.send, self.mono)
         self._fresh_socket()
 
     def _fresh_socket(self) -> None:
-        self.opened_at = self.last_send = self.hello_at = time.monotonic()
+        self.opened_at = self.last_send = self.hello_at = self.mono()
         self.heard_at: float | None = None
         self.session_up = False
         self.session_dropped = False
         self.welcomed = False
-        self.cursor = 0
-        self.inflight: dict[int, float] = {}
-        # Congestion window: halved on E_RATE, one more per ack, so a rate-limited station
-        # settles near the console's pace instead of re-sending a full window into the limit.
-        self.cwnd = float(self.c.window)
-        self.replay_until = 0
-        self.last_rewind = 0.0
-        self.paused_until = 0.0
+        self.flow.reset()
 
     # --- sockets --------------------------------------------------------------------------------
-    def _curve(self, sock: zmq.Socket) -> None:
-        sock.linger = 0
-        sock.curve_secretkey = self.c.secret
-        sock.curve_publickey = self.c.public
-        sock.curve_serverkey = self.c.server_key
+    def _socket(self, kind: int) -> zmq.Socket:
         # libzmq's own reconnect follows the same back-off as ours while a socket lives.
-        sock.reconnect_ivl = int(BACKOFF_FIRST * 1000)
-        sock.reconnect_ivl_max = int(BACKOFF_CAP * 1000)
+        return curve.client_socket(self.ctx, kind, self.settings.curve, reconnect_ivl=int(BACKOFF_FIRST * 1000),
+                                   reconnect_ivl_max=int(BACKOFF_CAP * 1000))
 
     def open(self) -> None:
         self.attempts += 1
         self._fresh_socket()
-        self.dealer = self.ctx.socket(zmq.DEALER)
-        self._curve(self.dealer)
+        self.dealer = self._socket(zmq.DEALER)
         try:
             self.monitor = self.dealer.get_monitor_socket(_MONITORED)
         except zmq.ZMQError:  # without it we fall back to guessing from silence (see _publish)
             self.monitor = None
-        self.dealer.connect(self.c.endpoint)
+        self.dealer.connect(self.settings.endpoint)
         self.poller = zmq.Poller()
-        self.poller.register(self.c._wake_r.fileno(), zmq.POLLIN)
+        self.poller.register(self.wake.fileno(), zmq.POLLIN)
         self.poller.register(self.dealer, zmq.POLLIN)
         if self.monitor is not None:
             self.poller.register(self.monitor, zmq.POLLIN)
-        if self.c.feed_endpoint:
-            self.sub = self.ctx.socket(zmq.SUB)
-            self._curve(self.sub)
+        if self.settings.feed_endpoint:
+            self.sub = self._socket(zmq.SUB)
             self.topics = set()
             self._subscribe()
             try:
@@ -113,12 +98,13 @@ class Link(Inbound):
                 self.poller.register(self.sub_monitor, zmq.POLLIN)
             except zmq.ZMQError:
                 self.sub_monitor = None
-            self.sub.connect(self.c.feed_endpoint)
+            self.sub.connect(self.settings.feed_endpoint)
             self.poller.register(self.sub, zmq.POLLIN)
         self._hello()
 
     def _subscribe(self) -> None:
-        wanted = {"all", f"station.{self.c.station}"} | ({f"post.{self.c.post}"} if self.c.post else set())
+        post = self.events.post
+        wanted = {"all", f"station.{self.settings.station}"} | ({f"post.{post}"} if post else set())
         if self.sub is not None:
             for topic in wanted - self.topics:
                 self.sub.setsockopt(zmq.SUBSCRIBE, bounds.topic_frame(topic))
@@ -132,65 +118,71 @@ class Link(Inbound):
         self.dealer = self.monitor = self.sub = self.sub_monitor = None
         self.feed_up = False
         self.poller = zmq.Poller()
-        self.poller.register(self.c._wake_r.fileno(), zmq.POLLIN)
+        self.poller.register(self.wake.fileno(), zmq.POLLIN)
 
     def close(self) -> None:
         self._drop_sockets()
         self.ctx.destroy(linger=0)
 
-    def _send(self, frames: list[bytes]) -> bool:
+    def _put(self, frames: list[bytes]) -> bool:
+        if self.dealer is None:
+            return False
+        # The moment is read before the frames leave: whoever sees them arrive sees a clock already past it.
+        now = self.mono()
         try:
             self.dealer.send_multipart(frames, zmq.NOBLOCK)
         except zmq.Again:  # the pipe is full: the console is slow or gone; liveness decides which
             return False
-        self.last_send = time.monotonic()
+        self.last_send = now
         return True
 
-    def _now_ms(self) -> int:
-        return int(self.c.clock() * 1000)
+    def send(self, message: Message) -> bool:
+        """A control message (seq 0), stamped now."""
+        return self._put(self.session.frames(message))
 
     def _hello(self) -> None:
-        self.hello_at = time.monotonic()
-        hello = Hello(role=self.c.role, app=self.c.app[:64], outbox=self.outbox.depth())
-        self._send(codec.encode(hello, self.c.station, self.outbox.epoch, 0, self._now_ms()))
+        self.hello_at = self.mono()
+        self.send(Hello(role=self.session.role, app=self.settings.app[:64], outbox=self.outbox.depth()))
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
-        self.reconnect_at = time.monotonic()
-        while not self.c._stopping.is_set():
+        self.reconnect_at = self.mono()
+        while not self.stopping.is_set():
             try:
                 self._step()
             except Exception as exc:
                 # Never die on what the console or the disk does to us: say so, breathe, go on.
-                log.exception("%s: link step failed", self.c.station)
-                self.c._set_status(last_error=f"{type(exc).__name__}: {exc}")
+                log.exception("%s: link step failed", self.settings.station)
+                self.events.set_status(last_error=f"{type(exc).__name__}: {exc}")
                 time.sleep(0.1)
 
     def _step(self) -> None:
-        if self.dealer is None and time.monotonic() >= self.reconnect_at:
+        if self.dealer is None and self.mono() >= self.reconnect_at:
             try:
                 self.open()
             except zmq.ZMQError as exc:  # a malformed endpoint, say: keep the reason, try later
                 self._drop_sockets()
-                self.c._set_status(last_error=f"cannot connect to {self.c.endpoint}: {exc}")
-                self.reconnect_at = time.monotonic() + BACKOFF_CAP
-        wait = max(0.0, min(self._next_timer() - time.monotonic(), self.hb))
+                self.events.set_status(last_error=f"cannot connect to {self.settings.endpoint}: {exc}")
+                self.reconnect_at = self.mono() + BACKOFF_CAP
+        # A stepped clock may stand still: the wait is real time, at most one heartbeat, and a ring wakes it.
+        wait = max(0.0, min(self._next_timer() - self.mono(), self.hb))
         ready = dict(self.poller.poll(int(wait * 1000) + 1))
-        if self.c._wake_r.fileno() in ready:
-            self.c._drain_wake()
+        if self.wake.fileno() in ready:
+            self.wake.drain()
         if self.monitor is not None and self.monitor in ready:
             self._read_monitor()
         if self.dealer is not None and self.dealer in ready:
             self._read_dealer()
         if self.sub_monitor is not None and self.sub_monitor in ready:
-            for event in self._events(self.sub_monitor):
+            for event in _events(self.sub_monitor):
                 self.feed_up = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
                 if self.feed_up and self.welcomed:
                     # Instructions published before our subscription took hold are lost to
                     # us; a fresh welcome lists the open ones again.
                     self._hello()
         if self.sub is not None and self.sub in ready:
-            self._read_sub()
+            for frames in _drain(self.sub):
+                self.inbound.published(frames, self.topics)
         self._timers()
         self._pump()
         self._publish()
@@ -199,10 +191,11 @@ class Link(Inbound):
         if self.dealer is None:
             return self.reconnect_at
         soonest = min(self.last_send + self.hb, (self.heard_at or self.opened_at) + LIVENESS * self.hb)
-        return min(soonest, self.paused_until) if self.paused_until else soonest
+        paused = self.flow.paused_until
+        return min(soonest, paused) if paused else soonest
 
     def _timers(self) -> None:
-        now = time.monotonic()
+        now = self.mono()
         if self.dealer is None:
             return
         if now - (self.heard_at or self.opened_at) > LIVENESS * self.hb:
@@ -212,74 +205,107 @@ class Link(Inbound):
             self.reconnect_at = now + self.backoff * random.uniform(1.0, 1.1)
             self.backoff = min(self.backoff * 2, BACKOFF_CAP)
             return
-        if self.paused_until and now >= self.paused_until:
-            self.paused_until = 0.0
-        if not self.welcomed and self.heard_at and now - self.hello_at > LIVENESS * self.hb:
-            self._hello()  # the console answers but never welcomed us: the hello went astray
-        if self.welcomed and self.c.wants_guests:
-            if self.guest_fetch is not None and now - self.guest_asked_at > GUEST_RETRY:
-                self._ask_guests(len(self.guest_fetch[1]))
-            elif self.guest_fetch is None and now - self.guest_checked_at > GUEST_CHECK:
-                self._ask_guests(0)
+        self.flow.paused(now)
+        if not self.welcomed and self.heard_at and (self.session_up or self.monitor is None) \
+                and now - self.hello_at > LIVENESS * self.hb:
+            # The console answers but never welcomed us: the hello went astray. Never while the
+            # connection is down: that hello would wait in the pipe and reach the console after the
+            # reconnect's own, and a second welcome would send every unanswered report again.
+            self._hello()
+        if self.welcomed:
+            self.inbound.guest_timers()
         if now - self.last_send >= self.hb:
-            hb = Heartbeat(outbox=self.outbox.depth())
-            self._send(codec.encode(hb, self.c.station, self.outbox.epoch, 0, self._now_ms()))
-        if self.inflight and self.heard_at and now - self.heard_at < self.hb * LIVENESS:
-            if now - min(self.inflight.values()) > RESEND_AFTER and now - self.last_rewind > RESEND_AFTER:
-                # The link is alive yet these went unanswered: lost with a dead connection.
-                self._rewind(self.outbox.first_unacked() or self.cursor, force=True)
-
-    def _rewind(self, target: int, force: bool = False) -> bool:
-        now = time.monotonic()
-        if not force and now - self.last_rewind < REWIND_QUIET:
-            return False
-        self.last_rewind = now
-        self.cursor = target
-        for seq in [s for s in self.inflight if s >= target]:
-            del self.inflight[seq]
-        return True
+            self.send(Heartbeat(outbox=self.outbox.depth()))
+        if self.heard_at and now - self.heard_at < self.hb * LIVENESS and self.flow.overdue(now, RESEND_AFTER):
+            # The link is alive yet these went unanswered: lost with a dead connection.
+            self.flow.rewind(self.outbox.first_unacked() or self.flow.cursor, now, force=True)
 
     def _pump(self) -> None:
-        """Put unacked reports on the wire in seq order, up to `window` unanswered at once."""
-        if self.dealer is None or not self.welcomed or self.paused_until:
+        """Put unacked reports on the wire in seq order, up to the window unanswered at once."""
+        flow = self.flow
+        if self.dealer is None or not self.welcomed or flow.paused_until:
             return
         sent: list[int] = []
-        while (room := int(self.cwnd) - len(self.inflight)) > 0:
+        while (room := flow.room()) > 0:
             rows: list[Report] = []
-            if self.replay_until and self.cursor < self.replay_until:
-                rows = self.outbox.between(self.cursor, min(self.replay_until - 1, self.cursor + room - 1))
+            if flow.replay_until and flow.cursor < flow.replay_until:
+                rows = self.outbox.between(flow.cursor, min(flow.replay_until - 1, flow.cursor + room - 1))
             else:
-                self.replay_until = 0
-                rows = self.outbox.unacked(after=self.cursor - 1, limit=room)
+                flow.replay_until = 0
+                rows = self.outbox.unacked(after=flow.cursor - 1, limit=room)
             if not rows:
                 break
-            now, put = time.monotonic(), 0
+            now, put = self.mono(), 0
             for report in rows:
                 # sent_ms carries the moment the report was saved: the station's time of the
                 # fact, the same in every resend, however long the report waited.
-                header = {"type": report.type, "station": self.c.station, "epoch": self.outbox.epoch,
-                          "seq": report.seq, "sent_ms": report.created_ms}
-                if not self._send([codec.SIGNATURE, codec.pack(header), codec.pack(report.body)]):
+                if not self._put(self.session.body_frames(report.type, report.body, report.seq, report.created_ms)):
                     break
-                self.inflight[report.seq] = now
-                self.cursor = report.seq + 1
+                flow.put(report.seq, now)
                 self.sent_frames += 1
                 put += 1
                 if report.state == SAVED:
                     sent.append(report.seq)
             if put < len(rows):
                 break
-        self.c._reports_changed(self.outbox.mark_sent_many(sent))
+        self.events.reports_changed(self.outbox.mark_sent_many(sent))
 
-    # --- liveness -------------------------------------------------------------------------------
+    # --- what arrives ----------------------------------------------------------------------------
     def _heard(self) -> None:
-        self.heard_at = time.monotonic()
+        self.heard_at = self.mono()
         self.ever_heard = True
-        self.backoff = BACKOFF_FIRST
         self.key_fails = 0
 
+    def _read_dealer(self) -> None:
+        batch = _drain(self.dealer)
+        if batch:
+            self._heard()
+        for welcome in self.inbound.replies(batch):
+            self._welcome(welcome)
+
+    def _welcome(self, welcome: Welcome) -> None:
+        if welcome.station and welcome.station != self.settings.station:
+            # Our key is bound to another station: sending would only earn E_IDENTITY rejections.
+            self.events.set_status(last_error=f"this terminal's key belongs to {welcome.station!r}, "
+                                              f"not {self.settings.station!r}; reports are held")
+            return
+        fresh, self.welcomed = not self.welcomed, True
+        self.backoff = BACKOFF_FIRST   # PROTOCOL.md 5.2: the waits start again at a welcome (not at any frame)
+        if welcome.heartbeat_ms > 0:   # PROTOCOL.md 5.2: the hub's interval from now on; liveness counts in it
+            self.hb = welcome.heartbeat_ms / 1000
+        self.events.set_status(last_error="")
+        self.inbound.welcomed(welcome)
+        self._subscribe()
+        if not fresh:
+            return  # a second welcome on a live session only refreshes the instructions
+        first = self.outbox.first_unacked() or self.outbox.next_seq
+        if self.flow.replay_from(welcome.last_seq, first, self.mono()):
+            # The console has lost reports we hold as handled (a restored log): send them again.
+            log.warning("%s: console knows up to %d only; replaying from there", self.settings.station, welcome.last_seq)
+
+    def _read_monitor(self) -> None:
+        for event in _events(self.monitor):
+            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self.key_fails = 0
+                self.events.set_status(key_refused=False)
+                if self.session_dropped:
+                    # libzmq reconnected by itself (a console restart): greet it as a new session.
+                    self.welcomed = False
+                    self._hello()
+                self.session_up, self.session_dropped = True, False
+            elif event == zmq.EVENT_DISCONNECTED:
+                self.session_dropped = self.session_dropped or self.session_up
+                self.session_up = False
+                self.welcomed = False
+            elif event in KEY_FAIL:
+                self.key_fails += 1
+            elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                self.events.set_status(key_refused=True, last_error="the console does not admit this terminal's key")
+
+    # --- liveness, as the terminal shows it ------------------------------------------------------
     def _publish(self) -> None:
-        reachable = self.heard_at is not None and time.monotonic() - self.heard_at <= LIVENESS * self.hb
+        now = self.mono()
+        reachable = self.heard_at is not None and now - self.heard_at <= LIVENESS * self.hb
         # The monitor tells a wrong console key apart from a console that is down (failed
         # handshakes vs refused connections). Without it, only silence is left: several
         # attempts and not one byte ever heard, though the port took the connection.
@@ -290,9 +316,27 @@ class Link(Inbound):
         changes = {"state": state, "connected": connected, "console_reachable": reachable,
                    "key_mismatch_suspected": mismatch, "waiting": self.outbox.depth(),
                    "feed_connected": self.feed_up, "attempts": self.attempts,
-                   "bad_frames": self.bad_frames, "sent_frames": self.sent_frames}
+                   "bad_frames": self.inbound.bad_frames, "sent_frames": self.sent_frames}
         if mismatch:
             changes["last_error"] = "console key mismatch: keys/console.key is not this console's key"
         if self.heard_at is not None:
-            changes["last_heard_ms"] = self._now_ms() - int((time.monotonic() - self.heard_at) * 1000)
-        self.c._set_status(**changes)
+            changes["last_heard_ms"] = self.session.now_ms() - int((now - self.heard_at) * 1000)
+        self.events.set_status(**changes)
+
+
+def _drain(sock: zmq.Socket) -> list[list[bytes]]:
+    """What is waiting on `sock`, up to DRAIN messages, without blocking."""
+    batch: list[list[bytes]] = []
+    while len(batch) < DRAIN:
+        try:
+            batch.append(sock.recv_multipart(zmq.NOBLOCK))
+        except zmq.Again:
+            break
+    return batch
+
+
+def _events(monitor: zmq.Socket) -> list[int]:
+    found: list[int] = []
+    while len(found) < DRAIN and monitor.poll(0):
+        found.append(recv_monitor_message(monitor)["event"])
+    return found
