@@ -19,8 +19,8 @@ from typing import Any, Callable
 import zmq
 
 from console.core.follower import Follower
-from protocols import codec, keys
-from protocols.bounds import topic_frame, topic_name
+from protocols import codec, curve, keys
+from protocols.bounds import topic_name
 from protocols.codec import ProtocolError
 from protocols.messages import Committed, Presence
 from scenarios.clock import Scheduler
@@ -139,12 +139,8 @@ class FeedWatcher:
 
     def _run(self) -> None:
         ctx = zmq.Context()
-        sub = ctx.socket(zmq.SUB)
-        sub.linger = 0
-        sub.curve_secretkey, sub.curve_publickey, sub.curve_serverkey = self.secret, self.public, self.server
-        for topic in ("feed", "presence"):
-            sub.setsockopt(zmq.SUBSCRIBE, topic_frame(topic))
-        sub.connect(self.ends.feed)
+        sub = curve.client_socket(ctx, zmq.SUB, (self.public, self.secret, self.server),
+                                  subscribe=("feed", "presence"), connect=self.ends.feed)
         try:
             while not self._stop.is_set():
                 if sub.poll(100):

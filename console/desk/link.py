@@ -23,8 +23,9 @@ import zmq
 
 from console.core import state as fold
 from console.core.follower import Follower
-from protocols import codec, keys
-from protocols.bounds import topic_frame, topic_name
+from protocols import codec, curve
+from protocols.bounds import topic_name
+from protocols.session import Session
 from protocols.codec import ProtocolError
 from protocols.messages import Committed, Heartbeat, Hello, Presence, Snapshot, Welcome
 from stations.link.client import StationClient, Status
@@ -61,9 +62,9 @@ class DeskLink:
                  monotonic: Callable[[], float] = time.monotonic,
                  on_action: Callable[[Report], None] | None = None) -> None:
         self.desk_id, self.endpoint, self.feed = desk_id, endpoint, feed
-        self.public, self.secret = keys.load_pair(Path(secret_key))
-        self.server_key = keys.load_public(Path(server_key))
+        self._keys = curve.ClientKeys.load(secret_key, server_key)
         self.clock = clock            # wall clock: the hub's time and the messages' stamps
+        self._session = Session(desk_id, "desk", "desk", clock)   # the desk's own frames (hello, heartbeat, snapshot requests)
         self.monotonic = monotonic    # liveness, timers and the publishing pace
         self.on_action = on_action
         # Called on the link's thread after each publish (the desk posts itself a message): must not block.
@@ -196,35 +197,22 @@ class DeskLink:
         if kind == "report" and self.on_action is not None and payload.final:
             self.on_action(payload)
 
-    def _curve(self, sock: zmq.Socket) -> None:
-        sock.linger = 0
-        sock.curve_secretkey = self.secret
-        sock.curve_publickey = self.public
-        sock.curve_serverkey = self.server_key
-
     def _new_dealer(self, ctx: zmq.Context) -> zmq.Socket:
-        dealer = ctx.socket(zmq.DEALER)
-        self._curve(dealer)
-        dealer.connect(self.endpoint)
+        dealer = curve.client_socket(ctx, zmq.DEALER, self._keys, connect=self.endpoint)
         self._send(dealer, Hello(role="desk", app="eventdesk-desk"))
         return dealer
 
     def _send(self, dealer: zmq.Socket, message: Any) -> None:
         try:
-            dealer.send_multipart(codec.encode(message, self.desk_id, "desk", 0, int(self.clock() * 1000)),
-                                  zmq.NOBLOCK)
+            dealer.send_multipart(self._session.frames(message), zmq.NOBLOCK)
         except zmq.Again:
             pass  # the hub is not there yet: the retry timer asks again
 
     def _run(self) -> None:
         ctx = zmq.Context()
-        sub = ctx.socket(zmq.SUB)
-        self._curve(sub)
-        # Subscribe before asking for the snapshot (Clone): nothing committed after the
+        # Subscribed before the snapshot is asked for (Clone): nothing committed after the
         # snapshot can then slip past; a gap, if any, is seen and repaired.
-        for topic in ("feed", "presence"):
-            sub.setsockopt(zmq.SUBSCRIBE, topic_frame(topic))
-        sub.connect(self.feed)
+        sub = curve.client_socket(ctx, zmq.SUB, self._keys, subscribe=("feed", "presence"), connect=self.feed)
         dealer = self._new_dealer(ctx)
         self.follower.start(self.monotonic())
         try:
