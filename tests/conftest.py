@@ -101,6 +101,8 @@ MODULE_TIER = {
     "test_station_app_snapshots": "screen", "test_station_plan_snapshots": "screen",
     "test_faults": "fault",
 }
+# The send-off (恭送, issue 16 item 1): its rules and wire, its screens.
+MODULE_TIER.update({"test_sendoff": "pure", "test_sendoff_screens": "screen"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

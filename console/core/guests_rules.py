@@ -104,7 +104,7 @@ def needs_words(guest: dict[str, Any], lang: str) -> str:
     return t("guestrule.sep", lang).join(words)
 
 
-def _station_label(state: State, sid: str, lang: str) -> str:
+def station_label(state: State, sid: str, lang: str) -> str:
     for st in state.event.get("stations", ()):
         if st.get("id") == sid:
             return (st.get("name_en") if lang == "en" else st.get("name")) or st.get("name") or sid
@@ -115,7 +115,7 @@ def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], 
     org = guest.get("org", "")
     parts = [t(f"guestrule.head_{kind}", lang, level=guest.get("level") or "-", name=guest.get("name", ""),
                org=t("guestrule.org", lang, org=org) if org else "", party=seen.get("party") or guest.get("party", 1),
-               via=_station_label(state, seen.get("station", ""), lang))]
+               via=station_label(state, seen.get("station", ""), lang))]
     needs = needs_words(guest, lang)
     if needs:
         parts.append(t("guestrule.needs", lang, needs=needs))
