@@ -108,3 +108,113 @@ def test_send_off_form_snapshot(fixed_event_dir, snap_compare, lang, size):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_send_off_banner_snapshot(fixed_event_dir, snap_compare, lang, size):
     assert snapshot(fixed_event_dir, snap_compare, "parking-1", lang, size, seed=parking_link)
+
+
+# --- the desk: the send-off panel on the guest screen --------------------------------------------------
+
+def sendoff_state():
+    """The duty morning (tests/duty_fixture.py) and three send-offs on top, the hub's rules run as the hub runs them:
+    王建国 seen off from the lobby and gone; 李慧 from the model unit, parking silent past its deadline; a walk-in
+    VIP party raised by the desk a minute ago."""
+    from console.core import sendoff
+    from console.core import state as S
+    from console.hub.store import Row
+    from tests.duty_fixture import MIN, T0, duty_state
+
+    state = duty_state()
+    gseq = state.gseq
+    sent: dict[tuple[str, str], int] = {}
+
+    def log(station: str, type_: str, body: dict, at: int) -> int:
+        nonlocal gseq
+        gseq += 1
+        S.apply(state, Row(gseq, station, "ep-" + station, gseq, type_, at - 50, at, body))
+        return gseq
+
+    def decide(at: int) -> None:
+        for msg in sendoff.evaluate(state, at):
+            g = log("hub", msg.TYPE, msg.as_body(), at)
+            if msg.TYPE == "instruction":
+                sent[(str(msg.sendoff), msg.target.split(".")[1])] = g
+
+    def ack(so: int, link: str, station: str, at: int) -> None:
+        log(station, "instruction_ack", {"instruction": sent[(str(so), link)]}, at)
+
+    first = log("lobby-1", "sendoff_notice", {"guest_ref": "G-101", "count": 0, "note": ""}, T0 - 30 * MIN)
+    decide(T0 - 30 * MIN)
+    for link, station, m in (("concierge", "concierge-1", 29), ("parking", "parking-2", 28), ("gate", "gate-2", 27)):
+        ack(first, link, station, T0 - m * MIN)
+    log("concierge-2", "guest_departure", {"count": 5, "guest_ref": "G-101"}, T0 - 20 * MIN)
+    second = log("model-1", "sendoff_notice", {"guest_ref": "V-002", "count": 0, "note": ""}, T0 - 12 * MIN)
+    decide(T0 - 12 * MIN)
+    for link, station, m in (("lobby", "lobby-1", 11), ("concierge", "concierge-1", 10), ("gate", "gate-1", 9)):
+        ack(second, link, station, T0 - m * MIN)
+    decide(T0 - 5 * MIN)
+    log("desk-1", "sendoff_notice", {"guest_ref": "", "count": 2, "note": "刘总一行", "vip": True}, T0 - MIN)
+    decide(T0 - MIN)
+    decide(T0)
+    return state
+
+
+@pytest.mark.pure
+def test_the_panel_shows_each_link_and_the_chain_in_the_order_a_desk_reads_them() -> None:
+    from console.core import sendoff
+    from tests.duty_fixture import T0
+    state = sendoff_state()
+    chains = sendoff.chains(state, T0)
+    assert [(c.name, c.status) for c in chains] == [("李慧", "overdue"), ("刘总一行", "waiting"), ("王建国", "departed")]
+    assert [(link.link, link.status) for link in chains[0].links] == [
+        ("lobby", "acked"), ("concierge", "acked"), ("parking", "overdue"), ("gate", "acked")]
+    assert [a["code"] for a in state.alarms if a.get("what") == "sendoff"] == ["sendoff_no_ack"]
+    assert [link.link for link in chains[2].links] == ["concierge", "parking", "gate"]   # the lobby raised it
+    # The alarm and its timeline line name the party and the post, never the send-off's number or `parking`.
+    from console.desk.widgets import fmt
+    from console.desk.widgets.view import duty_subject
+    (alarm,) = [a for a in state.alarms if a.get("what") == "sendoff"]
+    assert duty_subject(state, alarm, "zh") == "李慧 · 停车场" and duty_subject(state, alarm, "en") == "李慧 · Parking"
+    (row,) = [r for r in state.recent if r["type"] == "overdue" and r["body"]["what"] == "sendoff"]
+    assert fmt.describe(row, state, "zh").plain.endswith("恭送 李慧 · 停车场")
+    assert fmt.describe(row, state, "en").plain.endswith("send-off 李慧 · Parking")
+
+
+def guest_desk(lang: str):
+    from console.desk.app import DeskApp
+    from tests.duty_fixture import T0
+    return DeskApp(state=sendoff_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_guest_screen_with_send_offs_snapshot(snap_compare, lang, size):
+    from tests.test_desk_support import settled
+    assert snap_compare(guest_desk(lang), run_before=settled("g"), terminal_size=size)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_the_desk_raises_a_send_off_and_sees_the_chain(event_dir, lang):
+    from console.desk.screens.modals import ChoiceModal, TextModal
+    from console.desk.screens.readiness import GuestsScreen
+    from console.hub.server import run_in_thread
+    from tests.test_desk_app import desk, logged
+    from tests.test_desk_support import wait_for
+
+    handle = run_in_thread(event_dir)
+    try:
+        async with desk(event_dir, handle, lang=lang) as (app, pilot):
+            await pilot.press("f")                                  # nobody on the list is here: a walk-in party
+            assert isinstance(app.screen, ChoiceModal)
+            await pilot.press("enter")
+            assert isinstance(app.screen, TextModal)
+            await pilot.press(*"VIP x2")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: logged(event_dir, "sendoff_notice"), what="the send-off logged")
+            assert logged(event_dir, "sendoff_notice") == [{"count": 0, "note": "VIP x2", "guest_ref": "", "vip": False}]
+            await pilot.press("g")
+            assert isinstance(app.screen, GuestsScreen)
+            table = app.screen.query_one("#guests-sendoffs")
+            await wait_for(pilot, lambda: table.display and table.row_count == 1, what="the chain on the guest screen")
+            row = " ".join(c.plain for c in table._cells[table._keys[0]])
+            assert "VIP x2" in row and {"zh": "待确认", "en": "waiting"}[lang] in row
+    finally:
+        handle.stop()

@@ -64,6 +64,7 @@ class GuestView:
     vip: bool = False           # a hand-off is (or will be) made for this guest
     links: tuple[LinkView, ...] = ()
     needs_sent: int = 0         # the "special needs" notice's instruction id
+    departed_ms: int = 0        # when a guest_departure named them (离开), 0 while they are here
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def guest_view(state: State, ref: str, now_ms: int) -> GuestView | None:
         tuple(guest.get("needs", ())), guest.get("needs_note", ""), guest.get("notes", ""), status,
         seen["ms"] if seen else 0, seen["party"] if seen else 0, bool(seen and seen["checked_in"]),
         seen["station"] if seen else "", vip, _links(state, ref, guest, seen, now_ms) if (seen and vip) else (),
-        g["notices"].get(ref, {}).get("needs:lobby", 0))
+        g["notices"].get(ref, {}).get("needs:lobby", 0), int(g.get("departed", {}).get(ref, 0)))
 
 
 def view(state: State, now_ms: int) -> tuple[Totals, list[GuestView]]:
