@@ -125,6 +125,50 @@ def test_a_replay_of_the_log_gives_the_same_send_offs(wire: Wire, event_dir: Eve
     assert len(again.state.guests["sendoffs"]) == 2
 
 
+# --- the summary: send-offs against hand-counted values ------------------------------------------------
+
+def test_the_summary_counts_send_offs_and_times_each_link(wire: Wire) -> None:
+    from console.report import doc as report_doc
+    from console.report import text as rt
+    from console.report.render import markdown
+    from console.report.summary import summarise
+
+    # 1. 张三 (VIP) from the model unit: lobby at +30 s, concierge at +90 s, parking at +150 s (late), gate never.
+    _, out = wire.send(MODEL, M.SendoffNotice(guest_ref="V-01"))
+    first = {r.body["target"]: r.gseq for r in links(out)}
+    for peer, post, after in ((LOBBY, "lobby", 30), (CONC, "concierge", 60), (PARK, "parking", 60)):
+        wire.tick(after * 1000)
+        wire.send(peer, M.InstructionAck(instruction=first[f"post.{post}"]))
+    wire.tick(60_000)                                                    # the gate's alarm
+    # 2. A walk-in party of 2 from the lobby: concierge at +10 s, parking at +20 s, gate at +40 s; all in time.
+    _, out = wire.send(LOBBY, M.SendoffNotice(count=2, note="散客两位"))
+    second = {r.body["target"]: r.gseq for r in links(out)}
+    for peer, post, after in ((CONC, "concierge", 10), (PARK, "parking", 10), (GATE, "gate", 20)):
+        wire.tick(after * 1000)
+        wire.send(peer, M.InstructionAck(instruction=second[f"post.{post}"]))
+    wire.send(CONC, M.GuestDeparture(count=3, guest_ref="V-01"))
+    s = summarise(wire.store.since(0), wire.event.summary())
+    f = s.extra["sendoffs"]
+    assert (f["count"], f["listed"], f["vip"], f["complete"], f["departed"]) == (2, 1, 1, 1, 1)
+    assert [(r["link"], r["sent"], r["acked"], r["median_ms"], r["max_ms"], r["late"], r["missed"]) for r in f["links"]] == [
+        ("lobby", 1, 1, 30_000, 30_000, 0, 0),
+        ("concierge", 2, 2, 50_000, 90_000, 0, 0),             # 90 s and 10 s
+        ("parking", 2, 2, 85_000, 150_000, 1, 0),             # 150 s (late) and 20 s
+        ("gate", 2, 1, 40_000, 40_000, 0, 1)]                 # never, and 40 s
+    assert [(m["name"], m["link"]) for m in f["missed"]] == [("张三", "gate")]
+    found = {d: [x["key"] for side in ("highlights", "shortcomings") for x in box[side]]
+             for d, box in s.departments.items()}
+    assert "sendoff.raised" in found["service"] and "sendoff.all_acked" in found["service"]   # lobby, concierge
+    assert {"sendoff.late", "sendoff.missed"} <= set(found["security"])                     # parking, gate
+    for lang, words in (("zh", ("恭送（客人即将离开）", f"| 门岗 | 2 | 1 | {rt.dur(40_000, 'zh')} |", "张三 · 门岗",
+                                "门岗交接未确认")),
+                        ("en", ("Send-offs (guests leaving)", f"| Gate | 2 | 1 | {rt.dur(40_000, 'en')} |",
+                                "张三 · Gate", "Gate never acknowledged"))):
+        text = markdown(report_doc.build(s, lang), {})
+        for w in words:
+            assert w in text, (lang, w)
+
+
 # --- end to end: a real hub, real stations -----------------------------------------------------------
 
 def sendoff_items(client) -> list:
