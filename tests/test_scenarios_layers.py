@@ -15,7 +15,9 @@ ROOT = Path(scenarios.__file__).resolve().parent
 # the summary's reading of it (console.report.summary: the scorecard and the summary are one fold), and the
 # scorecard's words, which the summary's drill section shares (console.report.card_text).
 ALLOWED_OURS = ("protocols", "stations", "console.event.folder", "console.hub.store", "console.core.state",
-                "console.report.summary", "console.report.card_text", "scenarios")
+                "console.report.summary", "console.report.card_text", "scenarios",
+                # A scenario's own guest list ([[guest]]) is checked and written as `eventdesk guests import` does.
+                "console.core.guests_check", "console.event.guests")
 OURS = ("protocols", "stations", "console", "scenarios")
 
 

@@ -169,6 +169,97 @@ def test_the_summary_counts_send_offs_and_times_each_link(wire: Wire) -> None:
             assert w in text, (lang, w)
 
 
+# --- rehearsal: a scenario's own guest list, and the send-off's expectation kinds --------------------------
+
+GUESTS = '''\
+[scenario]
+name = "小测试"
+name_en = "Small test"
+duration = "30m"
+
+[[guest]]
+ref = "V-01"
+name = "张明远"
+level = "A"
+party = 3
+needs = "素食"
+
+[[guest]]
+ref = "G-01"
+name = "王建国"
+level = "{level}"
+
+[[script]]
+at = "10m"
+station = "model-1"
+report = "sendoff_notice"
+body = {{ guest_ref = "V-01" }}
+
+[[expect]]
+kind = "sendoff_complete"
+guest = "V-01"
+within = "2m"
+'''
+
+
+def test_a_scenario_carries_its_guest_list_checked_as_a_file_is(tmp_path) -> None:
+    from scenarios import loader
+    from scenarios.loader import ScenarioError
+    path = tmp_path / "drill.toml"
+    path.write_text(GUESTS.format(level="C"), "utf-8")
+    sc = loader.load(path)
+    assert [(g["ref"], g["level"], g["party"], g["needs"]) for g in sc.guests] == [
+        ("V-01", "A", 3, ["vegetarian"]), ("G-01", "C", 1, [])]
+    assert sc.guests[0]["initials"] == ["zmy"]                 # as `eventdesk guests import` makes them
+    path.write_text(GUESTS.format(level="Z"), "utf-8")
+    with pytest.raises(ScenarioError) as info:
+        loader.load(path)
+    assert (info.value.key, info.value.line) == ("guest[1].level", 16)         # the second guest's level
+    assert "reception level must be A" in info.value.reason
+    path.write_text(GUESTS.format(level="C").replace('party = 3', 'party = 3\nseat = "A1"'), "utf-8")
+    with pytest.raises(ScenarioError) as info:
+        loader.load(path)
+    assert info.value.key == "guest[0].seat" and "unknown key" in info.value.reason
+
+
+def facts(*chains: dict):
+    from scenarios.scorecard import Facts
+    return Facts(60.0, {}, {}, sendoffs=list(chains))
+
+
+def chain(ref: str, raised: int, complete_after: int | None, *links: tuple) -> dict:
+    """links: (post, due, ack or None, alarm or None), scenario ms."""
+    return {"id": raised, "ref": ref, "raised_scn": raised, "complete_after": complete_after,
+            "links": [{"link": p, "sent_scn": raised, "due_scn": due, "ack_scn": ack, "alarm_scn": alarm}
+                      for p, due, ack, alarm in links]}
+
+
+def test_the_send_off_expectations_judge_each_chain_and_each_late_link() -> None:
+    from scenarios import expectations as X
+    from scenarios.model import Expect
+
+    def judge(kind: str, **params):
+        spec = X.KINDS[kind]
+        full = {k: params.get(k, d if d is not ... else None) for k, (_, d) in spec.params.items()}
+        return lambda f: X.judge(Expect(kind, full, "", "", 0), f)
+
+    clean = chain("G-01", 600_000, 40_000, ("gate", 720_000, 630_000, None))
+    late = chain("V-01", 60_000, 300_000, ("lobby", 180_000, 90_000, None), ("parking", 180_000, 360_000, 200_000))
+    silent = chain("", 0, None, ("gate", 120_000, None, None))
+    complete = judge("sendoff_complete", within=120_000)
+    assert complete(facts(clean)).status == "met" and complete(facts(clean)).measured == 40_000
+    assert complete(facts(clean, late)).status == "missed"                       # 5 min for the VIP
+    assert judge("sendoff_complete", guest="G-01", within=120_000)(facts(clean, late)).status == "met"
+    assert complete(facts(clean, silent)).detail == "never"
+    assert complete(facts()).status == "not_reached"                             # no send-off at all
+    alarm = judge("sendoff_alarm_raised", within=30_000)
+    r = alarm(facts(clean, late))
+    assert (r.status, r.measured, [i["link"] for i in r.items]) == ("met", 20_000, ["parking"])
+    assert alarm(facts(clean, late, silent)).detail == "never"                  # the silent gate raised none
+    assert alarm(facts(clean)).status == "not_reached"                           # every link in time: nothing to alarm
+    assert judge("sendoff_alarm_raised", within=10_000)(facts(late)).status == "missed"
+
+
 # --- end to end: a real hub, real stations -----------------------------------------------------------
 
 def sendoff_items(client) -> list:

@@ -39,10 +39,25 @@ def figures(state: Any) -> dict[str, Any]:
               "late": sum(1 for x in times[link] if x > wait), "missed": sent[link] - len(times[link]),
               "median_ms": int(median(times[link])) if times[link] else None,
               "max_ms": max(times[link]) if times[link] else None} for link in sendoff.LINKS if sent[link]]
-    return {"count": len(chains), "listed": sum(1 for so in chains if so["ref"]),
+    return {"count": len(chains), "chains": [_chain(state, so) for so in chains],
+            "listed": sum(1 for so in chains if so["ref"]),
             "vip": sum(1 for so in chains if so["vip"]), "complete": sum(1 for so in chains if so["complete_ms"]),
             "departed": sum(1 for so in chains if so["departed_ms"]), "ack_target_ms": wait, "links": links,
             "missed": sorted(missed, key=lambda m: m["ms"])}
+
+
+def _chain(state: Any, so: dict[str, Any]) -> dict[str, Any]:
+    """One send-off as the rehearsal's scorecard judges it: raised, complete, and per link sent / acknowledged /
+    due / alarmed (log times; a drill's log is on scenario time)."""
+    wait, links = sendoff.ack_ms(state), []
+    for link in sendoff.LINKS:
+        inst = state.instructions.get(so["links"].get(link, 0))
+        if inst is not None:
+            links.append({"link": link, "sent_ms": inst["sent_ms"], "due_ms": inst["sent_ms"] + wait,
+                          "ack_ms": min(inst["acks"].values()) if inst["acks"] else None,
+                          "alarm_ms": state.guests["overdue"].get(f"sendoff:{so['id']}/{link}")})
+    return {"id": so["id"], "ref": so["ref"], "ms": so["ms"], "complete_ms": so["complete_ms"] or None,
+            "departed_ms": so["departed_ms"] or None, "links": links}
 
 
 def _add(out: dict[str, dict[str, list]], dept: str, side: str, key: str, ms: int, **params: Any) -> None:

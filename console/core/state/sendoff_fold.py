@@ -25,7 +25,9 @@ def sendoff_notice(s: State, ev: Any, b: dict, ms: int) -> None:
     s.totals["sendoff_guests"] += party
     vip = bool(b.get("vip") or seen.get("vip") or (guest or {}).get("level") in VIP_LEVELS)
     key = str(ev.gseq)
-    g["sendoffs"][key] = {"id": ev.gseq, "ref": ref if guest is not None else "", "note": b.get("note", ""),
+    # The reference is kept even when this fold has no list (a drill's scorecard folds only its own part of
+    # the log): the hub refused any reference its list did not have.
+    g["sendoffs"][key] = {"id": ev.gseq, "ref": ref, "note": b.get("note", ""),
                           "party": party, "vip": vip, "by": ev.station,
                           "post": s.stations.get(ev.station, {}).get("post", "desk"), "ms": ms,
                           "links": {}, "complete_ms": 0, "departed_ms": 0}
@@ -52,15 +54,14 @@ def sendoff_acked(s: State, inst: dict[str, Any], ms: int) -> None:
 
 
 def departed(s: State, ref: str, ms: int) -> None:
-    """A guest_departure named a listed guest: the guest has left (离开) and their send-off, if any, is closed."""
-    g = s.guests
-    if ref not in g["list"]:
-        return
-    g["departed"].setdefault(ref, ms)
+    """A guest_departure named a guest: the guest has left (离开) and their send-off, if any, is closed."""
+    g, seen_off = s.guests, False
     for key, so in g["sendoffs"].items():   # a chain complete before the guest left still learns when they did
         if so["ref"] == ref and not so["departed_ms"]:
-            so["departed_ms"] = ms
+            so["departed_ms"], seen_off = ms, True
             _close(s, key)
+    if seen_off or ref in g["list"]:   # any other text a post typed as a reference is not kept
+        g["departed"].setdefault(ref, ms)
 
 
 def _close(s: State, key: str) -> None:
