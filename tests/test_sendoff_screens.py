@@ -175,6 +175,8 @@ def test_the_panel_shows_each_link_and_the_chain_in_the_order_a_desk_reads_them(
     (row,) = [r for r in state.recent if r["type"] == "overdue" and r["body"]["what"] == "sendoff"]
     assert fmt.describe(row, state, "zh").plain.endswith("恭送 李慧 · 停车场")
     assert fmt.describe(row, state, "en").plain.endswith("send-off 李慧 · Parking")
+    raised = next(r for r in state.recent if r["type"] == "sendoff_notice" and r["body"]["guest_ref"] == "V-002")
+    assert "李慧" in fmt.describe(raised, state, "zh").plain and "V-002" not in fmt.describe(raised, state, "zh").plain
 
 
 def guest_desk(lang: str):

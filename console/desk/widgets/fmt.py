@@ -170,6 +170,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(Text("VIP", style="magenta"))
     if typ == "guest_checkin":
         parts += [safe(b.get("name") or b.get("guest_ref", "")), f"×{b.get('party_size', 1)}"]
+    if typ in ("sendoff_notice", "guest_departure") and b.get("guest_ref"):   # who is leaving, by name
+        parts.append(safe(state.guests["list"].get(b["guest_ref"], {}).get("name") or b["guest_ref"]))
     if typ in ("lot_occupancy", "space_assign"):
         parts.append(area_name(state, "lots", b.get("lot", ""), lang))
         if typ == "lot_occupancy":
