@@ -130,8 +130,8 @@ def sendoff_view(state: State, so: dict[str, Any], now_ms: int) -> SendoffView:
 def chains(state: State, now_ms: int) -> list[SendoffView]:
     """Every send-off, open ones first (overdue before waiting), then the closed, each newest first."""
     views = [sendoff_view(state, so, now_ms) for so in state.guests["sendoffs"].values()]
-    order = {"overdue": 0, "waiting": 1, "complete": 2, "departed": 3}
-    views.sort(key=lambda v: (order[v.status] > 1, order[v.status] if order[v.status] < 2 else 0, -v.ms))
+    order = {"overdue": 0, "waiting": 1, "complete": 2, "departed": 2}
+    views.sort(key=lambda v: (order[v.status], -v.ms))
     return views
 
 
