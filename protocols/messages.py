@@ -272,9 +272,14 @@ class DamageReport(Message):
 
 @message
 class SendoffNotice(Message):
+    """客人即将离开: a party is about to leave. With `guest_ref` (a listed guest) the hub runs the send-off
+    chain to the posts on the way out (console/core/sendoff.py); without, a walk-in party of `count`."""
+
     TYPE = "sendoff_notice"
     count: int = integer(0, 0, MAX_COUNT)
     note: str = text("")
+    guest_ref: str = name("")
+    vip: bool = flag()
 
 
 @message
@@ -335,6 +340,8 @@ class Instruction(Message):
     notice: str = choice(NOTICES, "")
     # An order to the gate, whoever sends it: "hold" stops letting cars in, "resume" lifts the hold.
     gate: str = choice(GATE_ORDERS, "")
+    # Set when the hub sends a link of a send-off chain (notice "sendoff"): the sendoff_notice's gseq.
+    sendoff: int = integer(0, 0)
 
 
 @message
@@ -412,11 +419,13 @@ COMMON = ("incident_report", "incident_update", "instruction_ack", "service_requ
 ALLOWED: dict[str, frozenset[str]] = {
     "gate": frozenset(COMMON + ("car_in", "car_out", "guest_arrival")),
     "parking": frozenset(COMMON + ("lot_occupancy", "space_assign", "car_in", "car_out")),
-    "concierge": frozenset(COMMON + ("guest_arrival", "guest_departure", "guest_checkin")),
-    "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure")),
+    "concierge": frozenset(COMMON + ("guest_arrival", "guest_departure", "guest_checkin", "sendoff_notice")),
+    "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure",
+                                 "sendoff_notice")),
     "model_unit": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "sendoff_notice")),
     "desk": frozenset(("incident_open", "incident_update", "instruction", "note",
-                       "plan_start", "plan_step", "plan_stand_down", "task_signoff", "drill_clock")),
+                       "plan_start", "plan_step", "plan_stand_down", "task_signoff", "drill_clock",
+                       "sendoff_notice")),
 }
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))

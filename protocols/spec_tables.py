@@ -42,7 +42,7 @@ MEANING: dict[str | tuple[str, str], str] = {
     "last_seq": "highest seq the hub has handled (stored or finally rejected) for this station and the hello's epoch",
     "drill": "true when the hub runs a rehearsal log, not the live event",
     "event": "event summary: name, name_en, date, doors_open, lang, timezone, stations, lots, zones, departments, late_ms, offline_ms, "
-             "doors_open_ms, vip_ack_ms, tasks, roster (this station's entries only) and guests {digest, count}",
+             "doors_open_ms, vip_ack_ms, sendoff_ack_ms, sendoff_lead_min, tasks, roster (this station's entries only) and guests {digest, count}",
     "instructions": "instructions still open for this station, each a map with the fields of an `event` message whose `type` is `instruction`",
     "epoch": "the epoch of the report this answers",
     ("ack", "seq"): "the seq of the report this answers",
@@ -68,7 +68,10 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("car_in", "count"): "how many cars",
     ("car_out", "count"): "how many cars",
     ("zone_count", "count"): "people in the zone now (absolute)",
-    ("sendoff_notice", "count"): "how many guests are about to leave (0: unknown)",
+    ("sendoff_notice", "count"): "how many guests are about to leave (0: unknown, or the listed party's size)",
+    ("sendoff_notice", "guest_ref"): "the leaving party's guest list reference (empty: a walk-in party)",
+    ("sendoff_notice", "vip"): "a walk-in party to see off as a VIP (a listed guest's level decides for it)",
+    ("sendoff_notice", "note"): "who is leaving, in the sender's words (a walk-in party's only name)",
     "guest_ref": "guest list reference, if known",
     "vip_level": "reception level, empty for none",
     "note": "free text from the post",
@@ -159,7 +162,9 @@ MEANING: dict[str | tuple[str, str], str] = {
     "due_ms": "the step's target time, epoch ms",
     # readiness, duty roster and guests
     ("instruction", "guest"): "set when the hub hands a guest on: the guest's list reference (empty: none)",
-    ("instruction", "notice"): "`vip`: a VIP is arriving, acknowledge in time; `needs`: a guest's special needs (empty: none)",
+    ("instruction", "notice"): "`vip`: a VIP is arriving, acknowledge in time; `needs`: a guest's special needs; "
+                               "`sendoff`: a party is leaving, acknowledge in time (empty: none)",
+    ("instruction", "sendoff"): "set on a send-off link: the gseq of the `sendoff_notice` it belongs to (0: none)",
     "task": "task id from event.toml `[[tasks]]`",
     ("task_signoff", "note"): "a remark on the sign-off (free text)",
     ("staff_signin", "name"): "the staff member's name (name or staff_no, or both)",
@@ -177,9 +182,12 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("guest_list", "digest"): "the list's version: 16 hex characters that change with any detail",
     ("guest_list", "guests"): "every guest as imported: the guest_page fields plus plate, arrive_ms and the file's row",
     "what": "`handoff`: a VIP notice not acknowledged in time (or the host not on duty); `roster`: a station nobody "
-            "signed in at by its start; `task`: a blocking task not signed off by its due time",
-    "ref": "the guest's reference, the roster entry (`<station>/<staff_no or name>`) or the task id",
-    ("overdue", "target"): "the hand-off link (`parking`, `concierge`, `lobby`, `host`) or the station",
+            "signed in at by its start; `task`: a blocking task not signed off by its due time; `sendoff`: a send-off "
+            "link not acknowledged in time",
+    "ref": "the guest's reference, the roster entry (`<station>/<staff_no or name>`), the task id, or for `sendoff` "
+           "the gseq of the `sendoff_notice`",
+    ("overdue", "target"): "the hand-off or send-off link (`parking`, `concierge`, `lobby`, `gate`, `host`) or the "
+                           "station",
     ("overdue", "due_ms"): "when it was due, epoch ms",
 }
 

@@ -16,7 +16,8 @@ MET, MISSED, PENDING, NOT_REACHED = "met", "missed", "pending", "not_reached"
 # Kinds measured from something that has to happen first (an incident, an instruction, a plan, a silence):
 # when it never did, the expectation was not reached -- nobody missed it.
 TRIGGERED = ("incident_acknowledged", "incident_resolved", "instruction_acknowledged", "plan_active",
-             "plan_steps_on_time", "station_offline_seen", "station_back_online")
+             "plan_steps_on_time", "station_offline_seen", "station_back_online", "sendoff_complete",
+             "sendoff_alarm_raised")
 
 
 @dataclass
@@ -234,3 +235,29 @@ def plan_steps_on_time(e: Expect, facts: Any) -> Result:
     late = [i["step"] for i in items if i not in on_time]
     return Result(MET if not late else MISSED, len(on_time), len(items), "steps" if not late else "steps_late",
                   {"n": len(items), "late": ", ".join(late[:8])}, items, unit="count")
+
+
+# --- the send-off (恭送): judged from the hub's send-off records, in scenario time ---------------------
+
+def _sendoffs(e: Expect, facts: Any) -> list[dict[str, Any]]:
+    guest = e.params.get("guest", "")
+    return [so for so in facts.sendoffs if not guest or so["ref"] == guest]
+
+
+@kind("sendoff_complete", guest=("str", ""), within=("time", ...))
+def sendoff_complete(e: Expect, facts: Any) -> Result:
+    """Every send-off (of one listed guest, if given): each post on the way out acknowledged within the limit."""
+    items = [{"id": so["id"], "guest": so["ref"], "at_ms": so["raised_scn"], "delay_ms": so["complete_after"]}
+             for so in _sendoffs(e, facts)]
+    return _worst(items, e.params["within"])
+
+
+@kind("sendoff_alarm_raised", guest=("str", ""), within=("time", 0))
+def sendoff_alarm_raised(e: Expect, facts: Any) -> Result:
+    """Each link of a send-off not acknowledged by its deadline raised an alarm (within the limit of the deadline)."""
+    items = [{"id": so["id"], "link": link["link"], "at_ms": link["due_scn"],
+              "delay_ms": None if link["alarm_scn"] is None else link["alarm_scn"] - link["due_scn"]}
+             for so in _sendoffs(e, facts) for link in so["links"]
+             if link["ack_scn"] is None or link["ack_scn"] > link["due_scn"]]
+    return _worst(items, e.params["within"] or None)
+

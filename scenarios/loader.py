@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from console.core.guests_check import COLUMNS, GuestFileError
+from console.core.guests_check import check as check_guests
 from console.event.folder import SAMPLE, Event, EventFileError
 from console.event.folder import parse as parse_event
 from protocols import codec
@@ -27,7 +29,7 @@ SAMPLE_EVENT = SAMPLE   # the sample event the product ships (console/event/samp
 DESK_TYPES = ("instruction", "incident_open", "note")
 # The simulated desk and posts make these themselves, with ids no script can know in advance.
 UNSCRIPTABLE = ("incident_update", "instruction_ack")
-TOP = {"scenario", "desk", "stations", "traffic", "script", "silence", "expect"}
+TOP = {"scenario", "desk", "stations", "traffic", "script", "silence", "expect", "guest"}
 
 
 class ScenarioError(Exception):
@@ -243,7 +245,8 @@ class _Loader:
             summary_en=head.get("summary_en", str, ""), desk=self._desk(top),
             station_ack_delay=posts[0], station_step_delay=posts[1], traffic=traffic, script=script,
             silences=tuple(self._silence(i, d) for i, d in enumerate(_array(top, "silence"))),
-            expects=tuple(self._expect(i, d, set(refs)) for i, d in enumerate(_array(top, "expect"))))
+            expects=tuple(self._expect(i, d, set(refs)) for i, d in enumerate(_array(top, "expect"))),
+            guests=self._guests(top))
 
     def _event(self, head: _Table) -> Event:
         name = head.get("event", str, "sample")
@@ -356,6 +359,23 @@ class _Loader:
             raise t.err("ref", f"no [[script]] item has id {params['ref']!r}")
         return Expect(kind_, params, t.get("label", str, ""), t.get("label_en", str, ""),
                       self.lines.find("expect", i))
+
+
+    def _guests(self, top: _Table) -> tuple[dict[str, Any], ...]:
+        """[[guest]] tables: the rehearsal's guest list, checked row by row as `eventdesk guests import` checks a file."""
+        rows = [_Table(self, d, "guest", i, f"guest[{i}]") for i, d in enumerate(_array(top, "guest"))]
+        if not rows:
+            return ()
+        columns = list(COLUMNS)
+        for t in rows:
+            t.only(set(columns))
+        table = [columns] + [[t.data.get(c, "") for c in columns] for t in rows]
+        try:
+            return tuple(check_guests(table, self.event.date, self.event.tz, self.path))
+        except GuestFileError as exc:
+            first = exc.errors[0]   # its column reads "D (level)": the key is in the brackets
+            named = re.search(r"\(([a-z_]+)\)", first.column)
+            raise rows[max(0, first.row - 2)].err(named.group(1) if named else "", first.en) from None
 
 
 def _array(top: _Table, key: str) -> list[Any]:

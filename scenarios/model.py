@@ -90,6 +90,7 @@ class Scenario:
     script: tuple[ScriptItem, ...] = ()
     silences: tuple[Silence, ...] = ()
     expects: tuple[Expect, ...] = ()
+    guests: tuple[dict[str, Any], ...] = ()   # [[guest]]: the rehearsal's guest list, checked as a file's would be
 
     @property
     def slug(self) -> str:

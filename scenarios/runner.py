@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.event.guests import write_json
 from console.event.folder import EventFolder, make_keys, sample_date, sample_text
 from protocols import eventtime
 from protocols.i18n import t
@@ -135,6 +136,8 @@ class Rehearsal:
         self.scenario_path = loader.find(str(scenario))
         self.folder, self.made_folder = prepare_folder(self.options, self.scenario_path)
         sc = loader.load(self.scenario_path, event=self.folder.load())
+        if sc.guests and self.made_folder:   # the scenario's guest list; a folder of the user's keeps its own
+            write_json(self.folder.guest_file(sc.event), list(sc.guests), sc.path.name)
         self.speed = float(self.options.speed or sc.speed)
         if not 0 < self.speed <= 100_000:
             raise RehearsalError(f"speed must be more than 0 (and at most 100000), got {self.speed:g}")

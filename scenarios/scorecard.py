@@ -68,6 +68,7 @@ class Facts:
     plans: list[dict[str, Any]] = field(default_factory=list)
     plans_enabled: bool = False
     complete: bool = True           # the script played to its end (a stopped run cannot miss what came later)
+    sendoffs: list[dict[str, Any]] = field(default_factory=list)   # each send-off and its links (scenario ms)
 
 
 def _targets(event: Any, target: str) -> list[str]:
@@ -139,8 +140,20 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
     ref_targets = {item.ref: (item.body["target"], item.at_ms) for item in sc.script
                    if item.ref and item.type == "instruction"}
     facts = Facts(run.speed, dict(run.refs), ref_targets, incidents, instructions, lots, zones, stations, delivery,
-                  runs, plans_enabled=True, complete=run.complete)   # every hub runs the plan engine
+                  runs, plans_enabled=True, complete=run.complete,   # every hub runs the plan engine
+                  sendoffs=_sendoffs(s, scn))
     return facts, _log_figures(run, rows, rejections, s)
+
+
+def _sendoffs(s: Any, scn: Any) -> list[dict[str, Any]]:
+    """Each send-off in scenario time: raised, complete (after how long), and per link sent, due, acknowledged, alarmed."""
+    def at(ms: int | None) -> int | None:
+        return None if ms is None else scn(ms)
+    return [{"id": c["id"], "ref": c["ref"], "raised_scn": scn(c["ms"]),
+             "complete_after": None if c["complete_ms"] is None else c["complete_ms"] - c["ms"],
+             "links": [{"link": x["link"], "sent_scn": scn(x["sent_ms"]), "due_scn": scn(x["due_ms"]),
+                        "ack_scn": at(x["ack_ms"]), "alarm_scn": at(x["alarm_ms"])} for x in c["links"]]}
+            for c in s.extra.get("sendoffs", {}).get("chains", ())]
 
 
 def _stations(sc: Scenario, s: Any, scn: Any) -> dict[str, dict[str, Any]]:

@@ -105,6 +105,8 @@ MODULE_TIER = {
     # issue 15, the house in order: one Session for frames, one CURVE helper, the station link on a stepped clock
     "test_session": "pure", "test_link_flow": "pure", "test_link_timers": "wire",
 }
+# The send-off (恭送, issue 16 item 1): its rules and wire, its screens.
+MODULE_TIER.update({"test_sendoff": "pure", "test_sendoff_screens": "screen"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

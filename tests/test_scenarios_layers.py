@@ -16,7 +16,9 @@ ROOT = Path(scenarios.__file__).resolve().parent
 # scorecard's words, which the summary's drill section shares (console.report.card_text); and the desk's
 # Clone follower, which orders the feed watcher's events (console.core.follower).
 ALLOWED_OURS = ("protocols", "stations", "console.event.folder", "console.hub.store", "console.core.state",
-                "console.report.summary", "console.report.card_text", "scenarios", "console.core.follower")
+                "console.report.summary", "console.report.card_text", "scenarios", "console.core.follower",
+                # A scenario's own guest list ([[guest]]) is checked and written as `eventdesk guests import` does.
+                "console.core.guests_check", "console.event.guests")
 OURS = ("protocols", "stations", "console", "scenarios")
 
 

@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 # Fast enough for CI, slow enough that a few ms of wire latency stay a few scenario seconds.
 SPEEDS = {"opening_day": 1000, "fire_drill": 400, "power_cut": 400, "rainstorm": 800, "post_offline": 300}
+SPEEDS["vip_visit"] = 150   # the hub ticks once a wall second (150 s here): the alarm lands before parking is back
 SLACK_WALL_MS = 1500    # how late an answer may land on the wire beyond its drawn delay, in wall ms
 
 SHORT = '''\
@@ -231,8 +232,18 @@ def check_post_offline(card: dict, reh: Rehearsal) -> None:
     assert card["delivery"]["gate-2"]["logged"] == card["delivery"]["gate-2"]["saved"]
 
 
+def check_vip_visit(card: dict, reh: Rehearsal) -> None:
+    """The VIP's send-off: parking, offline past the deadline, is alarmed and confirms once back; the other is clean."""
+    assert by_kind(card, "sendoff_complete", guest="G-01")["status"] == "met"
+    vip = by_kind(card, "sendoff_complete", guest="V-01")
+    assert vip["status"] == "met" and vip["measured"] >= (28 - 22) * 60_000     # parking answered once back
+    alarm = by_kind(card, "sendoff_alarm_raised", guest="V-01")
+    assert alarm["status"] == "met" and [i["link"] for i in alarm["items"]] == ["parking"]
+
+
 CHECKS = {"opening_day": check_opening_day, "fire_drill": check_fire_drill, "power_cut": check_power_cut,
-          "rainstorm": check_rainstorm, "post_offline": check_post_offline}
+          "rainstorm": check_rainstorm, "post_offline": check_post_offline,
+          "vip_visit": check_vip_visit}
 
 
 @pytest.mark.pure

@@ -84,6 +84,8 @@ class HubSettings:
     late_s: float = 5.0
     offline_s: float = 15.0
     vip_ack_s: float = 120.0      # a VIP hand-off notice not acknowledged within this raises an alarm
+    sendoff_ack_s: float = 120.0  # a send-off link (客人即将离开) not acknowledged within this raises an alarm
+    sendoff_lead_min: int = 10    # a VIP's car is at the door this many minutes before the party leaves
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Event:
             "departments": list(self.departments),
             "late_ms": int(self.hub.late_s * 1000), "offline_ms": int(self.hub.offline_s * 1000),
             "doors_open_ms": self.doors_open_ms, "vip_ack_ms": int(self.hub.vip_ack_s * 1000),
+            "sendoff_ack_ms": int(self.hub.sendoff_ack_s * 1000), "sendoff_lead_min": self.hub.sendoff_lead_min,
             "tasks": [{**vars(t), "due_ms": self.doors_open_ms + t.due * 60_000} for t in self.tasks],
             "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
                         "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
@@ -278,7 +281,8 @@ def parse(path: Path, text: str) -> Event:
     d = HubSettings()
     hub = HubSettings(**{k: hub_r.get(k, type(getattr(d, k)), getattr(d, k)) for k in vars(d)})
     hub_r.done(set(vars(d)))
-    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes", "vip_ack_s"):
+    for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes", "vip_ack_s",
+                "sendoff_ack_s", "sendoff_lead_min"):
         if getattr(hub, key) <= 0:
             raise hub_r.err(key, "must be more than 0")
     if not hub.heartbeat_s < hub.late_s < hub.offline_s:

@@ -64,6 +64,7 @@ class GuestView:
     vip: bool = False           # a hand-off is (or will be) made for this guest
     links: tuple[LinkView, ...] = ()
     needs_sent: int = 0         # the "special needs" notice's instruction id
+    departed_ms: int = 0        # when a guest_departure named them (离开), 0 while they are here
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def needs_words(guest: dict[str, Any], lang: str) -> str:
     return t("guestrule.sep", lang).join(words)
 
 
-def _station_label(state: State, sid: str, lang: str) -> str:
+def station_label(state: State, sid: str, lang: str) -> str:
     for st in state.event.get("stations", ()):
         if st.get("id") == sid:
             return (st.get("name_en") if lang == "en" else st.get("name")) or st.get("name") or sid
@@ -115,7 +116,7 @@ def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], 
     org = guest.get("org", "")
     parts = [t(f"guestrule.head_{kind}", lang, level=guest.get("level") or "-", name=guest.get("name", ""),
                org=t("guestrule.org", lang, org=org) if org else "", party=seen.get("party") or guest.get("party", 1),
-               via=_station_label(state, seen.get("station", ""), lang))]
+               via=station_label(state, seen.get("station", ""), lang))]
     needs = needs_words(guest, lang)
     if needs:
         parts.append(t("guestrule.needs", lang, needs=needs))
@@ -221,7 +222,7 @@ def guest_view(state: State, ref: str, now_ms: int) -> GuestView | None:
         tuple(guest.get("needs", ())), guest.get("needs_note", ""), guest.get("notes", ""), status,
         seen["ms"] if seen else 0, seen["party"] if seen else 0, bool(seen and seen["checked_in"]),
         seen["station"] if seen else "", vip, _links(state, ref, guest, seen, now_ms) if (seen and vip) else (),
-        g["notices"].get(ref, {}).get("needs:lobby", 0))
+        g["notices"].get(ref, {}).get("needs:lobby", 0), int(g.get("departed", {}).get(ref, 0)))
 
 
 def view(state: State, now_ms: int) -> tuple[Totals, list[GuestView]]:

@@ -45,8 +45,20 @@ class References:
             raise schema_error("gate", "problem.gate_target", got=msg.target)
         if type_ == "task_signoff" and msg.task not in self.task_ids:
             raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
+        if type_ == "sendoff_notice" and msg.guest_ref:
+            self._sendoff(state, msg.guest_ref)
         if type_ == "drill_clock" and not self.drill:
             raise schema_error("start_ms", "problem.drill_only")
+
+    def _sendoff(self, state: State, ref: str) -> None:
+        """A send-off names a guest on the list, who has not left and is not being seen off already."""
+        g = state.guests
+        if ref not in g["list"]:
+            raise ProtocolError("E_UNKNOWN", what_key="what.guest", ref=ref)
+        if ref in g.get("departed", {}):
+            raise schema_error("guest_ref", "problem.guest_departed")
+        if any(g["sendoffs"][key]["ref"] == ref for key in g.get("sendoffs_open", ())):
+            raise schema_error("guest_ref", "problem.sendoff_open")
 
     def _plan(self, state: State, type_: str, msg: Any, peer: Any) -> None:
         """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""

@@ -192,6 +192,10 @@ class DeskLink:
         """Stand a running plan down, or dismiss a proposal (`run` is then the proposal's gseq)."""
         return self.client.submit("plan_stand_down", {"run": run, "note": note})
 
+    def sendoff(self, guest_ref: str = "", count: int = 0, note: str = "", vip: bool = False) -> Report:
+        """客人即将离开: start the send-off of a listed guest, or of a walk-in party by count and note."""
+        return self.client.submit("sendoff_notice", {"guest_ref": guest_ref, "count": count, "note": note, "vip": vip})
+
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
         if kind == "report" and self.on_action is not None and payload.final:

@@ -17,6 +17,7 @@ MAX_TIMELINES = 100     # incident timelines written out in full; the CSV has ev
 MAX_REJECTIONS = 100    # refused reports listed one by one; the CSV has every one
 CHARTS = ("people", "cars", "zones", "incidents")
 RESULTS = ("early", "on_time", "late", "skipped", "overdue", "pending", "cancelled")
+SENDOFF_COLS = ("post", "sent", "acked", "median", "slowest", "late", "missed")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def build(s: Summary, lang: str, drill_blocks: list[Any] | None = None, chart_no
     doc.add(*(Chart(name, t(f"report.chart.{name}", lang)) for name in CHARTS))
     _incidents(doc, s)
     _plans(doc, s)
+    _sendoffs(doc, s)
     _departments(doc, s)
     _quality(doc, s)
     if drill_blocks:
@@ -187,6 +189,23 @@ def _plans(doc: Doc, s: Summary) -> None:
                     rt.name_of(s.stations, st["by"], lang) if st["by"] else rt.NONE,
                     t(f"report.result.{st['result']}", lang) + (f" ({st['reason']})" if st["reason"] else "")]
                    for n, st in enumerate(run["steps"], 1)])
+
+
+def _sendoffs(doc: Doc, s: Summary) -> None:
+    """恭送 (console.report.sendoffs): the count, a row per link of the way out, the links never acknowledged."""
+    f, lang = s.extra.get("sendoffs") or {}, doc.lang
+    if not f.get("count"):
+        return
+    doc.add(Heading(t("report.sendoff.section", lang), 2),
+            Para(t("report.sendoff.lead", lang, n=f["count"], listed=f["listed"], vip=f["vip"], complete=f["complete"],
+                   departed=f["departed"], target=rt.dur(f["ack_target_ms"], lang))))
+    doc.blocks.append(Table(tuple(t(f"report.sendoff.col.{k}", lang) for k in SENDOFF_COLS), tuple(
+        (rt.post(r["link"], lang), str(r["sent"]), str(r["acked"]), rt.dur(r["median_ms"], lang),
+         rt.dur(r["max_ms"], lang), str(r["late"]), str(r["missed"])) for r in f["links"])))
+    if f["missed"]:
+        walkin = t("sendoffrule.walkin", lang)
+        doc.add(Para(t("report.sendoff.missed", lang), "strong"), Bullets(tuple(
+            f"{rt.clock(m['ms'], s.tz)} · {m['name'] or walkin} · {rt.post(m['link'], lang)}" for m in f["missed"])))
 
 
 def _departments(doc: Doc, s: Summary) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from console.core import plans as plan_engine
 from console.core import state as fold
 from console.core.state import apply
+from console.report import sendoffs
 from console.report.findings import derive
 from console.report.series import MINUTE, Level, Spells
 from protocols import eventtime
@@ -272,9 +273,10 @@ class _Collector:
             extra={"all_lots_full": self.all_full.closed(end), "late_ms": self.late_ms,
                    "ack_target_ms": ACK_TARGET_MS, "unknown_types": s.totals["unknown"],
                    "stored_by_epoch": {sid: {ep: k[0] for ep, k in by.items()} for sid, by in self.keys.items()},
-                   "hub_outages": [dict(o) for o in s.hub["outages"]]},
+                   "hub_outages": [dict(o) for o in s.hub["outages"]], "sendoffs": sendoffs.figures(s)},
         )
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
+        sendoffs.findings(summary.extra["sendoffs"], summary.departments)
         return summary
 
     def _area(self, area: dict[str, Any], levels: dict[str, Level], spells: dict[str, Spells],

@@ -201,6 +201,8 @@ class StationApp(App):
         title = action.title or i18n.t(action.label, self.lang)
         if self.area is not None and not action.title:
             title += f" · {self.area.label(self.lang)}"
+        if action.remind:
+            title += f" · {i18n.t(action.remind, self.lang)}"
         return ReportForm(action, self.lang, self.send, title, values=values, problem=problem)
 
     def send(self, action: Action, values: dict[str, Any]) -> str | None:
@@ -222,9 +224,9 @@ class StationApp(App):
 
     def _saved(self, result: Report | BaseException, action: Action, values: dict[str, Any]) -> None:
         if isinstance(result, Report):
-            self.main.flash(i18n.t("station.flash.saved", self.lang, seq=result.seq,
-                                   what=describe(result.type, result.body, self.lang,
-                                                 self.site.area_names(self.lang))))
+            said = i18n.t("station.flash.saved", self.lang, seq=result.seq,
+                          what=describe(result.type, result.body, self.lang, self.site.area_names(self.lang)))
+            self.main.flash(said + (f" {i18n.t(action.remind, self.lang)}" if action.remind else ""))
             self.redraw()
             return
         problem = self._refusal(result)

@@ -171,8 +171,10 @@ def _instruction_body(i: dict[str, Any]) -> dict[str, Any]:
     body = {"target": i["target"], "text": i["text"], "ack_required": i["ack_required"]}
     if i.get("run") or i.get("plan") or i.get("text_en") or i.get("guest"):   # only the fields a sender set
         body.update(text_en=i.get("text_en", ""), plan=i.get("plan", ""), run=i.get("run", 0), step=i.get("step", ""))
-    if i.get("guest"):
-        body.update(guest=i["guest"], notice=i.get("notice", ""))
+    if i.get("guest") or i.get("notice"):
+        body.update(guest=i.get("guest", ""), notice=i.get("notice", ""))
+    if i.get("sendoff"):
+        body["sendoff"] = i["sendoff"]
     if i.get("gate"):
         body["gate"] = i["gate"]
     return body

@@ -12,6 +12,7 @@ from typing import Any
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
 from console.core.state.model import State
+from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
 from protocols import eventtime, orders
 
 WINDOW_MIN = 120      # minutes of arrival/departure curve kept in memory; the report reads the log
@@ -91,6 +92,8 @@ def _guest_departure(s: State, ev: Any, b: dict, ms: int) -> None:
     left = p["headcount"] - n
     p["headcount"] = left if left > 0 else 0
     _bucket(p, "departures_by_min", ms // 60000, n)
+    if b.get("guest_ref"):
+        departed(s, b["guest_ref"], ms)
 
 
 def _guest_checkin(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -195,11 +198,6 @@ def _damage_report(s: State, ev: Any, b: dict, ms: int) -> None:
                       "where": b.get("where", ""), "loss": loss, "note": b.get("note", "")})
 
 
-def _sendoff_notice(s: State, ev: Any, b: dict, ms: int) -> None:
-    s.totals["sendoffs"] += 1
-    s.totals["sendoff_guests"] += b.get("count", 0)
-
-
 def _incident_open(s: State, ev: Any, b: dict, ms: int) -> None:
     note = b.get("note", "")
     s.unresolved.setdefault(b["kind"], {})[ev.gseq] = b.get("severity", 2)
@@ -254,10 +252,12 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         s.instructions[ev.gseq]["gate"] = b["gate"]
     if b.get("gate") or (b.get("run") and not b.get("step")):
         orders.apply(s.holds, {**b, "id": ev.gseq, "by": ev.station, "ms": ms}, lambda sid: post_of(s, sid))
-    if b.get("guest"):
-        s.instructions[ev.gseq].update(guest=b["guest"], notice=b.get("notice", ""))
-        if b.get("notice"):
+    if b.get("guest") or b.get("notice"):   # a walk-in party's send-off names no guest
+        s.instructions[ev.gseq].update(guest=b.get("guest", ""), notice=b.get("notice", ""))
+        if b.get("notice") in ("vip", "needs"):   # a send-off's links are kept by sendoff_link
             guest_notice(s, ev, b, ms)
+    if b.get("sendoff"):
+        sendoff_link(s, ev, b, ms)
     run = s.plans["runs"].get(b.get("run", 0))
     if run is not None:
         # What the plan engine sent for a step (or, once stood down, the all-clear: step ""), by
@@ -280,6 +280,8 @@ def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:
     inst = s.instructions.get(b["instruction"])
     if inst is not None and ev.station not in inst["acks"]:
         inst["acks"][ev.station] = ms
+        if inst.get("sendoff"):
+            sendoff_acked(s, inst, ms)
 
 
 def _note(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -358,7 +360,7 @@ FOLD = {
     "guest_arrival": _guest_arrival, "guest_departure": _guest_departure, "guest_checkin": _guest_checkin,
     "car_in": _car_in, "car_out": _car_out, "lot_occupancy": _lot_occupancy, "space_assign": _space_assign,
     "zone_enter": _zone_enter, "zone_exit": _zone_exit, "zone_count": _zone_count,
-    "service_request": _service_request, "damage_report": _damage_report, "sendoff_notice": _sendoff_notice,
+    "service_request": _service_request, "damage_report": _damage_report, "sendoff_notice": sendoff_notice,
     "incident_report": _incident_open, "incident_open": _incident_open, "incident_update": _incident_update,
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,

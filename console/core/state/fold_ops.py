@@ -11,6 +11,7 @@ from typing import Any
 
 from console.core.guests_check import plate_key
 from console.core.state.model import State
+from console.core.state.sendoff_fold import overdue as sendoff_overdue
 from protocols import orders
 
 HISTORY_MAX = 50      # per incident and per plan run; the first entry is always kept
@@ -199,6 +200,9 @@ _OVERDUE_CODE = {"task": "task_overdue", "roster": "post_unstaffed", "handoff": 
 
 def _overdue(s: State, ev: Any, b: dict, ms: int) -> None:
     what, ref, target = b["what"], b["ref"], b.get("target", "")
+    if what == "sendoff":
+        sendoff_overdue(s, ev, b, ms)
+        return
     code = _OVERDUE_CODE[what]
     if what == "task":
         s.readiness["overdue"].setdefault(ref, ms)

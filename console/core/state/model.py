@@ -39,9 +39,12 @@ def empty_roster() -> dict[str, Any]:
 
 def empty_guests() -> dict[str, Any]:
     """`State.guests`: the list (ref -> guest) and its plates, who arrived, the notices the hub sent for
-    each guest ("vip:<link>" / "needs:lobby" -> instruction gseq), alarms, walk-ins, and needs still to pass on."""
+    each guest ("vip:<link>" / "needs:lobby" -> instruction gseq), alarms, walk-ins, and needs still to pass on;
+    the send-offs (console/core/state/sendoff_fold.py) by the sendoff_notice's gseq as text, those with a link
+    still to acknowledge, and the listed guests who left (ref -> ms)."""
     return {"list": {}, "plates": {}, "digest": "", "source": "", "listed_ms": 0, "arrived": {}, "notices": {},
-            "overdue": {}, "walkins": {"parties": 0, "people": 0}, "needs_due": [], "vip_arrived": []}
+            "overdue": {}, "walkins": {"parties": 0, "people": 0}, "needs_due": [], "vip_arrived": [],
+            "sendoffs": {}, "sendoffs_open": [], "departed": {}}
 
 
 

@@ -10,6 +10,7 @@ from console.desk.screens.details import ViewScreen
 from console.desk.widgets.chrome import DeskFooter, DeskHeader
 from console.desk.widgets.guests import ChainsTable, GuestsTable, GuestSummary
 from console.desk.widgets.readiness import DepartmentsTable, DutyTable, TasksTable, Verdict
+from console.desk.widgets.sendoffs import SendoffTable
 from console.desk.widgets.view import View
 
 
@@ -44,7 +45,7 @@ class ReadinessScreen(ViewScreen):
 
 
 class GuestsScreen(ViewScreen):
-    """Expected against arrived, the VIP hand-off chains, and every guest on the list."""
+    """Expected against arrived, the VIP hand-off chains, the send-offs, and every guest on the list."""
 
     BINDINGS = bindings("detail", "desk")
     AUTO_FOCUS = "#guests-list"
@@ -53,10 +54,15 @@ class GuestsScreen(ViewScreen):
         yield DeskHeader(id="header")
         yield GuestSummary(id="guests-summary")
         yield ChainsTable(id="guests-chains")
+        yield SendoffTable(id="guests-sendoffs")
         yield GuestsTable(id="guests-list")
         yield DeskFooter()
 
     def show(self, view: View) -> None:
         self.query_one("#guests-chains").border_title = view.t("guestdesk.panel.chains")
         self.query_one("#guests-list").border_title = view.t("guestdesk.panel.list")
+        self.query_one("#guests-sendoffs").border_title = view.t("guestdesk.sendoff.panel")
         super().show(view)
+
+    def selected_guest(self) -> str | None:
+        return self.query_one(GuestsTable).current_key

@@ -163,6 +163,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(Text("VIP", style="magenta"))
     if typ == "guest_checkin":
         parts += [safe(b.get("name") or b.get("guest_ref", "")), f"×{b.get('party_size', 1)}"]
+    if typ in ("sendoff_notice", "guest_departure") and b.get("guest_ref"):   # who is leaving, by name
+        parts.append(safe(state.guests["list"].get(b["guest_ref"], {}).get("name") or b["guest_ref"]))
     if typ in ("lot_occupancy", "space_assign"):
         parts.append(area_name(state, "lots", b.get("lot", ""), lang))
         if typ == "lot_occupancy":
@@ -219,7 +221,10 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(safe(title))
     if typ in ("staff_signin", "staff_signout"):
         parts.append(safe(" ".join(str(b[k]) for k in ("name", "staff_no") if b.get(k))))
-    if typ == "overdue":
+    if typ == "overdue" and b.get("what") == "sendoff":   # the party and the post, not the send-off's gseq
+        parts += [Text(label("readiness.what.sendoff", lang), style="bold red"),
+                  safe(sendoff_subject(state, b.get("ref", ""), b.get("target", ""), lang))]
+    elif typ == "overdue":
         parts += [Text(label(f"readiness.what.{b.get('what', '')}", lang, b.get("what", "")), style="bold red"),
                   safe(b.get("ref", "")), safe(b.get("target", ""))]
     if typ == "guest_list":
@@ -238,3 +243,10 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         out.append(" ")
         out.append(part if isinstance(part, Text) else Text(part))
     return out
+
+
+def sendoff_subject(state: Any, key: str, link: str, lang: str) -> str:
+    """A send-off link in words: the leaving party's name (a walk-in's note) and the post on the way out."""
+    so = state.guests.get("sendoffs", {}).get(key, {})
+    name = state.guests["list"].get(so.get("ref", ""), {}).get("name") or so.get("note") or t("guestdesk.sendoff.walkin", lang)
+    return f"{safe(name).plain} · {label(f'post.{link}', lang, link)}"

@@ -17,10 +17,20 @@ from console.desk.widgets.chrome import show_text
 from console.desk.widgets.table import ViewTable
 from console.desk.widgets.view import View
 
-STATUS_STYLE = {"arrived": "green", "late": "bold red", "expected": "yellow"}
+STATUS_STYLE = {"arrived": "green", "late": "bold red", "expected": "yellow", "departed": "dim"}
 LINK_STYLE = {"acked": "green", "waiting": "bold yellow", "overdue": "bold white on red", "unsent": "dim"}
 LINK_MARK = {"acked": "✓", "waiting": "…", "overdue": "✖", "unsent": "—"}
 LEVEL_STYLE = {"A": "bold magenta", "B": "magenta", "C": ""}
+
+
+def link_cell(view: View, link: guests_rules.LinkView) -> Text:
+    """One link of a chain (the hand-off's or the send-off's): ✓ and when, or its state in words."""
+    cell = Text(f"{LINK_MARK[link.status]} ", style=LINK_STYLE[link.status])
+    if link.status == "acked":
+        cell.append(fmt.clock(link.acked[0][1], view.tz)[:5], style="green")
+    else:
+        cell.append(view.t(f"guestdesk.link_status.{link.status}"), style=LINK_STYLE[link.status])
+    return cell
 
 
 def needs(view: View, guest: guests_rules.GuestView) -> Text:
@@ -82,13 +92,11 @@ class ChainsTable(ViewTable):
                 if link is None:
                     cells.append(Text("", style="dim"))
                     continue
-                cell = Text(f"{LINK_MARK[link.status]} ", style=LINK_STYLE[link.status])
-                if link.status == "acked":
-                    cell.append(fmt.clock(link.acked[0][1], view.tz)[:5], style="green")
-                elif link.status == "overdue" and not link.gseq and name == "host":
+                if link.status == "overdue" and not link.gseq and name == "host":
+                    cell = Text(f"{LINK_MARK['overdue']} ", style=LINK_STYLE["overdue"])
                     cell.append(view.t("guestdesk.link.no_host"), style=LINK_STYLE["overdue"])
                 else:
-                    cell.append(view.t(f"guestdesk.link_status.{link.status}"), style=LINK_STYLE[link.status])
+                    cell = link_cell(view, link)
                 cells.append(cell)
             yield guest.ref, cells
 
@@ -107,7 +115,8 @@ class GuestsTable(ViewTable):
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         _, guests = guests_rules.view(view.state, view.now_ms)
         for g in guests:
-            status = Text(view.t(f"guestdesk.status.{g.status}"), style=STATUS_STYLE[g.status])
+            shown = "departed" if g.departed_ms else g.status   # 离开: a guest_departure named them
+            status = Text(view.t(f"guestdesk.status.{shown}"), style=STATUS_STYLE[shown])
             party = Text(f"{g.arrived_party}/{g.party}" if g.status == "arrived" else str(g.party), justify="right")
             if g.status == "arrived" and g.arrived_party != g.party:
                 party.stylize("bold yellow")

@@ -288,6 +288,8 @@ def duty_subject(state: State, alarm: dict[str, Any], lang: str) -> str:
         return ref
     if what == "roster":
         return fmt.station_name(state, alarm.get("station") or ref.partition("/")[0], lang)
+    if what == "sendoff":
+        return fmt.sendoff_subject(state, ref, alarm.get("target", ""), lang)
     guest = state.guests["list"].get(ref, {})
     link = alarm.get("target", "")
     return f"{fmt.safe(guest.get('name', ref)).plain} · {fmt.label(f'guestdesk.link.{link}', lang, link)}"

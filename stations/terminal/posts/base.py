@@ -102,7 +102,8 @@ class Action:
 
     `kind` is "report" (sends through `build`), or a screen-side verb: "cycle" (next lot or
     zone), "inbox" (the instruction list), "duty" (sign in or out, sign tasks off), "guests"
-    (look a guest up and check them in). `title` replaces the label as a form's title.
+    (look a guest up and check them in). `title` replaces the label as a form's title; `remind` is
+    a catalogue key the form and the "saved" line add, for what staff must do beside the report.
     """
 
     id: str
@@ -113,6 +114,7 @@ class Action:
     kind: str = "report"
     alias: str = ""
     title: str = ""
+    remind: str = ""   # a catalogue key said with the form's title and again once saved (the send-off's belongings)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ def _damage(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict
 
 
 def _sendoff(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[str, Any]]:
-    return "sendoff_notice", {"count": whole(v["count"], 0), "note": str(v["note"]).strip()}
+    """客人即将离开: a listed guest by the reference on their visit notice, or a walk-in party by count and note."""
+    return "sendoff_notice", {"count": whole(v["count"], 0), "note": str(v["note"]).strip(),
+                              "guest_ref": str(v["guest_ref"]).strip(), "vip": bool(v["vip"])}
 
 
 def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:
@@ -36,6 +38,8 @@ def post(site: Site) -> Post:
                (Field("item", "field.item"), Field("where", "field.where"),
                 Field("loss", "field.loss", "bool", False), Field("note", "field.note")), alias="5"),
         Action("sendoff", "f6", "station.act.sendoff", _sendoff,
-               (Field("count", "field.count", "int", 0), Field("note", "field.note")), alias="6"),
+               (Field("count", "field.count", "int", 0), Field("note", "field.note"),
+                Field("guest_ref", "station.field.guest_ref"), Field("vip", "station.field.sendoff_vip", "bool", False)),
+               alias="6", remind="station.sendoff.remind"),
         *common_actions(site),
     ), tally, areas=lambda s: s.zones_of("model_unit"))

@@ -50,6 +50,8 @@ class InboxScreen(ModalScreen[None]):
         text.append(f"#{item.id} ", style="dim")
         if item.notice == "vip":
             text.append("VIP ", style="bold magenta")
+        elif item.notice == "sendoff":
+            text.append(i18n.t("station.inbox.sendoff", lang) + " ", style="bold")
         text.append(item.text_for(lang))   # plans and hand-offs send both languages; a desk's own words as written
         return text
 

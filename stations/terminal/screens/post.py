@@ -17,7 +17,7 @@ from protocols import i18n
 from stations.terminal.posts import gate
 from stations.terminal.posts.base import Action, Area, Post, Site
 from stations.terminal.screens.view import View
-from stations.terminal.widgets.banner import Banner
+from stations.terminal.widgets.banner import Banner, sendoff
 from stations.terminal.widgets.counts_bar import CountsBar
 from stations.terminal.widgets.key_button import KeyButton
 from stations.terminal.widgets.link_bar import LinkBar
@@ -31,6 +31,7 @@ class Terminal(Protocol):
     def perform(self, action: Action) -> None: ...
     def plan_done(self) -> None: ...
     def plan_skip(self) -> None: ...
+    def acknowledge(self, instruction: int) -> str | None: ...
 
 
 class PostScreen(Screen):
@@ -48,6 +49,9 @@ class PostScreen(Screen):
         # A running plan's task for this post: D confirms it done, K skips it with a reason.
         self._bindings.bind("d", "plan_done", i18n.t("station.plan.act_done", "en"), show=False)
         self._bindings.bind("k", "plan_skip", i18n.t("station.plan.act_skip", "en"), show=False)
+        # A send-off on the banner: A acknowledges it, one key, as the post sees the guests out.
+        self._bindings.bind("a", "ack_sendoff", i18n.t("station.sendoff.act_ack", "en"), show=False)
+        self.leaving: Any = None
 
     def compose(self) -> ComposeResult:
         yield LinkBar(id="link")
@@ -76,6 +80,12 @@ class PostScreen(Screen):
     def action_plan_skip(self) -> None:
         self.app.plan_skip()
 
+    def action_ack_sendoff(self) -> None:
+        if self.leaving is None:
+            self.flash(i18n.t("station.sendoff.none", self.lang), bad=True)
+            return
+        self.app.acknowledge(self.leaving.id)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if isinstance(event.button, KeyButton):
             event.stop()
@@ -102,6 +112,7 @@ class PostScreen(Screen):
         pending = tuple(p for p in view.pending if p.id not in tasks)
         newest = next((i for i in view.instructions if i.id not in tasks), None)
         self.query_one(Banner).data = (holds, pending, newest)
+        self.leaving = sendoff(pending)
         self.query_one(PlanBanner).data = (view.tasks, view.plans)
         self.query_one(CountsBar).counts = view.counts
         self.query_one(ReportList).reports = view.recent

@@ -1,4 +1,4 @@
-"""The desk's word on screen: the gate's red HOLDs, the oldest instruction awaiting confirmation, or the latest one.
+"""The desk's word on screen: the gate's red HOLDs, a VIP or a send-off to acknowledge, the oldest instruction awaiting confirmation, or the latest one.
 
 Instruction text comes from the desk over the wire: it is shown as plain Text, never as markup.
 """
@@ -42,6 +42,11 @@ class Banner(Static):
                 text.append(i18n.t("station.banner.vip", lang, id=vip.id, n=len(pending)) + " ", style="bold")
                 text.append(vip.text_for(lang))
                 return text
+            leaving = sendoff(pending)
+            if leaving is not None:   # guests on their way out: the next thing this post must do
+                text.append(i18n.t("station.banner.sendoff", lang, id=leaving.id, n=len(pending)) + " ", style="bold")
+                text.append(leaving.text_for(lang))
+                return text
             first = pending[0]
             text.append(i18n.t("station.banner.pending", lang, id=first.id, n=len(pending)) + " ", style="bold")
             text.append(first.text_for(lang))
@@ -55,10 +60,17 @@ class Banner(Static):
         self.display = bool(holds) or bool(pending) or newest is not None
         self.set_class(bool(holds), "-hold")
         vip = not holds and _vip(pending) is not None
-        self.set_class(not holds and bool(pending) and not vip, "-pending")
+        leaving = not holds and not vip and sendoff(pending) is not None
+        self.set_class(not holds and bool(pending) and not vip and not leaving, "-pending")
         self.set_class(vip, "-vip")
+        self.set_class(leaving, "-sendoff")
 
 
 def _vip(pending: tuple[Any, ...]) -> Any | None:
     """The oldest "VIP arriving" notice still to acknowledge, if any."""
     return next((p for p in pending if getattr(p, "notice", "") == "vip"), None)
+
+
+def sendoff(pending: tuple[Any, ...]) -> Any | None:
+    """The oldest send-off link (客人即将离开) still to acknowledge, if any: the A key acknowledges it."""
+    return next((p for p in pending if getattr(p, "notice", "") == "sendoff"), None)
