@@ -90,6 +90,7 @@ MODULE_TIER = {
     "test_scenarios_layers": "pure", "test_scenarios_loader": "pure", "test_state": "pure",
     "test_station_app_cli": "pure", "test_station_plan_tasks": "pure", "test_store": "pure",
     "test_store_files": "pure",
+    "test_services": "pure",   # service calls (issue 16 item 2)
     "test_cli_failures": "wire", "test_client": "wire", "test_desk_link": "wire", "test_hub": "wire",
     "test_hub_bounds": "wire", "test_hub_identity": "wire", "test_hub_stall": "wire", "test_hub_storage": "wire",
     "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",

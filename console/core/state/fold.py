@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
 from console.core.state.model import State
@@ -185,6 +186,7 @@ def _service_request(s: State, ev: Any, b: dict, ms: int) -> None:
     s.totals["services"] += 1
     s.services.append({"id": ev.gseq, "station": ev.station, "ms": ms, "service": b["service"],
                        "where": b.get("where", ""), "note": b.get("note", "")})
+    services.fold_request(s, ev, b, ms)
 
 
 def _damage_report(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -256,7 +258,9 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         orders.apply(s.holds, {**b, "id": ev.gseq, "by": ev.station, "ms": ms}, lambda sid: post_of(s, sid))
     if b.get("guest"):
         s.instructions[ev.gseq].update(guest=b["guest"], notice=b.get("notice", ""))
-        if b.get("notice"):
+        if b.get("notice") == services.SERVICE_NOTICE:
+            services.fold_notice(s, b, ev.gseq)
+        elif b.get("notice"):
             guest_notice(s, ev, b, ms)
     run = s.plans["runs"].get(b.get("run", 0))
     if run is not None:
@@ -280,6 +284,7 @@ def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:
     inst = s.instructions.get(b["instruction"])
     if inst is not None and ev.station not in inst["acks"]:
         inst["acks"][ev.station] = ms
+        services.fold_notice_ack(s, inst, ev, ms)
 
 
 def _note(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -363,5 +368,6 @@ FOLD = {
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,
     "hub_started": _hub_started, "station_clock": _station_clock, "hub_stopped": lambda s, ev, b, ms: None,
+    "service_update": services.fold_update,
     **FOLD_OPS,
 }
