@@ -201,6 +201,10 @@ class DeskLink:
         """Stand a running plan down, or dismiss a proposal (`run` is then the proposal's gseq)."""
         return self.client.submit("plan_stand_down", {"run": run, "note": note})
 
+    # Service calls (console/core/services.py): take one, mark it done, or cancel it with a reason.
+    def update_service(self, call: int, status: str, by: str = "", note: str = "") -> Report:
+        return self.client.submit("service_update", {"call": call, "status": status, "by": by, "note": note})
+
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
         if kind == "report" and self.on_action is not None and payload.final:
