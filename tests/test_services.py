@@ -185,3 +185,23 @@ def test_the_summary_counts_each_department_by_hand(log: Log) -> None:
     assert figures["service"]["done"] == 1 and figures["service"]["late"] == 1
     assert figures["service"]["done_worst_ms"] == 12 * MIN
     assert "office" not in figures
+
+
+def test_the_summary_says_it_in_both_languages_and_no_department_that_worked_reads_nothing_found(log: Log) -> None:
+    from console.report import doc as report_doc
+    from console.report.render import markdown
+
+    c1 = log(M.ServiceRequest(service="cleaning", where="洽谈区"), "lobby-1", T0)
+    log(M.ServiceUpdate(call=c1, status="taken"), "desk-1", T0 + 2 * MIN)
+    log(M.ServiceUpdate(call=c1, status="done"), "desk-1", T0 + 6 * MIN)
+    c2 = log(M.ServiceRequest(service="restock"), "lobby-1", T0 + MIN)
+    log(M.Overdue(what="service", ref=str(c2), target="logistics", due_ms=T0 + 11 * MIN), "hub", T0 + 11 * MIN)
+    s = summarise(log.rows, log.state.event)
+    env, logi = s.departments["environment"], s.departments["logistics"]
+    assert [f["key"] for f in env["highlights"]] == ["services_done"] and env["shortcomings"] == []
+    assert [f["key"] for f in logi["shortcomings"]] == ["services_late", "services_open"]
+    zh, en = (markdown(report_doc.build(s, lang), {}) for lang in ("zh", "en"))
+    assert "## 服务需求" in zh and "| 环境 | 1 | 1 | 0 | 0 | 0 | 2 分 00 秒 | 2 分 00 秒 | 6 分 00 秒 | 6 分 00 秒 |" in zh
+    assert "环境完成服务需求 1 项（共 1 项），接单用时中位数 2 分 00 秒，完成用时中位数 6 分 00 秒。" in zh
+    assert "## Service requests" in en and "| Logistics | 1 | 0 | 0 | 1 | 1 | — | — | — | — |" in en
+    assert "Logistics left 1 service request(s) unfinished when the log ended." in en

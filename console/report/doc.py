@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.report import services_part
 from console.report import text as rt
 from console.report.summary import Summary
 from protocols.i18n import t
@@ -74,6 +75,7 @@ def build(s: Summary, lang: str, drill_blocks: list[Any] | None = None, chart_no
     doc.add(*(Chart(name, t(f"report.chart.{name}", lang)) for name in CHARTS))
     _incidents(doc, s)
     _plans(doc, s)
+    _services(doc, s)
     _departments(doc, s)
     _quality(doc, s)
     if drill_blocks:
@@ -187,6 +189,17 @@ def _plans(doc: Doc, s: Summary) -> None:
                     rt.name_of(s.stations, st["by"], lang) if st["by"] else rt.NONE,
                     t(f"report.result.{st['result']}", lang) + (f" ({st['reason']})" if st["reason"] else "")]
                    for st in run["steps"]])
+
+
+def _services(doc: Doc, s: Summary) -> None:
+    """Service calls per department (console.report.services_part): counts, time to take and to done."""
+    lang = doc.lang
+    doc.add(Heading(t("report.section.services", lang), 2))
+    if not s.services:
+        doc.add(Para(t("report.svc.none", lang)))
+        return
+    doc.add(Para(services_part.how(s.event, lang), "note"))
+    doc.table(services_part.COLUMNS, services_part.rows(s.services, lang))
 
 
 def _departments(doc: Doc, s: Summary) -> None:
