@@ -193,13 +193,11 @@ def _plans(doc: Doc, s: Summary) -> None:
 
 def _services(doc: Doc, s: Summary) -> None:
     """Service calls per department (console.report.services_part): counts, time to take and to done."""
-    lang = doc.lang
-    doc.add(Heading(t("report.section.services", lang), 2))
-    if not s.services:
-        doc.add(Para(t("report.svc.none", lang)))
-        return
-    doc.add(Para(services_part.how(s.event, lang), "note"))
-    doc.table(services_part.COLUMNS, services_part.rows(s.services, lang))
+    lang, calls = doc.lang, s.services
+    said = Para(services_part.how(s.event, lang), "note") if calls else Para(t("report.svc.none", lang))
+    doc.add(Heading(t("report.section.services", lang), 2), said)
+    if calls:
+        doc.table(services_part.COLUMNS, services_part.rows(calls, lang))
 
 
 def _departments(doc: Doc, s: Summary) -> None:
