@@ -8,9 +8,10 @@ from __future__ import annotations
 from protocols.schema import Message, choice, integer, message, name, text
 
 SERVICE_STATUSES = ("taken", "done", "cancelled")
-# The `notice` an instruction carries when the hub tells a post about a service call; its `guest` field
-# then holds the call's number (the instruction's reference field, as for a guest's list reference).
-SERVICE_NOTICE = "service"
+# The `notice` an instruction carries when the hub tells a post about a service call: a new one routed to
+# it, or its own call taken, done or cancelled; its `guest` field then holds the call's number (the
+# instruction's reference field, as for a guest's list reference).
+SERVICE_NOTICES = ("service_new", "service_taken", "service_done", "service_cancelled")
 
 
 @message

@@ -100,7 +100,8 @@ MODULE_TIER = {
     "test_readiness_desk": "screen", "test_readiness_snapshots": "screen", "test_report_desk": "screen",
     "test_scenarios_demo": "screen", "test_station_app": "screen", "test_ui_loop": "screen", "test_station_app_offline": "screen",
     "test_station_app_snapshots": "screen", "test_station_plan_snapshots": "screen",
-    "test_services_desk": "screen", "test_services_snapshots": "screen",   # service calls (issue 16 item 2)
+    "test_services_desk": "screen", "test_services_snapshots": "screen", "test_services_station": "screen",
+    "test_services_station_snapshots": "screen",   # service calls (issue 16 item 2)
     "test_faults": "fault",
 }
 

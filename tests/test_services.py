@@ -92,7 +92,7 @@ def test_the_post_it_is_routed_to_is_told_and_acknowledging_takes_it() -> None:
     log.state = S.new_state(summary)
     call = log(M.ServiceRequest(service="drinks", where="A区3号桌"), "model-1", T0)
     (notice,) = services.evaluate(log.state, T0)
-    assert (notice.target, notice.ack_required, notice.notice, notice.guest) == ("post.lobby", True, "service", str(call))
+    assert (notice.target, notice.ack_required, notice.notice, notice.guest) == ("post.lobby", True, "service_new", str(call))
     assert notice.text == "【服务需求】饮品（A区3号桌），请接单（确认即接单）"
     assert notice.text_en == "[Service request] Drinks (A区3号桌): please take it (acknowledging takes it)"
     inst = log(notice, "hub", T0)
@@ -154,7 +154,7 @@ def test_the_hub_refuses_what_cannot_be_done_in_both_languages(wire: Wire) -> No
     # Drinks go to the lobby here: the hub tells the lobby in the same round, and the lobby may take it.
     ack, out = wire.send(MODEL, M.ServiceRequest(service="drinks", where="样板间"))
     notices = [r for r in out.stored if r.type == "instruction"]
-    assert [(r.station, r.body["target"], r.body["notice"]) for r in notices] == [("hub", "post.lobby", "service")]
+    assert [(r.station, r.body["target"], r.body["notice"]) for r in notices] == [("hub", "post.lobby", "service_new")]
     ok, _ = wire.send(LOBBY, M.ServiceUpdate(call=ack.gseq, status="done", by="赵敏"))
     assert isinstance(ok, M.Ack)
     assert wire.ingest.state.requests[ack.gseq]["status"] == "done"

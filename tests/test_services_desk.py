@@ -34,7 +34,7 @@ def _raise(client: StationClient, service: str, where: str) -> int:
 
 
 def _service_notices(client: StationClient) -> list:
-    return [i for i in client.outbox.instructions() if i.notice == "service"]
+    return [i for i in client.outbox.instructions() if i.notice.startswith("service_")]
 
 
 WORDS = {"zh": ("保洁", "环境", "待处理", "已接单", "已完成", "王芳", "您的服务需求 保洁（洽谈区） 已完成（王芳（指挥台））"),
@@ -120,7 +120,7 @@ def test_a_call_routed_to_a_post_is_taken_and_done_there(routed, hub):
         lobby.wait_delivered(ack.seq, 10)
         done = lobby.submit("service_update", {"call": call, "status": "done", "by": "赵敏", "note": ""})
         assert lobby.wait_delivered(done.seq, 10).state == "delivered"
-        told = wait_until(lambda: [i for i in _service_notices(model) if "done" in i.text_en], 10, "the done notice")
+        told = wait_until(lambda: [i for i in _service_notices(model) if i.notice == "service_done"], 10, "the done notice")
         assert told[0].text == "您的服务需求 饮品（样板间 3 号） 已完成（赵敏（大堂））"
         # The model unit may not finish the lobby's call twice, nor another post touch it.
         again = model.submit("service_update", {"call": call, "status": "done", "by": "", "note": ""})

@@ -28,7 +28,7 @@ from console.core.state.fold_services import (
 from console.core.toml_table import TomlTable
 from protocols.codec import ProtocolError, schema_error
 from protocols.i18n import t
-from protocols.messages import MAX_TEXT, POSTS, SERVICE_NOTICE, SERVICES, Instruction, Message, Overdue
+from protocols.messages import MAX_TEXT, POSTS, SERVICES, Instruction, Message, Overdue
 
 RECENT_CLOSED = 10    # closed calls the desk lists under the open ones
 
@@ -109,7 +109,7 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
 
 def _notice(state: State, r: dict[str, Any], what: str, target: str, ack: bool) -> Instruction:
     return Instruction(target=target, text=notice_text(state, r, what, "zh"), text_en=notice_text(state, r, what, "en"),
-                       ack_required=ack, guest=str(r["id"]), notice=SERVICE_NOTICE)
+                       ack_required=ack, guest=str(r["id"]), notice=f"service_{what}")
 
 
 def notice_text(state: State, r: dict[str, Any], what: str, lang: str) -> str:
@@ -190,6 +190,7 @@ class Tally:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
         self.seen: set[int] = set()
+        self.calls: list[dict[str, Any]] = []   # each call once, as it closed (or as it stood at the end)
 
     def _row(self, owner: str) -> dict[str, Any]:
         return self.rows.setdefault(owner, {"requests": 0, "done": 0, "cancelled": 0, "late": 0, "open_end": 0,
@@ -208,6 +209,8 @@ class Tally:
 
     def _count(self, r: dict[str, Any], state: State) -> None:
         row = self._row(r["owner"])
+        self.calls.append({k: r[k] for k in ("id", "station", "service", "where", "owner", "status", "ms", "taken_ms",
+                                             "closed_ms")})
         if r["taken_ms"]:
             row["take"].append(r["taken_ms"] - r["ms"])
         if r["status"] == DONE:

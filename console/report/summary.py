@@ -285,6 +285,7 @@ class _Collector:
                    "hub_outages": [dict(o) for o in s.hub["outages"]]},
         )
         summary.services = self.calls.finish(s)
+        summary.extra["service_calls"] = sorted(self.calls.calls, key=lambda c: c["id"])
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
         return summary
 

@@ -258,7 +258,7 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         orders.apply(s.holds, {**b, "id": ev.gseq, "by": ev.station, "ms": ms}, lambda sid: post_of(s, sid))
     if b.get("guest"):
         s.instructions[ev.gseq].update(guest=b["guest"], notice=b.get("notice", ""))
-        if b.get("notice") == services.SERVICE_NOTICE:
+        if b.get("notice") in services.SERVICE_NOTICES:
             services.fold_notice(s, b, ev.gseq)
         elif b.get("notice"):
             guest_notice(s, ev, b, ms)

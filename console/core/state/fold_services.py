@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.core.state.model import State
-from protocols.messages import SERVICE_NOTICE
+from protocols.messages import SERVICE_NOTICES
 
 # Issue 16: cleaning is Environment's (环境), supplies Logistics' (后勤), drinks and tea breaks Customer
 # Service's (客服部); what fits nowhere goes to the General Office, which runs the desk.
@@ -66,13 +66,13 @@ def fold_notice(s: State, b: dict, gseq: int) -> None:
     except ValueError:
         return
     if r is not None:
-        r["told"].append("new" if b.get("target", "").startswith("post.") else r["status"])
+        r["told"].append(b["notice"].partition("_")[2])
         r.setdefault("notices", []).append(gseq)
 
 
 def fold_notice_ack(s: State, inst: dict[str, Any], ev: Any, ms: int) -> None:
     """A post acknowledged the notice of a call routed to it: that is taking the call (已接单)."""
-    if inst.get("notice") != SERVICE_NOTICE or not inst.get("target", "").startswith("post."):
+    if inst.get("notice") != "service_new":
         return
     try:
         r = s.requests.get(int(inst.get("guest", "")))

@@ -102,7 +102,8 @@ class Action:
 
     `kind` is "report" (sends through `build`), or a screen-side verb: "cycle" (next lot or
     zone), "inbox" (the instruction list), "duty" (sign in or out, sign tasks off), "guests"
-    (look a guest up and check them in). `title` replaces the label as a form's title.
+    (look a guest up and check them in), "calls" (this post's service calls). `title` replaces the
+    label as a form's title.
     """
 
     id: str
