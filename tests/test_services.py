@@ -205,3 +205,23 @@ def test_the_summary_says_it_in_both_languages_and_no_department_that_worked_rea
     assert "环境完成服务需求 1 项（共 1 项），接单用时中位数 2 分 00 秒，完成用时中位数 6 分 00 秒。" in zh
     assert "## Service requests" in en and "| Logistics | 1 | 0 | 0 | 1 | 1 | — | — | — | — |" in en
     assert "Logistics left 1 service request(s) unfinished when the log ended." in en
+
+
+def test_the_rehearsal_judges_calls_done_in_time() -> None:
+    from scenarios import expectations as X
+    from scenarios.model import Expect
+
+    def facts(*calls):
+        return type("Facts", (), {"services": [dict(zip(("id", "service", "owner", "status", "raised_scn", "done_delay"),
+                                                         c)) for c in calls], "complete": True})()
+
+    within = Expect(kind="services_done", params={"within": 10 * MIN, "services": [], "department": ""})
+    r = X.judge(within, facts((1, "drinks", "service", "done", 0, 4 * MIN), (2, "cleaning", "environment", "done",
+                                                                                 MIN, 9 * MIN)))
+    assert (r.status, r.measured, r.limit) == (X.MET, 9 * MIN, 10 * MIN)
+    late = facts((1, "drinks", "service", "done", 0, 12 * MIN), (2, "restock", "logistics", "cancelled", 0, None))
+    assert X.judge(within, late).status == X.MISSED
+    only = Expect(kind="services_done", params={"within": 10 * MIN, "services": ["restock"], "department": ""})
+    assert X.judge(only, late).status == X.NOT_REACHED      # its only call was cancelled: nothing to judge
+    open_ = facts((3, "cleaning", "environment", "open", 0, None))
+    assert (X.judge(within, open_).status, X.judge(within, open_).detail) == (X.MISSED, "never")
