@@ -225,3 +225,16 @@ def test_the_rehearsal_judges_calls_done_in_time() -> None:
     assert X.judge(only, late).status == X.NOT_REACHED      # its only call was cancelled: nothing to judge
     open_ = facts((3, "cleaning", "environment", "open", 0, None))
     assert (X.judge(within, open_).status, X.judge(within, open_).detail) == (X.MISSED, "never")
+
+
+def test_the_desk_names_a_call_by_what_and_where_never_by_its_number(log: Log) -> None:
+    from console.desk.widgets import fmt
+    from console.desk.widgets.view import duty_subject
+
+    call = log(M.ServiceRequest(service="tea_break", where="洽谈区"), "lobby-1", T0)
+    log(M.ServiceUpdate(call=call, status="taken", by="王芳"), "desk-1", T0 + MIN)
+    log(M.Overdue(what="service", ref=str(call), target="service", due_ms=T0 + 10 * MIN), "hub", T0 + 10 * MIN)
+    update, late = list(log.state.recent)[-2:]
+    assert fmt.describe(update, log.state, "zh").plain == "服务需求更新 已接单 茶歇补充（洽谈区） · 客服部"
+    assert fmt.describe(late, log.state, "en").plain == "Overdue Service request late Tea break refill (洽谈区) · Customer Service"
+    assert duty_subject(log.state, log.state.alarms[-1], "zh") == "茶歇补充（洽谈区） · 客服部"

@@ -141,6 +141,15 @@ def owner_label(owner: str, lang: str) -> str:
     return t(f"post.{owner}" if owner in POSTS else f"dept.{owner}", lang)
 
 
+def call_words(state: Any, ref: Any, lang: str) -> str:
+    """A call as staff name it on a line: 饮品（A区）· 客服部; never its number."""
+    r = getattr(state, "requests", {}).get(int(ref)) if str(ref).isdigit() else None
+    if r is None:
+        return t("what.service_request", lang)
+    where = t("svcrule.where", lang, where=r["where"]) if r["where"] else ""
+    return f"{t('service.' + r['service'], lang)}{where} · {owner_label(r['owner'], lang)}"
+
+
 # --- the desk's list -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
