@@ -113,8 +113,11 @@ def test_a_call_routed_to_a_post_is_taken_and_done_there(routed, hub):
     model = _station(routed, hub, "model-1")
     lobby = _station(routed, hub, "lobby-1")
     try:
+        # Both posts are on the feed before the call: the notice is published once, as any instruction is.
+        wait_until(lambda: all(c.status().state == "online" and c.status().feed_connected for c in (model, lobby)),
+                   20, "both posts online")
         call = _raise(model, "drinks", "样板间 3 号")
-        notice = wait_until(lambda: next(iter(_service_notices(lobby)), None), 10, "the notice at the lobby")
+        notice = wait_until(lambda: next(iter(_service_notices(lobby)), None), 20, "the notice at the lobby")
         assert notice.ack_required and notice.guest == str(call) and notice.text_en.startswith("[Service request] Drinks")
         ack = lobby.acknowledge_instruction(notice.id)
         lobby.wait_delivered(ack.seq, 10)

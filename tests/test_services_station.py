@@ -81,7 +81,8 @@ async def test_a_call_routed_to_the_lobby_is_taken_and_done_from_its_list(event_
     app = make_app(event_dir, lobby, "zh")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: lobby.status().state == "online", what="online")
+            await until(pilot, lambda: lobby.status().state == "online" and lobby.status().feed_connected,
+                        what="online, on the feed")
             call = _deliver(model, "service_request", {"service": "drinks", "where": "样板间 3 号", "note": ""})
             await pilot.press("f6")
             await until(pilot, lambda: any("派给本岗" in line for line in _lines(app)), what="the routed call")
