@@ -238,3 +238,19 @@ def test_the_desk_names_a_call_by_what_and_where_never_by_its_number(log: Log) -
     assert fmt.describe(update, log.state, "zh").plain == "服务需求更新 已接单 茶歇补充（洽谈区） · 客服部"
     assert fmt.describe(late, log.state, "en").plain == "Overdue Service request late Tea break refill (洽谈区) · Customer Service"
     assert duty_subject(log.state, log.state.alarms[-1], "zh") == "茶歇补充（洽谈区） · 客服部"
+
+
+def test_the_post_a_call_is_routed_to_hears_when_the_desk_closes_it() -> None:
+    log = Log()
+    log.state = S.new_state(_event(_with_routes(SAMPLE.read_text("utf-8"), drinks="lobby")))
+    call = log(M.ServiceRequest(service="drinks", where="贵宾室"), "lobby-1", T0)   # the lobby asks, for itself
+    (new,) = services.evaluate(log.state, T0)
+    log(new, "hub", T0)
+    log(M.ServiceUpdate(call=call, status="done", by="王芳"), "desk-1", T0 + 3 * MIN)
+    to_post, to_raiser = services.evaluate(log.state, T0 + 3 * MIN)
+    assert (to_post.target, to_post.notice, to_post.ack_required) == ("post.lobby", "service_done", False)
+    assert to_post.text == "服务需求 饮品（贵宾室） 已由王芳（指挥台）完成，无需再处理"
+    assert (to_raiser.target, to_raiser.notice) == ("station.lobby-1", "service_done")
+    log(to_post, "hub", T0 + 3 * MIN)
+    log(to_raiser, "hub", T0 + 3 * MIN)
+    assert services.evaluate(log.state, T0 + 60 * MIN) == []

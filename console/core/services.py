@@ -97,19 +97,29 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
     for r in state.requests.values():
         if r["status"] in (OPEN, TAKEN) and not r["late_ms"] and now_ms >= r["ms"] + limit:
             out.append(Overdue(what="service", ref=str(r["id"]), target=r["owner"], due_ms=r["ms"] + limit))
-        told = r["told"]
-        if r["owner"] in POSTS and "new" not in told and r["status"] == OPEN:
-            out.append(_notice(state, r, "new", f"post.{r['owner']}", ack=True))
-        changer = r["closed_station"] if r["status"] in CLOSED else r["taken_station"]
-        if r["status"] != OPEN and r["status"] not in told and changer != r["station"] \
-                and r["station"] in state.stations:
-            out.append(_notice(state, r, r["status"], f"station.{r['station']}", ack=False))
+        out += _notices(state, r)
     return out
 
 
-def _notice(state: State, r: dict[str, Any], what: str, target: str, ack: bool) -> Instruction:
+def _notices(state: State, r: dict[str, Any]) -> list[Instruction]:
+    """Who must hear of this call now: the post it is routed to when it is new, and again when someone elsewhere
+    closes it (so its list and banner stop asking); the raising station when someone else moves it."""
+    told, status, owner = r["told"], r["status"], r["owner"]
+    changer = r["closed_station"] if status in CLOSED else r["taken_station"]
+    out = []
+    if owner in POSTS and status == OPEN and "new@post" not in told:
+        out.append(_notice(state, r, "new", f"post.{owner}", ack=True))
+    if owner in POSTS and status in CLOSED and "new@post" in told and f"{status}@post" not in told \
+            and state.stations.get(changer, {}).get("post") != owner:
+        out.append(_notice(state, r, f"closed_{status}", f"post.{owner}", ack=False, notice=status))
+    if status != OPEN and status not in told and changer != r["station"] and r["station"] in state.stations:
+        out.append(_notice(state, r, status, f"station.{r['station']}", ack=False))
+    return out
+
+
+def _notice(state: State, r: dict[str, Any], what: str, target: str, ack: bool, notice: str = "") -> Instruction:
     return Instruction(target=target, text=notice_text(state, r, what, "zh"), text_en=notice_text(state, r, what, "en"),
-                       ack_required=ack, guest=str(r["id"]), notice=f"service_{what}")
+                       ack_required=ack, guest=str(r["id"]), notice=f"service_{notice or what}")
 
 
 def notice_text(state: State, r: dict[str, Any], what: str, lang: str) -> str:

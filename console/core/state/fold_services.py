@@ -66,7 +66,9 @@ def fold_notice(s: State, b: dict, gseq: int) -> None:
     except ValueError:
         return
     if r is not None:
-        r["told"].append(b["notice"].partition("_")[2])
+        # "done" told the raiser (station.<id>); "done@post" the post it is routed to; "new@post" the new call.
+        at_post = "@post" if b.get("target", "").startswith("post.") else ""
+        r["told"].append(b["notice"].partition("_")[2] + at_post)
         r.setdefault("notices", []).append(gseq)
 
 

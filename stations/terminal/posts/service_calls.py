@@ -69,6 +69,7 @@ def calls(reports: Iterable[Report], instructions: Iterable[InboxItem], acks: Ma
             continue
         call = int(item.guest)
         taken = item.acked_ms is not None or item.id in acks
-        out.append(Call(call, False, _furthest(sent.get(call, ""), "taken" if taken else "open"), notice=item))
+        out.append(Call(call, False, _furthest(sent.get(call, ""), told.get(call, ""), "taken" if taken else "open"),
+                        notice=item))
     out.sort(key=lambda c: (c.closed, ORDER.get(c.status, 9) if not c.closed else 0, c.id or 1 << 62))
     return out
