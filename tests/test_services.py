@@ -201,6 +201,7 @@ def test_the_summary_says_it_in_both_languages_and_no_department_that_worked_rea
     assert [f["key"] for f in env["highlights"]] == ["services_done"] and env["shortcomings"] == []
     assert [f["key"] for f in logi["shortcomings"]] == ["services_late", "services_open"]
     zh, en = (markdown(report_doc.build(s, lang), {}) for lang in ("zh", "en"))
+    assert "超过 10 分 00 秒 未完成为延迟" in zh
     assert "## 服务需求" in zh and "| 环境 | 1 | 1 | 0 | 0 | 0 | 2 分 00 秒 | 2 分 00 秒 | 6 分 00 秒 | 6 分 00 秒 |" in zh
     assert "环境完成服务需求 1 项（共 1 项），接单用时中位数 2 分 00 秒，完成用时中位数 6 分 00 秒。" in zh
     assert "## Service requests" in en and "| Logistics | 1 | 0 | 0 | 1 | 1 | — | — | — | — |" in en

@@ -194,7 +194,7 @@ def _plans(doc: Doc, s: Summary) -> None:
 def _services(doc: Doc, s: Summary) -> None:
     """Service calls per department (console.report.services_part): counts, time to take and to done."""
     lang, calls = doc.lang, s.services
-    said = Para(services_part.how(s.event, lang), "note") if calls else Para(t("report.svc.none", lang))
+    said = Para(services_part.how(s.extra.get("service_late_ms"), lang), "note") if calls else Para(t("report.svc.none", lang))
     doc.add(Heading(t("report.section.services", lang), 2), said)
     if calls:
         doc.table(services_part.COLUMNS, services_part.rows(calls, lang))

@@ -21,9 +21,8 @@ def owner_name(owner: str, lang: str) -> str:
     return rt.post(owner, lang) if owner in POSTS else rt.dept(owner, lang)
 
 
-def how(event: dict[str, Any], lang: str) -> str:
-    late = (event.get("services") or {}).get("late_ms")
-    return t("report.svc.how", lang, late=rt.dur(late, lang) if late else rt.NONE)
+def how(late_ms: int | None, lang: str) -> str:
+    return t("report.svc.how", lang, late=rt.dur(late_ms, lang) if late_ms else rt.NONE)
 
 
 def rows(services: dict[str, dict[str, Any]], lang: str) -> list[list[Any]]:

@@ -286,6 +286,7 @@ class _Collector:
         )
         summary.services = self.calls.finish(s)
         summary.extra["service_calls"] = sorted(self.calls.calls, key=lambda c: c["id"])
+        summary.extra["service_late_ms"] = service_calls.late_ms(self.ev)
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
         return summary
 
