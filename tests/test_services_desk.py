@@ -132,3 +132,40 @@ def test_a_call_routed_to_a_post_is_taken_and_done_there(routed, hub):
     finally:
         model.close()
         lobby.close()
+
+
+@aio
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_desks_summary_screen_shows_the_service_table(lang):
+    """z: the report's service section on screen, with the department's highlight, in both languages."""
+    import io
+
+    from rich.console import Console
+
+    from console.core.state import new_state
+    from console.desk.app import DeskApp
+    from console.desk.screens.summary import SummaryScreen
+    from console.report.summary import summarise
+    from protocols import messages as M
+    from tests.test_state import SUMMARY, T0, Log
+
+    log = Log()
+    call = log(M.ServiceRequest(service="cleaning", where="洽谈区"), "lobby-1", T0)
+    log(M.ServiceUpdate(call=call, status="taken"), "desk-1", T0 + 60_000)
+    log(M.ServiceUpdate(call=call, status="done"), "desk-1", T0 + 300_000)
+    app = DeskApp(state=new_state(SUMMARY), clock=lambda: T0, lang=lang, desk="desk-1")
+    app.summary_source = lambda: summarise(log.rows, SUMMARY)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("z")
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen) and app.screen.summary, what="the summary")
+        await pilot.pause(0.2)
+        con = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+        for static in app.screen.query("Static"):
+            con.print(static.content)
+        shown = con.export_text()
+    if lang == "zh":
+        assert "服务需求" in shown and "环境" in shown and "1 分 00 秒" in shown and "5 分 00 秒" in shown
+        assert "环境完成服务需求 1 项（共 1 项）" in shown
+    else:
+        assert "Service requests" in shown and "Median to take" in shown and "Environment" in shown
+        assert "Environment finished 1 of 1 service request(s)" in shown
