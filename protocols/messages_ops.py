@@ -121,7 +121,7 @@ class PlanEscalated(Message):
 
 # --- readiness, duty roster and guests (console/core/readiness.py, console/core/guests_rules.py) -------------
 
-OVERDUE_WHAT = ("handoff", "roster", "task", "sendoff")
+OVERDUE_WHAT = ("handoff", "roster", "task", "sendoff", "service")   # service: a call not done in time
 
 
 @message

@@ -261,3 +261,18 @@ def sendoff_alarm_raised(e: Expect, facts: Any) -> Result:
              if link["ack_scn"] is None or link["ack_scn"] > link["due_scn"]]
     return _worst(items, e.params["within"] or None)
 
+# --- service calls (console/core/services.py) --------------------------------------------------------
+
+TRIGGERED += ("services_done",)   # measured from a call: with none raised, nobody missed it
+
+
+@kind("services_done", services=("services", []), department=("department", ""), within=("time", ...))
+def services_done(e: Expect, facts: Any) -> Result:
+    """Every service call (of these kinds, routed to this department, if given) done within the limit of being
+    raised; a cancelled one is judged by nobody."""
+    kinds, dept = e.params.get("services") or [], e.params.get("department", "")
+    items = [{"id": c["id"], "service": c["service"], "owner": c["owner"], "at_ms": c["raised_scn"],
+              "delay_ms": c["done_delay"]}
+             for c in getattr(facts, "services", ()) if c["status"] != "cancelled"
+             and (not kinds or c["service"] in kinds) and (not dept or c["owner"] == dept)]
+    return _worst(items, e.params["within"])

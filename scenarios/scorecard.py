@@ -69,6 +69,7 @@ class Facts:
     plans_enabled: bool = False
     complete: bool = True           # the script played to its end (a stopped run cannot miss what came later)
     sendoffs: list[dict[str, Any]] = field(default_factory=list)   # each send-off and its links (scenario ms)
+    services: list[dict[str, Any]] = field(default_factory=list)   # every service call, with its delays
 
 
 def _targets(event: Any, target: str) -> list[str]:
@@ -142,6 +143,11 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
     facts = Facts(run.speed, dict(run.refs), ref_targets, incidents, instructions, lots, zones, stations, delivery,
                   runs, plans_enabled=True, complete=run.complete,   # every hub runs the plan engine
                   sendoffs=_sendoffs(s, scn))
+    facts.services = [{"id": c["id"], "station": c["station"], "service": c["service"], "owner": c["owner"],
+                       "status": c["status"], "raised_scn": scn(c["ms"]),
+                       "take_delay": c["taken_ms"] - c["ms"] if c["taken_ms"] else None,
+                       "done_delay": c["closed_ms"] - c["ms"] if c["status"] == "done" else None}
+                      for c in s.extra.get("service_calls", ())]
     return facts, _log_figures(run, rows, rejections, s)
 
 

@@ -27,6 +27,7 @@ DEFAULT_ASSIGN = {
     "heat": "service", "thunderstorm": "security", "typhoon": "engineering", "other": "office",
 }
 STAND_DOWN_AFTER = (30_000, 90_000)   # from the incident resolved (or the last step) to the stand-down
+SERVICE_WORK = (120_000, 420_000)     # a service call taken to done: fetching drinks or a mop takes minutes
 
 
 class SimDesk:
@@ -80,6 +81,14 @@ class SimDesk:
             runs = [r for r, run in self.runs.items() if run["cause"] == f"incident:{b.get('incident')}"]
         for run in runs:
             self._stand_down(run)
+
+    # --- service calls ----------------------------------------------------------------------------
+    def _on_service_request(self, ev: Committed, b: dict[str, Any]) -> None:
+        """The operator takes each call for its department, then marks it done when the work is."""
+        rng = self._rng("service", ev.gseq)
+        take = draw(rng, self.policy.ack_delay)
+        self._later(take, "service_update", {"call": ev.gseq, "status": "taken", "by": "演练 / drill"})
+        self._later(take + draw(rng, SERVICE_WORK), "service_update", {"call": ev.gseq, "status": "done"})
 
     # --- plans ------------------------------------------------------------------------------------
     def _on_plan_proposed(self, ev: Committed, b: dict[str, Any]) -> None:

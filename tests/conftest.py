@@ -90,6 +90,7 @@ MODULE_TIER = {
     "test_scenarios_layers": "pure", "test_scenarios_loader": "pure", "test_state": "pure",
     "test_station_app_cli": "pure", "test_station_plan_tasks": "pure", "test_store": "pure",
     "test_store_files": "pure",
+    "test_services": "pure",   # service calls (issue 16 item 2)
     "test_cli_failures": "wire", "test_client": "wire", "test_desk_link": "wire", "test_hub": "wire",
     "test_hub_bounds": "wire", "test_hub_identity": "wire", "test_hub_stall": "wire", "test_hub_storage": "wire",
     "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",
@@ -99,6 +100,8 @@ MODULE_TIER = {
     "test_readiness_desk": "screen", "test_readiness_snapshots": "screen", "test_report_desk": "screen",
     "test_scenarios_demo": "screen", "test_station_app": "screen", "test_ui_loop": "screen", "test_station_app_offline": "screen",
     "test_station_app_snapshots": "screen", "test_station_plan_snapshots": "screen",
+    "test_services_desk": "screen", "test_services_snapshots": "screen", "test_services_station": "screen",
+    "test_services_station_snapshots": "screen",   # service calls (issue 16 item 2)
     "test_faults": "fault",
     # issue 15: the Clone follower, pure, and the rehearsal's feed watcher on it
     "test_follower": "pure", "test_feed_watcher": "wire",

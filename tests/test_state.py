@@ -357,6 +357,7 @@ def rich_log() -> Log:
     log(M.ZoneExit(zone="lobby", count=2), "lobby-1")
     log(M.ZoneCount(zone="model_unit", count=11), "model-1")
     log(M.ServiceRequest(service="cleaning", note="spill"), "lobby-1")
+    log(M.ServiceUpdate(call=log.state.gseq, status="done", by="李四"), "lobby-1")
     log(M.DamageReport(item="model", loss=True), "model-1")
     log(M.SendoffNotice(count=3), "model-1")
     inc = log(M.IncidentReport(kind="fire", severity=4, location="kitchen"), "lobby-1")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.core import services as service_calls
 from console.core.toml_table import TomlTable
 from protocols import eventtime
 from protocols.messages import DEPARTMENTS, POSTS
@@ -105,6 +106,7 @@ class Event:
     tasks: tuple[Task, ...] = ()
     roster: tuple[Shift, ...] = ()
     guests: str = ""              # the guest list file, relative to the folder ("" = guests.json if present)
+    services: service_calls.Settings = field(default_factory=service_calls.Settings)   # [services]: routes, late limit
 
     @property
     def tz(self) -> dt.tzinfo:
@@ -136,6 +138,7 @@ class Event:
             "tasks": [{**vars(t), "due_ms": self.doors_open_ms + t.due * 60_000} for t in self.tasks],
             "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
                         "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
+            "services": self.services.summary(),
         }
 
 
@@ -257,7 +260,8 @@ def parse(path: Path, text: str) -> Event:
     except tomllib.TOMLDecodeError as exc:
         raise EventFileError(path, "(syntax)", str(exc)) from None
     top = _Reader(path, raw, "")
-    top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests"})
+    top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests",
+              "services"})
     ev = _Reader(path, top.get("event", dict), "event.")
     name, date = ev.get("name", str), ev.get("date", str)
     try:
@@ -324,4 +328,5 @@ def parse(path: Path, text: str) -> Event:
                  lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
                  departments=tuple(departments), tasks=_tasks(path, raw.get("tasks", []), departments),
                  roster=_roster(path, raw.get("roster", []), seen),
-                 guests=_guest_file(path, raw["guests"]) if "guests" in raw else "")
+                 guests=_guest_file(path, raw["guests"]) if "guests" in raw else "",
+                 services=service_calls.parse_settings(_Reader, path, raw.get("services", {}), tuple(departments)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.core import plan_library, plans
+from console.core import plan_library, plans, services
 from console.core.event import Event
 from console.core.state import State
 from protocols.codec import ProtocolError, schema_error
@@ -47,6 +47,8 @@ class References:
             raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
         if type_ == "sendoff_notice" and msg.guest_ref:
             self._sendoff(state, msg.guest_ref)
+        if type_ == "service_update":
+            services.check(state, msg, peer, new_ids)
         if type_ == "drill_clock" and not self.drill:
             raise schema_error("start_ms", "problem.drill_only")
 

@@ -37,6 +37,7 @@ def station_view(state: fold.State, station_id: str, post: str, summary: dict[st
         instructions={g: i for g, i in state.instructions.items() if i["target"] in mine},
         services=own(state.services), damages=own(state.damages), recent=own(state.recent),
         notes=deque(maxlen=state.notes.maxlen), alarms=deque(maxlen=state.alarms.maxlen), roster=roster,
+        requests={g: r for g, r in state.requests.items() if r["station"] == station_id or r["owner"] == post},
         guests={**empty_guests(), "digest": guests["digest"], "source": guests["source"],
                 "listed_ms": guests["listed_ms"]})
     return fold.to_wire(shaped)

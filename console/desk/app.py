@@ -32,6 +32,7 @@ from console.desk.screens.help import HelpScreen
 from console.desk.screens.main import MainScreen
 from console.desk.screens.plans import PlansScreen
 from console.desk.screens.readiness import GuestsScreen, ReadinessScreen
+from console.desk.screens.services import ServicesScreen
 from console.desk.widgets.chrome import DeskFooter
 from console.desk.widgets.notices import NoticeBar, rows_for
 from console.desk.widgets.view import Seen, View, alerts, seen
@@ -297,6 +298,11 @@ class DeskApp(App):
     def action_guests(self) -> None:
         if not isinstance(self.screen, GuestsScreen):
             self.push_screen(GuestsScreen())
+
+    def action_services(self) -> None:
+        """The service calls (服务需求): open ones, late ones, who took them."""
+        if not isinstance(self.screen, ServicesScreen):
+            self.push_screen(ServicesScreen())
 
     def open_station(self, station: str) -> None:
         self.push_screen(StationScreen(station))

@@ -11,7 +11,7 @@ class Key:
     keys: str            # Textual key names, comma separated
     action: str
     text: str            # catalogue key of the description
-    scope: str           # app | board | incident | desk | plan (bound by the plan checklist) | detail | doc
+    scope: str           # app | board | incident | desk | plan (bound by the plan checklist) | service | detail | doc
     display: str = ""    # how the help screen writes the key, when it differs from `keys`
     footer: bool = True
 
@@ -39,6 +39,10 @@ KEYS: tuple[Key, ...] = (
     Key("z", "summary", "report.desk.key", "app", footer=False),   # 总结 zǒngjié: the post-event summary
     Key("o", "readiness", "desk.key.readiness", "app", footer=False),
     Key("g", "guests", "desk.key.guests", "app", footer=False),
+    Key("f", "services", "desk.svc.key.services", "app", footer=False),   # 服务 fúwù: the service calls
+    Key("j", "take_call", "desk.svc.key.take", "service"),                # 接单 jiēdān
+    Key("y", "finish_call", "desk.svc.key.finish", "service"),            # 已完成 yǐ wánchéng
+    Key("q", "cancel_call", "desk.svc.key.cancel", "service"),            # 取消 qǔxiāo
     Key("l", "toggle_lang", "desk.key.lang", "app"),
     Key("f1,question_mark", "help", "desk.key.help", "app", "F1 / ?"),
     Key("ctrl+p", "command_palette", "desk.key.palette", "app", "Ctrl+P", footer=False),
@@ -46,7 +50,7 @@ KEYS: tuple[Key, ...] = (
 )
 
 #: Actions that change the event: refused in wall mode and without a hub.
-OPERATOR_SCOPES = ("incident", "desk", "plan")
+OPERATOR_SCOPES = ("incident", "desk", "plan", "service")
 OPERATOR_ACTIONS = frozenset(k.action for k in KEYS if k.scope in OPERATOR_SCOPES)
 
 

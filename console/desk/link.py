@@ -196,6 +196,10 @@ class DeskLink:
         """客人即将离开: start the send-off of a listed guest, or of a walk-in party by count and note."""
         return self.client.submit("sendoff_notice", {"guest_ref": guest_ref, "count": count, "note": note, "vip": vip})
 
+    # Service calls (console/core/services.py): take one, mark it done, or cancel it with a reason.
+    def update_service(self, call: int, status: str, by: str = "", note: str = "") -> Report:
+        return self.client.submit("service_update", {"call": call, "status": status, "by": by, "note": note})
+
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
         if kind == "report" and self.on_action is not None and payload.final:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.report import services_part
 from console.report import text as rt
 from console.report.summary import Summary
 from protocols.i18n import t
@@ -76,6 +77,7 @@ def build(s: Summary, lang: str, drill_blocks: list[Any] | None = None, chart_no
     _incidents(doc, s)
     _plans(doc, s)
     _sendoffs(doc, s)
+    _services(doc, s)
     _departments(doc, s)
     _quality(doc, s)
     if drill_blocks:
@@ -206,6 +208,15 @@ def _sendoffs(doc: Doc, s: Summary) -> None:
         walkin = t("sendoffrule.walkin", lang)
         doc.add(Para(t("report.sendoff.missed", lang), "strong"), Bullets(tuple(
             f"{rt.clock(m['ms'], s.tz)} · {m['name'] or walkin} · {rt.post(m['link'], lang)}" for m in f["missed"])))
+
+
+def _services(doc: Doc, s: Summary) -> None:
+    """Service calls per department (console.report.services_part): counts, time to take and to done."""
+    lang, calls = doc.lang, s.services
+    said = Para(services_part.how(s.extra.get("service_late_ms"), lang), "note") if calls else Para(t("report.svc.none", lang))
+    doc.add(Heading(t("report.section.services", lang), 2), said)
+    if calls:
+        doc.table(services_part.COLUMNS, services_part.rows(calls, lang))
 
 
 def _departments(doc: Doc, s: Summary) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
+from console.report import services_part
+
 # Silences shorter than this are network blips the station's outbox covered; they stay in data quality.
 OFFLINE_FINDING_MS = 60_000
 # Who staffs each post: gate and parking are Order & Security's (秩序部: posts, car flow); the
@@ -122,6 +124,8 @@ def derive(summary: Any, departments: list[str]) -> dict[str, dict[str, list]]:
     _incidents(summary, out)
     _areas(summary, out)
     _stations(summary, out)
+    for dept, side, key, params in services_part.findings(getattr(summary, "services", {}), POST_DEPARTMENT):
+        _add(out, dept, side, key, 0, **params)
     for note in summary.notes:
         if note["department"]:
             out.setdefault(note["department"], {"highlights": [], "shortcomings": [], "notes": []})["notes"].append(note)

@@ -16,6 +16,7 @@ from heapq import heappush, heapreplace
 from typing import Any, Iterable
 
 from console.core import plans as plan_engine
+from console.core import services as service_calls
 from console.core import state as fold
 from console.core.state import apply
 from console.report import sendoffs
@@ -62,6 +63,7 @@ class Summary:
     extra: dict[str, Any] = field(default_factory=dict)
     instructions: list[dict[str, Any]] = field(default_factory=list)   # with each station's ack time
     clock: dict[str, Any] = field(default_factory=dict)                # a rehearsal's drill clock
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)  # owner -> service calls' counts and times
 
     @property
     def tz(self) -> dt.tzinfo:
@@ -95,7 +97,9 @@ class _Collector:
         self.track = {"guest_arrival": self._people, "guest_departure": self._people,
                       "car_in": self._cars, "car_out": self._cars, "lot_occupancy": self._lot,
                       "zone_enter": self._zone, "zone_exit": self._zone, "zone_count": self._zone,
-                      "note": self._note, "station_status": self._status}
+                      "note": self._note, "station_status": self._status,
+                      "service_request": self._service, "service_update": self._service}
+        self.calls = service_calls.Tally()
 
     # --- one event ------------------------------------------------------------------------------
     # The two methods below run once per logged event: locals over attributes, no call that can be
@@ -232,6 +236,12 @@ class _Collector:
             if not up[0]:
                 up[0] = up[1]
 
+    def _service(self, ev: Any, b: dict, ms: int) -> None:
+        if ev.type == "service_request":
+            self.calls.raised(self.state, ev.gseq)
+        else:
+            self.calls.updated(self.state, b["call"])
+
     def _heard_at(self, b: dict, ms: int) -> int:
         """When a station_status says the station was last heard, on the log's time."""
         heard = b.get("last_heard_ms")
@@ -275,6 +285,9 @@ class _Collector:
                    "stored_by_epoch": {sid: {ep: k[0] for ep, k in by.items()} for sid, by in self.keys.items()},
                    "hub_outages": [dict(o) for o in s.hub["outages"]], "sendoffs": sendoffs.figures(s)},
         )
+        summary.services = self.calls.finish(s)
+        summary.extra["service_calls"] = sorted(self.calls.calls, key=lambda c: c["id"])
+        summary.extra["service_late_ms"] = service_calls.late_ms(self.ev)
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
         sendoffs.findings(summary.extra["sendoffs"], summary.departments)
         return summary

@@ -27,11 +27,13 @@ from stations.records import Report
 from stations.terminal.posts import for_site, plan_tasks
 from stations.terminal.posts.base import Action, Area, Field, Site
 from stations.terminal.posts.common import describe
+from stations.terminal.posts.service_calls import Call
 from stations.terminal.screens.duty import DutyScreen
 from stations.terminal.screens.form import ReportForm
 from stations.terminal.screens.guests import GuestScreen
 from stations.terminal.screens.inbox import InboxScreen
 from stations.terminal.screens.post import PostScreen
+from stations.terminal.screens.services import ServiceCallsScreen
 from stations.terminal.screens.view import View
 from stations.terminal.view_builder import ViewBuilder
 
@@ -165,6 +167,8 @@ class StationApp(App):
         top = self.screen
         if isinstance(top, InboxScreen) and self.view is not None:
             top.show(self.view.instructions, self.view.acks)
+        if isinstance(top, ServiceCallsScreen) and self.view is not None:
+            top.show(self.view.calls)
 
     @property
     def area(self) -> Area | None:
@@ -181,6 +185,10 @@ class StationApp(App):
             screen = InboxScreen(self.lang, self.acknowledge)
             self.push_screen(screen)
             self.call_after_refresh(self._show_inbox)   # what we have now, then the fresh View
+            self.call_after_refresh(self.redraw)
+        elif action.kind == "calls":
+            self.push_screen(ServiceCallsScreen(self.lang, self.take_call, self.finish_call))
+            self.call_after_refresh(self._show_inbox)
             self.call_after_refresh(self.redraw)
         elif action.kind in ("duty", "guests"):
             view = self.view
@@ -249,14 +257,34 @@ class StationApp(App):
         return None
 
     def _acked(self, result: Report | BaseException, instruction: int) -> None:
+        self._answered(result, "station.flash.acked", id=instruction)
+
+    def _answered(self, result: Report | BaseException, said: str, **params: Any) -> None:
+        """A save asked for from a list (the inbox, the service calls): flash it, or say why not, there too."""
         if isinstance(result, Report):
-            self.main.flash(i18n.t("station.flash.acked", self.lang, id=instruction, seq=result.seq))
+            self.main.flash(i18n.t(said, self.lang, seq=result.seq, **params))
             self.redraw()
             return
         problem = self._refusal(result, framed=False)
         self.main.flash(problem, bad=True)
-        if isinstance(self.screen, InboxScreen):
+        if isinstance(self.screen, (InboxScreen, ServiceCallsScreen)):
             self.screen.refused(problem)
+
+    # --- service calls: take one routed here (acknowledge its notice), mark one done ----------------
+    def take_call(self, call: Call) -> str | None:
+        return self.acknowledge(call.notice.id) if call.notice is not None else None
+
+    def finish_call(self, call: Call) -> str | None:
+        """Check and save a service_update done, by whoever is signed in here; the refusal, or None."""
+        on = self.view.on_duty if self.view is not None else ()
+        body = {"call": call.id, "status": "done", "by": on[0].get("name", "") if on else "", "note": ""}
+        try:
+            self.client.check("service_update", body)
+        except ProtocolError as err:
+            return err.sentence(self.lang)
+        self._save(lambda _outbox: self.client.submit("service_update", body),
+                   lambda result: self._answered(result, "station.calls.done"))
+        return None
 
     # --- a running plan's task for this post ---------------------------------------------------------
     def _plan_task(self) -> plan_tasks.Task | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
 from console.core.state.model import State
@@ -188,6 +189,7 @@ def _service_request(s: State, ev: Any, b: dict, ms: int) -> None:
     s.totals["services"] += 1
     s.services.append({"id": ev.gseq, "station": ev.station, "ms": ms, "service": b["service"],
                        "where": b.get("where", ""), "note": b.get("note", "")})
+    services.fold_request(s, ev, b, ms)
 
 
 def _damage_report(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -254,7 +256,9 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         orders.apply(s.holds, {**b, "id": ev.gseq, "by": ev.station, "ms": ms}, lambda sid: post_of(s, sid))
     if b.get("guest") or b.get("notice"):   # a walk-in party's send-off names no guest
         s.instructions[ev.gseq].update(guest=b.get("guest", ""), notice=b.get("notice", ""))
-        if b.get("notice") in ("vip", "needs"):   # a send-off's links are kept by sendoff_link
+        if b.get("notice") in services.SERVICE_NOTICES:
+            services.fold_notice(s, b, ev.gseq)
+        elif b.get("notice") in ("vip", "needs"):   # a send-off's links are kept by sendoff_link
             guest_notice(s, ev, b, ms)
     if b.get("sendoff"):
         sendoff_link(s, ev, b, ms)
@@ -282,6 +286,7 @@ def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:
         inst["acks"][ev.station] = ms
         if inst.get("sendoff"):
             sendoff_acked(s, inst, ms)
+        services.fold_notice_ack(s, inst, ev, ms)
 
 
 def _note(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -365,5 +370,6 @@ FOLD = {
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,
     "hub_started": _hub_started, "station_clock": _station_clock, "hub_stopped": lambda s, ev, b, ms: None,
+    "service_update": services.fold_update,
     **FOLD_OPS,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.model import State
 from console.core.state.sendoff_fold import overdue as sendoff_overdue
@@ -195,7 +196,7 @@ def guest_notice(s: State, ev: Any, b: dict, ms: int) -> None:
         g["needs_due"].remove(ref)
 
 
-_OVERDUE_CODE = {"task": "task_overdue", "roster": "post_unstaffed", "handoff": "vip_no_ack"}
+_OVERDUE_CODE = {"task": "task_overdue", "roster": "post_unstaffed", "handoff": "vip_no_ack", "service": "service_late"}
 
 
 def _overdue(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -207,6 +208,8 @@ def _overdue(s: State, ev: Any, b: dict, ms: int) -> None:
     if what == "task":
         s.readiness["overdue"].setdefault(ref, ms)
         reason = f"blocking task {ref} is not signed off"
+    elif what == "service":
+        reason = services.fold_late(s, ref, ms)
     elif what == "roster":
         s.roster["overdue"].setdefault(ref, ms)
         reason = f"nobody has signed in at {target} (roster: {ref})"

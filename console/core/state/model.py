@@ -80,6 +80,7 @@ class State:
     holds: dict[str, dict[str, Any]] = field(default_factory=dict)   # standing gate holds (protocols.orders)
     clock: dict[str, Any] = field(default_factory=dict)    # a rehearsal's drill_clock ({} live): see event_ms
     hub: dict[str, Any] = field(default_factory=lambda: {"up_ms": 0, "outages": []})   # the hub's own up and down
+    requests: dict[int, dict[str, Any]] = field(default_factory=dict)   # service calls by gseq (console.core.services)
     # Derived, not on the wire: unresolved incident ids and severities by kind, for the plan engine.
     unresolved: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -143,6 +144,7 @@ def to_wire(state: State) -> dict[str, Any]:
                   for kind in ("requests", "proposals", "runs")} | {"closed": _plain(state.plans["closed"])},
         "readiness": _plain(state.readiness), "roster": _plain(state.roster), "guests": _guests(state.guests),
         "holds": _plain(state.holds), "clock": dict(state.clock), "hub": _plain(state.hub),
+        "requests": [_plain(r) for _, r in sorted(state.requests.items())],
     }
 
 
@@ -177,4 +179,5 @@ def from_wire(d: dict[str, Any]) -> State:
         guests={**empty_guests(), **(d.get("guests") or {})},
         holds=d.get("holds") or {}, clock=d.get("clock") or {},
         hub=d.get("hub") or {"up_ms": 0, "outages": []},
+        requests={r["id"]: r for r in d.get("requests") or ()},
     )

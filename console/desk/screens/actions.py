@@ -8,12 +8,13 @@ from console.desk.keys import OPERATOR_ACTIONS
 from console.desk.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal, departments
 from console.desk.screens.plan_actions import PlanActions
 from console.desk.screens.sendoff_actions import SendoffActions
+from console.desk.screens.service_actions import ServiceActions
 from console.desk.widgets import fmt
 from protocols.i18n import t
 
 
-class DeskActions(PlanActions, SendoffActions):
-    """Mixed into a Screen. `selected_incident()` says which incident a/d/n/r act on; the plan actions come with it."""
+class DeskActions(PlanActions, SendoffActions, ServiceActions):
+    """Mixed into a Screen. `selected_incident()` says which incident a/d/n/r act on; the plan, send-off and service actions come with it."""
 
     app: Any
 

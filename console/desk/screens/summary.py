@@ -23,6 +23,7 @@ from console.desk.screens.details import ViewScreen
 from console.desk.widgets import fmt
 from console.desk.widgets.chrome import DeskFooter, DeskHeader
 from console.desk.widgets.view import View
+from console.report import services_part
 from console.report import text as rt
 from protocols.i18n import t
 
@@ -111,6 +112,17 @@ def plans(s: Summary, lang: str) -> Group:
     return Group(*parts, table, *runs)
 
 
+def services(s: Summary, lang: str) -> Group:
+    """Service calls per department (console.report.services_part): the report's own table, on screen."""
+    if not s.services:
+        return Group(_title(lang, "report.section.services"), Text(t("report.svc.none", lang)))
+    table = _grid(*(t(f"report.col.{c}", lang) for c in services_part.COLUMNS))
+    for cells in services_part.rows(s.services, lang):
+        _row(table, *(str(c) for c in cells))
+    return Group(_title(lang, "report.section.services"), table,
+                 Text(services_part.how(s.extra.get("service_late_ms"), lang), style="dim"))
+
+
 def departments(s: Summary, lang: str) -> Group:
     parts: list[Any] = [_title(lang, "report.section.departments")]
     for dept, box in s.departments.items():
@@ -170,7 +182,7 @@ class SummaryScreen(ViewScreen):
         with VerticalScroll(id="summary-body"):
             yield Static(id="summary-glance")
             yield Vertical(id="summary-sparks")
-            for part in ("peaks", "incidents", "plans", "departments", "quality"):
+            for part in ("peaks", "incidents", "plans", "services", "departments", "quality"):
                 yield Static(id=f"summary-{part}")
         yield DeskFooter()
 
@@ -214,7 +226,7 @@ class SummaryScreen(ViewScreen):
         status.update(Text.assemble((title, "bold"), "  ",
                                     (t("report.desk.computed", lang, at=rt.clock(s.last_ms, s.tz), events=s.events), "dim")))
         self.query_one("#summary-glance", Static).update(glance(s, lang))
-        for part, draw in (("peaks", peaks), ("incidents", incidents), ("plans", plans),
+        for part, draw in (("peaks", peaks), ("incidents", incidents), ("plans", plans), ("services", services),
                            ("departments", departments), ("quality", quality)):
             self.query_one(f"#summary-{part}", Static).update(draw(s, lang))
         self._sparks(s, lang)

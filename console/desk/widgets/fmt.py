@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
+from console.core import services
 from console.core.clock_skew import SKEWED_MS
 from protocols import eventtime, names, orders
 from protocols.i18n import has, t
@@ -188,6 +189,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
             parts.append(label(f"status.{b['status']}", lang))
         if b.get("assign"):
             parts.append("→ " + label(f"dept.{b['assign']}", lang))
+    if typ == "service_update":
+        parts += [label(f"svc_status.{b.get('status', '')}", lang), safe(services.call_words(state, b.get("call"), lang))]
     if typ == "instruction_ack":
         parts.append(f"#{b.get('instruction', '')}")
     if typ == "instruction":
@@ -224,6 +227,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
     if typ == "overdue" and b.get("what") == "sendoff":   # the party and the post, not the send-off's gseq
         parts += [Text(label("readiness.what.sendoff", lang), style="bold red"),
                   safe(sendoff_subject(state, b.get("ref", ""), b.get("target", ""), lang))]
+    if typ == "overdue" and b.get("what") == "service":
+        parts += [Text(t("alarm.service_late", lang), style="bold red"), safe(services.call_words(state, b.get("ref"), lang))]
     elif typ == "overdue":
         parts += [Text(label(f"readiness.what.{b.get('what', '')}", lang, b.get("what", "")), style="bold red"),
                   safe(b.get("ref", "")), safe(b.get("target", ""))]

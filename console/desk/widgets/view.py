@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from console.core import plans
+from console.core import plans, services
 from console.core import state as fold
 from console.core.state import State
 from console.desk.widgets import fmt, plan_text
@@ -290,6 +290,8 @@ def duty_subject(state: State, alarm: dict[str, Any], lang: str) -> str:
         return fmt.station_name(state, alarm.get("station") or ref.partition("/")[0], lang)
     if what == "sendoff":
         return fmt.sendoff_subject(state, ref, alarm.get("target", ""), lang)
+    if what == "service":
+        return services.call_words(state, ref, lang)
     guest = state.guests["list"].get(ref, {})
     link = alarm.get("target", "")
     return f"{fmt.safe(guest.get('name', ref)).plain} · {fmt.label(f'guestdesk.link.{link}', lang, link)}"

@@ -102,8 +102,9 @@ class Action:
 
     `kind` is "report" (sends through `build`), or a screen-side verb: "cycle" (next lot or
     zone), "inbox" (the instruction list), "duty" (sign in or out, sign tasks off), "guests"
-    (look a guest up and check them in). `title` replaces the label as a form's title; `remind` is
-    a catalogue key the form and the "saved" line add, for what staff must do beside the report.
+    (look a guest up and check them in), "calls" (this post's service calls). `title` replaces the
+    label as a form's title; `remind` is a catalogue key the form and the "saved" line add, for what
+    staff must do beside the report.
     """
 
     id: str

@@ -58,6 +58,7 @@ def post(site: Site) -> Post:
         Action("service", "f5", "station.act.service", _service,
                (Field("service", "field.service", "choice", "drinks", SERVICE_CHOICES),
                 Field("where", "field.where"), Field("note", "field.note")), alias="5"),
+        Action("calls", "f6", "station.act.calls", kind="calls", alias="6"),   # its service calls and their state
         guests_action(),
         *common_actions(site),
     ), tally, areas=lambda s: s.zones_of("lobby"))

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from stations.records import InboxItem, Report, Status
 from stations.terminal.posts import plan_tasks
+from stations.terminal.posts.service_calls import Call
 from stations.terminal.posts.base import Count
 
 RECENT = 30          # reports kept on screen; more than fit at 80x24, fewer than a scroll would need
@@ -33,3 +34,4 @@ class View:
     tasks: tuple[plan_tasks.Task, ...] = ()     # open plan steps given to this post, oldest first
     plans: tuple[InboxItem, ...] = ()           # one order of each plan running for this post
     guests: tuple[dict[str, Any], ...] = ()     # the guest list as last received (check-in look-up)
+    calls: tuple[Call, ...] = ()                # service calls raised here or routed here (posts.service_calls)
