@@ -169,7 +169,7 @@ def test_the_panel_shows_each_link_and_the_chain_in_the_order_a_desk_reads_them(
     assert [link.link for link in chains[2].links] == ["concierge", "parking", "gate"]   # the lobby raised it
     # The alarm and its timeline line name the party and the post, never the send-off's number or `parking`.
     from console.desk.widgets import fmt
-    from console.desk.widgets.view import duty_subject
+    from console.desk.widgets.fmt import duty_subject
     (alarm,) = [a for a in state.alarms if a.get("what") == "sendoff"]
     assert duty_subject(state, alarm, "zh") == "李慧 · 停车场" and duty_subject(state, alarm, "en") == "李慧 · Parking"
     (row,) = [r for r in state.recent if r["type"] == "overdue" and r["body"]["what"] == "sendoff"]
@@ -204,7 +204,7 @@ async def test_the_desk_raises_a_send_off_and_sees_the_chain(event_dir, lang):
     handle = run_in_thread(event_dir)
     try:
         async with desk(event_dir, handle, lang=lang) as (app, pilot):
-            await pilot.press("f")                                  # nobody on the list is here: a walk-in party
+            await pilot.press("b")                                  # nobody on the list is here: a walk-in party
             assert isinstance(app.screen, ChoiceModal)
             await pilot.press("enter")
             assert isinstance(app.screen, TextModal)

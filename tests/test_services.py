@@ -230,7 +230,7 @@ def test_the_rehearsal_judges_calls_done_in_time() -> None:
 
 def test_the_desk_names_a_call_by_what_and_where_never_by_its_number(log: Log) -> None:
     from console.desk.widgets import fmt
-    from console.desk.widgets.view import duty_subject
+    from console.desk.widgets.fmt import duty_subject
 
     call = log(M.ServiceRequest(service="tea_break", where="洽谈区"), "lobby-1", T0)
     log(M.ServiceUpdate(call=call, status="taken", by="王芳"), "desk-1", T0 + MIN)

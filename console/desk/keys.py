@@ -31,7 +31,7 @@ KEYS: tuple[Key, ...] = (
     Key("w", "skip_step", "plan.key.skip", "plan"),
     Key("x", "stand_down", "plan.key.stand_down", "plan"),
     Key("k", "sign_off", "desk.key.sign_off", "desk", footer=False),
-    Key("f", "sendoff", "guestdesk.sendoff.key", "desk", footer=False),   # farewell: 恭送
+    Key("b", "sendoff", "guestdesk.sendoff.key", "desk", footer=False),   # bye: 恭送
     Key("slash", "filter", "desk.key.filter", "board", "/", footer=False),
     Key("enter", "", "desk.key.enter", "doc", "Enter"),
     Key("tab", "", "desk.key.tab", "doc", "Tab ⇧Tab"),

@@ -224,14 +224,10 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(safe(title))
     if typ in ("staff_signin", "staff_signout"):
         parts.append(safe(" ".join(str(b[k]) for k in ("name", "staff_no") if b.get(k))))
-    if typ == "overdue" and b.get("what") == "sendoff":   # the party and the post, not the send-off's gseq
-        parts += [Text(label("readiness.what.sendoff", lang), style="bold red"),
-                  safe(sendoff_subject(state, b.get("ref", ""), b.get("target", ""), lang))]
-    if typ == "overdue" and b.get("what") == "service":
-        parts += [Text(t("alarm.service_late", lang), style="bold red"), safe(services.call_words(state, b.get("ref"), lang))]
-    elif typ == "overdue":
-        parts += [Text(label(f"readiness.what.{b.get('what', '')}", lang, b.get("what", "")), style="bold red"),
-                  safe(b.get("ref", "")), safe(b.get("target", ""))]
+    if typ == "overdue":   # what it is about in words (a task's title, a guest and the link), never its ref
+        what = b.get("what", "")
+        head = t("alarm.service_late", lang) if what == "service" else label(f"readiness.what.{what}", lang, what)
+        parts += [Text(head, style="bold red"), safe(duty_subject(state, b, lang))]
     if typ == "guest_list":
         parts += [safe(b.get("source", "")), f"×{b.get('count', len(b.get('guests', ())))}"]
     where = b.get("where") or b.get("location")
@@ -255,3 +251,22 @@ def sendoff_subject(state: Any, key: str, link: str, lang: str) -> str:
     so = state.guests.get("sendoffs", {}).get(key, {})
     name = state.guests["list"].get(so.get("ref", ""), {}).get("name") or so.get("note") or t("guestdesk.sendoff.walkin", lang)
     return f"{safe(name).plain} · {label(f'post.{link}', lang, link)}"
+
+
+def duty_subject(state: Any, alarm: dict[str, Any], lang: str) -> str:
+    """What an `overdue` alarm is about, in words: the task's title, the station, or the guest and the link."""
+    what, ref = alarm.get("what"), alarm.get("ref", "")
+    if what == "task":
+        for task in state.event.get("tasks", ()):
+            if task.get("id") == ref:
+                return (task.get("title_en") if lang == "en" else task.get("title")) or task.get("title") or ref
+        return ref
+    if what == "roster":
+        return station_name(state, alarm.get("station") or ref.partition("/")[0], lang)
+    if what == "sendoff":
+        return sendoff_subject(state, ref, alarm.get("target", ""), lang)
+    if what == "service":
+        return services.call_words(state, ref, lang)
+    guest = state.guests["list"].get(ref, {})
+    link = alarm.get("target", "")
+    return f"{safe(guest.get('name', ref)).plain} · {label(f'guestdesk.link.{link}', lang, link)}"

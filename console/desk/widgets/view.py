@@ -250,7 +250,7 @@ def alerts(prev: Seen | None, cur: View) -> list[Alert]:
         if alarm["id"] > prev.alarm_id:
             code = names.code_name(alarm["code"], lang)
             if alarm.get("what"):   # readiness, roster and guest hand-off alarms name what they are about
-                out.append(Alert(t("desk.alert.duty", lang, code=code, what=duty_subject(cur.state, alarm, lang)),
+                out.append(Alert(t("desk.alert.duty", lang, code=code, what=fmt.duty_subject(cur.state, alarm, lang)),
                                  "error"))
                 continue
             out.append(Alert(t("desk.alert.alarm", lang, code=code,
@@ -278,20 +278,3 @@ def plan_alerts(prev: Seen, cur: State, lang: str) -> list[Alert]:
     return out
 
 
-def duty_subject(state: State, alarm: dict[str, Any], lang: str) -> str:
-    """What an `overdue` alarm is about, in words: the task's title, the station, or the guest and the link."""
-    what, ref = alarm.get("what"), alarm.get("ref", "")
-    if what == "task":
-        for task in state.event.get("tasks", ()):
-            if task.get("id") == ref:
-                return (task.get("title_en") if lang == "en" else task.get("title")) or task.get("title") or ref
-        return ref
-    if what == "roster":
-        return fmt.station_name(state, alarm.get("station") or ref.partition("/")[0], lang)
-    if what == "sendoff":
-        return fmt.sendoff_subject(state, ref, alarm.get("target", ""), lang)
-    if what == "service":
-        return services.call_words(state, ref, lang)
-    guest = state.guests["list"].get(ref, {})
-    link = alarm.get("target", "")
-    return f"{fmt.safe(guest.get('name', ref)).plain} · {fmt.label(f'guestdesk.link.{link}', lang, link)}"
