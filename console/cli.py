@@ -228,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=float, help="default 18: the 3-hour opening day in 10 minutes")
     s.add_argument("--dir", type=Path, help="event folder (default: a temporary one)")
     s.add_argument("--lang", choices=("zh", "en"))
+    s.add_argument("--sim-desk", action=argparse.BooleanOptionalAction, default=None,
+                   help="a simulated operator answers incidents and plans (default: only when headless)")
     s.set_defaults(func=_demo)
 
     s = sub.add_parser("report", help="the post-event summary from the log: Markdown, HTML with charts, CSV",

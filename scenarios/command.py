@@ -171,7 +171,10 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
     if not args.headless and screen is None:
         console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
     try:
-        reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=True, hold=not headless,
+        # The desk is the person's: incidents wait for them. Headless, nobody is there, so a simulated
+        # operator answers (or on --sim-desk, to watch one work).
+        sim_desk = headless if getattr(args, "sim_desk", None) is None else args.sim_desk
+        reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=sim_desk, hold=not headless,
                                                   quick_liveness=False))
     except (ScenarioError, RehearsalError) as exc:
         console.print(f"eventdesk: {exc}", style="red", markup=False)
@@ -179,6 +182,8 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
     minutes = math.ceil(reh.run_.scenario.duration_ms / speed / 60_000)
     console.print(t("scenario.cli.demo_intro", lang, dir=reh.folder.root, speed=f"{speed:g}", minutes=minutes),
                   markup=False)
+    if not sim_desk:
+        console.print(t("scenario.cli.demo_try", lang), markup=False)
     desks = reh.run_.scenario.event.desks
-    return play(reh, lang, None if headless else screen, desks[-1], console)
+    return play(reh, lang, None if headless else screen, desks[-1] if sim_desk else desks[0], console)
 

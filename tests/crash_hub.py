@@ -5,7 +5,7 @@
 
 Test-only: nothing in console/ is changed or asked to cooperate. `before-commit` watches the
 log connection's SQL through sqlite3's trace callback and dies as the COMMIT statement starts;
-`before-ack` wraps Hub._emit and dies before the first reply of that batch leaves. Both are
+`before-ack` wraps Hub._emit and dies before the first reply of the K-th batch holding a station's report leaves. Both are
 real SIGKILLs of the whole process, the same signal the kill loops use.
 """
 from __future__ import annotations
@@ -56,7 +56,9 @@ def before_ack(k: int) -> None:
     seen = [0]
 
     def _emit(self, outcome):
-        if outcome.stored and outcome.replies:
+        # A batch that stored a station's report (not only the hub's own records, such as a station
+        # coming online with its welcome): its acks are what the crash must keep from leaving.
+        if outcome.replies and any(row.station != "hub" for row in outcome.stored):
             seen[0] += 1
             if seen[0] >= k:
                 print(f"crash point: before-ack #{seen[0]}, {len(outcome.stored)} committed", flush=True)

@@ -310,3 +310,26 @@ def test_snapshot_requests_cost_tokens(folder, ctx):
         assert all(a.code == "E_RATE" and a.retry for a in answers if type(a).__name__ == "Nack")
     finally:
         hub.stop()
+
+
+def test_instructions_committed_before_a_station_subscribed_reach_it_on_its_own_topic(hub, folder, ctx):
+    """The window between a station's welcome and its subscriptions taking effect: what was published
+    then never reached it. When the hub applies the subscription it sends the station's open
+    instructions again, on the station's own topic only."""
+    d = client(ctx, hub, folder, "desk-1", epoch="d", role="desk")
+    early = d.request("instruction", {"target": "post.gate", "text": "早到的指令", "ack_required": True}, 1).message.gseq
+    told = d.request("instruction", {"target": "all", "text": "通知各岗"}, 2).message.gseq
+    d.request("instruction", {"target": "post.lobby", "text": "给大堂"}, 3)
+    before = hub.hub.subscribed
+    gate = Feed(ctx, hub.feed, server_key(folder), station_pair(folder, "gate-1"),
+                ["all", "post.gate", "station.gate-1"], presence=False)
+    lobby = Feed(ctx, hub.feed, server_key(folder), station_pair(folder, "lobby-1"), ["all"], presence=False)
+    gate.ready(hub=hub.hub, applied=before + 4)
+    heard: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and gate.sock.poll(300):
+        frames = gate.sock.recv_multipart()
+        heard.append((topic_name(frames[0]), codec.decode(frames[1:]).message.gseq))
+    assert sorted(heard) == [("station.gate-1", early), ("station.gate-1", told)], heard
+    # The lobby's own topic was never subscribed: nothing is sent where it could not arrive.
+    assert not lobby.sock.poll(300)

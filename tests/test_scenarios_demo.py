@@ -63,3 +63,28 @@ async def demo_on_the_desk(tmp_path):
         bg.join()
     assert bg.error is None and bg.card is not None and bg.card["drill"]
     assert not reh.folder.db(drill=False).exists()
+
+
+@pytest.mark.parametrize("sim_desk", [None, True])
+def test_the_demo_leaves_the_desk_to_the_person_unless_asked(tmp_path, sim_desk):
+    """`eventdesk demo` opens the person's desk with nobody else answering; --sim-desk adds the simulated operator."""
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from scenarios.command import demo
+
+    opened: list[str] = []
+
+    def screen(root, desk, lang) -> int:   # the person closes the desk at once
+        opened.append(desk)
+        return 0
+
+    out = io.StringIO()
+    args = argparse.Namespace(lang="en", speed=300, headless=False, dir=tmp_path / "demo", sim_desk=sim_desk)
+    demo(args, screen=screen, console=Console(file=out, width=200))
+    desks = ["desk-1", "desk-2"]
+    assert opened == ([desks[-1]] if sim_desk else [desks[0]])
+    told = "The desk is yours" in out.getvalue()
+    assert told is (not sim_desk)

@@ -14,6 +14,7 @@ from console.event.folder import EventFileError
 from console.hub import replies
 from console.hub.batch import Peer
 from protocols import bounds, keys
+from protocols.messages import Committed
 from protocols.session import REPLIES
 
 ZAP_DOMAIN = b"eventdesk"
@@ -70,8 +71,32 @@ class Admission:
             if peer.role == "desk" or topic in {bounds.topic_frame(t) for t in targets(peer.id, peer.post)}:
                 self.pub.setsockopt(zmq.SUBSCRIBE if data[0] == 1 else zmq.UNSUBSCRIBE, topic)
                 self.subscribed += data[0]
+                if peer.role == "station":
+                    self._catch_up(peer, bounds.topic_name(topic) or "", data[0] == 1)
             else:
                 self.refused_topics += 1
+
+    def _catch_up(self, peer: Peer, topic: str, on: bool) -> None:
+        """A station's subscription just took effect: what was published on that topic before it did
+        never reached the station (its welcome listed only what was open then), so the instructions
+        still open for it are sent again, on its own topic only (no other station hears them twice).
+        Its own topic's turn sends all of them; the station files each instruction once, by gseq."""
+        heard = self.caught_up.setdefault(peer.id, set())
+        if not on:
+            heard.discard(topic)
+            return
+        heard.add(topic)
+        own = f"station.{peer.id}"
+        if own not in heard:
+            return   # nothing can reach it yet: its own topic's turn sends everything
+        wanted = set(targets(peer.id, peer.post)) if topic == own else {topic}
+        for raw in replies.open_instructions(self.ingest.state, peer.id, peer.post):
+            if raw["body"].get("target", "all") not in wanted:
+                continue
+            try:
+                self.pub.send_multipart(REPLIES.topic_frames(own, Committed(**raw)), _NOBLOCK)
+            except zmq.Again:   # past the high-water mark: its next reconnect's welcome lists them
+                return
 
     def _check_welcomes(self) -> None:
         """Refuse to start when even a welcome without instructions would not fit the reply limit."""

@@ -97,6 +97,7 @@ class Hub(Admission, Waiting, Upkeep):
         self.denied = 0           # ZAP refusals
         self.refused_topics = 0   # subscriptions a key may not make (a station asking for the feed)
         self.subscribed = 0       # subscriptions applied
+        self.caught_up: dict[str, set[str]] = {}   # per station, the topics its subscription has reached (admission)
         self.unsent = 0           # replies dropped: the peer's queue was full (it does not read) or it left
         self._lines: list[str] = []   # the first lines of this second, printed on the tick
         self._more = 0                # ... and how many more there were
