@@ -13,7 +13,7 @@ from textual.widgets import Static
 from console.desk.keys import bindings
 from console.desk.screens.actions import DeskActions
 from console.desk.widgets import fmt
-from console.desk.widgets.chrome import DeskFooter, DeskHeader, titled
+from console.desk.widgets.chrome import DeskFooter, titled, top
 from console.desk.widgets.instructions import DeliveryTable, InstructionsTable
 from console.desk.widgets.table import ViewTable
 from console.desk.widgets.view import View, liveness, silence_ms
@@ -83,7 +83,7 @@ class StationScreen(ViewScreen):
         self.station = station
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield Static(id="facts", classes="facts")
         yield _Lines(["desk.col.time", "desk.col.event"], self._recent, id="station-recent")
         yield DeskFooter()
@@ -127,7 +127,7 @@ class IncidentScreen(ViewScreen):
         return self.incident
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield Static(id="facts", classes="facts")
         yield _Lines(["desk.col.time", "desk.col.who", "desk.col.what", "desk.col.note"], self._history,
                      id="incident-history")
@@ -176,7 +176,7 @@ class InstructionsScreen(ViewScreen):
         pass  # already here
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield InstructionsTable(id="instructions-list")
         yield DeliveryTable(id="instruction-delivery")
         yield DeskFooter()

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.desk.keys import KEYS, OPERATOR_SCOPES
+from console.desk.widgets.chrome import DrillBanner
 from protocols.i18n import t
 
 COLUMNS = ((("desk.help.incident", ("incident",)), ("desk.help.desk", ("desk", "plan"))),
@@ -44,12 +45,20 @@ def help_table(lang: str, wall: bool = False) -> Group:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,question_mark,q", "close", "desk.key.back")]
+    DEFAULT_CSS = "HelpScreen DrillBanner { dock: top; }"
 
     def compose(self) -> ComposeResult:
         lang, wall = self.app.lang, self.app.wall
+        yield DrillBanner()   # a drill says so on every screen, this one too
         with VerticalScroll(id="help") as box:
             box.border_title = t("desk.help.title", lang)
             yield Static(help_table(lang, wall), id="help-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(DrillBanner).view = self.app.current_view
+
+    def on_screen_resume(self) -> None:
+        self.query_one(DrillBanner).view = self.app.current_view   # installed once, shown again later
 
     def action_close(self) -> None:
         self.dismiss()

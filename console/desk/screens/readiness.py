@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 
 from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
-from console.desk.widgets.chrome import DeskFooter, DeskHeader
+from console.desk.widgets.chrome import DeskFooter, top
 from console.desk.widgets.guests import ChainsTable, GuestsTable, GuestSummary
 from console.desk.widgets.readiness import DepartmentsTable, DutyTable, TasksTable, Verdict
 from console.desk.widgets.view import View
@@ -22,7 +22,7 @@ class ReadinessScreen(ViewScreen):
     AUTO_FOCUS = "#readiness-tasks"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
+        yield from top("header")
         yield Verdict(id="verdict")
         with Horizontal(id="readiness-top"):
             yield DepartmentsTable(id="readiness-departments")
@@ -50,7 +50,7 @@ class GuestsScreen(ViewScreen):
     AUTO_FOCUS = "#guests-list"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
+        yield from top("header")
         yield GuestSummary(id="guests-summary")
         yield ChainsTable(id="guests-chains")
         yield GuestsTable(id="guests-list")

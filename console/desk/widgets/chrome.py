@@ -71,12 +71,23 @@ class DeskHeader(Static):
 
 
 class DrillBanner(Static):
+    """One line saying this is a drill, on every screen of a drill (hidden otherwise)."""
+
+    DEFAULT_CSS = """
+    DrillBanner { height: 1; background: $warning; color: $background; display: none; }
+    """
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
 
     def watch_view(self, view: View | None) -> None:
         self.display = bool(view and view.drill)
         if view and view.drill:
             show_text(self, Text(view.t("desk.drill_banner"), style="bold", justify="center"))   # height 1
+
+
+def top(header_id: str | None = None) -> ComposeResult:
+    """The header and the DRILL banner under it: the first two lines of every desk screen."""
+    yield DeskHeader(id=header_id)
+    yield DrillBanner()
 
 
 class DeskFooter(Footer):
@@ -91,8 +102,8 @@ class DeskFooter(Footer):
         # Help and the plans first, quit last: on a narrow terminal the end of the footer is cut off.
         active.sort(key=lambda a: {"help": 0, "plans": 1, "quit": 3}.get(a[1].action, 2))
         for _, binding, enabled, tooltip in active:
-            if not binding.show or binding.action in seen:
-                continue
+            if not binding.show or binding.action in seen or (self.app.wall and not enabled):
+                continue   # a wall display shows only keys it has: it refuses every action
             seen.add(binding.action)
             key = FooterKey(binding.key, self.app.get_key_display(binding), t(binding.description, lang),
                             binding.action, disabled=not enabled, tooltip=tooltip)

@@ -31,7 +31,7 @@ class PlanIndicator(Static):
     def watch_view(self, view: View | None) -> None:
         if view is None:
             return
-        text, cls = plan_text.indicator(view.state, view.now_ms, view.lang)
+        text, cls = plan_text.indicator(view.state, view.now_ms, view.lang, hint=not view.wall)
         self.display = bool(cls)
         for name in INDICATOR_CLASSES:
             self.set_class(name == cls, name)
@@ -78,7 +78,8 @@ class PlanChecklist(ViewTable):
                    when if short else view.t("plan.desk.proposed_at", at=when)]
             if not short:
                 row.append(fmt.duration(now - prop["ms"], lang, short=True))
-            hint = Text(view.t("plan.desk.proposal_hint"), style="bold")
+            # A wall display cannot start or dismiss a plan: no keys named there.
+            hint = Text("" if view.wall else view.t("plan.desk.proposal_hint"), style="bold")
             yield f"p{prop['id']}", row + [fmt.clip(hint, self.BY_SHORT) if short else hint]
         for run in plans.view(state, now, closed=self.closed):
             when = fmt.clock(run.started_ms, view.tz)[:hhmm]
