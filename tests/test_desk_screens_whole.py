@@ -1,13 +1,14 @@
-"""Every desk screen says DRILL in a drill, and a wall display names no key it does not have (issue 17)."""
+"""Every desk screen says DRILL in a drill, its footer shows its keys whole, and a wall display names no key it does not have (issue 17)."""
 from __future__ import annotations
 
 import re
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from console.desk.app import DeskApp
-from console.desk.widgets.chrome import DrillBanner
-from protocols.i18n import t
+from console.desk.widgets.chrome import DeskFooter, DrillBanner
+from protocols.i18n import has, t
 from tests.desk_plans_fixture import plan_fixture_state
 from tests.test_desk_app import screen_text
 from tests.test_desk_support import T0, aio, fixture_state, settled
@@ -84,3 +85,61 @@ async def test_a_wall_display_names_only_keys_it_has(lang):
                     f"the wall names keys it does not have: {sorted(k for k in named if not usable(app, k))}"
             else:
                 assert "p" in named and usable(app, "p")
+
+
+def footer_keys(app: DeskApp) -> dict[str, tuple[str, str]]:
+    """The footer's keys on screen, action -> (key as shown, words), each whole within the screen's width."""
+    footers = app.screen.query(DeskFooter)
+    if not footers:
+        return {}
+    shown = {}
+    for key in footers.first().query(FooterKey):
+        assert key.region.right <= app.size.width, f"{key.key_display} runs off the screen"
+        shown[key.action] = (key.key_display, key.description)
+    return shown
+
+
+def screen_keys(app: DeskApp) -> set[str]:
+    """The actions a screen binds for the footer (a catalogue description): what staff may press there."""
+    return {b.action for _, b, enabled, _ in app.screen.active_bindings.values()
+            if b.show and has(b.description) and (enabled or not app.wall)}
+
+
+@pytest.mark.parametrize("name", [s for s in SCREENS if s != "help"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_the_footer_shows_every_key_at_120_and_quit_at_80(name, lang):
+    for width in (120, 80):
+        app = DeskApp(state=fixture_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+        async with app.run_test(size=(width, 30)) as pilot:
+            await settled()(pilot)
+            await open_screen(pilot, name)
+            shown = footer_keys(app)
+            kept = {"quit", "help", "toggle_lang"} | ({"back"} & screen_keys(app))
+            assert kept <= set(shown), f"{name} at {width}: {shown}"
+            if width == 120:
+                assert set(shown) == screen_keys(app), f"{name}: left out {screen_keys(app) - set(shown)}"
+            for key, _ in shown.values():
+                # As staff know them: F5, Esc, 回车/Enter, Ctrl+Q -- never "f5", "esc", "escape", "ctrl+q".
+                assert key == key.strip() and (len(key) == 1 or key[0].isupper() or key == "回车"), key
+
+
+CLOSING = "。，、；：？！）》」』】〕…,.;:?!)]}"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (64, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_the_help_screen_never_puts_a_punctuation_mark_first_on_a_line(lang, size):
+    app = DeskApp(state=fixture_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+    async with app.run_test(size=size) as pilot:
+        await open_screen(pilot, "help")
+        lines = []
+        for widget in app.screen.query("#help-keys, #help-note"):
+            region = widget.content_region
+            lines += [strip.text for strip in widget.render_lines(region.reset_offset)]
+        assert len([line for line in lines if line.strip()]) > 10
+        for line in lines:
+            # A table row holds two columns: a piece is what stands between runs of spaces.
+            for piece in re.split(r"\s{2,}", line.strip()):
+                assert not piece or piece[0] not in CLOSING, f"a line starts with {piece[0]!r}: {line!r}"

@@ -76,7 +76,7 @@ def _facts(view: View, pairs: list[tuple[str, Any]]) -> Text:
 
 
 class StationScreen(ViewScreen):
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
 
     def __init__(self, station: str) -> None:
         super().__init__()
@@ -117,7 +117,7 @@ class StationScreen(ViewScreen):
 
 
 class IncidentScreen(ViewScreen):
-    BINDINGS = bindings("detail", "incident", "desk")
+    BINDINGS = bindings("detail", "incident", "desk", quiet=("desk",))
 
     def __init__(self, incident: int) -> None:
         super().__init__()
@@ -170,7 +170,7 @@ class IncidentScreen(ViewScreen):
 
 
 class InstructionsScreen(ViewScreen):
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
 
     def action_instructions(self) -> None:
         pass  # already here

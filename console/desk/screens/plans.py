@@ -16,7 +16,7 @@ CLOSED = 5   # stood-down plans listed under the running ones
 
 
 class PlansScreen(ViewScreen):
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
     AUTO_FOCUS = "#plans-list"
 
     def compose(self) -> ComposeResult:

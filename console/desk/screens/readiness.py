@@ -17,7 +17,7 @@ class ReadinessScreen(ViewScreen):
     """GO / NO-GO, progress per department, who is on which post, and every task (Enter signs one off)."""
 
     # The sign-off key shows in this screen's footer (elsewhere it is in help and the palette only).
-    BINDINGS = [b for b in bindings("detail", "desk") if b.action != "sign_off"] + [
+    BINDINGS = [b for b in bindings("detail", "desk", quiet=("desk",)) if b.action != "sign_off"] + [
         Binding("k", "sign_off", "desk.key.sign_off")]
     AUTO_FOCUS = "#readiness-tasks"
 
@@ -46,7 +46,7 @@ class ReadinessScreen(ViewScreen):
 class GuestsScreen(ViewScreen):
     """Expected against arrived, the VIP hand-off chains, and every guest on the list."""
 
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
     AUTO_FOCUS = "#guests-list"
 
     def compose(self) -> ComposeResult:
