@@ -59,3 +59,24 @@ async def test_no_cell_is_cut_while_its_row_has_room(lang, size):
                 app.pop_screen()
             await settled()(pilot)
         assert seen >= 10   # the walk reached the tables (main, plans, instructions, detail, readiness, guests)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_the_timeline_filters_show_their_whole_words(lang):
+    """Each dropdown is as wide as what it shows: "Severity", never "Severit ▼", also once a choice is made."""
+    from textual.widgets import Select
+
+    from protocols.i18n import t
+    from tests.test_desk_app import screen_text
+
+    app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled()(pilot)
+        line = next(x for x in screen_text(app).splitlines() if "▼" in x)
+        for key in ("desk.filter.post", "desk.filter.kind", "desk.filter.severity"):
+            assert f"{t(key, lang)} ▼" in " ".join(line.split()), line
+        app.screen.query_one("#filter-kind", Select).value = "incident_report"
+        await settled()(pilot)
+        line = next(x for x in screen_text(app).splitlines() if "▼" in x)
+        assert f"{t('type.incident_report', lang)} ▼" in " ".join(line.split()), line
