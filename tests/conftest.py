@@ -95,6 +95,7 @@ MODULE_TIER = {
     "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",
     "test_scenarios_run": "wire",
     "test_desk_screens_whole": "screen", "test_desk_forms": "screen", "test_desk_table_fit": "screen",   # issue 17
+    "test_station_screens_whole": "screen",
     "test_desk_app": "screen", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
     "test_desk_timeline": "screen", "test_guests_station": "screen", "test_plans_on_screen": "screen",
     "test_readiness_desk": "screen", "test_readiness_snapshots": "screen", "test_report_desk": "screen",
