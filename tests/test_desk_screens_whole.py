@@ -143,3 +143,20 @@ async def test_the_help_screen_never_puts_a_punctuation_mark_first_on_a_line(lan
             # A table row holds two columns: a piece is what stands between runs of spaces.
             for piece in re.split(r"\s{2,}", line.strip()):
                 assert not piece or piece[0] not in CLOSING, f"a line starts with {piece[0]!r}: {line!r}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_the_summary_with_nothing_counted_shows_no_negative_or_fractional_counts(lang, tmp_path):
+    """A log with no arrivals, cars or incidents: every figure and chart label is a whole number from 0."""
+    from tests.test_report_charts_axes import QUIET, summary_of
+
+    quiet = summary_of(tmp_path, QUIET)
+    app = DeskApp(state=fixture_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+    app.summary_source = lambda: quiet
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_screen(pilot, "summary")
+        await settled()(pilot)
+        text = screen_text(app)
+        assert "▲0" in text   # the sparklines' peaks are drawn
+        assert not re.findall(r"(?<![\w:])-\d|\d\.\d", text), re.findall(r".{12}(?:-\d|\d\.\d).{4}", text)

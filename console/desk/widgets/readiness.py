@@ -70,15 +70,17 @@ class Verdict(Static):
 class DepartmentsTable(ViewTable):
     FLEX = ("readiness.col.department",)
     BAR = 10
+    BAR_NARROW = 4
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("readiness.col.department", None), ("readiness.col.progress", None),
                 ("readiness.col.overdue", None), ("readiness.col.blocking", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        bar = self.BAR_NARROW if self.compact else self.BAR   # a narrow board gives the names the cells
         for dep in readiness.board(view.state, view.now_ms).departments:
-            progress = fmt.gauge(dep.done, dep.total, self.BAR) if dep.done < dep.total else \
-                Text("█" * self.BAR, style="green")
+            progress = fmt.gauge(dep.done, dep.total, bar) if dep.done < dep.total else \
+                Text("█" * bar, style="green")
             progress.append(f" {dep.done}/{dep.total}")
             yield dep.department, [
                 fmt.label(f"dept.{dep.department}", view.lang), progress,
