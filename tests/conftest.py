@@ -86,7 +86,7 @@ MODULE_TIER = {
     "test_guests_import": "pure", "test_guests_limits": "pure", "test_hub_flood": "pure", "test_i18n": "pure",
     "test_outbox": "pure", "test_outbox_files": "pure", "test_picture_model": "pure", "test_plans": "pure",
     "test_plans_hub": "pure", "test_plans_library": "pure", "test_plans_security_weather": "pure", "test_readiness": "pure", "test_report": "pure",
-    "test_report_archive": "pure", "test_report_files": "pure", "test_scenarios_generators": "pure",
+    "test_report_archive": "pure", "test_report_files": "pure", "test_report_charts_axes": "pure", "test_scenarios_generators": "pure",
     "test_scenarios_layers": "pure", "test_scenarios_loader": "pure", "test_state": "pure",
     "test_station_app_cli": "pure", "test_station_plan_tasks": "pure", "test_store": "pure",
     "test_store_files": "pure",
@@ -95,6 +95,8 @@ MODULE_TIER = {
     "test_hub_bounds": "wire", "test_hub_identity": "wire", "test_hub_stall": "wire", "test_hub_storage": "wire",
     "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",
     "test_scenarios_run": "wire",
+    "test_desk_screens_whole": "screen", "test_desk_forms": "screen", "test_desk_table_fit": "screen",   # issue 17
+    "test_station_screens_whole": "screen",
     "test_desk_app": "screen", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
     "test_desk_timeline": "screen", "test_guests_station": "screen", "test_plans_on_screen": "screen",
     "test_readiness_desk": "screen", "test_readiness_snapshots": "screen", "test_report_desk": "screen",

@@ -54,7 +54,11 @@ OPERATOR_SCOPES = ("incident", "desk", "plan", "service")
 OPERATOR_ACTIONS = frozenset(k.action for k in KEYS if k.scope in OPERATOR_SCOPES)
 
 
-def bindings(*scopes: str) -> list[Binding]:
-    """Textual bindings for the keys of `scopes`; the description is a catalogue key the footer translates."""
-    return [Binding(k.keys, k.action, k.text, show=k.footer, key_display=k.display or None)
+def bindings(*scopes: str, quiet: tuple[str, ...] = ()) -> list[Binding]:
+    """Textual bindings for the keys of `scopes`; the description is a catalogue key the footer translates.
+
+    Keys of a `quiet` scope work but stay out of the footer: a screen that looks into one thing shows
+    the keys that act on it, and the desk-wide ones are on F1 and in the palette (at 120 columns the
+    footer holds every key it shows, in both languages)."""
+    return [Binding(k.keys, k.action, k.text, show=k.footer and k.scope not in quiet, key_display=k.display or None)
             for k in KEYS if k.scope in scopes and k.action]

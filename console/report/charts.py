@@ -22,6 +22,7 @@ matplotlib.use("Agg")   # no display, no GUI toolkit: the report is made by a co
 import matplotlib.dates as mdates  # noqa: E402  (after the backend is chosen)
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from console.report import text as rt  # noqa: E402
 from console.report.summary import Summary  # noqa: E402
@@ -113,6 +114,18 @@ def _time_axis(ax: Any) -> None:
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))
 
 
+def _counts(ax: Any, mirrored: bool = False) -> None:
+    """A count axis (people, cars, per minute): whole-number ticks from 0, also when every count is 0,
+    where matplotlib alone draws "-0.04 … 0.04". `mirrored`: departures below the axis, read as counts."""
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=2))
+    low, high = ax.get_ylim()
+    if mirrored:
+        ax.set_ylim(min(low, -1), max(high, 1))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(round(v))}"))
+    else:
+        ax.set_ylim(0, max(high, 1))
+
+
 def _svg(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -139,9 +152,11 @@ def people(s: Summary, lang: str) -> str:
     _level(top, x, v["headcount"], fill=True, color=PALETTE[0], label=t("report.chart.on_site", lang))
     top.set_ylabel(t("report.chart.people_axis", lang))
     top.legend(loc="upper left")
+    _counts(top)
     _flows(low, x, v["arrivals"], v["departures"], (t("report.chart.arrivals", lang), t("report.chart.departures", lang)))
     low.set_ylabel(t("report.chart.per_min", lang))
     low.legend(loc="upper left")
+    _counts(low, mirrored=True)
     _time_axis(low)
     return _svg(fig)
 
@@ -159,11 +174,13 @@ def cars(s: Summary, lang: str) -> str:
         _level(top, x, v[f"lot.{lot['id']}"], color=colour, label=_name(lot, lang))
         top.axhline(lot["capacity"], color=colour, linestyle="--", linewidth=0.8)
     top.set_ylabel(t("report.chart.lot_axis", lang))
+    _counts(top)
     if s.lots:
         top.legend(loc="upper left")
     _flows(low, x, v["cars_in"], v["cars_out"], (t("report.chart.cars_in", lang), t("report.chart.cars_out", lang)))
     low.set_ylabel(t("report.chart.per_min", lang))
     low.legend(loc="upper left")
+    _counts(low, mirrored=True)
     _time_axis(low)
     return _svg(fig)
 
@@ -180,6 +197,7 @@ def zones(s: Summary, lang: str) -> str:
         _level(ax, x, v[f"zone.{zone['id']}"], color=colour, label=_name(zone, lang))
         ax.axhline(zone["capacity"], color=colour, linestyle="--", linewidth=0.8)
     ax.set_ylabel(t("report.chart.zone_axis", lang))
+    _counts(ax)
     ax.legend(loc="upper left")
     _time_axis(ax)
     return _svg(fig)

@@ -341,6 +341,9 @@ class StationApp(App):
         self.lang = i18n.normalise_lang(lang)
         self.title = self.site.label(self.lang)
         self.main.relabel(self.lang)
+        # The last action's message was said in the other language: gone, so every line on the
+        # screen is in the one chosen (the browser terminal showed English under Chinese).
+        self.main.flash("")
         if self.screen is not self.main:
             self.screen.dismiss()   # a form or the inbox reopens in the new language with one key
         self.redraw()

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from console.desk.keys import bindings
 from console.desk.screens.actions import DeskActions
 from console.desk.widgets import fmt
-from console.desk.widgets.chrome import DeskFooter, DeskHeader, titled
+from console.desk.widgets.chrome import DeskFooter, titled, top
 from console.desk.widgets.instructions import DeliveryTable, InstructionsTable
 from console.desk.widgets.table import ViewTable
 from console.desk.widgets.view import View, liveness, silence_ms
@@ -76,14 +76,14 @@ def _facts(view: View, pairs: list[tuple[str, Any]]) -> Text:
 
 
 class StationScreen(ViewScreen):
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
 
     def __init__(self, station: str) -> None:
         super().__init__()
         self.station = station
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield Static(id="facts", classes="facts")
         yield _Lines(["desk.col.time", "desk.col.event"], self._recent, id="station-recent")
         yield DeskFooter()
@@ -117,7 +117,7 @@ class StationScreen(ViewScreen):
 
 
 class IncidentScreen(ViewScreen):
-    BINDINGS = bindings("detail", "incident", "desk")
+    BINDINGS = bindings("detail", "incident", "desk", quiet=("desk",))
 
     def __init__(self, incident: int) -> None:
         super().__init__()
@@ -127,7 +127,7 @@ class IncidentScreen(ViewScreen):
         return self.incident
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield Static(id="facts", classes="facts")
         yield _Lines(["desk.col.time", "desk.col.who", "desk.col.what", "desk.col.note"], self._history,
                      id="incident-history")
@@ -170,13 +170,13 @@ class IncidentScreen(ViewScreen):
 
 
 class InstructionsScreen(ViewScreen):
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
 
     def action_instructions(self) -> None:
         pass  # already here
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield InstructionsTable(id="instructions-list")
         yield DeliveryTable(id="instruction-delivery")
         yield DeskFooter()

@@ -8,7 +8,7 @@ from console.core import plans
 from console.core import state as fold
 from console.desk.keys import bindings
 from console.desk.screens.details import IncidentScreen, StationScreen, ViewScreen
-from console.desk.widgets.chrome import DeskFooter, DeskHeader, DrillBanner, titled
+from console.desk.widgets.chrome import DeskFooter, titled, top
 from console.desk.widgets.figures import AreasPanel, PeoplePanel, WallFigures
 from console.desk.widgets.incidents import HighAlertBanner, IncidentBoard
 from console.desk.widgets.instructions import InstructionsTable
@@ -28,8 +28,7 @@ class MainScreen(ViewScreen):
     AUTO_FOCUS = "#incidents"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
-        yield DrillBanner(id="drill")
+        yield from top("header")
         yield HighAlertBanner(id="alert")
         yield PlanIndicator(id="plans-line")
         if self.app.wall:

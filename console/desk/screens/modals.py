@@ -23,6 +23,8 @@ from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, INCIDEN
 
 class DeskModal(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "desk.key.cancel"), Binding("ctrl+s", "send", "desk.key.send")]
+    # The first text field, so Enter sends; on a dropdown Enter would open its list instead.
+    AUTO_FOCUS = "#dialog > Input"
 
     def __init__(self, title: str, lang: str) -> None:
         super().__init__()
@@ -49,8 +51,23 @@ class DeskModal(ModalScreen[Any]):
     def value(self) -> Any:
         return None
 
-    def error(self, key: str) -> None:
+    def error(self, key: str, field: str = "") -> None:
+        """Say what is missing; with `field`, the words go as soon as that field has something in it."""
         self.query_one("#dialog-error", Static).update(Text(self.t(key), style="bold red"))
+        self._missing = field
+
+    def _filled(self, field: str | None) -> None:
+        if field and field == getattr(self, "_missing", ""):
+            self.query_one("#dialog-error", Static).update("")   # "please fill in" is answered: it goes
+            self._missing = ""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value.strip():
+            self._filled(event.input.id)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self._filled(event.select.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -67,6 +84,8 @@ class DeskModal(ModalScreen[Any]):
 
 class ChoiceModal(DeskModal):
     """One choice from a list (departments): arrows and Enter."""
+
+    AUTO_FOCUS = "#choice"
 
     def __init__(self, title: str, lang: str, options: list[tuple[str, str]]) -> None:
         super().__init__(title, lang)
@@ -108,7 +127,7 @@ class TextModal(DeskModal):
     def value(self) -> Any:
         text = self.query_one("#text", Input).value.strip()
         if self.required and not text:
-            self.error("desk.modal.need_text")
+            self.error("desk.modal.need_text", "text")
             return None
         out = {"text": text}
         if self.department:
@@ -138,7 +157,7 @@ class IncidentModal(DeskModal):
     def value(self) -> Any:
         kind = self.query_one("#kind", Select).value
         if kind is Select.NULL:
-            self.error("desk.modal.need_kind")
+            self.error("desk.modal.need_kind", "kind")
             return None
         return {"kind": kind, "severity": int(self.query_one("#severity", Select).value),
                 "location": self.query_one("#location", Input).value.strip(),
@@ -172,15 +191,13 @@ class InstructionModal(DeskModal):
         yield self.label("field.text")
         yield Input(id="text", max_length=MAX_TEXT, compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#text", Input).focus()
-
     def _reaches_gate(self, target: str) -> bool:
         kind, _, name = target.partition(".")
         return target in ("all", "post.gate") or (kind == "station" and self.state.stations.get(name, {}).get("post") == "gate")
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """Holding or resuming the gate: aim it at the gate and offer the words, unless already given."""
+        """Holding or resuming the gate: aim it at the gate and offer the words, unless already given.
+        (DeskModal's handler runs too -- Textual calls each class's -- and clears a stale error.)"""
         if event.select.id != "gate" or event.value == "none":
             return
         target = self.query_one("#target", Select)
@@ -193,7 +210,7 @@ class InstructionModal(DeskModal):
     def value(self) -> Any:
         text = self.query_one("#text", Input).value.strip()
         if not text:
-            self.error("desk.modal.need_text")
+            self.error("desk.modal.need_text", "text")
             return None
         target, gate = str(self.query_one("#target", Select).value), str(self.query_one("#gate", Select).value)
         gate = "" if gate == "none" else gate

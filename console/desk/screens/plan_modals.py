@@ -39,8 +39,7 @@ class PlanStartModal(DeskModal):
         yield self.label("plan.modal.note")
         yield Input(id="note", max_length=MAX_TEXT, compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+    AUTO_FOCUS = "#plan-choice"   # Enter starts the highlighted plan
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -68,12 +67,9 @@ class NoteModal(DeskModal):
         yield self.label(self.label_key)
         yield Input(id="text", max_length=MAX_TEXT, compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#text", Input).focus()
-
     def value(self) -> Any:
         text = self.query_one("#text", Input).value.strip()
         if self.required and not text:
-            self.error("plan.modal.need_reason")
+            self.error("plan.modal.need_reason", "text")
             return None
         return {"text": text}

@@ -8,7 +8,7 @@ from console.core import plans
 from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
 from console.desk.widgets import plan_text
-from console.desk.widgets.chrome import DeskFooter, DeskHeader, titled
+from console.desk.widgets.chrome import DeskFooter, titled, top
 from console.desk.widgets.plans import PlanChecklist
 from console.desk.widgets.view import View
 
@@ -16,11 +16,11 @@ CLOSED = 5   # stood-down plans listed under the running ones
 
 
 class PlansScreen(ViewScreen):
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
     AUTO_FOCUS = "#plans-list"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
+        yield from top("header")
         yield PlanChecklist(closed=CLOSED, id="plans-list")
         yield Static(id="plan-detail", classes="facts")
         yield DeskFooter()

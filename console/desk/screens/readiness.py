@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 
 from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
-from console.desk.widgets.chrome import DeskFooter, DeskHeader
+from console.desk.widgets.chrome import DeskFooter, top
 from console.desk.widgets.guests import ChainsTable, GuestsTable, GuestSummary
 from console.desk.widgets.readiness import DepartmentsTable, DutyTable, TasksTable, Verdict
 from console.desk.widgets.sendoffs import SendoffTable
@@ -18,12 +18,12 @@ class ReadinessScreen(ViewScreen):
     """GO / NO-GO, progress per department, who is on which post, and every task (Enter signs one off)."""
 
     # The sign-off key shows in this screen's footer (elsewhere it is in help and the palette only).
-    BINDINGS = [b for b in bindings("detail", "desk") if b.action != "sign_off"] + [
+    BINDINGS = [b for b in bindings("detail", "desk", quiet=("desk",)) if b.action != "sign_off"] + [
         Binding("k", "sign_off", "desk.key.sign_off")]
     AUTO_FOCUS = "#readiness-tasks"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
+        yield from top("header")
         yield Verdict(id="verdict")
         with Horizontal(id="readiness-top"):
             yield DepartmentsTable(id="readiness-departments")
@@ -47,11 +47,11 @@ class ReadinessScreen(ViewScreen):
 class GuestsScreen(ViewScreen):
     """Expected against arrived, the VIP hand-off chains, the send-offs, and every guest on the list."""
 
-    BINDINGS = bindings("detail", "desk")
+    BINDINGS = bindings("detail", "desk", quiet=("desk",))
     AUTO_FOCUS = "#guests-list"
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader(id="header")
+        yield from top("header")
         yield GuestSummary(id="guests-summary")
         yield ChainsTable(id="guests-chains")
         yield SendoffTable(id="guests-sendoffs")

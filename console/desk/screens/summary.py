@@ -21,7 +21,7 @@ from textual.widgets import Label, Sparkline, Static
 from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
 from console.desk.widgets import fmt
-from console.desk.widgets.chrome import DeskFooter, DeskHeader
+from console.desk.widgets.chrome import DeskFooter, top
 from console.desk.widgets.view import View
 from console.report import services_part
 from console.report import text as rt
@@ -177,7 +177,7 @@ class SummaryScreen(ViewScreen):
         self._lang: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield DeskHeader()
+        yield from top()
         yield Static(id="summary-status", markup=False)
         with VerticalScroll(id="summary-body"):
             yield Static(id="summary-glance")

@@ -1,8 +1,12 @@
 """The frame around the board: the header line, the DRILL banner and a footer that shows key descriptions in the desk's language."""
 from __future__ import annotations
 
+from typing import Any
+
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -11,7 +15,7 @@ from textual.widgets._footer import FooterKey  # not re-exported by textual.widg
 from console.desk.widgets import fmt
 from console.desk.widgets.view import View
 from protocols import names
-from protocols.i18n import t
+from protocols.i18n import has, t
 
 
 def titled(widget: Widget, title: str | None = None, subtitle: str | None = None) -> None:
@@ -72,6 +76,11 @@ class DeskHeader(Static):
 
 
 class DrillBanner(Static):
+    """One line saying this is a drill, on every screen of a drill (hidden otherwise)."""
+
+    DEFAULT_CSS = """
+    DrillBanner { height: 1; background: $warning; color: $background; display: none; }
+    """
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
 
     def watch_view(self, view: View | None) -> None:
@@ -80,22 +89,77 @@ class DrillBanner(Static):
             show_text(self, Text(view.t("desk.drill_banner"), style="bold", justify="center"))   # height 1
 
 
+def top(header_id: str | None = None) -> ComposeResult:
+    """The header and the DRILL banner under it: the first two lines of every desk screen."""
+    yield DeskHeader(id=header_id)
+    yield DrillBanner()
+
+
+def key_name(binding: Binding, lang: str) -> str:
+    """A key as staff know it: "F5", "Esc", "回车"/"Enter", "Ctrl+Q"; a letter as it is."""
+    shown = binding.key_display or binding.key.split(",")[0]
+    shown = shown.split(" / ")[0]   # "F1 / ?": the footer has room for one name, the help screen gives both
+    if shown in KEY_WORDS:
+        return t(KEY_WORDS[shown], lang)
+    if "+" in shown:
+        return "+".join(part.capitalize() if len(part) > 1 else part.upper() for part in shown.split("+"))
+    return shown.upper() if len(shown) > 1 and shown[0] == "f" and shown[1:].isdigit() else shown
+
+
+KEY_WORDS = {"escape": "desk.keyname.escape", "enter": "desk.keyname.enter", "tab": "desk.keyname.tab"}
+#: The footer's order: help (where every key is), the way back and the plans first, then the
+#: screen's own keys, the language and quit last -- and these are never left out for want of room.
+FIRST, LAST = ("help", "back", "plans"), ("toggle_lang", "quit")
+
+
+def _words(binding: Binding, lang: str) -> str:
+    """A key's words in the footer: the catalogue's short form (`desk.key_short.<action>`) where it has one."""
+    short = f"desk.key_short.{binding.action}"
+    return t(short if has(short) else binding.description, lang)
+
+
+def _rank(action: str) -> int:
+    if action in FIRST:
+        return FIRST.index(action)
+    return len(FIRST) + 1 + LAST.index(action) if action in LAST else len(FIRST)
+
+
 class DeskFooter(Footer):
-    """Textual's footer, with each binding's description looked up in the catalogue (it holds a key)."""
+    """Textual's footer with each key's description from the catalogue, and only whole keys: where the
+    row is too narrow, the screen's last keys are left out (they are all on F1) -- help, the language
+    and Ctrl+Q always show. Keys of Textual's own widgets (a dropdown's "Dismiss menu") are not words
+    of the catalogue and are not shown: they still work."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(compact=True, **kw)   # one space between keys: every key of a screen fits 120 columns
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         lang = getattr(self.app, "lang", "zh")
-        seen: set[str] = set()
-        active = list(self.screen.active_bindings.values())
-        # Help and the plans first, quit last: on a narrow terminal the end of the footer is cut off.
-        active.sort(key=lambda a: {"help": 0, "plans": 1, "quit": 3}.get(a[1].action, 2))
-        for _, binding, enabled, tooltip in active:
-            if not binding.show or binding.action in seen:
+        keys: dict[str, tuple[Binding, bool, str]] = {}
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in keys or not has(binding.description):
                 continue
-            seen.add(binding.action)
-            key = FooterKey(binding.key, self.app.get_key_display(binding), t(binding.description, lang),
-                            binding.action, disabled=not enabled, tooltip=tooltip)
+            if self.app.wall and not enabled:
+                continue   # a wall display shows only keys it has: it refuses every action
+            keys[binding.action] = (binding, enabled, tooltip)
+        order = sorted(keys, key=_rank)
+        labels = {a: (key_name(keys[a][0], lang), _words(keys[a][0], lang)) for a in order}
+        # Each key takes "key words " (the compact footer: a space inside, one after).
+        width = {a: cell_len(k) + cell_len(w) + 2 for a, (k, w) in labels.items()}
+        room = self.app.size.width
+        while sum(width[a] for a in order) > room:
+            middle = [a for a in order if a not in FIRST + LAST]
+            if not middle:
+                break
+            order.remove(middle[-1])
+        for action in order:
+            binding, enabled, tooltip = keys[action]
+            key = FooterKey(binding.key, *labels[action], action, disabled=not enabled, tooltip=tooltip)
             key.compact = self.compact   # set, not data-bound: this compose also runs on a language switch
             yield key
+
+    def on_resize(self) -> None:
+        if self._bindings_ready:
+            self.call_after_refresh(self.recompose)   # the width decides which keys fit

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from console.core import services
@@ -49,6 +50,34 @@ def clip(text: Text, width: int) -> Text:
     out = text.copy()
     out.truncate(width, overflow="ellipsis")
     return out
+
+
+# Marks that close a phrase never start a line, marks that open one never end it (the Chinese
+# rules 避头点 and 避尾点): each goes to the next line with its neighbour rather than alone.
+_CLOSING = set("。，、；：？！）》」』】〕…—,.;:?!)]}%")
+_OPENING = set("（《「『【〔([{")
+_UNIT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef][^\S\n]*|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+[^\S\n]*|\s")
+
+
+def fold(words: str, width: int) -> list[str]:
+    """Lines of at most `width` cells (CJK counts double), broken between Chinese characters or
+    between Latin words, and never with a punctuation mark first on a line."""
+    units: list[str] = []
+    for unit in _UNIT.findall(words):
+        if units and unit.strip() and (unit.strip()[0] in _CLOSING or units[-1][-1] in _OPENING):
+            units[-1] += unit   # "报" + "。", "（" + "C": one piece, so no line starts or ends on the mark
+        else:
+            units.append(unit)
+    lines, line = [], ""
+    for unit in units:
+        if line and cell_len((line + unit).rstrip()) > width:
+            lines.append(line.rstrip())
+            line = unit.lstrip()
+        else:
+            line += unit
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 def duration(ms: int, lang: str, short: bool = False) -> str:

@@ -104,7 +104,7 @@ class ChainsTable(ViewTable):
 class GuestsTable(ViewTable):
     """Every guest on the list: late first, then those still expected, then those who arrived."""
 
-    FLEX = ("guestdesk.col.org", "guestdesk.col.needs", "guestdesk.col.name")
+    FLEX = (("guestdesk.col.org", "guestdesk.col.needs", "guestdesk.col.name"),)
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         org = [] if self.compact else [("guestdesk.col.org", None)]

@@ -16,7 +16,7 @@ from console.desk.widgets.view import View, unacknowledged_high
 
 
 class IncidentBoard(ViewTable):
-    FLEX = ("desk.col.note", "desk.col.department", "desk.col.location", "desk.col.reporter", "desk.col.kind")
+    FLEX = (("desk.col.note", "desk.col.department", "desk.col.location", "desk.col.reporter"), "desk.col.kind")
     WIDE_AT = 90
 
     class Selected(Message):
@@ -54,9 +54,9 @@ class IncidentBoard(ViewTable):
                 continue
             yield str(inc["id"]), [
                 ident, fmt.severity(sev, view.lang), kind,
-                fmt.clip(fmt.safe(inc.get("location", "")), 16), fmt.clip(fmt.safe(who), 12), age, status,
+                fmt.safe(inc.get("location", "")), fmt.safe(who), age, status,
                 fmt.label(f"dept.{inc['department']}", view.lang) if inc.get("department") else "",
-                fmt.clip(fmt.safe(inc.get("note", "")), 40)]
+                fmt.safe(inc.get("note", ""))]   # the fit cuts the longest only when the row is full
 
     @property
     def current(self) -> int | None:

@@ -30,7 +30,7 @@ def tally(view: View, inst: dict[str, Any]) -> tuple[Text, Text]:
 
 
 class InstructionsTable(ViewTable):
-    FLEX = ("desk.col.text", "desk.col.target")
+    FLEX = (("desk.col.text", "desk.col.target"),)
     class Selected(Message):
         """The operator chose an instruction to see station by station."""
 

@@ -165,9 +165,10 @@ def _counted(key: str, n: int, lang: str) -> str:
     return t(f"{key}_1" if n == 1 else key, lang, n=n)
 
 
-def indicator(state: State, now_ms: int, lang: str) -> tuple[Text, str]:
+def indicator(state: State, now_ms: int, lang: str, hint: bool = True) -> tuple[Text, str]:
     """The main screen's one line ("2 plans running · 1 step overdue · 1 plan proposed — p opens the plans")
-    and its class: "-overdue", "-proposed", "-running", or "" when there is nothing to say."""
+    and its class: "-overdue", "-proposed", "-running", or "" when there is nothing to say.
+    `hint=False` (a wall display, where `p` does nothing) leaves out the key to press."""
     runs = [r for r in plans.view(state, now_ms, closed=0)]
     waiting = plans.proposals(state)
     overdue = sum(r.overdue for r in runs)
@@ -181,7 +182,8 @@ def indicator(state: State, now_ms: int, lang: str) -> tuple[Text, str]:
     if waiting:
         parts.append(_counted("plan.desk.proposed", len(waiting), lang))
     out = Text("⚑ " + " · ".join(parts), style="bold")
-    out.append(" — " + t("plan.desk.open_hint", lang))
+    if hint:
+        out.append(" — " + t("plan.desk.open_hint", lang))
     names = [name(r, lang) for r in runs] + [name(p, lang) for p in waiting]
     out.append_text(fmt.safe("  " + ("、" if lang == "zh" else ", ").join(names)))
     return out, "-overdue" if overdue else "-proposed" if waiting else "-running"

@@ -31,7 +31,7 @@ class PlanIndicator(Static):
     def watch_view(self, view: View | None) -> None:
         if view is None:
             return
-        text, cls = plan_text.indicator(view.state, view.now_ms, view.lang)
+        text, cls = plan_text.indicator(view.state, view.now_ms, view.lang, hint=not view.wall)
         self.display = bool(cls)
         for name in INDICATOR_CLASSES:
             self.set_class(name == cls, name)
@@ -44,9 +44,7 @@ class PlanChecklist(ViewTable):
     plans screen, the plans stood down lately. Row keys: "p<gseq>", "r<run>", "r<run>.<step>"."""
 
     BINDINGS = bindings("plan")
-    FLEX = ("plan.col.step", "plan.col.by", "plan.col.department")
-    BY_SHORT = 16    # a narrow table shows who and when; the reason is in the line below it
-    DEPT_SHORT = 10  # ... and as much of a department's name as five CJK characters take
+    FLEX = (("plan.col.step", "plan.col.by", "plan.col.department"),)
     WIDE_AT = 140    # the elapsed column and whole clock faces; under it (80 columns, the main screen's panel) less
 
     class Chosen(Message):
@@ -78,8 +76,9 @@ class PlanChecklist(ViewTable):
                    when if short else view.t("plan.desk.proposed_at", at=when)]
             if not short:
                 row.append(fmt.duration(now - prop["ms"], lang, short=True))
-            hint = Text(view.t("plan.desk.proposal_hint"), style="bold")
-            yield f"p{prop['id']}", row + [fmt.clip(hint, self.BY_SHORT) if short else hint]
+            # A wall display cannot start or dismiss a plan: no keys named there.
+            hint = Text("" if view.wall else view.t("plan.desk.proposal_hint"), style="bold")
+            yield f"p{prop['id']}", row + [hint]
         for run in plans.view(state, now, closed=self.closed):
             when = fmt.clock(run.started_ms, view.tz)[:hhmm]
             row = [plan_text.run_state(run, lang), plan_text.run_title(state, run, lang),
@@ -97,11 +96,10 @@ class PlanChecklist(ViewTable):
                 if not short:
                     row.append(fmt.duration((step.at_ms or now) - run.started_ms, lang, short=True))
                 by = plan_text.by_cell(state, step, lang, short)
-                yield f"r{run.id}.{step.id}", row + [fmt.clip(by, self.BY_SHORT) if short else by]
+                yield f"r{run.id}.{step.id}", row + [by]
 
     def _dept(self, dept: str, lang: str) -> Text:
-        out = Text(fmt.label(f"dept.{dept}", lang) if dept else "")
-        return fmt.clip(out, self.DEPT_SHORT) if self.compact else out
+        return Text(fmt.label(f"dept.{dept}", lang) if dept else "")
 
     @property
     def current_row(self) -> tuple[str, int, str] | None:

@@ -13,7 +13,7 @@ from protocols import orders
 
 
 class PostsTable(ViewTable):
-    FLEX = ("desk.col.post", "desk.col.station")
+    FLEX = (("desk.col.post", "desk.col.station"),)
     WIDE_AT = 52
 
     class Selected(Message):
@@ -41,7 +41,7 @@ class PostsTable(ViewTable):
                 status.append(" " + view.t("desk.clock.mark"), style="bold yellow")
             if orders.reaching(view.state.holds, sid, st.get("post", "")):
                 status.append(" " + view.t("desk.gate.holding"), style="bold white on red")
-            name = fmt.clip(fmt.safe(fmt.station_name(view.state, sid, view.lang)), 12 if compact else 24)
+            name = fmt.safe(fmt.station_name(view.state, sid, view.lang))   # cut by the fit only when the row is full
             if live in ("late", "offline"):
                 name.stylize("reverse " + ("yellow" if live == "late" else "red"))
             outbox, rejected = st.get("outbox", 0), st.get("rejected", 0)

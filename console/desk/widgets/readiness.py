@@ -70,15 +70,17 @@ class Verdict(Static):
 class DepartmentsTable(ViewTable):
     FLEX = ("readiness.col.department",)
     BAR = 10
+    BAR_NARROW = 4
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("readiness.col.department", None), ("readiness.col.progress", None),
                 ("readiness.col.overdue", None), ("readiness.col.blocking", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        bar = self.BAR_NARROW if self.compact else self.BAR   # a narrow board gives the names the cells
         for dep in readiness.board(view.state, view.now_ms).departments:
-            progress = fmt.gauge(dep.done, dep.total, self.BAR) if dep.done < dep.total else \
-                Text("█" * self.BAR, style="green")
+            progress = fmt.gauge(dep.done, dep.total, bar) if dep.done < dep.total else \
+                Text("█" * bar, style="green")
             progress.append(f" {dep.done}/{dep.total}")
             yield dep.department, [
                 fmt.label(f"dept.{dep.department}", view.lang), progress,
@@ -89,14 +91,14 @@ class DepartmentsTable(ViewTable):
 class DutyTable(ViewTable):
     """Who is on which post: the roster beside who signed in, and a post not signed in by its start in red."""
 
-    FLEX = ("readiness.col.on", "readiness.col.rostered")
+    FLEX = (("readiness.col.on", "readiness.col.rostered", "desk.col.station"),)
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("desk.col.station", None), ("readiness.col.rostered", None), ("readiness.col.on", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         for post in readiness.duty(view.state, view.now_ms):
-            name = fmt.clip(fmt.safe(fmt.station_name(view.state, post.station, view.lang)), 12)
+            name = fmt.safe(fmt.station_name(view.state, post.station, view.lang))
             rostered = Text(", ".join(f"{r.get('name', '')} {r.get('from', '')}" for r in post.rostered) or "—",
                             style="dim" if not post.rostered else "")
             style = DUTY_STYLE[post.status]
@@ -112,7 +114,7 @@ class DutyTable(ViewTable):
 class TasksTable(ViewTable):
     """Every task: open blocking ones first, then overdue, then by due time; Enter signs the one under the cursor off."""
 
-    FLEX = ("readiness.col.signed", "readiness.col.task")
+    FLEX = (("readiness.col.signed", "readiness.col.task"),)
     WIDE_AT = 110     # department and owner get their own columns from this width on
 
     class Selected(Message):

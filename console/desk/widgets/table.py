@@ -15,16 +15,39 @@ def _text(cell: Any) -> Text:
     return cell.copy() if isinstance(cell, Text) else Text(str(cell))
 
 
+MIN_CELLS = 6   # a cut column keeps this much: a word and the ellipsis
+
+
+def _levels(widths: list[int], budget: int, floor: int) -> list[int]:
+    """Widths under one cap that fill `budget` exactly where they can (water-filling), none under `floor`."""
+    left, ordered = budget, sorted(range(len(widths)), key=lambda i: widths[i])
+    out = list(widths)
+    for n, i in enumerate(ordered):
+        share = left // (len(ordered) - n)
+        if widths[i] <= share:
+            left -= widths[i]
+            continue
+        cut = ordered[n:]
+        # The cap, and one more cell for the first few: the row ends at the table's edge, not a cell short.
+        extra = left - share * len(cut)
+        for k, j in enumerate(sorted(cut)):
+            out[j] = max(floor, min(widths[j], share + (1 if k < extra else 0)))
+        break
+    return out
+
+
 class ViewTable(DataTable):
     """Subclasses give `columns_for(view)` (catalogue keys) and `rows_for(view)` ((key, cells) pairs).
 
     Every cell is a rich Text (never markup). When the row is wider than the table, the
-    `FLEX` column is cut to fit, so the important columns stay on screen at 80 cells.
+    `FLEX` columns are cut to fit, so the important columns stay on screen at 80 cells.
     """
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
     WIDE_AT = 60      # the table's own width (cells) from which it shows every column
-    FLEX: tuple[str, ...] = ()   # column keys that give up width, first to last (default: the last column)
+    # Column keys that give up width: groups in turn (a key alone is a group of one), within a
+    # group the widest first. Default: the last column.
+    FLEX: tuple[str | tuple[str, ...], ...] = ()
     FOLLOW_TOP = False           # a cursor on the first row stays there as rows arrive (newest-first lists)
 
     def __init__(self, **kw: Any) -> None:
@@ -60,27 +83,32 @@ class ViewTable(DataTable):
             self.watch_view(self.view)
 
     def _fit(self, keys: list[str], labels: list[Text], rows: list[tuple[str, list[Text]]]) -> list[int]:
-        """Cut the FLEX columns, in turn, until the row fits the table's width (CJK counts double).
+        """Give every column what its longest cell needs; when the row is wider than the table, cut
+        the FLEX groups in turn, each group's widest columns first to one level, until the row fills
+        the table exactly (CJK counts double).
 
-        Returns each column's content width, so the table is drawn right at once rather than
-        after DataTable measures new rows on its next idle.
+        So no cell is cut while its row has free columns, and a short FLEX column keeps its words
+        while a long one gives up its end. Returns each column's content width, so the table is
+        drawn right at once rather than after DataTable measures new rows on its next idle.
         """
         pad = 2 * self.cell_padding
         widths = [max([labels[i].cell_len] + [cells[i].cell_len for _, cells in rows]) + pad
                   for i in range(len(labels))]
-        room = self.size.width - 1  # a vertical scrollbar may take one cell
-        if room <= 0 or not labels:
+        room = self.size.width - self.styles.scrollbar_size_vertical   # the scrollbar's cells, kept whether shown or not
+        if room <= 0 or not labels or sum(widths) <= room:
             return [w - pad for w in widths]
-        for key in [k for k in self.FLEX if k in keys] or [keys[-1]]:
+        groups = [[keys.index(k) for k in ((g,) if isinstance(g, str) else g) if k in keys] for g in self.FLEX]
+        for flex in [g for g in groups if g] or [[len(keys) - 1]]:
             over = sum(widths) - room
             if over <= 0:
                 break
-            i = keys.index(key)
-            keep = max(6, widths[i] - pad - over)
-            labels[i] = fmt.clip(labels[i], keep)
-            for _, cells in rows:
-                cells[i] = fmt.clip(cells[i], keep)
-            widths[i] = keep + pad
+            budget = sum(widths[i] for i in flex) - over
+            for i, width in zip(flex, _levels([widths[i] for i in flex], budget, MIN_CELLS + pad)):
+                if width < widths[i]:
+                    labels[i] = fmt.clip(labels[i], width - pad)
+                    for _, cells in rows:
+                        cells[i] = fmt.clip(cells[i], width - pad)
+                    widths[i] = width
         return [w - pad for w in widths]
 
     def watch_view(self, view: View | None) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -111,6 +112,9 @@ class TimelineTable(RowList):
         self._refilter()
 
 
+SELECT_FRAME = 4   # a compact Select's cells around its words: padding, the arrow and a gap to the next
+
+
 class Timeline(Vertical):
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
 
@@ -146,9 +150,20 @@ class Timeline(Vertical):
                 select.set_options(opts)
                 if keep is not Select.NULL and keep in [v for _, v in opts]:
                     select.value = keep
+        self._labels = {wid: dict((v, label) for label, v in opts) for wid, opts in options.items()}
+        self._prompts = {wid: view.t(key) for wid, key in prompts.items()}
+        for select in self.query(Select):
+            self._fit_filter(select)
+
+    def _fit_filter(self, select: Select) -> None:
+        """As wide as what it shows (the prompt or the choice) and its arrow: "Severity" whole, never "Severit"."""
+        shown = self._prompts[select.id] if select.value is Select.NULL else self._labels[select.id][select.value]
+        select.styles.width = cell_len(shown) + SELECT_FRAME
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if getattr(self, "_labels", None):
+            self._fit_filter(event.select)
         table = self.query_one(TimelineTable)
         value = None if event.value is Select.NULL else event.value
         if event.select.id == "filter-post":

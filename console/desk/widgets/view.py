@@ -256,11 +256,13 @@ def alerts(prev: Seen | None, cur: View) -> list[Alert]:
             out.append(Alert(t("desk.alert.alarm", lang, code=code,
                                station=fmt.station_name(cur.state, alarm.get("station", ""), lang)), "error",
                              cause=f"alarm:{alarm['code']}:{alarm.get('station', '')}"))
-    return out + plan_alerts(prev, cur.state, lang)
+    return out + plan_alerts(prev, cur.state, lang, cur.wall)
 
 
-def plan_alerts(prev: Seen, cur: State, lang: str) -> list[Alert]:
-    """A plan started, a plan proposed (start or dismiss it), a step escalated: once each, with the bell."""
+def plan_alerts(prev: Seen, cur: State, lang: str, wall: bool = False) -> list[Alert]:
+    """A plan started, a plan proposed (start or dismiss it), a step escalated: once each, with the bell.
+
+    A wall display has no key to act with: its proposal line names none."""
     out: list[Alert] = []
     for run in cur.plans["runs"].values():
         old = prev.runs.get(run["id"])
@@ -273,7 +275,7 @@ def plan_alerts(prev: Seen, cur: State, lang: str) -> list[Alert]:
             out.append(Alert(t("plan.escalated", lang, plan=plan_text.name(run, lang), step=words), "error"))
     for prop in plans.proposals(cur):
         if prop["id"] not in prev.proposals:
-            out.append(Alert(t("plan.alert.proposed", lang, plan=plan_text.name(prop, lang),
+            out.append(Alert(t("desk.wall_words.plan_proposed" if wall else "plan.alert.proposed", lang, plan=plan_text.name(prop, lang),
                                cause=plan_text.cause(cur, prop.get("cause", ""), lang)), "warning"))
     return out
 
