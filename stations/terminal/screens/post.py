@@ -96,8 +96,8 @@ class PostScreen(Screen):
         self.lang = lang
         for action in self.post.actions:
             self.query_one(f"#act-{action.id}", KeyButton).relabel(i18n.t(action.label, lang))
-        self.query_one(LinkBar).title = (f"{self.site.label(lang)} ({self.site.station})"
-                                         f" · {i18n.t(f'post.{self.site.post}', lang)}")
+        # The station by its name (staff never read its id) and its post.
+        self.query_one(LinkBar).title = f"{self.site.label(lang)} · {i18n.t(f'post.{self.site.post}', lang)}"
         for cls in (LinkBar, Banner, PlanBanner, CountsBar, ReportList):
             self.query_one(cls).lang = lang
         self.query_one(ReportList).names = self.site.area_names(lang)
