@@ -232,3 +232,51 @@ async def test_typing_in_a_form_never_triggers_a_key_of_the_screen(event_dir):
             assert "F5 Check in" in commands and "F9 Incident" in commands
     finally:
         client.close()
+
+
+@aio
+async def test_quitting_with_reports_waiting_warns_first_and_quits_on_a_second_ctrl_q(event_dir):
+    """Reports not yet at the desk: Ctrl+Q says they stay saved here and go later; a second Ctrl+Q within
+    QUIT_AGAIN_S quits. Past that time the warning comes again. Nothing waiting: Ctrl+Q quits at once."""
+    from stations.terminal.app import QUIT_AGAIN_S
+
+    endpoint, feed = event_endpoints(event_dir)
+    client = make_client(event_dir, "gate-1", endpoint, feed)
+    app = make_app(event_dir, client, "zh")
+    now = [1000.0]
+    app.monotonic = lambda: now[0]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "指挥台联系不上" in link_text(app), what="unreachable shown")
+            await pilot.press("f1")
+            await until(pilot, lambda: "1 条待发" in link_text(app), what="1 waiting")
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.is_running and "还有 1 条报告未送达指挥台" in screen_text(app)
+            now[0] += QUIT_AGAIN_S + 1                      # too late for the second press: warned again
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.is_running
+            now[0] += 1
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert not app.is_running
+        assert client.outbox.depth() == 1   # still saved here, for the next run
+    finally:
+        client.close()
+
+
+@aio
+async def test_quitting_with_nothing_waiting_quits_at_once(event_dir):
+    hub = run_in_thread(event_dir)
+    client = hub_client(event_dir, hub, "gate-1")
+    app = make_app(event_dir, client, "zh")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: client.status().state == "online", what="online")
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert not app.is_running
+    finally:
+        client.close()
+        hub.stop()

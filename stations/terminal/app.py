@@ -9,6 +9,7 @@ Knows `protocols` and the station package only: the caller hands in the client a
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -39,6 +40,7 @@ from stations.terminal.view_builder import ViewBuilder
 
 REFRESH_S = 0.25      # redraw rate when something changed
 IDLE_REFRESH_S = 1.0  # ... and at least this often, for waiting counts moved by another process
+QUIT_AGAIN_S = 5.0    # with reports waiting, Ctrl+Q warns; a second one within this quits
 
 
 class StationApp(App):
@@ -78,6 +80,8 @@ class StationApp(App):
         self._dirty = True
         self._idle = 0.0
         self._chained = client.on_change
+        self.monotonic: Callable[[], float] = time.monotonic   # the quit warning's clock (tests step it)
+        self._quit_warned_at: float | None = None
 
     # --- life ---------------------------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -336,6 +340,20 @@ class StationApp(App):
 
     def action_toggle_lang(self) -> None:
         self.set_lang("en" if self.lang == "zh" else "zh")
+
+    async def action_quit(self) -> None:
+        """Quit. With reports not yet at the desk, say so first (they stay saved on this terminal and go
+        when it runs again); a second Ctrl+Q within QUIT_AGAIN_S quits."""
+        waiting = self.client.link_status().waiting   # as the link last counted: no SQLite on this loop
+        now = self.monotonic()
+        warned = self._quit_warned_at
+        if waiting and (warned is None or now - warned > QUIT_AGAIN_S):
+            self._quit_warned_at = now
+            if self.screen is not self.main:
+                self.pop_screen()
+            self.main.flash(i18n.t("station.quit_waiting", self.lang, n=waiting), bad=True)
+            return
+        self.exit()
 
     def set_lang(self, lang: str) -> None:
         self.lang = i18n.normalise_lang(lang)
