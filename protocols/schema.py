@@ -20,7 +20,8 @@ SEVERITIES = (1, 2, 3, 4)  # low, medium, high, critical
 INCIDENT_STATUSES = ("new", "acknowledged", "in_progress", "resolved")
 SERVICES = ("drinks", "tea_break", "cleaning", "restock", "other")
 VIP_LEVELS = ("", "A", "B", "C")
-NOTICES = ("", "vip", "needs", "sendoff", "service_new", "service_taken", "service_done", "service_cancelled")   # service_*: protocols.messages_service
+NOTICES = ("", "vip", "needs", "sendoff", "service_new", "service_taken", "service_done", "service_cancelled",
+           "incident")   # service_*: protocols.messages_service
 GATE_ORDERS = ("", "hold", "resume")
 INCIDENT_SOURCES = ("desk", "phone")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from console.core import guests_rules, plan_library, plans, readiness, sendoff, services
+from console.core import guests_rules, incident_notices, plan_library, plans, readiness, sendoff, services
 from console.core import state as fold
 from console.core.clock_skew import Skew
 from console.core.semantics import References
@@ -283,6 +283,7 @@ class Ingest(Control, Refusals):
             decisions += readiness.evaluate(self.state, now) + guests_rules.evaluate(self.state, now)
             decisions += sendoff.evaluate(self.state, now)
             decisions += services.evaluate(self.state, now)
+            decisions += incident_notices.evaluate(self.state, floor)
             if not decisions:
                 break
             b = Batch(self.store.next_gseq)

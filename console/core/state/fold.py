@@ -240,6 +240,8 @@ def _incident_update(s: State, ev: Any, b: dict, ms: int) -> None:
         inc["ack_ms"] = ms
     if len(history) > HISTORY_MAX:
         del history[1]
+        if inc.get("told_n", 0) > 1:
+            inc["told_n"] -= 1   # what was told moved up with it
 
 
 def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -258,6 +260,8 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
         s.instructions[ev.gseq].update(guest=b.get("guest", ""), notice=b.get("notice", ""))
         if b.get("notice") in services.SERVICE_NOTICES:
             services.fold_notice(s, b, ev.gseq)
+        elif b.get("notice") == "incident":
+            _incident_told(s, b)
         elif b.get("notice") in ("vip", "needs"):   # a send-off's links are kept by sendoff_link
             guest_notice(s, ev, b, ms)
     if b.get("sendoff"):
@@ -274,6 +278,14 @@ def _instruction(s: State, ev: Any, b: dict, ms: int) -> None:
             sent = run["all_clear_sent"] if run["stood_down"] is not None else None
         if sent is not None:
             sent.setdefault(b.get("target", "all"), ev.gseq)
+
+
+def _incident_told(s: State, b: dict) -> None:
+    """The hub told a reporter what became of its incident (console/core/incident_notices.py): all of its
+    history up to now has been told, so the next notice says only what follows."""
+    inc = s.incidents.get(int(b["guest"])) if str(b.get("guest", "")).isdigit() else None
+    if inc is not None:
+        inc["told_n"] = len(inc["history"])
 
 
 def post_of(s: State, station: str) -> str:
