@@ -86,7 +86,7 @@ MODULE_TIER = {
     "test_guests_import": "pure", "test_guests_limits": "pure", "test_hub_flood": "pure", "test_i18n": "pure",
     "test_outbox": "pure", "test_outbox_files": "pure", "test_picture_model": "pure", "test_plans": "pure",
     "test_plans_hub": "pure", "test_plans_library": "pure", "test_plans_security_weather": "pure", "test_readiness": "pure", "test_report": "pure", "test_report_service_day": "pure",
-    "test_report_archive": "pure", "test_report_files": "pure", "test_scenarios_generators": "pure",
+    "test_report_archive": "pure", "test_report_files": "pure", "test_scenarios_generators": "pure", "test_scenarios_service": "pure",
     "test_scenarios_layers": "pure", "test_scenarios_loader": "pure", "test_state": "pure",
     "test_station_app_cli": "pure", "test_station_plan_tasks": "pure", "test_store": "pure",
     "test_store_files": "pure",

@@ -226,3 +226,20 @@ def test_a_log_without_sign_offs_or_sign_ins_judges_nobody_on_them(tmp_path, eve
     assert not (s.extra["service_day"]["preparation"]["tracked"] or s.extra["service_day"]["roster"]["tracked"])
     text = markdown(report_doc.build(s, "zh"), {})
     assert "本次开场准备检查没有在系统上进行" in text and "本次排班没有在系统上签到" in text
+
+
+def test_the_guest_list_logged_before_the_span_still_stands(tmp_path, event) -> None:
+    """A rehearsal's hub logs the guest list on start, before the run's span: the summary folds it first (and counts
+    it nowhere), or every listed party would read as a walk-in."""
+    from console.report.summary import setup_rows
+    path = write_log(tmp_path / "event.db", events=EVENTS, rejections=[])
+    store = Store(path)
+    try:
+        alone = summarise(store.since(1), event)
+        s = summarise(store.since(1), event, setup=setup_rows(store, 2))
+    finally:
+        store.close()
+    assert (alone.extra["service_day"]["guests"]["listed"], alone.extra["service_day"]["guests"]["walkin_parties"]) == (0, 2)
+    g = s.extra["service_day"]["guests"]
+    assert (g["listed"], g["arrived"], g["walkin_parties"]) == (3, 2, 1)
+    assert "guest_list" not in s.by_type and (s.first_gseq, s.events) == (2, len(EVENTS) - 1)

@@ -75,7 +75,7 @@ def _handoff(state: Any) -> dict[str, Any]:
     times: dict[str, list[int]] = {link: [] for link in HANDOFF_LINKS}
     sent = dict.fromkeys(HANDOFF_LINKS, 0)
     host_posts: dict[str, str] = {}
-    missed = []
+    missed, items = [], []     # items: every notice, for the rehearsal's scorecard (scenarios.scorecard)
     g = state.guests
     for ref, notices in g["notices"].items():
         for key, gseq in notices.items():
@@ -84,6 +84,9 @@ def _handoff(state: Any) -> dict[str, Any]:
             if kind != "vip" or link not in sent or inst is None:
                 continue
             sent[link] += 1
+            acked = min(inst["acks"].values()) if inst["acks"] else None
+            items.append({"ref": ref, "link": link, "sent_ms": inst["sent_ms"], "ack_ms": acked,
+                          "alarm_ms": g["overdue"].get(f"{ref}/{link}")})
             if link == "host":
                 host_posts[ref] = state.stations.get(inst["target"].partition(".")[2], {}).get("post", "")
             if inst["acks"]:
@@ -97,7 +100,7 @@ def _handoff(state: Any) -> dict[str, Any]:
               "max_ms": max(times[link]) if times[link] else None} for link in HANDOFF_LINKS if sent[link]]
     parties = sum(1 for n in g["notices"].values() if any(k.startswith("vip:") for k in n))
     alarms = sum(1 for k in g["overdue"] if not k.startswith("sendoff:"))
-    return {"parties": parties, "ack_target_ms": wait, "links": links, "alarms": alarms,
+    return {"parties": parties, "ack_target_ms": wait, "links": links, "alarms": alarms, "items": items,
             "missed": sorted(missed, key=lambda m: m["ms"]), "host_post": sorted(set(host_posts.values()))}
 
 
@@ -219,6 +222,9 @@ def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[li
     def col(*keys: str) -> tuple[str, ...]:
         return tuple(t(f"report.svcday.col.{k}", lang) for k in keys)
 
+    def when(ms: int) -> str:   # a rehearsal's preparation is done before its clock starts, on real time
+        return t("report.svcday.before_start", lang) if ms and ms < s.first_ms else rt.clock(ms, tz)
+
     prep = f["preparation"]
     if prep["tasks"]:
         out.append((t("report.prep.section", lang),
@@ -227,7 +233,7 @@ def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[li
                     [[rt.dept(r["department"], lang), r["total"], r["on_time"], r["late"], r["never"]]
                      for r in prep["departments"]],
                     [f"{rt.dept(x['department'], lang)} · {(x['title_en'] or x['title']) if lang == 'en' else x['title']} · "
-                     f"{result(x['result'], lang)}" + (f" · {rt.clock(x['at_ms'], tz)}" if x["at_ms"] else "")
+                     f"{result(x['result'], lang)}" + (f" · {when(x['at_ms'])}" if x["at_ms"] else "")
                      for x in prep["tasks"] if x["result"] != "on_time"]))
     ros = f["roster"]
     if ros["slots"]:
@@ -235,7 +241,7 @@ def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[li
                     t("report.roster.lead" if ros["tracked"] else "report.roster.untracked", lang),
                     col("station", "who", "from", "signed_in", "result"),
                     [[rt.name_of(s.stations, x["station"], lang), x["name"], rt.clock(x["from_ms"], tz),
-                      rt.clock(x["at_ms"], tz), result(x["result"], lang)] for x in ros["slots"]], []))
+                      when(x["at_ms"]), result(x["result"], lang)] for x in ros["slots"]], []))
     h = f["handoff"]
     if h["links"]:
         out.append((t("report.handoff.section", lang),

@@ -447,10 +447,28 @@ def _rejections(rejections: list[Any], clock: dict[str, Any]) -> dict[str, Any]:
                       for r in rejections]}
 
 
+SETUP_TYPES = ("guest_list",)   # what the hub logs once on start and the day then relies on
+
+
+def setup_rows(store: Any, first: int) -> list[Any]:
+    """The latest of each setup event logged before gseq `first`, from a store (console.hub.store.Store.last_of)."""
+    return sorted((r for r in (store.last_of(type_, first) for type_ in SETUP_TYPES) if r is not None),
+                  key=lambda r: r.gseq)
+
+
 def summarise(events: Iterable[Any], event_summary: dict[str, Any], rejections: Iterable[Any] = (),
-              drill: bool = False) -> Summary:
-    """The Summary of `events` (in log order) for the event `event_summary` (Event.summary())."""
+              drill: bool = False, setup: Iterable[Any] = ()) -> Summary:
+    """The Summary of `events` (in log order) for the event `event_summary` (Event.summary()).
+
+    `setup` are events logged before the span that it still stands on (the guest list the hub logged when
+    it started, before a rehearsal's run began): folded first, counted nowhere.
+    """
     c = _Collector(event_summary)
+    for ev in setup:
+        apply(c.state, ev)
+        left = c.state.counts.pop(ev.type, 1) - 1
+        if left:
+            c.state.counts[ev.type] = left
     for ev in events:
         c.feed(ev)
     return c.finish(rejections, drill)
