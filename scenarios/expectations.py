@@ -298,14 +298,16 @@ def handoff_acked(e: Expect, facts: Any) -> Result:
     return _worst(items, e.params["within"])
 
 
-@kind("handoff_alarm_raised", guest=("str", ""), due=("time", ...), within=("time", 0))
+@kind("handoff_alarm_raised", guest=("str", ""), due=("time", 0), within=("time", 0))
 def handoff_alarm_raised(e: Expect, facts: Any) -> Result:
-    """Each hand-off link not acknowledged within `due` (the event's vip_ack_s) raised an alarm, within the limit
-    of that deadline."""
-    due = e.params["due"]
-    items = [{"guest": h["guest"], "link": h["link"], "at_ms": h["sent_scn"] + due,
-              "delay_ms": None if h["alarm_scn"] is None else h["alarm_scn"] - h["sent_scn"] - due}
-             for h in _handoffs(e, facts) if h["ack_after"] is None or h["ack_after"] > due]
+    """Each hand-off link not acknowledged within `due` (by default the event's vip_ack_s) raised an alarm, within
+    the limit of that deadline."""
+    items = []
+    for h in _handoffs(e, facts):
+        due = e.params.get("due") or h["due"]
+        if h["ack_after"] is None or h["ack_after"] > due:
+            items.append({"guest": h["guest"], "link": h["link"], "at_ms": h["sent_scn"] + due,
+                          "delay_ms": None if h["alarm_scn"] is None else h["alarm_scn"] - h["sent_scn"] - due})
     return _worst(items, e.params["within"] or None)
 
 

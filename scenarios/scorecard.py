@@ -153,7 +153,7 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
                        "done_delay": c["closed_ms"] - c["ms"] if c["status"] == "done" else None}
                       for c in s.extra.get("service_calls", ())]
     facts.handoffs = [{"guest": h["ref"], "link": h["link"], "sent_scn": scn(h["sent_ms"]),
-                       "ack_after": None if h["ack_ms"] is None else h["ack_ms"] - h["sent_ms"],
+                       "ack_after": None if h["ack_ms"] is None else h["ack_ms"] - h["sent_ms"], "due": h["wait_ms"],
                        "alarm_scn": None if h["alarm_ms"] is None else scn(h["alarm_ms"])}
                       for h in s.extra["service_day"]["handoff"]["items"]]
     facts.report_order = report_order(rows, run.desk)

@@ -155,6 +155,9 @@ def test_vip_hand_off_per_link(summary) -> None:
         {"link": "concierge", "sent": 1, "acked": 1, "late": 1, "missed": 0, "median_ms": 150 * S, "max_ms": 150 * S},
         {"link": "lobby", "sent": 1, "acked": 0, "late": 0, "missed": 1, "median_ms": None, "max_ms": None}]
     assert h["missed"] == [{"ref": "G1", "name": "省考察团", "link": "lobby", "ms": at(131)}]
+    # Every notice for the rehearsal's scorecard, the lobby's with the alarm the hub raised for it.
+    assert [(x["link"], x["ack_ms"], x["alarm_ms"]) for x in h["items"]] == [
+        ("parking", at(151), None), ("concierge", at(281), None), ("lobby", None, at(252))]
     assert "handoff.all_acked" in _found(summary, "security", "highlights")
     assert {"handoff.late", "handoff.missed"} <= set(_found(summary, "service", "shortcomings"))
 

@@ -23,7 +23,7 @@ def judge(kind: str, **params):
 
 
 def handoff(guest: str, link: str, sent: int, ack_after: int | None, alarm: int | None = None) -> dict:
-    return {"guest": guest, "link": link, "sent_scn": sent, "ack_after": ack_after, "alarm_scn": alarm}
+    return {"guest": guest, "link": link, "sent_scn": sent, "ack_after": ack_after, "alarm_scn": alarm, "due": 120_000}
 
 
 def with_handoffs(*items: dict) -> Facts:
@@ -54,6 +54,8 @@ def test_handoff_alarm_raised_when_a_link_does_not_acknowledge() -> None:
     assert alarm(with_handoffs(silent, late)).status == "missed"                    # 40 s after the deadline
     assert alarm(with_handoffs(handoff("V-01", "lobby", 0, None))).detail == "never"   # no alarm at all
     assert alarm(with_handoffs(handoff("V-01", "lobby", 0, 30_000))).status == "not_reached"   # all in time
+    # Without `due`, each notice's own deadline (the event's vip_ack_s) counts.
+    assert judge("handoff_alarm_raised", within=30_000)(with_handoffs(silent)).measured == 10_000
 
 
 def run(rid: int, plan: str, start: int, down: int | None) -> dict:

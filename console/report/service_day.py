@@ -85,7 +85,7 @@ def _handoff(state: Any) -> dict[str, Any]:
                 continue
             sent[link] += 1
             acked = min(inst["acks"].values()) if inst["acks"] else None
-            items.append({"ref": ref, "link": link, "sent_ms": inst["sent_ms"], "ack_ms": acked,
+            items.append({"ref": ref, "link": link, "sent_ms": inst["sent_ms"], "ack_ms": acked, "wait_ms": wait,
                           "alarm_ms": g["overdue"].get(f"{ref}/{link}")})
             if link == "host":
                 host_posts[ref] = state.stations.get(inst["target"].partition(".")[2], {}).get("post", "")
