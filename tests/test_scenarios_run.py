@@ -214,6 +214,8 @@ def check_rainstorm(card: dict, reh: Rehearsal) -> None:
     assert by_kind(card, "plan_steps_on_time", plan="flooding")["limit"] == 6
     assert by_kind(card, "plan_steps_on_time", plan="water_leak")["limit"] == 4
     assert {i["kind"] for i in card["incidents"]} >= {"flooding", "water_leak"}
+    concurrent = by_kind(card, "plans_concurrent")
+    assert concurrent["status"] == "met" and concurrent["measured"] >= 2
     closed_at = reh.run_.scenario.traffic[2].params["close"]["p2"]
     assert card["lots"]["p1"]["full_scn"] > closed_at
 
