@@ -276,3 +276,78 @@ def services_done(e: Expect, facts: Any) -> Result:
              for c in getattr(facts, "services", ()) if c["status"] != "cancelled"
              and (not kinds or c["service"] in kinds) and (not dept or c["owner"] == dept)]
     return _worst(items, e.params["within"])
+
+
+# --- the VIP hand-off, plans at once, a post's report order (issue 16 item 8) ----------------------------
+
+TRIGGERED += ("handoff_acked", "handoff_alarm_raised", "plans_concurrent")
+
+
+def _handoffs(e: Expect, facts: Any) -> list[dict[str, Any]]:
+    guest, link = e.params.get("guest", ""), e.params.get("link", "")
+    return [h for h in getattr(facts, "handoffs", ()) if (not guest or h["guest"] == guest)
+            and (not link or h["link"] == link)]
+
+
+@kind("handoff_acked", guest=("str", ""), link=("str", ""), within=("time", ...))
+def handoff_acked(e: Expect, facts: Any) -> Result:
+    """Every link of a VIP hand-off (of one listed guest, one link -- parking, concierge, lobby, host -- if given)
+    acknowledged within the limit of the notice."""
+    items = [{"guest": h["guest"], "link": h["link"], "at_ms": h["sent_scn"], "delay_ms": h["ack_after"]}
+             for h in _handoffs(e, facts)]
+    return _worst(items, e.params["within"])
+
+
+@kind("handoff_alarm_raised", guest=("str", ""), due=("time", 0), within=("time", 0))
+def handoff_alarm_raised(e: Expect, facts: Any) -> Result:
+    """Each hand-off link not acknowledged within `due` (by default the event's vip_ack_s) raised an alarm, within
+    the limit of that deadline."""
+    items = []
+    for h in _handoffs(e, facts):
+        due = e.params.get("due") or h["due"]
+        if h["ack_after"] is None or h["ack_after"] > due:
+            items.append({"guest": h["guest"], "link": h["link"], "at_ms": h["sent_scn"] + due,
+                          "delay_ms": None if h["alarm_scn"] is None else h["alarm_scn"] - h["sent_scn"] - due})
+    return _worst(items, e.params["within"] or None)
+
+
+@kind("plans_concurrent", at_least=("count", 2), plan=("plan", ""), other=("plan", ""))
+def plans_concurrent(e: Expect, facts: Any) -> Result:
+    """At some moment at least `at_least` plan runs were active at once (started, not yet stood down); with
+    `plan` and `other`, a run of each of the two overlapping."""
+    if not facts.plans_enabled:
+        return Result(PENDING, detail="pending_plans")
+    plan, other = e.params.get("plan", ""), e.params.get("other", "")
+    runs = [r for r in facts.plans if not (plan and other) or r["plan"] in (plan, other)]
+    if not runs:
+        return Result(MISSED, detail="none_found", unit="count")
+    marks = sorted([(r["started_scn"], 1, r) for r in runs] +
+                   [(r["stood_down_scn"], -1, r) for r in runs if r["stood_down_scn"] is not None],
+                   key=lambda m: (m[0], m[1]))   # a stand-down and a start at the same instant do not overlap
+    active: list[dict[str, Any]] = []
+    best, at = 0, None
+    for t, step, r in marks:
+        if step < 0:
+            active.remove(r)
+            continue
+        active.append(r)
+        both = not (plan and other) or {x["plan"] for x in active} >= {plan, other}
+        count = len(active) if not (plan and other) else (2 if both else 1)
+        if count > best:
+            best, at = count, t
+    need = 2 if plan and other else e.params.get("at_least") or 2
+    items = [{"id": r["id"], "plan": r["plan"], "at_ms": r["started_scn"]} for r in runs]
+    return Result(MET if best >= need else MISSED, best, need, "concurrent" if best >= need else "apart",
+                  {"n": best, "at": at}, items, unit="count")
+
+
+@kind("report_order", station=("station", ...))
+def report_order(e: Expect, facts: Any) -> Result:
+    """The post's reports are in the log in the order it made them: its sequence numbers and its own clock's save
+    times both rise along the log (a clock set wrong by a fixed amount keeps the order; a jump back does not)."""
+    o = getattr(facts, "report_order", {}).get(e.params["station"])
+    if not o or not o["reports"]:
+        return Result(MISSED, None, 0, "none_found", unit="count")
+    ok = not o["out_of_order"]
+    return Result(MET if ok else MISSED, o["out_of_order"], 0, "in_order" if ok else "out_of_order",
+                  {"n": o["reports"], "first": o["first_gseq"]}, [], unit="count")

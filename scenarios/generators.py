@@ -172,6 +172,7 @@ def generate(sc: Scenario, seed: int | None = None) -> Traffic_:
                 q.stay_ms = draw(rng, tr.params["stay"])
     for q in parties:
         q.leave_ms = q.at_ms + q.stay_ms if q.stay_ms is not None else None
+    listed = {g["ref"]: g.get("name", "") for g in sc.guests}   # the lobby checks a listed party in by its name
     for q in parties:
         body = {"count": q.size, "vip_level": q.vip}
         if q.ref:
@@ -179,7 +180,7 @@ def generate(sc: Scenario, seed: int | None = None) -> Traffic_:
         out.add(q.at_ms, q.concierge, "guest_arrival", body, "arrivals")
         if q.lobby_station:
             out.add(q.at_ms + 2 * MIN, q.lobby_station, "guest_checkin",
-                    {"guest_ref": q.ref, "name": q.ref, "party_size": q.size, "vip_level": q.vip}, "delegation")
+                    {"guest_ref": q.ref, "name": listed.get(q.ref) or q.ref, "party_size": q.size, "vip_level": q.vip}, "delegation")
     departure_stations = [s for tr in by_kind.get("departures", ()) for s in tr.params["stations"]]
     rng = stream(seed, "departure-posts", 0)
     for q in parties:

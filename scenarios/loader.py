@@ -246,7 +246,7 @@ class _Loader:
             station_ack_delay=posts[0], station_step_delay=posts[1], traffic=traffic, script=script,
             silences=tuple(self._silence(i, d) for i, d in enumerate(_array(top, "silence"))),
             expects=tuple(self._expect(i, d, set(refs)) for i, d in enumerate(_array(top, "expect"))),
-            guests=self._guests(top))
+            guests=self._guests(top), clock_offsets=posts[2])
 
     def _event(self, head: _Table) -> Event:
         name = head.get("event", str, "sample")
@@ -275,12 +275,17 @@ class _Loader:
                           t.span("step_delay") if "step_delay" in t.data else d.step_delay,
                           dict(assign.data))
 
-    def _stations(self, top: _Table) -> tuple[tuple[int, int], tuple[int, int]]:
-        """(ack delay, plan step delay) of the simulated posts."""
+    def _stations(self, top: _Table) -> tuple[tuple[int, int], tuple[int, int], dict[str, int]]:
+        """(ack delay, plan step delay, clock offsets in ms) of the simulated posts."""
         t = _Table(self, top.get("stations", dict, {}), "stations")
-        t.only({"ack_delay", "step_delay"})
+        t.only({"ack_delay", "step_delay", "clock_offset_s"})
+        offsets = t.get("clock_offset_s", dict, {})   # real seconds on the terminal's clock, not scenario time
+        for sid, value in offsets.items():
+            if self.station(t, "clock_offset_s", sid) and (type(value) not in (int, float) or abs(value) > 86_400):
+                raise t.err("clock_offset_s", f"{sid}: must be a number of seconds within a day, got {value!r}")
         return (t.span("ack_delay") if "ack_delay" in t.data else (5_000, 30_000),
-                t.span("step_delay") if "step_delay" in t.data else (20_000, 90_000))
+                t.span("step_delay") if "step_delay" in t.data else (20_000, 90_000),
+                {sid: int(value * 1000) for sid, value in offsets.items()})
 
     def _traffic(self, i: int, data: Any) -> Traffic:
         t = _Table(self, data, "traffic", i, f"traffic[{i}]")

@@ -91,6 +91,8 @@ class Scenario:
     silences: tuple[Silence, ...] = ()
     expects: tuple[Expect, ...] = ()
     guests: tuple[dict[str, Any], ...] = ()   # [[guest]]: the rehearsal's guest list, checked as a file's would be
+    # [stations] clock_offset_s: station -> ms its terminal's real clock runs ahead of the hub's (behind: negative)
+    clock_offsets: dict[str, int] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:

@@ -108,6 +108,7 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     out += _table([t(f"score.col.{c}", lang) for c in ("station", "saved", "delivered", "rejected", "waiting", "logged")],
                   [[_who(card, sid, lang), d["saved"], d["delivered"], d["rejected"], d["waiting"], d["logged"]]
                    for sid, d in sorted(card["delivery"].items())])
+    out += clock_lines(card, lang)
     out += [f"## {t('score.section.figures', lang)}", ""]
     out += _table([t("score.col.figure", lang), t("score.col.generated", lang), t("score.col.in_log", lang)],
                   figure_rows(card, lang))
@@ -117,6 +118,25 @@ def markdown(card: dict[str, Any], lang: str = "zh") -> str:
     out += [f"## {t('score.section.fixes', lang)}", ""]
     out += [f"- {_cell(fix_text(f, lang))}" for f in card["fixes"]] or [f"- {t('score.fix.none', lang)}"]
     return "\n".join(out) + "\n"
+
+
+def clock_lines(card: dict[str, Any], lang: str) -> list[str]:
+    """The posts' clocks the scenario set wrong (or the hub found wrong), and what the hub estimated."""
+    clocks = card.get("clocks") or {}
+    if not clocks:
+        return []
+    out = [f"## {t('score.section.clocks', lang)}", "", t("score.clock.how", lang), ""]
+    return out + _table([t(f"score.col.{c}", lang) for c in ("station", "clock_set", "clock_estimated")],
+                        [[_who(card, sid, lang), _ahead(c["set_ms"], lang), _ahead(c["estimated_ms"], lang)]
+                         for sid, c in clocks.items()])
+
+
+def _ahead(ms: int | None, lang: str) -> str:
+    if ms is None:
+        return t("score.status.none", lang)
+    if not ms:
+        return t("score.clock.right", lang)
+    return t("score.clock.fast" if ms > 0 else "score.clock.slow", lang, d=seconds(abs(ms), lang))
 
 
 def _who(card: dict[str, Any], rid: str, lang: str) -> str:

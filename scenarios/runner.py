@@ -203,7 +203,8 @@ class Rehearsal:
         for sid in self.simulated:
             self.stations[sid] = SimStation(sid, run.data / "stations" / f"{sid}.outbox.db",
                                             self.folder.station_key(sid), self.ends, hb, self.sched,
-                                            (sc.station_ack_delay, sc.station_step_delay), self.seed)
+                                            (sc.station_ack_delay, sc.station_step_delay), self.seed,
+                                            clock_offset_ms=sc.clock_offsets.get(sid, 0))
         # The first thing in the log for this run is the desk's marker: the score counts from it.
         title = (sc.name_en or sc.name) if self.options.lang == "en" else sc.name
         marker = self.desk.submit("note", {"text": t("scenario.cue.marker", self.options.lang, title=title,

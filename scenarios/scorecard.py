@@ -15,7 +15,7 @@ from typing import Any
 
 from console.event.folder import EventFolder
 from console.hub.store import Store
-from console.report.summary import summarise
+from console.report.summary import setup_rows, summarise
 from protocols import eventtime
 from protocols.file_errors import private_dir, private_file
 from protocols.messages import Committed
@@ -70,6 +70,9 @@ class Facts:
     complete: bool = True           # the script played to its end (a stopped run cannot miss what came later)
     sendoffs: list[dict[str, Any]] = field(default_factory=list)   # each send-off and its links (scenario ms)
     services: list[dict[str, Any]] = field(default_factory=list)   # every service call, with its delays
+    handoffs: list[dict[str, Any]] = field(default_factory=list)   # each VIP hand-off notice (scenario ms)
+    report_order: dict[str, dict[str, Any]] = field(default_factory=dict)   # station -> its reports' order
+    clocks: dict[str, dict[str, Any]] = field(default_factory=dict)   # station -> clock offset set and estimated
 
 
 def _targets(event: Any, target: str) -> list[str]:
@@ -102,9 +105,10 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
         rows = list(store.since(run.first_gseq - 1))
         start_recv = rows[0].recv_ms if rows else run.t0_ms
         rejections = [r for r in store.rejections() if r.recv_ms >= start_recv]
+        setup = setup_rows(store, run.first_gseq)    # the guest list the rehearsal's hub logged on start
     finally:
         store.close()
-    s = summarise(rows, ev.summary(), rejections, drill=True)
+    s = summarise(rows, ev.summary(), rejections, drill=True, setup=setup)
     # Scenario time is the log's time since the drill clock's start (the log is on it: console.core.state).
     origin = s.clock.get("start", s.first_ms)
 
@@ -148,7 +152,46 @@ def read_facts(run: RunInput) -> tuple[Facts, dict[str, Any]]:
                        "take_delay": c["taken_ms"] - c["ms"] if c["taken_ms"] else None,
                        "done_delay": c["closed_ms"] - c["ms"] if c["status"] == "done" else None}
                       for c in s.extra.get("service_calls", ())]
+    facts.handoffs = [{"guest": h["ref"], "link": h["link"], "sent_scn": scn(h["sent_ms"]),
+                       "ack_after": None if h["ack_ms"] is None else h["ack_ms"] - h["sent_ms"], "due": h["wait_ms"],
+                       "alarm_scn": None if h["alarm_ms"] is None else scn(h["alarm_ms"])}
+                      for h in s.extra["service_day"]["handoff"]["items"]]
+    facts.report_order = report_order(rows, run.desk)
+    facts.clocks = clocks(sc.clock_offsets, s.delays["stations"])
     return facts, _log_figures(run, rows, rejections, s)
+
+
+CLOCK_SHOWN_MS = 1_000   # a clock the hub found off by less is a network's jitter, not a clock set wrong
+
+
+def clocks(offsets: dict[str, int], delivery: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each post whose clock the scenario set off, or the hub found off: by how much (ms, ahead of the hub's
+    positive) and what the hub estimated from its hellos and heartbeats (console.core.clock_skew)."""
+    out = {}
+    found = {s for s, d in delivery.items() if abs(d.get("clock_offset_ms") or 0) >= CLOCK_SHOWN_MS}
+    for sid in sorted(set(offsets) | found):
+        est = delivery.get(sid, {}).get("clock_offset_ms")
+        # The summary's offset is the hub's clock minus the station's: a clock ahead is negative there.
+        out[sid] = {"set_ms": offsets.get(sid, 0), "estimated_ms": None if est is None else -est}
+    return out
+
+
+def report_order(rows: list[Any], desk: str) -> dict[str, dict[str, Any]]:
+    """Per station (each run of its outbox): reports logged out of the order it made them -- a sequence number
+    below the one before it, or a save time earlier than the report before it by that station's clock."""
+    out: dict[str, dict[str, Any]] = {}
+    last: dict[tuple[str, str], tuple[int, int]] = {}
+    for r in rows:
+        if r.station in ("hub", desk):
+            continue
+        o = out.setdefault(r.station, {"reports": 0, "out_of_order": 0, "first_gseq": 0})
+        o["reports"] += 1
+        before = last.get((r.station, r.epoch))
+        if before is not None and (r.seq < before[0] or r.station_ms < before[1]):
+            o["out_of_order"] += 1
+            o["first_gseq"] = o["first_gseq"] or r.gseq
+        last[(r.station, r.epoch)] = (r.seq, r.station_ms)
+    return out
 
 
 def _sendoffs(s: Any, scn: Any) -> list[dict[str, Any]]:
@@ -283,7 +326,7 @@ def score(run: RunInput) -> dict[str, Any]:
         "expectations": _plain(results),
         "incidents": _plain(facts.incidents), "instructions": _plain(facts.instructions),
         "lots": _plain(facts.lots), "zones": _plain(facts.zones), "stations": _plain(facts.stations),
-        "delivery": _plain(facts.delivery),
+        "delivery": _plain(facts.delivery), "clocks": _plain(facts.clocks),
         "plans": {"enabled": facts.plans_enabled, "runs": _plain(facts.plans),
                   "departments": departments(facts.plans)},
         "summary": dict(Counter(r["status"] for r in results)),

@@ -40,12 +40,13 @@ class SimStation:
 
     def __init__(self, station: str, outbox: Path, secret: Path, ends: Endpoints, heartbeat_ms: int,
                  sched: Scheduler, delays: tuple[tuple[int, int], tuple[int, int]], seed: int,
-                 role: str = "station", answer: bool = True) -> None:
+                 role: str = "station", answer: bool = True, clock_offset_ms: int = 0) -> None:
         self.station, self.outbox_path, self.secret, self.ends = station, outbox, secret, ends
         self.heartbeat_ms, self.sched, self.seed, self.role = heartbeat_ms, sched, seed, role
         self.ack_delay, self.step_delay = delays
         self.answer = answer          # confirm instructions and plan steps (off: people play this role)
         self.silent = False
+        self.offset_s = clock_offset_ms / 1000   # a terminal whose clock is set wrong stamps its reports by it
         self.retired: list[StationClient] = []
         self.client = self._client()
 
@@ -53,7 +54,10 @@ class SimStation:
         return StationClient(self.station, self.outbox_path, self.secret, self.ends.console_public,
                              self.ends.endpoint, self.ends.feed if self.role == "station" else None,
                              role=self.role, heartbeat_ms=self.heartbeat_ms, on_change=self._changed,
-                             app="eventdesk-rehearsal")
+                             app="eventdesk-rehearsal", clock=self._clock)
+
+    def _clock(self) -> float:
+        return time.time() + self.offset_s
 
     def start(self) -> None:
         self.client.start()

@@ -177,6 +177,9 @@ def check_opening_day(card: dict, reh: Rehearsal) -> None:
     assert {i["station"] for i in divert["items"]} == {"gate-1", "gate-2"} and divert["measured"] is not None
     assert len(by_kind(card, "instruction_acknowledged", ref="vip-ready")["items"]) == 8   # "all": every station
     assert {r["plan"] for r in card["plans"]["runs"]} >= {"medical", "lost_child"}
+    # The delegation is on the guest list: its arrival at the concierge is handed on to the lobby and its host.
+    handoff = by_kind(card, "handoff_acked", guest="D-01")
+    assert {i["link"] for i in handoff["items"]} == {"lobby", "host"} and handoff["measured"] is not None
 
 
 def check_fire_drill(card: dict, reh: Rehearsal) -> None:
@@ -211,6 +214,8 @@ def check_rainstorm(card: dict, reh: Rehearsal) -> None:
     assert by_kind(card, "plan_steps_on_time", plan="flooding")["limit"] == 6
     assert by_kind(card, "plan_steps_on_time", plan="water_leak")["limit"] == 4
     assert {i["kind"] for i in card["incidents"]} >= {"flooding", "water_leak"}
+    concurrent = by_kind(card, "plans_concurrent")
+    assert concurrent["status"] == "met" and concurrent["measured"] >= 2
     closed_at = reh.run_.scenario.traffic[2].params["close"]["p2"]
     assert card["lots"]["p1"]["full_scn"] > closed_at
 
@@ -239,6 +244,14 @@ def check_vip_visit(card: dict, reh: Rehearsal) -> None:
     assert vip["status"] == "met" and vip["measured"] >= (28 - 22) * 60_000     # parking answered once back
     alarm = by_kind(card, "sendoff_alarm_raised", guest="V-01")
     assert alarm["status"] == "met" and [i["link"] for i in alarm["items"]] == ["parking"]
+    # The plate seen at the gate hands the VIP on to every post ahead and the host, each acknowledging.
+    handoff = by_kind(card, "handoff_acked", guest="V-01")
+    assert sorted(i["link"] for i in handoff["items"]) == ["concierge", "host", "lobby", "parking"]
+    assert all(i["delay_ms"] is not None for i in handoff["items"])
+    # The east gate's clock runs 45 s fast: the system measures it, and its reports keep their order.
+    assert by_kind(card, "report_order", station="gate-1")["status"] == "met"
+    gate = card["clocks"]["gate-1"]
+    assert gate["set_ms"] == 45_000 and abs(gate["estimated_ms"] - 45_000) < 5_000
 
 
 CHECKS = {"opening_day": check_opening_day, "fire_drill": check_fire_drill, "power_cut": check_power_cut,

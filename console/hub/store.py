@@ -318,6 +318,16 @@ class Store:
                 for g, st, ep, sq, ty, sm, rm, body in chunk:
                     yield Row(g, st, ep, sq, ty, sm, rm, loads(body))
 
+    def last_of(self, type_: str, before: int) -> Row | None:
+        """The latest event of this type logged before gseq `before` (a report's setup, e.g. the guest list)."""
+        with self._reading():
+            hit = self.conn.execute("SELECT gseq, station, epoch, seq, type, station_ms, recv_ms, body FROM events"
+                                    " WHERE type = ? AND gseq < ? ORDER BY gseq DESC LIMIT 1", (type_, before)).fetchone()
+        if hit is None:
+            return None
+        g, st, ep, sq, ty, sm, rm, body = hit
+        return Row(g, st, ep, sq, ty, sm, rm, loads(body))
+
     def rejections(self) -> list[Rejection]:
         with self._reading():
             return [Rejection(*r) for r in self.conn.execute(

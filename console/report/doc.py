@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.report import services_part
+from console.report import service_day, services_part
 from console.report import text as rt
 from console.report.summary import Summary
 from protocols.i18n import t
@@ -76,6 +76,7 @@ def build(s: Summary, lang: str, drill_blocks: list[Any] | None = None, chart_no
     doc.add(*(Chart(name, t(f"report.chart.{name}", lang)) for name in CHARTS))
     _incidents(doc, s)
     _plans(doc, s)
+    _service_day(doc, s)
     _sendoffs(doc, s)
     _services(doc, s)
     _departments(doc, s)
@@ -191,6 +192,15 @@ def _plans(doc: Doc, s: Summary) -> None:
                     rt.name_of(s.stations, st["by"], lang) if st["by"] else rt.NONE,
                     t(f"report.result.{st['result']}", lang) + (f" ({st['reason']})" if st["reason"] else "")]
                    for n, st in enumerate(run["steps"], 1)])
+
+
+def _service_day(doc: Doc, s: Summary) -> None:
+    """Preparation, roster attendance, VIP hand-off, invited vs arrived, damage and loss (console.report.service_day)."""
+    for heading, lead, head, rows, bullets in service_day.sections(s, doc.lang):
+        doc.add(Heading(heading, 2), Para(lead, "note"))
+        doc.blocks.append(Table(head, tuple(tuple(str(c) for c in r) for r in rows)))
+        if bullets:
+            doc.add(Bullets(tuple(bullets)))
 
 
 def _sendoffs(doc: Doc, s: Summary) -> None:

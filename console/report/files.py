@@ -24,7 +24,7 @@ from console.report import doc as report_doc
 from console.report import drill as report_drill
 from console.report import render as report_render
 from console.report import text as rt
-from console.report.summary import Summary, summarise
+from console.report.summary import Summary, setup_rows, summarise
 from protocols.file_errors import private_file
 from protocols.i18n import t
 
@@ -92,7 +92,7 @@ def read_summary(folder: EventFolder, drill: bool = False, db: Path | None = Non
                                     (first, last)).fetchone()
         rejections = [r for r in store.rejections() if lo is None or lo <= r.recv_ms <= hi]
         rows = takewhile(lambda r: r.gseq <= last, store.since(first - 1))
-        summary = summarise(rows, event.summary(), rejections, drill=drill)
+        summary = summarise(rows, event.summary(), rejections, drill=drill, setup=setup_rows(store, first))
     finally:
         store.close()
     return summary, cards, latest

@@ -6,6 +6,7 @@ posts are staffed as console.report.findings says); console.report.doc words the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from statistics import median
 from typing import Any
 
@@ -65,19 +66,26 @@ def _add(out: dict[str, dict[str, list]], dept: str, side: str, key: str, ms: in
         {"key": key, "ms": ms, "params": params})
 
 
+def link_findings(out: dict[str, dict[str, list]], rows: list[dict[str, Any]], target_ms: int, prefix: str,
+                  dept_of: Callable[[str], str], named: Callable[[str], dict[str, Any]]) -> None:
+    """Per link of a chain (a send-off's or a VIP hand-off's): all acknowledged in time, or how many late and the slowest."""
+    for row in rows:
+        dept, name = dept_of(row["link"]), named(row["link"])
+        if row["acked"] and not row["late"] and not row["missed"]:
+            _add(out, dept, "highlights", f"{prefix}.all_acked", 0, n=row["acked"], median_for=row["median_ms"],
+                 target_for=target_ms, **name)
+        elif row["late"]:
+            _add(out, dept, "shortcomings", f"{prefix}.late", 0, n=row["late"], of=row["sent"],
+                 slowest_for=row["max_ms"], target_for=target_ms, **name)
+
+
 def findings(f: dict[str, Any], out: dict[str, dict[str, list]]) -> None:
     """The way-out posts' departments: all acknowledged in time, or each link late or never acknowledged."""
     if f["count"]:
         _add(out, RAISER_DEPARTMENT, "highlights", "sendoff.raised", 0, n=f["count"], complete=f["complete"],
              departed=f["departed"])
-    for row in f["links"]:
-        dept, post = POST_DEPARTMENT[row["link"]], row["link"]
-        if row["acked"] and not row["late"] and not row["missed"]:
-            _add(out, dept, "highlights", "sendoff.all_acked", 0, post=post, n=row["acked"],
-                 median_for=row["median_ms"], target_for=f["ack_target_ms"])
-        elif row["late"]:
-            _add(out, dept, "shortcomings", "sendoff.late", 0, post=post, n=row["late"], of=row["sent"],
-                 slowest_for=row["max_ms"], target_for=f["ack_target_ms"])
+    link_findings(out, f["links"], f["ack_target_ms"], "sendoff", lambda link: POST_DEPARTMENT[link],
+                  lambda link: {"post": link})
     for m in f["missed"]:   # a walk-in party has no name but the note it was raised with, or none
         _add(out, POST_DEPARTMENT[m["link"]], "shortcomings", "sendoff.missed", m["ms"], post=m["link"],
              who={"zh": m["name"] or t("sendoffrule.walkin", "zh"), "en": m["name"] or t("sendoffrule.walkin", "en")},

@@ -19,7 +19,7 @@ from console.core import plans as plan_engine
 from console.core import services as service_calls
 from console.core import state as fold
 from console.core.state import apply
-from console.report import sendoffs
+from console.report import sendoffs, service_day
 from console.report.findings import derive
 from console.report.series import MINUTE, Level, Spells
 from protocols import eventtime
@@ -98,8 +98,10 @@ class _Collector:
                       "car_in": self._cars, "car_out": self._cars, "lot_occupancy": self._lot,
                       "zone_enter": self._zone, "zone_exit": self._zone, "zone_count": self._zone,
                       "note": self._note, "station_status": self._status,
-                      "service_request": self._service, "service_update": self._service}
+                      "service_request": self._service, "service_update": self._service,
+                      "staff_signin": self._signin}
         self.calls = service_calls.Tally()
+        self.signins: dict[str, int] = {}      # roster slot key -> first sign-in ms (console.report.service_day)
 
     # --- one event ------------------------------------------------------------------------------
     # The two methods below run once per logged event: locals over attributes, no call that can be
@@ -242,6 +244,9 @@ class _Collector:
         else:
             self.calls.updated(self.state, b["call"])
 
+    def _signin(self, ev: Any, b: dict, ms: int) -> None:
+        service_day.signin(self.ev, self.signins, ev.station, b, ms)
+
     def _heard_at(self, b: dict, ms: int) -> int:
         """When a station_status says the station was last heard, on the log's time."""
         heard = b.get("last_heard_ms")
@@ -290,6 +295,8 @@ class _Collector:
         summary.extra["service_late_ms"] = service_calls.late_ms(self.ev)
         summary.departments = derive(summary, list(self.ev.get("departments", ())))
         sendoffs.findings(summary.extra["sendoffs"], summary.departments)
+        summary.extra["service_day"] = service_day.figures(s, self.signins)
+        service_day.findings(summary.extra["service_day"], summary.stations, summary.departments)
         return summary
 
     def _area(self, area: dict[str, Any], levels: dict[str, Level], spells: dict[str, Spells],
@@ -440,10 +447,28 @@ def _rejections(rejections: list[Any], clock: dict[str, Any]) -> dict[str, Any]:
                       for r in rejections]}
 
 
+SETUP_TYPES = ("guest_list",)   # what the hub logs once on start and the day then relies on
+
+
+def setup_rows(store: Any, first: int) -> list[Any]:
+    """The latest of each setup event logged before gseq `first`, from a store (console.hub.store.Store.last_of)."""
+    return sorted((r for r in (store.last_of(type_, first) for type_ in SETUP_TYPES) if r is not None),
+                  key=lambda r: r.gseq)
+
+
 def summarise(events: Iterable[Any], event_summary: dict[str, Any], rejections: Iterable[Any] = (),
-              drill: bool = False) -> Summary:
-    """The Summary of `events` (in log order) for the event `event_summary` (Event.summary())."""
+              drill: bool = False, setup: Iterable[Any] = ()) -> Summary:
+    """The Summary of `events` (in log order) for the event `event_summary` (Event.summary()).
+
+    `setup` are events logged before the span that it still stands on (the guest list the hub logged when
+    it started, before a rehearsal's run began): folded first, counted nowhere.
+    """
     c = _Collector(event_summary)
+    for ev in setup:
+        apply(c.state, ev)
+        left = c.state.counts.pop(ev.type, 1) - 1
+        if left:
+            c.state.counts[ev.type] = left
     for ev in events:
         c.feed(ev)
     return c.finish(rejections, drill)
