@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from console import cli_errors
+from console.cli_words import cli_lang, speak
 from console.event.folder import EventFolder, init_folder, make_keys
-from protocols.i18n import normalise_lang
+from protocols.i18n import normalise_lang, t
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -143,115 +144,116 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-03-18") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="eventdesk", description="Event-day operations console / 活动现场指挥台")
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The `eventdesk` command's parser, its help in `lang`."""
+    def h(key: str) -> str:
+        return t(f"cli.help.{key}", lang)
+
+    p = argparse.ArgumentParser(prog="eventdesk", description=h("prog"))
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("init", help="write a sample event folder with keys")
+    s = sub.add_parser("init", help=h("init"))
     s.add_argument("dir", type=Path)
-    s.add_argument("--force", action="store_true", help="overwrite an existing event.toml")
-    s.add_argument("--date", type=_iso_date, help="the event day, YYYY-MM-DD (default: a week from today)")
+    s.add_argument("--force", action="store_true", help=h("init_force"))
+    s.add_argument("--date", type=_iso_date, help=h("init_date"))
     s.set_defaults(func=_init)
 
-    s = sub.add_parser("keys", help="make the console keypair and one per station and desk")
+    s = sub.add_parser("keys", help=h("keys"))
     s.add_argument("dir", type=Path)
     s.set_defaults(func=_keys)
 
-    s = sub.add_parser("hub", help="run the hub (headless) for an event folder")
+    s = sub.add_parser("hub", help=h("hub"))
     s.add_argument("dir", type=Path)
-    s.add_argument("--drill", action="store_true", help="use the rehearsal log, never the live one")
-    s.add_argument("--endpoint", help="override [hub].endpoint, e.g. tcp://127.0.0.1:0")
-    s.add_argument("--feed", help="override [hub].feed")
-    s.add_argument("--lang", choices=("zh", "en"), help="language of its live log and messages (default: the event's)")
+    s.add_argument("--drill", action="store_true", help=h("hub_drill"))
+    s.add_argument("--endpoint", help=h("hub_endpoint"))
+    s.add_argument("--feed", help=h("hub_feed"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("hub_lang"))
     s.set_defaults(func=_hub)
 
-    s = sub.add_parser("desk", help="the command desk (starts the folder's hub if none is running)")
+    s = sub.add_parser("desk", help=h("desk"))
     s.add_argument("dir", type=Path)
-    s.add_argument("--desk", default="desk-1", help="which desk key to use (keys/desks/<desk>.key_secret)")
-    s.add_argument("--lang", choices=("zh", "en"), help="default: the event's language; l switches at run time")
-    s.add_argument("--wall", action="store_true", help="wall display: large figures, no actions")
-    s.add_argument("--drill", action="store_true", help="follow the rehearsal hub and log")
-    s.add_argument("--attach", metavar="ENDPOINT", help="a hub elsewhere: its report endpoint (no hub is started)")
-    s.add_argument("--feed", metavar="ENDPOINT", help="with --attach: the hub's feed endpoint")
-    s.add_argument("--key", type=Path, help="with --attach: this desk's secret key file")
-    s.add_argument("--server-key", type=Path, help="with --attach: the hub's public key (console.key)")
+    s.add_argument("--desk", default="desk-1", help=h("desk_desk"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("desk_lang"))
+    s.add_argument("--wall", action="store_true", help=h("desk_wall"))
+    s.add_argument("--drill", action="store_true", help=h("desk_drill"))
+    s.add_argument("--attach", metavar="ENDPOINT", help=h("desk_attach"))
+    s.add_argument("--feed", metavar="ENDPOINT", help=h("desk_feed"))
+    s.add_argument("--key", type=Path, help=h("desk_key"))
+    s.add_argument("--server-key", type=Path, help=h("desk_server_key"))
     s.set_defaults(func=_desk)
 
-    gs = sub.add_parser("guests", help="the guest list: import an .xlsx or .csv file (checked row by row)") \
+    gs = sub.add_parser("guests", help=h("guests")) \
         .add_subparsers(dest="guests_cmd", required=True)
-    for name, what in (("import", "check FILE and, if every row is right, store it as DIR/guests.json for the hub"),
-                       ("check", "check FILE and list every mistake; store nothing")):
+    for name, what in (("import", h("guests_import")),
+                       ("check", h("guests_check"))):
         s = gs.add_parser(name, help=what)
         s.add_argument("dir", type=Path)
-        s.add_argument("file", type=Path, help="the guest list: .xlsx (first sheet) or .csv, headings in row 1")
-        s.add_argument("--lang", choices=("zh", "en"), help="language of the messages (default: the event's)")
+        s.add_argument("file", type=Path, help=h("guests_file"))
+        s.add_argument("--lang", choices=("zh", "en"), help=h("lang_messages_event"))
         s.set_defaults(func=_guests)
 
-    st = sub.add_parser("station", help="station commands").add_subparsers(dest="station_cmd", required=True)
-    s = st.add_parser("report", help="send one report and say what happened to it")
+    st = sub.add_parser("station", help=h("station")).add_subparsers(dest="station_cmd", required=True)
+    s = st.add_parser("report", help=h("station_report"))
     s.add_argument("dir", type=Path)
     s.add_argument("station")
-    s.add_argument("kind", help="report type, e.g. car_in, guest_arrival, incident_report")
-    s.add_argument("fields", nargs="*", help="field=value pairs, e.g. plate=湘A·12345 vip=true")
-    s.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the desk's answer")
-    s.add_argument("--lang", default=None, help="zh or en")
+    s.add_argument("kind", help=h("station_report_kind"))
+    s.add_argument("fields", nargs="*", help=h("station_report_fields"))
+    s.add_argument("--timeout", type=float, default=10.0, help=h("station_report_timeout"))
+    s.add_argument("--lang", default=None, help=h("zh_or_en"))
     s.add_argument("--drill", action="store_true")
     s.set_defaults(func=_station_report)
-    s = st.add_parser("run", help="the station terminal (also: eventdesk station DIR STATION)")
+    s = st.add_parser("run", help=h("station_run"))
     s.add_argument("dir", type=Path)
     s.add_argument("station")
-    s.add_argument("--lang", default=None, help="zh or en (default: the event's language)")
-    s.add_argument("--drill", action="store_true", help="talk to the rehearsal hub")
-    s.add_argument("--serve", action="store_true", help="serve the terminal to a browser (textual-serve)")
-    s.add_argument("--port", type=int, default=8800, help="port for --serve, on 127.0.0.1")
+    s.add_argument("--lang", default=None, help=h("zh_or_en_event"))
+    s.add_argument("--drill", action="store_true", help=h("station_drill"))
+    s.add_argument("--serve", action="store_true", help=h("station_serve"))
+    s.add_argument("--port", type=int, default=8800, help=h("station_port"))
     s.set_defaults(func=_station_run)
 
-    s = sub.add_parser("rehearse", help="play a scenario through a rehearsal hub and score the drill",
-                       description="Rehearsal: simulated posts (and desk) play a scenario over the real wire "
-                                   "into the rehearsal log (never the live one), then a scorecard.")
-    s.add_argument("scenario", nargs="?", help="a shipped scenario (see --list) or a scenario .toml file")
-    s.add_argument("--speed", type=float, help="scenario seconds per wall second (default: the scenario's)")
-    s.add_argument("--headless", action="store_true", help="no desk screen: a progress line and a simulated desk")
-    s.add_argument("--dir", type=Path, help="event folder (default: a temporary one with its own keys)")
-    s.add_argument("--seed", type=int, help="random seed (default: the scenario's): same seed, same drill")
-    s.add_argument("--only-simulate", metavar="POSTS", help="simulate only these posts or stations, e.g. gate,parking")
-    s.add_argument("--leave", metavar="STATIONS", help="leave these stations or posts to people, e.g. gate-1")
+    s = sub.add_parser("rehearse", help=h("rehearse"),
+                       description=h("rehearse_desc"))
+    s.add_argument("scenario", nargs="?", help=h("rehearse_scenario"))
+    s.add_argument("--speed", type=float, help=h("rehearse_speed"))
+    s.add_argument("--headless", action="store_true", help=h("rehearse_headless"))
+    s.add_argument("--dir", type=Path, help=h("rehearse_dir"))
+    s.add_argument("--seed", type=int, help=h("rehearse_seed"))
+    s.add_argument("--only-simulate", metavar="POSTS", help=h("rehearse_only"))
+    s.add_argument("--leave", metavar="STATIONS", help=h("rehearse_leave"))
     s.add_argument("--sim-desk", action=argparse.BooleanOptionalAction, default=None,
-                   help="a simulated operator answers incidents (default: on when headless)")
-    s.add_argument("--lang", choices=("zh", "en"), help="language of the progress line and the scorecard")
-    s.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"), help="compare two scorecards")
-    s.add_argument("--list", action="store_true", help="list the shipped scenarios")
+                   help=h("rehearse_sim_desk"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("rehearse_lang"))
+    s.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"), help=h("rehearse_compare"))
+    s.add_argument("--list", action="store_true", help=h("rehearse_list"))
     s.set_defaults(func=_rehearse)
 
-    s = sub.add_parser("demo", help="a throwaway event with the opening day playing under the desk; no setup")
-    s.add_argument("--headless", action="store_true", help="no desk screen: a progress line and the scorecard")
-    s.add_argument("--speed", type=float, help="default 18: the 3-hour opening day in 10 minutes")
-    s.add_argument("--dir", type=Path, help="event folder (default: a temporary one)")
+    s = sub.add_parser("demo", help=h("demo"))
+    s.add_argument("--headless", action="store_true", help=h("demo_headless"))
+    s.add_argument("--speed", type=float, help=h("demo_speed"))
+    s.add_argument("--dir", type=Path, help=h("demo_dir"))
     s.add_argument("--lang", choices=("zh", "en"))
     s.add_argument("--sim-desk", action=argparse.BooleanOptionalAction, default=None,
-                   help="a simulated operator answers incidents and plans (default: only when headless)")
+                   help=h("demo_sim_desk"))
     s.set_defaults(func=_demo)
 
-    s = sub.add_parser("report", help="the post-event summary from the log: Markdown, HTML with charts, CSV",
-                       description="后期总结: figures, charts, incidents, plans, per-department highlights and "
-                                   "shortcomings and data quality, computed from the event log.")
+    s = sub.add_parser("report", help=h("report"),
+                       description=h("report_desc"))
     s.add_argument("dir", type=Path)
     s.add_argument("--drill", action="store_true",
-                   help="the rehearsal log: adds the drill scorecard and a comparison with earlier rehearsals")
-    s.add_argument("--lang", choices=("zh", "en", "both"), help="language of the files (default: the event's)")
-    s.add_argument("--out", type=Path, help="write here instead of DIR/report")
+                   help=h("report_drill"))
+    s.add_argument("--lang", choices=("zh", "en", "both"), help=h("report_lang"))
+    s.add_argument("--out", type=Path, help=h("report_out"))
     s.add_argument("--whole-log", action="store_true",
-                   help="with --drill: every run in the rehearsal log, not only the newest scorecard's")
+                   help=h("report_whole"))
     s.set_defaults(func=_report)
 
-    s = sub.add_parser("archive", help="one .tar.gz with the log, event.toml, the report and a checksum manifest",
-                       description="留存归档. `eventdesk archive DIR` writes it; `eventdesk archive --verify FILE` "
-                                   "checks it and exits 1 if anything changed.")
+    s = sub.add_parser("archive", help=h("archive"),
+                       description=h("archive_desc"))
     s.add_argument("dir", type=Path, nargs="?")
-    s.add_argument("--verify", type=Path, metavar="FILE", help="check an archive instead of writing one")
-    s.add_argument("--drill", action="store_true", help="archive the rehearsal log instead of the live one")
-    s.add_argument("--out", type=Path, help="archive file to write (default DIR/archive/eventdesk-....tar.gz)")
-    s.add_argument("--lang", choices=("zh", "en"), help="language of the messages")
+    s.add_argument("--verify", type=Path, metavar="FILE", help=h("archive_verify"))
+    s.add_argument("--drill", action="store_true", help=h("archive_drill"))
+    s.add_argument("--out", type=Path, help=h("archive_out"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("lang_messages"))
     s.set_defaults(func=_archive)
     return p
 
@@ -267,7 +269,10 @@ def station_argv(argv: list[str]) -> list[str]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    return build_parser().parse_args(station_argv(sys.argv[1:] if argv is None else argv))
+    argv = station_argv(sys.argv[1:] if argv is None else argv)
+    lang = cli_lang(argv)
+    speak(lang)
+    return build_parser(lang).parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
