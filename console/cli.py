@@ -20,17 +20,17 @@ def _init(args: argparse.Namespace) -> int:
     folder = init_folder(args.dir, force=args.force, date=args.date)
     event = folder.load()
     made = make_keys(folder, event)
-    print(f"wrote {folder.toml} and {len(made)} keys in {folder.keys}")
-    print(f"the sample event is on {event.date}, doors open {event.doors_open} ({event.timezone}); "
-          f"change [event] date, doors_open and timezone in {folder.toml}")
-    print(f"next: eventdesk hub {args.dir}   (or: eventdesk desk {args.dir})")
+    lang = getattr(args, "cli_lang", "zh")
+    print(t("cli.init.wrote", lang, toml=folder.toml, n=len(made), keys=folder.keys))
+    print(t("cli.init.date", lang, date=event.date, doors=event.doors_open, zone=event.timezone, toml=folder.toml))
+    print(t("cli.init.next", lang, dir=args.dir))
     return 0
 
 
 def _keys(args: argparse.Namespace) -> int:
     folder = EventFolder(args.dir)
     made = make_keys(folder)
-    print(f"{len(made)} keypairs in {folder.keys} (existing keys kept; secret files are readable by you only)")
+    print(t("cli.keys.made", getattr(args, "cli_lang", "zh"), n=len(made), keys=folder.keys))
     return 0
 
 
@@ -272,7 +272,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     argv = station_argv(sys.argv[1:] if argv is None else argv)
     lang = cli_lang(argv)
     speak(lang)
-    return build_parser(lang).parse_args(argv)
+    args = build_parser(lang).parse_args(argv)
+    args.cli_lang = lang   # for commands with no --lang of their own (init, keys)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

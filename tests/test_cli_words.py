@@ -45,3 +45,13 @@ def test_a_wrong_command_line_is_told_in_the_same_language(monkeypatch, capsys) 
 def test_the_language_is_read_from_the_command_line_first() -> None:
     assert cli_lang(["desk", "x", "--lang", "en"]) == "en" and cli_lang(["--lang=zh"]) == "zh"
     assert cli_lang(["--lang", "fr"]) in ("zh", "en")
+
+
+def test_init_and_keys_say_what_they_did_in_the_chosen_language(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert cli.main(["init", str(tmp_path / "ev"), "--date", "2027-03-01"]) == 0
+    said = capsys.readouterr().out
+    assert "示例活动日期为 2027-03-01，09:30 开门" in said and "下一步：eventdesk hub" in said
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert cli.main(["keys", str(tmp_path / "ev")]) == 0
+    assert "keypairs in" in capsys.readouterr().out
