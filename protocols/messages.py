@@ -200,6 +200,13 @@ class CarIn(Message):
     plate: str = _f("str", "", max_len=16)
     vip: bool = flag()
     count: int = count()
+    # 贵宾放行: the gate let a listed VIP car in during a hold; the hub checks the plate against the list.
+    release: bool = flag()
+
+    def problem(self) -> tuple[str, str, dict] | None:
+        if self.release and not (self.vip and self.plate.strip() and self.count == 1):
+            return ("release", "problem.release_needs_plate", {})
+        return None
 
 
 @message

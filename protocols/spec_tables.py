@@ -67,6 +67,8 @@ MEANING: dict[str | tuple[str, str], str] = {
     "count": "how many people",
     ("car_in", "count"): "how many cars",
     ("car_out", "count"): "how many cars",
+    ("car_in", "release"): "贵宾放行: a listed VIP car let in during a hold (needs `vip`, a plate, `count` 1; the hub "
+                           "refuses a plate the guest list does not give to a level A or B guest); see Holding the gate",
     ("zone_count", "count"): "people in the zone now (absolute)",
     ("sendoff_notice", "count"): "how many guests are about to leave (0: unknown, or the listed party's size)",
     ("sendoff_notice", "guest_ref"): "the leaving party's guest list reference (empty: a walk-in party)",

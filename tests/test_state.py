@@ -294,7 +294,7 @@ def test_station_bookkeeping_from_events(log: Log) -> None:
     assert log.state.counts == {"car_in": 2, "note": 1} and log.state.last_ms == T0 + 100
     assert [r["gseq"] for r in log.state.recent] == [3, 2, 1]   # in time order, whatever order they came in
     assert log.state.recent[-1] == {"gseq": 1, "station": "gate-1", "type": "car_in", "recv_ms": T0 + 100,
-                                   "body": {"plate": "", "vip": False, "count": 1}}
+                                   "body": {"plate": "", "vip": False, "count": 1, "release": False}}
 
 
 def test_liveness_follows_the_manual_clock() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from protocols import eventtime
+from protocols.names import plate_key  # noqa: F401  (the hub and the gate compare plates alike)
 from protocols.i18n import t
 
 MAX_GUESTS = 5000
@@ -320,13 +321,3 @@ def initials(name: str) -> tuple[list[str], str]:
     for options in heads:
         variants = [v + o for v in variants for o in options][:8]
     return (sorted(set(variants)) if heads else []), "".join(full)
-
-
-_PLATE_JUNK = re.compile(r"[\s·.\-•・]")
-
-
-# --- plates as the hub matches them (stations search their copy: stations/terminal/posts/duty.py) -----------
-
-def plate_key(plate: str) -> str:
-    """A plate as compared: no spaces, dots or dashes, upper case (湘A·12345 == 湘a12345)."""
-    return _PLATE_JUNK.sub("", plate).upper()

@@ -124,6 +124,8 @@ def _car_in(s: State, ev: Any, b: dict, ms: int) -> None:
     c["on_site"] += n
     if b.get("vip"):
         c["vip"] += n
+    if b.get("release"):   # 贵宾放行 through a hold: counted apart (the log keeps the plate)
+        c["released"] = c.get("released", 0) + n
     plate = b.get("plate")
     if plate and s.guests["plates"]:
         ref = s.guests["plates"].get(plate_key(plate))
