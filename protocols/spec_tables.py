@@ -67,6 +67,9 @@ MEANING: dict[str | tuple[str, str], str] = {
     "count": "how many people",
     ("car_in", "count"): "how many cars",
     ("car_out", "count"): "how many cars",
+    ("guest_expect", "guest_ref"): "the guest's list reference (a listed guest not here yet)",
+    ("guest_expect", "arrive_ms"): "the new expected arrival, epoch ms; \"late\" (延迟) counts from the newest",
+    ("guest_expect", "note"): "why it moved (free text: 航班延误, 堵车 …)",
     ("car_in", "release"): "贵宾放行: a listed VIP car let in during a hold (needs `vip`, a plate, `count` 1; the hub "
                            "refuses a plate the guest list does not give to a level A or B guest); see Holding the gate",
     ("zone_count", "count"): "people in the zone now (absolute)",

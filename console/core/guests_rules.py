@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core import readiness
+from console.core.state.fold_vip import expected_ms
 from protocols.i18n import t
 from protocols.messages import MAX_TEXT, Instruction, Message, Overdue
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 FLOW = ("gate", "parking", "concierge", "lobby")   # the way a guest comes in
 LINKS = ("parking", "concierge", "lobby")           # the posts a hand-off may reach
-LATE_MS = 15 * 60_000                               # past the expected time by this much: late
+LATE_MS = 15 * 60_000                               # past the expected time by this much: late ([hub] guest_late_min)
 VIP_LEVELS = ("A", "B")
 
 
@@ -65,6 +66,7 @@ class GuestView:
     links: tuple[LinkView, ...] = ()
     needs_sent: int = 0         # the "special needs" notice's instruction id
     departed_ms: int = 0        # when a guest_departure named them (离开), 0 while they are here
+    moved: int = 0              # how often the desk moved the expected arrival (guest_expect); arrive_ms is the newest
 
 
 @dataclass(frozen=True)
@@ -202,16 +204,21 @@ def _links(state: State, ref: str, guest: dict[str, Any], seen: dict[str, Any], 
     return tuple(out)
 
 
+def late_ms(state: State) -> int:
+    """How long after the newest expected arrival a guest not here is late (延迟): the event's setting."""
+    return int(state.event.get("guest_late_ms", LATE_MS) or LATE_MS)
+
+
 def guest_view(state: State, ref: str, now_ms: int) -> GuestView | None:
     g = state.guests
     guest = g["list"].get(ref)
     if guest is None:
         return None
     seen = g["arrived"].get(ref)
-    arrive_ms = int(guest.get("arrive_ms", 0) or 0)
+    arrive_ms = expected_ms(state, ref)   # the newest expectation: the desk may have moved it (guest_expect)
     if seen is not None:
         status = "arrived"
-    elif arrive_ms and now_ms > arrive_ms + LATE_MS:
+    elif arrive_ms and now_ms > arrive_ms + late_ms(state):
         status = "late"
     else:
         status = "expected"
@@ -222,7 +229,8 @@ def guest_view(state: State, ref: str, now_ms: int) -> GuestView | None:
         tuple(guest.get("needs", ())), guest.get("needs_note", ""), guest.get("notes", ""), status,
         seen["ms"] if seen else 0, seen["party"] if seen else 0, bool(seen and seen["checked_in"]),
         seen["station"] if seen else "", vip, _links(state, ref, guest, seen, now_ms) if (seen and vip) else (),
-        g["notices"].get(ref, {}).get("needs:lobby", 0), int(g.get("departed", {}).get(ref, 0)))
+        g["notices"].get(ref, {}).get("needs:lobby", 0), int(g.get("departed", {}).get(ref, 0)),
+        len(g.get("expected", {}).get(ref, {}).get("changes", ())))
 
 
 def view(state: State, now_ms: int) -> tuple[Totals, list[GuestView]]:

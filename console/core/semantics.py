@@ -51,6 +51,8 @@ class References:
             self._sendoff(state, msg.guest_ref)
         if type_ == "service_update":
             services.check(state, msg, peer, new_ids)
+        if type_ == "guest_expect":
+            self._expect(state, msg.guest_ref)
         if type_ == "car_in" and msg.release:
             self._release(state, msg.plate)
         if type_ == "drill_clock" and not self.drill:
@@ -65,6 +67,13 @@ class References:
             raise schema_error("guest_ref", "problem.guest_departed")
         if any(g["sendoffs"][key]["ref"] == ref for key in g.get("sendoffs_open", ())):
             raise schema_error("guest_ref", "problem.sendoff_open")
+
+    def _expect(self, state: State, ref: str) -> None:
+        """The desk moves the expected arrival of a listed guest who is not here yet."""
+        if ref not in state.guests["list"]:
+            raise ProtocolError("E_UNKNOWN", what_key="what.guest", ref=ref)
+        if ref in state.guests["arrived"]:
+            raise schema_error("guest_ref", "problem.guest_arrived")
 
     def _release(self, state: State, plate: str) -> None:
         """贵宾放行 lets in only a car the guest list gives to a level A or B guest: ordinary cars stay held."""

@@ -12,6 +12,7 @@ from typing import Any
 from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
+from console.core.state.fold_vip import FOLD_VIP
 from console.core.state.model import State
 from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
 from protocols import eventtime, orders
@@ -374,4 +375,5 @@ FOLD = {
     "hub_started": _hub_started, "station_clock": _station_clock, "hub_stopped": lambda s, ev, b, ms: None,
     "service_update": services.fold_update,
     **FOLD_OPS,
+    **FOLD_VIP,
 }

@@ -121,6 +121,8 @@ class GuestsTable(ViewTable):
             if g.status == "arrived" and g.arrived_party != g.party:
                 party.stylize("bold yellow")
             expected = fmt.safe(g.arrive or "—")
+            if g.moved:   # the desk moved it: the newest time, marked, so nobody reads the list's old one
+                expected = Text(fmt.clock(g.arrive_ms, view.tz)[:5] + view.t("guestdesk.expect.moved"), style="bold")
             if g.via:
                 expected.append(" ")
                 expected.append_text(fmt.safe(g.via, "dim"))
