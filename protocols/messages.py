@@ -440,7 +440,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 # says which (the post it is routed to, the post that raised it, a desk).
 ALLOWED = {role: kinds | {"service_update"} for role, kinds in ALLOWED.items()}
 # VIPs end to end (issue 16 item 4): only a desk moves a guest's expected arrival.
-ALLOWED["desk"] = ALLOWED["desk"] | {"guest_expect"}
+ALLOWED["desk"] = ALLOWED["desk"] | {"guest_expect", "guest_add"}
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
 

@@ -380,6 +380,7 @@ def rich_log() -> Log:
     log(M.GuestList(source="guests.xlsx", digest="d1", guests=[
         {"ref": "V-01", "name": "张三", "level": "A", "party": 3, "plate": "湘A·12345", "needs": ["vegetarian"]}]), "hub")
     log(M.GuestExpect(guest_ref="V-01", arrive_ms=T0, note="航班延误"), "desk-1")
+    log(M.GuestAdd(name="周总", party=4, plate="湘A·88888"), "desk-1")
     log(M.CarIn(plate="湘A12345"), "gate-1")
     log(M.GuestCheckin(guest_ref="V-01", party_size=3, vip_level="A"), "concierge-1")
     log(M.TaskSignoff(task="engineering-power", note="ok"), "desk-1")

@@ -12,6 +12,7 @@ from console.desk.widgets import fmt
 from console.hub.ingest import Ingest
 from protocols import messages as M
 from tests.test_guests_handoff import CONC, DESK, GATE, LIST, Wire, wire  # noqa: F401  (the fixture)
+from tests.test_sendoff_screens import SIZES
 from tests.test_station_app_support import aio
 
 MIN = 60_000
@@ -133,16 +134,18 @@ async def test_the_desk_moves_an_expected_arrival_and_the_guest_list_shows_it(ev
         handle.stop()
 
 
-SIZES = [(80, 24), (160, 48)]
+def modal_snapshot(snap_compare, lang: str, size: tuple[int, int], key: str) -> bool:
+    """The guest screen of the duty morning (tests/test_sendoff_screens.py), then `key` opens a VIP form."""
+    from tests.test_desk_support import settled
+    from tests.test_sendoff_screens import guest_desk
+    return snap_compare(guest_desk(lang), run_before=settled("g", key), terminal_size=size)
 
 
 @pytest.mark.screen
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_expected_arrival_modal_snapshot(snap_compare, lang, size):
-    from tests.test_desk_support import settled
-    from tests.test_sendoff_screens import guest_desk
-    assert snap_compare(guest_desk(lang), run_before=settled("g", "u"), terminal_size=size)
+    assert modal_snapshot(snap_compare, lang, size, "u")
 
 
 @pytest.mark.pure

@@ -118,7 +118,8 @@ def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], 
     org = guest.get("org", "")
     parts = [t(f"guestrule.head_{kind}", lang, level=guest.get("level") or "-", name=guest.get("name", ""),
                org=t("guestrule.org", lang, org=org) if org else "", party=seen.get("party") or guest.get("party", 1),
-               via=station_label(state, seen.get("station", ""), lang))]
+               via=t(f"post.{seen['post']}", lang) if seen.get("how") == "desk" and seen.get("post")   # added by a desk
+               else station_label(state, seen.get("station", ""), lang))]
     needs = needs_words(guest, lang)
     if needs:
         parts.append(t("guestrule.needs", lang, needs=needs))

@@ -51,6 +51,8 @@ class References:
             self._sendoff(state, msg.guest_ref)
         if type_ == "service_update":
             services.check(state, msg, peer, new_ids)
+        if type_ == "guest_add" and msg.plate.strip() and plate_key(msg.plate) in state.guests["plates"]:
+            raise schema_error("plate", "problem.plate_listed", plate=msg.plate)
         if type_ == "guest_expect":
             self._expect(state, msg.guest_ref)
         if type_ == "car_in" and msg.release:

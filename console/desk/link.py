@@ -204,6 +204,12 @@ class DeskLink:
     def expect_arrival(self, guest_ref: str, arrive_ms: int, note: str = "") -> Report:
         return self.client.submit("guest_expect", {"guest_ref": guest_ref, "arrive_ms": arrive_ms, "note": note})
 
+    def add_party(self, name: str, party: int = 1, level: str = "A", at: str = "gate", org: str = "", host: str = "",
+                  plate: str = "") -> Report:
+        """A delegation not on the list, added on the spot; `at` the post it is at now ("": not here yet)."""
+        return self.client.submit("guest_add", {"name": name, "org": org, "level": level, "party": party,
+                                                "host": host, "plate": plate, "at": at})
+
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
         if kind == "report" and self.on_action is not None and payload.final:

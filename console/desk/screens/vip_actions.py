@@ -1,18 +1,19 @@
-"""The operator's VIP actions (issue 16 item 4): move a guest's expected arrival (u); the hub logs it and "late" follows."""
+"""The operator's VIP actions (issue 16 item 4): move a guest's expected arrival (u), add a delegation on the spot (v)."""
 from __future__ import annotations
 
 import re
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import Input
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Select
 
 from console.core import guests_rules
 from console.desk.screens.modals import ChoiceModal, DeskModal
 from console.desk.widgets import fmt
 from protocols import eventtime
 from protocols.i18n import t
-from protocols.messages import MAX_TEXT
+from protocols.messages import GUEST_ADD_AT, MAX_TEXT
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 
@@ -36,6 +37,45 @@ class ExpectModal(DeskModal):
             self.error("guestdesk.expect.bad_time")
             return None
         return {"time": f"{int(m.group(1)):02d}:{m.group(2)}", "note": self.query_one("#text", Input).value.strip()}
+
+
+class AddPartyModal(DeskModal):
+    """A delegation not on the list: who leads it, from where, level, how many, host, car, and where it is now."""
+
+    # Two fields a row, so the whole form fits a desk of 80×24.
+    DEFAULT_CSS = """
+    AddPartyModal .pair { height: auto; }
+    AddPartyModal .pair > Vertical { height: auto; width: 1fr; margin-right: 1; }
+    """
+
+    def fields(self) -> ComposeResult:
+        levels = Select([(self.t(f"guestdesk.add.level_{lv}"), lv) for lv in ("A", "B", "C")], id="level", value="A",
+                        allow_blank=False, compact=True)
+        where = Select([(self.t(f"guestdesk.add.at_{at or 'later'}"), at) for at in GUEST_ADD_AT], id="at",
+                       value="gate", allow_blank=False, compact=True)
+        rows = ((("guestdesk.add.name", Input(id="name", max_length=64, compact=True)),
+                 ("field.org", Input(id="org", max_length=64, compact=True))),
+                (("field.level", levels), ("field.party", Input("1", id="party", max_length=4, compact=True))),
+                (("field.host", Input(id="host", max_length=64, compact=True)),
+                 ("field.plate", Input(id="plate", max_length=16, compact=True))),
+                (("field.at", where),))
+        for row in rows:
+            with Horizontal(classes="pair"):
+                for key, widget in row:
+                    with Vertical():
+                        yield self.label(key)
+                        yield widget
+
+    def value(self) -> Any:
+        text = {w: self.query_one(f"#{w}", Input).value.strip() for w in ("name", "org", "party", "host", "plate")}
+        if not text["name"]:
+            self.error("guestdesk.add.need_name")
+            return None
+        if not text["party"].isdigit() or not 1 <= int(text["party"]) <= 1000:
+            self.error("guestdesk.add.bad_party")
+            return None
+        return {**text, "party": int(text["party"]), "level": self.query_one("#level", Select).value,
+                "at": self.query_one("#at", Select).value}
 
 
 class VipActions:
@@ -79,3 +119,13 @@ class VipActions:
 
         self.app.push_screen(ExpectModal(t("guestdesk.expect.modal", lang, name=guest.name), lang, self._hhmm(guest)),
                              written)
+
+    def action_add_party(self) -> None:
+        """临时增加来宾组: a delegation not on the list; here now, the hub hands it on like a listed VIP."""
+        lang = self.app.lang
+
+        def written(value: dict | None) -> None:
+            if value is not None:
+                self.app.send(lambda link: link.add_party(**value), "guestdesk.add.sent", name=value["name"])
+
+        self.app.push_screen(AddPartyModal(t("guestdesk.add.modal", lang), lang), written)
