@@ -198,7 +198,7 @@ MEANING: dict[str | tuple[str, str], str] = {
                               "initials, pinyin}",
     ("guest_list", "source"): "the file the list was imported from",
     ("guest_list", "digest"): "the list's version: 16 hex characters that change with any detail",
-    ("guest_list", "guests"): "every guest as imported: the guest_page fields plus plate, arrive_ms and the file's row",
+    ("guest_list", "guests"): "every guest as imported: the guest_page fields plus plate, arrive_ms, phone, escort_phone and the file's row",
     "what": "`handoff`: a VIP notice not acknowledged in time (or the host not on duty); `roster`: a station nobody "
             "signed in at by its start; `task`: a blocking task not signed off by its due time; `sendoff`: a send-off "
             "link not acknowledged in time",

@@ -34,8 +34,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "plate": ("plate", "车牌", "车牌号", "车牌号码"),
     "needs": ("needs", "specialneeds", "diet", "特殊需求", "饮食要求", "特殊饮食"),
     "notes": ("notes", "note", "备注", "说明"),
+    # VIPs end to end (issue 16 item 4): whom the posts call, the guest's side and the escort's
+    "phone": ("phone", "contactphone", "联系电话", "来宾电话", "联系人电话", "手机"),
+    "escort_phone": ("escortphone", "hostphone", "陪同电话", "陪同人电话", "陪同手机", "对接人电话"),
 }
-LIMITS = {"ref": 32, "name": 64, "org": 64, "via": 32, "host": 64, "plate": 16, "notes": 500}
+LIMITS = {"ref": 32, "name": 64, "org": 64, "via": 32, "host": 64, "plate": 16, "notes": 500, "phone": 32,
+          "escort_phone": 32}
 _HEADING = {re.sub(r"[\s()（）_]", "", h.lower()): col for col, hs in COLUMNS.items() for h in hs}
 _LEVEL_WORDS = {"a": "A", "a级": "A", "省级": "A", "b": "B", "b级": "B", "市级": "B", "地市级": "B",
                 "c": "C", "c级": "C", "其他": "C", "普通": "C", "普通级": "C"}

@@ -125,6 +125,9 @@ def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], 
         parts.append(t("guestrule.needs", lang, needs=needs))
     if kind == "vip" and guest.get("host"):
         parts.append(t("guestrule.host", lang, host=guest["host"]))
+    for phone in ("phone", "escort_phone"):   # whom a post calls: the party's contact, the escort
+        if kind == "vip" and guest.get(phone):
+            parts.append(t(f"guestrule.{phone}", lang, phone=guest[phone]))
     if guest.get("notes"):
         parts.append(t("guestrule.notes", lang, notes=" ".join(guest["notes"].split())[:120]))
     parts.append(t(f"guestrule.ask_{kind}", lang))
