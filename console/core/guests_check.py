@@ -19,7 +19,7 @@ from protocols.i18n import t
 
 MAX_GUESTS = 5000
 LEVELS = ("A", "B", "C")
-NEEDS = ("vegetarian", "gluten_free", "dairy_free", "other")
+NEEDS = ("vegetarian", "halal", "gluten_free", "dairy_free", "other")   # halal (清真): issue 16 item 4
 
 # Canonical column -> the headings an office may use for it (compared without case, spaces or brackets).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -45,7 +45,7 @@ _LEVEL_WORDS = {"a": "A", "a级": "A", "省级": "A", "b": "B", "b级": "B", "�
                 "c": "C", "c级": "C", "其他": "C", "普通": "C", "普通级": "C"}
 _NEED_WORDS = {"vegetarian": "vegetarian", "素食": "vegetarian", "素": "vegetarian", "吃素": "vegetarian",
                "glutenfree": "gluten_free", "无麸质": "gluten_free", "dairyfree": "dairy_free",
-               "无乳制品": "dairy_free", "无乳": "dairy_free", "other": "other", "其他": "other"}
+               "无乳制品": "dairy_free", "无乳": "dairy_free", "halal": "halal", "清真": "halal", "清真餐": "halal", "other": "other", "其他": "other"}
 _NEED_SPLIT = re.compile(r"[,，、;；/]+")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _TIME = re.compile(r"^(?:(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+)?(\d{1,2})[:：](\d{2})(?::\d{2})?$")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core import readiness
+from console.core.guests_check import NEEDS
 from console.core.state.fold_vip import expected_ms
 from protocols.i18n import t
 from protocols.messages import MAX_TEXT, Instruction, Message, Overdue
@@ -206,6 +207,22 @@ def _links(state: State, ref: str, guest: dict[str, Any], seen: dict[str, Any], 
         status = "acked" if acks else ("overdue" if now_ms > due else "waiting")
         out.append(LinkView(link, inst["target"], gseq, inst["sent_ms"], due, acks, status))
     return tuple(out)
+
+
+def meals(state: State) -> dict[str, int]:
+    """Meals by dietary need for catering (素食, 清真, 无麸质, 无乳制品, 其他): people, not parties — a party that
+    came counts as many as came, one still expected as many as listed; a party that left counts no more."""
+    out = dict.fromkeys(NEEDS, 0)
+    g = state.guests
+    for ref, guest in g["list"].items():
+        if ref in g.get("departed", {}):
+            continue
+        seen = g["arrived"].get(ref)
+        people = int(seen["party"] if seen else guest.get("party", 1) or 1)
+        for need in guest.get("needs", ()):
+            if need in out:
+                out[need] += people
+    return out
 
 
 def late_ms(state: State) -> int:

@@ -64,6 +64,11 @@ class GuestSummary(Static):
             if i:
                 text.append(" · ", style="dim")
             text.append(view.t(key, **params), style=style)
+        counts = guests_rules.meals(view.state)
+        if any(counts.values()):   # for the catering contact: meals by dietary need, in people
+            text.append("\n" + view.t("guestdesk.meals.head"), style="bold")
+            text.append(" · ".join(view.t("guestdesk.meals.one", need=view.t(f"need.{need}"), n=n)
+                                   for need, n in counts.items()))
         text.append("  ")
         text.append(view.t("guestdesk.source", source=g.get("source", ""), at=fmt.clock(g.get("listed_ms", 0), view.tz)[:5]),
                     style="dim")
