@@ -96,3 +96,14 @@ async def test_the_desk_adds_a_delegation_and_the_posts_are_told(event_dir, lang
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_add_party_form_snapshot(snap_compare, lang, size):
     assert modal_snapshot(snap_compare, lang, size, "v")
+
+
+@pytest.mark.pure
+def test_a_level_a_party_asks_the_lobby_for_the_greeting_leaders(wire: Wire) -> None:  # noqa: F811
+    _, out = wire.send(DESK, M.GuestAdd(name="周总", level="A", party=4, at="gate"))
+    _, out_b = wire.send(DESK, M.GuestAdd(name="吴处长", level="B", party=2, at="gate"))
+    lobby = {n["target"]: n for n in wire.notices(out)}["post.lobby"]
+    assert "一级接待：请总经理/副总到大厅迎接" in lobby["text"]
+    assert "the general manager or a deputy greets them in the lobby" in lobby["text_en"]
+    others = [n for n in wire.notices(out) if n["target"] != "post.lobby"] + wire.notices(out_b)
+    assert others and not any("一级接待" in n["text"] for n in others)   # the lobby of a level A party only

@@ -115,7 +115,7 @@ def station_label(state: State, sid: str, lang: str) -> str:
     return sid
 
 
-def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], lang: str) -> str:
+def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], lang: str, link: str = "") -> str:
     org = guest.get("org", "")
     parts = [t(f"guestrule.head_{kind}", lang, level=guest.get("level") or "-", name=guest.get("name", ""),
                org=t("guestrule.org", lang, org=org) if org else "", party=seen.get("party") or guest.get("party", 1),
@@ -131,13 +131,16 @@ def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], 
             parts.append(t(f"guestrule.{phone}", lang, phone=guest[phone]))
     if guest.get("notes"):
         parts.append(t("guestrule.notes", lang, notes=" ".join(guest["notes"].split())[:120]))
+    if kind == "vip" and link == "lobby" and guest.get("level") == "A":   # 一级接待: the leaders greet in the lobby
+        parts.append(t("guestrule.greeters", lang))
     parts.append(t(f"guestrule.ask_{kind}", lang))
     return t("guestrule.sep2", lang).join(parts)[:MAX_TEXT]
 
 
 def _notice(kind: str, target: str, ref: str, state: State, guest: dict[str, Any], seen: dict[str, Any]) -> Instruction:
-    return Instruction(target=target, text=_text(kind, state, guest, seen, "zh"),
-                       text_en=_text(kind, state, guest, seen, "en"), ack_required=True, guest=ref, notice=kind)
+    link = target.partition(".")[2] if target.startswith("post.") else ""
+    return Instruction(target=target, text=_text(kind, state, guest, seen, "zh", link),
+                       text_en=_text(kind, state, guest, seen, "en", link), ack_required=True, guest=ref, notice=kind)
 
 
 # --- decisions -----------------------------------------------------------------------------------
