@@ -200,6 +200,13 @@ class CarIn(Message):
     plate: str = _f("str", "", max_len=16)
     vip: bool = flag()
     count: int = count()
+    # 贵宾放行: the gate let a listed VIP car in during a hold; the hub checks the plate against the list.
+    release: bool = flag()
+
+    def problem(self) -> tuple[str, str, dict] | None:
+        if self.release and not (self.vip and self.plate.strip() and self.count == 1):
+            return ("release", "problem.release_needs_plate", {})
+        return None
 
 
 @message
@@ -412,6 +419,7 @@ class Alarm(Message):
 # The operations messages register after the core ones, so the registry (and PROTOCOL.md) keeps its order.
 from protocols.messages_ops import *  # noqa: F401,F403 — registers them; re-exported
 from protocols.messages_service import *  # noqa: F401,F403 — service calls taken and done; re-exported
+from protocols.messages_vip import *  # noqa: F401,F403 — VIPs end to end (issue 16 item 4); re-exported
 
 # Which stored kinds each role may send. Incidents, instruction acks, service calls and the
 # confirmation of one's own plan steps are common.
@@ -431,6 +439,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 # Service calls (issue 16): any post and any desk may take, finish or cancel one; console/core/services.py
 # says which (the post it is routed to, the post that raised it, a desk).
 ALLOWED = {role: kinds | {"service_update"} for role, kinds in ALLOWED.items()}
+# VIPs end to end (issue 16 item 4): only a desk moves a guest's expected arrival.
+ALLOWED["desk"] = ALLOWED["desk"] | {"guest_expect", "guest_add"}
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
 

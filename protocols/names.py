@@ -11,6 +11,12 @@ from typing import Any, Iterable
 from protocols.i18n import has, t
 
 _NUMBER = re.compile(r"(\d+)$")
+_PLATE_JUNK = re.compile(r"[\s·.\-•・]")
+
+
+def plate_key(plate: str) -> str:
+    """A plate as compared: no spaces, dots or dashes, upper case (湘A·12345 == 湘a12345)."""
+    return _PLATE_JUNK.sub("", plate).upper()
 
 
 def pick(record: dict[str, Any], lang: str) -> str:

@@ -36,7 +36,7 @@ def guest(ref: str, name: str, level: str = "C", party: int = 1, host: str = "",
 
 LIST = [guest("V-01", "张三", "A", 3, host="S203", plate="湘A·12345", needs=("vegetarian",), org="省发改委"),
         guest("V-02", "李四", "B", 2, host="王强"), guest("V-03", "赵六", "A", 1, host="nobody-on-duty"),
-        guest("G-01", "王五", "C", 4, needs=("dairy_free",)), guest("G-02", "钱七", "C", 2)]
+        guest("G-01", "王五", "C", 4, plate="湘C·11111", needs=("dairy_free",)), guest("G-02", "钱七", "C", 2)]
 
 
 class Wire:

@@ -56,7 +56,7 @@ def test_save_returns_full_body_and_stores_it(path):
     with Outbox(path, "gate-1") as box:
         report = box.save("car_in", {"plate": "湘A12345"})
         assert report.state == SAVED and report.gseq is None
-        assert report.body == {"plate": "湘A12345", "vip": False, "count": 1}
+        assert report.body == {"plate": "湘A12345", "vip": False, "count": 1, "release": False}
         assert box.get(1) == report
         assert box.get(2) is None
 

@@ -52,7 +52,7 @@ def test_the_header_is_stamped_from_the_sessions_clock_and_nothing_else():
 def test_a_saved_report_goes_out_with_its_stored_body_and_saved_time():
     """The link sends a report's body as the outbox holds it, not rebuilt from a dataclass."""
     session = Session("gate-1", "e1", "station", SteppedClock(9_999.0))
-    body = {"plate": "A1", "vip": False, "count": 2}
+    body = {"plate": "A1", "vip": False, "count": 2, "release": False}
     frames = session.body_frames("car_in", body, seq=4, sent_ms=1234)
     assert frames == codec.encode(CarIn(plate="A1", count=2), "gate-1", "e1", 4, 1234)
     env = codec.decode(frames)

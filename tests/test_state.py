@@ -294,7 +294,7 @@ def test_station_bookkeeping_from_events(log: Log) -> None:
     assert log.state.counts == {"car_in": 2, "note": 1} and log.state.last_ms == T0 + 100
     assert [r["gseq"] for r in log.state.recent] == [3, 2, 1]   # in time order, whatever order they came in
     assert log.state.recent[-1] == {"gseq": 1, "station": "gate-1", "type": "car_in", "recv_ms": T0 + 100,
-                                   "body": {"plate": "", "vip": False, "count": 1}}
+                                   "body": {"plate": "", "vip": False, "count": 1, "release": False}}
 
 
 def test_liveness_follows_the_manual_clock() -> None:
@@ -379,6 +379,8 @@ def rich_log() -> Log:
     log(M.StationClock(station="model-1", offset_ms=600_000, delay_ms=4), "hub")
     log(M.GuestList(source="guests.xlsx", digest="d1", guests=[
         {"ref": "V-01", "name": "张三", "level": "A", "party": 3, "plate": "湘A·12345", "needs": ["vegetarian"]}]), "hub")
+    log(M.GuestExpect(guest_ref="V-01", arrive_ms=T0, note="航班延误"), "desk-1")
+    log(M.GuestAdd(name="周总", party=4, plate="湘A·88888"), "desk-1")
     log(M.CarIn(plate="湘A12345"), "gate-1")
     log(M.GuestCheckin(guest_ref="V-01", party_size=3, vip_level="A"), "concierge-1")
     log(M.TaskSignoff(task="engineering-power", note="ok"), "desk-1")

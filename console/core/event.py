@@ -87,6 +87,7 @@ class HubSettings:
     vip_ack_s: float = 120.0      # a VIP hand-off notice not acknowledged within this raises an alarm
     sendoff_ack_s: float = 120.0  # a send-off link (客人即将离开) not acknowledged within this raises an alarm
     sendoff_lead_min: int = 10    # a VIP's car is at the door this many minutes before the party leaves
+    guest_late_min: int = 15      # a guest not here this long after the newest expected arrival is late (延迟)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Event:
             "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
                         "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
             "services": self.services.summary(),
+            "guest_late_ms": self.hub.guest_late_min * 60_000,   # VIPs end to end: late against the newest expectation
         }
 
 
@@ -286,7 +288,7 @@ def parse(path: Path, text: str) -> Event:
     hub = HubSettings(**{k: hub_r.get(k, type(getattr(d, k)), getattr(d, k)) for k in vars(d)})
     hub_r.done(set(vars(d)))
     for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes", "vip_ack_s",
-                "sendoff_ack_s", "sendoff_lead_min"):
+                "sendoff_ack_s", "sendoff_lead_min", "guest_late_min"):
         if getattr(hub, key) <= 0:
             raise hub_r.err(key, "must be more than 0")
     if not hub.heartbeat_s < hub.late_s < hub.offline_s:

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from protocols import eventtime
+from protocols.names import plate_key  # noqa: F401  (the hub and the gate compare plates alike)
 from protocols.i18n import t
 
 MAX_GUESTS = 5000
 LEVELS = ("A", "B", "C")
-NEEDS = ("vegetarian", "gluten_free", "dairy_free", "other")
+NEEDS = ("vegetarian", "halal", "gluten_free", "dairy_free", "other")   # halal (清真): issue 16 item 4
 
 # Canonical column -> the headings an office may use for it (compared without case, spaces or brackets).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,14 +34,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "plate": ("plate", "车牌", "车牌号", "车牌号码"),
     "needs": ("needs", "specialneeds", "diet", "特殊需求", "饮食要求", "特殊饮食"),
     "notes": ("notes", "note", "备注", "说明"),
+    # VIPs end to end (issue 16 item 4): whom the posts call, the guest's side and the escort's
+    "phone": ("phone", "contactphone", "联系电话", "来宾电话", "联系人电话", "手机"),
+    "escort_phone": ("escortphone", "hostphone", "陪同电话", "陪同人电话", "陪同手机", "对接人电话"),
 }
-LIMITS = {"ref": 32, "name": 64, "org": 64, "via": 32, "host": 64, "plate": 16, "notes": 500}
+LIMITS = {"ref": 32, "name": 64, "org": 64, "via": 32, "host": 64, "plate": 16, "notes": 500, "phone": 32,
+          "escort_phone": 32}
 _HEADING = {re.sub(r"[\s()（）_]", "", h.lower()): col for col, hs in COLUMNS.items() for h in hs}
 _LEVEL_WORDS = {"a": "A", "a级": "A", "省级": "A", "b": "B", "b级": "B", "市级": "B", "地市级": "B",
                 "c": "C", "c级": "C", "其他": "C", "普通": "C", "普通级": "C"}
 _NEED_WORDS = {"vegetarian": "vegetarian", "素食": "vegetarian", "素": "vegetarian", "吃素": "vegetarian",
                "glutenfree": "gluten_free", "无麸质": "gluten_free", "dairyfree": "dairy_free",
-               "无乳制品": "dairy_free", "无乳": "dairy_free", "other": "other", "其他": "other"}
+               "无乳制品": "dairy_free", "无乳": "dairy_free", "halal": "halal", "清真": "halal", "清真餐": "halal", "other": "other", "其他": "other"}
 _NEED_SPLIT = re.compile(r"[,，、;；/]+")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _TIME = re.compile(r"^(?:(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+)?(\d{1,2})[:：](\d{2})(?::\d{2})?$")
@@ -320,13 +325,3 @@ def initials(name: str) -> tuple[list[str], str]:
     for options in heads:
         variants = [v + o for v in variants for o in options][:8]
     return (sorted(set(variants)) if heads else []), "".join(full)
-
-
-_PLATE_JUNK = re.compile(r"[\s·.\-•・]")
-
-
-# --- plates as the hub matches them (stations search their copy: stations/terminal/posts/duty.py) -----------
-
-def plate_key(plate: str) -> str:
-    """A plate as compared: no spaces, dots or dashes, upper case (湘A·12345 == 湘a12345)."""
-    return _PLATE_JUNK.sub("", plate).upper()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core import readiness
+from console.core.guests_check import NEEDS
+from console.core.state.fold_vip import expected_ms
 from protocols.i18n import t
 from protocols.messages import MAX_TEXT, Instruction, Message, Overdue
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
 FLOW = ("gate", "parking", "concierge", "lobby")   # the way a guest comes in
 LINKS = ("parking", "concierge", "lobby")           # the posts a hand-off may reach
-LATE_MS = 15 * 60_000                               # past the expected time by this much: late
+LATE_MS = 15 * 60_000                               # past the expected time by this much: late ([hub] guest_late_min)
 VIP_LEVELS = ("A", "B")
 
 
@@ -65,6 +67,7 @@ class GuestView:
     links: tuple[LinkView, ...] = ()
     needs_sent: int = 0         # the "special needs" notice's instruction id
     departed_ms: int = 0        # when a guest_departure named them (离开), 0 while they are here
+    moved: int = 0              # how often the desk moved the expected arrival (guest_expect); arrive_ms is the newest
 
 
 @dataclass(frozen=True)
@@ -112,25 +115,32 @@ def station_label(state: State, sid: str, lang: str) -> str:
     return sid
 
 
-def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], lang: str) -> str:
+def _text(kind: str, state: State, guest: dict[str, Any], seen: dict[str, Any], lang: str, link: str = "") -> str:
     org = guest.get("org", "")
     parts = [t(f"guestrule.head_{kind}", lang, level=guest.get("level") or "-", name=guest.get("name", ""),
                org=t("guestrule.org", lang, org=org) if org else "", party=seen.get("party") or guest.get("party", 1),
-               via=station_label(state, seen.get("station", ""), lang))]
+               via=t(f"post.{seen['post']}", lang) if seen.get("how") == "desk" and seen.get("post")   # added by a desk
+               else station_label(state, seen.get("station", ""), lang))]
     needs = needs_words(guest, lang)
     if needs:
         parts.append(t("guestrule.needs", lang, needs=needs))
     if kind == "vip" and guest.get("host"):
         parts.append(t("guestrule.host", lang, host=guest["host"]))
+    for phone in ("phone", "escort_phone"):   # whom a post calls: the party's contact, the escort
+        if kind == "vip" and guest.get(phone):
+            parts.append(t(f"guestrule.{phone}", lang, phone=guest[phone]))
     if guest.get("notes"):
         parts.append(t("guestrule.notes", lang, notes=" ".join(guest["notes"].split())[:120]))
+    if kind == "vip" and link == "lobby" and guest.get("level") == "A":   # 一级接待: the leaders greet in the lobby
+        parts.append(t("guestrule.greeters", lang))
     parts.append(t(f"guestrule.ask_{kind}", lang))
     return t("guestrule.sep2", lang).join(parts)[:MAX_TEXT]
 
 
 def _notice(kind: str, target: str, ref: str, state: State, guest: dict[str, Any], seen: dict[str, Any]) -> Instruction:
-    return Instruction(target=target, text=_text(kind, state, guest, seen, "zh"),
-                       text_en=_text(kind, state, guest, seen, "en"), ack_required=True, guest=ref, notice=kind)
+    link = target.partition(".")[2] if target.startswith("post.") else ""
+    return Instruction(target=target, text=_text(kind, state, guest, seen, "zh", link),
+                       text_en=_text(kind, state, guest, seen, "en", link), ack_required=True, guest=ref, notice=kind)
 
 
 # --- decisions -----------------------------------------------------------------------------------
@@ -202,16 +212,37 @@ def _links(state: State, ref: str, guest: dict[str, Any], seen: dict[str, Any], 
     return tuple(out)
 
 
+def meals(state: State) -> dict[str, int]:
+    """Meals by dietary need for catering (素食, 清真, 无麸质, 无乳制品, 其他): people, not parties — a party that
+    came counts as many as came, one still expected as many as listed; a party that left counts no more."""
+    out = dict.fromkeys(NEEDS, 0)
+    g = state.guests
+    for ref, guest in g["list"].items():
+        if ref in g.get("departed", {}):
+            continue
+        seen = g["arrived"].get(ref)
+        people = int(seen["party"] if seen else guest.get("party", 1) or 1)
+        for need in guest.get("needs", ()):
+            if need in out:
+                out[need] += people
+    return out
+
+
+def late_ms(state: State) -> int:
+    """How long after the newest expected arrival a guest not here is late (延迟): the event's setting."""
+    return int(state.event.get("guest_late_ms", LATE_MS) or LATE_MS)
+
+
 def guest_view(state: State, ref: str, now_ms: int) -> GuestView | None:
     g = state.guests
     guest = g["list"].get(ref)
     if guest is None:
         return None
     seen = g["arrived"].get(ref)
-    arrive_ms = int(guest.get("arrive_ms", 0) or 0)
+    arrive_ms = expected_ms(state, ref)   # the newest expectation: the desk may have moved it (guest_expect)
     if seen is not None:
         status = "arrived"
-    elif arrive_ms and now_ms > arrive_ms + LATE_MS:
+    elif arrive_ms and now_ms > arrive_ms + late_ms(state):
         status = "late"
     else:
         status = "expected"
@@ -222,7 +253,8 @@ def guest_view(state: State, ref: str, now_ms: int) -> GuestView | None:
         tuple(guest.get("needs", ())), guest.get("needs_note", ""), guest.get("notes", ""), status,
         seen["ms"] if seen else 0, seen["party"] if seen else 0, bool(seen and seen["checked_in"]),
         seen["station"] if seen else "", vip, _links(state, ref, guest, seen, now_ms) if (seen and vip) else (),
-        g["notices"].get(ref, {}).get("needs:lobby", 0), int(g.get("departed", {}).get(ref, 0)))
+        g["notices"].get(ref, {}).get("needs:lobby", 0), int(g.get("departed", {}).get(ref, 0)),
+        len(g.get("expected", {}).get(ref, {}).get("changes", ())))
 
 
 def view(state: State, now_ms: int) -> tuple[Totals, list[GuestView]]:

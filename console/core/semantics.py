@@ -11,8 +11,10 @@ from typing import Any
 from console.core import plan_library, plans, services
 from console.core.event import Event
 from console.core.state import State
+from console.core.state.fold import VIP_LEVELS
 from protocols.codec import ProtocolError, schema_error
 from protocols.messages import POSTS
+from protocols.names import plate_key
 
 
 class References:
@@ -49,6 +51,12 @@ class References:
             self._sendoff(state, msg.guest_ref)
         if type_ == "service_update":
             services.check(state, msg, peer, new_ids)
+        if type_ == "guest_add" and msg.plate.strip() and plate_key(msg.plate) in state.guests["plates"]:
+            raise schema_error("plate", "problem.plate_listed", plate=msg.plate)
+        if type_ == "guest_expect":
+            self._expect(state, msg.guest_ref)
+        if type_ == "car_in" and msg.release:
+            self._release(state, msg.plate)
         if type_ == "drill_clock" and not self.drill:
             raise schema_error("start_ms", "problem.drill_only")
 
@@ -61,6 +69,19 @@ class References:
             raise schema_error("guest_ref", "problem.guest_departed")
         if any(g["sendoffs"][key]["ref"] == ref for key in g.get("sendoffs_open", ())):
             raise schema_error("guest_ref", "problem.sendoff_open")
+
+    def _expect(self, state: State, ref: str) -> None:
+        """The desk moves the expected arrival of a listed guest who is not here yet."""
+        if ref not in state.guests["list"]:
+            raise ProtocolError("E_UNKNOWN", what_key="what.guest", ref=ref)
+        if ref in state.guests["arrived"]:
+            raise schema_error("guest_ref", "problem.guest_arrived")
+
+    def _release(self, state: State, plate: str) -> None:
+        """贵宾放行 lets in only a car the guest list gives to a level A or B guest: ordinary cars stay held."""
+        ref = state.guests["plates"].get(plate_key(plate))
+        if ref is None or state.guests["list"].get(ref, {}).get("level") not in VIP_LEVELS:
+            raise schema_error("release", "problem.release_not_vip", plate=plate)
 
     def _plan(self, state: State, type_: str, msg: Any, peer: Any) -> None:
         """A plan the library has and is not running; a run (or proposal) and step that exist; a post's own step."""

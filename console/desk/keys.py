@@ -32,6 +32,8 @@ KEYS: tuple[Key, ...] = (
     Key("x", "stand_down", "plan.key.stand_down", "plan"),
     Key("k", "sign_off", "desk.key.sign_off", "desk", footer=False),
     Key("b", "sendoff", "guestdesk.sendoff.key", "desk", footer=False),   # bye: 恭送
+    Key("u", "expect_arrival", "guestdesk.expect.key", "desk", footer=False),   # update: 改预计到达
+    Key("v", "add_party", "guestdesk.add.key", "desk", footer=False),           # VIP: 临时增加来宾组
     Key("slash", "filter", "desk.key.filter", "board", "/", footer=False),
     Key("enter", "", "desk.key.enter", "doc", "Enter"),
     Key("tab", "", "desk.key.tab", "doc", "Tab ⇧Tab"),

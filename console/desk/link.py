@@ -200,6 +200,16 @@ class DeskLink:
     def update_service(self, call: int, status: str, by: str = "", note: str = "") -> Report:
         return self.client.submit("service_update", {"call": call, "status": status, "by": by, "note": note})
 
+    # VIPs end to end (issue 16 item 4): the desk moves a listed guest's expected arrival (logged; "late" follows).
+    def expect_arrival(self, guest_ref: str, arrive_ms: int, note: str = "") -> Report:
+        return self.client.submit("guest_expect", {"guest_ref": guest_ref, "arrive_ms": arrive_ms, "note": note})
+
+    def add_party(self, name: str, party: int = 1, level: str = "A", at: str = "gate", org: str = "", host: str = "",
+                  plate: str = "") -> Report:
+        """A delegation not on the list, added on the spot; `at` the post it is at now ("": not here yet)."""
+        return self.client.submit("guest_add", {"name": name, "org": org, "level": level, "party": party,
+                                                "host": host, "plate": plate, "at": at})
+
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
         if kind == "report" and self.on_action is not None and payload.final:

@@ -204,6 +204,8 @@ class StationApp(App):
                                             self.perform))
             else:
                 self.push_screen(GuestScreen(self.lang, list(view.guests), set(view.checked_in), self.perform))
+        elif refusal := self._refused_here(action):
+            self.main.flash(refusal, bad=True)
         elif not action.fields:
             self.send(action, {})
         else:
@@ -223,6 +225,10 @@ class StationApp(App):
         The check is the codec's and reads no file; the save (an fsync) happens off the loop, then
         `_saved` says "saved" — or why not, reopening the form with the values as typed.
         """
+        refusal = self._refused_here(action)   # again: a hold may have come while the form was open
+        if refusal:
+            self.main.flash(refusal, bad=True)
+            return refusal
         try:
             type_, body = action.build(self.site, values, self.area)
             self.client.check(type_, body)
@@ -233,6 +239,13 @@ class StationApp(App):
         self._save(lambda _outbox: self.client.submit(type_, body),
                       lambda result: self._saved(result, action, values))
         return None
+
+    def _refused_here(self, action: Action) -> str:
+        """The post's own rule against this key now (the gate keeps ordinary cars held), in words; "" if none."""
+        if self.post.guard is None or action.kind != "report":
+            return ""
+        key = self.post.guard(self.site, action.id, self.view.orders if self.view is not None else ())
+        return i18n.t(key, self.lang) if key else ""
 
     def _saved(self, result: Report | BaseException, action: Action, values: dict[str, Any]) -> None:
         if isinstance(result, Report):

@@ -12,6 +12,7 @@ from typing import Any
 from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
+from console.core.state.fold_vip import FOLD_VIP
 from console.core.state.model import State
 from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
 from protocols import eventtime, orders
@@ -124,6 +125,8 @@ def _car_in(s: State, ev: Any, b: dict, ms: int) -> None:
     c["on_site"] += n
     if b.get("vip"):
         c["vip"] += n
+    if b.get("release"):   # 贵宾放行 through a hold: counted apart (the log keeps the plate)
+        c["released"] = c.get("released", 0) + n
     plate = b.get("plate")
     if plate and s.guests["plates"]:
         ref = s.guests["plates"].get(plate_key(plate))
@@ -384,4 +387,5 @@ FOLD = {
     "hub_started": _hub_started, "station_clock": _station_clock, "hub_stopped": lambda s, ev, b, ms: None,
     "service_update": services.fold_update,
     **FOLD_OPS,
+    **FOLD_VIP,
 }

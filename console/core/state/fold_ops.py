@@ -163,6 +163,8 @@ def _guest_list(s: State, ev: Any, b: dict, ms: int) -> None:
     for guest in b.get("guests", ()):
         if isinstance(guest, dict) and guest.get("ref"):
             listed[str(guest["ref"])] = guest
+    for ref, guest in g.get("added", {}).items():   # parties the desk added on the day stay (fold_vip)
+        listed.setdefault(ref, guest)
     g["list"] = listed
     g["plates"] = {plate_key(x["plate"]): ref for ref, x in listed.items() if x.get("plate")}
     g.update(digest=b.get("digest", ""), source=b.get("source", ""), listed_ms=ms)

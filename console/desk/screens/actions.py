@@ -9,11 +9,12 @@ from console.desk.screens.modals import ChoiceModal, IncidentModal, InstructionM
 from console.desk.screens.plan_actions import PlanActions
 from console.desk.screens.sendoff_actions import SendoffActions
 from console.desk.screens.service_actions import ServiceActions
+from console.desk.screens.vip_actions import VipActions
 from console.desk.widgets import fmt
 from protocols.i18n import t
 
 
-class DeskActions(PlanActions, SendoffActions, ServiceActions):
+class DeskActions(PlanActions, SendoffActions, ServiceActions, VipActions):
     """Mixed into a Screen. `selected_incident()` says which incident a/d/n/r act on; the plan, send-off and service actions come with it."""
 
     app: Any

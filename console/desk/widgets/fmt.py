@@ -191,6 +191,11 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(Text(f"VIP {b['vip_level']}", style="magenta"))
     if typ == "car_in" and b.get("vip"):
         parts.append(Text("VIP", style="magenta"))
+    if typ == "guest_expect":   # the desk moved a guest's expected arrival: who, and to when (by name, never the ref)
+        parts.append(safe(state.guests["list"].get(b.get("guest_ref", ""), {}).get("name") or b.get("guest_ref", "")))
+        parts.append(clock(b.get("arrive_ms", 0), eventtime.zone_or_default(state.event.get("timezone")))[:5])
+    if typ == "car_in" and b.get("release"):   # let in through a hold: the desk must see it
+        parts.append(Text(label("field.release", lang), style="bold magenta"))
     if typ == "guest_checkin":
         parts += [safe(b.get("name") or b.get("guest_ref", "")), f"×{b.get('party_size', 1)}"]
     if typ in ("sendoff_notice", "guest_departure") and b.get("guest_ref"):   # who is leaving, by name

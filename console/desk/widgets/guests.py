@@ -64,6 +64,11 @@ class GuestSummary(Static):
             if i:
                 text.append(" · ", style="dim")
             text.append(view.t(key, **params), style=style)
+        counts = guests_rules.meals(view.state)
+        if any(counts.values()):   # for the catering contact: meals by dietary need, in people
+            text.append("\n" + view.t("guestdesk.meals.head"), style="bold")
+            text.append(" · ".join(view.t("guestdesk.meals.one", need=view.t(f"need.{need}"), n=n)
+                                   for need, n in counts.items()))
         text.append("  ")
         text.append(view.t("guestdesk.source", source=g.get("source", ""), at=fmt.clock(g.get("listed_ms", 0), view.tz)[:5]),
                     style="dim")
@@ -121,6 +126,8 @@ class GuestsTable(ViewTable):
             if g.status == "arrived" and g.arrived_party != g.party:
                 party.stylize("bold yellow")
             expected = fmt.safe(g.arrive or "—")
+            if g.moved:   # the desk moved it: the newest time, marked, so nobody reads the list's old one
+                expected = Text(fmt.clock(g.arrive_ms, view.tz)[:5] + view.t("guestdesk.expect.moved"), style="bold")
             if g.via:
                 expected.append(" ")
                 expected.append_text(fmt.safe(g.via, "dim"))

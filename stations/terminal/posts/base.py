@@ -130,6 +130,8 @@ class Count:
 
 
 Tally = Callable[[Site, Iterable[tuple[str, dict[str, Any]]], "Area | None"], list[Count]]
+# A post's own rule against a key now: (site, action id, standing gate orders) -> a catalogue key, or "".
+Guard = Callable[[Site, str, Iterable[Any]], str]
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class Post:
     tally: Tally
     areas: Callable[[Site], tuple[Area, ...]] = lambda site: ()
     hold_banner: bool = False   # the gate shows the desk's "hold incoming cars" in red
+    guard: Guard | None = None  # the gate keeps ordinary cars held (posts.gate.guard)
 
 
 def whole(value: Any, default: int = 1) -> Any:

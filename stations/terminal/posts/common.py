@@ -64,6 +64,8 @@ def describe(type_: str, body: dict[str, Any], lang: str, names: dict[str, str] 
             parts.append(str(b[key]))
     if b.get("vip"):
         parts.append("VIP")
+    if b.get("release"):
+        parts.append(i18n.t("field.release", lang))
     if b.get("vip_level"):
         parts.append(f"VIP {b['vip_level']}")
     if type_ == "service_request" and b.get("service"):

@@ -40,6 +40,20 @@ def holds(site: Site, items: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(by_id[h["id"]] for h in orders.reaching(standing, site.station, site.post) if h["id"] in by_id)
 
 
+HELD_KEYS = ("car_in", "car_in_plate", "vip_in")   # the keys that let a car in: held while a hold stands
+
+
+def guard(site: Site, action: str, orders: Iterable[Any]) -> str:
+    """Why this key may not be used now (a catalogue key), or "": ordinary cars stay held, and 贵宾放行
+    is for a hold only. The plate itself is checked against the guest list by the hub, which has it."""
+    held = bool(holds(site, orders))
+    if held and action in HELD_KEYS:
+        return "station.gate.held"
+    if not held and action == "vip_release":
+        return "station.gate.not_held"
+    return ""
+
+
 def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:
     reports = list(reports)
     cars_in, cars_out = summed(reports, "car_in"), summed(reports, "car_out")
@@ -57,5 +71,7 @@ def post(site: Site) -> Post:
         Action("car_out_plate", "f4", "station.act.car_out_plate", _car("car_out"),
                (Field("plate", "field.plate"),), alias="4"),
         Action("vip_in", "f5", "station.act.vip_in", _car("car_in", vip=True), alias="5"),
+        Action("vip_release", "f6", "station.act.vip_release", _car("car_in", vip=True, release=True),
+               (Field("plate", "field.plate"),), alias="6", remind="station.gate.release_remind"),
         *common_actions(site),
-    ), tally, hold_banner=True)
+    ), tally, hold_banner=True, guard=guard)
