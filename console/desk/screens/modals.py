@@ -24,7 +24,7 @@ from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, INCIDEN
 class DeskModal(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "desk.key.cancel"), Binding("ctrl+s", "send", "desk.key.send")]
     # The first text field, so Enter sends; on a dropdown Enter would open its list instead.
-    AUTO_FOCUS = "#dialog > Input"
+    AUTO_FOCUS = "#dialog Input"   # any depth: a form may lay its fields out in rows
 
     def __init__(self, title: str, lang: str) -> None:
         super().__init__()
