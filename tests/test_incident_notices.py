@@ -80,7 +80,7 @@ def test_through_a_real_hub_the_reporting_terminal_hears_its_incident_taken_and_
             done = desk.wait_delivered(desk.submit("incident_update", {"incident": fire, **body}).seq, 10)
             assert done.state == "delivered"
         heard = wait_for(lambda: [i for i in lobby.outbox.instructions() if i.notice == "incident"
-                                  and "处理中" in i.text], 10, "the lobby to hear it is in hand")
+                                  and "已指派给秩序部" in i.text], 10, "the lobby to hear whose it is now")
         texts = [i.text for i in sorted(lobby.outbox.instructions(), key=lambda i: i.id) if i.notice == "incident"]
         assert texts == [f"您上报的事件 #{fire}（火情）：{x}" for x in ("已确认", "处理中", "已指派给秩序部")]
         assert not heard[0].ack_required

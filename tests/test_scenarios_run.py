@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -299,6 +300,10 @@ def normalised_log(folder: EventFolder, first_gseq: int) -> Counter:
                 v = label(v)
             elif k == "cause" and isinstance(v, str) and v.partition(":")[2].isdigit():
                 v = v.partition(":")[0] + ":" + label(int(v.partition(":")[2]))
+            elif k == "guest" and body.get("notice") == "incident" and str(v).isdigit():
+                v = label(int(v))   # what became of an incident names it by its gseq, in the words too
+            elif k in ("text", "text_en") and body.get("notice") == "incident":
+                v = re.sub(r"#\d+", "#", v)
             out[k] = v
         return out
 
