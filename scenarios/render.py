@@ -11,6 +11,7 @@ from typing import Any
 # The card's words are shared with the summary's drill section (console.report.drill), so they live
 # on the console side and are re-exported here for the scorecard and the command.
 from console.report.card_text import BUCKET, STATUSES, clock, figure, fix_text, label, seconds, started_at, totals  # noqa: F401
+from console.report.card_text import detail as card_detail
 from protocols import names
 from protocols.i18n import t
 
@@ -65,7 +66,7 @@ def plan_lines(card: dict[str, Any], lang: str) -> list[str]:
 def expectation_rows(card: dict[str, Any], lang: str) -> list[list[str]]:
     rows = []
     for r in card["expectations"]:
-        detail = t(f"score.detail.{r['detail']}", lang, **r["detail_params"]) if r["detail"] else ""
+        detail = card_detail(card, r, lang)
         rows.append([_cell(label(r, lang)), t(f"score.status.{r['status']}", lang),
                      figure(r["measured"], r["unit"], lang), figure(r["limit"], r["unit"], lang), _cell(detail)])
     return rows
@@ -152,11 +153,12 @@ def figure_rows(card: dict[str, Any], lang: str) -> list[list[Any]]:
             [t("score.figure.cars_out", lang), g["by_type"].get("car_out", 0), log["cars"].get("out", 0)],
             [t("score.figure.reports", lang), g["reports"], log.get("posts_reports", "—")],
             [t("score.figure.events", lang), "—", log["events"]]]
+    ev = card["event"]
     for lot, v in card["lots"].items():
-        rows.append([t("score.figure.lot_peak", lang, lot=lot), f"{g.get('lot_peak', {}).get(lot, '—')} / {v['capacity']}",
+        rows.append([t("score.figure.lot_peak", lang, lot=_cell(names.who(ev.get("lots", ()), lot, lang))), f"{g.get('lot_peak', {}).get(lot, '—')} / {v['capacity']}",
                      f"{v['peak']} / {v['capacity']}"])
     for zone, v in card["zones"].items():
-        rows.append([t("score.figure.zone_peak", lang, zone=zone), "—", f"{v['peak']} / {v['capacity']}"])
+        rows.append([t("score.figure.zone_peak", lang, zone=_cell(names.who(ev.get("zones", ()), zone, lang))), "—", f"{v['peak']} / {v['capacity']}"])
     return rows
 
 

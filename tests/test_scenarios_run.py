@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import scenarios.render
+from tests.staff_text import event_ids, leaks, plan_ids
+
 from console.event.folder import EventFolder
 from console.hub.store import Store
 from scenarios import loader, scorecard
@@ -147,6 +150,10 @@ def check_common(card: dict, reh: Rehearsal, wall: float) -> None:
         assert d["saved"] == d["delivered"] == d["logged"] and not d["rejected"] and not d["waiting"], station
     assert log["rejected"] == 0
     assert by_kind(card, "all_delivered")["status"] == "met"
+    # The Chinese scorecard names things: no station, desk, lot or plan id, no stray English. The event
+    # folder's path and the log's file name are shown as they are.
+    zh = scenarios.render.markdown(card, "zh").replace(card["event"]["dir"], " ").replace("rehearsal.db", " ")
+    assert leaks(zh, event_ids(folder.load().summary()) | plan_ids()) == [], zh
     # Every scripted incident is in the log, answered no sooner than the operator's drawn delay.
     speed, slack = reh.speed, SLACK_WALL_MS * reh.speed
     for item in sc.script:

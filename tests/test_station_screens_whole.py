@@ -64,3 +64,26 @@ async def test_every_station_screen_of_a_drill_says_so(event_dir):
     finally:
         client.close()
         hub.stop()
+
+
+@pytest.mark.parametrize("station", ["gate-1", "parking-1", "concierge-1", "lobby-1", "model-1"])
+@aio
+async def test_each_post_screen_in_chinese_shows_no_id_and_no_english(event_dir, station):
+    """Every post's screen, after a report and with its instructions open (F10), names things: no station,
+    desk, lot or plan id and no stray English (the scanner of the desk's and the summary's tests)."""
+    from tests.staff_text import event_ids, leaks, plan_ids
+
+    client = make_client(event_dir, station)
+    app = make_app(event_dir, client, "zh")
+    ids = event_ids(event_dir.load().summary()) | plan_ids()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f1")
+            await until(pilot, lambda: client.outbox.get(1) is not None, what="saved")
+            await pilot.pause(0.3)
+            assert leaks(screen_text(app), ids) == [], screen_text(app)
+            await pilot.press("f10")
+            await pilot.pause(0.3)
+            assert leaks(screen_text(app), ids) == [], screen_text(app)
+    finally:
+        client.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols import eventtime
+from protocols import eventtime, names
 from protocols.i18n import t
 
 
@@ -78,3 +78,19 @@ def fix_text(f: dict[str, Any], lang: str) -> str:
     if "dept" in params:
         params["dept"] = t(f"dept.{params['dept']}", lang)
     return t(f["key"], lang, **params)
+
+
+# The parameters of an expectation's detail that name a place or a terminal, and where their names are.
+_NAMED = {"area": ("lots", "zones"), "lot": ("lots",), "zone": ("zones",), "station": ("stations",)}
+
+
+def detail(card: dict[str, Any], r: dict[str, Any], lang: str) -> str:
+    """An expectation's detail sentence, with lots, zones and terminals by their names, never their ids."""
+    if not r["detail"]:
+        return ""
+    ev = card.get("event", {})
+    params = dict(r["detail_params"])
+    for key, parts in _NAMED.items():
+        if isinstance(params.get(key), str):
+            params[key] = names.who([x for part in parts for x in ev.get(part, ())], params[key], lang)
+    return t(f"score.detail.{r['detail']}", lang, **params)

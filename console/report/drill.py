@@ -62,7 +62,7 @@ def blocks(cards: list[dict[str, Any]], lang: str, latest: dict[str, Any] | None
             Para(render.totals(s, lang), "strong")]
     rows = []
     for r in card["expectations"]:
-        detail = t(f"score.detail.{r['detail']}", lang, **r["detail_params"]) if r["detail"] else ""
+        detail = render.detail(card, r, lang)
         rows.append((render.label(r, lang), t(f"score.status.{r['status']}", lang),
                      render.figure(r["measured"], r["unit"], lang), render.figure(r["limit"], r["unit"], lang), detail))
     out.append(Table(tuple(t(f"score.col.{c}", lang) for c in ("expectation", "status", "measured", "limit", "detail")),
