@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 
@@ -160,8 +161,13 @@ class StationApp(App):
             return
         if isinstance(result, BaseException):
             raise result
+        if self._closing or not self.is_running:
+            return   # the answer came while the terminal closes: its widgets are already going
         self.view = result
-        self.main.show(result, area)
+        try:
+            self.main.show(result, area)
+        except NoMatches:   # the post screen is being torn down under this answer (quitting)
+            return
         self._show_inbox()
         waiting, self._waiting_action = self._waiting_action, None
         if waiting is not None:
