@@ -39,7 +39,7 @@ async def test_chinese_notices_keep_every_character(size) -> None:
         await settled()(pilot)
         for text in ZH:
             app.notify(text, timeout=10)
-        await pilot.pause(0.1)
+        await pilot.pause()   # the Noticed message handled, the screen refreshed
         shown = screen_text(app)
         for text in ZH:
             assert text in shown, shown
@@ -52,7 +52,7 @@ async def test_a_notice_never_covers_a_dialog() -> None:
         await settled("i")(pilot)
         assert isinstance(app.screen, DeskModal)
         app.notify("新的紧急事件 #9：火警（地点：大堂）", severity="error", timeout=15)
-        await pilot.pause(0.1)
+        await pilot.pause()   # the Noticed message handled, the screen refreshed
         notice = bar(app)
         assert notice.display and "火警" in screen_text(app)
         for child in app.screen.children:
@@ -69,7 +69,7 @@ async def test_repeats_stack_on_one_line_and_the_panels_keep_their_rows() -> Non
             app.notify("西门岗离线", severity="warning", timeout=10)
         for i in range(4):
             app.notify(f"已提交：值班记录 {i}", timeout=10)
-        await pilot.pause(0.1)
+        await pilot.pause()   # the Noticed message handled, the screen refreshed
         shown = screen_text(app)
         assert "西门岗离线（共 3 次）" in shown and "另有 3 条提示" in shown
         assert bar(app).region.height == 3
@@ -82,15 +82,15 @@ async def test_notices_go_when_their_time_is_up_on_the_desks_clock() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settled()(pilot)
         app.notify("Saved: duty log entry", timeout=4)
-        await pilot.pause(0.1)
+        await pilot.pause()   # the Noticed message handled, the screen refreshed
         assert bar(app).display
         clock.ms += 3_999
         app.tick()
-        await pilot.pause(0.05)
+        await pilot.pause()
         assert bar(app).display
         clock.ms += 1
         app.tick()
-        await pilot.pause(0.05)
+        await pilot.pause()
         assert "Saved: duty log entry" not in screen_text(app)
         # Stepping the clock made posts late (the fixture's stations fall silent): one line each.
         late = [n.text for n in app.notices.live(clock.ms)]
@@ -98,12 +98,12 @@ async def test_notices_go_when_their_time_is_up_on_the_desks_clock() -> None:
         for _ in range(30):   # on to offline, a second at a time: each post keeps one line
             clock.ms += 1_000
             app.tick()
-        await pilot.pause(0.05)
+        await pilot.pause()
         live = app.notices.live(clock.ms)
         offline = [n for n in live if " is offline: " in n.text]
         assert offline and all(n.severity == "error" for n in offline) and any(n.count == 2 for n in offline)
         assert len(live) == len({n.text.split(" is ")[0] for n in live})
         clock.ms += 60_000
         app.tick()
-        await pilot.pause(0.05)
+        await pilot.pause()
         assert bar(app).display == bool(app.notices.live(clock.ms))

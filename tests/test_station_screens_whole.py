@@ -79,11 +79,10 @@ async def test_each_post_screen_in_chinese_shows_no_id_and_no_english(event_dir,
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("f1")
-            await until(pilot, lambda: client.outbox.get(1) is not None, what="saved")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: "#1" in screen_text(app), what="the saved report on screen")
             assert leaks(screen_text(app), ids) == [], screen_text(app)
             await pilot.press("f10")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: app.screen is not app.main, what="the instructions open")
             assert leaks(screen_text(app), ids) == [], screen_text(app)
     finally:
         client.close()
