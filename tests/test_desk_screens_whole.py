@@ -124,6 +124,28 @@ async def test_the_footer_shows_every_key_at_120_and_quit_at_80(name, lang):
                 assert key == key.strip() and (len(key) == 1 or key[0].isupper() or key == "回车"), key
 
 
+@aio
+async def test_the_footer_is_rebuilt_only_when_its_keys_change():
+    """Textual rebuilds a footer on every focus move and every return to its screen; a rebuild reflows
+    the whole screen, which under a flood was the wait before the next key. Same keys: same widgets."""
+    app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="zh", desk="desk-1")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settled()(pilot)
+        before = list(app.screen.query(FooterKey))
+        assert before
+        await pilot.press("tab")                 # focus moves to the next panel: the same keys
+        await pilot.press("question_mark")       # the help, and back
+        await pilot.pause()
+        await pilot.press("escape")
+        await settled()(pilot)
+        assert list(app.screen.query(FooterKey)) == before
+        await pilot.press("l")                   # the language changes every key's words
+        await settled()(pilot)
+        after = list(app.screen.query(FooterKey))
+        assert after and after[0] is not before[0]
+        assert footer_keys(app)["quit"][1] != dict((k.action, k.description) for k in before)["quit"]
+
+
 CLOSING = "。，、；：？！）》」』】〕…,.;:?!)]}"
 
 

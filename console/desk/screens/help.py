@@ -66,7 +66,12 @@ class Prose(Static):
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,question_mark,q", "close", "desk.key.back")]
-    DEFAULT_CSS = "HelpScreen DrillBanner { dock: top; }"
+    # Opaque: a see-through screen makes every redraw of the help also redraw the board under it,
+    # dimmed (a fifth of the desk's loop under a flood). The help covers the board anyway.
+    DEFAULT_CSS = """
+    HelpScreen { background: $background; }
+    HelpScreen DrillBanner { dock: top; }
+    """
 
     def compose(self) -> ComposeResult:
         lang, wall = self.app.lang, self.app.wall

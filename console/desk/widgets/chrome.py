@@ -133,9 +133,8 @@ class DeskFooter(Footer):
     def __init__(self, **kw: Any) -> None:
         super().__init__(compact=True, **kw)   # one space between keys: every key of a screen fits 120 columns
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+    def _keys(self) -> tuple[tuple[Binding, bool, str, str, str], ...]:
+        """What the row shows now: each key's binding, whether it works, its tooltip, name and words."""
         lang = getattr(self.app, "lang", "zh")
         keys: dict[str, tuple[Binding, bool, str]] = {}
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
@@ -154,12 +153,33 @@ class DeskFooter(Footer):
             if not middle:
                 break
             order.remove(middle[-1])
-        for action in order:
-            binding, enabled, tooltip = keys[action]
-            key = FooterKey(binding.key, *labels[action], action, disabled=not enabled, tooltip=tooltip)
+        return tuple((keys[a][0], keys[a][1], keys[a][2], *labels[a]) for a in order)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._shown = self._keys()
+        for binding, enabled, tooltip, name, words in self._shown:
+            key = FooterKey(binding.key, name, words, binding.action, disabled=not enabled, tooltip=tooltip)
             key.compact = self.compact   # set, not data-bound: this compose also runs on a language switch
             yield key
 
+    async def _recompose_if_changed(self) -> None:
+        """Rebuild the row only when its keys, their words or whether they work have changed.
+
+        Textual rebuilds it on every focus move and every return to the screen, and a rebuild
+        reflows and redraws the whole screen: under a flood that was the next key's wait.
+        """
+        if self.is_attached and self._keys() != getattr(self, "_shown", None):
+            await self.recompose()
+
+    def bindings_changed(self, screen: Any) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
     def on_resize(self) -> None:
         if self._bindings_ready:
-            self.call_after_refresh(self.recompose)   # the width decides which keys fit
+            self.call_after_refresh(self._recompose_if_changed)   # the width decides which keys fit
