@@ -232,9 +232,20 @@ def plan_steps_on_time(e: Expect, facts: Any) -> Result:
     if not items:
         return Result(MISSED, detail="none_found", unit="count")
     on_time = [i for i in items if i["delay_ms"] is not None and i["delay_ms"] <= i["due_ms"]]
-    late = [i["step"] for i in items if i not in on_time]
+    late = [i for i in items if i not in on_time]
+    words = {(r["id"], st["id"]): st for r in _runs(e, facts) for st in r["steps"]}
+
+    def said(lang: str) -> str:   # steps by their words (the scorecard never shows a step's id)
+        field, sep, room = ("do_en", ", ", 40) if lang == "en" else ("do", "、", 20)
+        return sep.join(_short(words[(i["id"], i["step"])].get(field) or words[(i["id"], i["step"])]["do"], room)
+                        for i in late[:4]) + ("…" if len(late) > 4 else "")
     return Result(MET if not late else MISSED, len(on_time), len(items), "steps" if not late else "steps_late",
-                  {"n": len(items), "late": ", ".join(late[:8])}, items, unit="count")
+                  {"n": len(items), "late": ", ".join(i["step"] for i in late[:8]),
+                   "late_zh": said("zh"), "late_en": said("en")}, items, unit="count")
+
+
+def _short(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:room - 1] + "…"
 
 
 # --- the send-off (恭送): judged from the hub's send-off records, in scenario time ---------------------

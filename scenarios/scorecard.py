@@ -291,10 +291,12 @@ def score(run: RunInput) -> dict[str, Any]:
     """The scorecard of one finished run, as a JSON-ready dict."""
     sc = run.scenario
     facts, log_figures = read_facts(run)
+    plan_names = _plan_names(run)
     results = []
     for e in sc.expects:
         r = expectations.judge(e, facts)
-        results.append({"kind": e.kind, "label": e.label, "label_en": e.label_en, "params": e.params,
+        named = {"plan": list(plan_names[e.params["plan"]])} if e.params.get("plan") in plan_names else {}
+        results.append({"kind": e.kind, "label": e.label, "label_en": e.label_en, "params": e.params, "names": named,
                         "line": e.line, "status": r.status, "measured": r.measured, "limit": r.limit,
                         "unit": r.unit, "detail": r.detail, "detail_params": r.params,
                         "items": r.items[:MAX_ITEMS]})
@@ -335,13 +337,23 @@ def score(run: RunInput) -> dict[str, Any]:
     return card
 
 
+def _plan_names(run: RunInput) -> dict[str, tuple[str, str]]:
+    """Each plan's name in both languages (the event folder's plans over the shipped ones), so a card
+    names a plan by what staff call it even when it never ran."""
+    # Read here, when a card is scored, not on import: the runner itself never loads the plan files.
+    from console.event.plan_files import load as load_plans   # the files the drill's hub ran on
+    return {p.id: (p.name, p.name_en or p.name) for p in load_plans(run.folder.root).plans}
+
+
 def fixes(card: dict[str, Any]) -> list[dict[str, Any]]:
     """What to fix, as catalogue keys with parameters: one per missed expectation, then other findings."""
     out = []
     for r in card["expectations"]:
         if r["status"] == "missed":
             out.append({"key": f"score.fix.{r['kind']}", "params": {
-                "label": r["label_en"] or r["label"] or r["kind"], "label_zh": r["label"] or r["label_en"] or r["kind"],
+                # No label of its own: the kind's words, in each language (never the kind's id).
+                "label": r["label_en"] or r["label"] or render.label(r, "en"),
+                "label_zh": r["label"] or r["label_en"] or render.label(r, "zh"),
                 **{k: v for k, v in r["params"].items() if isinstance(v, (str, int))}}})
     for dept, d in card["plans"]["departments"].items():
         if d["late"] or d["open"]:

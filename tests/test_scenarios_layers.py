@@ -18,7 +18,9 @@ ROOT = Path(scenarios.__file__).resolve().parent
 ALLOWED_OURS = ("protocols", "stations", "console.event.folder", "console.hub.store", "console.core.state",
                 "console.report.summary", "console.report.card_text", "scenarios", "console.core.follower",
                 # A scenario's own guest list ([[guest]]) is checked and written as `eventdesk guests import` does.
-                "console.core.guests_check", "console.event.guests")
+                "console.core.guests_check", "console.event.guests",
+                # The plans' names, so a scorecard names a plan that never ran by its words (names only).
+                "console.event.plan_files")
 OURS = ("protocols", "stations", "console", "scenarios")
 
 

@@ -154,3 +154,30 @@ def test_the_scorecard_shows_each_clock_set_against_the_estimate() -> None:
     assert "| 东门岗 | 快 45 秒 | 快 45 秒 |" in zh and "| 停车场岗 | 准确 | 慢 6 秒 |" in zh
     assert "| East gate | 45 s fast | 45 s fast |" in en
     assert clock_lines({"clocks": {}}, "zh") == []
+
+
+def test_late_plan_steps_are_named_by_what_they_say_never_by_their_ids() -> None:
+    from console.report.card_text import detail
+    steps = [{"id": "protect_area", "do": "用沙袋围挡地库入口", "do_en": "Sandbag the car park entrance",
+              "department": "engineering", "due_ms": 60_000, "settled_after": 90_000, "status": "done"},
+             {"id": "call_crew", "do": "通知工程值班", "do_en": "Call the engineering crew",
+              "department": "engineering", "due_ms": 60_000, "settled_after": 30_000, "status": "done"}]
+    facts = with_runs({**run(1, "flooding", 0, None), "steps": steps})
+    r = judge("plan_steps_on_time", plan="flooding")(facts)
+    assert (r.status, r.measured, r.limit, r.detail) == ("missed", 1, 2, "steps_late")
+    row = {"detail": r.detail, "detail_params": r.params}
+    zh, en = detail({}, row, "zh"), detail({}, row, "en")
+    assert "用沙袋围挡地库入口" in zh and "protect" not in zh and "call_crew" not in zh and "通知工程值班" not in zh
+    assert "Sandbag the car park entrance" in en and "protect_area" not in en
+
+
+def test_an_expectation_without_a_label_of_its_own_names_its_plan_and_kind_in_words() -> None:
+    from console.report.card_text import fix_text, label
+    from scenarios.scorecard import fixes
+    r = {"kind": "plan_active", "label": "", "label_en": "", "params": {"plan": "fire", "within": 120_000},
+         "names": {"plan": ["火灾", "Fire"]}, "status": "missed"}
+    assert label(r, "zh").startswith("火灾") and "fire" not in label(r, "zh") and label(r, "en").startswith("Fire")
+    card = {"expectations": [r], "plans": {"departments": {}}, "incidents": [], "log": {"rejected": 0}}
+    (fix,) = fixes(card)
+    zh = fix_text(fix, "zh")
+    assert "火灾" in zh and "plan_active" not in zh and "fire" not in zh, zh

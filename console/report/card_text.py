@@ -68,6 +68,8 @@ def label(r: dict[str, Any], lang: str) -> str:
     if own:
         return own
     params = {k: (seconds(v, lang) if k == "within" else clock(v) if k == "by" else v) for k, v in r["params"].items()}
+    for k, (zh, en) in r.get("names", {}).items():   # a plan by its name, never its id
+        params[k] = en if lang == "en" else zh
     return t(f"score.kind.{r['kind']}", lang, **params)
 
 
@@ -90,6 +92,8 @@ def detail(card: dict[str, Any], r: dict[str, Any], lang: str) -> str:
         return ""
     ev = card.get("event", {})
     params = dict(r["detail_params"])
+    for key in [k for k in params if f"{k}_{lang}" in params]:
+        params[key] = params[f"{key}_{lang}"]   # words the expectation gave in each language (steps by what they say)
     for key, parts in _NAMED.items():
         if isinstance(params.get(key), str):
             params[key] = names.who([x for part in parts for x in ev.get(part, ())], params[key], lang)
