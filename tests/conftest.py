@@ -115,6 +115,8 @@ MODULE_TIER.update({"test_sendoff": "pure", "test_sendoff_screens": "screen"})
 MODULE_TIER.update({"test_vip_release": "pure", "test_vip_release_station": "screen",   # VIPs end to end
                     "test_vip_expect": "pure", "test_vip_delegation": "pure",
                     "test_vip_phones": "pure", "test_vip_meals": "pure"})   # its screen tests say so
+# Two hubs (issue 19): the Binary Star state machine, the pair's endpoints in event.toml.
+MODULE_TIER.update({"test_binary_star": "pure", "test_hub_pair_config": "pure"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.core import hub_pair
 from console.core import services as service_calls
 from console.core.toml_table import TomlTable
 from protocols import eventtime
+from protocols.i18n import t
 from protocols.messages import DEPARTMENTS, POSTS
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -26,6 +28,17 @@ class EventFileError(Exception):
     def __init__(self, path: Path | str, key: str, reason: str) -> None:
         self.path, self.key, self.reason = str(path), key, reason
         super().__init__(f"{path}: {key}: {reason}")
+
+
+class HubPairError(EventFileError):
+    """A mistake in the two hubs' addresses (issue 19): the reason in either language (hub.pair.why.*)."""
+
+    def __init__(self, path: Path | str, key: str, why: str, **params: Any) -> None:
+        self.why_key, self.params = why, params
+        super().__init__(path, key, t(f"hub.pair.why.{why}", "en", **params))
+
+    def sentence(self, lang: str) -> str:
+        return f"{self.path}: {self.key}: {t(f'hub.pair.why.{self.why_key}', lang, **self.params)}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,13 @@ class HubSettings:
     sendoff_ack_s: float = 120.0  # a send-off link (客人即将离开) not acknowledged within this raises an alarm
     sendoff_lead_min: int = 10    # a VIP's car is at the door this many minutes before the party leaves
     guest_late_min: int = 15      # a guest not here this long after the newest expected arrival is late (延迟)
+    # Two hubs (issue 19, PROTOCOL.md 5.13): the backup's ROUTER and feed; "" = one hub alone.
+    backup_endpoint: str = ""
+    backup_feed: str = ""
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """(ROUTER, feed) of each hub a client may use, the primary's first."""
+        return hub_pair.pairs(self.endpoint, self.feed, self.backup_endpoint, self.backup_feed)
 
 
 @dataclass(frozen=True)
@@ -293,6 +313,9 @@ def parse(path: Path, text: str) -> Event:
             raise hub_r.err(key, "must be more than 0")
     if not hub.heartbeat_s < hub.late_s < hub.offline_s:
         raise hub_r.err("late_s", "must lie between heartbeat_s and offline_s")
+    pair = hub_pair.check(hub.endpoint, hub.feed, hub.backup_endpoint, hub.backup_feed)
+    if pair is not None:
+        raise HubPairError(path, f"hub.{pair.key}", pair.why, **pair.params)
 
     stations, seen = [], set()
     raw_st = top.get("stations", list, [])
