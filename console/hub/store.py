@@ -272,6 +272,46 @@ class Store:
         self._next = first + len(rows)
         return [r[0] for r in rows]
 
+    # --- two hubs (issue 19, PROTOCOL.md 5.13): the passive hub's copy of the active one's log -------
+    def append_copy(self, events: list[Row], rejections: list[tuple[int, Rejection]] = ()) -> None:
+        """Commit events and rejections copied from the active hub's log, with its gseqs and ids, in one transaction.
+
+        The events must carry on from this log's end (gseq = next_gseq, consecutive): anything else
+        raises StoreError("copy.gap") and commits nothing, so the copy never holds a hole.
+        """
+        if not events and not rejections:
+            return
+        if [r.gseq for r in events] != list(range(self._next, self._next + len(events))):
+            raise StoreError("copy.gap", path=self.path, got=events[0].gseq, want=self._next)
+        try:
+            self._check_files()
+            with self.db.atomic():
+                self.conn.executemany(
+                    "INSERT INTO events (gseq, station, epoch, seq, type, station_ms, recv_ms, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(*r[:7], dumps(r.body)) for r in events])
+                self.conn.executemany(
+                    "INSERT INTO rejections (id, station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(rid, r.station, r.epoch, r.seq, r.type, r.code, r.reason, r.reason_zh, r.recv_ms, r.detail)
+                     for rid, r in rejections])
+        except (sqlite3.Error, StoreError) as exc:
+            raise self._failed("write_failed", exc) from None
+        self.writes += 1
+        self._next += len(events)
+
+    def last_rejection_id(self) -> int:
+        """The id of the newest rejection (0: none): where a copy of this log's rejections ends."""
+        with self._reading():
+            return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM rejections").fetchone()[0]
+
+    def rejections_since(self, rid: int) -> list[tuple[int, Rejection]]:
+        """(id, rejection) of every rejection after id `rid`, oldest first: what a log page carries."""
+        with self._reading():
+            return [(r[0], Rejection(*r[1:])) for r in self.conn.execute(
+                "SELECT id, station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail FROM rejections"
+                " WHERE id > ? ORDER BY id", (rid,))]
+
     # --- reading ----------------------------------------------------------------------------
     @contextmanager
     def _reading(self) -> Iterator[None]:
