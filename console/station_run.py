@@ -35,7 +35,8 @@ def run_terminal(folder: EventFolder, station: str, lang: str | None = None, dri
     runtime = folder.read_runtime(drill) or {}
     client = StationClient(station, folder.outbox(station), folder.station_key(station), folder.console_public,
                            runtime.get("endpoint", event.hub.endpoint), runtime.get("feed", event.hub.feed),
-                           post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000), app="eventdesk-station")
+                           post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000), app="eventdesk-station",
+                           others=event.hub.pairs()[1:])   # the backup hub, if event.toml names one (5.13)
     try:
         StationApp(client, Site.from_summary(station, event.summary()), lang).run()
     finally:

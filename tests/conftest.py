@@ -116,7 +116,8 @@ MODULE_TIER.update({"test_vip_release": "pure", "test_vip_release_station": "scr
                     "test_vip_expect": "pure", "test_vip_delegation": "pure",
                     "test_vip_phones": "pure", "test_vip_meals": "pure"})   # its screen tests say so
 # Two hubs (issue 19): the Binary Star state machine, the pair's endpoints in event.toml.
-MODULE_TIER.update({"test_binary_star": "pure", "test_hub_pair_config": "pure", "test_log_copy": "pure"})
+MODULE_TIER.update({"test_binary_star": "pure", "test_hub_pair_config": "pure", "test_log_copy": "pure",
+                    "test_two_hubs_move": "wire"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

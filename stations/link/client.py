@@ -129,7 +129,8 @@ class StationClient:
                  on_change: Callable[[str, Any], None] | None = None,
                  clock: Callable[[], float] = time.time, *, window: int = 200,
                  max_bytes: int = codec.MAX_BYTES, app: str = "eventdesk-station",
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 others: tuple[tuple[str, str | None], ...] = ()) -> None:
         self.station = station_id
         self.role = role
         self.endpoint, self.feed_endpoint = endpoint, feed_endpoint
@@ -140,7 +141,8 @@ class StationClient:
         self.curve = ClientKeys.load(secret_key_path, console_public_key_path)
         self.outbox = Outbox(outbox_path, station_id, max_bytes=max_bytes, clock=clock)
         self.settings = LinkSettings(station_id, role, app, endpoint, feed_endpoint, self.curve,
-                                     heartbeat_ms=heartbeat_ms, window=window, clock=clock, monotonic=monotonic)
+                                     heartbeat_ms=heartbeat_ms, window=window, clock=clock, monotonic=monotonic,
+                                     others=tuple(others))
         self.events = ClientEvents(station_id, self.outbox, post or "", role, on_change)
         self._wake = Wake()
         self._stopping = threading.Event()

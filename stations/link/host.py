@@ -34,6 +34,12 @@ class LinkSettings:
     window: int = 200
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
+    # Two hubs (PROTOCOL.md 5.13): the other hubs' (ROUTER, feed), moved to in turn after a liveness timeout.
+    others: tuple[tuple[str, str | None], ...] = ()
+
+    def hubs(self) -> tuple[tuple[str, str | None], ...]:
+        """(ROUTER, feed) of every hub this link may use, the one it starts with first."""
+        return ((self.endpoint, self.feed_endpoint), *self.others)
 
 
 class LinkEvents(Protocol):

@@ -56,6 +56,7 @@ class Link:
         self.reconnect_at, self.attempts, self.key_fails = 0.0, 0, 0
         self.ever_heard = False
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
+        self.hub_at = 0              # which of settings.hubs() the sockets go to (two hubs, PROTOCOL.md 5.13)
         self.sent_frames = 0
         self.flow = Flow(settings.window)
         self.inbound = Inbound(settings.station, outbox, events, self.flow, self.send, self.mono)
@@ -83,13 +84,14 @@ class Link:
             self.monitor = self.dealer.get_monitor_socket(_MONITORED)
         except zmq.ZMQError:  # without it we fall back to guessing from silence (see _publish)
             self.monitor = None
-        self.dealer.connect(self.settings.endpoint)
+        endpoint, feed = self.settings.hubs()[self.hub_at]
+        self.dealer.connect(endpoint)
         self.poller = zmq.Poller()
         self.poller.register(self.wake.fileno(), zmq.POLLIN)
         self.poller.register(self.dealer, zmq.POLLIN)
         if self.monitor is not None:
             self.poller.register(self.monitor, zmq.POLLIN)
-        if self.settings.feed_endpoint:
+        if feed:
             self.sub = self._socket(zmq.SUB)
             self.topics = set()
             self._subscribe()
@@ -98,7 +100,7 @@ class Link:
                 self.poller.register(self.sub_monitor, zmq.POLLIN)
             except zmq.ZMQError:
                 self.sub_monitor = None
-            self.sub.connect(self.settings.feed_endpoint)
+            self.sub.connect(feed)
             self.poller.register(self.sub, zmq.POLLIN)
         self._hello()
 
@@ -162,7 +164,7 @@ class Link:
                 self.open()
             except zmq.ZMQError as exc:  # a malformed endpoint, say: keep the reason, try later
                 self._drop_sockets()
-                self.events.set_status(last_error=f"cannot connect to {self.settings.endpoint}: {exc}")
+                self.events.set_status(last_error=f"cannot connect to {self.settings.hubs()[self.hub_at][0]}: {exc}")
                 self.reconnect_at = self.mono() + BACKOFF_CAP
         # A stepped clock may stand still: the wait is real time, at most one heartbeat, and a ring wakes it.
         wait = max(0.0, min(self._next_timer() - self.mono(), self.hb))
@@ -202,6 +204,7 @@ class Link:
             # Console unreachable: throw the socket away (queued frames and all) and retry later.
             self._drop_sockets()
             self.failed_once = True
+            self.hub_at = (self.hub_at + 1) % len(self.settings.hubs())   # two hubs: try the other (5.13)
             self.reconnect_at = now + self.backoff * random.uniform(1.0, 1.1)
             self.backoff = min(self.backoff * 2, BACKOFF_CAP)
             return
