@@ -34,11 +34,11 @@ class HubPairError(EventFileError):
     """A mistake in the two hubs' addresses (issue 19): the reason in either language (hub.pair.why.*)."""
 
     def __init__(self, path: Path | str, key: str, why: str, **params: Any) -> None:
-        self.why_key, self.params = why, params
+        self.why_key, self.pair_params = why, params   # not `params`: the base may keep its own
         super().__init__(path, key, t(f"hub.pair.why.{why}", "en", **params))
 
     def sentence(self, lang: str) -> str:
-        return f"{self.path}: {self.key}: {t(f'hub.pair.why.{self.why_key}', lang, **self.params)}"
+        return f"{self.path}: {self.key}: {t(f'hub.pair.why.{self.why_key}', lang, **self.pair_params)}"
 
 
 @dataclass(frozen=True)
