@@ -93,12 +93,13 @@ def test_json_is_the_summary(written):
     assert data["events"] == len(EVENTS) and data["guests"]["peak"] == 5 and data["drill"] is False
 
 
-def test_charts_fall_back_to_english_without_a_cjk_font(written, monkeypatch, tmp_path):
+def test_charts_never_fall_back_to_english(written, monkeypatch, tmp_path):
+    # Without a CJK font of this machine's, the bundled one draws (tests/test_report_charts_font.py proves its glyphs).
     summary, _, _ = report_io.read_summary(written)
     monkeypatch.setattr(report_charts, "cjk_font", lambda: None)
     done = report_io.write_files(summary, tmp_path, ("zh",))
     md = (tmp_path / "summary.zh.md").read_text("utf-8")
-    assert "本机没有中文字体，图表以英文标注" in md
+    assert "英文标注" not in md and "到达" in (tmp_path / "summary.zh.html").read_text("utf-8")
     assert len(done.files) > 4
 
 
