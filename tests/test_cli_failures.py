@@ -119,7 +119,7 @@ def test_a_folder_without_an_event_is_one_sentence_and_exit_2(tmp_path: Path) ->
                  ["report", str(tmp_path)], ["archive", str(tmp_path)]):
         done = run(*args)
         assert done.returncode == 2, (args, done)
-        assert "no event.toml here" in one_sentence(done)
+        assert one_sentence(done).endswith("event.toml：没有这个文件，请先运行 eventdesk init 生成"), args
 
 
 @pytest.mark.pure
