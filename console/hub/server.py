@@ -24,10 +24,10 @@ from console.event.folder import EventFolder
 from console.hub import replies
 from console.hub.admission import ZAP_DOMAIN, Admission
 from console.hub.edge import LiveLog, bind_endpoint
-from console.hub.live_words import LiveWords
 from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.hub.life import Life
+from console.hub.live_words import LiveWords
 from console.hub.storage import StorageWatch, refuse_batch
 from console.hub.store import Store, StoreError
 from console.hub.upkeep import Upkeep
