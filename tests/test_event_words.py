@@ -14,11 +14,15 @@ import pytest
 
 from console.cli_errors import explain
 from console.core.event import HubSettings
+from console.core.plan_library import PlanFileError
+from console.event import plan_files
 from console.event.folder import EventFileError, EventFolder, init_folder
 from protocols.i18n import t
-from protocols.messages import DEPARTMENTS, POSTS
+from protocols.messages import DEPARTMENTS, INCIDENT_KINDS, POSTS
 from tests.staff_text import leaks
 from tests.test_event import BAD, BASE, MINIMAL, SHIFT, TASK, _sub
+from tests.test_plans_library import BAD as PLAN_BAD
+from tests.test_plans_library import EVENT as PLAN_EVENT
 
 # The keys a person may write (and meet in a sentence that lists what may be written instead).
 KEYS = {"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests", "services",
@@ -123,3 +127,29 @@ def refusal_of(do) -> EventFileError:
     with pytest.raises(EventFileError) as caught:
         do()
     return caught.value
+
+
+# --- plan files: the same sentences, the same checks (tests/test_plans_library.py's BAD) --------------------------
+
+PLAN_KEYS = {"enabled", "owner", "auto_start", "rearm_s", "summary", "summary_en", "all_clear", "all_clear_en",
+             "triggers", "steps", "incident", "min_severity", "lot", "zone", "post_silent", "at_percent", "after_s",
+             "due_s", "do", "do_en", "posts", "say", "say_en", "gate", "hold", "resume", "fire.toml"}
+
+
+@pytest.mark.parametrize("name,text,key,_", PLAN_BAD, ids=[c[0] for c in PLAN_BAD])
+def test_every_plan_file_error_is_a_sentence_in_either_language(tmp_path: Path, name: str, text: str, key: str,
+                                                              _: str) -> None:
+    path = tmp_path / "test_plan.toml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(PlanFileError) as caught:
+        plan_files.load_file(path, PLAN_EVENT)
+    err = caught.value
+    assert has_sentence(err), err.why
+    zh, en = err.sentence("zh"), err.sentence("en")
+    areas = [a.id for a in (*PLAN_EVENT.lots, *PLAN_EVENT.zones)]
+    data = [*written(text, path), *PLAN_KEYS, *INCIDENT_KINDS, *areas]
+    assert leaks(zh, (), data, {"TOML"}) == [], zh
+    assert foreign(en, data, r"[\u3000-\u9fff\uff00-\uffef]+") == [], en
+    last = re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", key)[-1] if not key.startswith("(") else ""
+    if key == "(syntax)" or re.search(rf"^\s*(\[\[)?{last}\b", text, re.M):   # written somewhere: its line
+        assert err.line and f"第 {err.line} 行" in zh, zh

@@ -17,6 +17,7 @@ from console.core import services as service_calls
 from console.core import toml_where
 from console.core.toml_table import Choices, TomlTable, shown
 from protocols import eventtime
+from protocols.file_errors import why_text
 from protocols.i18n import has, t
 from protocols.messages import DEPARTMENTS, POSTS
 
@@ -41,7 +42,11 @@ class EventFileError(Exception):
     def _param(name: str, value: Any, lang: str) -> Any:
         if isinstance(value, Choices):
             return value.text(lang)
-        return t(f"eventfile.kind.{value}", lang) if name == "kind" else value
+        if isinstance(value, BaseException):
+            return why_text(value, lang)
+        if name in ("kind", "what"):
+            return t(f"eventfile.{name}.{value}", lang)
+        return value
 
     @property
     def reason(self) -> str:
@@ -297,19 +302,19 @@ def parse(path: Path, text: str) -> Event:
         raise
 
 
-def _syntax(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> EventFileError:
-    """tomllib's own words are English: only its line and column are kept."""
+def syntax_error(error: type[EventFileError], path: Path, text: str, exc: tomllib.TOMLDecodeError) -> EventFileError:
+    """tomllib's own words are English: only its line and column are kept (event and plan files alike)."""
     at = toml_where.syntax_at(str(exc))
     if at is None:   # "at end of document": the last line
-        return EventFileError(path, "(syntax)", "syntax_end", line=len(text.splitlines()) or 1)
-    return EventFileError(path, "(syntax)", "syntax", line=at[0], column=at[1])
+        return error(path, "(syntax)", "syntax_end", line=len(text.splitlines()) or 1)
+    return error(path, "(syntax)", "syntax", line=at[0], column=at[1])
 
 
 def _parse(path: Path, text: str) -> Event:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax(path, text, exc) from None
+        raise syntax_error(EventFileError, path, text, exc) from None
     top = _Reader(path, raw, "")
     top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests",
               "services"})
