@@ -105,6 +105,8 @@ class LiveWords:
             word = group + str(value) if group.endswith("_") else f"{group}.{value}"
             if has(word):
                 return t(word, self.lang)
-        if key in ("plan", "task", "owner", "who", "by") and isinstance(value, str) and value.isascii():
-            return names.who(self.stations, value, self.lang) if key in ("who", "by") else ""
+        if key in ("who", "by"):        # a terminal, a desk or the system by name; a person's name as typed
+            return names.who(self.stations, str(value), self.lang)
+        if key in ("plan", "task", "owner"):   # an id this event has no name for: left out, never shown raw
+            return ""
         return str(value)
