@@ -33,7 +33,9 @@ class Upkeep:
             guests = guest_file.load(path, self.event.date, self.event.tz)
         except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
             if not isinstance(exc, guest_file.GuestFileError):
-                exc = guest_file.GuestFileError(path, [guest_file.err(0, "", "unreadable", detail=why_text(exc, "en"))])
+                # Why, in each language's words (the alarm keeps the English, the live log says the hub's).
+                words = {lang: t("guests.err.unreadable", lang, detail=why_text(exc, lang)) for lang in ("en", "zh")}
+                exc = guest_file.GuestFileError(path, [guest_file.GuestError(0, "", words["en"], words["zh"])])
             more = len(exc.errors) - 1
             self._say(t("hub.live.guests_failed", self.lang, file=path, why=exc.errors[0].sentence(self.lang),
                         more=t("hub.live.guests_more", self.lang, n=more) if more else ""))
