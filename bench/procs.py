@@ -119,7 +119,7 @@ class HubProc:
         self.lanes: list[wire.Lane] = []
         self.proc: subprocess.Popen | None = None
         cmd = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile else [])
-        cmd += ["-m", "console.cli", "hub", str(self.folder.root)]
+        cmd += ["-m", "console.cli", "hub", str(self.folder.root), "--lang", "en"]   # its closing line is read back
         env = dict(os.environ)
         if src != REPO:
             env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")

@@ -108,17 +108,17 @@ def _archive(args: argparse.Namespace) -> int:
     from console.report.files import ReportError
     from protocols.i18n import normalise_lang, t
     if args.verify:
-        lang = normalise_lang(args.lang)
+        lang = normalise_lang(args.lang or args.cli_lang)   # no event here: --lang, else the machine's LANG
         verdict = archive.verify(args.verify)
         if verdict.ok:
             print(t("report.archive.ok", lang, n=verdict.files, digest=verdict.digest))
             return 0
         print(t("report.archive.failed", lang, path=args.verify), file=sys.stderr)
         for problem in verdict.problems:
-            print("  - " + t(f"report.archive.{problem.key}", lang, **problem.params), file=sys.stderr)
+            print("  - " + problem.sentence(lang), file=sys.stderr)
         return 1
     if args.dir is None:
-        print("eventdesk: " + t("report.archive.need_dir", normalise_lang(args.lang)), file=sys.stderr)
+        print("eventdesk: " + t("report.archive.need_dir", normalise_lang(args.lang or args.cli_lang)), file=sys.stderr)
         return 2
     folder = EventFolder(args.dir)
     lang = normalise_lang(args.lang or folder.load().lang)
@@ -294,7 +294,7 @@ def _lang(args: argparse.Namespace) -> str:
     try:
         return EventFolder(args.dir).load().lang
     except Exception:  # noqa: BLE001 — no folder, or the failure is the folder itself
-        return normalise_lang(None)
+        return getattr(args, "cli_lang", None) or normalise_lang(None)   # the machine's LANG, else Chinese
 
 
 if __name__ == "__main__":

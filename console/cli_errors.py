@@ -33,7 +33,7 @@ def explain(exc: BaseException, lang: str) -> tuple[str, int]:
     from protocols.keys import KeyError_
     from stations.outbox.store import OutboxError
     if isinstance(exc, EventFileError):
-        return str(exc), MISTAKE
+        return exc.sentence(lang), MISTAKE
     if isinstance(exc, KeyError_):
         # KeyError_ says "<path>: <why>"; the path is what a person can act on.
         return t("cli.fail.key", lang, path=str(exc).split(": ", 1)[0]), MISTAKE

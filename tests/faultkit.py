@@ -64,7 +64,8 @@ class Cluster:
 
     def start_hub(self, cmd: list[str] | None = None, wait: bool = True) -> Proc:
         assert self.hub is None or self.hub.popen.poll() is not None, "a hub is already running"
-        cmd = cmd or [sys.executable, "-m", "console.cli", "hub", str(self.folder.root)]
+        # English: the closing line's figures are read back (STOPPED)
+        cmd = cmd or [sys.executable, "-m", "console.cli", "hub", str(self.folder.root), "--lang", "en"]
         self.hub = self._spawn("hub", cmd)
         if wait:
             self.wait_hub_ready()

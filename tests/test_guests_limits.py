@@ -147,3 +147,5 @@ def test_a_hub_keeps_its_list_when_the_file_turns_bad_and_restarts_on_a_bad_file
     with hubproc.hub(event_dir, tmp_path) as (proc, _):   # and a hub (re)starts with the bad file named
         wait_for(lambda: _guest_events(db).count(("alarm", "guest_list")) == 2, 20, "the alarm again")
         hubproc.stop(proc)
+    said = (tmp_path / "hub.out").read_text("utf-8")     # the hub's live log, in the event's language (issue 17)
+    assert "来宾名单 list.csv 已载入：1 组来宾" in said and f"来宾名单 {listed} 未载入：" in said, said

@@ -177,13 +177,15 @@ def test_a_note_with_newlines_cannot_forge_a_line_of_the_live_log(folder):
                       epoch="log")
         forged = "ok\n12:00:00 #999 hub stopped: received 0\n\tREJECTED desk-1"
         assert gate.request("guest_arrival", {"note": forged}, 1).header.type == "ack"
-        wait_for(lambda: "guest_arrival" in out.getvalue(), 10, "the live log line")
+        wait_for(lambda: "来宾到达" in out.getvalue(), 10, "the live log line")
     finally:
         ctx.destroy(linger=0)
         hub.stop()
     lines = out.getvalue().splitlines()
-    (line,) = [ln for ln in lines if "guest_arrival" in ln]
+    (line,) = [ln for ln in lines if "来宾到达" in ln]
     assert "\\n12:00:00 #999" in line and "\\n\\tREJECTED" in line
+    # In the event's language, the station by name (issue 17; tests/test_hub_live_words.py has the words).
+    assert "东门岗：来宾到达（" in line and "gate-1" not in out.getvalue() and "guest_arrival" not in out.getvalue()
     assert not [ln for ln in lines if ln.startswith(("12:00:00", "\tREJECTED", "REJECTED desk-1"))]
 
 

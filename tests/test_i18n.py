@@ -40,6 +40,7 @@ RAW_LEAVES = [leaf for leaves in RAW.values() for leaf in leaves]
 UI_GROUPS = {"console": {"desk", "report", "score", "cli", "guestdesk", "readiness", "scenario", "guests", "hub",
                          "store"},
              "stations": {"station"}}
+UI_GROUPS["console"] |= {"eventfile"}   # issue 17: event.toml's errors (console/core/event.py)
 
 
 def _placeholders(template: str) -> set[str]:

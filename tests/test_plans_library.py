@@ -273,5 +273,5 @@ def test_a_bad_event_plan_stops_the_hub_with_one_sentence(event_dir, capsys: pyt
     _write(event_dir.root / "plans", _edit('department = "security"', 'department = "it"'), "fire.toml")
     assert main(["hub", str(event_dir.root)]) == 2
     err = capsys.readouterr().err
-    assert "plans/fire.toml: steps[0].department: 'it' is not a department" in err
+    assert 'plans/fire.toml 第 11 行（第 1 个 [[steps]] 中的 department）："it" 不是部门' in err   # the event's language
     assert not event_dir.db().exists() or event_dir.read_runtime() is None

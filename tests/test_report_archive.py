@@ -237,3 +237,24 @@ def test_archives_and_their_members_are_owner_only_and_older_0644_ones_still_ver
         for m in tar:
             out.addfile(archive._info(m.name, m.size, m.mtime, 0o644), tar.extractfile(m))
     assert archive.verify(tmp_path / "old.tar.gz").ok
+
+
+def test_a_damaged_archive_names_the_member_that_changed_in_the_chosen_language(made, tmp_path):
+    # issue 17: `archive --verify` says which file changed, in Chinese with no English inside.
+    from tests.staff_text import leaks
+    _, path, _, _ = made
+    data, names = path.read_bytes(), list(members(path))
+    bad = bytearray(data)
+    bad[len(data) // 3] ^= 0x10          # inside a report file's compressed bytes
+    (tmp_path / "bad.tar.gz").write_bytes(bad)
+    problems = archive.verify(tmp_path / "bad.tar.gz").problems
+    assert [p.key for p in problems][0] == "damaged" and "changed" in [p.key for p in problems]
+    said = [p.sentence("zh") for p in problems]
+    assert any(p.key == "changed" and p.params["name"] in names for p in problems), said
+    assert leaks("\n".join(said), (), names) == [], said
+    assert not [s for s in (p.sentence("en") for p in problems) if "gzip" in s or "Error" in s]
+    (tmp_path / "short.tar.gz").write_bytes(data[: len(data) // 2])
+    cut = archive.verify(tmp_path / "short.tar.gz").problems[0]
+    assert cut.key == "damaged" and "文件不完整" in cut.sentence("zh") and leaks(cut.sentence("zh"), (), names) == []
+    member = cut.params["member"]      # the member being read when it broke, when it broke inside one
+    assert not member or (member in names and f"（读到 {member} 时）" in cut.sentence("zh"))

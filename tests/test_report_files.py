@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import shutil
@@ -14,6 +15,7 @@ from console.cli import main
 from console.report import charts as report_charts
 from console.report import files as report_io
 from tests.report_fixture import EVENTS, LOCATION_EVIL, T0, make_folder, scorecard, write_scorecard
+from tests.staff_text import leaks, plan_ids
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
@@ -77,15 +79,33 @@ def test_the_page_is_self_contained(written):
     assert "<?xml" not in page and "<!DOCTYPE svg" not in page
 
 
+def table(folder, name: str) -> list[dict[str, str]]:
+    """A CSV of the summary as Excel reads it (a byte-order mark first), keyed by its Chinese headers."""
+    raw = (folder.report_dir / "summary-csv" / f"{name}.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
 def test_csv_tables_hold_the_raw_figures_and_defuse_formulas(written):
-    rows = list(csv.DictReader(open(written.report_dir / "summary-csv" / "minutes.csv", encoding="utf-8")))
-    assert len(rows) == 11 and [int(r["headcount"]) for r in rows] == [5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1]
-    incidents = list(csv.DictReader(open(written.report_dir / "summary-csv" / "incidents.csv", encoding="utf-8")))
-    assert [(r["id"], r["ack_after_s"], r["resolved_after_s"]) for r in incidents] == [("10", "20.0", "470.0"),
-                                                                                       ("17", "180.0", "")]
-    assert incidents[0]["location"] == LOCATION_EVIL
-    notes = list(csv.DictReader(open(written.report_dir / "summary-csv" / "notes.csv", encoding="utf-8")))
-    assert notes[0]["text"].startswith("'=HYPERLINK")     # a spreadsheet shows it, never runs it
+    rows = table(written, "minutes")
+    assert len(rows) == 11 and [int(r["现场人数"]) for r in rows] == [5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1]
+    assert "停车场：地面停车场" in rows[0] and not [h for h in rows[0] if "." in h]    # lots by name, never lot.p1
+    incidents = table(written, "incidents")
+    assert [(r["编号"], r["确认用时（秒）"], r["解决用时（秒）"]) for r in incidents] == [("10", "20.0", "470.0"),
+                                                                               ("17", "180.0", "")]
+    assert incidents[0]["地点"] == LOCATION_EVIL
+    notes = table(written, "notes")
+    assert notes[0]["内容"].startswith("'=HYPERLINK")     # a spreadsheet shows it, never runs it
+
+
+def test_csv_headers_are_in_the_chosen_language(written, tmp_path):
+    summary, _, _ = report_io.read_summary(written)
+    zh, en = (report_io.csv_tables(summary, lang) for lang in ("zh", "en"))
+    assert zh["areas"][0][:3] == ["类别", "编号", "容量"] and en["areas"][0][:3] == ["kind", "id", "capacity"]
+    assert [row[0] for row in zh["areas"][1]] == ["停车场", "停车场", "区域", "区域"]
+    for name, (head, _) in zh.items():
+        assert leaks(" ".join(head), plan_ids()) == [], name
+        assert not [h for h in head if h.startswith("report.csv")], name
 
 
 def test_json_is_the_summary(written):
@@ -93,12 +113,13 @@ def test_json_is_the_summary(written):
     assert data["events"] == len(EVENTS) and data["guests"]["peak"] == 5 and data["drill"] is False
 
 
-def test_charts_fall_back_to_english_without_a_cjk_font(written, monkeypatch, tmp_path):
+def test_charts_never_fall_back_to_english(written, monkeypatch, tmp_path):
+    # Without a CJK font of this machine's, the bundled one draws (tests/test_report_charts_font.py proves its glyphs).
     summary, _, _ = report_io.read_summary(written)
     monkeypatch.setattr(report_charts, "cjk_font", lambda: None)
     done = report_io.write_files(summary, tmp_path, ("zh",))
     md = (tmp_path / "summary.zh.md").read_text("utf-8")
-    assert "本机没有中文字体，图表以英文标注" in md
+    assert "英文标注" not in md and "到达" in (tmp_path / "summary.zh.html").read_text("utf-8")
     assert len(done.files) > 4
 
 

@@ -43,7 +43,7 @@ def test_calls_go_to_their_department_by_default_and_where_the_event_says() -> N
     assert changed["services"]["route"]["drinks"] == "lobby"
     assert changed["services"]["route"]["cleaning"] == "logistics"
     assert changed["services"]["late_ms"] == 4 * MIN
-    with pytest.raises(EventFileError, match=r"services.route.drinks: 'kitchen' is neither"):
+    with pytest.raises(EventFileError, match=r'services.route.drinks: "kitchen" is neither'):
         _event(_with_routes(sample, drinks="kitchen"))
     with pytest.raises(EventFileError, match=r"services.route.beer: unknown key"):
         _event(sample.replace("[services.route]\n", "[services.route]\nbeer = \"service\"\n"))

@@ -53,8 +53,8 @@ async def test_the_lobby_sees_its_call_taken_and_done(event_dir, hub, lang):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: lobby.status().state == "online", what="online")
-            await pilot.press("f5")                        # the lobby's service call form
-            await pilot.press("enter", "down", "down", "enter")   # the list: drinks → tea break → cleaning
+            await pilot.press("f5")                        # the lobby's service call form, on its place field
+            await pilot.press("shift+tab", "enter", "down", "down", "enter")   # the list: drinks → tea break → cleaning
             await pilot.press("tab")
             await pilot.press(*"洽谈区")
             await pilot.press("enter")

@@ -1,7 +1,8 @@
 """event.toml parsed and checked into the Event dataclasses: stations, areas, tasks, roster, guests.
 
-Every mistake in the file becomes one EventFileError naming the file, the key and the reason.
-Knows TOML and nothing else: no folder, no files, no sockets, no database, no screen.
+Every mistake in the file becomes one EventFileError naming the file, the line, the key and the reason,
+a sentence of the catalogue in either language (eventfile.*). Knows TOML and nothing else: no folder,
+no files, no sockets, no database, no screen.
 """
 from __future__ import annotations
 
@@ -14,20 +15,52 @@ from typing import Any
 
 from console.core import hub_pair
 from console.core import services as service_calls
-from console.core.toml_table import TomlTable
+from console.core import toml_where
+from console.core.toml_table import Choices, TomlTable, shown
 from protocols import eventtime
-from protocols.i18n import t
+from protocols.file_errors import why_text
+from protocols.i18n import has, t
 from protocols.messages import DEPARTMENTS, POSTS
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 class EventFileError(Exception):
-    """A bad event.toml: the file, the key and the reason, in one sentence."""
+    """A bad event.toml: the file, the line, the key and the reason. `why` names a sentence of the catalogue
+    (eventfile.why.*) filled from `params`; a plan file's own checks may still give an English sentence."""
 
-    def __init__(self, path: Path | str, key: str, reason: str) -> None:
-        self.path, self.key, self.reason = str(path), key, reason
-        super().__init__(f"{path}: {key}: {reason}")
+    def __init__(self, path: Path | str, key: str, why: str, line: int | None = None, **params: Any) -> None:
+        self.path, self.key, self.why, self.line, self.params = str(path), key, why, line, params
+        super().__init__(path, key, why)
+
+    def because(self, lang: str) -> str:
+        """What is wrong and what to write instead, in `lang`."""
+        if not has(f"eventfile.why.{self.why}"):
+            return self.why
+        return t(f"eventfile.why.{self.why}", lang, **{k: self._param(k, v, lang) for k, v in self.params.items()})
+
+    @staticmethod
+    def _param(name: str, value: Any, lang: str) -> Any:
+        if isinstance(value, Choices):
+            return value.text(lang)
+        if isinstance(value, BaseException):
+            return why_text(value, lang)
+        if name in ("kind", "what"):
+            return t(f"eventfile.{name}.{value}", lang)
+        return value
+
+    @property
+    def reason(self) -> str:
+        return self.because("en")
+
+    def sentence(self, lang: str) -> str:
+        """The whole error as a person reads it: the file, the line and the place, and the reason."""
+        if not has(f"eventfile.why.{self.why}"):
+            return str(self)   # a plan file's check with no catalogue sentence yet: its English, never mixed
+        return toml_where.sentence(self.path, self.key, self.line, self.because(lang), lang)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.key}: {self.reason}"
 
 
 class HubPairError(EventFileError):
@@ -173,27 +206,27 @@ class _Reader(TomlTable):
     def ident(self, key: str) -> str:
         value = self.get(key, str)
         if not _ID.match(value):
-            raise self.err(key, f"{value!r} is not a valid id (lowercase letters, digits, - and _, up to 32)")
+            raise self.err(key, "bad_id", value=shown(value))
         return value
 
 
 def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
     if not isinstance(raw, list):
-        raise EventFileError(path, what, "must be a list of tables ([[%s]])" % what)
+        raise EventFileError(path, what, "list_of_tables", table=what)
     out, seen = [], set()
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise EventFileError(path, f"{what}[{i}]", f"must be a table ([[{what}]]), got {item!r}")
+            raise EventFileError(path, f"{what}[{i}]", "item_table", table=what, value=shown(item))
         r = _Reader(path, item, f"{what}[{i}].")
         area = Area(id=r.ident("id"), capacity=r.get("capacity", int), name=r.get("name", str, ""),
                     name_en=r.get("name_en", str, ""), post=r.get("post", str, ""))
         r.done({"id", "capacity", "name", "name_en", "post"})
         if area.capacity < 1:
-            raise r.err("capacity", f"must be at least 1, got {area.capacity}")
+            raise r.err("capacity", "at_least_one", value=area.capacity)
         if area.post and area.post not in POSTS:
-            raise r.err("post", f"{area.post!r} is not a post; posts are {', '.join(POSTS)}")
+            raise r.err("post", "not_post", value=shown(area.post), choices=Choices(POSTS, "post"))
         if area.id in seen:
-            raise r.err("id", f"{area.id!r} is listed twice")
+            raise r.err("id", "twice", value=shown(area.id))
         seen.add(area.id)
         out.append(area)
     return tuple(out)
@@ -206,31 +239,33 @@ MAX_ROSTER = 500
 
 def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
     if not isinstance(raw, list):
-        raise EventFileError(path, "tasks", "must be a list of tables ([[tasks]])")
+        raise EventFileError(path, "tasks", "list_of_tables", table="tasks")
     if len(raw) > MAX_TASKS:
-        raise EventFileError(path, "tasks", f"at most {MAX_TASKS} tasks, got {len(raw)}")
+        raise EventFileError(path, "tasks", "too_many", max=MAX_TASKS, n=len(raw))
     out, seen = [], set()
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise EventFileError(path, f"tasks[{i}]", f"must be a table ([[tasks]]), got {item!r}")
+            raise EventFileError(path, f"tasks[{i}]", "item_table", table="tasks", value=shown(item))
         r = _Reader(path, item, f"tasks[{i}].")
         task = Task(id=r.ident("id"), department=r.get("department", str), title=r.get("title", str),
                     title_en=r.get("title_en", str, ""), due=r.get("due", int, 0),
                     blocking=r.get("blocking", bool, False), owner=r.get("owner", str, ""))
         r.done({"id", "department", "title", "title_en", "due", "blocking", "owner"})
         if task.department not in departments:
-            raise r.err("department", f"{task.department!r} is not one of this event's departments "
-                                      f"({', '.join(departments)})")
-        if not task.title.strip() or len(task.title) > 64 or len(task.title_en) > 64:
-            raise r.err("title", "must be 1 to 64 characters")
+            raise r.err("department", "not_event_department", value=shown(task.department),
+                        choices=Choices(tuple(departments), "dept"))
+        if not task.title.strip() or len(task.title) > 64:
+            raise r.err("title", "length", max=64)
+        if len(task.title_en) > 64:
+            raise r.err("title_en", "max_length", max=64)
         if len(task.owner) > 64:
-            raise r.err("owner", "may have at most 64 characters")
+            raise r.err("owner", "max_length", max=64)
         if not -7 * 24 * 60 <= task.due <= 24 * 60:
-            raise r.err("due", f"minutes from doors-open, between -10080 (a week before) and 1440; got {task.due}")
+            raise r.err("due", "due", value=task.due)
         if task.blocking and task.due > 0:
-            raise r.err("due", "a task that blocks opening must be due by doors-open (0 or less)")
+            raise r.err("due", "blocking_due")
         if task.id in seen:
-            raise r.err("id", f"{task.id!r} is listed twice")
+            raise r.err("id", "twice", value=shown(task.id))
         seen.add(task.id)
         out.append(task)
     return tuple(out)
@@ -238,28 +273,28 @@ def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
 
 def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
     if not isinstance(raw, list):
-        raise EventFileError(path, "roster", "must be a list of tables ([[roster]])")
+        raise EventFileError(path, "roster", "list_of_tables", table="roster")
     if len(raw) > MAX_ROSTER:
-        raise EventFileError(path, "roster", f"at most {MAX_ROSTER} entries, got {len(raw)}")
+        raise EventFileError(path, "roster", "too_many", max=MAX_ROSTER, n=len(raw))
     out, seen = [], set()
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise EventFileError(path, f"roster[{i}]", f"must be a table ([[roster]]), got {item!r}")
+            raise EventFileError(path, f"roster[{i}]", "item_table", table="roster", value=shown(item))
         r = _Reader(path, item, f"roster[{i}].")
         shift = Shift(station=r.get("station", str), name=r.get("name", str), staff_no=r.get("staff_no", str, ""),
                       start=r.get("from", str))
         r.done({"station", "name", "staff_no", "from"})
         if shift.station not in stations:
-            raise r.err("station", f"{shift.station!r} is not a station of this event")
+            raise r.err("station", "not_station", value=shown(shift.station), choices=Choices(tuple(stations)))
         if not shift.name.strip() or len(shift.name) > 64:
-            raise r.err("name", "must be 1 to 64 characters")
+            raise r.err("name", "length", max=64)
         if len(shift.staff_no) > 32:
-            raise r.err("staff_no", "may have at most 32 characters")
+            raise r.err("staff_no", "max_length", max=32)
         if not _HHMM.match(shift.start):
-            raise r.err("from", f"{shift.start!r} is not a time like 08:30")
+            raise r.err("from", "not_time", value=shown(shift.start), example="08:30")
         if shift.key in seen:
-            raise r.err("name" if not shift.staff_no else "staff_no",
-                        f"{shift.staff_no or shift.name!r} is rostered twice at {shift.station}")
+            raise r.err("name" if not shift.staff_no else "staff_no", "rostered_twice",
+                        value=shown(shift.staff_no or shift.name), station=shift.station)
         seen.add(shift.key)
         out.append(shift)
     return tuple(out)
@@ -267,20 +302,38 @@ def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
 
 def _guest_file(path: Path, raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise EventFileError(path, "guests", f"must be a file name like \"guests.xlsx\", got {raw!r}")
+        raise EventFileError(path, "guests", "guest_file", value=shown(raw))
     name = Path(raw)
     if name.is_absolute() or ".." in name.parts:
-        raise EventFileError(path, "guests", f"{raw!r} must be a path inside the event folder")
+        raise EventFileError(path, "guests", "guest_inside", value=shown(raw))
     if name.suffix.lower() not in (".json", ".csv", ".xlsx"):
-        raise EventFileError(path, "guests", f"{raw!r} must be a .csv, .xlsx or .json file")
+        raise EventFileError(path, "guests", "guest_suffix", value=shown(raw))
     return raw
 
 
 def parse(path: Path, text: str) -> Event:
+    """The event in `text`, or an EventFileError that names the line the mistake is on."""
+    try:
+        return _parse(path, text)
+    except EventFileError as exc:
+        if exc.line is None:
+            exc.line = toml_where.line_of(text, exc.key)
+        raise
+
+
+def syntax_error(error: type[EventFileError], path: Path, text: str, exc: tomllib.TOMLDecodeError) -> EventFileError:
+    """tomllib's own words are English: only its line and column are kept (event and plan files alike)."""
+    at = toml_where.syntax_at(str(exc))
+    if at is None:   # "at end of document": the last line
+        return error(path, "(syntax)", "syntax_end", line=len(text.splitlines()) or 1)
+    return error(path, "(syntax)", "syntax", line=at[0], column=at[1])
+
+
+def _parse(path: Path, text: str) -> Event:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise EventFileError(path, "(syntax)", str(exc)) from None
+        raise syntax_error(EventFileError, path, text, exc) from None
     top = _Reader(path, raw, "")
     top.done({"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests",
               "services"})
@@ -289,18 +342,18 @@ def parse(path: Path, text: str) -> Event:
     try:
         dt.date.fromisoformat(date)
     except ValueError:
-        raise ev.err("date", f"{date!r} is not a date like 2026-12-05") from None
+        raise ev.err("date", "not_date", value=shown(date)) from None
     doors = ev.get("doors_open", str, "09:30")
-    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", doors):
-        raise ev.err("doors_open", f"{doors!r} is not a time like 09:30")
+    if not _HHMM.match(doors):
+        raise ev.err("doors_open", "not_time", value=shown(doors), example="09:30")
     lang = ev.get("lang", str, "zh")
     if lang not in ("zh", "en"):
-        raise ev.err("lang", f"must be zh or en, got {lang!r}")
+        raise ev.err("lang", "lang", value=shown(lang))
     timezone = ev.get("timezone", str, eventtime.DEFAULT_ZONE)
     try:
         eventtime.zone(timezone or "(empty)")
-    except eventtime.ZoneError as exc:
-        raise ev.err("timezone", str(exc)) from None
+    except eventtime.ZoneError:
+        raise ev.err("timezone", "timezone", value=shown(timezone)) from None
     ev.done({"name", "name_en", "date", "doors_open", "lang", "timezone"})
 
     hub_r = _Reader(path, top.get("hub", dict, {}), "hub.")
@@ -310,9 +363,9 @@ def parse(path: Path, text: str) -> Event:
     for key in ("heartbeat_s", "late_s", "offline_s", "rate_per_s", "rate_burst", "max_message_bytes", "vip_ack_s",
                 "sendoff_ack_s", "sendoff_lead_min", "guest_late_min"):
         if getattr(hub, key) <= 0:
-            raise hub_r.err(key, "must be more than 0")
+            raise hub_r.err(key, "positive")
     if not hub.heartbeat_s < hub.late_s < hub.offline_s:
-        raise hub_r.err("late_s", "must lie between heartbeat_s and offline_s")
+        raise hub_r.err("late_s", "late_between")
     pair = hub_pair.check(hub.endpoint, hub.feed, hub.backup_endpoint, hub.backup_feed)
     if pair is not None:
         raise HubPairError(path, f"hub.{pair.key}", pair.why, **pair.params)
@@ -321,32 +374,33 @@ def parse(path: Path, text: str) -> Event:
     raw_st = top.get("stations", list, [])
     for i, item in enumerate(raw_st):
         if not isinstance(item, dict):
-            raise EventFileError(path, f"stations[{i}]", f"must be a table ([[stations]]), got {item!r}")
+            raise EventFileError(path, f"stations[{i}]", "item_table", table="stations", value=shown(item))
         r = _Reader(path, item, f"stations[{i}].")
         st = Station(id=r.ident("id"), post=r.get("post", str), name=r.get("name", str, ""),
                      name_en=r.get("name_en", str, ""))
         r.done({"id", "post", "name", "name_en"})
         if st.id == "hub":
-            raise r.err("id", "'hub' is reserved for the hub's own events")
+            raise r.err("id", "hub_reserved")
         if st.post not in POSTS:
-            raise r.err("post", f"{st.post!r} is not a post; posts are {', '.join(POSTS)}")
+            raise r.err("post", "not_post", value=shown(st.post), choices=Choices(POSTS, "post"))
         if st.id in seen:
-            raise r.err("id", f"{st.id!r} is listed twice")
+            raise r.err("id", "twice", value=shown(st.id))
         seen.add(st.id)
         stations.append(st)
 
     desks = top.get("desks", list, ["desk-1"])
     for i, desk in enumerate(desks):
         if not isinstance(desk, str) or not _ID.match(desk):
-            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is not a valid id")
+            raise EventFileError(path, f"desks[{i}]", "bad_id", value=shown(desk))
         if desk in seen:
-            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is also a station id")
+            raise EventFileError(path, f"desks[{i}]", "desk_is_station", value=shown(desk))
         if desk in desks[:i]:
-            raise EventFileError(path, f"desks[{i}]", f"{desk!r} is listed twice")
+            raise EventFileError(path, f"desks[{i}]", "twice", value=shown(desk))
     departments = top.get("departments", list, list(DEPARTMENTS))
     for i, dep in enumerate(departments):
         if dep not in DEPARTMENTS:
-            raise EventFileError(path, f"departments[{i}]", f"{dep!r} is not a department; departments are {', '.join(DEPARTMENTS)}")
+            raise EventFileError(path, f"departments[{i}]", "not_department", value=shown(dep),
+                                 choices=Choices(DEPARTMENTS, "dept"))
     return Event(name=name, date=date, name_en=ev.get("name_en", str, ""), doors_open=doors, lang=lang,
                  timezone=timezone,
                  hub=hub, stations=tuple(stations), desks=tuple(desks),

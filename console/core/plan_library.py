@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.core.event import Event, EventFileError
-from console.core.toml_table import TomlTable
+from console.core import toml_where
+from console.core.event import Event, EventFileError, syntax_error
+from console.core.toml_table import Choices, TomlTable, shown
 from protocols.codec import _CONTROL as _REFUSED  # what a station refuses to show, plans never say
 from protocols.messages import DEPARTMENTS, GATE_ORDERS, INCIDENT_KINDS, MAX_NAME, POSTS, SEVERITIES
 
@@ -146,17 +147,17 @@ class _Table(TomlTable):
     def number(self, key: str, default: Any, lo: int, hi: int) -> int:
         value = self.get(key, int, default)
         if not lo <= value <= hi:
-            raise self.err(key, f"must be between {lo} and {hi}, got {value}")
+            raise self.err(key, "between", lo=lo, hi=hi, value=value)
         return value
 
     def text(self, key: str, max_len: int, default: Any = ...) -> str:
         value = self.get(key, str, default)
         if default is ... and not value.strip():
-            raise self.err(key, "must not be empty")
+            raise self.err(key, "empty")
         if len(value) > max_len:
-            raise self.err(key, f"is {len(value)} characters long; at most {max_len}")
+            raise self.err(key, "too_long", n=len(value), max=max_len)
         if _REFUSED.search(value):
-            raise self.err(key, "contains control or invisible format characters")
+            raise self.err(key, "control")
         return value
 
     def pair(self, key: str, max_len: int, required: bool = True) -> tuple[str, str]:
@@ -165,13 +166,15 @@ class _Table(TomlTable):
         en = self.text(key + "_en", max_len, ... if required else "")
         if bool(zh.strip()) != bool(en.strip()):
             missing = key + "_en" if zh.strip() else key
-            raise self.err(missing, f"is required with {key if zh.strip() else key + '_en'}: plans speak both languages")
+            raise self.err(missing, "both_languages", other=key if zh.strip() else key + "_en")
         return zh, en
 
-    def choice(self, key: str, options: tuple, what: str, default: Any = ...) -> Any:
+    def choice(self, key: str, options: tuple, what: str, default: Any = ..., words: str = "") -> Any:
+        """One of `options`; `what` names them (eventfile.what.*), `words` is the catalogue group of their names."""
         value = self.get(key, type(options[0]), default)
         if value not in options:
-            raise self.err(key, f"{value!r} is not {what}; expected one of {', '.join(map(str, options))}")
+            raise self.err(key, "not_one_of", value=shown(value), what=what,
+                           choices=Choices(tuple(map(str, options)), words))
         return value
 
 
@@ -182,7 +185,7 @@ def _tables(top: _Table, key: str) -> list[_Table]:
     out = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise top.err(f"{key}[{i}]", f"must be a table ([[{key}]]), got {item!r}")
+            raise top.err(f"{key}[{i}]", "item_table", table=key, value=shown(item))
         out.append(_Table(top.path, item, f"{key}[{i}]."))
     return out
 
@@ -190,23 +193,24 @@ def _tables(top: _Table, key: str) -> list[_Table]:
 def _trigger(t: _Table, event: Event | None, plan_auto: bool) -> Trigger:
     subjects = [k for k in _SUBJECTS if k in t.table]
     if len(subjects) != 1:
-        raise PlanFileError(t.path, t.prefix.rstrip("."),
-                            f"give exactly one of {', '.join(_SUBJECTS)}, got {', '.join(subjects) or 'none'}")
+        raise PlanFileError(t.path, t.prefix.rstrip("."), "one_subject", choices=Choices(_SUBJECTS),
+                            got=Choices(tuple(subjects)) if subjects else "—")
     kind = subjects[0]
     t.only({kind, "auto_start"} | _TRIGGER_KEYS[kind])
     auto = t.get("auto_start", bool, plan_auto)
     if kind == "incident":
-        return Trigger(kind, t.choice(kind, INCIDENT_KINDS, "an incident kind"),
-                       min_severity=t.choice("min_severity", SEVERITIES, "a severity", 1), auto_start=auto)
+        return Trigger(kind, t.choice(kind, INCIDENT_KINDS, "incident_kind", words="incident"),
+                       min_severity=t.choice("min_severity", SEVERITIES, "severity", 1, "severity"), auto_start=auto)
     if kind == "post_silent":
-        return Trigger(kind, t.choice(kind, (ANY,) + POSTS, "a post"),
+        return Trigger(kind, t.choice(kind, (ANY,) + POSTS, "post"),
                        after_s=t.number("after_s", 180, 10, MAX_DUE_S), auto_start=auto)
     subject = t.get(kind, str)
     if subject != ANY:
         known = [a.id for a in (event.lots if kind == "lot" else event.zones)] if event is not None else None
         if not _ID.match(subject) or (known is not None and subject not in known):
-            listed = f"; this event has {', '.join(known) or 'none'}" if known is not None else ""
-            raise t.err(kind, f"{subject!r} is not a {kind} of the event (or \"*\" for any){listed}")
+            if known is None:
+                raise t.err(kind, "not_area", value=shown(subject), what=kind)
+            raise t.err(kind, "not_area_listed", value=shown(subject), what=kind, choices=Choices(tuple(known)))
     return Trigger(kind, subject, at_percent=t.number("at_percent", 100, 1, 1000), auto_start=auto)
 
 
@@ -214,58 +218,67 @@ def _step(s: _Table, seen: set[str]) -> Step:
     s.only(_STEP_KEYS)
     step_id = s.get("id", str)
     if not _ID.match(step_id):
-        raise s.err("id", f"{step_id!r} is not a valid id (lowercase letters, digits, - and _, up to 32)")
+        raise s.err("id", "bad_id", value=shown(step_id))
     if step_id in seen:
-        raise s.err("id", f"{step_id!r} is used by an earlier step")
+        raise s.err("id", "step_twice", value=shown(step_id))
     seen.add(step_id)
-    department = s.choice("department", DEPARTMENTS, "a department")
+    department = s.choice("department", DEPARTMENTS, "department", words="dept")
     due_s = s.number("due_s", ..., 1, MAX_DUE_S)
     do, do_en = s.pair("do", MAX_DO)
     posts = s.get("posts", list, [])
     for i, post in enumerate(posts):
         if post not in POSTS:
-            raise s.err(f"posts[{i}]", f"{post!r} is not a post; posts are {', '.join(POSTS)}")
+            raise s.err(f"posts[{i}]", "not_post", value=shown(post), choices=Choices(POSTS, "post"))
         if post in posts[:i]:
-            raise s.err(f"posts[{i}]", f"{post!r} is listed twice")
+            raise s.err(f"posts[{i}]", "twice", value=shown(post))
     say, say_en = s.pair("say", MAX_SAY, required=bool(posts))
     if say and not posts:
-        raise s.err("say", "is an instruction to posts, but the step names no posts")
-    gate = s.choice("gate", GATE_ORDERS[1:], "an order to the gate") if "gate" in s.table else ""
+        raise s.err("say", "say_no_posts")
+    gate = s.choice("gate", GATE_ORDERS[1:], "gate_order", words="desk.gate") if "gate" in s.table else ""
     if gate and "gate" not in posts:
-        raise s.err("gate", "is an order to the gate post, but the step's posts do not include \"gate\"")
+        raise s.err("gate", "gate_no_gate")
     return Step(step_id, department, due_s, do, do_en, tuple(posts), say, say_en, gate)
 
 
 def parse(path: Path, text: str, event: Event | None = None) -> Plan | None:
-    """One plan file; None for a file that only switches a shipped plan off (`enabled = false`)."""
+    """One plan file; None for a file that only switches a shipped plan off (`enabled = false`). A mistake is a
+    PlanFileError naming the line it is on."""
+    try:
+        return _parse(path, text, event)
+    except PlanFileError as exc:
+        if exc.line is None:
+            exc.line = toml_where.line_of(text, exc.key)
+        raise
+
+
+def _parse(path: Path, text: str, event: Event | None) -> Plan | None:
     plan_id = path.stem
     if not _ID.match(plan_id):
-        raise PlanFileError(path, "(file name)", f"{plan_id!r} is not a valid plan id "
-                            "(lowercase letters, digits, - and _, up to 32)")
+        raise PlanFileError(path, "(file name)", "plan_id", value=shown(plan_id))
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PlanFileError(path, "(syntax)", str(exc)) from None
+        raise syntax_error(PlanFileError, path, text, exc) from None
     top = _Table(path, raw, "")
     top.only(_PLAN_KEYS)
     if not top.get("enabled", bool, True):
         if set(raw) != {"enabled"}:
-            raise top.err("enabled", "a file that switches a plan off holds nothing else")
+            raise top.err("enabled", "enabled_only")
         return None
     name, name_en = top.pair("name", MAX_NAME)
-    owner = top.choice("owner", DEPARTMENTS, "a department")
+    owner = top.choice("owner", DEPARTMENTS, "department", words="dept")
     auto = top.get("auto_start", bool, False)
     summary, summary_en = top.pair("summary", MAX_SUMMARY, required=False)
     all_clear, all_clear_en = top.pair("all_clear", MAX_SAY, required=False)
     rearm_s = top.number("rearm_s", 900, 0, MAX_DUE_S)
     triggers = tuple(_trigger(t, event, auto) for t in _tables(top, "triggers"))
     if len(triggers) > MAX_TRIGGERS:
-        raise top.err("triggers", f"has {len(triggers)} triggers; at most {MAX_TRIGGERS}")
+        raise top.err("triggers", "too_many", max=MAX_TRIGGERS, n=len(triggers))
     seen: set[str] = set()
     steps = tuple(_step(s, seen) for s in _tables(top, "steps"))
     if not steps:
-        raise top.err("steps", "a plan needs at least one step ([[steps]])")
+        raise top.err("steps", "no_steps")
     if len(steps) > MAX_STEPS:
-        raise top.err("steps", f"has {len(steps)} steps; at most {MAX_STEPS}")
+        raise top.err("steps", "too_many", max=MAX_STEPS, n=len(steps))
     return Plan(plan_id, name, name_en, owner, steps, triggers, auto, rearm_s, summary, summary_en,
                 all_clear, all_clear_en, str(path))

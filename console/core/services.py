@@ -25,7 +25,7 @@ from console.core.state.fold_services import (
     TAKEN,
     late_ms,
 )
-from console.core.toml_table import TomlTable
+from console.core.toml_table import Choices, TomlTable, shown
 from protocols.codec import ProtocolError, schema_error
 from protocols.i18n import t
 from protocols.messages import MAX_TEXT, POSTS, SERVICES, Instruction, Message, Overdue
@@ -49,12 +49,12 @@ def parse_settings(reader: type[TomlTable], path: Path, raw: Any, departments: t
     """`[services]`: `late_min` (1..240) and a `route` table, service kind -> department or post id.
     `reader` is the file's own TomlTable, so a mistake names event.toml and the key like any other."""
     if not isinstance(raw, dict):
-        raise reader(path, {}, "").err("services", "must be a table ([services])")
+        raise reader(path, {}, "").err("services", "table", table="services")
     top = reader(path, raw, "services.")
     top.only({"late_min", "route"})
     late = top.get("late_min", int, DEFAULT_LATE_MIN)
     if not 1 <= late <= 240:
-        raise top.err("late_min", f"minutes between 1 and 240, got {late}")
+        raise top.err("late_min", "late_min", value=late)
     table = reader(path, top.get("route", dict, {}), "services.route.")
     table.only(set(SERVICES))
     route = dict(DEFAULT_ROUTE)
@@ -63,8 +63,8 @@ def parse_settings(reader: type[TomlTable], path: Path, raw: Any, departments: t
             continue     # the default stands, whether or not the event lists that department
         owner = table.get(kind, str)
         if owner not in departments and owner not in POSTS:
-            raise table.err(kind, f"{owner!r} is neither one of this event's departments ({', '.join(departments)}) "
-                                  f"nor a post ({', '.join(POSTS)})")
+            raise table.err(kind, "route", value=shown(owner), departments=Choices(departments, "dept"),
+                            posts=Choices(POSTS, "post"))
         route[kind] = owner
     return Settings(tuple(route.items()), late)
 

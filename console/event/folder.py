@@ -82,7 +82,7 @@ class EventFolder:
 
     def load(self) -> Event:
         if not self.toml.exists():
-            raise EventFileError(self.toml, "(file)", "no event.toml here; run `eventdesk init` first")
+            raise EventFileError(self.toml, "(file)", "no_file")
         return parse(self.toml, self.toml.read_text("utf-8"))
 
     def read_runtime(self, drill: bool = False) -> dict[str, Any] | None:
@@ -126,7 +126,7 @@ def init_folder(root: Path | str, force: bool = False, date: str | None = None) 
     folder = EventFolder(root)
     folder.root.mkdir(parents=True, exist_ok=True)
     if folder.toml.exists() and not force:
-        raise EventFileError(folder.toml, "(file)", "already exists; remove it or pass --force")
+        raise EventFileError(folder.toml, "(file)", "exists")
     folder.toml.write_text(sample_text(date or sample_date(int(time.time() * 1000))), "utf-8")
     template = folder.root / "guests-template.csv"
     if not template.exists():   # headings an office fills in Excel (BOM: Excel then reads it as UTF-8)

@@ -21,7 +21,8 @@ def load_file(path: Path | str, event: Event | None = None) -> Plan | None:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(path, "(file)", f"cannot be read: {exc}") from None
+        why = "not_utf8" if isinstance(exc, UnicodeDecodeError) else "unreadable"
+        raise PlanFileError(path, "(file)", why, cause=exc) from None
     return parse(path, text, event)
 
 

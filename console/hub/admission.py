@@ -10,6 +10,7 @@ import zmq
 import zmq.utils.z85
 
 from console.core.station_view import targets
+from console.core.toml_where import line_of
 from console.event.folder import EventFileError
 from console.hub import replies
 from console.hub.batch import Peer
@@ -104,7 +105,7 @@ class Admission:
         for peer in self.peers.values():
             size = REPLIES.size(self.ingest.welcome_base(peer, "", 0))
             if size + replies.ROOM > budget:
-                raise EventFileError(self.folder.toml, "hub.max_message_bytes",
-                                     f"a welcome for {peer.id} takes {size} bytes, more than the {budget} bytes a "
-                                     f"reply may have: raise max_message_bytes (replies stay under "
-                                     f"{bounds.REPLY_MAX}) or shorten the task titles and the station list")
+                text = self.folder.toml.read_text("utf-8")
+                raise EventFileError(self.folder.toml, "hub.max_message_bytes", "welcome_too_big",
+                                     line=line_of(text, "hub.max_message_bytes"), station=peer.id, size=size,
+                                     budget=budget, cap=bounds.REPLY_MAX)

@@ -27,6 +27,7 @@ from console.hub.edge import LiveLog, bind_endpoint
 from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.hub.life import Life
+from console.hub.live_words import LiveWords
 from console.hub.storage import StorageWatch, refuse_batch
 from console.hub.store import Store, StoreError
 from console.hub.upkeep import Upkeep
@@ -73,6 +74,7 @@ class Hub(Admission, Waiting, Upkeep):
         self.peers = self._load_peers()
         # The shipped plans and the event's own (DIR/plans/*.toml); a bad plan stops the start here.
         self.library = plan_files.load(folder.root, self.event)
+        self.words = LiveWords(self.event, self.lang, self.library)
         self.store = Store(folder.db(drill), drill=drill, writer=True)
         # Cursor look-ups read through a connection of their own, so that a welcome never waits for
         # the writing connection while a commit is in flight on the writer thread.
@@ -152,8 +154,7 @@ class Hub(Admission, Waiting, Upkeep):
     def run(self) -> None:
         if self.endpoints is None:
             self.bind()
-        self._say(f"hub ready: {self.event.name} — reports {self.endpoints.endpoint}, feed {self.endpoints.feed}"
-                  f"{' [DRILL]' if self.drill else ''}; {self.store.count()} events in the log")
+        self._say(self.words.ready(self.endpoints.endpoint, self.endpoints.feed, self.drill, self.store.count()))
         now = self.clock()
         self.ingest.heard_floor_ms = now   # nobody was heard while the hub was down: silence counts from now
         self._emit(self.ingest.hub_events([self.life.started(now)], now))
@@ -260,9 +261,9 @@ class Hub(Admission, Waiting, Upkeep):
         for address, later in outcome.later:   # snapshots: built only now that every ack is out
             self._send([(address, REPLIES.frames(later.build()))])
         for row in outcome.stored:
-            self._line(f"#{row.gseq} {row.station} {row.type} {_brief(row.body)}")
+            self._line(self.words.stored(row.gseq, row.station, row.type, row.body))
         for rej in outcome.rejected:
-            self._line(f"REJECTED {rej.station} seq {rej.seq} {rej.code}: {_one_line(rej.reason)}")
+            self._line(self.words.refused(rej.station, rej.seq, rej.type, rej.code, rej.reason, rej.reason_zh))
 
     def _publish(self, messages: list[list[bytes]]) -> None:
         send = self.pub.send
@@ -300,7 +301,7 @@ class Hub(Admission, Waiting, Upkeep):
         stamp = eventtime.clock(self.clock(), self.event.tz)
         text = "\n".join(f"{stamp} {line}" for line in self._lines)
         if self._more:
-            text += f"\n{stamp} … and {self._more} more this second ({self.ingest.stats['stored']} stored in all)"
+            text += f"\n{stamp} {self.words.more(self._more, self.ingest.stats['stored'])}"
         self._say(text)
         self._lines.clear()
         self._more = 0
@@ -319,10 +320,9 @@ class Hub(Admission, Waiting, Upkeep):
                 self._emit(self.ingest.hub_events([self.life.stopping(now)], now))
             self._flush_lines()
             s = self.ingest.stats
-            self._say(f"hub stopped: received {s['received']}, stored {s['stored']}, duplicates {s['duplicates']}, "
-                      f"rejected {s['rejected']}, asked to resend {s['retry']}, denied keys {self.denied}, "
-                      f"dropped frames {self.dropped}, replies not sent {self.unsent}, refused subscriptions "
-                      f"{self.refused_topics}")
+            self._say(self.words.stopped(received=s["received"], stored=s["stored"], duplicates=s["duplicates"],
+                                         rejected=s["rejected"], retry=s["retry"], denied=self.denied,
+                                         dropped=self.dropped, unsent=self.unsent, refused=self.refused_topics))
         finally:
             self.release()
 
@@ -367,18 +367,6 @@ def _send_frames(send: Callable, frames: list[bytes]) -> None:
     for frame in frames[:-1]:
         send(frame, _MORE_NOBLOCK)
     send(frames[-1], _NOBLOCK)
-
-
-def _brief(body: dict) -> str:
-    """One line of a body for the live log: station text is control-free already, but a newline in a
-    note must not start a line of its own (it could forge one), so it is shown escaped."""
-    parts = [f"{k}={v}" for k, v in body.items() if v not in ("", 0, False, None)]
-    line = _one_line(" ".join(parts))
-    return line if len(line) <= 100 else line[:97] + "..."
-
-
-def _one_line(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
 @dataclass

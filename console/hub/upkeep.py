@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from console.event import guests as guest_file
 from protocols.file_errors import why_text
+from protocols.i18n import t
 from protocols.messages import Alarm
 
 
@@ -32,15 +33,19 @@ class Upkeep:
             guests = guest_file.load(path, self.event.date, self.event.tz)
         except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
             if not isinstance(exc, guest_file.GuestFileError):
-                exc = guest_file.GuestFileError(path, [guest_file.err(0, "", "unreadable", detail=why_text(exc, "en"))])
-            self._say(f"guest list {path} not loaded: {exc}")
+                # Why, in each language's words (the alarm keeps the English, the live log says the hub's).
+                words = {lang: t("guests.err.unreadable", lang, detail=why_text(exc, lang)) for lang in ("en", "zh")}
+                exc = guest_file.GuestFileError(path, [guest_file.GuestError(0, "", words["en"], words["zh"])])
+            more = len(exc.errors) - 1
+            self._say(t("hub.live.guests_failed", self.lang, file=path, why=exc.errors[0].sentence(self.lang),
+                        more=t("hub.live.guests_more", self.lang, n=more) if more else ""))
             reason = f"{path.name}: {exc.errors[0].sentence('en')}" + (
                 f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
             self._emit(self.ingest.hub_events([Alarm(code="guest_list", reason=reason[:2000])], self.clock()))
             return
         out = self.ingest.load_guests(guests, path.name, self.clock())
         if out.stored:
-            self._line(f"guest list {path.name}: {len(guests)} guests loaded")
+            self._line(t("hub.live.guests_loaded", self.lang, file=path.name, n=len(guests)))
         self._emit(out)
 
     def _watch_storage(self, now: int) -> None:

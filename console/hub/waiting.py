@@ -12,6 +12,7 @@ from typing import Callable
 import zmq
 
 from protocols import bounds
+from protocols.i18n import t
 from protocols.session import REPLIES
 
 HELD_MAX = 20_000   # messages read while a commit is in flight, kept for the next batch
@@ -78,4 +79,4 @@ class Waiting:
         self._send(out)
 
     def _say_storage_wait(self) -> None:
-        self._line(f"the log has not taken a commit for {bounds.STORAGE_WAIT_MS} ms: answering E_STORAGE until it does")
+        self._line(t("hub.live.storage_wait", self.lang, ms=bounds.STORAGE_WAIT_MS))

@@ -30,6 +30,7 @@ from console.event.folder import EventFolder
 from console.report import files as report_io
 from protocols import eventtime
 from protocols.file_errors import private_file
+from protocols.i18n import t
 
 MANIFEST = "MANIFEST.sha256"
 LEVEL = 6
@@ -58,6 +59,17 @@ GZ_HEADER = _header()
 class Problem:
     key: str                    # catalogue key under report.archive.
     params: dict[str, Any] = field(default_factory=dict)
+
+    def sentence(self, lang: str) -> str:
+        """The problem in `lang`: why the file is damaged in words (never zlib's or tarfile's English), and
+        the member being read when it broke."""
+        params = dict(self.params)
+        if "why" in params:
+            params["reason"] = t(f"report.archive.why.{params.pop('why')}", lang)
+        if self.key == "damaged":
+            member = params.pop("member", "")
+            params["at"] = t("report.archive.at.member", lang, name=member) if member else ""
+        return t(f"report.archive.{self.key}", lang, **params)
 
 
 @dataclass
@@ -191,8 +203,8 @@ class _Gunzip:
             data = self.z.unconsumed_tail or self.f.read(CHUNK)
             try:
                 out = self.z.decompress(data, OUT)
-            except zlib.error as exc:
-                raise _Damaged("damaged", reason=str(exc)) from None
+            except zlib.error:
+                raise _Damaged("damaged", why="data") from None
             if out:
                 self.size += len(out)
                 if self.size > self.limit:
@@ -202,7 +214,7 @@ class _Gunzip:
             if self.z.eof:
                 self._trailer()
             elif not data and not out:
-                raise _Damaged("damaged", reason="the file ends before the compressed data does")
+                raise _Damaged("damaged", why="short")
             if out:
                 return out
         return b""
@@ -211,7 +223,7 @@ class _Gunzip:
         tail = self.z.unused_data
         tail += self.f.read(max(0, 9 - len(tail)))   # 8 bytes of trailer, and one more would be too many
         if tail[:8] != self.crc.to_bytes(4, "little") + (self.size & 0xFFFFFFFF).to_bytes(4, "little"):
-            raise _Damaged("damaged", reason="gzip trailer (CRC or length) does not match")
+            raise _Damaged("damaged", why="trailer")
         if tail[8:]:
             raise _Damaged("bytes")
         self.done = True
@@ -272,6 +284,16 @@ def _parse_manifest(text: str) -> tuple[dict[str, str], list[Problem]]:
     return listed, problems
 
 
+def _read_so_far(verdict: Verdict, manifest: str | None, seen: dict[str, str]) -> Verdict:
+    """A damaged archive still names the members read whole before the damage that differ from its manifest
+    (the manifest is packed first): which file changed, not only that the archive did."""
+    if manifest is not None:
+        listed, _ = _parse_manifest(manifest)
+        verdict.problems += [Problem("changed", {"name": name}) for name, digest in sorted(seen.items())
+                             if name in listed and listed[name] != digest]
+    return verdict
+
+
 def verify(path: Path | str, limit: int = MAX_EXPANDED) -> Verdict:
     """Check an archive as a stream (see the module's docstring); `limit` caps what it may expand to."""
     path = Path(path)
@@ -281,6 +303,7 @@ def verify(path: Path | str, limit: int = MAX_EXPANDED) -> Verdict:
     seen: dict[str, str] = {}
     manifest: str | None = None
     top, mtime = None, None
+    current = ""      # the member being read: named when the file breaks inside it
     try:
         with open(path, "rb") as f:
             stream = _Gunzip(f, limit)
@@ -298,21 +321,24 @@ def verify(path: Path | str, limit: int = MAX_EXPANDED) -> Verdict:
                     rel = PurePosixPath(*name.parts[1:]).as_posix()
                     if member.size > limit:
                         raise _Damaged("too_big", limit=f"{limit / (1 << 30):g} GiB")
+                    current = rel
                     tee = _Tee(tar.extractfile(member), keep=rel == MANIFEST)
                     mode = member.mode if member.mode in OLD_MODES else MODE   # another mode: "bytes"
                     rebuilt.addfile(_info(member.name, member.size, mtime, mode), tee)
                     if tee.kept is not None:
                         manifest = b"".join(tee.kept).decode("utf-8", "replace")
                     seen[rel] = tee.sha.hexdigest()
+                    current = ""
             while not stream.done:     # the end-of-archive blocks and padding: part of the bytes too
                 stream.read(CHUNK)
             same_bytes = stream.sha.digest() == sink.sha.digest()
     except _Damaged as d:
-        verdict.problems.append(Problem(d.key, d.params))
-        return verdict
+        verdict.problems.append(Problem(d.key, {**d.params, "member": current} if d.key == "damaged" else d.params))
+        return _read_so_far(verdict, manifest, seen)
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-        verdict.problems.append(Problem("damaged", {"reason": str(exc) or type(exc).__name__}))
-        return verdict
+        why = "io" if isinstance(exc, OSError) else "tar"
+        verdict.problems.append(Problem("damaged", {"why": why, "member": current}))
+        return _read_so_far(verdict, manifest, seen)
     if manifest is None:
         verdict.problems.append(Problem("no_manifest"))
         return verdict

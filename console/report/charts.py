@@ -1,10 +1,11 @@
 """The summary's charts drawn with matplotlib (Agg, SVG out): people, cars and lots, zones, incidents.
 
 Text is drawn as paths, so the SVG needs no font where it is opened: the HTML stays self-contained
-and reads the same on any machine. Chinese labels need a CJK font where the report is *made*:
-`cjk_font()` looks in matplotlib's list, then asks fontconfig (`fc-list :lang=zh`) for a font file
-matplotlib has not seen; with none, the charts are labelled in English and the report says why,
-rather than drawing empty boxes. Knows the Summary and matplotlib; no store, no screen.
+and reads the same on any machine. Chinese labels need a CJK font where the report is *made*, and a
+fresh machine has none: the charts ship their own (console/report/fonts, a subset of Noto Sans CJK
+SC; console.report.font_subset says why a bundled subset and what it holds). A full CJK font this
+machine has (matplotlib's list, then fontconfig) is tried first, for the rare character outside the
+subset. Knows the Summary and matplotlib; no store, no screen.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from console.report import font_subset  # noqa: E402
 from console.report import text as rt  # noqa: E402
 from console.report.summary import Summary  # noqa: E402
 from protocols import eventtime  # noqa: E402
@@ -39,7 +41,7 @@ WIDTH_IN = 10.5
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family matplotlib should use for Chinese, or None when this machine has no CJK font."""
+    """A full CJK family this machine has, or None (the bundled subset then draws every Chinese label)."""
     known = {f.name for f in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in known:
@@ -60,20 +62,25 @@ def cjk_font() -> str | None:
     return None
 
 
-def chart_lang(lang: str) -> str:
-    """The language the charts can be labelled in here: Chinese only with a CJK font."""
-    return lang if lang == "en" or cjk_font() else "en"
+@lru_cache(maxsize=1)
+def bundled_font() -> str:
+    """The shipped subset's family, added to matplotlib's list (once)."""
+    font_manager.fontManager.addfont(str(font_subset.FONT))
+    return font_subset.FAMILY
+
+
+def _fonts() -> list[str]:
+    # DejaVu first for Latin and digits; matplotlib falls back glyph by glyph along the list.
+    return ["DejaVu Sans", *([cjk_font()] if cjk_font() else []), bundled_font()]
 
 
 def _name(area: dict[str, Any], lang: str) -> str:
-    """A lot or zone as the legend names it; its id when the name needs a CJK font this machine lacks."""
-    name = rt.pick(area, lang) or area["id"]
-    return area["id"] if not cjk_font() and any(ord(c) > 0x2E7F for c in name) else name
+    return rt.pick(area, lang) or area["id"]
 
 
 def _style(salt: str) -> dict[str, Any]:
-    # The CJK font after DejaVu in every language: an area named only in Chinese still draws in English.
-    fonts = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
+    # The CJK fonts after DejaVu in every language: an area named only in Chinese still draws in English.
+    fonts = _fonts()
     # A salt per chart keeps the SVG ids apart when several charts share one HTML page, and the
     # output stable from run to run (the archive's checksums then mean something).
     return {"font.family": fonts, "font.size": 9, "svg.fonttype": "path", "svg.hashsalt": salt,
@@ -247,13 +254,11 @@ DRAW = {"people": people, "cars": cars, "zones": zones, "incidents": incidents}
 
 
 def draw_all(s: Summary, lang: str) -> tuple[dict[str, str], str]:
-    """({chart name: SVG text}, a note for the report when the charts had to fall back to English)."""
-    shown = chart_lang(lang)
-    note = t("report.chart.no_cjk", lang) if shown != lang else ""
-    # Missing-glyph warnings would repeat for every label; the note above already says it once.
+    """({chart name: SVG text}, a note for the report: none now that the charts bring their own Chinese font)."""
+    # A character outside every font (a rare one in a place name) draws as a box; say nothing per label.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     out = {}
     for name, draw in DRAW.items():
         with matplotlib.rc_context(_style(f"eventdesk-{name}")):
-            out[name] = draw(s, shown)
-    return out, note
+            out[name] = draw(s, lang)
+    return out, ""

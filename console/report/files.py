@@ -167,11 +167,26 @@ def _safe_cell(value: Any) -> Any:
 
 
 def _csv(head: list[str], rows: list[list[Any]]) -> str:
+    # A byte-order mark first: Excel, where the office opens these, reads UTF-8 (Chinese headers) only with it.
     buf = io.StringIO()
+    buf.write("\ufeff")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(head)
     w.writerows([[_safe_cell(c) for c in row] for row in rows])
     return buf.getvalue()
+
+
+def _head(lang: str, *columns: str) -> list[str]:
+    return [t(f"report.csv.{c}", lang) for c in columns]
+
+
+def _series_head(s: Summary, key: str, lang: str) -> str:
+    """A per-minute column's header: a figure's words, or a lot or zone by its name (never `lot.p1`)."""
+    kind, _, area_id = key.partition(".")
+    if not area_id:
+        return t(f"report.csv.{key}", lang)
+    area = next((a for a in (s.lots if kind == "lot" else s.zones) if a["id"] == area_id), {"id": area_id})
+    return t(f"report.csv.{kind}", lang, name=rt.pick(area, lang) or area_id)
 
 
 def _s(ms: int | None) -> Any:
@@ -179,47 +194,48 @@ def _s(ms: int | None) -> Any:
 
 
 def csv_tables(s: Summary, lang: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The tables under the report, one CSV each: ids and numbers as logged, times as local date-times."""
+    """The tables under the report, one CSV each: headers in `lang`, ids and numbers as logged, times as local
+    date-times."""
     v = s.series["values"]
     names = list(v)
     n = len(v.get("arrivals", ()))
     tables = {
-        "minutes": (["minute", *names], [[rt.stamp(s.series["start_ms"] + i * s.series["step_ms"], s.tz),
+        "minutes": ([t("report.csv.minute", lang), *(_series_head(s, k, lang) for k in names)], [[rt.stamp(s.series["start_ms"] + i * s.series["step_ms"], s.tz),
                                           *(v[k][i] for k in names)] for i in range(n)]),
-        "incidents": (["id", "kind", "severity", "location", "note", "station", "source", "opened", "status",
-                       "department", "ack_after_s", "resolved_after_s", "handlers"],
+        "incidents": (_head(lang, "id", "kind", "severity", "location", "note", "station", "source", "opened", "status",
+                             "department", "ack_after_s", "resolved_after_s", "handlers"),
                       [[i["id"], i["kind"], i["severity"], i["location"], i["note"], i["station"], i["source"],
                         rt.stamp(i["opened_ms"], s.tz), i["status"], i["department"], _s(i["ack_after_ms"]),
                         _s(i["resolved_after_ms"]), " ".join(i["handlers"])] for i in s.incidents]),
-        "incident_history": (["incident", "time", "who", "action", "note"],
+        "incident_history": (_head(lang, "incident", "time", "who", "action", "note"),
                              [[i["id"], rt.stamp(ms, s.tz), who, what, note] for i in s.incidents
                               for ms, who, what, note in i["history"]]),
-        "plan_steps": (["run", "plan", "started", "step", "department", "due_after_s", "took_s", "result", "by",
-                        "reason"],
+        "plan_steps": (_head(lang, "run", "plan", "started", "step", "department", "due_after_s", "took_s", "result",
+                              "by", "reason"),
                        [[r["id"], r["plan"], rt.stamp(r["started_ms"], s.tz), st["id"], st["department"],
                          _s(st["due_after_ms"]), _s(st["took_ms"]), st["result"], st["by"], st["reason"]]
                         for r in s.plans for st in r["steps"]]),
-        "findings": (["department", "side", "time", "finding", "text"],
-                     [[d, side, rt.stamp(f["ms"], s.tz) if f["ms"] else "", f["key"], rt.finding(f, lang, s.tz)]
+        "findings": (_head(lang, "department", "side", "time", "finding", "text"),
+                     [[d, t(f"report.csv.{side}", lang), rt.stamp(f["ms"], s.tz) if f["ms"] else "", f["key"], rt.finding(f, lang, s.tz)]
                       for d, box in s.departments.items() for side in ("highlights", "shortcomings")
                       for f in box[side]]),
-        "notes": (["time", "station", "department", "text"],
+        "notes": (_head(lang, "time", "station", "department", "text"),
                   [[rt.stamp(x["ms"], s.tz), x["station"], x["department"], x["text"]] for x in s.notes]),
-        "stations": (["station", "post", "first_heard", "uptime", "down_s", "offline_spells", "late_warnings",
-                      "reports"],
+        "stations": (_head(lang, "station", "post", "first_heard", "uptime", "down_s", "offline_spells",
+                            "late_warnings", "reports"),
                      [[x["id"], x["post"], rt.stamp(x["first_ms"], s.tz) if x["first_ms"] else "",
                        "" if x["uptime"] is None else x["uptime"], _s(x["down_ms"]), len(x["offline"]),
                        x["late_warnings"], x["reports"]] for x in s.stations]),
-        "delivery": (["station", "reports", "late", "mean_delay_ms", "max_delay_ms", "clock_ahead"],
+        "delivery": (_head(lang, "station", "reports", "late", "mean_delay_ms", "max_delay_ms", "clock_ahead"),
                      [[sid, x["reports"], x["late"], x["mean_ms"], x["max_ms"], x["clock_ahead"]]
                       for sid, x in s.delays["stations"].items()]),
-        "rejections": (["time", "station", "epoch", "seq", "type", "code", "reason", "reason_zh", "detail"],
+        "rejections": (_head(lang, "time", "station", "epoch", "seq", "type", "code", "reason_en", "reason_zh", "detail"),
                        [[rt.stamp(x["recv_ms"], s.tz), x["station"], x["epoch"], x["seq"], x["type"], x["code"],
                          x["reason"], x["reason_zh"], x["detail"]] for x in s.rejections["items"]]),
-        "continuity": (["station", "epochs", "stored", "refused", "gaps", "conflicts"],
+        "continuity": (_head(lang, "station", "epochs", "stored", "refused", "gaps", "conflicts"),
                        [[sid, *x.values()] for sid, x in s.continuity["stations"].items()]),
-        "areas": (["kind", "id", "capacity", "peak", "peak_at", "end", "spells_over", "minutes_over"],
-                  [[kind, a["id"], a["capacity"], a["peak"], rt.stamp(a["peak_ms"], s.tz) if a["peak_ms"] else "",
+        "areas": (_head(lang, "area_kind", "id", "capacity", "peak", "peak_at", "end", "spells_over", "minutes_over"),
+                  [[t(f"report.csv.area_{kind}", lang), a["id"], a["capacity"], a["peak"], rt.stamp(a["peak_ms"], s.tz) if a["peak_ms"] else "",
                     a["end"], len(a["spells"]), round(sum(x["to_ms"] - x["from_ms"] for x in a["spells"]) / 60000, 1)]
                    for kind, areas in (("lot", s.lots), ("zone", s.zones)) for a in areas]),
     }

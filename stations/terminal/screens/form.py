@@ -68,7 +68,10 @@ class ReportForm(ModalScreen[bool]):
                      placeholder=i18n.t(f.label, self.lang))
 
     def on_mount(self) -> None:
-        first = self.action_spec.fields[0] if self.action_spec.fields else None
+        # The first text field, as on the desk: Enter then sends, where on a dropdown it would open the
+        # list. A form of lists and boxes only starts on its first one.
+        fields = self.action_spec.fields
+        first = next((f for f in fields if f.kind not in ("choice", "bool")), fields[0] if fields else None)
         if first is not None:
             self.query_one(f"#field-{first.name}").focus()
         if self.problem:

@@ -1,0 +1,76 @@
+"""What the command line says in Chinese has no ids and no English (issue 17): output, failures, `archive --verify`.
+
+In-process (cli.main, nothing started): init, keys, report and archive as they succeed, and the
+failures a person meets first — no event, a bad event.toml, no log, a missing or damaged archive.
+Everything printed is scanned with the staff-text scanner; paths and commands to type are data.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from console.event.folder import EventFolder
+from tests.report_fixture import make_folder
+from tests.staff_text import event_ids, leaks, plan_ids
+from tests.test_event_words import KEYS
+
+COMMANDS = ["eventdesk init", "eventdesk keys", "eventdesk hub", "--force", "SHA-256", "MANIFEST.sha256"]
+
+
+@pytest.fixture(autouse=True)
+def _chinese_machine(monkeypatch):
+    monkeypatch.setenv("LANG", "C.UTF-8")     # no --lang and no English LANG: Chinese
+
+
+def said(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def scan(text: str, root: Path, ids: set[str], data: tuple[str, ...] = ()) -> list[str]:
+    """Leaks in `text`; paths, commands and the keys and values an event.toml error tells to write are data."""
+    paths = re.findall(rf"{re.escape(str(root))}[^\s，。：（）]*", text)
+    return leaks(text, ids | plan_ids(), [*paths, *COMMANDS, "eventdesk", *KEYS, *data])
+
+
+def test_what_the_command_line_says_in_chinese(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "ev"
+    assert said(capsys, "init", str(root), "--date", "2027-03-01")[0] == 0
+    ids = event_ids(EventFolder(root).load().summary() | {"tasks": []})
+    texts = [said(capsys, "init", str(root))[1],                           # already there
+             said(capsys, "keys", str(root))[1]]
+    toml = EventFolder(root).toml
+    good = toml.read_text("utf-8")
+    toml.write_text(good.replace('post = "gate"', 'post = "gat"', 1), "utf-8")
+    texts.append(said(capsys, "report", str(root))[1])                    # a bad event.toml
+    toml.write_text(good.replace("[hub]", "[hub]\nport = 7750", 1), "utf-8")
+    texts.append(said(capsys, "archive", str(root))[1])
+    toml.write_text(good, "utf-8")
+    texts.append(said(capsys, "report", str(root))[1])                    # no log yet
+    texts.append(said(capsys, "hub", str(tmp_path / "nothing"))[1])       # no event here
+    texts.append(said(capsys, "archive", "--verify", str(tmp_path / "none.tar.gz"))[1])
+    text = "\n".join(texts)
+    assert "第" in text and "行" in text and "[hub] 中的 port" in text and "Error" not in text
+    assert scan(text, tmp_path, ids, ("gat", "port")) == [], text
+
+
+def test_a_report_and_a_damaged_archive_are_told_in_chinese(tmp_path: Path, capsys) -> None:
+    folder = make_folder(tmp_path / "event")
+    code, wrote = said(capsys, "report", str(folder.root))
+    assert code == 0 and "已写入" in wrote
+    code, made = said(capsys, "archive", str(folder.root))
+    assert code == 0
+    archive = next((folder.root / "archive").glob("*.tar.gz"))
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 3] ^= 0x10
+    archive.write_bytes(data)
+    code, verdict = said(capsys, "archive", "--verify", str(archive))
+    assert code == 1 and "文件内容与清单不符：report/" in verdict
+    ids = event_ids(folder.load().summary() | {"tasks": []})
+    members = re.findall(r"report/[\w./-]+", verdict)      # the files that changed, by their names in the archive
+    digests = re.findall(r"[0-9a-f]{64}", made)            # the archive's SHA-256, to keep elsewhere
+    assert scan("\n".join([wrote, made, verdict]), tmp_path, ids, (*members, *digests)) == [], verdict
