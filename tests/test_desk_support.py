@@ -110,11 +110,19 @@ async def wait_for(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0, w
         await asyncio.sleep(0)
 
 
-def settled(*keys: str):
-    """Press keys, then let the tables refill at their laid-out width before the picture is taken."""
+def settled(*keys: str, most_s: float = 10.0):
+    """Press keys, then wait until the screen stops changing (the tables refilled at their laid-out
+    width, the dialog drawn) before the picture is taken: two looks 50 ms apart that are the same.
+    Waiting for a fixed time instead was too short on a loaded machine and too long on a quiet one."""
     async def run(pilot) -> None:
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.3)
         await pilot.wait_for_scheduled_animations()
+        last, deadline = None, time.monotonic() + most_s
+        while time.monotonic() < deadline:
+            await pilot.pause(0.05)
+            shot = pilot.app.export_screenshot()
+            if shot == last:
+                return
+            last = shot
     return run
