@@ -50,7 +50,7 @@ class ServicesTable(ViewTable):
             where = fmt.clip(fmt.safe(call.where), 16)
             age = fmt.duration(call.age_ms, lang, short=True)
             cells = [service, where, owner_cell(call.owner, lang)]
-            by = services.who_label(view.state, call.record, lang) if call.status != "open" else ""
+            by = services.done_by(view.state, call.record, lang) if call.status != "open" else ""
             if self.compact:
                 yield str(call.id), cells + [age, status_cell(call, lang), fmt.clip(fmt.safe(by), 14)]
                 continue
