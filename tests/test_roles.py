@@ -58,7 +58,7 @@ def test_every_department_and_role_is_a_post_with_the_same_app() -> None:
     for sid in ("eng-1", "env-1", "logistics-1", "service-1", "security-1", "greeter-1", "sales-1"):
         post = for_site(Site.from_summary(sid, ev))
         assert post.id == posts[sid]
-        assert [a.kind for a in post.actions] == ["calls", "inbox", "duty", "report", "inbox"]
+        assert [a.kind for a in post.actions] == ["calls", "duty", "report", "inbox"]
         assert M.ALLOWED[post.id] == frozenset(M.COMMON) | {"service_update"}
     # Only what the event declares: the shipped sample has no such terminal, so nothing changes for it.
     assert not {s["post"] for s in parse(Path("/x/e.toml"), SAMPLE.read_text("utf-8")).summary()["stations"]} \

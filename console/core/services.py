@@ -142,16 +142,16 @@ def who_label(state: State, r: dict[str, Any], lang: str) -> str:
 
 
 def done_by(state: State, r: dict[str, Any], lang: str) -> str:
-    """Who took or closed the call as the desk and the summary name it: 客服部终端（张三）, the place first
-    (issue 16 item 3); a desk by its name alone; "" while nobody has touched it."""
+    """Who took or closed the call as the desk names it: 客服部值班（张三）, the place first (issue 16 item 3), and
+    （无人签到） at a terminal nobody was signed in at; a desk as before (王芳（指挥台）); "" while untouched."""
     closed = r["status"] in CLOSED
     station = r["closed_station"] if closed else r["taken_station"]
     if not station:
         return ""
-    place = station_label(state, station, lang)
     if station not in {st.get("id") for st in state.event.get("stations", ())}:
-        return place   # a desk: the operator is the desk
-    return names.with_person(place, r["closed_by"] if closed and r["closed_by"] else r["taken_by"], lang)
+        return who_label(state, r, lang)   # a desk: the name the operator typed, if any, then the desk
+    person = r["closed_by"] if closed and r["closed_by"] else r["taken_by"]
+    return names.with_person(station_label(state, station, lang), person, lang)
 
 
 def station_label(state: State, sid: str, lang: str) -> str:

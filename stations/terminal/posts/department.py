@@ -23,9 +23,9 @@ def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area 
 
 
 def post(site: Site) -> Post:
-    """The same keys for every department and role: few and big, so a phone shows them as buttons too."""
+    """The same keys for every department and role: few and big, so a phone shows them as buttons too. The plan
+    banner's D and K settle a step; A acknowledges a send-off; F10 lists every notice and order to confirm."""
     return Post(site.post, (
-        Action("calls", "f1", "station.act.calls", kind="calls", alias="1"),       # routed here: take, done
-        Action("orders", "f2", "station.dept.act.orders", kind="inbox", alias="2"),   # steps, VIP notices, orders
-        *common_actions(site),
+        Action("calls", "f1", "station.act.calls", kind="calls", alias="1"),   # routed here: take, done
+        *common_actions(site),   # duty (sign in, tasks), an incident, the inbox (plan orders, VIP notices, orders)
     ), tally)
