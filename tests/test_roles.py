@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.core import plans, services
+from console.core import guests_rules, plans, sendoff, services
 from console.desk.widgets import plan_text
 from console.event.folder import EventFolder, parse
 from console.hub.ingest import Peer
@@ -152,6 +152,20 @@ def test_the_vip_hand_off_reaches_the_greeting_leaders(wire: Wire) -> None:
     _ok(wire.send(GREET, M.StaffSignin(name="刘总"))[0])
     _ok(wire.send(GREET, M.InstructionAck(instruction=leaders.gseq))[0])
     assert wire.ingest.state.instructions[leaders.gseq]["ack_by"] == {"greeter-1": "刘总"}
+    state = wire.ingest.state
+    assert guests_rules.shown_links(state) == ("parking", "concierge", "lobby", "greeter", "host")
+    (chain,) = [c for c in guests_rules.chains(state, wire.now) if c.ref == "V-01"]
+    assert ("greeter", "acked") in [(link.link, link.status) for link in chain.links]
+    # The send-off of a VIP reaches the leaders too (a walk-in party of no VIP does not).
+    reply, out = wire.send(DESK, M.SendoffNotice(guest_ref="V-01", vip=True))
+    _ok(reply)
+    sent = [r.body for r in out.stored + wire.tick().stored if r.type == "instruction" and r.body.get("notice") == "sendoff"]
+    leaving = next(b for b in sent if b["target"] == "post.greeter")
+    assert "请领导到大堂恭送并确认" in leaving["text"] and "leaders, please see them off" in leaving["text_en"]
+    reply, out = wire.send(DESK, M.SendoffNotice(count=2, note="散客"))
+    _ok(reply)
+    assert "post.greeter" not in [r.body["target"] for r in out.stored + wire.tick().stored if r.type == "instruction"]
+    assert sendoff.shown_links(state) == ("lobby", "concierge", "parking", "gate", "greeter")
 
 
 def test_task_signoff_names_the_person(wire: Wire) -> None:

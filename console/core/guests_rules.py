@@ -105,6 +105,11 @@ def handoff_links(state: State, post: str) -> tuple[str, ...]:
     return links_after(post) + leaders
 
 
+def shown_links(state: State) -> tuple[str, ...]:
+    """The hand-off links the desk shows a column for: the posts, the greeting leaders when they have a terminal, the host."""
+    return (*LINKS, *(("greeter",) if "greeter" in terminals(state) else ()), "host")
+
+
 def host_station(state: State, host: str) -> str:
     return readiness.on_duty(state, host) or readiness.rostered_at(state, host) if host else ""
 
