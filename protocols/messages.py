@@ -9,7 +9,9 @@ stays the one place to import a message from.
 from __future__ import annotations
 
 from protocols.schema import (
+    DEPARTMENT_POSTS,
     DEPARTMENTS,
+    FIELD_POSTS,
     GATE_ORDERS,
     INCIDENT_KINDS,
     INCIDENT_SOURCES,
@@ -20,6 +22,7 @@ from protocols.schema import (
     NOTICES,
     POSTS,
     REGISTRY,
+    ROLE_POSTS,
     SERVICES,
     SEVERITIES,
     VIP_LEVELS,
@@ -311,6 +314,7 @@ class IncidentUpdate(Message):
 class InstructionAck(Message):
     TYPE = "instruction_ack"
     instruction: int = integer(lo=1)
+    person: str = name("")    # who is signed in at the terminal that confirms ("": nobody, or an older terminal)
 
 
 # --- actions from a desk -------------------------------------------------------------------
@@ -432,6 +436,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "lobby": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "guest_checkin", "guest_departure",
                                  "sendoff_notice")),
     "model_unit": frozenset(COMMON + ("zone_enter", "zone_exit", "zone_count", "sendoff_notice")),
+    # Department and leader terminals (issue 16 item 3) confirm, take and sign off: the common kinds only.
+    **{post: frozenset(COMMON) for post in DEPARTMENT_POSTS + ROLE_POSTS},
     "desk": frozenset(("incident_open", "incident_update", "instruction", "note",
                        "plan_start", "plan_step", "plan_stand_down", "task_signoff", "drill_clock",
                        "sendoff_notice")),

@@ -46,6 +46,7 @@ class PlanStep(Message):
     status: str = choice(PLAN_STEP_STATUSES, "done")
     reason: str = text("")
     post: str = choice(("",) + POSTS, "")    # a desk confirming for one post ("" = every post not yet confirmed)
+    person: str = name("")    # who is signed in at the terminal that confirms ("": nobody, or an older terminal)
 
     def problem(self) -> tuple[str, str, dict] | None:
         skipped_silently = self.status == "skipped" and not self.reason.strip()
@@ -131,6 +132,7 @@ class TaskSignoff(Message):
     TYPE = "task_signoff"
     task: str = name()
     note: str = text("")
+    person: str = name("")    # who is signed in at the terminal that signs it off ("": nobody, or an older terminal)
 
 
 def _who(msg: Any) -> tuple[str, str, dict] | None:

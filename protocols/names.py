@@ -43,6 +43,11 @@ def who(records: Iterable[dict[str, Any]], rid: str, lang: str) -> str:
     return rid
 
 
+def with_person(place: str, person: str, lang: str) -> str:
+    """A terminal and who was signed in there: "东门岗（张三）"; "东门岗（无人签到）" when nobody was."""
+    return t("names.place_person", lang, place=place, person=person or t("names.nobody_signed_in", lang))
+
+
 def cause(cause_ref: str, lang: str, stations: Iterable[dict[str, Any]] = (), lots: Iterable[dict[str, Any]] = (),
           zones: Iterable[dict[str, Any]] = ()) -> str:
     """Why a plan started, in words ("incident:17" → "事件 #17"): an incident, a full lot, a crowded zone, a

@@ -9,7 +9,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-POSTS = ("gate", "parking", "concierge", "lobby", "model_unit")
+FIELD_POSTS = ("gate", "parking", "concierge", "lobby", "model_unit")   # the posts on the ground (section 1.1)
+# Department and leader terminals (issue 16 item 3): a department's own post has the department's id, so a
+# plan step or a service call owned by a department reaches its terminal; "greeter" is the greeting leaders
+# (陪同领导), "sales" the sales staff (销售).
+DEPARTMENT_POSTS = ("engineering", "environment", "logistics", "service", "security")
+ROLE_POSTS = ("greeter", "sales")
+POSTS = FIELD_POSTS + DEPARTMENT_POSTS + ROLE_POSTS
 DEPARTMENTS = ("office", "service", "security", "engineering", "environment", "logistics")
 INCIDENT_KINDS = (
     "fire", "smoke", "power_outage", "water_outage", "water_leak", "flooding",

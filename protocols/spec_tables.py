@@ -105,6 +105,8 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("service_update", "status"): "`taken` (已接单), `done` (已完成) or `cancelled` (已取消; `note` must give the reason)",
     ("service_update", "by"): "who took, finished or cancelled it (a name or staff number; empty: the sender's post)",
     ("service_update", "note"): "free text; the reason when cancelling",
+    "person": "who is signed in at the terminal that confirms or signs off (its latest staff_signin, a name or staff "
+              "number); empty: nobody, or an older terminal, and the hub names whoever it has signed in there",
     "item": "what was damaged or lost",
     "loss": "true: lost; false: damaged",
     "kind": "incident kind",

@@ -112,6 +112,8 @@ MODULE_TIER = {
 }
 # The send-off (恭送, issue 16 item 1): its rules and wire, its screens.
 MODULE_TIER.update({"test_sendoff": "pure", "test_sendoff_screens": "screen"})
+# Department and leader terminals (issue 16 item 3): the rules, and the terminal through a real hub.
+MODULE_TIER.update({"test_roles": "pure", "test_roles_station": "screen"})
 MODULE_TIER.update({"test_vip_release": "pure", "test_vip_release_station": "screen",   # VIPs end to end
                     "test_vip_expect": "pure", "test_vip_delegation": "pure",
                     "test_vip_phones": "pure", "test_vip_meals": "pure"})   # its screen tests say so

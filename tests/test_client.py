@@ -287,7 +287,7 @@ def test_instructions_reach_the_inbox_and_are_acknowledged(event_dir, hub, clien
     assert [i.id for i in gate.outbox.pending_instructions()] == [sent.gseq]
 
     ack = gate.wait_delivered(gate.acknowledge_instruction(sent.gseq).seq, 10)
-    assert ack.state == DELIVERED and ack.body == {"instruction": sent.gseq}
+    assert ack.state == DELIVERED and ack.body == {"instruction": sent.gseq, "person": ""}   # nobody named: the hub names whoever signed in
     assert gate.outbox.pending_instructions() == []
 
     # A post-wide instruction: gate-1 hears it on the feed; gate-2, started afterwards, gets

@@ -81,7 +81,7 @@ async def test_sign_in_and_sign_a_task_off_from_the_duty_screen(event_dir):
             await type_text(pilot, "配电房正常")
             await pilot.press("enter")
             await until(pilot, lambda: len(reports(client)) == 2, what="the sign-off saved")
-            assert reports(client)[-1] == ("task_signoff", {"task": "engineering-power", "note": "配电房正常"})
+            assert reports(client)[-1] == ("task_signoff", {"task": "engineering-power", "note": "配电房正常", "person": "王强"})   # who signed in
             app.redraw()
             await pilot.press("f8")
             line = next(o for o in app.screen.query_one("#duty-list")._options if o.id == "task-engineering-power")

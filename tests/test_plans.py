@@ -240,8 +240,8 @@ def test_steps_are_confirmed_or_skipped_and_then_the_plan_may_stand_down(hub: Hu
     hub(M.PlanStep(run=run["id"], step="protect_area"), "model-1", T0 + 65 * S_)   # again: the first stands
     hub(M.PlanStep(run=run["id"], step="protect_area"), "lobby-1", T0 + 70 * S_)
     assert (step["status"], step["by"], step["at_ms"]) == ("done", "lobby-1", T0 + 70 * S_)   # done when the last did
-    assert step["confirmed"] == {"model_unit": {"by": "model-1", "ms": T0 + 60 * S_, "desk": False},
-                                 "lobby": {"by": "lobby-1", "ms": T0 + 70 * S_, "desk": False}}
+    assert step["confirmed"] == {"model_unit": {"by": "model-1", "ms": T0 + 60 * S_, "desk": False, "person": ""},
+                                 "lobby": {"by": "lobby-1", "ms": T0 + 70 * S_, "desk": False, "person": ""}}
     hub(M.PlanStep(run=run["id"], step="shut_valve"), "desk-1", T0 + 90 * S_)
     hub(M.PlanStep(run=run["id"], step="dry_floor"), "desk-1", T0 + 95 * S_)
     assert not plans.may_stand_down(run)

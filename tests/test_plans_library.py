@@ -14,7 +14,7 @@ from console.core import plan_library as L
 from console.event import plan_files
 from console.event.folder import EventFileError, parse
 from protocols import codec
-from protocols.messages import DEPARTMENTS, INCIDENT_KINDS, MAX_NAME, MAX_TEXT, POSTS
+from protocols.messages import DEPARTMENTS, FIELD_POSTS, INCIDENT_KINDS, MAX_NAME, MAX_TEXT, POSTS
 
 SAMPLE = Path(console.__file__).parent / "event" / "sample_event.toml"
 EVENT = parse(SAMPLE, SAMPLE.read_text("utf-8"))
@@ -66,7 +66,7 @@ def test_every_shipped_plan_speaks_both_languages_and_fits_the_wire(plan: L.Plan
 
 def test_the_fire_plan_reads_like_the_procedure() -> None:
     fire = SHIPPED.get("fire")
-    by_post = {p: [s.id for s in fire.steps if p in s.posts] for p in POSTS}
+    by_post = {p: [s.id for s in fire.steps if p in s.posts] for p in FIELD_POSTS}
     assert by_post == {"gate": ["gate_hold", "meet_fire_service"], "parking": ["parking_halt"],
                        "concierge": ["guide_guests"], "lobby": ["guide_guests"], "model_unit": ["model_unit_clear"]}
     assert "消防通道" in fire.step("gate_hold").say and "fire lane" in fire.step("gate_hold").say_en

@@ -83,7 +83,7 @@ async def test_a_fire_runs_as_a_checklist_from_the_report_to_the_stand_down(even
             await pilot.press("c")
             await wait_for(pilot, lambda: logged(event_dir, "plan_step"), what="the confirmation logged")
             assert logged(event_dir, "plan_step") == [{"run": run, "step": "alarm", "status": "done", "reason": "",
-                                                        "post": ""}]
+                                                        "post": "", "person": ""}]
             await on_row(pilot, f"r{run}.isolate_power")
             await pilot.press("w")
             assert isinstance(app.screen, NoteModal)
@@ -92,7 +92,8 @@ async def test_a_fire_runs_as_a_checklist_from_the_report_to_the_stand_down(even
             await write(pilot, "配电房无人值守，已通知物业")
             await wait_for(pilot, lambda: len(logged(event_dir, "plan_step")) == 2, what="the skip logged")
             assert logged(event_dir, "plan_step")[1] == {"run": run, "step": "isolate_power", "status": "skipped",
-                                                         "reason": "配电房无人值守，已通知物业", "post": ""}
+                                                         "reason": "配电房无人值守，已通知物业", "post": "",
+                                                         "person": ""}
             await wait_for(pilot, lambda: step_of(app, run, "isolate_power")["status"] == "skipped"
                            and step_of(app, run, "alarm")["by"] == "desk-1", what="both on the checklist")
             await wait_for(pilot, lambda: "Skipped" in screen_text(app), what="the skip shown")
@@ -109,7 +110,7 @@ async def test_a_fire_runs_as_a_checklist_from_the_report_to_the_stand_down(even
             assert "本岗任务已完成" in banner.render().plain
         lobby_reports = [(t, b) for _, _, t, b in _rows(event_dir, "lobby-1")]
         guide = next(b for t, b in lobby_reports if t == "plan_step")
-        assert guide == {"run": run, "step": "guide_guests", "status": "done", "reason": "", "post": ""}
+        assert guide == {"run": run, "step": "guide_guests", "status": "done", "reason": "", "post": "", "person": ""}
         assert [t for t, _ in lobby_reports] == ["plan_step", "instruction_ack"]
         # 3. The desk sees the lobby's confirmation, and stands the plan down (steps still open: a reason).
         async with desk(event_dir, hub, size=(120, 36)) as (app, pilot):

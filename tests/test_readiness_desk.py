@@ -27,7 +27,7 @@ async def test_sign_a_task_off_from_the_readiness_board(event_dir, hub):
         await pilot.press(*"checked")
         await pilot.press("enter")
         await wait_for(pilot, lambda: logged(event_dir, "task_signoff"), what="the sign-off logged")
-        assert logged(event_dir, "task_signoff") == [{"task": "office-plan", "note": "checked"}]
+        assert logged(event_dir, "task_signoff") == [{"task": "office-plan", "note": "checked", "person": ""}]
         await wait_for(pilot, lambda: "office-plan" in app.current_view.state.readiness["done"], what="on the board")
         done = app.current_view.state.readiness["done"]["office-plan"]
         assert done["by"] == "desk-1" and done["ms"] > 0
@@ -48,7 +48,7 @@ async def test_k_on_the_main_board_offers_the_open_tasks(event_dir, hub):
         assert isinstance(app.screen, TextModal)
         await pilot.press("enter")
         await wait_for(pilot, lambda: logged(event_dir, "task_signoff"), what="the sign-off logged")
-        assert logged(event_dir, "task_signoff") == [{"task": "office-rehearsal", "note": ""}]
+        assert logged(event_dir, "task_signoff") == [{"task": "office-rehearsal", "note": "", "person": ""}]
 
 
 @aio

@@ -199,7 +199,7 @@ async def test_instructions_hold_the_gate_and_are_acknowledged(event_dir):
         desk.close()
         hub.stop()
     hold_gseq = logged(event_dir, "desk-1")[0][0]
-    assert [(t, b) for _, _, t, b in logged(event_dir, "gate-1")] == [("instruction_ack", {"instruction": hold_gseq})]
+    assert [(t, b) for _, _, t, b in logged(event_dir, "gate-1")] == [("instruction_ack", {"instruction": hold_gseq, "person": ""})]
 
 
 @aio

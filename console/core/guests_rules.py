@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from console.core import readiness
 from console.core.guests_check import NEEDS
 from console.core.state.fold_vip import expected_ms
+from console.core.state.fold_people import terminals
 from protocols.i18n import t
 from protocols.messages import MAX_TEXT, Instruction, Message, Overdue
 
@@ -97,6 +98,18 @@ def links_after(post: str) -> tuple[str, ...]:
     return tuple(p for p in FLOW[FLOW.index(post) + 1:] if p in LINKS)
 
 
+def handoff_links(state: State, post: str) -> tuple[str, ...]:
+    """The hand-off's links for a guest first seen at `post`: the posts ahead, then the greeting leaders'
+    terminal (陪同领导) when the event has one (issue 16 item 3), wherever the guest was seen."""
+    leaders = ("greeter",) if "greeter" in terminals(state) else ()
+    return links_after(post) + leaders
+
+
+def shown_links(state: State) -> tuple[str, ...]:
+    """The hand-off links the desk shows a column for: the posts, the greeting leaders when they have a terminal, the host."""
+    return (*LINKS, *(("greeter",) if "greeter" in terminals(state) else ()), "host")
+
+
 def host_station(state: State, host: str) -> str:
     return readiness.on_duty(state, host) or readiness.rostered_at(state, host) if host else ""
 
@@ -156,7 +169,7 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
         if guest is None or seen is None or not is_vip(guest, seen):
             continue
         sent = notices.get(ref, {})
-        for link in links_after(seen.get("post", "")):
+        for link in handoff_links(state, seen.get("post", "")):
             gseq = sent.get(f"vip:{link}")
             if gseq is None:
                 out.append(_notice("vip", f"post.{link}", ref, state, guest, seen))
@@ -195,7 +208,7 @@ def _late(state: State, ref: str, link: str, gseq: int, ack_ms: int, now_ms: int
 def _links(state: State, ref: str, guest: dict[str, Any], seen: dict[str, Any], now_ms: int) -> tuple[LinkView, ...]:
     ack_ms = int(state.event.get("vip_ack_ms", 120_000))
     sent = state.guests["notices"].get(ref, {})
-    names = list(links_after(seen.get("post", ""))) + (["host"] if guest.get("host") else [])
+    names = list(handoff_links(state, seen.get("post", ""))) + (["host"] if guest.get("host") else [])
     out = []
     for link in names:
         gseq = sent.get(f"vip:{link}", 0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from console.core.state.fold_people import terminals
 from protocols import eventtime
 from protocols.messages import MAX_TEXT, Instruction, Message, PlanEscalated, PlanProposed, PlanStarted
 
@@ -59,6 +60,8 @@ class StepView:
     sent: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
     # (post, who confirmed for it, when, whether a desk did) for each post that has confirmed
     confirmed: tuple[tuple[str, str, int, bool], ...] = ()
+    # (post, who was signed in at the station that confirmed for it, "" for nobody): issue 16 item 3
+    people: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,18 +95,20 @@ def evaluate(state: State, library: Library, now_ms: int, heard_floor_ms: int = 
     out: list[Message] = []
     busy = _busy(state)
     latest = _latest_runs(state)
+    staffed = terminals(state)
     for req in plans["requests"].values():
         if req["run"] or latest.get(req["plan"], 0) > req["id"]:
             continue   # honoured, or overtaken by a run that began after it
         plan = library.get(req["plan"])
         if plan is None:
             continue   # the library lost it since; the hub refused new requests for it
-        out.append(_started(plan, f"desk:{req['id']}", auto=False, request=req["id"], note=req["note"]))
+        out.append(_started(plan, f"desk:{req['id']}", auto=False, request=req["id"], note=req["note"],
+                            staffed=staffed))
         busy.add(plan.id)
         latest[plan.id] = 1 << 62
     for hit in triggered(state, library, now_ms, heard_floor_ms, busy):
         if hit.auto:
-            out.append(_started(hit.plan, hit.cause, auto=True))
+            out.append(_started(hit.plan, hit.cause, auto=True, staffed=staffed))
         else:
             out.append(PlanProposed(plan=hit.plan.id, name=hit.plan.name, name_en=hit.plan.name_en, cause=hit.cause))
     for run in plans["runs"].values():
@@ -170,10 +175,20 @@ def _latest_runs(state: State) -> dict[str, int]:
     return latest
 
 
-def _started(plan: Plan, cause: str, auto: bool, request: int = 0, note: str = "") -> PlanStarted:
+def _started(plan: Plan, cause: str, auto: bool, request: int = 0, note: str = "",
+             staffed: frozenset[str] = frozenset()) -> PlanStarted:
     return PlanStarted(plan=plan.id, name=plan.name, name_en=plan.name_en, owner=plan.owner, cause=cause,
-                       auto=auto, request=request, note=note, steps=[s.wire() for s in plan.steps],
+                       auto=auto, request=request, note=note, steps=[routed(s, staffed) for s in plan.steps],
                        all_clear=plan.all_clear, all_clear_en=plan.all_clear_en)
+
+
+def routed(step: Any, staffed: frozenset[str]) -> dict[str, Any]:
+    """A step as the run carries it. One that names no post but belongs to a department with a terminal
+    (issue 16 item 3) goes to that terminal, its `do` as the order, instead of waiting on the desk."""
+    wire = step.wire()
+    if not wire["posts"] and step.department in staffed:
+        wire.update(posts=[step.department], say=step.do, say_en=step.do_en)
+    return wire
 
 
 def _say(name: str, text: str, en: bool = False) -> str:
@@ -246,7 +261,8 @@ def run_view(state: State, run: dict[str, Any], now_ms: int) -> RunView:
         steps.append(StepView(
             step["id"], step["department"], tuple(step["posts"]), step["do"], step["do_en"], due,
             step_status(run, step, now_ms), step["by"], step["at_ms"], step["reason"], step["escalated_ms"],
-            step["status"] in SETTLED and step["at_ms"] > due, sent, confirmed))
+            step["status"] in SETTLED and step["at_ms"] > due, sent, confirmed,
+            tuple((post, c.get("person", "")) for post, c in step.get("confirmed", {}).items())))
     open_due = [s.due_ms for s in steps if s.status in ("pending", "overdue")]
     return RunView(run["id"], run["plan"], run["name"], run["name_en"], run["owner"], run["cause"], run["auto"],
                    run["note"], started, run["stood_down"] is None, tuple(steps), may_stand_down(run),

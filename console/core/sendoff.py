@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from console.core.state import State
 
 LINKS = ("lobby", "concierge", "parking", "gate")   # the way a guest goes out, in order
+# The greeting leaders (陪同领导) see VIPs off too, when the event gives them a terminal (issue 16 item 3).
+ALL_LINKS = LINKS + ("greeter",)
 ACK_MS = 120_000
 LEAD_MIN = 10
 
@@ -47,10 +49,18 @@ def ack_ms(state: State) -> int:
     return int(state.event.get("sendoff_ack_ms", ACK_MS))
 
 
-def links_for(state: State, raised_at: str) -> tuple[str, ...]:
-    """The posts on the way out a send-off goes to: those some station stands at, bar the one that raised it."""
+def links_for(state: State, raised_at: str, vip: bool = False) -> tuple[str, ...]:
+    """The posts on the way out a send-off goes to: those some station stands at, bar the one that raised it;
+    for a VIP, the greeting leaders' terminal too."""
     staffed = {st.get("post") for st in state.event.get("stations", ())}
-    return tuple(link for link in LINKS if link in staffed and link != raised_at)
+    return tuple(link for link in LINKS if link in staffed and link != raised_at) + \
+        (("greeter",) if vip and "greeter" in staffed else ())
+
+
+def shown_links(state: State) -> tuple[str, ...]:
+    """The links the desk shows a column for: the way out, and the greeting leaders when the event has their terminal."""
+    staffed = {st.get("post") for st in state.event.get("stations", ())}
+    return LINKS + (("greeter",) if "greeter" in staffed else ())
 
 
 def _who(state: State, so: dict[str, Any], lang: str) -> str:
@@ -80,7 +90,7 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
     for key in g["sendoffs_open"]:
         so = g["sendoffs"][key]
         if not so["links"]:
-            for link in links_for(state, so["post"]):
+            for link in links_for(state, so["post"], bool(so["vip"])):
                 out.append(Instruction(target=f"post.{link}", text=_text(state, so, link, "zh"),
                                        text_en=_text(state, so, link, "en"), ack_required=True, guest=so["ref"],
                                        notice="sendoff", sendoff=so["id"]))
@@ -100,7 +110,7 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
 def _link_views(state: State, so: dict[str, Any], now_ms: int) -> tuple[LinkView, ...]:
     wait, key = ack_ms(state), str(so["id"])
     out = []
-    for link in LINKS:
+    for link in ALL_LINKS:
         gseq = so["links"].get(link)
         inst = state.instructions.get(gseq) if gseq else None
         if inst is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core.state import State
+from console.core.state.fold_people import terminals
 from console.core.state.fold_services import (
     CANCELLED,
     CLOSED,
@@ -27,8 +28,9 @@ from console.core.state.fold_services import (
 )
 from console.core.toml_table import Choices, TomlTable, shown
 from protocols.codec import ProtocolError, schema_error
+from protocols import names
 from protocols.i18n import t
-from protocols.messages import MAX_TEXT, POSTS, SERVICES, Instruction, Message, Overdue
+from protocols.messages import FIELD_POSTS, MAX_TEXT, POSTS, SERVICES, Instruction, Message, Overdue
 
 RECENT_CLOSED = 10    # closed calls the desk lists under the open ones
 
@@ -107,9 +109,10 @@ def _notices(state: State, r: dict[str, Any]) -> list[Instruction]:
     told, status, owner = r["told"], r["status"], r["owner"]
     changer = r["closed_station"] if status in CLOSED else r["taken_station"]
     out = []
-    if owner in POSTS and status == OPEN and "new@post" not in told:
+    to_post = owner in FIELD_POSTS or owner in terminals(state)   # a department's own terminal (issue 16 item 3)
+    if to_post and status == OPEN and "new@post" not in told:
         out.append(_notice(state, r, "new", f"post.{owner}", ack=True))
-    if owner in POSTS and status in CLOSED and "new@post" in told and f"{status}@post" not in told \
+    if to_post and status in CLOSED and "new@post" in told and f"{status}@post" not in told \
             and state.stations.get(changer, {}).get("post") != owner:
         out.append(_notice(state, r, f"closed_{status}", f"post.{owner}", ack=False, notice=status))
     if status != OPEN and status not in told and changer != r["station"] and r["station"] in state.stations:
@@ -136,6 +139,19 @@ def who_label(state: State, r: dict[str, Any], lang: str) -> str:
     if person and place:
         return t("svc.by_at", lang, who=person, at=place)
     return person or place or owner_label(r["owner"], lang)
+
+
+def done_by(state: State, r: dict[str, Any], lang: str) -> str:
+    """Who took or closed the call as the desk names it: 客服部值班（张三）, the place first (issue 16 item 3), and
+    （无人签到） at a terminal nobody was signed in at; a desk as before (王芳（指挥台）); "" while untouched."""
+    closed = r["status"] in CLOSED
+    station = r["closed_station"] if closed else r["taken_station"]
+    if not station:
+        return ""
+    if station not in {st.get("id") for st in state.event.get("stations", ())}:
+        return who_label(state, r, lang)   # a desk: the name the operator typed, if any, then the desk
+    person = r["closed_by"] if closed and r["closed_by"] else r["taken_by"]
+    return names.with_person(station_label(state, station, lang), person, lang)
 
 
 def station_label(state: State, sid: str, lang: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.report import service_day, services_part
+from console.report import service_day, services_part, terminals
 from console.report import text as rt
 from console.report.summary import Summary
 from protocols.i18n import t
@@ -79,6 +79,7 @@ def build(s: Summary, lang: str, drill_blocks: list[Any] | None = None, chart_no
     _service_day(doc, s)
     _sendoffs(doc, s)
     _services(doc, s)
+    _terminals(doc, s)
     _departments(doc, s)
     _quality(doc, s)
     if drill_blocks:
@@ -227,6 +228,14 @@ def _services(doc: Doc, s: Summary) -> None:
     doc.add(Heading(t("report.section.services", lang), 2), said)
     if calls:
         doc.table(services_part.COLUMNS, services_part.rows(calls, lang))
+
+
+def _terminals(doc: Doc, s: Summary) -> None:
+    """Department and leader terminals (console.report.terminals): what each confirmed, how fast, and who."""
+    figures = s.extra.get("terminals") or []
+    if figures:
+        doc.add(Heading(t("report.section.terminals", doc.lang), 2), Para(t("report.terminals.lead", doc.lang), "note"))
+        doc.table(terminals.COLUMNS, terminals.rows(figures, doc.lang))
 
 
 def _departments(doc: Doc, s: Summary) -> None:

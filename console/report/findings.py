@@ -18,6 +18,9 @@ OFFLINE_FINDING_MS = 60_000
 # reception posts are Customer Service's (客服部: staff deployment and post work plans).
 POST_DEPARTMENT = {"gate": "security", "parking": "security", "concierge": "service", "lobby": "service",
                    "model_unit": "service"}
+# A department's own terminal is its own; the greeting leaders and sales staff answer to the General Office.
+POST_DEPARTMENT.update({"engineering": "engineering", "environment": "environment", "logistics": "logistics",
+                        "service": "service", "security": "security", "greeter": "office", "sales": "office"})
 DESK_DEPARTMENT = "office"          # the command desk is the General Office's (综合办公室)
 CAR_DEPARTMENT = "security"
 ZONE_DEPARTMENT = "service"

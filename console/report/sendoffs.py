@@ -21,8 +21,8 @@ def figures(state: Any) -> dict[str, Any]:
     """Send-offs counted, per link (in the order of the way out) sent / acknowledged / late / missed with the
     median and slowest time to acknowledge, and every link never acknowledged."""
     wait = sendoff.ack_ms(state)
-    times: dict[str, list[int]] = {link: [] for link in sendoff.LINKS}
-    sent = dict.fromkeys(sendoff.LINKS, 0)
+    times: dict[str, list[int]] = {link: [] for link in sendoff.ALL_LINKS}
+    sent = dict.fromkeys(sendoff.ALL_LINKS, 0)
     missed: list[dict[str, Any]] = []
     chains = state.guests.get("sendoffs", {}).values()
     for so in chains:
@@ -39,7 +39,7 @@ def figures(state: Any) -> dict[str, Any]:
     links = [{"link": link, "sent": sent[link], "acked": len(times[link]),
               "late": sum(1 for x in times[link] if x > wait), "missed": sent[link] - len(times[link]),
               "median_ms": int(median(times[link])) if times[link] else None,
-              "max_ms": max(times[link]) if times[link] else None} for link in sendoff.LINKS if sent[link]]
+              "max_ms": max(times[link]) if times[link] else None} for link in sendoff.ALL_LINKS if sent[link]]
     return {"count": len(chains), "chains": [_chain(state, so) for so in chains],
             "listed": sum(1 for so in chains if so["ref"]),
             "vip": sum(1 for so in chains if so["vip"]), "complete": sum(1 for so in chains if so["complete_ms"]),
@@ -51,7 +51,7 @@ def _chain(state: Any, so: dict[str, Any]) -> dict[str, Any]:
     """One send-off as the rehearsal's scorecard judges it: raised, complete, and per link sent / acknowledged /
     due / alarmed (log times; a drill's log is on scenario time)."""
     wait, links = sendoff.ack_ms(state), []
-    for link in sendoff.LINKS:
+    for link in sendoff.ALL_LINKS:
         inst = state.instructions.get(so["links"].get(link, 0))
         if inst is not None:
             links.append({"link": link, "sent_ms": inst["sent_ms"], "due_ms": inst["sent_ms"] + wait,

@@ -18,7 +18,7 @@ from console.report.findings import DESK_DEPARTMENT, POST_DEPARTMENT
 from protocols.i18n import t
 
 GUEST_DEPARTMENT = "service"    # the guest list and who came is Customer Service's (客服部: reception)
-HANDOFF_LINKS = (*guests_rules.LINKS, "host")
+HANDOFF_LINKS = (*guests_rules.LINKS, "greeter", "host")   # greeter: the leaders' terminal (issue 16 item 3)
 NO_LEVEL = "-"
 
 

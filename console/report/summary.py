@@ -19,7 +19,7 @@ from console.core import plans as plan_engine
 from console.core import services as service_calls
 from console.core import state as fold
 from console.core.state import apply
-from console.report import sendoffs, service_day
+from console.report import sendoffs, service_day, terminals
 from console.report.findings import derive
 from console.report.series import MINUTE, Level, Spells
 from protocols import eventtime
@@ -98,10 +98,11 @@ class _Collector:
                       "car_in": self._cars, "car_out": self._cars, "lot_occupancy": self._lot,
                       "zone_enter": self._zone, "zone_exit": self._zone, "zone_count": self._zone,
                       "note": self._note, "station_status": self._status,
-                      "service_request": self._service, "service_update": self._service,
-                      "staff_signin": self._signin}
+                      "service_request": self._service, "service_update": self._service_and_terminal,
+                      "staff_signin": self._signin, "plan_step": self._terminal, "instruction_ack": self._terminal}
         self.calls = service_calls.Tally()
         self.signins: dict[str, int] = {}      # roster slot key -> first sign-in ms (console.report.service_day)
+        self.terminals = terminals.Tally(event_summary)   # department and leader terminals (issue 16 item 3)
 
     # --- one event ------------------------------------------------------------------------------
     # The two methods below run once per logged event: locals over attributes, no call that can be
@@ -244,6 +245,13 @@ class _Collector:
         else:
             self.calls.updated(self.state, b["call"])
 
+    def _terminal(self, ev: Any, b: dict, ms: int) -> None:
+        self.terminals.feed(self.state, ev, b, ms)
+
+    def _service_and_terminal(self, ev: Any, b: dict, ms: int) -> None:
+        self._service(ev, b, ms)
+        self.terminals.feed(self.state, ev, b, ms)
+
     def _signin(self, ev: Any, b: dict, ms: int) -> None:
         service_day.signin(self.ev, self.signins, ev.station, b, ms)
 
@@ -297,6 +305,7 @@ class _Collector:
         sendoffs.findings(summary.extra["sendoffs"], summary.departments)
         summary.extra["service_day"] = service_day.figures(s, self.signins)
         service_day.findings(summary.extra["service_day"], summary.stations, summary.departments)
+        summary.extra["terminals"] = self.terminals.finish()
         return summary
 
     def _area(self, area: dict[str, Any], levels: dict[str, Level], spells: dict[str, Spells],

@@ -197,9 +197,10 @@ class StationClient:
         """Raise the ProtocolError `submit` would, touching no file (safe on an event loop)."""
         self.outbox.check(type_, body)
 
-    def acknowledge_instruction(self, gseq: int) -> Report:
-        """Confirm an instruction: an instruction_ack report, and the inbox remembers it was acked."""
-        report = self.submit("instruction_ack", {"instruction": gseq})
+    def acknowledge_instruction(self, gseq: int, person: str = "") -> Report:
+        """Confirm an instruction: an instruction_ack report (with who is signed in here, when someone is),
+        and the inbox remembers it was acked."""
+        report = self.submit("instruction_ack", {"instruction": gseq} | ({"person": person} if person else {}))
         self._outbox_here().mark_instruction_acked(gseq)
         return report
 

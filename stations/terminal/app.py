@@ -26,7 +26,7 @@ from stations.link.client import StationClient
 from stations.link.worker import Job, OutboxWorker
 from stations.outbox.store import OutboxError
 from stations.records import Report
-from stations.terminal.posts import for_site, plan_tasks
+from stations.terminal.posts import duty, for_site, plan_tasks
 from stations.terminal.posts.base import Action, Area, Field, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.posts.service_calls import Call
@@ -237,6 +237,7 @@ class StationApp(App):
             return refusal
         try:
             type_, body = action.build(self.site, values, self.area)
+            body = self._signed(type_, body)
             self.client.check(type_, body)
         except ProtocolError as err:
             problem = err.sentence(self.lang)
@@ -275,9 +276,21 @@ class StationApp(App):
 
     def acknowledge(self, instruction: int) -> str | None:
         """Save the confirmation off the loop; `_acked` says so (None: nothing to refuse yet)."""
-        self._save(lambda _outbox: self.client.acknowledge_instruction(instruction),
+        person = self.signer
+        self._save(lambda _outbox: self.client.acknowledge_instruction(instruction, person),
                       lambda result: self._acked(result, instruction))
         return None
+
+    @property
+    def signer(self) -> str:
+        """Who is signed in here, as the terminal's own reports say: sent with every confirmation (issue 16 item 3)."""
+        return duty.signer(self.view.on_duty) if self.view is not None else ""
+
+    def _signed(self, type_: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A confirmation or sign-off carries the person signed in here, when someone is."""
+        if type_ in ("plan_step", "task_signoff", "instruction_ack") and self.signer and not body.get("person"):
+            return body | {"person": self.signer}
+        return body
 
     def _acked(self, result: Report | BaseException, instruction: int) -> None:
         self._answered(result, "station.flash.acked", id=instruction)
@@ -299,8 +312,7 @@ class StationApp(App):
 
     def finish_call(self, call: Call) -> str | None:
         """Check and save a service_update done, by whoever is signed in here; the refusal, or None."""
-        on = self.view.on_duty if self.view is not None else ()
-        body = {"call": call.id, "status": "done", "by": on[0].get("name", "") if on else "", "note": ""}
+        body = {"call": call.id, "status": "done", "by": self.signer, "note": ""}
         try:
             self.client.check("service_update", body)
         except ProtocolError as err:
@@ -333,6 +345,8 @@ class StationApp(App):
     def settle_task(self, task: plan_tasks.Task, status: str, reason: str = "") -> str | None:
         """plan_step for the task (the codec refuses a skip without a reason), then the order's ack if still owed."""
         type_, body = plan_tasks.step_report(task, status, str(reason).strip())
+        body = self._signed(type_, body)
+        person = self.signer
         try:
             self.client.check(type_, body)
         except ProtocolError as err:
@@ -344,7 +358,7 @@ class StationApp(App):
         def job(_outbox: Any) -> Report:
             report = self.client.submit(type_, body)
             if owed:
-                self.client.acknowledge_instruction(task.item.id)
+                self.client.acknowledge_instruction(task.item.id, person)
             return report
         self._save(job, lambda result: self._settled(result, status))
         return None

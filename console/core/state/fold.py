@@ -12,6 +12,7 @@ from typing import Any
 from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
+from console.core.state.fold_people import person
 from console.core.state.fold_vip import FOLD_VIP
 from console.core.state.model import State
 from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
@@ -299,6 +300,7 @@ def _instruction_ack(s: State, ev: Any, b: dict, ms: int) -> None:
     inst = s.instructions.get(b["instruction"])
     if inst is not None and ev.station not in inst["acks"]:
         inst["acks"][ev.station] = ms
+        inst.setdefault("ack_by", {})[ev.station] = person(s, ev, b)   # issue 16 item 3: who confirmed
         if inst.get("sendoff"):
             sendoff_acked(s, inst, ms)
         services.fold_notice_ack(s, inst, ev, ms)

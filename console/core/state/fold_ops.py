@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.core.state import fold_services as services
+from console.core.state.fold_people import person
 from console.core.guests_check import plate_key
 from console.core.state.model import State
 from console.core.state.sendoff_fold import overdue as sendoff_overdue
@@ -75,8 +76,9 @@ def _plan_step(s: State, ev: Any, b: dict, ms: int) -> None:
     _history(run, [ms, ev.station, f"{status}:{step['id']}", reason])
     if step["status"] != "pending":
         return   # settled already, or cancelled by the stand-down: logged, and it changes nothing
+    who = person(s, ev, b)
     if status != "done":
-        step.update(status=status, by=ev.station, at_ms=ms, reason=reason)
+        step.update(status=status, by=ev.station, at_ms=ms, reason=reason, person=who)
         return
     station = s.stations.get(ev.station)
     # A station confirms for its own post; a desk for the post it names, or for every post still open.
@@ -84,9 +86,9 @@ def _plan_step(s: State, ev: Any, b: dict, ms: int) -> None:
     confirmed = step.setdefault("confirmed", {})
     for post in posts:
         if post in step["posts"] and post not in confirmed:   # another station of the post: the first stands
-            confirmed[post] = {"by": ev.station, "ms": ms, "desk": station is None}
+            confirmed[post] = {"by": ev.station, "ms": ms, "desk": station is None, "person": who}
     if all(p in confirmed for p in step["posts"]):
-        step.update(status="done", by=ev.station, at_ms=ms, reason=reason)
+        step.update(status="done", by=ev.station, at_ms=ms, reason=reason, person=who)
 
 
 def _plan_stand_down(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -128,7 +130,8 @@ def _task_signoff(s: State, ev: Any, b: dict, ms: int) -> None:
     done = s.readiness["done"]
     first = done.get(b["task"])
     if first is None:
-        done[b["task"]] = {"by": ev.station, "ms": ms, "note": b.get("note", ""), "gseq": ev.gseq, "more": 0}
+        done[b["task"]] = {"by": ev.station, "ms": ms, "note": b.get("note", ""), "gseq": ev.gseq, "more": 0,
+                           "person": person(s, ev, b)}
     else:
         first["more"] += 1   # a second sign-off is logged; the first one stands
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.state.fold_people import person
 from console.core.state.model import State
 from protocols.messages import SERVICE_NOTICES
 
@@ -44,7 +45,7 @@ def fold_update(s: State, ev: Any, b: dict, ms: int) -> None:
     r = s.requests.get(b["call"])
     if r is None or r["status"] in CLOSED:
         return   # the hub refuses these (check); an old log may still hold one
-    status, who = b["status"], b.get("by", "")
+    status, who = b["status"], person(s, ev, b, "by")
     if status == TAKEN or (status == DONE and not r["taken_ms"]):
         r.update(taken_by=who, taken_station=ev.station, taken_ms=ms)   # done untaken: taken and done at once
     if status in CLOSED:
@@ -81,7 +82,7 @@ def fold_notice_ack(s: State, inst: dict[str, Any], ev: Any, ms: int) -> None:
     except ValueError:
         return
     if r is not None and r["status"] == OPEN:
-        r.update(status=TAKEN, taken_by="", taken_station=ev.station, taken_ms=ms)
+        r.update(status=TAKEN, taken_by=inst.get("ack_by", {}).get(ev.station, ""), taken_station=ev.station, taken_ms=ms)
 
 
 def fold_late(s: State, ref: str, ms: int) -> str:

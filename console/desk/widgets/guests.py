@@ -82,7 +82,7 @@ class ChainsTable(ViewTable):
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("guestdesk.col.guest", None), ("guestdesk.col.arrived", None)] + [
-            (f"guestdesk.link.{link}", None) for link in (*guests_rules.LINKS, "host")]
+            (f"guestdesk.link.{link}", None) for link in guests_rules.shown_links(view.state)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         for guest in guests_rules.chains(view.state, view.now_ms):
@@ -92,7 +92,7 @@ class ChainsTable(ViewTable):
             arrived.append_text(fmt.safe(fmt.station_name(view.state, guest.station, view.lang), "dim"))
             links = {link.link: link for link in guest.links}
             cells: list[Any] = [who, arrived]
-            for name in (*guests_rules.LINKS, "host"):
+            for name in guests_rules.shown_links(view.state):
                 link = links.get(name)
                 if link is None:
                     cells.append(Text("", style="dim"))

@@ -140,6 +140,8 @@ def detail(state: State, run: RunView, step: StepView | None, lang: str) -> Text
     if step.posts:
         # Each post the step names, with when it confirmed: the step is done only when all have.
         confirmed = {post: (ms, desk) for post, _, ms, desk in step.confirmed}
+        people = {post: names.with_person(fmt.station_name(state, by, lang), dict(step.people).get(post, ""), lang)
+                  for post, by, _, desk in step.confirmed if not desk}   # 东门岗（张三）: issue 16 item 3
         tz = fmt.zone_of(state)
 
         def post_line(p: str) -> str:
@@ -147,7 +149,7 @@ def detail(state: State, run: RunView, step: StepView | None, lang: str) -> Text
             if p not in confirmed:   # a skipped or called-off step asks nobody any more
                 return t("plan.desk.post_open", lang, post=label) if step.status in ("pending", "overdue") else label
             ms, desk = confirmed[p]
-            return t("plan.desk.post_done_desk" if desk else "plan.desk.post_done", lang, post=label,
+            return t("plan.desk.post_done_desk" if desk else "plan.desk.post_done", lang, post=people.get(p, label),
                      at=fmt.clock(ms, tz)[:5])
         out.append("  " + t("plan.desk.posts", lang, posts=words.join(post_line(p) for p in step.posts)))
         acked = sum(len(stations) for _, _, stations in step.sent)

@@ -26,7 +26,7 @@ class SendoffTable(ViewTable):
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("guestdesk.sendoff.col.guest", None), ("guestdesk.sendoff.col.raised", None)] + [
-            (f"post.{link}", None) for link in sendoff.LINKS] + [("guestdesk.sendoff.col.status", None)]
+            (f"post.{link}", None) for link in sendoff.shown_links(view.state)] + [("guestdesk.sendoff.col.status", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         for so in sendoff.chains(view.state, view.now_ms):
@@ -45,7 +45,7 @@ class SendoffTable(ViewTable):
                 raised.append_text(fmt.safe(" " + by, "dim"))
             links = {link.link: link for link in so.links}
             cells: list[Any] = [who, raised]
-            for name in sendoff.LINKS:
+            for name in sendoff.shown_links(view.state):
                 link = links.get(name)
                 if link is None:
                     cells.append(Text("—", style="dim"))

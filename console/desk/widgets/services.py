@@ -50,14 +50,14 @@ class ServicesTable(ViewTable):
             where = fmt.clip(fmt.safe(call.where), 16)
             age = fmt.duration(call.age_ms, lang, short=True)
             cells = [service, where, owner_cell(call.owner, lang)]
-            by = services.who_label(view.state, call.record, lang) if call.status != "open" else ""
+            by = services.done_by(view.state, call.record, lang) if call.status != "open" else ""
             if self.compact:
-                yield str(call.id), cells + [age, status_cell(call, lang), fmt.clip(fmt.safe(by), 14)]
+                yield str(call.id), cells + [age, status_cell(call, lang), fmt.clip(fmt.safe(by), 18)]
                 continue
             note = call.reason if call.status == "cancelled" else call.note
             yield str(call.id), cells + [
                 fmt.clip(fmt.safe(fmt.station_name(view.state, call.station, lang)), 12), age,
-                status_cell(call, lang), fmt.clip(fmt.safe(by), 16), fmt.clip(fmt.safe(note), 40)]
+                status_cell(call, lang), fmt.clip(fmt.safe(by), 20), fmt.clip(fmt.safe(note), 40)]
 
 
 def indicator(view: View) -> Text:

@@ -66,6 +66,12 @@ def on_duty(reports: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, str
     return list(people.values())
 
 
+def signer(people: Iterable[dict[str, Any]]) -> str:
+    """Who confirms from here (issue 16 item 3): the name, else the staff number, of whoever signed in last; "" for nobody."""
+    people = list(people)
+    return str(people[-1].get("name") or people[-1].get("staff_no") or "") if people else ""
+
+
 def person_label(person: dict[str, Any]) -> str:
     name, no = person.get("name", ""), person.get("staff_no", "")
     return f"{name} ({no})" if name and no else name or no

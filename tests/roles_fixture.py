@@ -1,0 +1,37 @@
+"""The sample event with one department or leader terminal each (issue 16 item 3), as a README tells to add them.
+
+`TERMINALS` is the block an event's organiser pastes into event.toml; `with_terminals` puts it into a text,
+`add_terminals` into an event folder (and makes the new stations' keys, as `eventdesk keys` does).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.event.folder import EventFolder, SAMPLE, make_keys, parse
+
+STATIONS = (("eng-1", "engineering", "工程部值班", "Engineering on duty"),
+            ("env-1", "environment", "环境部值班", "Environment on duty"),
+            ("logistics-1", "logistics", "后勤部值班", "Logistics on duty"),
+            ("service-1", "service", "客服部值班", "Customer Service on duty"),
+            ("security-1", "security", "秩序部值班", "Order & Security on duty"),
+            ("greeter-1", "greeter", "陪同领导", "Greeting leaders"),
+            ("sales-1", "sales", "销售顾问", "Sales consultants"))
+TERMINALS = "".join(f'\n[[stations]]\nid = "{sid}"\npost = "{post}"\nname = "{zh}"\nname_en = "{en}"\n'
+                    for sid, post, zh, en in STATIONS)
+
+
+def with_terminals(text: str) -> str:
+    """An event.toml's text with the terminals added after its last station."""
+    head, sep, tail = text.partition("\n[[lots]]")
+    return head.rstrip("\n") + "\n" + TERMINALS + "\n" + sep + tail
+
+
+def summary() -> dict:
+    """The sample event's summary with the terminals."""
+    return parse(Path("/x/event.toml"), with_terminals(SAMPLE.read_text("utf-8"))).summary()
+
+
+def add_terminals(folder: EventFolder) -> EventFolder:
+    folder.toml.write_text(with_terminals(folder.toml.read_text("utf-8")), "utf-8")
+    make_keys(folder)
+    return folder
