@@ -103,7 +103,8 @@ def test_the_line_and_the_table_are_named_as_a_person_finds_them(tmp_path: Path)
     err = refusal(tmp_path, _sub('post = "parking"', 'post = "kitchen"'))
     assert err.sentence("zh") == (f"{tmp_path / 'event.toml'} 第 {err.line} 行（第 2 个 [[stations]] 中的 post）："
                                   "\"kitchen\" 不是岗位；可写：gate（门岗）、parking（停车场）、concierge（礼宾）、"
-                                  "lobby（大堂）、model_unit（样板间）")
+                                  "lobby（大堂）、model_unit（样板间）、engineering（工程部）、environment（环境）、"
+                                  "logistics（后勤）、service（客服部）、security（秩序部）、greeter（陪同领导）、sales（销售）")
     assert BASE.splitlines()[err.line - 1] == 'post = "parking"'
     assert "post in [[stations]] number 2" in err.sentence("en")
     syntax = refusal(tmp_path, _sub('name = "测试活动"', 'name = "测试活动'))
