@@ -54,6 +54,18 @@ def test_guessing_is_braked_per_address_and_in_all():
     assert isinstance(q.pair(q.code("gate-2"), "127.0.2.1", 100.0 + WINDOW_S + 1, "zh"), tuple)
 
 
+def test_a_sustained_guesser_gets_a_few_dozen_tries_an_hour():
+    p = pairings()
+    wrong = next(c for c in ("999999", "888888", "777777") if c not in p.codes().values())
+    now, tries, address = 0.0, 0, itertools.count()
+    while now < 24 * 3600:   # a day of guessing from ever new addresses, one try a second
+        if p.pair(wrong, f"127.0.{next(address) % 250}.{int(now) % 250}", now, "zh") == "wrong":
+            tries += 1
+        now += 1.0
+    assert tries < 1000, tries   # 8 stations' codes in a million: under 0.8 % for the whole day
+    assert p.brake.trips >= 10
+
+
 def test_a_revoke_refuses_every_phone_paired_before_and_changes_the_code():
     p = pairings()
     old = p.code("gate-1")

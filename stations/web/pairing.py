@@ -18,6 +18,10 @@ DIGITS = 6
 # Wrong codes allowed per window, from one address and from everyone together: the second stops an
 # attacker who takes many addresses on the LAN; staff typing a code wrong twice are never near either.
 PER_ADDRESS, OVERALL, WINDOW_S = 5, 30, 60.0
+# Each time everyone together hits OVERALL, pairing closes for twice as long as the time before, up to
+# an hour: a sustained guesser gets ~30 tries an hour, under 900 a day (with 8 stations' codes among a
+# million, a 0.7 % chance in a whole day), while phones already paired keep working throughout.
+LOCK_MAX_S = 3600.0
 
 
 def code_for(secret: bytes, station: str, generation: int) -> str:
@@ -41,6 +45,8 @@ class Brake:
     window_s: float = WINDOW_S
     _misses: dict[str, deque[float]] = field(default_factory=dict)
     _all: deque[float] = field(default_factory=deque)
+    _closed_until: float = float("-inf")
+    trips: int = 0    # how often everyone together hit the overall limit (each closes pairing longer)
 
     def _trim(self, q: deque[float], now: float) -> deque[float]:
         while q and q[0] <= now - self.window_s:
@@ -51,11 +57,16 @@ class Brake:
         mine = self._trim(self._misses.get(address, deque()), now)
         if not mine:
             self._misses.pop(address, None)   # an address that stopped trying is forgotten: bounded memory
-        return len(mine) >= self.per_address or len(self._trim(self._all, now)) >= self.overall
+        return now < self._closed_until or len(mine) >= self.per_address
 
     def missed(self, address: str, now: float) -> None:
         self._misses.setdefault(address, deque()).append(now)
-        self._all.append(now)
+        if len(self._trim(self._all, now)) + 1 >= self.overall:
+            self._closed_until = now + min(self.window_s * 2 ** self.trips, LOCK_MAX_S)
+            self.trips += 1
+            self._all.clear()
+        else:
+            self._all.append(now)
 
 
 @dataclass(frozen=True)
