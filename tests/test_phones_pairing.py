@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 
-from stations.web.pairing import DIGITS, OVERALL, PER_ADDRESS, WINDOW_S, Pairings, clean, code_for
+from stations.web.pairing import DIGITS, OVERALL, PER_ADDRESS, PER_STATION, WINDOW_S, Pairings, clean, code_for
 
 KEYS = {"gate-1": b"A" * 40, "gate-2": b"B" * 40, "lobby-1": b"C" * 40}
 
@@ -85,6 +85,14 @@ def test_generations_stored_by_another_process_take_effect():
     assert p.generations["gate-1"] == 3 and "no-such-station" not in p.generations
     assert p.session(token) is None
     assert p.code("gate-1") == code_for(KEYS["gate-1"], "gate-1", 3)
+
+
+def test_a_code_used_again_and_again_keeps_the_newest_pairings_only():
+    p = pairings()
+    tokens = [p.pair(p.code("gate-1"), "127.0.0.5", 0.0, "zh")[0] for _ in range(PER_STATION + 5)]
+    other, _ = p.pair(p.code("gate-2"), "127.0.0.6", 0.0, "zh")
+    assert p.paired()["gate-1"] == PER_STATION
+    assert p.session(tokens[0]) is None and p.session(tokens[-1]) is not None and p.session(other) is not None
 
 
 def test_a_session_keeps_its_language():

@@ -22,6 +22,9 @@ PER_ADDRESS, OVERALL, WINDOW_S = 5, 30, 60.0
 # an hour: a sustained guesser gets ~30 tries an hour, under 900 a day (with 8 stations' codes among a
 # million, a 0.7 % chance in a whole day), while phones already paired keep working throughout.
 LOCK_MAX_S = 3600.0
+# Phones kept paired per station: a post has a few; past this the oldest pairing goes, so that a code
+# used again and again (by staff or by whoever learnt it) never grows the table without bound.
+PER_STATION = 20
 
 
 def code_for(secret: bytes, station: str, generation: int) -> str:
@@ -106,6 +109,9 @@ class Pairings:
         for station in self._secrets:
             if len(code) == DIGITS and hmac.compare_digest(code, self.code(station)):
                 token = self._token()
+                mine = [t for t, found in self.sessions.items() if found.station == station]
+                for old in mine[:max(0, len(mine) - PER_STATION + 1)]:   # oldest first: dicts keep order
+                    del self.sessions[old]
                 self.sessions[token] = Session(station, self.generations[station], lang)
                 return token, station
         self.brake.missed(address, now)

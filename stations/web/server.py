@@ -41,7 +41,8 @@ STATIC = Path(__file__).with_name("static")
 COOKIE = "eventdesk_phone"
 COOKIE_AGE_S = 24 * 3600   # an event day: a phone locked over lunch is still paired after it
 WAIT_S = 20.0              # a page's long poll: answered at once on a change, else after this
-GENERATIONS_EVERY_S = 1.0  # how soon a revoke made by another process (the CLI, the desk) takes effect
+GENERATIONS_EVERY_S = 1.0
+COALESCE_S = 0.005         # link changes this close together wake the pages once  # how soon a revoke made by another process (the CLI, the desk) takes effect
 
 
 class ServeError(Exception):
@@ -83,6 +84,7 @@ class Terminal:
     worker: OutboxWorker = field(init=False)
     builder: ViewBuilder = field(init=False)
     version: int = 1
+    soon: bool = False   # a bump is scheduled
     built: tuple[int, View] | None = None
     changed: asyncio.Event | None = None
 
@@ -93,10 +95,18 @@ class Terminal:
 
     def bump(self) -> None:
         """Something changed (on the loop): a new version, and every waiting page is woken."""
+        self.soon = False
         self.version += 1
         if self.changed is not None:
             self.changed.set()
         self.changed = asyncio.Event()
+
+    def bump_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A change from the link (on the loop): changes that come together (an ack moves the report and the
+        waiting count) wake the pages once, so each page asks once and the View is built once."""
+        if not self.soon:
+            self.soon = True
+            loop.call_later(COALESCE_S, self.bump)
 
 
 async def off_loop(worker: OutboxWorker, job: Job) -> Any:
@@ -143,7 +153,7 @@ class StationServer:
         def on_change(kind: str, payload: Any) -> None:   # on the link's thread
             loop = self._loop
             if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(term.bump)
+                loop.call_soon_threadsafe(term.bump_soon, loop)
         return on_change
 
     async def _watch_generations(self) -> None:
