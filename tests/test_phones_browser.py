@@ -224,3 +224,30 @@ def test_a_taken_port_is_one_sentence_and_exit_4(venue):
     assert done.returncode == 4, done.stderr
     assert done.stderr.strip() == f"eventdesk: 127.0.0.1:{running.port} is already in use (another station " \
                                   "server?); pick another with --port"
+
+
+def test_the_command_prints_where_and_the_codes_and_stops_cleanly_on_sigterm(venue):
+    import signal
+    import subprocess
+    import sys
+    from tests.conftest import free_port
+    folder, _hub, server, _running = venue
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "console.cli", "stations", "serve", str(folder.root),
+                             "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("Ctrl+C"):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        shown = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in shown
+        assert f"东门岗  配对码 {server.pairings.code('gate-1')}" in shown
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -13,6 +13,7 @@ import asyncio
 import errno
 import json
 import logging
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -384,8 +385,11 @@ async def _serve(server: StationServer, host: str, port: int, stop: threading.Ev
 
 def serve(server: StationServer, host: str, port: int, started: Callable[[int], None],
           ssl_context: Any = None) -> None:
-    """Run until interrupted (Ctrl+C): the CLI's way."""
-    asyncio.run(_serve(server, host, port, None, started, ssl_context))
+    """Run until Ctrl+C or SIGTERM, then stop cleanly (a save in flight is finished, the links closed): the CLI's way."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    asyncio.run(_serve(server, host, port, stop, started, ssl_context))
 
 
 def run_in_thread(server: StationServer, host: str = "127.0.0.1", port: int = 0) -> Running:
