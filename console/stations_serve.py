@@ -9,36 +9,21 @@ import socket
 import sys
 from pathlib import Path
 
+from console.desk.widgets.qr import qr_text
+from console.event import phones
 from console.event.folder import EventFolder
 from console.oneshot import station_or_say
 from protocols import i18n
-
-GENERATIONS = "phones.json"   # beside event.toml: each station's pairing generation (bumped by a revoke)
-
-
-def generations_file(folder: EventFolder) -> Path:
-    return folder.root / GENERATIONS
-
-
-def _secrets(folder: EventFolder, lang: str) -> dict[str, bytes] | None:
-    """Each station's CURVE secret (its pairing codes come from it); None, said, when a key is missing."""
-    from protocols.keys import load_pair
-    event = folder.load()
-    out: dict[str, bytes] = {}
-    for st in event.stations:
-        path = folder.station_key(st.id)
-        if not path.exists():
-            print(i18n.t("station.cli.no_keys", lang, path=path, dir=folder.root), file=sys.stderr)
-            return None
-        out[st.id] = load_pair(path)[1]
-    return out
-
+from protocols.pairing import read_generations
 
 def _pairings(folder: EventFolder, lang: str):
+    """The server's pairing table for every station; None, said, when a station key is missing."""
     from stations.web.pairing import Pairings
-    from stations.web.server import read_generations
-    found = _secrets(folder, lang)
-    return None if found is None else Pairings(found, read_generations(generations_file(folder)))
+    for st in folder.load().stations:
+        if not folder.station_key(st.id).exists():
+            print(i18n.t("station.cli.no_keys", lang, path=folder.station_key(st.id), dir=folder.root), file=sys.stderr)
+            return None
+    return Pairings(phones.secrets(folder), read_generations(phones.generations_file(folder)))
 
 
 def lan_addresses() -> list[str]:
@@ -76,7 +61,8 @@ def build_server(folder: EventFolder, lang: str, drill: bool = False, endpoints:
                                endpoint, feed, post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000),
                                app="eventdesk-phones")
         terminals[st.id] = web.Terminal(client, Site.from_summary(st.id, summary))
-    return web.StationServer(terminals, pairings, lang, generations_file=generations_file(folder))
+    return web.StationServer(terminals, pairings, lang, generations_file=phones.generations_file(folder),
+                             paired_file=phones.paired_file(folder))
 
 
 def serve(folder: EventFolder, host: str = "0.0.0.0", port: int = 8800, lang: str | None = None,
@@ -94,8 +80,9 @@ def serve(folder: EventFolder, host: str = "0.0.0.0", port: int = 8800, lang: st
         return 2
 
     def started(bound: int) -> None:
+        server.urls = urls(host, bound)   # for the desk's QR codes
         print(i18n.t("station.web.serving", lang, n=len(server.terminals)))
-        for url in urls(host, bound):
+        for url in server.urls:
             print(f"  {url}")
         _print_codes(event, server.pairings.codes(), lang)
         print(i18n.t("station.web.stop", lang), flush=True)
@@ -112,19 +99,6 @@ def _print_codes(event, codes: dict[str, str], lang: str, url: str = "", qr: boo
             print(qr_text(f"{(url or urls('0.0.0.0', 8800)[0]).rstrip('/')}/#code={codes[st.id]}"))
 
 
-def qr_text(data: str) -> str:
-    """A QR code as text a terminal shows (two rows per line, half blocks)."""
-    import qrcode
-    code = qrcode.QRCode(border=2)
-    code.add_data(data)
-    code.make(fit=True)
-    m = code.get_matrix()
-    if len(m) % 2:
-        m.append([False] * len(m[0]))
-    glyph = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
-    return "\n".join("".join(glyph[(a, b)] for a, b in zip(top, bottom)) for top, bottom in zip(m[::2], m[1::2]))
-
-
 def codes(folder: EventFolder, lang: str | None = None, url: str = "", qr: bool = False) -> int:
     event = folder.load()
     lang = i18n.normalise_lang(lang or event.lang)
@@ -137,15 +111,11 @@ def codes(folder: EventFolder, lang: str | None = None, url: str = "", qr: bool 
 
 def revoke(folder: EventFolder, station: str, lang: str | None = None) -> int:
     """A new pairing generation for `station`: a running server refuses its paired phones within a second."""
-    from stations.web.server import write_generations
     event = folder.load()
     lang = i18n.normalise_lang(lang or event.lang)
     if station_or_say(event, station, lang) is None:
         return 2
-    pairings = _pairings(folder, lang)
-    if pairings is None:
+    if _pairings(folder, lang) is None:
         return 2
-    pairings.revoke(station)
-    write_generations(generations_file(folder), pairings.generations)
-    print(i18n.t("station.web.revoked", lang, station=station, code=pairings.code(station)))
+    print(i18n.t("station.web.revoked", lang, station=station, code=phones.revoke(folder, station)))
     return 0

@@ -116,7 +116,8 @@ MODULE_TIER.update({"test_vip_release": "pure", "test_vip_release_station": "scr
                     "test_vip_expect": "pure", "test_vip_delegation": "pure",
                     "test_vip_phones": "pure", "test_vip_meals": "pure"})   # its screen tests say so
 # Stations on phones (issue 18): pairing and the page model, the server and the phone page in a real browser.
-MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "test_phones_browser": "wire"})
+MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "test_phones_browser": "wire",
+                    "test_phones_desk": "screen"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -116,7 +116,7 @@ def test_the_stations_commands_parse():
 def test_codes_and_revoke_in_the_event_folder(tmp_path, capsys):
     from console import cli
     from console.event.folder import init_folder, make_keys
-    from console.stations_serve import generations_file
+    from console.event.phones import generations_file
     from protocols.keys import load_pair
     folder = init_folder(tmp_path / "event")
     make_keys(folder)

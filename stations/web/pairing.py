@@ -1,20 +1,20 @@
 """Pairing a phone with a station: codes derived from the station's secret key, sessions, and a brake on guessing; pure.
 
-A code is six digits, an HMAC of the station's CURVE secret under its pairing generation: whoever holds
-the event folder (the desk, the server) can work it out, nobody else can, and bumping the generation
-(a revoke) makes a new code and refuses every session paired under the old one. No clock is read here:
+A code is six digits (protocols.pairing.code_for, shared with the desk): whoever holds the event
+folder can work it out, nobody else can, and bumping the generation (a revoke) makes a new code and
+refuses every session paired under the old one. No clock is read here:
 the caller passes `now` (seconds) in, so tests step it.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
-DIGITS = 6
+from protocols.pairing import DIGITS, clean, code_for
+
 # Wrong codes allowed per window, from one address and from everyone together: the second stops an
 # attacker who takes many addresses on the LAN; staff typing a code wrong twice are never near either.
 PER_ADDRESS, OVERALL, WINDOW_S = 5, 30, 60.0
@@ -25,18 +25,6 @@ LOCK_MAX_S = 3600.0
 # Phones kept paired per station: a post has a few; past this the oldest pairing goes, so that a code
 # used again and again (by staff or by whoever learnt it) never grows the table without bound.
 PER_STATION = 20
-
-
-def code_for(secret: bytes, station: str, generation: int) -> str:
-    """The station's pairing code at `generation`: six digits, the same wherever the key is known."""
-    mac = hmac.new(secret, f"eventdesk-pairing/{station}/{generation}".encode(), hashlib.sha256).digest()
-    return f"{int.from_bytes(mac[:8], 'big') % 10 ** DIGITS:0{DIGITS}d}"
-
-
-def clean(typed: str) -> str:
-    """A code as typed on a phone: spaces, dashes and full-width digits allowed."""
-    digits = "".join(ch for ch in typed if not ch.isspace() and ch != "-")
-    return digits.translate({0xFF10 + i: ord("0") + i for i in range(10)})
 
 
 @dataclass
@@ -74,11 +62,12 @@ class Brake:
 
 @dataclass(frozen=True)
 class Session:
-    """One paired browser: the station it stands for, under which generation, and its language."""
+    """One paired browser: the station it stands for, under which generation, its language, since when (epoch ms)."""
 
     station: str
     generation: int
     lang: str
+    since_ms: int = 0
 
 
 class Pairings:
@@ -101,7 +90,7 @@ class Pairings:
     def codes(self) -> dict[str, str]:
         return {s: self.code(s) for s in self._secrets}
 
-    def pair(self, typed: str, address: str, now: float, lang: str) -> tuple[str, str] | str:
+    def pair(self, typed: str, address: str, now: float, lang: str, at_ms: int = 0) -> tuple[str, str] | str:
         """(token, station) for a right code; otherwise why not: "blocked" or "wrong"."""
         if self.brake.blocked(address, now):
             return "blocked"
@@ -112,7 +101,7 @@ class Pairings:
                 mine = [t for t, found in self.sessions.items() if found.station == station]
                 for old in mine[:max(0, len(mine) - PER_STATION + 1)]:   # oldest first: dicts keep order
                     del self.sessions[old]
-                self.sessions[token] = Session(station, self.generations[station], lang)
+                self.sessions[token] = Session(station, self.generations[station], lang, at_ms)
                 return token, station
         self.brake.missed(address, now)
         return "wrong"
@@ -130,7 +119,7 @@ class Pairings:
     def set_lang(self, token: str, lang: str) -> None:
         found = self.session(token)
         if found is not None:
-            self.sessions[token] = Session(found.station, found.generation, lang)
+            self.sessions[token] = Session(found.station, found.generation, lang, found.since_ms)
 
     def revoke(self, station: str) -> int:
         """A new generation for `station`: a new code, and every phone paired before is refused."""
@@ -145,9 +134,13 @@ class Pairings:
 
     def paired(self) -> dict[str, int]:
         """How many live sessions each station has now."""
-        counts = {s: 0 for s in self._secrets}
+        return {s: len(phones) for s, phones in self.listed().items()}
+
+    def listed(self) -> dict[str, list[dict[str, Any]]]:
+        """The live sessions of each station, oldest first, as the desk lists them (no token in it)."""
+        out: dict[str, list[dict[str, Any]]] = {s: [] for s in self._secrets}
         for token in list(self.sessions):
             found = self.session(token)
             if found is not None:
-                counts[found.station] += 1
-        return counts
+                out[found.station].append({"since_ms": found.since_ms, "lang": found.lang})
+        return out

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import signal
 import threading
@@ -24,6 +23,7 @@ from aiohttp import web
 
 from protocols import i18n
 from protocols.codec import ProtocolError
+from protocols.pairing import read_generations, write_paired
 from stations.link.client import StationClient
 from stations.link.worker import Job, OutboxWorker
 from stations.outbox.store import OutboxError
@@ -56,23 +56,6 @@ class ServeError(Exception):
     def sentence(self, lang: str) -> str:
         key = "station.web.in_use" if self.in_use else "station.web.cannot_bind"
         return i18n.t(key, lang, host=self.host, port=self.port)
-
-
-def read_generations(path: Path | None) -> dict[str, int]:
-    """The pairing generation of each station as stored ({} when none was ever revoked)."""
-    if path is None or not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text("utf-8"))
-        return {str(k): int(v) for k, v in data.get("generations", {}).items()}
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def write_generations(path: Path, generations: dict[str, int]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"generations": generations}, indent=1), "utf-8")
-    tmp.replace(path)
 
 
 @dataclass
@@ -125,10 +108,14 @@ class StationServer:
     """The phones' server for one event: `app()` for aiohttp, `start`/`stop` for the clients."""
 
     def __init__(self, terminals: dict[str, Terminal], pairings: Pairings, lang: str = "zh", *,
-                 clock: Callable[[], float] = time.monotonic, generations_file: Path | None = None,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 generations_file: Path | None = None, paired_file: Path | None = None,
                  secure: bool = False) -> None:
         self.terminals, self.pairings, self.lang = terminals, pairings, i18n.normalise_lang(lang)
-        self.clock, self.generations_file, self.secure = clock, generations_file, secure
+        self.clock, self.wall, self.secure = clock, wall, secure
+        self.generations_file, self.paired_file = generations_file, paired_file
+        self.urls: list[str] = []      # where phones open the page (the CLI sets them): the desk's QR codes
+        self._listed: tuple[Any, ...] | None = None   # (phones, urls) as last written for the desk
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watch: asyncio.Task[None] | None = None
         self.closing = False
@@ -146,6 +133,8 @@ class StationServer:
     async def stop(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
+        if self.paired_file is not None:   # sessions live in this process: none is left paired after it
+            await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
         for term in self.terminals.values():
             await asyncio.to_thread(term.worker.close)   # a save in flight is finished first
             await asyncio.to_thread(term.client.close)
@@ -158,8 +147,13 @@ class StationServer:
         return on_change
 
     async def _watch_generations(self) -> None:
-        """Revokes made in the event folder (`eventdesk stations revoke`) reach live sessions within a second."""
+        """Revokes made in the event folder (the desk, `eventdesk stations revoke`) reach live sessions within a
+        second; the phones paired now are written for the desk whenever they changed."""
         while True:
+            listed = self.pairings.listed()
+            if self.paired_file is not None and (listed, self.urls) != self._listed:
+                self._listed = (listed, list(self.urls))
+                await asyncio.to_thread(write_paired, self.paired_file, self.urls, listed)
             await asyncio.sleep(GENERATIONS_EVERY_S)
             stored = await asyncio.to_thread(read_generations, self.generations_file)
             moved = [s for s, gen in stored.items() if self.pairings.generations.get(s, gen) != gen]
@@ -214,7 +208,8 @@ class StationServer:
     async def _pair(self, request: web.Request) -> web.Response:
         sent = await _json(request)
         lang = i18n.normalise_lang(str(sent.get("lang") or self.lang))
-        answer = self.pairings.pair(str(sent.get("code", "")), request.remote or "", self.clock(), lang)
+        answer = self.pairings.pair(str(sent.get("code", "")), request.remote or "", self.clock(), lang,
+                                    int(self.wall() * 1000))
         if isinstance(answer, str):
             status = 429 if answer == "blocked" else 403
             return self._pairing_page(lang, i18n.t(f"station.web.pair_{answer}", lang), status)
