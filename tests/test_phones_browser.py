@@ -251,3 +251,22 @@ def test_the_command_prints_where_and_the_codes_and_stops_cleanly_on_sigterm(ven
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_revokes_still_reach_the_server_when_the_desk_list_cannot_be_written(tmp_path):
+    folder = make_event(tmp_path / "event")
+    server = build_server(folder, "zh")
+    server.paired_file = tmp_path / "no-such-folder" / "phones-paired.json"   # every write fails
+    running = web_thread(server)
+    try:
+        status, _body, set_cookie = call(running.url, "/api/pair", {"code": server.pairings.code("gate-1")})
+        cookie = set_cookie.split(";", 1)[0]
+        assert status == 200 and api(running.url, "/api/page?v=0", None, cookie) == 200
+        from console.event import phones
+        phones.revoke(folder, "gate-1")
+        deadline = time.monotonic() + 5
+        while api(running.url, "/api/page?v=0", None, cookie) != 401:
+            assert time.monotonic() < deadline, "the revoke never reached the server"
+            time.sleep(0.2)
+    finally:
+        running.stop()

@@ -134,7 +134,10 @@ class StationServer:
         if self._watch is not None:
             self._watch.cancel()
         if self.paired_file is not None:   # sessions live in this process: none is left paired after it
-            await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
+            try:
+                await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
+            except OSError as exc:
+                log.warning("cannot write %s: %s", self.paired_file, exc)
         for term in self.terminals.values():
             await asyncio.to_thread(term.worker.close)   # a save in flight is finished first
             await asyncio.to_thread(term.client.close)
@@ -152,8 +155,11 @@ class StationServer:
         while True:
             listed = self.pairings.listed()
             if self.paired_file is not None and (listed, self.urls) != self._listed:
-                self._listed = (listed, list(self.urls))
-                await asyncio.to_thread(write_paired, self.paired_file, self.urls, listed)
+                try:
+                    await asyncio.to_thread(write_paired, self.paired_file, self.urls, listed)
+                    self._listed = (listed, list(self.urls))
+                except OSError as exc:   # a full disk costs the desk's list, never the revokes: tried again
+                    log.warning("cannot write %s: %s", self.paired_file, exc)
             await asyncio.sleep(GENERATIONS_EVERY_S)
             stored = await asyncio.to_thread(read_generations, self.generations_file)
             moved = [s for s, gen in stored.items() if self.pairings.generations.get(s, gen) != gen]
