@@ -100,6 +100,11 @@ def test_the_gate_hold_refuses_ordinary_cars_and_shows_in_red(summary):
     assert model["holds"] == ["暂停放行：停止放行"]
     free = {a["id"]: a for a in page.model(post, site, view(), "zh")["actions"]}
     assert not free["car_in"]["refused"] and free["vip_release"]["refused"]
+    # A phone has no F-keys: its sentences name the buttons.
+    for lang in ("zh", "en"):
+        for orders in ((hold,), ()):
+            refusals = [a["refused"] for a in page.model(post, site, view(orders=orders), lang)["actions"] if a["refused"]]
+            assert refusals and not [r for r in refusals if re.search(r"\bF\d", r)], refusals
 
 
 def test_a_tap_builds_the_report_of_the_post_definition(summary):

@@ -67,7 +67,11 @@ def refusal(post: Post, site: Site, action: Action, view: View | None, lang: str
     if post.guard is None or action.kind != "report":
         return ""
     key = post.guard(site, action.id, view.orders if view is not None else ())
-    return i18n.t(key, lang) if key else ""
+    if not key:
+        return ""
+    # The terminal's sentence names F-keys; where the phone has its own (buttons by name), that one.
+    phone = "station.web." + key.removeprefix("station.")
+    return i18n.t(phone if i18n.has(phone) else key, lang)
 
 
 def model(post: Post, site: Site, view: View | None, lang: str, area: str = "") -> dict[str, Any]:
