@@ -1,4 +1,4 @@
-"""`eventdesk`: the one command — init, keys, hub, desk, station, demo, rehearse, report, archive.
+"""`eventdesk`: the one command — init, keys, hub, desk, station, stations, demo, rehearse, report, archive.
 
 Parses arguments and calls into the packages; holds no logic of its own. Every failure is
 printed as one sentence with a documented exit code (console/cli_errors.py, README "Exit codes").
@@ -55,6 +55,16 @@ def _station_run(args: argparse.Namespace) -> int:
     from console.station_run import run_terminal
     return run_terminal(EventFolder(args.dir), args.station, lang=args.lang, drill=args.drill,
                         serve=args.serve, port=args.port)
+
+
+def _stations(args: argparse.Namespace) -> int:
+    from console import stations_serve
+    folder = EventFolder(args.dir)
+    if args.stations_cmd == "serve":
+        return stations_serve.serve(folder, host=args.host, port=args.port, lang=args.lang, drill=args.drill)
+    if args.stations_cmd == "codes":
+        return stations_serve.codes(folder, lang=args.lang, url=args.url, qr=args.qr)
+    return stations_serve.revoke(folder, args.station, lang=args.lang)
 
 
 def _desk_screen(root: Path, desk: str, lang: str) -> int:
@@ -210,6 +220,27 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     s.add_argument("--serve", action="store_true", help=h("station_serve"))
     s.add_argument("--port", type=int, default=8800, help=h("station_port"))
     s.set_defaults(func=_station_run)
+
+    # issue 18: one station server for the venue's phones and tablets
+    sts = sub.add_parser("stations", help=h("stations")).add_subparsers(dest="stations_cmd", required=True)
+    s = sts.add_parser("serve", help=h("stations_serve"))
+    s.add_argument("dir", type=Path)
+    s.add_argument("--host", default="0.0.0.0", help=h("stations_host"))
+    s.add_argument("--port", type=int, default=8800, help=h("stations_port"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("zh_or_en_event"))
+    s.add_argument("--drill", action="store_true", help=h("station_drill"))
+    s.set_defaults(func=_stations)
+    s = sts.add_parser("codes", help=h("stations_codes"))
+    s.add_argument("dir", type=Path)
+    s.add_argument("--qr", action="store_true", help=h("stations_qr"))
+    s.add_argument("--url", default="", help=h("stations_url"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("zh_or_en_event"))
+    s.set_defaults(func=_stations)
+    s = sts.add_parser("revoke", help=h("stations_revoke"))
+    s.add_argument("dir", type=Path)
+    s.add_argument("station")
+    s.add_argument("--lang", choices=("zh", "en"), help=h("zh_or_en_event"))
+    s.set_defaults(func=_stations)
 
     s = sub.add_parser("rehearse", help=h("rehearse"),
                        description=h("rehearse_desc"))

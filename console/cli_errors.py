@@ -45,6 +45,9 @@ def explain(exc: BaseException, lang: str) -> tuple[str, int]:
         return exc.sentence(lang), IN_USE if exc.in_use else MISTAKE
     if isinstance(exc, HubStartError):
         return exc.sentence(lang), exc.code
+    from stations.web.server import ServeError   # the phones' station server (issue 18)
+    if isinstance(exc, ServeError):
+        return exc.sentence(lang), IN_USE if exc.in_use else MISTAKE
     if isinstance(exc, OSError):
         return t("cli.fail.file", lang, path=exc.filename or "", why=why_text(exc, lang)), STORAGE
     return t("cli.fail.unexpected", lang, path=_keep_details(exc)), UNEXPECTED

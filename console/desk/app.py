@@ -304,6 +304,14 @@ class DeskApp(App):
         if not isinstance(self.screen, ServicesScreen):
             self.push_screen(ServicesScreen())
 
+    phones_source: Any = None   # run_desk sets it when the event folder is here: codes and pairings (console.event.phones)
+
+    def action_phones(self) -> None:
+        """Phones paired with the stations: each code as text and QR, the phones paired now, revoke."""
+        from console.desk.screens.phones import PhonesScreen
+        if not isinstance(self.screen, PhonesScreen):
+            self.push_screen(PhonesScreen(self.phones_source))
+
     def open_station(self, station: str) -> None:
         self.push_screen(StationScreen(station))
 
@@ -358,6 +366,9 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     if not attach:   # the log is on this machine: the summary screen can read it
         from console.report.files import summary_source
         app.summary_source = summary_source(folder, drill)
+        from console.desk.screens.phones import PhonesSource
+        from console.event import phones
+        app.phones_source = PhonesSource(lambda: phones.rows(folder), lambda station: phones.revoke(folder, station))
     link.on_action = app.action_finished
     link.start()
     try:

@@ -42,6 +42,7 @@ KEYS: tuple[Key, ...] = (
     Key("o", "readiness", "desk.key.readiness", "app", footer=False),
     Key("g", "guests", "desk.key.guests", "app", footer=False),
     Key("f", "services", "desk.svc.key.services", "app", footer=False),   # 服务 fúwù: the service calls
+    Key("h", "phones", "desk.key.phones", "app", footer=False),   # handsets: pairing codes, phones paired, revoke
     Key("j", "take_call", "desk.svc.key.take", "service"),                # 接单 jiēdān
     Key("y", "finish_call", "desk.svc.key.finish", "service"),            # 已完成 yǐ wánchéng
     Key("q", "cancel_call", "desk.svc.key.cancel", "service"),            # 取消 qǔxiāo

@@ -1,0 +1,179 @@
+"""30 phones on one station server: each taps a report every 2 s for 60 s; tap -> "delivered" on its page, and the server's memory.
+
+    .venv/bin/python bench/phones.py --quick    # 30 phones for 20 s, ~1 min in all
+    .venv/bin/python bench/phones.py            # 30 phones for 60 s, ~2 min in all
+
+A hub subprocess on the sample event (ports 0, rate limit lifted) and `eventdesk stations serve` as a
+subprocess on 127.0.0.1; Debian's chromium under Playwright holds `--phones` browser contexts at
+390x844, each paired with one of the event's stations in turn (so 3-4 phones share a post, as on a
+busy day). Each phone taps its post's first key every `--every` s, its first tap at a random offset;
+the time is taken in the page itself: from the tap to the moment its list shows that report
+"delivered" (the hub's ack, through the server's outbox and the page's long poll). Server memory
+(VmRSS) with no phone, with every phone paired, and at the end. Prints figures; never a timed test.
+Target: tap -> delivered p99 <= 300 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.desk_load import pct, say, start_hub
+from bench.procs import REPO, cpu_s, machine_busy_s, make_folder, print_table, rss_kb, stop
+from console.stations_serve import _pairings
+
+# In the page: tap the button, resolve with the ms until a new row of the list is "delivered".
+TAP_JS = """async (label) => {
+  const seen = new Set([...document.querySelectorAll('#reports li')].map(li => li.dataset.seq));
+  const t0 = performance.now();
+  const done = new Promise(ok => {
+    const look = () => {
+      const row = [...document.querySelectorAll('#reports li.delivered')].find(li => !seen.has(li.dataset.seq));
+      if (row) { observer.disconnect(); ok(performance.now() - t0); }
+    };
+    const observer = new MutationObserver(look);
+    observer.observe(document.getElementById('app'), { childList: true, subtree: true });
+  });
+  [...document.querySelectorAll('.keys button')].find(b => b.textContent === label).click();
+  return await Promise.race([done, new Promise(ok => setTimeout(() => ok(-1), 10000))]);
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(folder, port: int, log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "console.cli", "stations", "serve", str(folder.root),
+                                 "--host", "127.0.0.1", "--port", str(port), "--lang", "zh"],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"station server exited: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+    raise RuntimeError("station server did not listen in 30 s")
+
+
+async def phone(browser, url: str, code: str, label: str, args, rng: random.Random, out: list[float],
+                lost: list[int], paired: asyncio.Event, ready: list[int], n: int, go: asyncio.Event) -> None:
+    ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = await ctx.new_page()
+    await page.goto(url)
+    await page.fill("#code", code)
+    await page.click("button.go")
+    await page.wait_for_selector(".keys button")
+    ready[0] += 1
+    if ready[0] == n:
+        paired.set()
+    await go.wait()
+    await asyncio.sleep(rng.uniform(0, args.every))
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        due = time.monotonic() + args.every
+        ms = await page.evaluate(TAP_JS, label)
+        (out.append(ms) if ms >= 0 else lost.append(1))
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+    await ctx.close()
+
+
+async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
+    from playwright.async_api import async_playwright
+    from stations.terminal.posts import for_site
+    from stations.terminal.posts.base import Site
+    from protocols import i18n
+    import console.stations_serve  # noqa: F401  (loads the words)
+
+    event = folder.load()
+    codes = _pairings(folder, "zh").codes()
+    summary = event.summary()
+    first_key = {}
+    for st in event.stations:
+        post = for_site(Site.from_summary(st.id, summary))
+        first_key[st.id] = i18n.t(next(a for a in post.actions if a.kind == "report" and not a.fields).label, "zh")
+    rng = random.Random(args.seed)
+    res: dict = {"rss_idle": rss_kb(server.pid)}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        out: list[float] = []
+        lost: list[int] = []
+        paired, go, ready = asyncio.Event(), asyncio.Event(), [0]
+        stations = [s.id for s in event.stations]
+        tasks = [asyncio.create_task(phone(browser, url, codes[stations[i % len(stations)]],
+                                           first_key[stations[i % len(stations)]], args, rng, out, lost,
+                                           paired, ready, args.phones, go)) for i in range(args.phones)]
+        await asyncio.wait_for(paired.wait(), 120)
+        res["rss_paired"] = rss_kb(server.pid)
+        cpu0, busy0, wall0 = sum(cpu_s(server.pid).values()), machine_busy_s(), time.monotonic()
+        go.set()
+        await asyncio.gather(*tasks)
+        res["server_cpu"] = sum(cpu_s(server.pid).values()) - cpu0
+        res["machine_busy"] = (machine_busy_s() - busy0) / (time.monotonic() - wall0)
+        res["rss_end"] = rss_kb(server.pid)
+        await browser.close()
+    res["ms"], res["lost"] = out, len(lost)
+    return res
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="20 s of tapping instead of 60")
+    p.add_argument("--phones", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=None)
+    p.add_argument("--every", type=float, default=2.0)
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args()
+    args.seconds = args.seconds or (20.0 if args.quick else 60.0)
+    if shutil.which("chromium") is None:
+        say("no chromium on this machine (apt-get install chromium): nothing measured")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="eventdesk-phones-") as tmp:
+        root = Path(tmp)
+        folder = make_folder(root / "event")
+        hub, server = None, None
+        try:
+            hub, _info = start_hub(folder, root / "hub.log")
+            port = free_port()
+            server = start_server(folder, port, root / "server.log")
+            say(f"{args.phones} phones, a tap every {args.every:g} s for {args.seconds:g} s, on one station server")
+            res = asyncio.run(run(args, folder, f"http://127.0.0.1:{port}/", server))
+        finally:
+            stop(server)
+            stop(hub)
+    ms, n = res["ms"], args.phones
+    per_phone = (res["rss_paired"] - res["rss_idle"]) / n
+    print_table([
+        ("figure", "value", "target"),
+        ("taps delivered", f"{len(ms)} (+{res['lost']} not within 10 s)", "all"),
+        ("tap -> delivered p50", f"{pct(ms, 0.50):.0f} ms", ""),
+        ("tap -> delivered p99", f"{pct(ms, 0.99):.0f} ms", "<= 300 ms"),
+        ("tap -> delivered max", f"{max(ms, default=float('nan')):.0f} ms", ""),
+        ("server CPU per tap", f"{res['server_cpu'] / max(len(ms), 1) * 1000:.1f} ms", ""),
+        ("machine busy (all processes)", f"{res['machine_busy']:.2f} of 2 cores", ""),
+        ("server RSS, no phone", f"{res['rss_idle'] / 1024:.1f} MB", ""),
+        (f"server RSS, {n} phones paired", f"{res['rss_paired'] / 1024:.1f} MB", ""),
+        ("server RSS per phone", f"{per_phone:.0f} kB", ""),
+        ("server RSS at the end", f"{res['rss_end'] / 1024:.1f} MB", "flat"),
+    ])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Pairing codes for phones, shared by the station server and the desk: derived from a station's key, and the two small files that keep pairings.
+
+A code is six digits, an HMAC of the station's CURVE secret under its pairing generation: whoever holds
+the event folder's keys (the desk, the station server) works out the same code, nobody else can, and a
+revoke (the next generation) makes a new one. The generations live in `phones.json` (written by a
+revoke, from the desk or the command line); the phones paired now in `phones-paired.json` (written by
+the station server, read by the desk). Each is replaced whole, never half-written.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+DIGITS = 6
+GENERATIONS = "phones.json"
+PAIRED = "phones-paired.json"
+
+
+def code_for(secret: bytes, station: str, generation: int) -> str:
+    """The station's pairing code at `generation`: six digits, the same wherever the key is known."""
+    mac = hmac.new(secret, f"eventdesk-pairing/{station}/{generation}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(mac[:8], 'big') % 10 ** DIGITS:0{DIGITS}d}"
+
+
+def clean(typed: str) -> str:
+    """A code as typed on a phone: spaces, dashes and full-width digits allowed."""
+    digits = "".join(ch for ch in typed if not ch.isspace() and ch != "-")
+    return digits.translate({0xFF10 + i: ord("0") + i for i in range(10)})
+
+
+def _read(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    os.chmod(tmp, 0o600)   # who is paired, from where: the owner's business
+    tmp.replace(path)
+
+
+def read_generations(path: Path | None) -> dict[str, int]:
+    """The pairing generation of each station as stored ({} when none was ever revoked)."""
+    try:
+        return {str(k): int(v) for k, v in _read(path).get("generations", {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        return {}
+
+
+def write_generations(path: Path, generations: dict[str, int]) -> None:
+    _write(path, {"generations": generations})
+
+
+def read_paired(path: Path | None) -> dict[str, Any]:
+    """What the station server last wrote: {"urls": [...], "stations": {id: [{"since_ms", "lang"}, ...]}}."""
+    data = _read(path)
+    stations = data.get("stations") if isinstance(data.get("stations"), dict) else {}
+    urls = [str(u) for u in data.get("urls", [])] if isinstance(data.get("urls"), list) else []
+    return {"urls": urls, "stations": {str(k): [p for p in v if isinstance(p, dict)]
+                                       for k, v in stations.items() if isinstance(v, list)}}
+
+
+def write_paired(path: Path, urls: list[str], stations: dict[str, list[dict[str, Any]]]) -> None:
+    _write(path, {"urls": urls, "stations": stations})

@@ -1,0 +1,146 @@
+"""Pairing a phone with a station: codes derived from the station's secret key, sessions, and a brake on guessing; pure.
+
+A code is six digits (protocols.pairing.code_for, shared with the desk): whoever holds the event
+folder can work it out, nobody else can, and bumping the generation (a revoke) makes a new code and
+refuses every session paired under the old one. No clock is read here:
+the caller passes `now` (seconds) in, so tests step it.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from protocols.pairing import DIGITS, clean, code_for
+
+# Wrong codes allowed per window, from one address and from everyone together: the second stops an
+# attacker who takes many addresses on the LAN; staff typing a code wrong twice are never near either.
+PER_ADDRESS, OVERALL, WINDOW_S = 5, 30, 60.0
+# Each time everyone together hits OVERALL, pairing closes for twice as long as the time before, up to
+# an hour: a sustained guesser gets ~30 tries an hour, under 900 a day (with 8 stations' codes among a
+# million, a 0.7 % chance in a whole day), while phones already paired keep working throughout.
+LOCK_MAX_S = 3600.0
+# Phones kept paired per station: a post has a few; past this the oldest pairing goes, so that a code
+# used again and again (by staff or by whoever learnt it) never grows the table without bound.
+PER_STATION = 20
+
+
+@dataclass
+class Brake:
+    """Counts wrong codes in a sliding window, per address and in all; `blocked` says when to refuse unasked."""
+
+    per_address: int = PER_ADDRESS
+    overall: int = OVERALL
+    window_s: float = WINDOW_S
+    _misses: dict[str, deque[float]] = field(default_factory=dict)
+    _all: deque[float] = field(default_factory=deque)
+    _closed_until: float = float("-inf")
+    trips: int = 0    # how often everyone together hit the overall limit (each closes pairing longer)
+
+    def _trim(self, q: deque[float], now: float) -> deque[float]:
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, address: str, now: float) -> bool:
+        mine = self._trim(self._misses.get(address, deque()), now)
+        if not mine:
+            self._misses.pop(address, None)   # an address that stopped trying is forgotten: bounded memory
+        return now < self._closed_until or len(mine) >= self.per_address
+
+    def missed(self, address: str, now: float) -> None:
+        self._misses.setdefault(address, deque()).append(now)
+        if len(self._trim(self._all, now)) + 1 >= self.overall:
+            self._closed_until = now + min(self.window_s * 2 ** self.trips, LOCK_MAX_S)
+            self.trips += 1
+            self._all.clear()
+        else:
+            self._all.append(now)
+
+
+@dataclass(frozen=True)
+class Session:
+    """One paired browser: the station it stands for, under which generation, its language, since when (epoch ms)."""
+
+    station: str
+    generation: int
+    lang: str
+    since_ms: int = 0
+
+
+class Pairings:
+    """The codes of every station and the sessions paired with them; the server's one table.
+
+    `secrets_by_station` maps station ids to their CURVE secret keys; `generations` the pairing
+    generation of each (0 when never revoked). `token` makes a session token (random by default)."""
+
+    def __init__(self, secrets_by_station: dict[str, bytes], generations: dict[str, int] | None = None,
+                 token: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> None:
+        self._secrets = dict(secrets_by_station)
+        self.generations = {s: int((generations or {}).get(s, 0)) for s in self._secrets}
+        self._token = token
+        self.sessions: dict[str, Session] = {}
+        self.brake = Brake()
+
+    def code(self, station: str) -> str:
+        return code_for(self._secrets[station], station, self.generations[station])
+
+    def codes(self) -> dict[str, str]:
+        return {s: self.code(s) for s in self._secrets}
+
+    def pair(self, typed: str, address: str, now: float, lang: str, at_ms: int = 0) -> tuple[str, str] | str:
+        """(token, station) for a right code; otherwise why not: "blocked" or "wrong"."""
+        if self.brake.blocked(address, now):
+            return "blocked"
+        code = clean(typed)
+        for station in self._secrets:
+            if len(code) == DIGITS and hmac.compare_digest(code, self.code(station)):
+                token = self._token()
+                mine = [t for t, found in self.sessions.items() if found.station == station]
+                for old in mine[:max(0, len(mine) - PER_STATION + 1)]:   # oldest first: dicts keep order
+                    del self.sessions[old]
+                self.sessions[token] = Session(station, self.generations[station], lang, at_ms)
+                return token, station
+        self.brake.missed(address, now)
+        return "wrong"
+
+    def session(self, token: str | None) -> Session | None:
+        """The live session of `token`; None when unknown or revoked since (then it is forgotten)."""
+        found = self.sessions.get(token or "")
+        if found is None:
+            return None
+        if found.generation != self.generations.get(found.station, -1):
+            del self.sessions[token or ""]
+            return None
+        return found
+
+    def set_lang(self, token: str, lang: str) -> None:
+        found = self.session(token)
+        if found is not None:
+            self.sessions[token] = Session(found.station, found.generation, lang, found.since_ms)
+
+    def revoke(self, station: str) -> int:
+        """A new generation for `station`: a new code, and every phone paired before is refused."""
+        self.generations[station] += 1
+        return self.generations[station]
+
+    def set_generations(self, generations: dict[str, int]) -> None:
+        """Generations as stored (another process revoked): sessions under an old one end at their next request."""
+        for station, gen in generations.items():
+            if station in self.generations:
+                self.generations[station] = int(gen)
+
+    def paired(self) -> dict[str, int]:
+        """How many live sessions each station has now."""
+        return {s: len(phones) for s, phones in self.listed().items()}
+
+    def listed(self) -> dict[str, list[dict[str, Any]]]:
+        """The live sessions of each station, oldest first, as the desk lists them (no token in it)."""
+        out: dict[str, list[dict[str, Any]]] = {s: [] for s in self._secrets}
+        for token in list(self.sessions):
+            found = self.session(token)
+            if found is not None:
+                out[found.station].append({"since_ms": found.since_ms, "lang": found.lang})
+        return out

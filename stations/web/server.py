@@ -1,0 +1,416 @@
+"""The station server (aiohttp): every station's StationClient always on, and the paired phones' pages over HTTP.
+
+The link and the outbox of each station live here, not in a browser tab: a closed tab, a locked phone
+or a dropped Wi-Fi never makes a post offline while this process runs. A tap is saved to the
+station's outbox (on that station's outbox worker thread) before the phone is answered "saved", as
+on the Textual terminal. The event loop runs no SQLite: views are built and saves made on the
+workers, and the loop awaits their answers. Knows `protocols` and the station package only: the
+CLI hands in ready clients, Sites and the pairing secrets.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from aiohttp import web
+
+from protocols import i18n
+from protocols.codec import ProtocolError
+from protocols.pairing import read_generations, write_paired
+from stations.link.client import StationClient
+from stations.link.worker import Job, OutboxWorker
+from stations.outbox.store import OutboxError
+from stations.records import Report
+from stations.terminal.posts import for_site
+from stations.terminal.posts.base import Post, Site
+from stations.terminal.posts.common import describe
+from stations.terminal.screens.view import View
+from stations.terminal.view_builder import ViewBuilder
+from stations.web import page
+from stations.web.pairing import Pairings
+
+log = logging.getLogger("eventdesk.phones")
+
+STATIC = Path(__file__).with_name("static")
+COOKIE = "eventdesk_phone"
+COOKIE_AGE_S = 24 * 3600   # an event day: a phone locked over lunch is still paired after it
+WAIT_S = 20.0              # a page's long poll: answered at once on a change, else after this
+GENERATIONS_EVERY_S = 1.0
+COALESCE_S = 0.005         # link changes this close together wake the pages once  # how soon a revoke made by another process (the CLI, the desk) takes effect
+
+
+class ServeError(Exception):
+    """The server could not start: its address is taken or cannot be bound."""
+
+    def __init__(self, host: str, port: int, in_use: bool) -> None:
+        super().__init__(f"{host}:{port}")
+        self.host, self.port, self.in_use = host, port, in_use
+
+    def sentence(self, lang: str) -> str:
+        key = "station.web.in_use" if self.in_use else "station.web.cannot_bind"
+        return i18n.t(key, lang, host=self.host, port=self.port)
+
+
+@dataclass
+class Terminal:
+    """One station as the server keeps it: its client, its outbox worker, and the View at its version."""
+
+    client: StationClient
+    site: Site
+    post: Post = field(init=False)
+    worker: OutboxWorker = field(init=False)
+    builder: ViewBuilder = field(init=False)
+    version: int = 1
+    soon: bool = False   # a bump is scheduled
+    built: tuple[int, View] | None = None
+    changed: asyncio.Event | None = None
+
+    def __post_init__(self) -> None:
+        self.post = for_site(self.site)
+        self.worker = self.client.worker(f"phones-{self.client.station}")
+        self.builder = ViewBuilder(self.client.link_status, self.post, self.site)
+
+    def bump(self) -> None:
+        """Something changed (on the loop): a new version, and every waiting page is woken."""
+        self.soon = False
+        self.version += 1
+        if self.changed is not None:
+            self.changed.set()
+        self.changed = asyncio.Event()
+
+    def bump_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A change from the link (on the loop): changes that come together (an ack moves the report and the
+        waiting count) wake the pages once, so each page asks once and the View is built once."""
+        if not self.soon:
+            self.soon = True
+            loop.call_later(COALESCE_S, self.bump)
+
+
+async def off_loop(worker: OutboxWorker, job: Job) -> Any:
+    """Run `job(outbox)` on the station's worker thread; its result, or the exception it raised."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[Any] = loop.create_future()
+
+    def done(result: Any) -> None:
+        loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(result))
+    worker.do(job, done)
+    return await answer
+
+
+class StationServer:
+    """The phones' server for one event: `app()` for aiohttp, `start`/`stop` for the clients."""
+
+    def __init__(self, terminals: dict[str, Terminal], pairings: Pairings, lang: str = "zh", *,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 generations_file: Path | None = None, paired_file: Path | None = None,
+                 secure: bool = False) -> None:
+        self.terminals, self.pairings, self.lang = terminals, pairings, i18n.normalise_lang(lang)
+        self.clock, self.wall, self.secure = clock, wall, secure
+        self.generations_file, self.paired_file = generations_file, paired_file
+        self.urls: list[str] = []      # where phones open the page (the CLI sets them): the desk's QR codes
+        self._listed: tuple[Any, ...] | None = None   # (phones, urls) as last written for the desk
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self.closing = False
+
+    # --- life -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for term in self.terminals.values():
+            term.changed = asyncio.Event()
+            term.client.on_change = self._changed(term)
+            term.client.start()
+        self.pairings.set_generations(read_generations(self.generations_file))
+        self._watch = asyncio.create_task(self._watch_generations())
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+        if self.paired_file is not None:   # sessions live in this process: none is left paired after it
+            try:
+                await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
+            except OSError as exc:
+                log.warning("cannot write %s: %s", self.paired_file, exc)
+        for term in self.terminals.values():
+            await asyncio.to_thread(term.worker.close)   # a save in flight is finished first
+            await asyncio.to_thread(term.client.close)
+
+    def _changed(self, term: Terminal) -> Callable[[str, Any], None]:
+        def on_change(kind: str, payload: Any) -> None:   # on the link's thread
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(term.bump_soon, loop)
+        return on_change
+
+    async def _watch_generations(self) -> None:
+        """Revokes made in the event folder (the desk, `eventdesk stations revoke`) reach live sessions within a
+        second; the phones paired now are written for the desk whenever they changed."""
+        while True:
+            listed = self.pairings.listed()
+            if self.paired_file is not None and (listed, self.urls) != self._listed:
+                try:
+                    await asyncio.to_thread(write_paired, self.paired_file, self.urls, listed)
+                    self._listed = (listed, list(self.urls))
+                except OSError as exc:   # a full disk costs the desk's list, never the revokes: tried again
+                    log.warning("cannot write %s: %s", self.paired_file, exc)
+            await asyncio.sleep(GENERATIONS_EVERY_S)
+            stored = await asyncio.to_thread(read_generations, self.generations_file)
+            moved = [s for s, gen in stored.items() if self.pairings.generations.get(s, gen) != gen]
+            self.pairings.set_generations(stored)
+            for station in moved:   # its pages waiting on a long poll are answered now: with the pairing page
+                if station in self.terminals:
+                    self.terminals[station].bump()
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024)   # a form's values: a few hundred bytes
+        app.router.add_get("/", self._index)
+        app.router.add_get("/static/{name}", self._static)
+        app.router.add_post("/api/pair", self._pair)
+        app.router.add_get("/api/page", self._page)
+        app.router.add_post("/api/tap", self._tap)
+        app.router.add_post("/api/ack", self._ack)
+        app.router.add_post("/api/lang", self._lang)
+        app.router.add_post("/api/unpair", self._unpair)
+
+        async def on_startup(_app: web.Application) -> None:
+            await self.start()
+
+        async def on_cleanup(_app: web.Application) -> None:
+            await self.stop()
+        app.on_startup.append(on_startup)
+        app.on_cleanup.append(on_cleanup)
+        return app
+
+    # --- what the phone asks --------------------------------------------------------------------
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "index.html", headers=_NO_STORE)
+
+    async def _static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in ("app.js", "app.css"):
+            raise web.HTTPNotFound()
+        return web.FileResponse(STATIC / name, headers=_NO_STORE)
+
+    def _session(self, request: web.Request) -> tuple[str, Terminal, str] | None:
+        token = request.cookies.get(COOKIE, "")
+        found = self.pairings.session(token)
+        if found is None or found.station not in self.terminals:
+            return None
+        return token, self.terminals[found.station], found.lang
+
+    def _pairing_page(self, lang: str, problem: str = "", status: int = 401) -> web.Response:
+        words = {k: i18n.t(f"station.web.pair_{k}", lang) for k in ("title", "prompt", "button", "hint")}
+        return web.json_response({"paired": False, "lang": lang, "other": page.other(lang),
+                                  "switch": i18n.t("station.web.switch", page.other(lang)),
+                                  "words": words, "problem": problem}, status=status)
+
+    async def _pair(self, request: web.Request) -> web.Response:
+        sent = await _json(request)
+        lang = i18n.normalise_lang(str(sent.get("lang") or self.lang))
+        answer = self.pairings.pair(str(sent.get("code", "")), request.remote or "", self.clock(), lang,
+                                    int(self.wall() * 1000))
+        if isinstance(answer, str):
+            status = 429 if answer == "blocked" else 403
+            return self._pairing_page(lang, i18n.t(f"station.web.pair_{answer}", lang), status)
+        token, station = answer
+        log.info("a phone paired with %s from %s", station, request.remote)
+        response = web.json_response({"paired": True, "station": station})
+        response.set_cookie(COOKIE, token, max_age=COOKIE_AGE_S, httponly=True, samesite="Strict", path="/",
+                            secure=self.secure)
+        return response
+
+    async def _page(self, request: web.Request) -> web.Response:
+        me = self._session(request)
+        if me is None:
+            return self._pairing_page(i18n.normalise_lang(request.query.get("lang") or self.lang))
+        _token, term, lang = me
+        try:
+            seen = int(request.query.get("v", "0"))
+        except ValueError:
+            seen = 0
+        if seen >= term.version and term.changed is not None and not self.closing:
+            try:
+                await asyncio.wait_for(term.changed.wait(), WAIT_S)
+            except asyncio.TimeoutError:
+                pass
+            if self._session(request) is None:   # revoked while it waited
+                return self._pairing_page(lang)
+        view = await self._view(term)
+        body = page.model(term.post, term.site, view, lang, request.query.get("area", ""))
+        return web.json_response({"paired": True, "v": term.version, "page": body}, headers=_NO_STORE)
+
+    async def _view(self, term: Terminal) -> View | None:
+        """The station's View at its current version, built once on its worker and shared by every phone."""
+        version = term.version
+        if term.built is not None and term.built[0] == version:
+            return term.built[1]
+        result = await off_loop(term.worker, lambda outbox: term.builder.build(outbox, None))
+        if isinstance(result, BaseException):
+            log.warning("view of %s: %s", term.client.station, result)
+            return term.built[1] if term.built is not None else None
+        if term.built is None or term.built[0] <= version:
+            term.built = (version, result)
+        return result
+
+    async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any]] | web.Response:
+        """A paired phone's request: its station, its language and what it sent; the pairing page otherwise."""
+        me = self._session(request)
+        if me is None:
+            return self._pairing_page(self.lang)
+        _token, term, lang = me
+        return term, lang, await _json(request)
+
+    async def _tap(self, request: web.Request) -> web.Response:
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        term, lang, sent = asked
+        view = await self._view(term)
+        action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")))
+        if action is None or action.build is None:
+            return _refused(i18n.t("station.web.no_such_key", lang), 404)
+        refusal = page.refusal(term.post, term.site, action, view, lang)
+        if refusal:
+            return _refused(refusal, 409)
+        area = page.area_of(term.post, term.site, str(sent.get("area", "")))
+        try:
+            type_, body = action.build(term.site, page.values_for(action, sent.get("values")), area)
+            term.client.check(type_, body)
+        except ProtocolError as err:
+            return _refused(err.sentence(lang), 422)
+        return await self._save(term, lang, lambda _outbox: term.client.submit(type_, body), action.remind)
+
+    async def _ack(self, request: web.Request) -> web.Response:
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        term, lang, sent = asked
+        try:
+            gseq = int(sent.get("id"))
+        except (TypeError, ValueError):
+            return _refused(i18n.t("station.web.no_such_key", lang), 404)
+        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq), "")
+
+    async def _save(self, term: Terminal, lang: str, job: Job, remind: str) -> web.Response:
+        """Save on the station's worker, then answer: "saved #n" only once the outbox has it."""
+        result = await off_loop(term.worker, job)
+        if isinstance(result, Report):
+            term.bump()
+            said = i18n.t("station.flash.saved", lang, seq=result.seq,
+                          what=describe(result.type, result.body, lang, term.site.area_names(lang)))
+            if remind:
+                said += " " + i18n.t(remind, lang)
+            return web.json_response({"seq": result.seq, "said": said, "v": term.version})
+        if isinstance(result, (ProtocolError, OutboxError)):
+            return _refused(result.sentence(lang), 422 if isinstance(result, ProtocolError) else 503)
+        log.error("saving for %s failed: %r", term.client.station, result)
+        return _refused(i18n.t("station.web.save_failed", lang), 500)
+
+    async def _lang(self, request: web.Request) -> web.Response:
+        sent = await _json(request)
+        lang = i18n.normalise_lang(str(sent.get("lang", "")))
+        token = request.cookies.get(COOKIE, "")
+        self.pairings.set_lang(token, lang)
+        return web.json_response({"lang": lang})
+
+    async def _unpair(self, request: web.Request) -> web.Response:
+        self.pairings.sessions.pop(request.cookies.get(COOKIE, ""), None)
+        response = web.json_response({"paired": False})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _refused(sentence: str, status: int) -> web.Response:
+    return web.json_response({"error": sentence}, status=status)
+
+
+# --- running it ----------------------------------------------------------------------------------------
+
+@dataclass
+class Running:
+    """A server running on a thread of its own (tests, the bench): its port, and how to stop it."""
+
+    port: int
+    thread: threading.Thread
+    stop_event: threading.Event
+    server: StationServer
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+
+async def _serve(server: StationServer, host: str, port: int, stop: threading.Event | None,
+                 started: Callable[[int], None], ssl_context: Any = None) -> None:
+    # A phone gone mid-poll (tab closed, Wi-Fi dropped) has its waiting handler cancelled, not kept 20 s.
+    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False, handler_cancellation=True)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ServeError(host, port, exc.errno == errno.EADDRINUSE) from exc
+        bound = site._server.sockets[0].getsockname()[1] if site._server else port   # port 0: what we got
+        started(bound)
+        while stop is None or not stop.is_set():
+            await asyncio.sleep(0.1)
+    finally:
+        server.closing = True
+        for term in server.terminals.values():   # pages waiting on a long poll are answered now, not in 20 s
+            term.bump()
+        await runner.cleanup()
+
+
+def serve(server: StationServer, host: str, port: int, started: Callable[[int], None],
+          ssl_context: Any = None) -> None:
+    """Run until Ctrl+C or SIGTERM, then stop cleanly (a save in flight is finished, the links closed): the CLI's way."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    asyncio.run(_serve(server, host, port, stop, started, ssl_context))
+
+
+def run_in_thread(server: StationServer, host: str = "127.0.0.1", port: int = 0) -> Running:
+    """Start the server on a thread of its own; returns once it listens (raises ServeError if it cannot)."""
+    stop, ready = threading.Event(), threading.Event()
+    box: dict[str, Any] = {}
+
+    def started(bound: int) -> None:
+        box["port"] = bound
+        ready.set()
+
+    def main() -> None:
+        try:
+            asyncio.run(_serve(server, host, port, stop, started))
+        except BaseException as exc:   # handed to the caller below
+            box["error"] = exc
+            ready.set()
+    thread = threading.Thread(target=main, name="phones-server", daemon=True)
+    thread.start()
+    ready.wait(30)
+    if "error" in box:
+        raise box["error"]
+    return Running(box["port"], thread, stop, server)

@@ -1,0 +1,183 @@
+// The phone page: lays out what the station server says, in the words it sends; no words of its own.
+"use strict";
+const S = { v: 0, area: "", lang: "", page: null, form: null, problem: "", flash: "", bad: false,
+            poll: null, offline: false, duty: false };
+const app = document.getElementById("app");
+
+function el(tag, attrs, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "on") for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
+    else if (k === "text") node.textContent = v;   // text from people and the wire: never HTML
+    else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat(Infinity)) if (kid) node.append(kid);
+  return node;
+}
+
+async function call(path, body) {
+  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                                body: JSON.stringify(body || {}), credentials: "same-origin" });
+  let data = {};
+  try { data = await r.json(); } catch (e) { data = {}; }
+  return { status: r.status, data };
+}
+
+// --- the long poll: answered at once when anything changed, else after a while ------------------------
+async function follow() {
+  const mine = new AbortController();
+  if (S.poll) S.poll.abort();
+  S.poll = mine;
+  while (S.poll === mine) {
+    try {
+      const q = new URLSearchParams({ v: S.v, area: S.area, lang: S.lang });
+      const r = await fetch("/api/page?" + q, { signal: mine.signal, credentials: "same-origin" });
+      const data = await r.json();
+      if (S.poll !== mine) return;
+      S.offline = false;
+      if (!data.paired) { S.page = null; S.v = 0; pairing(data); return; }
+      S.v = data.v; S.page = data.page; S.lang = data.page.lang; S.area = data.page.area;
+      draw();
+    } catch (e) {
+      if (mine.signal.aborted) return;
+      S.offline = true;
+      if (S.page) draw();
+      await new Promise(ok => setTimeout(ok, 2000));
+    }
+  }
+}
+
+function again() { S.v = 0; follow(); }
+
+// --- pairing ---------------------------------------------------------------------------------------
+function pairing(data) {
+  S.lang = data.lang;
+  const w = data.words;
+  const input = el("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code",
+                              maxlength: "12", id: "code", "aria-label": w.prompt });
+  const problem = el("p", { class: "problem", role: "alert", text: data.problem || "" });
+  const send = async (ev) => {
+    if (ev) ev.preventDefault();
+    const { data: answer } = await call("/api/pair", { code: input.value, lang: S.lang });
+    if (answer.paired) { history.replaceState(null, "", "/"); again(); } else pairing(answer);
+  };
+  const switcher = el("button", { class: "switch", type: "button", text: data.switch,
+                                  on: { click: () => { S.lang = data.other; again(); } } });
+  show(
+    el("header", {}, el("h1", { text: w.title }), switcher),
+    el("form", { class: "pair", on: { submit: send } },
+       el("p", { text: w.prompt }), input, el("button", { class: "go", type: "submit", text: w.button })),
+    problem, el("p", { text: w.hint }));
+  document.documentElement.lang = S.lang === "en" ? "en" : "zh-CN";
+  const fromQr = /code=(\d{6})/.exec(location.hash);
+  if (fromQr && !data.problem) { input.value = fromQr[1]; send(); }
+}
+
+// --- the station's page ----------------------------------------------------------------------------
+async function tap(action, values) {
+  const { status, data } = await call("/api/tap", { action: action.id, values: values || {}, area: S.area });
+  if (status === 401) { again(); return false; }
+  S.flash = data.said || data.error || ""; S.bad = !data.said;
+  if (data.said) { S.form = null; S.problem = ""; } else if (S.form) { S.problem = data.error || ""; }
+  draw();
+  return !!data.said;
+}
+
+function keyPressed(action) {
+  if (action.refused) { S.flash = action.refused; S.bad = true; draw(); return; }
+  if (action.fields.length) { S.form = action.id; S.problem = ""; draw(); return; }
+  tap(action);
+}
+
+function sheet(p, action) {
+  const inputs = {};
+  const rows = action.fields.map(f => {
+    let input;
+    if (f.kind === "bool") input = el("input", { type: "checkbox", checked: !!f.default });
+    else if (f.kind === "choice") {
+      input = el("select", {}, f.choices.map((c, i) =>
+        el("option", { value: String(i), selected: c.value === f.default, text: c.label })));
+    } else input = el("input", { type: "text", inputmode: f.kind === "int" ? "numeric" : "text",
+                                 value: f.default === "" || f.default === null ? "" : String(f.default) });
+    input.id = "field-" + f.name;
+    inputs[f.name] = [f, input];
+    return [el("label", { for: input.id, text: f.label }), input];
+  });
+  const values = () => Object.fromEntries(Object.entries(inputs).map(([name, [f, input]]) =>
+    [name, f.kind === "bool" ? input.checked : f.kind === "choice" ? f.choices[+input.value].value : input.value]));
+  const title = [action.label, action.remind].filter(Boolean).join(" · ");
+  return el("form", { class: "sheet", on: { submit: ev => { ev.preventDefault(); tap(action, values()); } } },
+    el("h2", { text: title }), rows,
+    el("div", { class: "problem", role: "alert", text: S.problem }),
+    el("div", { class: "row" },
+       el("button", { class: "send", type: "submit", text: p.words.send }),
+       el("button", { class: "cancel", type: "button", text: p.words.cancel,
+                      on: { click: () => { S.form = null; S.problem = ""; draw(); } } })));
+}
+
+// An open form survives the page's redraws (a status change, a new report): what was typed stays.
+function keptSheet(p, action) {
+  const key = p.lang + "/" + action.id;
+  if (!S.sheet || S.sheet.key !== key) {
+    S.sheet = { key, node: sheet(p, action) };
+    setTimeout(() => { const first = S.sheet && S.sheet.node.querySelector("input, select"); if (first) first.focus(); });
+  }
+  S.sheet.node.querySelector(".problem").textContent = S.problem;
+  return S.sheet.node;
+}
+
+function keys(actions) {
+  return actions.map(a => el("button", { class: a.refused ? "refused" : "", type: "button", "data-action": a.id,
+                                         text: a.label, on: { click: () => keyPressed(a) } }));
+}
+
+function show(...parts) {   // the page's parts, nested lists and skipped (false) ones allowed
+  app.replaceChildren(...parts.flat(Infinity).filter(Boolean));
+}
+
+function draw() {
+  const p = S.page;
+  if (!p) return;
+  if (!S.form) S.sheet = null;
+  document.documentElement.lang = p.lang === "en" ? "en" : "zh-CN";
+  const open = p.actions.find(a => a.id === S.form);
+  const switcher = el("button", { class: "switch", type: "button", text: p.switch, on: { click: async () => {
+    await call("/api/lang", { lang: p.other });
+    S.lang = p.other; S.flash = ""; S.form = null; again();   // a line said in the other language goes
+  } } });
+  const link = S.offline ? { kind: "bad", text: p.words.offline_page } : p.link;
+  show(
+    el("header", {}, p.drill && el("span", { class: "drill", text: p.drill }),
+       el("h1", {}, p.title + " ", el("span", { class: "post", text: p.post })), switcher),
+    el("div", { class: "link " + link.kind, id: "link", text: link.text }),
+    p.holds.map(h => el("div", { class: "hold", text: h })),
+    el("div", { class: "flash" + (S.bad ? " bad" : ""), id: "flash", role: "status", text: S.flash }),
+    p.counts.length && el("div", { class: "counts" }, p.counts.map(c => el("span", {
+      class: c.selected ? "selected" : "",
+      text: c.label + " " + (c.capacity === null ? c.value : c.value + "/" + c.capacity) }))),
+    p.areas.length > 1 && el("div", { class: "areas", "aria-label": p.words.area }, p.areas.map(a => el("button", {
+      class: a.id === p.area ? "on" : "", type: "button", text: a.label,
+      on: { click: () => { S.area = a.id; again(); } } }))),
+    open ? keptSheet(p, open) : [
+      el("div", { class: "keys" }, keys(p.actions.filter(a => a.group !== "duty"))),
+      p.actions.some(a => a.group === "duty") && el("details", { class: "duty", open: S.duty, on: {
+        toggle: ev => { S.duty = ev.target.open; } } }, el("summary", { text: p.words.duty }),
+        el("div", { class: "keys" }, keys(p.actions.filter(a => a.group === "duty"))))],
+    el("h3", { text: p.words.instructions }),
+    p.instructions.length ? el("ol", { class: "list", id: "instructions" }, p.instructions.map(i => el("li", {},
+      el("div", { class: "meta", text: i.time + " #" + i.id }), el("div", { text: i.text }),
+      i.ack_required && (i.acked ? el("div", { class: "state", text: p.words.acked })
+        : el("button", { class: "ack", type: "button", text: p.words.ack, on: { click: async () => {
+            const { data } = await call("/api/ack", { id: i.id });
+            S.flash = data.said || data.error || ""; S.bad = !data.said; draw(); } } })))))
+      : el("p", { class: "meta", text: p.words.no_instructions }),
+    el("h3", { text: p.words.reports }),
+    p.reports.length ? el("ol", { class: "list", id: "reports" }, p.reports.map(r => el("li", {
+        class: r.state, "data-seq": r.seq },
+      el("div", { class: "meta", text: r.time + " #" + r.seq }),
+      el("span", { class: "state", text: r.state_text }), " ", el("span", { text: r.what }),
+      r.reason && el("div", { class: "reason", text: r.reason }))))
+      : el("p", { class: "meta", text: p.words.empty }));
+}
+
+follow();
