@@ -420,6 +420,7 @@ class Alarm(Message):
 from protocols.messages_ops import *  # noqa: F401,F403 — registers them; re-exported
 from protocols.messages_service import *  # noqa: F401,F403 — service calls taken and done; re-exported
 from protocols.messages_vip import *  # noqa: F401,F403 — VIPs end to end (issue 16 item 4); re-exported
+from protocols.messages_prep import *  # noqa: F401,F403 — preparation run from the desk (issue 16 item 6); re-exported
 
 # Which stored kinds each role may send. Incidents, instruction acks, service calls and the
 # confirmation of one's own plan steps are common.
@@ -441,6 +442,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 ALLOWED = {role: kinds | {"service_update"} for role, kinds in ALLOWED.items()}
 # VIPs end to end (issue 16 item 4): only a desk moves a guest's expected arrival.
 ALLOWED["desk"] = ALLOWED["desk"] | {"guest_expect", "guest_add"}
+# Preparation from the desk (issue 16 item 6): only the office's desk adds, moves and stages the plan.
+ALLOWED["desk"] = ALLOWED["desk"] | {"task_add", "task_change", "roster_add", "roster_change", "prep_stage"}
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
 

@@ -49,7 +49,11 @@ class Area:
 
 @dataclass(frozen=True)
 class Task:
-    """A preparation task (前期准备): its department, owner, due time in minutes from doors-open, whether it blocks opening."""
+    """A preparation task (前期准备): its department, owner, due time, whether it blocks opening.
+
+    The due time is a clock time on a date (`due_at`, "YYYY-MM-DD HH:MM" on the event's wall); the old
+    form, minutes from doors-open (`due`), still loads and is used when `due_at` is "".
+    """
 
     id: str
     department: str
@@ -58,16 +62,18 @@ class Task:
     due: int = 0
     blocking: bool = False
     owner: str = ""
+    due_at: str = ""
 
 
 @dataclass(frozen=True)
 class Shift:
-    """One line of the duty roster: who staffs a station from when (HH:MM on the event day)."""
+    """One line of the duty roster: who staffs a station from when to when (HH:MM on the event day; no end: all day)."""
 
     station: str
     name: str
     staff_no: str = ""
     start: str = "00:00"
+    end: str = ""
 
     @property
     def key(self) -> str:
@@ -121,6 +127,13 @@ class Event:
     def doors_open_ms(self) -> int:
         return self.at_ms(self.doors_open)
 
+    def due_ms(self, task: Task) -> int:
+        """A task's due instant: its clock time on its date, or (the old form) minutes from doors-open."""
+        if task.due_at:
+            day, _, hhmm = task.due_at.partition(" ")
+            return eventtime.at_ms(day, hhmm, self.tz)
+        return self.doors_open_ms + task.due * 60_000
+
     def station(self, station_id: str) -> Station | None:
         return next((s for s in self.stations if s.id == station_id), None)
 
@@ -136,9 +149,10 @@ class Event:
             "late_ms": int(self.hub.late_s * 1000), "offline_ms": int(self.hub.offline_s * 1000),
             "doors_open_ms": self.doors_open_ms, "vip_ack_ms": int(self.hub.vip_ack_s * 1000),
             "sendoff_ack_ms": int(self.hub.sendoff_ack_s * 1000), "sendoff_lead_min": self.hub.sendoff_lead_min,
-            "tasks": [{**vars(t), "due_ms": self.doors_open_ms + t.due * 60_000} for t in self.tasks],
+            "tasks": [{**vars(t), "due_ms": self.due_ms(t)} for t in self.tasks],
             "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
-                        "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
+                        "from_ms": self.at_ms(r.start), "key": r.key, "to": r.end,
+                        "to_ms": self.at_ms(r.end) if r.end else 0} for r in self.roster],
             "services": self.services.summary(),
             "guest_late_ms": self.hub.guest_late_min * 60_000,   # VIPs end to end: late against the newest expectation
         }
@@ -184,7 +198,32 @@ MAX_TASKS = 200     # the welcome carries the task list to every station: keep i
 MAX_ROSTER = 500
 
 
-def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
+_DUE_AT = re.compile(r"^(?:(\d{4}-\d{2}-\d{2}) )?(([01]\d|2[0-3]):[0-5]\d)$")
+
+
+def _due(r: _Reader, date: str) -> tuple[int, str]:
+    """`due`: a clock time ("08:30", on the event's day) or one on a date ("2026-12-12 08:30"), in the event's
+    zone; the old form, whole minutes from doors-open (-120: two hours before), still loads."""
+    raw = r.table.get("due", 0)
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise r.err("due", f"must be a time like \"08:30\" or \"2026-12-12 08:30\", got {raw!r}")
+    if isinstance(raw, int):
+        if not -7 * 24 * 60 <= raw <= 24 * 60:
+            raise r.err("due", f"minutes from doors-open, between -10080 (a week before) and 1440; got {raw}")
+        return raw, ""
+    m = _DUE_AT.match(raw.strip())
+    if m is None:
+        raise r.err("due", f"{raw!r} is not a time like \"08:30\" or \"2026-12-12 08:30\"")
+    day = m.group(1) or date
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        raise r.err("due", f"{day!r} is not a date like 2026-12-05") from None
+    return 0, f"{day} {m.group(2)}"
+
+
+def _tasks(path: Path, raw: Any, departments: list[str], date: str, tz: dt.tzinfo,
+           doors_ms: int) -> tuple[Task, ...]:
     if not isinstance(raw, list):
         raise EventFileError(path, "tasks", "must be a list of tables ([[tasks]])")
     if len(raw) > MAX_TASKS:
@@ -194,8 +233,9 @@ def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
         if not isinstance(item, dict):
             raise EventFileError(path, f"tasks[{i}]", f"must be a table ([[tasks]]), got {item!r}")
         r = _Reader(path, item, f"tasks[{i}].")
+        due, due_at = _due(r, date)
         task = Task(id=r.ident("id"), department=r.get("department", str), title=r.get("title", str),
-                    title_en=r.get("title_en", str, ""), due=r.get("due", int, 0),
+                    title_en=r.get("title_en", str, ""), due=due, due_at=due_at,
                     blocking=r.get("blocking", bool, False), owner=r.get("owner", str, ""))
         r.done({"id", "department", "title", "title_en", "due", "blocking", "owner"})
         if task.department not in departments:
@@ -205,10 +245,9 @@ def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
             raise r.err("title", "must be 1 to 64 characters")
         if len(task.owner) > 64:
             raise r.err("owner", "may have at most 64 characters")
-        if not -7 * 24 * 60 <= task.due <= 24 * 60:
-            raise r.err("due", f"minutes from doors-open, between -10080 (a week before) and 1440; got {task.due}")
-        if task.blocking and task.due > 0:
-            raise r.err("due", "a task that blocks opening must be due by doors-open (0 or less)")
+        late = (eventtime.at_ms(*task.due_at.split(" "), tz) > doors_ms) if task.due_at else task.due > 0
+        if task.blocking and late:
+            raise r.err("due", "a task that blocks opening must be due by doors-open")
         if task.id in seen:
             raise r.err("id", f"{task.id!r} is listed twice")
         seen.add(task.id)
@@ -227,8 +266,8 @@ def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
             raise EventFileError(path, f"roster[{i}]", f"must be a table ([[roster]]), got {item!r}")
         r = _Reader(path, item, f"roster[{i}].")
         shift = Shift(station=r.get("station", str), name=r.get("name", str), staff_no=r.get("staff_no", str, ""),
-                      start=r.get("from", str))
-        r.done({"station", "name", "staff_no", "from"})
+                      start=r.get("from", str), end=r.get("to", str, ""))
+        r.done({"station", "name", "staff_no", "from", "to"})
         if shift.station not in stations:
             raise r.err("station", f"{shift.station!r} is not a station of this event")
         if not shift.name.strip() or len(shift.name) > 64:
@@ -237,6 +276,8 @@ def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
             raise r.err("staff_no", "may have at most 32 characters")
         if not _HHMM.match(shift.start):
             raise r.err("from", f"{shift.start!r} is not a time like 08:30")
+        if shift.end and (not _HHMM.match(shift.end) or shift.end <= shift.start):
+            raise r.err("to", f"{shift.end!r} must be a time like 17:30, after its start {shift.start}")
         if shift.key in seen:
             raise r.err("name" if not shift.staff_no else "staff_no",
                         f"{shift.staff_no or shift.name!r} is rostered twice at {shift.station}")
@@ -328,7 +369,9 @@ def parse(path: Path, text: str) -> Event:
                  timezone=timezone,
                  hub=hub, stations=tuple(stations), desks=tuple(desks),
                  lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
-                 departments=tuple(departments), tasks=_tasks(path, raw.get("tasks", []), departments),
+                 departments=tuple(departments),
+                 tasks=_tasks(path, raw.get("tasks", []), departments, date, eventtime.zone(timezone),
+                              eventtime.at_ms(date, doors, eventtime.zone(timezone))),
                  roster=_roster(path, raw.get("roster", []), seen),
                  guests=_guest_file(path, raw["guests"]) if "guests" in raw else "",
                  services=service_calls.parse_settings(_Reader, path, raw.get("services", {}), tuple(departments)))

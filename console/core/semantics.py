@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.core import plan_library, plans, services
+from console.core import plan_library, plans, prep, services
 from console.core.event import Event
 from console.core.state import State
 from console.core.state.fold import VIP_LEVELS
+from console.core.state.fold_prep import find_task
 from protocols.codec import ProtocolError, schema_error
 from protocols.messages import POSTS
 from protocols.names import plate_key
@@ -45,8 +46,10 @@ class References:
             raise schema_error("target", "problem.unknown_target", got=msg.target)
         if type_ == "instruction" and msg.gate and not self.reaches_gate(msg.target):
             raise schema_error("gate", "problem.gate_target", got=msg.target)
-        if type_ == "task_signoff" and msg.task not in self.task_ids:
-            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
+        if type_ == "task_signoff" and msg.task not in self.task_ids and find_task(state, msg.task) is None:
+            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)   # or one the desk added
+        if type_ in prep.KINDS:
+            prep.check(state, type_, msg, self.station_ids)
         if type_ == "sendoff_notice" and msg.guest_ref:
             self._sendoff(state, msg.guest_ref)
         if type_ == "service_update":

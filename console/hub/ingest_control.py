@@ -109,6 +109,9 @@ class Control:
     def summary_for(self, peer: Peer) -> dict[str, Any]:
         """The event summary a welcome carries: a station gets its own roster lines and the guest list's version."""
         summary = self.event.summary()
+        # The plan as it stands: event.toml's tasks and roster with the desk's changes (console.core.state.fold_prep).
+        summary.update(tasks=self.state.event.get("tasks", summary["tasks"]),
+                       roster=self.state.event.get("roster", summary["roster"]))
         if peer.role == "station":
             summary["roster"] = [r for r in summary["roster"] if r["station"] == peer.id]
         g = self.state.guests

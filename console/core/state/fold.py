@@ -13,6 +13,7 @@ from console.core.state import fold_services as services
 from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
 from console.core.state.fold_vip import FOLD_VIP
+from console.core.state.fold_prep import FOLD_PREP
 from console.core.state.model import State
 from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
 from protocols import eventtime, orders
@@ -388,4 +389,5 @@ FOLD = {
     "service_update": services.fold_update,
     **FOLD_OPS,
     **FOLD_VIP,
+    **FOLD_PREP,
 }
