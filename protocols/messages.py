@@ -237,6 +237,7 @@ class SpaceAssign(Message):
     lot: str = name()
     space: str = name("")
     plate: str = _f("str", "", max_len=16)
+    vip: bool = flag()       # one of the lot's reserved VIP spaces (贵宾车位), given to a VIP car (issue 16 item 4)
 
 
 @message

@@ -209,8 +209,10 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("overdue", "due_ms"): "when it was due, epoch ms",
 }
 
-# Preparation run from the desk (issue 16 item 6): protocols/messages_prep.py.
+# Preparation run from the desk (issue 16 item 6): protocols/messages_prep.py; reserved VIP spaces (item 4).
 MEANING.update({
+    ("space_assign", "vip"): "one of the lot's reserved VIP spaces (event.toml `[[lots]] vip_spaces`) given to a VIP car; "
+                             "the hub refuses a space that is not one, or is taken",
     ("task_add", "title"): "what is to be done, as staff will read it",
     ("task_add", "department"): "the department that owns it (one of the event's)",
     ("task_add", "due_ms"): "when it is due, epoch ms (a clock time on a date, on the event's wall)",

@@ -45,6 +45,7 @@ class Area:
     name: str = ""
     name_en: str = ""
     post: str = ""
+    vip_spaces: tuple[str, ...] = ()   # a lot's spaces kept for VIP cars (贵宾车位), by label
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,24 @@ class _Reader(TomlTable):
         return value
 
 
+def _vip_spaces(r: _Reader, item: dict[str, Any]) -> tuple[str, ...]:
+    """`vip_spaces = ["A01", "A02"]` (the spaces' labels) or a count (`3`: labelled VIP1, VIP2, VIP3); none by default."""
+    raw = item.get("vip_spaces", [])
+    capacity = item.get("capacity", 0) if isinstance(item.get("capacity"), int) else 0
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if not 0 <= raw <= min(capacity, 100):
+            raise r.err("vip_spaces", f"a count from 0 to the lot's capacity (at most 100), got {raw}")
+        return tuple(f"VIP{i}" for i in range(1, raw + 1))
+    if not isinstance(raw, list) or not all(isinstance(x, str) and 0 < len(x.strip()) <= 16 for x in raw):
+        raise r.err("vip_spaces", f"must be a count or a list of space labels like [\"A01\", \"A02\"], got {raw!r}")
+    spaces = tuple(x.strip() for x in raw)
+    if len(set(spaces)) != len(spaces):
+        raise r.err("vip_spaces", "a space is listed twice")
+    if len(spaces) > min(capacity, 100):
+        raise r.err("vip_spaces", f"at most the lot's capacity (and 100) spaces, got {len(spaces)}")
+    return spaces
+
+
 def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
     if not isinstance(raw, list):
         raise EventFileError(path, what, "must be a list of tables ([[%s]])" % what)
@@ -180,8 +199,9 @@ def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
             raise EventFileError(path, f"{what}[{i}]", f"must be a table ([[{what}]]), got {item!r}")
         r = _Reader(path, item, f"{what}[{i}].")
         area = Area(id=r.ident("id"), capacity=r.get("capacity", int), name=r.get("name", str, ""),
-                    name_en=r.get("name_en", str, ""), post=r.get("post", str, ""))
-        r.done({"id", "capacity", "name", "name_en", "post"})
+                    name_en=r.get("name_en", str, ""), post=r.get("post", str, ""),
+                    vip_spaces=_vip_spaces(r, item) if what == "lots" else ())
+        r.done({"id", "capacity", "name", "name_en", "post"} | ({"vip_spaces"} if what == "lots" else set()))
         if area.capacity < 1:
             raise r.err("capacity", f"must be at least 1, got {area.capacity}")
         if area.post and area.post not in POSTS:

@@ -150,7 +150,18 @@ def _damages(state: Any) -> dict[str, Any]:
 
 def figures(state: Any, signins: dict[str, int]) -> dict[str, Any]:
     return {"preparation": _preparation(state), "roster": _roster(state, signins), "handoff": _handoff(state),
-            "guests": _guests(state), "damages": _damages(state)}
+            "guests": _guests(state), "damages": _damages(state), "vip_spaces": _vip_spaces(state)}
+
+
+def _vip_spaces(state: Any) -> list[dict[str, Any]]:
+    """Per lot with reserved VIP spaces (贵宾车位, issue 16 item 4): reserved, given to a car, of those a listed guest's."""
+    out = []
+    for lot in state.event.get("lots", ()):
+        if lot.get("vip_spaces"):
+            taken = state.lots.get(lot["id"], {}).get("vip_taken", {})
+            out.append({"lot": lot["id"], "reserved": len(lot["vip_spaces"]), "taken": len(taken),
+                        "listed": sum(bool(x.get("guest")) for x in taken.values())})
+    return out
 
 
 # --- findings ------------------------------------------------------------------------------------
@@ -285,6 +296,11 @@ def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[li
                     col("level", "listed", "listed_people", "arrived", "arrived_people"),
                     [[level(r["level"], lang), r["listed"], r["listed_people"], r["arrived"], r["arrived_people"]]
                      for r in g["levels"]], []))
+    if f.get("vip_spaces"):
+        out.append((t("report.vip_spaces.section", lang), t("report.vip_spaces.lead", lang),
+                    (t("report.vip_spaces.col.lot", lang), t("report.vip_spaces.col.reserved", lang),
+                     t("report.vip_spaces.col.taken", lang), t("report.vip_spaces.col.listed", lang)),
+                    [[rt.name_of(s.lots, r["lot"], lang), r["reserved"], r["taken"], r["listed"]] for r in f["vip_spaces"]], []))
     d = f["damages"]
     if d["count"]:
         out.append((t("report.damage.section", lang),

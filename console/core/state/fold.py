@@ -165,6 +165,10 @@ def _space_assign(s: State, ev: Any, b: dict, ms: int) -> None:
     lot = s.lots.get(b["lot"])
     if lot is not None:
         lot["assigned"] += 1
+        if b.get("vip"):   # a reserved VIP space taken: by which car, and whose it is when the list knows the plate
+            ref = s.guests["plates"].get(plate_key(b.get("plate", ""))) if b.get("plate") else None
+            lot.setdefault("vip_taken", {}).setdefault(b.get("space", ""), {
+                "plate": b.get("plate", ""), "guest": ref or "", "station": ev.station, "ms": ms})
 
 
 def _zone_enter(s: State, ev: Any, b: dict, ms: int) -> None:
