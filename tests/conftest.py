@@ -116,7 +116,7 @@ MODULE_TIER.update({"test_vip_release": "pure", "test_vip_release_station": "scr
                     "test_vip_expect": "pure", "test_vip_delegation": "pure",
                     "test_vip_phones": "pure", "test_vip_meals": "pure"})   # its screen tests say so
 MODULE_TIER.update({"test_prep": "pure", "test_prep_desk": "screen"})
-MODULE_TIER.update({"test_vip_spaces": "pure"})   # reserved VIP spaces (issue 16 item 4); its screen tests say so   # preparation from the desk (issue 16 item 6)
+MODULE_TIER.update({"test_vip_spaces": "pure", "test_vip_model_unit": "screen"})   # reserved VIP spaces (issue 16 item 4); its screen tests say so   # preparation from the desk (issue 16 item 6)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -231,3 +231,16 @@ def test_the_summary_says_the_plans_are_merged_and_when_the_rehearsal_was(wire: 
     st = service_day.figures(state, {})["preparation"]["stages"]
     lines = service_day.stage_lines(st, lang, lambda ms: rt.clock(ms, wire.event.tz))
     assert lines == [first, rehearsal]
+
+
+@pytest.mark.parametrize("lang, added, stage", [("zh", "新增准备任务 补充指示牌 → 后勤", "方案进度 综合办公室 已提交"),
+                                                ("en", "Task added 补充指示牌 → Logistics", "Plan stage General Office submitted")])
+def test_the_timeline_says_what_the_desk_changed_in_words_never_an_id(wire: Wire, lang, added, stage) -> None:
+    from console.desk.widgets import fmt
+    state = wire.ingest.state
+    body = {"title": "补充指示牌", "department": "logistics", "due_ms": wire.now, "blocking": False, "owner": ""}
+    assert fmt.describe({"type": "task_add", "body": body}, state, lang).plain == added
+    stage_body = {"stage": "submitted", "department": "office", "note": ""}
+    assert fmt.describe({"type": "prep_stage", "body": stage_body}, state, lang).plain == stage
+    slot = {"slot": "gate-1/S101", "station": "", "start_ms": 0, "end_ms": 0, "end_now": True}
+    assert "gate-1/S101" not in fmt.describe({"type": "roster_change", "body": slot}, state, lang).plain

@@ -156,3 +156,16 @@ def test_parking_terminal_with_vip_spaces_snapshot(fixed_event_dir, snap_compare
     client = make_client(fixed_event_dir, "parking-1", heartbeat_ms=50, clock=lambda: FIXED)
     client.submit("space_assign", {"lot": "p1", "space": "A02", "plate": "湘A·12345", "vip": True})
     assert settled_snapshot(snap_compare, make_app(fixed_event_dir, client, lang), client, size)
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize("lang, head, row", [("zh", "## 贵宾车位", "| 地面停车场 | 3 | 1 | 1 |"),
+                                             ("en", "## VIP spaces", "| Surface lot | 3 | 1 | 1 |")])
+def test_the_written_summary_has_the_vip_spaces_table(wire: Wire, event_dir, lang, head, row) -> None:
+    from console.report import doc as report_doc
+    from console.report.render import markdown
+    from console.report.summary import summarise
+    wire.send(PARK, M.SpaceAssign(lot="p1", space="A01", plate="湘A·12345", vip=True))
+    text = markdown(report_doc.build(summarise(wire.store.since(0), event_dir.load().summary(),
+                                               wire.store.rejections()), lang), {})
+    assert head in text and row in text
