@@ -115,6 +115,9 @@ def test_the_desk_adds_assigns_reschedules_and_signs_off_a_task(wire: Wire, even
     # Rescheduled again: a new due time may raise its alarm again.
     wire.send(DESK, M.TaskChange(task=tid, due_ms=at("08:00")))
     assert tid not in state.readiness["overdue"]
+    # A terminal that connects now gets the plan as it stands in its welcome, without the history.
+    welcomed = next(x for x in wire.ingest.summary_for(GATE)["tasks"] if x["id"] == tid)
+    assert welcomed["department"] == "environment" and "changes" not in welcomed
     # A terminal signs it off like any task of event.toml.
     ack, _ = wire.send(GATE, M.TaskSignoff(task=tid))
     assert isinstance(ack, M.Ack)
