@@ -142,7 +142,7 @@ def test_the_desk_adds_moves_and_ends_a_roster_slot(wire: Wire, event_dir) -> No
     assert [c["station"] for c in slot["changes"]] == ["lobby-1"]
     # The person signs in where the slot now is; the summary counts the slot there.
     wire.now = at("09:55")
-    wire.send(Wire_peer("gate-2"), M.StaffSignin(staff_no="S301"))
+    wire.send(station_peer("gate-2"), M.StaffSignin(staff_no="S301"))
     wire.now = at("11:00")
     ack, _ = wire.send(DESK, M.RosterChange(slot="lobby-1/S301", end_now=True))
     assert isinstance(ack, M.Ack) and (slot["to_ms"], slot["to"]) == (at("11:00"), "11:00")
@@ -151,7 +151,8 @@ def test_the_desk_adds_moves_and_ends_a_roster_slot(wire: Wire, event_dir) -> No
     assert again.state == state
 
 
-def Wire_peer(station: str):  # noqa: N802 - a Peer like the fixtures', for a station the test names
+def station_peer(station: str):
+    """A Peer like tests.test_guests_handoff's, for the station a slot moved to."""
     from console.hub.batch import Peer
     return Peer("station", station, "gate" if station.startswith("gate") else "lobby")
 
@@ -247,3 +248,15 @@ def test_the_timeline_says_what_the_desk_changed_in_words_never_an_id(wire: Wire
     assert fmt.describe({"type": "prep_stage", "body": stage_body}, state, lang).plain == stage
     slot = {"slot": "gate-1/S101", "station": "", "start_ms": 0, "end_ms": 0, "end_now": True}
     assert "gate-1/S101" not in fmt.describe({"type": "roster_change", "body": slot}, state, lang).plain
+
+
+def test_the_summary_counts_a_slot_the_desk_added_against_its_sign_in(wire: Wire, event_dir) -> None:
+    from console.report.summary import summarise
+    at = wire.event.at_ms
+    wire.send(DESK, M.RosterAdd(station="lobby-1", name="赵敏", start_ms=at("05:00"), end_ms=at("09:00")))
+    wire.now = at("05:03")                                              # hand-counted: 3 minutes late
+    wire.send(LOBBY, M.StaffSignin(name="赵敏"))
+    s = summarise(wire.store.since(0), event_dir.load().summary(), wire.store.rejections())
+    (slot,) = [x for x in s.extra["service_day"]["roster"]["slots"] if x["name"] == "赵敏"]
+    assert (slot["station"], slot["from_ms"], slot["at_ms"], slot["result"]) == ("lobby-1", at("05:00"), at("05:03"),
+                                                                                  "late")

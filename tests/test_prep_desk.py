@@ -110,8 +110,8 @@ async def test_the_office_runs_preparation_from_the_readiness_board(event_dir, l
 
 def form_snapshot(snap_compare, lang: str, size: tuple[int, int], key: str) -> bool:
     """The readiness board of the duty morning (tests/duty_fixture.py), then `key` opens a preparation form."""
-    from tests.test_readiness_snapshots import desk
     from tests.test_desk_support import settled
+    from tests.test_readiness_snapshots import desk
     return snap_compare(desk(lang), run_before=settled("o", key), terminal_size=size)
 
 

@@ -10,7 +10,14 @@ from console.event import guests as guest_file
 from console.hub.server import run_in_thread
 from stations.outbox.store import DELIVERED
 from tests.test_guests_handoff import LIST, station
-from tests.test_station_app_support import aio, hub_client, logged, make_app, screen_text, until
+from tests.test_station_app_support import (
+    aio,
+    hub_client,
+    logged,
+    make_app,
+    screen_text,
+    until,
+)
 
 HEAD = {"zh": "【贵宾到达】A级 张三", "en": "[VIP arriving] Level A 张三"}
 

@@ -106,7 +106,15 @@ def test_the_parking_terminal_gives_a_vip_car_a_reserved_space(event_dir, lang) 
     from console.hub.server import run_in_thread
     from stations.outbox.store import DELIVERED, REJECTED
     from stations.terminal.screens.form import ReportForm
-    from tests.test_station_app_support import aio, hub_client, logged, make_app, screen_text, type_text, until
+    from tests.test_station_app_support import (
+        aio,
+        hub_client,
+        logged,
+        make_app,
+        screen_text,
+        type_text,
+        until,
+    )
 
     guest_file.write_json(with_spaces(event_dir).root / "guests.json", LIST, "guests.xlsx")
     free = {"zh": ("贵宾车位空 3/3 A01 A02 A03", "贵宾车位空 2/3 A02 A03"),
