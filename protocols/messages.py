@@ -240,6 +240,7 @@ class SpaceAssign(Message):
     lot: str = name()
     space: str = name("")
     plate: str = _f("str", "", max_len=16)
+    vip: bool = flag()       # one of the lot's reserved VIP spaces (贵宾车位), given to a VIP car (issue 16 item 4)
 
 
 @message
@@ -424,6 +425,7 @@ class Alarm(Message):
 from protocols.messages_ops import *  # noqa: F401,F403 — registers them; re-exported
 from protocols.messages_service import *  # noqa: F401,F403 — service calls taken and done; re-exported
 from protocols.messages_vip import *  # noqa: F401,F403 — VIPs end to end (issue 16 item 4); re-exported
+from protocols.messages_prep import *  # noqa: F401,F403 — preparation run from the desk (issue 16 item 6); re-exported
 
 # Which stored kinds each role may send. Incidents, instruction acks, service calls and the
 # confirmation of one's own plan steps are common.
@@ -447,6 +449,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 ALLOWED = {role: kinds | {"service_update"} for role, kinds in ALLOWED.items()}
 # VIPs end to end (issue 16 item 4): only a desk moves a guest's expected arrival.
 ALLOWED["desk"] = ALLOWED["desk"] | {"guest_expect", "guest_add"}
+# Preparation from the desk (issue 16 item 6): only the office's desk adds, moves and stages the plan.
+ALLOWED["desk"] = ALLOWED["desk"] | {"task_add", "task_change", "roster_add", "roster_change", "prep_stage"}
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
 

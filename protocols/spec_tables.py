@@ -211,6 +211,35 @@ MEANING: dict[str | tuple[str, str], str] = {
     ("overdue", "due_ms"): "when it was due, epoch ms",
 }
 
+# Preparation run from the desk (issue 16 item 6): protocols/messages_prep.py; reserved VIP spaces (item 4).
+MEANING.update({
+    ("space_assign", "vip"): "one of the lot's reserved VIP spaces (event.toml `[[lots]] vip_spaces`) given to a VIP car; "
+                             "the hub refuses a space that is not one, or is taken",
+    ("task_add", "title"): "what is to be done, as staff will read it",
+    ("task_add", "department"): "the department that owns it (one of the event's)",
+    ("task_add", "due_ms"): "when it is due, epoch ms (a clock time on a date, on the event's wall)",
+    ("task_add", "blocking"): "必办项: the doors wait for it (GO / NO-GO); must be due by doors-open",
+    ("task_add", "owner"): "who answers for it (free text)",
+    ("task_change", "task"): "the task: an event.toml `[[tasks]]` id or `T<gseq>` of a `task_add`",
+    ("task_change", "department"): "the department it is given to (empty: unchanged)",
+    ("task_change", "due_ms"): "its new due time, epoch ms (0: unchanged); a new due time may raise its alarm again",
+    ("task_change", "note"): "why (free text)",
+    ("roster_add", "station"): "the station the person staffs",
+    ("roster_add", "name"): "the person's name (a name or a staff number is needed)",
+    ("roster_add", "staff_no"): "the person's staff number",
+    ("roster_add", "start_ms"): "when the slot starts, epoch ms",
+    ("roster_add", "end_ms"): "when it ends, epoch ms (0: all day); the board shows the slot over from then",
+    ("roster_change", "slot"): "the slot's key: `<station>/<staff number or name>` as first rostered",
+    ("roster_change", "station"): "the station it moves to (empty: unchanged)",
+    ("roster_change", "start_ms"): "its new start, epoch ms (0: unchanged)",
+    ("roster_change", "end_ms"): "its new end, epoch ms (0: unchanged)",
+    ("roster_change", "end_now"): "end the slot now: the hub's receive time becomes its end",
+    ("prep_stage", "stage"): "`submitted` (已提交) or `merged` (已合并, by the office) for a department's plan; "
+                             "`rehearsed`: the full rehearsal is done (every plan merged first)",
+    ("prep_stage", "department"): "whose plan (empty for the rehearsal)",
+    ("prep_stage", "note"): "free text",
+})
+
 ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
     "E_VERSION": ("decode", "frame 0 is not `EVENTDESK/1` (or there are no frames)"),
     "E_FRAMES": ("decode", "not exactly 3 frames after the signature check"),

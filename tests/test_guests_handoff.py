@@ -22,6 +22,7 @@ GATE = Peer("station", "gate-1", "gate")
 PARK = Peer("station", "parking-1", "parking")
 CONC = Peer("station", "concierge-1", "concierge")
 LOBBY = Peer("station", "lobby-1", "lobby")
+MODEL = Peer("station", "model-1", "model_unit")
 DESK = Peer("desk", "desk-1", "desk")
 ACK_MS = 120_000
 
@@ -83,7 +84,8 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
     assert isinstance(ack, M.Ack)
     ack, out = wire.send(GATE, M.CarIn(plate="湘A 12345", vip=True))
     sent = wire.notices(out, "V-01")
-    assert [n["target"] for n in sent] == ["post.parking", "post.concierge", "post.lobby", "station.lobby-1"]
+    assert [n["target"] for n in sent] == ["post.parking", "post.concierge", "post.lobby", "post.model_unit",
+                                           "station.lobby-1"]
     for n in sent:
         assert n["ack_required"] and n["notice"] == "vip"
         assert n["text"].startswith("【贵宾到达】A级 张三（省发改委）一行3人，经东门岗") and "素食" in n["text"]
@@ -96,9 +98,11 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
     # The needs went with the VIP notice to the lobby: no separate notice; and nothing new on the next look.
     assert not [n for n in sent if n["notice"] == "needs"]
     assert wire.duty(wire.tick(1000)) == []
-    # Three of four acknowledge; at the deadline the silent link, and only it, raises one alarm.
+    # Four of five acknowledge (the model unit too, issue 16 item 4); at the deadline the silent link, and only it,
+    # raises one alarm.
     ids = {n["target"]: r.gseq for n, r in zip(sent, [r for r in out.stored if r.type == "instruction"])}
-    for peer, target in ((PARK, "post.parking"), (CONC, "post.concierge"), (LOBBY, "station.lobby-1")):
+    for peer, target in ((PARK, "post.parking"), (CONC, "post.concierge"), (MODEL, "post.model_unit"),
+                         (LOBBY, "station.lobby-1")):
         assert isinstance(wire.send(peer, M.InstructionAck(instruction=ids[target]))[0], M.Ack)
     assert wire.duty(wire.tick(ACK_MS - 2000)) == []
     late = wire.tick(2000)
@@ -107,25 +111,32 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
     assert wire.duty(wire.tick(60_000)) == []                             # once only
     (alarm,) = [a for a in wire.ingest.state.alarms if a.get("what")]
     assert (alarm["code"], alarm["what"], alarm["target"]) == ("vip_no_ack", "handoff", "lobby")
+    # The summary counts the model unit's link like the others (hand-counted: one sent, one acknowledged).
+    from console.report import service_day
+    links = {r["link"]: r for r in service_day.figures(wire.ingest.state, {})["handoff"]["links"]}
+    assert [(links[k]["sent"], links[k]["acked"]) for k in ("lobby", "model_unit")] == [(1, 0), (1, 1)]
     (chain,) = guests_rules.chains(wire.ingest.state, wire.now)
     assert [(link.link, link.status) for link in chain.links] == [
-        ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("host", "acked")]
+        ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("model_unit", "acked"), ("host", "acked")]
 
 
 def test_a_vip_checked_in_at_the_concierge_alerts_the_lobby_and_the_rostered_host(wire: Wire) -> None:
     # The host 王强 is rostered at gate-1 but not signed in anywhere: the notice goes to his rostered station.
     _, out = wire.send(CONC, M.GuestCheckin(guest_ref="V-02", name="李四", party_size=2, vip_level="B"))
-    assert [(n["target"], n["notice"]) for n in wire.notices(out)] == [("post.lobby", "vip"), ("station.gate-1", "vip")]
+    assert [(n["target"], n["notice"]) for n in wire.notices(out)] == [
+        ("post.lobby", "vip"), ("post.model_unit", "vip"), ("station.gate-1", "vip")]
     assert "B级 李四一行2人，经礼宾左岗" in wire.notices(out)[0]["text"]
 
 
 def test_a_host_on_duty_nowhere_is_an_alarm_after_the_deadline(wire: Wire) -> None:
     _, out = wire.send(CONC, M.GuestCheckin(guest_ref="V-03", party_size=1, vip_level="A"))
-    assert [n["target"] for n in wire.notices(out)] == ["post.lobby"]
+    assert [n["target"] for n in wire.notices(out)] == ["post.lobby", "post.model_unit"]
     assert wire.duty(wire.tick(ACK_MS - 1000)) == []
     late = wire.tick(2000)
-    assert [(r.body["target"], r.body["ref"]) for r in wire.duty(late)] == [("lobby", "V-03"), ("host", "V-03")]
-    assert [a["code"] for a in wire.ingest.state.alarms if a.get("what")] == ["vip_no_ack", "host_unreachable"]
+    assert [(r.body["target"], r.body["ref"]) for r in wire.duty(late)] == [
+        ("lobby", "V-03"), ("model_unit", "V-03"), ("host", "V-03")]
+    assert [a["code"] for a in wire.ingest.state.alarms if a.get("what")] == [
+        "vip_no_ack", "vip_no_ack", "host_unreachable"]
 
 
 def test_special_needs_reach_the_lobby_when_the_guest_arrives(wire: Wire) -> None:
@@ -209,9 +220,9 @@ def test_vip_hand_off_through_a_real_hub_and_real_stations(event_dir: EventFolde
     guest_file.write_json(event_dir.root / "guests.json", LIST + filler, "guests.xlsx")
     clock = Clock(event_dir.load().doors_open_ms - 6 * 3600_000)
     hub = run_in_thread(event_dir, clock=clock)
-    clients = {sid: station(event_dir, hub, sid) for sid in ("gate-1", "parking-1", "concierge-1", "lobby-1")}
+    clients = {sid: station(event_dir, hub, sid) for sid in ("gate-1", "parking-1", "concierge-1", "lobby-1", "model-1")}
     try:
-        gate, park, conc, lobby = clients.values()
+        gate, park, conc, lobby, model = clients.values()
         # The concierge and the lobby fetch the guest list, page by page, and keep it.
         wait_for(lambda: len(conc.guests()) == len(LIST) + 400, 20, "the concierge's copy of the guest list")
         wait_for(lambda: len(lobby.guests()) == len(LIST) + 400, 20, "the lobby's copy of the guest list")
@@ -221,12 +232,13 @@ def test_vip_hand_off_through_a_real_hub_and_real_stations(event_dir: EventFolde
         assert lobby.wait_delivered(signin.seq, 10).state == "delivered"
         car = gate.submit("car_in", {"plate": "湘A 12345", "vip": True, "count": 1})
         assert gate.wait_delivered(car.seq, 10).state == "delivered"
-        for client, n in ((park, 1), (conc, 1), (lobby, 2)):             # the lobby: its post's notice and the host's
+        # The lobby gets its post's notice and the host's; the model unit (样板间) is a link like the others.
+        for client, n in ((park, 1), (conc, 1), (lobby, 2), (model, 1)):
             wait_for(lambda: len(vip_notices(client)) == n, 10, f"the VIP notice at {client.station}")
-        (p,), (c,) = vip_notices(park), vip_notices(conc)
+        (p,), (c,), (m,) = vip_notices(park), vip_notices(conc), vip_notices(model)
         assert p.ack_required and "张三" in p.text and "party of 3" in p.text_for("en")
         host = next(i for i in vip_notices(lobby) if i.target == "station.lobby-1")
-        for client, item in ((park, p), (conc, c), (lobby, host)):
+        for client, item in ((park, p), (conc, c), (lobby, host), (model, m)):
             report = client.acknowledge_instruction(item.id)
             assert client.wait_delivered(report.seq, 10).state == "delivered"
         # The lobby's own post notice stays unacknowledged: past the deadline the hub raises the alarm.
@@ -236,7 +248,7 @@ def test_vip_hand_off_through_a_real_hub_and_real_stations(event_dir: EventFolde
         state = hub.hub.ingest.state
         (chain,) = guests_rules.chains(state, clock.ms)
         assert [(link.link, link.status) for link in chain.links] == [
-            ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("host", "acked")]
+            ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("model_unit", "acked"), ("host", "acked")]
         # A check-in at the concierge by the list's reference counts the party in.
         checkin = conc.submit("guest_checkin", {"guest_ref": "V-01", "name": "张三", "party_size": 3, "vip_level": "A"})
         assert conc.wait_delivered(checkin.seq, 10).state == "delivered"

@@ -75,7 +75,8 @@ async def test_parking_keys_reach_the_hub(event_dir, hub):
     lots = [(b["lot"], b.get("delta"), b.get("occupied"), b.get("full")) for t, b in reports if t == "lot_occupancy"]
     assert lots == [("p1", 1, -1, False), ("p1", 1, -1, False), ("p1", -1, -1, False), ("p1", 0, 34, False),
                     ("p1", 0, -1, True), ("p2", 1, -1, False)]
-    assert [b for t, b in reports if t == "space_assign"] == [{"lot": "p1", "space": "B-12", "plate": "湘A·12345"}]
+    assert [b for t, b in reports if t == "space_assign"] == [{"lot": "p1", "space": "B-12", "plate": "湘A·12345",
+                                                                      "vip": False}]
 
 
 @aio

@@ -54,15 +54,18 @@ def seeded(fixed_event_dir, station: str):
 @pytest.mark.parametrize("station", list(SEED))
 def test_post_screen_snapshot(fixed_event_dir, snap_compare, station, lang):
     client = seeded(fixed_event_dir, station)
-    app = make_app(fixed_event_dir, client, lang)
+    assert settled_snapshot(snap_compare, make_app(fixed_event_dir, client, lang), client, SIZE)
 
+
+def settled_snapshot(snap_compare, app, client, size: tuple[int, int]) -> bool:
+    """The post's screen once its link has settled on "unreachable" (a dead desk); the client closed after."""
     async def settle(pilot):
         await until(pilot, lambda: client.status().state == "unreachable", what="link settles")
         app.redraw()
         await pilot.pause(0.1)
 
     try:
-        assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+        return snap_compare(app, terminal_size=size, run_before=settle)
     finally:
         client.close()
 

@@ -91,11 +91,16 @@ class Area:
     name: str = ""
     name_en: str = ""
     post: str = ""
+    vip_spaces: tuple[str, ...] = ()   # a lot's spaces kept for VIP cars (贵宾车位), by label
 
 
 @dataclass(frozen=True)
 class Task:
-    """A preparation task (前期准备): its department, owner, due time in minutes from doors-open, whether it blocks opening."""
+    """A preparation task (前期准备): its department, owner, due time, whether it blocks opening.
+
+    The due time is a clock time on a date (`due_at`, "YYYY-MM-DD HH:MM" on the event's wall); the old
+    form, minutes from doors-open (`due`), still loads and is used when `due_at` is "".
+    """
 
     id: str
     department: str
@@ -104,16 +109,18 @@ class Task:
     due: int = 0
     blocking: bool = False
     owner: str = ""
+    due_at: str = ""
 
 
 @dataclass(frozen=True)
 class Shift:
-    """One line of the duty roster: who staffs a station from when (HH:MM on the event day)."""
+    """One line of the duty roster: who staffs a station from when to when (HH:MM on the event day; no end: all day)."""
 
     station: str
     name: str
     staff_no: str = ""
     start: str = "00:00"
+    end: str = ""
 
     @property
     def key(self) -> str:
@@ -174,6 +181,13 @@ class Event:
     def doors_open_ms(self) -> int:
         return self.at_ms(self.doors_open)
 
+    def due_ms(self, task: Task) -> int:
+        """A task's due instant: its clock time on its date, or (the old form) minutes from doors-open."""
+        if task.due_at:
+            day, _, hhmm = task.due_at.partition(" ")
+            return eventtime.at_ms(day, hhmm, self.tz)
+        return self.doors_open_ms + task.due * 60_000
+
     def station(self, station_id: str) -> Station | None:
         return next((s for s in self.stations if s.id == station_id), None)
 
@@ -189,9 +203,10 @@ class Event:
             "late_ms": int(self.hub.late_s * 1000), "offline_ms": int(self.hub.offline_s * 1000),
             "doors_open_ms": self.doors_open_ms, "vip_ack_ms": int(self.hub.vip_ack_s * 1000),
             "sendoff_ack_ms": int(self.hub.sendoff_ack_s * 1000), "sendoff_lead_min": self.hub.sendoff_lead_min,
-            "tasks": [{**vars(t), "due_ms": self.doors_open_ms + t.due * 60_000} for t in self.tasks],
+            "tasks": [{**vars(t), "due_ms": self.due_ms(t)} for t in self.tasks],
             "roster": [{"station": r.station, "name": r.name, "staff_no": r.staff_no, "from": r.start,
-                        "from_ms": self.at_ms(r.start), "key": r.key} for r in self.roster],
+                        "from_ms": self.at_ms(r.start), "key": r.key, "to": r.end,
+                        "to_ms": self.at_ms(r.end) if r.end else 0} for r in self.roster],
             "services": self.services.summary(),
             "guest_late_ms": self.hub.guest_late_min * 60_000,   # VIPs end to end: late against the newest expectation
         }
@@ -210,6 +225,24 @@ class _Reader(TomlTable):
         return value
 
 
+def _vip_spaces(r: _Reader, item: dict[str, Any]) -> tuple[str, ...]:
+    """`vip_spaces = ["A01", "A02"]` (the spaces' labels) or a count (`3`: labelled VIP1, VIP2, VIP3); none by default."""
+    raw = item.get("vip_spaces", [])
+    capacity = item.get("capacity", 0) if isinstance(item.get("capacity"), int) else 0
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if not 0 <= raw <= min(capacity, 100):
+            raise r.err("vip_spaces", "vip_count", value=raw, max=min(capacity, 100))
+        return tuple(f"VIP{i}" for i in range(1, raw + 1))
+    if not isinstance(raw, list) or not all(isinstance(x, str) and 0 < len(x.strip()) <= 16 for x in raw):
+        raise r.err("vip_spaces", "vip_spaces", value=shown(raw))
+    spaces = tuple(x.strip() for x in raw)
+    if len(set(spaces)) != len(spaces):
+        raise r.err("vip_spaces", "vip_twice")
+    if len(spaces) > min(capacity, 100):
+        raise r.err("vip_spaces", "too_many", max=min(capacity, 100), n=len(spaces))
+    return spaces
+
+
 def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
     if not isinstance(raw, list):
         raise EventFileError(path, what, "list_of_tables", table=what)
@@ -219,8 +252,9 @@ def _areas(path: Path, raw: Any, what: str) -> tuple[Area, ...]:
             raise EventFileError(path, f"{what}[{i}]", "item_table", table=what, value=shown(item))
         r = _Reader(path, item, f"{what}[{i}].")
         area = Area(id=r.ident("id"), capacity=r.get("capacity", int), name=r.get("name", str, ""),
-                    name_en=r.get("name_en", str, ""), post=r.get("post", str, ""))
-        r.done({"id", "capacity", "name", "name_en", "post"})
+                    name_en=r.get("name_en", str, ""), post=r.get("post", str, ""),
+                    vip_spaces=_vip_spaces(r, item) if what == "lots" else ())
+        r.done({"id", "capacity", "name", "name_en", "post"} | ({"vip_spaces"} if what == "lots" else set()))
         if area.capacity < 1:
             raise r.err("capacity", "at_least_one", value=area.capacity)
         if area.post and area.post not in POSTS:
@@ -237,7 +271,32 @@ MAX_TASKS = 200     # the welcome carries the task list to every station: keep i
 MAX_ROSTER = 500
 
 
-def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
+_DUE_AT = re.compile(r"^(?:(\d{4}-\d{2}-\d{2}) )?(([01]\d|2[0-3]):[0-5]\d)$")
+
+
+def _due(r: _Reader, date: str) -> tuple[int, str]:
+    """`due`: a clock time ("08:30", on the event's day) or one on a date ("2026-12-12 08:30"), in the event's
+    zone; the old form, whole minutes from doors-open (-120: two hours before), still loads."""
+    raw = r.table.get("due", 0)
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise r.err("due", "due_at", value=shown(raw))
+    if isinstance(raw, int):
+        if not -7 * 24 * 60 <= raw <= 24 * 60:
+            raise r.err("due", "due", value=raw)
+        return raw, ""
+    m = _DUE_AT.match(raw.strip())
+    if m is None:
+        raise r.err("due", "due_at", value=shown(raw))
+    day = m.group(1) or date
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        raise r.err("due", "not_date", value=shown(day)) from None
+    return 0, f"{day} {m.group(2)}"
+
+
+def _tasks(path: Path, raw: Any, departments: list[str], date: str, tz: dt.tzinfo,
+           doors_ms: int) -> tuple[Task, ...]:
     if not isinstance(raw, list):
         raise EventFileError(path, "tasks", "list_of_tables", table="tasks")
     if len(raw) > MAX_TASKS:
@@ -247,8 +306,9 @@ def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
         if not isinstance(item, dict):
             raise EventFileError(path, f"tasks[{i}]", "item_table", table="tasks", value=shown(item))
         r = _Reader(path, item, f"tasks[{i}].")
+        due, due_at = _due(r, date)
         task = Task(id=r.ident("id"), department=r.get("department", str), title=r.get("title", str),
-                    title_en=r.get("title_en", str, ""), due=r.get("due", int, 0),
+                    title_en=r.get("title_en", str, ""), due=due, due_at=due_at,
                     blocking=r.get("blocking", bool, False), owner=r.get("owner", str, ""))
         r.done({"id", "department", "title", "title_en", "due", "blocking", "owner"})
         if task.department not in departments:
@@ -260,9 +320,8 @@ def _tasks(path: Path, raw: Any, departments: list[str]) -> tuple[Task, ...]:
             raise r.err("title_en", "max_length", max=64)
         if len(task.owner) > 64:
             raise r.err("owner", "max_length", max=64)
-        if not -7 * 24 * 60 <= task.due <= 24 * 60:
-            raise r.err("due", "due", value=task.due)
-        if task.blocking and task.due > 0:
+        late = (eventtime.at_ms(*task.due_at.split(" "), tz) > doors_ms) if task.due_at else task.due > 0
+        if task.blocking and late:
             raise r.err("due", "blocking_due")
         if task.id in seen:
             raise r.err("id", "twice", value=shown(task.id))
@@ -282,8 +341,8 @@ def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
             raise EventFileError(path, f"roster[{i}]", "item_table", table="roster", value=shown(item))
         r = _Reader(path, item, f"roster[{i}].")
         shift = Shift(station=r.get("station", str), name=r.get("name", str), staff_no=r.get("staff_no", str, ""),
-                      start=r.get("from", str))
-        r.done({"station", "name", "staff_no", "from"})
+                      start=r.get("from", str), end=r.get("to", str, ""))
+        r.done({"station", "name", "staff_no", "from", "to"})
         if shift.station not in stations:
             raise r.err("station", "not_station", value=shown(shift.station), choices=Choices(tuple(stations)))
         if not shift.name.strip() or len(shift.name) > 64:
@@ -292,6 +351,8 @@ def _roster(path: Path, raw: Any, stations: set[str]) -> tuple[Shift, ...]:
             raise r.err("staff_no", "max_length", max=32)
         if not _HHMM.match(shift.start):
             raise r.err("from", "not_time", value=shown(shift.start), example="08:30")
+        if shift.end and (not _HHMM.match(shift.end) or shift.end <= shift.start):
+            raise r.err("to", "shift_end", value=shown(shift.end), start=shift.start, example="17:30")
         if shift.key in seen:
             raise r.err("name" if not shift.staff_no else "staff_no", "rostered_twice",
                         value=shown(shift.staff_no or shift.name), station=shift.station)
@@ -405,7 +466,9 @@ def _parse(path: Path, text: str) -> Event:
                  timezone=timezone,
                  hub=hub, stations=tuple(stations), desks=tuple(desks),
                  lots=_areas(path, raw.get("lots", []), "lots"), zones=_areas(path, raw.get("zones", []), "zones"),
-                 departments=tuple(departments), tasks=_tasks(path, raw.get("tasks", []), departments),
+                 departments=tuple(departments),
+                 tasks=_tasks(path, raw.get("tasks", []), departments, date, eventtime.zone(timezone),
+                              eventtime.at_ms(date, doors, eventtime.zone(timezone))),
                  roster=_roster(path, raw.get("roster", []), seen),
                  guests=_guest_file(path, raw["guests"]) if "guests" in raw else "",
                  services=service_calls.parse_settings(_Reader, path, raw.get("services", {}), tuple(departments)))

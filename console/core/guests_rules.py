@@ -1,8 +1,8 @@
 """Guests on the day: the VIP hand-off and special needs as hub decisions, and the desk's view of who came; pure.
 
 When a listed guest of reception level A or B arrives -- the gate reports the car's plate, or a
-post checks the guest in -- the posts still ahead of them (parking, concierge, lobby, after the
-post that saw them) and the named host (at the station where the host is signed in, else where
+post checks the guest in -- the posts still ahead of them (parking, concierge, lobby and the model
+unit where the event has one, after the post that saw them) and the named host (at the station where the host is signed in, else where
 the host is rostered) each get a "VIP arriving" instruction with the level, party size and
 special needs, to acknowledge. A link not acknowledged within `vip_ack_ms`, or a host who is on
 duty nowhere, raises one `overdue` alarm. A guest with special needs who arrives otherwise gets
@@ -27,8 +27,9 @@ from protocols.messages import MAX_TEXT, Instruction, Message, Overdue
 if TYPE_CHECKING:
     from console.core.state import State
 
-FLOW = ("gate", "parking", "concierge", "lobby")   # the way a guest comes in
-LINKS = ("parking", "concierge", "lobby")           # the posts a hand-off may reach
+FLOW = ("gate", "parking", "concierge", "lobby", "model_unit")   # the way a guest comes in, to the show flat
+LINKS = ("parking", "concierge", "lobby", "model_unit")           # the posts a hand-off may reach
+STAFFED_ONLY = ("model_unit",)   # reached only where the event has such a station (not every event shows a flat)
 LATE_MS = 15 * 60_000                               # past the expected time by this much: late ([hub] guest_late_min)
 VIP_LEVELS = ("A", "B")
 
@@ -91,18 +92,20 @@ def is_vip(guest: dict[str, Any], seen: dict[str, Any] | None) -> bool:
     return guest.get("level") in VIP_LEVELS or bool(seen and seen.get("vip"))
 
 
-def links_after(post: str) -> tuple[str, ...]:
-    """The hand-off posts still ahead of a guest first seen at `post` (none after the lobby or elsewhere)."""
+def links_after(post: str, state: State | None = None) -> tuple[str, ...]:
+    """The hand-off posts still ahead of a guest first seen at `post` (none after the model unit or elsewhere);
+    with the state, the model unit only where the event has a station there."""
     if post not in FLOW:
         return ()
-    return tuple(p for p in FLOW[FLOW.index(post) + 1:] if p in LINKS)
+    posts = {st.get("post") for st in state.stations.values()} if state is not None else set(STAFFED_ONLY)
+    return tuple(p for p in FLOW[FLOW.index(post) + 1:] if p in LINKS and (p not in STAFFED_ONLY or p in posts))
 
 
 def handoff_links(state: State, post: str) -> tuple[str, ...]:
     """The hand-off's links for a guest first seen at `post`: the posts ahead, then the greeting leaders'
     terminal (陪同领导) when the event has one (issue 16 item 3), wherever the guest was seen."""
     leaders = ("greeter",) if "greeter" in terminals(state) else ()
-    return links_after(post) + leaders
+    return links_after(post, state) + leaders
 
 
 def shown_links(state: State) -> tuple[str, ...]:
@@ -189,7 +192,7 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
         guest, seen = listed.get(ref), g["arrived"].get(ref)
         if guest is None or seen is None or "needs:lobby" in notices.get(ref, {}):
             continue
-        if is_vip(guest, seen) and "lobby" in links_after(seen.get("post", "")):
+        if is_vip(guest, seen) and "lobby" in links_after(seen.get("post", ""), state):
             continue   # the VIP notice to the lobby carries the needs
         out.append(_notice("needs", "post.lobby", ref, state, guest, seen))
     return out

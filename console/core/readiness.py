@@ -67,7 +67,7 @@ class PostDuty:
     rostered: tuple[dict[str, Any], ...]   # roster entries of this station, earliest first
     on: tuple[dict[str, Any], ...]         # who is signed in now: {name, staff_no, ms}
     start_ms: int                          # the earliest rostered start (0: not rostered)
-    status: str                            # on | waiting | missing | free (no roster, nobody on)
+    status: str                            # on | waiting | missing | over (every slot ended) | free (no roster, nobody on)
     alarmed_ms: int = 0
 
 
@@ -120,11 +120,19 @@ def duty(state: State, now_ms: int) -> list[PostDuty]:
             status = "on"
         elif not rostered:
             status = "free"
+        elif all(slot_over(e, now_ms) for e in rostered):
+            status = "over"
         else:
             status = "missing" if now_ms >= start else "waiting"
         out.append(PostDuty(sid, st.get("post", ""), tuple(rostered), on, start, status,
                             max((alarmed.get(e["key"], 0) for e in rostered), default=0)))
     return out
+
+
+def slot_over(entry: dict[str, Any], now_ms: int) -> bool:
+    """A roster slot with an end is over from its end on; one without lasts the day."""
+    end = int(entry.get("to_ms", 0) or 0)
+    return bool(end) and now_ms >= end
 
 
 def on_duty(state: State, who: str) -> str:
@@ -155,7 +163,7 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
     roster = state.roster
     for entry in state.event.get("roster", ()):
         start, station = int(entry.get("from_ms", 0)), entry["station"]
-        if now_ms < start or entry["key"] in roster["overdue"] or roster["on"].get(station):
+        if now_ms < start or entry["key"] in roster["overdue"] or roster["on"].get(station) or slot_over(entry, now_ms):
             continue
         if roster["last_in"].get(station, 0) >= start:
             continue   # someone took the post after its start and has left since: it was staffed in time

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.core import plan_library, plans, services
+from console.core import plan_library, plans, prep, services
 from console.core.event import Event
 from console.core.state import State
 from console.core.state.fold import VIP_LEVELS
+from console.core.state.fold_prep import find_task
 from protocols.codec import ProtocolError, schema_error
 from protocols.messages import POSTS
 from protocols.names import plate_key
@@ -27,6 +28,7 @@ class References:
         self.station_ids = {s.id for s in event.stations}
         self.gates = {s.id for s in event.stations if s.post == "gate"}
         self.task_ids = {t.id for t in event.tasks}
+        self.vip_spaces = {a.id: a.vip_spaces for a in event.lots}
 
     def check(self, state: State, type_: str, msg: Any, new_ids: set[int], peer: Any = None) -> None:
         """Checks that need the event or the state: lots, zones, incidents, instructions, targets, plans."""
@@ -45,8 +47,12 @@ class References:
             raise schema_error("target", "problem.unknown_target", got=msg.target)
         if type_ == "instruction" and msg.gate and not self.reaches_gate(msg.target):
             raise schema_error("gate", "problem.gate_target", got=msg.target)
-        if type_ == "task_signoff" and msg.task not in self.task_ids:
-            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)
+        if type_ == "task_signoff" and msg.task not in self.task_ids and find_task(state, msg.task) is None:
+            raise ProtocolError("E_UNKNOWN", what_key="what.task", ref=msg.task)   # or one the desk added
+        if type_ == "space_assign" and msg.vip:
+            self._vip_space(state, msg)
+        if type_ in prep.KINDS:
+            prep.check(state, type_, msg, self.station_ids)
         if type_ == "sendoff_notice" and msg.guest_ref:
             self._sendoff(state, msg.guest_ref)
         if type_ == "service_update":
@@ -76,6 +82,16 @@ class References:
             raise ProtocolError("E_UNKNOWN", what_key="what.guest", ref=ref)
         if ref in state.guests["arrived"]:
             raise schema_error("guest_ref", "problem.guest_arrived")
+
+    def _vip_space(self, state: State, msg: Any) -> None:
+        """A reserved VIP space of that lot (贵宾车位), not given to another car already."""
+        spaces = self.vip_spaces.get(msg.lot, ())
+        if msg.space not in spaces:
+            raise schema_error("space", "problem.not_vip_space", got=msg.space or "—",
+                               spaces=" / ".join(spaces) or "—")
+        taken = state.lots.get(msg.lot, {}).get("vip_taken", {}).get(msg.space)
+        if taken is not None:
+            raise schema_error("space", "problem.vip_space_taken", space=msg.space, plate=taken["plate"] or "—")
 
     def _release(self, state: State, plate: str) -> None:
         """贵宾放行 lets in only a car the guest list gives to a level A or B guest: ordinary cars stay held."""

@@ -34,6 +34,13 @@ KEYS: tuple[Key, ...] = (
     Key("b", "sendoff", "guestdesk.sendoff.key", "desk", footer=False),   # bye: 恭送
     Key("u", "expect_arrival", "guestdesk.expect.key", "desk", footer=False),   # update: 改预计到达
     Key("v", "add_party", "guestdesk.add.key", "desk", footer=False),           # VIP: 临时增加来宾组
+    # Preparation from the desk (issue 16 item 6): capitals (with Shift), on the readiness board's footer (o).
+    Key("T", "add_task", "readiness.prep.key.add_task", "desk", footer=False),        # 任务 rènwu
+    Key("C", "change_task", "readiness.prep.key.change_task", "desk", footer=False),  # change: assign, reschedule
+    Key("R", "add_slot", "readiness.prep.key.add_slot", "desk", footer=False),        # roster
+    Key("M", "move_slot", "readiness.prep.key.move_slot", "desk", footer=False),
+    Key("E", "end_slot", "readiness.prep.key.end_slot", "desk", footer=False),
+    Key("P", "prep_stage", "readiness.prep.key.stage", "desk", footer=False),        # the plan's stages
     Key("slash", "filter", "desk.key.filter", "board", "/", footer=False),
     Key("enter", "", "desk.key.enter", "doc", "Enter"),
     Key("tab", "", "desk.key.tab", "doc", "Tab ⇧Tab"),

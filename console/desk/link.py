@@ -210,6 +210,11 @@ class DeskLink:
         return self.client.submit("guest_add", {"name": name, "org": org, "level": level, "party": party,
                                                 "host": host, "plate": plate, "at": at})
 
+    # Preparation from the desk (issue 16 item 6): tasks and roster slots added and moved, the plan's stages.
+    def prep(self, kind: str, body: dict[str, Any]) -> Report:
+        """task_add, task_change, roster_add, roster_change or prep_stage (protocols/messages_prep.py)."""
+        return self.client.submit(kind, body)
+
     # --- the thread -----------------------------------------------------------------------------
     def _client_changed(self, kind: str, payload: Any) -> None:
         if kind == "report" and self.on_action is not None and payload.final:

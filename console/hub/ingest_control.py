@@ -109,6 +109,10 @@ class Control:
     def summary_for(self, peer: Peer) -> dict[str, Any]:
         """The event summary a welcome carries: a station gets its own roster lines and the guest list's version."""
         summary = self.event.summary()
+        # The plan as it stands: event.toml's tasks and roster with the desk's changes (console.core.state.fold_prep),
+        # without their history, which only the desks' snapshot carries: a welcome must stay small.
+        summary.update({part: [{k: v for k, v in row.items() if k not in ("changes", "added")}
+                               for row in self.state.event.get(part, summary[part])] for part in ("tasks", "roster")})
         if peer.role == "station":
             summary["roster"] = [r for r in summary["roster"] if r["station"] == peer.id]
         g = self.state.guests

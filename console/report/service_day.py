@@ -11,7 +11,7 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
-from console.core import guests_rules
+from console.core import guests_rules, prep
 from console.report import sendoffs
 from console.report import text as rt
 from console.report.findings import DESK_DEPARTMENT, POST_DEPARTMENT
@@ -57,7 +57,19 @@ def _preparation(state: Any) -> dict[str, Any]:
     depts = sorted(_tally(tasks, "department"), key=lambda r: (order.index(r["department"])
                                                                if r["department"] in order else len(order)))
     # No sign-off at all: readiness was not kept on the system this time, so "never" would judge nobody's work.
-    return {"tasks": tasks, "departments": depts, "tracked": bool(done)}
+    return {"tasks": tasks, "departments": depts, "tracked": bool(done), "stages": _stages(state)}
+
+
+def _stages(state: Any) -> dict[str, Any]:
+    """The seed's order (issue 16 item 6): each department's plan submitted and merged, then the full rehearsal."""
+    marks = state.readiness.get("stages", {})
+    rows = [{"department": d, "stage": prep.stage_of(state, d),
+             "submitted_ms": int(marks.get(d, {}).get("submitted", {}).get("ms", 0)),
+             "merged_ms": int(marks.get(d, {}).get("merged", {}).get("ms", 0))}
+            for d in state.event.get("departments", ())]
+    return {"departments": rows, "total": len(rows), "submitted": sum(r["stage"] != "none" for r in rows),
+            "merged": sum(r["stage"] == "merged" for r in rows),
+            "rehearsed_ms": int((state.readiness.get("rehearsed") or {}).get("ms", 0))}
 
 
 def _roster(state: Any, signins: dict[str, int]) -> dict[str, Any]:
@@ -138,7 +150,18 @@ def _damages(state: Any) -> dict[str, Any]:
 
 def figures(state: Any, signins: dict[str, int]) -> dict[str, Any]:
     return {"preparation": _preparation(state), "roster": _roster(state, signins), "handoff": _handoff(state),
-            "guests": _guests(state), "damages": _damages(state)}
+            "guests": _guests(state), "damages": _damages(state), "vip_spaces": _vip_spaces(state)}
+
+
+def _vip_spaces(state: Any) -> list[dict[str, Any]]:
+    """Per lot with reserved VIP spaces (贵宾车位, issue 16 item 4): reserved, given to a car, of those a listed guest's."""
+    out = []
+    for lot in state.event.get("lots", ()):
+        if lot.get("vip_spaces"):
+            taken = state.lots.get(lot["id"], {}).get("vip_taken", {})
+            out.append({"lot": lot["id"], "reserved": len(lot["vip_spaces"]), "taken": len(taken),
+                        "listed": sum(bool(x.get("guest")) for x in taken.values())})
+    return out
 
 
 # --- findings ------------------------------------------------------------------------------------
@@ -213,6 +236,18 @@ def result(code: str, lang: str) -> str:
     return t(f"report.prep.result.{code}", lang)
 
 
+def stage_lines(st: dict[str, Any], lang: str, when: Any) -> list[str]:
+    """The plan stages in words: merged and submitted of all, the departments not merged, and the rehearsal."""
+    if not st or not (st["submitted"] or st["rehearsed_ms"]):
+        return [t("report.prep.stage.untracked", lang)] if st else []
+    out = [t("report.prep.stage.line", lang, merged=st["merged"], submitted=st["submitted"], total=st["total"])]
+    out += [f"{rt.dept(r['department'], lang)} · {t('readiness.prep.stage.' + r['stage'], lang)}"
+            for r in st["departments"] if r["stage"] != "merged"]
+    out.append(t("report.prep.stage.rehearsed", lang, at=when(st["rehearsed_ms"])) if st["rehearsed_ms"]
+               else t("report.prep.stage.not_rehearsed", lang))
+    return out
+
+
 def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[list[Any]], list[str]]]:
     """(heading, lead, column heads, rows, bullets) per part the log has something for, in the report's order."""
     f, tz, out = s.extra.get("service_day") or {}, s.tz, []
@@ -234,7 +269,7 @@ def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[li
                      for r in prep["departments"]],
                     [f"{rt.dept(x['department'], lang)} · {(x['title_en'] or x['title']) if lang == 'en' else x['title']} · "
                      f"{result(x['result'], lang)}" + (f" · {when(x['at_ms'])}" if x["at_ms"] else "")
-                     for x in prep["tasks"] if x["result"] != "on_time"]))
+                     for x in prep["tasks"] if x["result"] != "on_time"] + stage_lines(prep["stages"], lang, when)))
     ros = f["roster"]
     if ros["slots"]:
         out.append((t("report.roster.section", lang),
@@ -261,6 +296,11 @@ def sections(s: Any, lang: str) -> list[tuple[str, str, tuple[str, ...], list[li
                     col("level", "listed", "listed_people", "arrived", "arrived_people"),
                     [[level(r["level"], lang), r["listed"], r["listed_people"], r["arrived"], r["arrived_people"]]
                      for r in g["levels"]], []))
+    if f.get("vip_spaces"):
+        out.append((t("report.vip_spaces.section", lang), t("report.vip_spaces.lead", lang),
+                    (t("report.vip_spaces.col.lot", lang), t("report.vip_spaces.col.reserved", lang),
+                     t("report.vip_spaces.col.taken", lang), t("report.vip_spaces.col.listed", lang)),
+                    [[rt.name_of(s.lots, r["lot"], lang), r["reserved"], r["taken"], r["listed"]] for r in f["vip_spaces"]], []))
     d = f["damages"]
     if d["count"]:
         out.append((t("report.damage.section", lang),

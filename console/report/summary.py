@@ -253,7 +253,7 @@ class _Collector:
         self.terminals.feed(self.state, ev, b, ms)
 
     def _signin(self, ev: Any, b: dict, ms: int) -> None:
-        service_day.signin(self.ev, self.signins, ev.station, b, ms)
+        service_day.signin(self.state.event, self.signins, ev.station, b, ms)   # with the desk's roster slots
 
     def _heard_at(self, b: dict, ms: int) -> int:
         """When a station_status says the station was last heard, on the log's time."""

@@ -14,6 +14,7 @@ from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
 from console.core.state.fold_people import person
 from console.core.state.fold_vip import FOLD_VIP
+from console.core.state.fold_prep import FOLD_PREP
 from console.core.state.model import State
 from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
 from protocols import eventtime, orders
@@ -165,6 +166,10 @@ def _space_assign(s: State, ev: Any, b: dict, ms: int) -> None:
     lot = s.lots.get(b["lot"])
     if lot is not None:
         lot["assigned"] += 1
+        if b.get("vip"):   # a reserved VIP space taken: by which car, and whose it is when the list knows the plate
+            ref = s.guests["plates"].get(plate_key(b.get("plate", ""))) if b.get("plate") else None
+            lot.setdefault("vip_taken", {}).setdefault(b.get("space", ""), {
+                "plate": b.get("plate", ""), "guest": ref or "", "station": ev.station, "ms": ms})
 
 
 def _zone_enter(s: State, ev: Any, b: dict, ms: int) -> None:
@@ -390,4 +395,5 @@ FOLD = {
     "service_update": services.fold_update,
     **FOLD_OPS,
     **FOLD_VIP,
+    **FOLD_PREP,
 }

@@ -27,8 +27,9 @@ def empty_plans() -> dict[str, Any]:
 
 
 def empty_readiness() -> dict[str, Any]:
-    """`State.readiness`: task id -> its sign-off {by, ms, note, gseq, more}; task id -> ms it was alarmed overdue."""
-    return {"done": {}, "overdue": {}}
+    """`State.readiness`: task id -> its sign-off {by, ms, note, gseq, more}; task id -> ms it was alarmed overdue;
+    department -> {stage: {by, ms, note}} of its plan (submitted, merged); the full rehearsal's {by, ms, note} or {}."""
+    return {"done": {}, "overdue": {}, "stages": {}, "rehearsed": {}}
 
 
 def empty_roster() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from console.core import readiness
 from console.desk.keys import OPERATOR_ACTIONS
 from console.desk.screens.modals import ChoiceModal, IncidentModal, InstructionModal, TextModal, departments
 from console.desk.screens.plan_actions import PlanActions
+from console.desk.screens.prep_actions import PrepActions
 from console.desk.screens.sendoff_actions import SendoffActions
 from console.desk.screens.service_actions import ServiceActions
 from console.desk.screens.vip_actions import VipActions
@@ -14,7 +15,7 @@ from console.desk.widgets import fmt
 from protocols.i18n import t
 
 
-class DeskActions(PlanActions, SendoffActions, ServiceActions, VipActions):
+class DeskActions(PlanActions, SendoffActions, ServiceActions, VipActions, PrepActions):
     """Mixed into a Screen. `selected_incident()` says which incident a/d/n/r act on; the plan, send-off and service actions come with it."""
 
     app: Any

@@ -5,7 +5,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 
-from console.desk.keys import bindings
+from console.desk.keys import KEYS, bindings
 from console.desk.screens.details import ViewScreen
 from console.desk.widgets.chrome import DeskFooter, top
 from console.desk.widgets.guests import ChainsTable, GuestsTable, GuestSummary
@@ -13,13 +13,17 @@ from console.desk.widgets.readiness import DepartmentsTable, DutyTable, TasksTab
 from console.desk.widgets.sendoffs import SendoffTable
 from console.desk.widgets.view import View
 
+# The board's own keys show in its footer: sign a task off, and run preparation (console/desk/screens/prep_actions.py);
+# moving and ending a slot (⇧M, ⇧E) work too, listed in help and the palette, so the footer fits 120 columns.
+SHOWN = ("sign_off", "add_task", "change_task", "add_slot", "prep_stage")
+
 
 class ReadinessScreen(ViewScreen):
     """GO / NO-GO, progress per department, who is on which post, and every task (Enter signs one off)."""
 
-    # The sign-off key shows in this screen's footer (elsewhere it is in help and the palette only).
-    BINDINGS = [b for b in bindings("detail", "desk", quiet=("desk",)) if b.action != "sign_off"] + [
-        Binding("k", "sign_off", "desk.key.sign_off")]
+    # Its own keys show in this screen's footer (elsewhere they are in help and the palette only).
+    BINDINGS = [b for b in bindings("detail", "desk", quiet=("desk",)) if b.action not in SHOWN] + [
+        Binding(k.keys, k.action, k.text, key_display=k.display or None) for k in KEYS if k.action in SHOWN]
     AUTO_FOCUS = "#readiness-tasks"
 
     def compose(self) -> ComposeResult:

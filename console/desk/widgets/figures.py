@@ -81,6 +81,10 @@ class AreasPanel(Widget):
         parts = [_figure(view.t("desk.cars.title") + " " + view.t("desk.cars.on_site"), c["on_site"]),
                  _figure(view.t("desk.cars.in"), c["in"], ""), _figure(view.t("desk.cars.out"), c["out"], ""),
                  _figure(view.t("desk.cars.vip"), c["vip"], "magenta")]
+        reserved = sum(len(lot.get("vip_spaces") or ()) for lot in view.state.event.get("lots", ()))
+        if reserved:   # reserved VIP spaces (贵宾车位, issue 16 item 4): how many are still free, over all lots
+            taken = sum(len(lot.get("vip_taken", {})) for lot in view.state.lots.values())
+            parts.append(_figure(view.t("desk.vip_spaces.free"), f"{reserved - taken}/{reserved}", "magenta"))
         return _joined(parts, staleness(view, CAR_POSTS))
 
     def areas(self, view: View) -> list[tuple[str, int, int, str]]:

@@ -256,6 +256,8 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         title = next(((x.get("title_en") if lang == "en" else x.get("title")) or x.get("title", "")
                       for x in state.event.get("tasks", ()) if x.get("id") == b.get("task")), b.get("task", ""))
         parts.append(safe(title))
+    if typ in PREP_TYPES:
+        parts += prep_words(state, typ, b, lang)
     if typ in ("staff_signin", "staff_signout"):
         parts.append(safe(" ".join(str(b[k]) for k in ("name", "staff_no") if b.get(k))))
     if typ == "overdue":   # what it is about in words (a task's title, a guest and the link), never its ref
@@ -278,6 +280,26 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         out.append(" ")
         out.append(part if isinstance(part, Text) else Text(part))
     return out
+
+
+PREP_TYPES = ("task_add", "task_change", "roster_add", "roster_change", "prep_stage")
+
+
+def prep_words(state: Any, typ: str, b: dict[str, Any], lang: str) -> list[Any]:
+    """The desk's preparation (issue 16 item 6) in words: the task's title, the person and station, the department;
+    never a task's or a slot's id."""
+    if typ in ("task_add", "task_change"):
+        task = next((x for x in state.event.get("tasks", ()) if x.get("id") == b.get("task")), {})
+        title = b.get("title") or (task.get("title_en") if lang == "en" else task.get("title")) or task.get("title", "")
+        return [safe(title)] + (["→ " + label(f"dept.{b['department']}", lang)] if b.get("department") else [])
+    if typ in ("roster_add", "roster_change"):
+        slot = next((x for x in state.event.get("roster", ()) if x.get("key") == b.get("slot")), {})
+        who = b.get("name") or b.get("staff_no") or slot.get("name") or slot.get("staff_no", "")
+        where = b.get("station") or slot.get("station", "")
+        return [safe(who)] + ([station_name(state, where, lang)] if where else [])
+    stage = label(f"readiness.prep.stage.{b.get('stage')}", lang) if b.get("stage") != "rehearsed" \
+        else t("readiness.prep.stage.do_rehearsed", lang)
+    return ([label(f"dept.{b['department']}", lang)] if b.get("department") else []) + [stage]
 
 
 def sendoff_subject(state: Any, key: str, link: str, lang: str) -> str:

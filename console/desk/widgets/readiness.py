@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from console.core import readiness
+from console.core import prep, readiness
 from console.desk.widgets import fmt
 from console.desk.widgets.chrome import show_text
 from console.desk.widgets.table import ViewTable
@@ -20,8 +20,9 @@ from console.desk.widgets.view import View
 from protocols import eventtime
 
 TASK_STYLE = {"done": "green", "overdue": "bold red", "open": "yellow"}
+STAGE_STYLE = {"none": "dim", "submitted": "yellow", "merged": "green"}
 TASK_MARK = {"done": "✓", "overdue": "✖", "open": "○"}
-DUTY_STYLE = {"on": "green", "waiting": "dim", "missing": "bold red", "free": "dim"}
+DUTY_STYLE = {"on": "green", "waiting": "dim", "missing": "bold red", "free": "dim", "over": "dim"}
 
 
 def when(view: View, ms: int) -> str:
@@ -41,6 +42,11 @@ def until(view: View, ms: int) -> str:
         else view.t("desk.ago", d=fmt.duration(-delta, view.lang))
 
 
+def slot_hours(entry: dict[str, Any]) -> str:
+    """08:30 for a slot that lasts the day, 08:30–12:00 for one with an end."""
+    return f"{entry.get('from', '')}–{entry['to']}" if entry.get("to") else str(entry.get("from", ""))
+
+
 class Verdict(Static):
     """GO in green once every blocking task is signed off; otherwise NO-GO and what still blocks."""
 
@@ -54,7 +60,7 @@ class Verdict(Static):
         self.set_class(not board.go, "-nogo")
         doors = view.t("readiness.doors", at=fmt.clock(board.doors_open_ms, view.tz)[:5], when=until(view, board.doors_open_ms))
         if not board.total:
-            show_text(self, Text(view.t("readiness.no_tasks") + "  " + doors), layout=True)
+            show_text(self, Text(view.t("readiness.no_tasks") + "  " + doors + "\n") + stages_line(view), layout=True)
             return
         if board.go:
             text = Text(view.t("readiness.go", done=board.done, total=board.total), style="bold")
@@ -64,7 +70,22 @@ class Verdict(Static):
         text.append("  " + doors)
         if board.overdue:
             text.append("  " + view.t("readiness.overdue_n", n=len(board.overdue)))
+        text.append("\n")
+        text.append_text(stages_line(view))
         show_text(self, text, layout=True)
+
+
+def stages_line(view: View) -> Text:
+    """The seed's order in one line: plans submitted and merged of all departments, then the full rehearsal."""
+    st = prep.stages(view.state)
+    text = Text(view.t("readiness.prep.board.plans", merged=st.merged, submitted=st.submitted, total=len(st.plans)),
+                style="green" if st.merged == len(st.plans) else "yellow")
+    text.append("  ")
+    if st.rehearsed:
+        text.append(view.t("readiness.prep.board.rehearsed", at=when(view, int(st.rehearsed["ms"]))), style="green")
+    else:
+        text.append(view.t("readiness.prep.board.not_rehearsed"), style="dim")
+    return text
 
 
 class DepartmentsTable(ViewTable):
@@ -74,7 +95,7 @@ class DepartmentsTable(ViewTable):
 
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("readiness.col.department", None), ("readiness.col.progress", None),
-                ("readiness.col.overdue", None), ("readiness.col.blocking", None)]
+                ("readiness.col.overdue", None), ("readiness.col.blocking", None), ("readiness.prep.col.plan", None)]
 
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         bar = self.BAR_NARROW if self.compact else self.BAR   # a narrow board gives the names the cells
@@ -85,7 +106,9 @@ class DepartmentsTable(ViewTable):
             yield dep.department, [
                 fmt.label(f"dept.{dep.department}", view.lang), progress,
                 Text(str(dep.overdue), style="bold red" if dep.overdue else "dim", justify="right"),
-                Text(str(dep.blocking_open), style="bold red" if dep.blocking_open else "dim", justify="right")]
+                Text(str(dep.blocking_open), style="bold red" if dep.blocking_open else "dim", justify="right"),
+                Text(view.t(f"readiness.prep.stage.{prep.stage_of(view.state, dep.department)}"),
+                     style=STAGE_STYLE[prep.stage_of(view.state, dep.department)])]
 
 
 class DutyTable(ViewTable):
@@ -99,7 +122,7 @@ class DutyTable(ViewTable):
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         for post in readiness.duty(view.state, view.now_ms):
             name = fmt.safe(fmt.station_name(view.state, post.station, view.lang))
-            rostered = Text(", ".join(f"{r.get('name', '')} {r.get('from', '')}" for r in post.rostered) or "—",
+            rostered = Text(", ".join(f"{r.get('name', '')} {slot_hours(r)}" for r in post.rostered) or "—",
                             style="dim" if not post.rostered else "")
             style = DUTY_STYLE[post.status]
             if post.on:

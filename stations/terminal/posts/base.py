@@ -19,6 +19,7 @@ class Area:
     name: str = ""
     name_en: str = ""
     post: str = ""
+    vip_spaces: tuple[str, ...] = ()   # a lot's reserved VIP spaces (贵宾车位), by label
 
     def label(self, lang: str) -> str:
         if lang == "en":
@@ -53,7 +54,8 @@ class Site:
 
         def areas(key: str) -> tuple[Area, ...]:
             return tuple(Area(str(a.get("id", "")), int(a.get("capacity", 0) or 0), str(a.get("name", "")),
-                              str(a.get("name_en", "")), str(a.get("post", "")))
+                              str(a.get("name_en", "")), str(a.get("post", "")),
+                              tuple(str(x) for x in a.get("vip_spaces") or () if isinstance(x, str)))
                          for a in summary.get(key, []) if isinstance(a, dict))
 
         def rows(key: str) -> tuple[dict[str, Any], ...]:
@@ -127,6 +129,7 @@ class Count:
     capacity: int | None = None
     area: Area | None = None
     selected: bool = False
+    detail: str = ""          # what the figure stands for, when it helps (the free VIP spaces: A02 A03)
 
 
 Tally = Callable[[Site, Iterable[tuple[str, dict[str, Any]]], "Area | None"], list[Count]]

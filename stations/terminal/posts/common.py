@@ -62,8 +62,8 @@ def describe(type_: str, body: dict[str, Any], lang: str, names: dict[str, str] 
     for key in ("space", "plate", "guest_ref", "name", "item", "where", "location"):
         if b.get(key):
             parts.append(str(b[key]))
-    if b.get("vip"):
-        parts.append("VIP")
+    if b.get("vip"):   # a reserved VIP space says so in the staff's words (贵宾车位); a VIP car keeps its mark
+        parts.append(i18n.t("station.act.vip_space", lang) if type_ == "space_assign" else "VIP")
     if b.get("release"):
         parts.append(i18n.t("field.release", lang))
     if b.get("vip_level"):

@@ -27,6 +27,17 @@ def _space(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[
                             "plate": str(v["plate"]).strip()}
 
 
+def _vip_space(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[str, Any]]:
+    kind, body = _space(site, v, area)
+    return kind, {**body, "vip": True}
+
+
+def vip_free(area: Area, reports: Iterable[tuple[str, dict[str, Any]]]) -> tuple[str, ...]:
+    """The lot's reserved VIP spaces this terminal has not given to a car (the hub refuses one another gave)."""
+    taken = {str(b.get("space", "")) for t, b in reports if t == "space_assign" and b.get("vip") and b.get("lot") == area.id}
+    return tuple(s for s in area.vip_spaces if s not in taken)
+
+
 def occupancy(site: Site, reports: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
     """Each lot's occupancy as this terminal reported it, replayed in order."""
     caps = {lot.id: lot.capacity for lot in site.lots}
@@ -45,9 +56,14 @@ def occupancy(site: Site, reports: Iterable[tuple[str, dict[str, Any]]]) -> dict
 
 
 def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:
+    reports = list(reports)
     occ = occupancy(site, reports)
-    return [Count("", occ.get(lot.id, 0), lot.capacity, lot, selected=area is not None and lot.id == area.id)
-            for lot in site.lots]
+    out = [Count("", occ.get(lot.id, 0), lot.capacity, lot, selected=area is not None and lot.id == area.id)
+           for lot in site.lots]
+    if area is not None and area.vip_spaces:   # the selected lot's VIP spaces: how many are free, and which
+        free = vip_free(area, reports)
+        out.append(Count("station.count.vip_free", len(free), len(area.vip_spaces), detail=" ".join(free)))
+    return out
 
 
 def post(site: Site) -> Post:
@@ -60,5 +76,8 @@ def post(site: Site) -> Post:
         Action("space", "f5", "station.act.space", _space,
                (Field("space", "field.space"), Field("plate", "field.plate")), alias="5"),
         Action("next_lot", "f6", "station.act.next_lot", kind="cycle", alias="6"),
+        *((Action("vip_space", "f7", "station.act.vip_space", _vip_space,
+                  (Field("space", "field.space"), Field("plate", "field.plate")), alias="7"),)
+          if any(lot.vip_spaces for lot in site.lots) else ()),   # only where a lot keeps VIP spaces
         *common_actions(site),
     ), tally, areas=lambda s: s.lots)

@@ -37,4 +37,6 @@ class CountsBar(Static):
                 text.append(i18n.t(count.label, self.lang) + " ")
             figure = f"{count.value}/{count.capacity}" if count.capacity is not None else str(count.value)
             text.append(figure, style=_style(count))
+            if count.detail:
+                text.append(f" {count.detail}", style="dim")
         return text
