@@ -27,7 +27,7 @@ from tests.test_plans_library import EVENT as PLAN_EVENT
 # The keys a person may write (and meet in a sentence that lists what may be written instead).
 KEYS = {"event", "hub", "stations", "desks", "lots", "zones", "departments", "tasks", "roster", "guests", "services",
         "name", "name_en", "date", "doors_open", "lang", "timezone", "id", "post", "capacity", "department",
-        "title", "title_en", "due", "blocking", "owner", "station", "staff_no", "from", "late_min", "route",
+        "title", "title_en", "due", "blocking", "owner", "station", "staff_no", "from", "to", "vip_spaces", "late_min", "route",
         *(f.name for f in dataclasses.fields(HubSettings)), *POSTS, *DEPARTMENTS,
         "drinks", "tea_break", "cleaning", "restock", "other", "zh", "en", "true", "false", "TOML",
         # examples of what to write instead

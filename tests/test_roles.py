@@ -153,7 +153,7 @@ def test_the_vip_hand_off_reaches_the_greeting_leaders(wire: Wire) -> None:
     _ok(wire.send(GREET, M.InstructionAck(instruction=leaders.gseq))[0])
     assert wire.ingest.state.instructions[leaders.gseq]["ack_by"] == {"greeter-1": "刘总"}
     state = wire.ingest.state
-    assert guests_rules.shown_links(state) == ("parking", "concierge", "lobby", "greeter", "host")
+    assert guests_rules.shown_links(state) == ("parking", "concierge", "lobby", "model_unit", "greeter", "host")
     (chain,) = [c for c in guests_rules.chains(state, wire.now) if c.ref == "V-01"]
     assert ("greeter", "acked") in [(link.link, link.status) for link in chain.links]
     # The send-off of a VIP reaches the leaders too (a walk-in party of no VIP does not).

@@ -109,8 +109,11 @@ def handoff_links(state: State, post: str) -> tuple[str, ...]:
 
 
 def shown_links(state: State) -> tuple[str, ...]:
-    """The hand-off links the desk shows a column for: the posts, the greeting leaders when they have a terminal, the host."""
-    return (*LINKS, *(("greeter",) if "greeter" in terminals(state) else ()), "host")
+    """The hand-off links the desk shows a column for: the posts (the model unit where the event has one), the
+    greeting leaders when they have a terminal, the host."""
+    posts = {st.get("post") for st in state.stations.values()}
+    return (*(p for p in LINKS if p not in STAFFED_ONLY or p in posts),
+            *(("greeter",) if "greeter" in terminals(state) else ()), "host")
 
 
 def host_station(state: State, host: str) -> str:
