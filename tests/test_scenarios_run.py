@@ -187,7 +187,7 @@ def check_opening_day(card: dict, reh: Rehearsal) -> None:
     assert {r["plan"] for r in card["plans"]["runs"]} >= {"medical", "lost_child"}
     # The delegation is on the guest list: its arrival at the concierge is handed on to the lobby and its host.
     handoff = by_kind(card, "handoff_acked", guest="D-01")
-    assert {i["link"] for i in handoff["items"]} == {"lobby", "host"} and handoff["measured"] is not None
+    assert {i["link"] for i in handoff["items"]} == {"lobby", "model_unit", "host"} and handoff["measured"] is not None
 
 
 def check_fire_drill(card: dict, reh: Rehearsal) -> None:
@@ -254,7 +254,7 @@ def check_vip_visit(card: dict, reh: Rehearsal) -> None:
     assert alarm["status"] == "met" and [i["link"] for i in alarm["items"]] == ["parking"]
     # The plate seen at the gate hands the VIP on to every post ahead and the host, each acknowledging.
     handoff = by_kind(card, "handoff_acked", guest="V-01")
-    assert sorted(i["link"] for i in handoff["items"]) == ["concierge", "host", "lobby", "parking"]
+    assert sorted(i["link"] for i in handoff["items"]) == ["concierge", "host", "lobby", "model_unit", "parking"]
     assert all(i["delay_ms"] is not None for i in handoff["items"])
     # The east gate's clock runs 45 s fast: the system measures it, and its reports keep their order.
     assert by_kind(card, "report_order", station="gate-1")["status"] == "met"
