@@ -146,6 +146,30 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change():
         assert footer_keys(app)["quit"][1] != dict((k.action, k.description) for k in before)["quit"]
 
 
+@aio
+async def test_a_screen_hidden_whole_under_the_help_is_not_fed_and_one_under_a_dialog_is():
+    """The help is opaque: drawing the board under it each second cost the loop for nothing. A dialog is
+    see-through: the board under it follows the clock."""
+    now = [T0]
+    app = DeskApp(state=fixture_state(), clock=lambda: now[0], lang="zh", desk="desk-1")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settled()(pilot)
+        board = app.screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        before = board.view
+        now[0] += 2000
+        app.tick()
+        assert board.view is before and app.screen.is_modal
+        await pilot.press("escape")
+        await settled("s")(pilot)                # the instruction dialog, over the board
+        assert app.screen is not board and app.screen.is_modal
+        before = board.view
+        now[0] += 2000
+        app.tick()
+        assert board.view is not before and board.view.now_ms == now[0]
+
+
 CLOSING = "。，、；：？！）》」』】〕…,.;:?!)]}"
 
 

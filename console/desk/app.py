@@ -214,7 +214,8 @@ class DeskApp(App):
         (ViewScreen.on_screen_resume): feeding them each frame re-rendered hidden tables for nothing."""
         stack = self.screen_stack
         shown = stack[-1:]
-        if len(stack) > 1 and isinstance(stack[-1], ModalScreen):
+        # Only a see-through modal shows the screen under it (an opaque one, the help, hides it whole).
+        if len(stack) > 1 and isinstance(stack[-1], ModalScreen) and stack[-1].styles.background.a < 1:
             under, last = stack[-2], getattr(stack[-2], "view", None)
             # Any change under a modal redraws the whole modal with its dimmed backdrop (~40 ms
             # under a flood): the backdrop follows at the clock's pace (1 Hz), not every frame.
