@@ -110,6 +110,15 @@ async def wait_for(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0, w
         await asyncio.sleep(0)
 
 
+def stop_blinking(app) -> None:
+    """A text cursor shown for good: it blinks every half second, so a picture taken later on a
+    loaded machine caught it hidden where the stored one had it shown."""
+    from textual.widgets import Input, TextArea
+    for field in app.screen.query("Input, TextArea"):
+        if isinstance(field, (Input, TextArea)):
+            field.cursor_blink = False
+
+
 def settled(*keys: str, most_s: float = 10.0):
     """Press keys, then wait until the screen stops changing (the tables refilled at their laid-out
     width, the dialog drawn) before the picture is taken: two looks 50 ms apart that are the same.
@@ -118,6 +127,7 @@ def settled(*keys: str, most_s: float = 10.0):
         for key in keys:
             await pilot.press(key)
         await pilot.wait_for_scheduled_animations()
+        stop_blinking(pilot.app)
         last, deadline = None, time.monotonic() + most_s
         while time.monotonic() < deadline:
             await pilot.pause(0.05)

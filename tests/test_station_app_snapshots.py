@@ -12,6 +12,7 @@ import pytest
 
 from protocols.codec import ProtocolError
 from tests.test_station_app_support import make_app, make_client, until
+from tests.test_desk_support import stop_blinking
 
 FIXED = 1_796_434_200.0   # 2026-12-05 09:30 +08:00, the sample event's doors-open (01:30 UTC)
 SIZE = (80, 24)
@@ -78,6 +79,7 @@ def test_incident_form_snapshot(fixed_event_dir, snap_compare, lang):
     async def open_form(pilot):
         await until(pilot, lambda: client.status().state == "unreachable", what="link settles")
         await pilot.press("f9")
+        stop_blinking(pilot.app)   # the form starts on its text field: its cursor blinks
         await pilot.pause(0.1)
 
     try:
