@@ -254,9 +254,9 @@ class StationServer:
             return self._pairing_page(lang, i18n.t(f"station.web.pair_{answer}", lang), status)
         token, station = answer
         log.info("a phone paired with %s from %s", station, request.remote)
+        paired = self.pairings.sessions[token]   # read before waiting: a revoke meanwhile may end it
         await self._tell_ended()   # the phones a new one replaced
-        await self._tell(station, "phone_paired", {"phone": self.pairings.sessions[token].phone,
-                                                   "at_ms": self.pairings.sessions[token].since_ms})
+        await self._tell(station, "phone_paired", {"phone": paired.phone, "at_ms": paired.since_ms})
         response = web.json_response({"paired": True, "station": station})
         response.set_cookie(COOKIE, token, max_age=COOKIE_AGE_S, httponly=True, samesite="Strict", path="/",
                             secure=self.secure)
