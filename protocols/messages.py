@@ -426,6 +426,7 @@ from protocols.messages_ops import *  # noqa: F401,F403 — registers them; re-e
 from protocols.messages_service import *  # noqa: F401,F403 — service calls taken and done; re-exported
 from protocols.messages_vip import *  # noqa: F401,F403 — VIPs end to end (issue 16 item 4); re-exported
 from protocols.messages_prep import *  # noqa: F401,F403 — preparation run from the desk (issue 16 item 6); re-exported
+from protocols.messages_phones import *  # noqa: F401,F403 — phones paired, unpaired, revoked (issue 18); re-exported
 
 # Which stored kinds each role may send. Incidents, instruction acks, service calls and the
 # confirmation of one's own plan steps are common.
@@ -451,6 +452,9 @@ ALLOWED = {role: kinds | {"service_update"} for role, kinds in ALLOWED.items()}
 ALLOWED["desk"] = ALLOWED["desk"] | {"guest_expect", "guest_add"}
 # Preparation from the desk (issue 16 item 6): only the office's desk adds, moves and stages the plan.
 ALLOWED["desk"] = ALLOWED["desk"] | {"task_add", "task_change", "roster_add", "roster_change", "prep_stage"}
+# Phones (issue 18): the station server speaks for each station's phones; only a desk revokes them.
+ALLOWED = {role: kinds | ({"phone_revoke"} if role == "desk" else {"phone_paired", "phone_unpaired"})
+           for role, kinds in ALLOWED.items()}
 CONTROL = frozenset(t for t, c in REGISTRY.items() if c.KIND == "control")
 STORED = frozenset(t for t, c in REGISTRY.items() if c.KIND in ("report", "action", "hub"))
 

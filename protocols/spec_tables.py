@@ -240,6 +240,19 @@ MEANING.update({
     ("prep_stage", "note"): "free text",
 })
 
+# Phones paired with the stations, logged through the hub (issue 18): protocols/messages_phones.py.
+MEANING.update({
+    ("phone_paired", "phone"): "the phone's label: a few random characters the station server makes when it pairs "
+                               "(never the pairing code, never the session token)",
+    ("phone_paired", "at_ms"): "when it paired, epoch ms (the station server's clock)",
+    ("phone_unpaired", "phone"): "the label its `phone_paired` gave",
+    ("phone_unpaired", "why"): "`unpaired` (the phone unpaired itself), `revoked` (a new pairing generation), "
+                               "`replaced` (a newer phone took its place) or `stopped` (the station server stopped)",
+    ("phone_revoke", "station"): "the station whose phones are revoked",
+    ("phone_revoke", "generation"): "the pairing generation it moves to (a new code); must be above the last one logged",
+    ("phone_revoke", "reason"): "why (free text: 手机丢失 …)",
+})
+
 ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
     "E_VERSION": ("decode", "frame 0 is not `EVENTDESK/1` (or there are no frames)"),
     "E_FRAMES": ("decode", "not exactly 3 frames after the signature check"),

@@ -126,6 +126,7 @@ MODULE_TIER.update({"test_report_charts_font": "pure", "test_event_words": "pure
 # Stations on phones (issue 18): pairing and the page model, the server and the phone page in a real browser.
 MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "test_phones_browser": "wire",
                     "test_phones_desk": "screen"})
+MODULE_TIER.update({"test_phones_log": "pure"})   # phones paired and revoked, logged through the hub (issue 18)
 MODULE_TIER.update({"test_prep": "pure", "test_prep_desk": "screen"})
 MODULE_TIER.update({"test_vip_spaces": "pure", "test_vip_model_unit": "screen"})   # reserved VIP spaces (issue 16 item 4); its screen tests say so   # preparation from the desk (issue 16 item 6)
 

@@ -176,9 +176,10 @@ def test_a_tap_is_saved_by_the_server_before_the_phone_hears_saved(tmp_path):
         assert status == 200 and "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
         cookie = set_cookie.split(";", 1)[0]
         status, answer, _ = call(running.url, "/api/tap", {"action": "enter"}, cookie)
-        assert status == 200 and answer["said"].startswith("已保存 #1")
+        assert status == 200 and answer["said"].startswith("已保存 #2")   # #1: the pairing, the station's own report
         with sqlite3.connect(folder.outbox("lobby-1")) as db:
-            assert db.execute("SELECT seq, type, state FROM reports").fetchall() == [(1, "zone_enter", "saved")]
+            assert db.execute("SELECT seq, type, state FROM reports").fetchall() == [
+                (1, "phone_paired", "saved"), (2, "zone_enter", "saved")]
         _status, shown, _ = call(running.url, "/api/page?v=0", None, cookie)
         assert shown["page"]["reports"][0]["state_text"] == "已保存（本机）"
         assert "待发" in shown["page"]["link"]["text"]
@@ -193,10 +194,10 @@ def test_a_form_sends_its_fields_and_a_refusal_keeps_what_was_typed(venue, brows
     page.get_by_role("button", name="提交").click()
     page.wait_for_selector("form.sheet .problem:not(:empty)")
     assert page.input_value("#field-occupied") == "三十"       # nothing typed is lost
-    assert page.locator("#reports").count() == 0                # and nothing was saved
+    assert page.locator("#reports li").count() == 1             # and nothing was saved: the pairing only
     page.fill("#field-occupied", "30")
     page.get_by_role("button", name="提交").click()
-    page.wait_for_selector("#flash:has-text('已保存 #1')")
+    page.wait_for_selector("#flash:has-text('已保存 #2')")   # after the pairing's own report
     assert "= 30" in page.inner_text("#flash") and page.locator("form.sheet").count() == 0
     ctx.close()
 

@@ -59,7 +59,7 @@ def test_every_department_and_role_is_a_post_with_the_same_app() -> None:
         post = for_site(Site.from_summary(sid, ev))
         assert post.id == posts[sid]
         assert [a.kind for a in post.actions] == ["calls", "duty", "report", "inbox"]
-        assert M.ALLOWED[post.id] == frozenset(M.COMMON) | {"service_update"}
+        assert M.ALLOWED[post.id] == frozenset(M.COMMON) | {"service_update", "phone_paired", "phone_unpaired"}
     # Only what the event declares: the shipped sample has no such terminal, so nothing changes for it.
     assert not {s["post"] for s in parse(Path("/x/e.toml"), SAMPLE.read_text("utf-8")).summary()["stations"]} \
         & set(M.DEPARTMENT_POSTS + M.ROLE_POSTS)

@@ -12,6 +12,7 @@ from console.core import plan_library, plans, prep, services
 from console.core.event import Event
 from console.core.state import State
 from console.core.state.fold import VIP_LEVELS
+from console.core.state.fold_phones import generation_of
 from console.core.state.fold_prep import find_task
 from protocols.codec import ProtocolError, schema_error
 from protocols.messages import POSTS
@@ -63,6 +64,8 @@ class References:
             self._expect(state, msg.guest_ref)
         if type_ == "car_in" and msg.release:
             self._release(state, msg.plate)
+        if type_ == "phone_revoke":
+            self._phone_revoke(state, msg)
         if type_ == "drill_clock" and not self.drill:
             raise schema_error("start_ms", "problem.drill_only")
 
@@ -82,6 +85,13 @@ class References:
             raise ProtocolError("E_UNKNOWN", what_key="what.guest", ref=ref)
         if ref in state.guests["arrived"]:
             raise schema_error("guest_ref", "problem.guest_arrived")
+
+    def _phone_revoke(self, state: State, msg: Any) -> None:
+        """A station of the event, moved past the generation the log has: two desks revoking at once, the second is told."""
+        if msg.station not in self.station_ids:
+            raise schema_error("station", "problem.unknown_station", got=msg.station)
+        if msg.generation <= generation_of(state, msg.station):
+            raise schema_error("generation", "problem.revoke_again")
 
     def _vip_space(self, state: State, msg: Any) -> None:
         """A reserved VIP space of that lot (贵宾车位), not given to another car already."""

@@ -369,7 +369,8 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
         app.summary_source = summary_source(folder, drill)
         from console.desk.screens.phones import PhonesSource
         from console.event import phones
-        app.phones_source = PhonesSource(lambda: phones.rows(folder), lambda station: phones.revoke(folder, station))
+        app.phones_source = PhonesSource(lambda: phones.rows(folder),
+                                         lambda station, gen: phones.revoke(folder, station, gen))
     link.on_action = app.action_finished
     link.start()
     try:

@@ -210,6 +210,10 @@ class DeskLink:
         return self.client.submit("guest_add", {"name": name, "org": org, "level": level, "party": party,
                                                 "host": host, "plate": plate, "at": at})
 
+    # Phones (issue 18): revoke a station's pairings; the hub passes it to the station server, which refuses them.
+    def revoke_phones(self, station: str, generation: int, reason: str = "") -> Report:
+        return self.client.submit("phone_revoke", {"station": station, "generation": generation, "reason": reason})
+
     # Preparation from the desk (issue 16 item 6): tasks and roster slots added and moved, the plan's stages.
     def prep(self, kind: str, body: dict[str, Any]) -> Report:
         """task_add, task_change, roster_add, roster_change or prep_stage (protocols/messages_prep.py)."""

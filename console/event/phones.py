@@ -6,29 +6,11 @@ no sockets, no screen.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from console.core.state.fold_phones import PhoneRow  # noqa: F401  (the rows it makes; re-exported)
 from console.event.folder import EventFolder
 from protocols import keys, pairing
-
-
-@dataclass(frozen=True)
-class PhoneRow:
-    """One station as the pairing screen lists it."""
-
-    station: str
-    name: str
-    name_en: str
-    code: str            # "" when this machine has no key for the station
-    generation: int
-    phones: int          # paired with it now, as the station server last wrote
-    last_ms: int         # when the newest of them paired (0: none)
-
-    def label(self, lang: str) -> str:
-        if lang == "en":
-            return self.name_en or self.name or self.station
-        return self.name or self.name_en or self.station
 
 
 def generations_file(folder: EventFolder) -> Path:
@@ -62,10 +44,11 @@ def rows(folder: EventFolder) -> tuple[list[PhoneRow], list[str]]:
     return out, paired["urls"]
 
 
-def revoke(folder: EventFolder, station: str) -> str:
-    """The station's next pairing generation: its new code (a running station server refuses the old phones)."""
+def revoke(folder: EventFolder, station: str, generation: int = 0) -> str:
+    """The station's next pairing generation (or `generation`, when later): its new code (a running station
+    server refuses the old phones)."""
     gens = pairing.read_generations(generations_file(folder))
-    gens[station] = gens.get(station, 0) + 1
+    gens[station] = max(gens.get(station, 0) + 1, generation)
     pairing.write_generations(generations_file(folder), gens)
     secret = secrets(folder).get(station)
     return pairing.code_for(secret, station, gens[station]) if secret is not None else ""

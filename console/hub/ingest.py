@@ -195,6 +195,8 @@ class Ingest(Control, Refusals):
             out.publish.append(replies.publication("feed", committed))
             if h.type == "instruction":   # targets are topic names
                 out.publish.append(replies.publication(row.body["target"], committed))
+            if h.type == "phone_revoke":   # the station server reads the station's own topic (issue 18)
+                out.publish.append(replies.publication(f"station.{row.body['station']}", committed))
         for address, r in b.replies:
             if address is None:
                 continue

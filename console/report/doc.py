@@ -268,6 +268,11 @@ def _quality(doc: Doc, s: Summary) -> None:
                 "; ".join(f"{rt.clock(x['from_ms'], s.tz)}–{rt.clock(x['to_ms'], s.tz)}" for x in st["offline"]) or rt.NONE,
                 rt.dur(max((x["to_ms"] - x["from_ms"] for x in st["offline"]), default=None), lang),
                 st["late_warnings"], st["reports"]] for st in s.stations])
+    phones = s.extra.get("phones") or {}
+    if phones:   # issue 18: how many phones each station's code paired, and how many a revoke ended
+        doc.add(Heading(t("report.phones.title", lang), 3),
+                Bullets(tuple(t("report.phones.line", lang, station=rt.name_of(s.stations, sid, lang), paired=x["paired"],
+                                revoked=x["revoked"]) for sid, x in phones.items())))
     outages = s.extra.get("hub_outages", ())
     doc.add(Heading(t("report.sub.hub", lang), 3),
             Bullets(tuple(t("report.outage.crash" if o["crash"] else "report.outage.stop", lang,

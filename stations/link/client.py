@@ -106,6 +106,9 @@ class ClientEvents:
         self.emit("guests", len(guests))
 
     def instruction(self, committed: Committed) -> None:
+        if committed.type == "phone_revoke":   # a desk revoked this station's phones: the station server acts on it
+            self.emit("phone_revoke", committed.body)
+            return
         if committed.type != "instruction":
             return
         body = codec.build("instruction", committed.body)

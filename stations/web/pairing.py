@@ -68,20 +68,24 @@ class Session:
     generation: int
     lang: str
     since_ms: int = 0
+    phone: str = ""      # its short random label, as the log names it (never the code, never the token)
 
 
 class Pairings:
     """The codes of every station and the sessions paired with them; the server's one table.
 
     `secrets_by_station` maps station ids to their CURVE secret keys; `generations` the pairing
-    generation of each (0 when never revoked). `token` makes a session token (random by default)."""
+    generation of each (0 when never revoked). `token` makes a session token, `label` a phone's label
+    (random by default). Sessions that end are kept in `ended` as (station, phone, why) until drained."""
 
     def __init__(self, secrets_by_station: dict[str, bytes], generations: dict[str, int] | None = None,
-                 token: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> None:
+                 token: Callable[[], str] = lambda: secrets.token_urlsafe(32),
+                 label: Callable[[], str] = lambda: secrets.token_hex(3)) -> None:
         self._secrets = dict(secrets_by_station)
         self.generations = {s: int((generations or {}).get(s, 0)) for s in self._secrets}
-        self._token = token
+        self._token, self._label = token, label
         self.sessions: dict[str, Session] = {}
+        self.ended: list[tuple[str, str, str]] = []
         self.brake = Brake()
 
     def code(self, station: str) -> str:
@@ -100,8 +104,8 @@ class Pairings:
                 token = self._token()
                 mine = [t for t, found in self.sessions.items() if found.station == station]
                 for old in mine[:max(0, len(mine) - PER_STATION + 1)]:   # oldest first: dicts keep order
-                    del self.sessions[old]
-                self.sessions[token] = Session(station, self.generations[station], lang, at_ms)
+                    self._end(old, "replaced")
+                self.sessions[token] = Session(station, self.generations[station], lang, at_ms, self._label())
                 return token, station
         self.brake.missed(address, now)
         return "wrong"
@@ -112,25 +116,49 @@ class Pairings:
         if found is None:
             return None
         if found.generation != self.generations.get(found.station, -1):
-            del self.sessions[token or ""]
+            self._end(token or "", "revoked")
             return None
         return found
+
+    def _end(self, token: str, why: str) -> None:
+        found = self.sessions.pop(token, None)
+        if found is not None:
+            self.ended.append((found.station, found.phone, why))
+
+    def end_all(self, why: str) -> None:
+        """Every session ends (the server stops: they live in its memory only)."""
+        for token in list(self.sessions):
+            self._end(token, why)
+
+    def unpair(self, token: str) -> None:
+        """The phone asked to be unpaired."""
+        self._end(token, "unpaired")
+
+    def drain_ended(self) -> list[tuple[str, str, str]]:
+        """The sessions ended since the last call, oldest first, as (station, phone, why)."""
+        ended, self.ended = self.ended, []
+        return ended
 
     def set_lang(self, token: str, lang: str) -> None:
         found = self.session(token)
         if found is not None:
-            self.sessions[token] = Session(found.station, found.generation, lang, found.since_ms)
+            self.sessions[token] = Session(found.station, found.generation, lang, found.since_ms, found.phone)
 
     def revoke(self, station: str) -> int:
         """A new generation for `station`: a new code, and every phone paired before is refused."""
         self.generations[station] += 1
         return self.generations[station]
 
-    def set_generations(self, generations: dict[str, int]) -> None:
-        """Generations as stored (another process revoked): sessions under an old one end at their next request."""
+    def set_generations(self, generations: dict[str, int]) -> list[str]:
+        """Generations as stored, or as a desk revoked through the hub: sessions under an old one end at their next
+        request. A generation only moves on (a file written before a revoke heard from the hub never undoes it);
+        returns the stations that moved."""
+        moved = []
         for station, gen in generations.items():
-            if station in self.generations:
+            if station in self.generations and int(gen) > self.generations[station]:
                 self.generations[station] = int(gen)
+                moved.append(station)
+        return moved
 
     def paired(self) -> dict[str, int]:
         """How many live sessions each station has now."""

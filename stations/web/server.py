@@ -23,7 +23,7 @@ from aiohttp import web
 
 from protocols import i18n
 from protocols.codec import ProtocolError
-from protocols.pairing import read_generations, write_paired
+from protocols.pairing import read_generations, write_generations, write_paired
 from stations.link.client import StationClient
 from stations.link.worker import Job, OutboxWorker
 from stations.outbox.store import OutboxError
@@ -118,6 +118,7 @@ class StationServer:
         self._listed: tuple[Any, ...] | None = None   # (phones, urls) as last written for the desk
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Future[None]] = set()
         self.closing = False
 
     # --- life -------------------------------------------------------------------------------------
@@ -133,6 +134,8 @@ class StationServer:
     async def stop(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
+        self.pairings.end_all("stopped")   # they die with this process: the log hears so
+        await self._tell_ended()
         if self.paired_file is not None:   # sessions live in this process: none is left paired after it
             try:
                 await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
@@ -145,9 +148,40 @@ class StationServer:
     def _changed(self, term: Terminal) -> Callable[[str, Any], None]:
         def on_change(kind: str, payload: Any) -> None:   # on the link's thread
             loop = self._loop
-            if loop is not None and not loop.is_closed():
+            if loop is None or loop.is_closed():
+                return
+            if kind == "phone_revoke":
+                loop.call_soon_threadsafe(self._desk_revoked, payload)
+            else:
                 loop.call_soon_threadsafe(term.bump_soon, loop)
         return on_change
+
+    # --- phones in the log (issue 18) ----------------------------------------------------------
+    async def _tell(self, station: str, type_: str, body: dict[str, Any]) -> None:
+        """A pairing report from `station`, saved to its outbox like a tap (the hub logs it, the desks list it)."""
+        term = self.terminals.get(station)
+        if term is None:
+            return
+        result = await off_loop(term.worker, lambda _outbox: term.client.submit(type_, body))
+        if isinstance(result, BaseException):   # a full outbox costs the desk's list, never the phone's pairing
+            log.warning("cannot log %s for %s: %s", type_, station, result)
+
+    async def _tell_ended(self) -> None:
+        for station, phone, why in self.pairings.drain_ended():
+            await self._tell(station, "phone_unpaired", {"phone": phone, "why": why})
+
+    def _desk_revoked(self, body: dict[str, Any]) -> None:
+        """A desk revoked a station's phones through the hub (on the loop): as a revoke in the folder, and the
+        folder's file is moved on too, so this machine's `stations codes` prints the new code."""
+        station, gen = str(body.get("station", "")), int(body.get("generation", 0) or 0)
+        if not self.pairings.set_generations({station: gen}):
+            return
+        if station in self.terminals:
+            self.terminals[station].bump()
+        if self.generations_file is not None:
+            task = asyncio.ensure_future(asyncio.to_thread(_store_generation, self.generations_file, station, gen))
+            self._writes.add(task)   # held until done: the loop keeps only a weak reference to a task
+            task.add_done_callback(self._writes.discard)
 
     async def _watch_generations(self) -> None:
         """Revokes made in the event folder (the desk, `eventdesk stations revoke`) reach live sessions within a
@@ -160,11 +194,10 @@ class StationServer:
                     self._listed = (listed, list(self.urls))
                 except OSError as exc:   # a full disk costs the desk's list, never the revokes: tried again
                     log.warning("cannot write %s: %s", self.paired_file, exc)
+            await self._tell_ended()
             await asyncio.sleep(GENERATIONS_EVERY_S)
             stored = await asyncio.to_thread(read_generations, self.generations_file)
-            moved = [s for s, gen in stored.items() if self.pairings.generations.get(s, gen) != gen]
-            self.pairings.set_generations(stored)
-            for station in moved:   # its pages waiting on a long poll are answered now: with the pairing page
+            for station in self.pairings.set_generations(stored):   # its pages waiting on a long poll are answered now: with the pairing page
                 if station in self.terminals:
                     self.terminals[station].bump()
 
@@ -221,6 +254,9 @@ class StationServer:
             return self._pairing_page(lang, i18n.t(f"station.web.pair_{answer}", lang), status)
         token, station = answer
         log.info("a phone paired with %s from %s", station, request.remote)
+        paired = self.pairings.sessions[token]   # read before waiting: a revoke meanwhile may end it
+        await self._tell_ended()   # the phones a new one replaced
+        await self._tell(station, "phone_paired", {"phone": paired.phone, "at_ms": paired.since_ms})
         response = web.json_response({"paired": True, "station": station})
         response.set_cookie(COOKIE, token, max_age=COOKIE_AGE_S, httponly=True, samesite="Strict", path="/",
                             secure=self.secure)
@@ -321,7 +357,8 @@ class StationServer:
         return web.json_response({"lang": lang})
 
     async def _unpair(self, request: web.Request) -> web.Response:
-        self.pairings.sessions.pop(request.cookies.get(COOKIE, ""), None)
+        self.pairings.unpair(request.cookies.get(COOKIE, ""))
+        await self._tell_ended()
         response = web.json_response({"paired": False})
         response.del_cookie(COOKIE, path="/")
         return response
@@ -336,6 +373,15 @@ async def _json(request: web.Request) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _store_generation(path: Path, station: str, generation: int) -> None:
+    try:
+        stored = read_generations(path)
+        if stored.get(station, 0) < generation:
+            write_generations(path, {**stored, station: generation})
+    except OSError as exc:   # the revoke holds in this process all the same
+        log.warning("cannot write %s: %s", path, exc)
 
 
 def _refused(sentence: str, status: int) -> web.Response:

@@ -14,6 +14,7 @@ from console.core.guests_check import plate_key
 from console.core.state.fold_ops import FOLD_OPS, HISTORY_MAX, guest_notice, guest_seen
 from console.core.state.fold_people import person
 from console.core.state.fold_vip import FOLD_VIP
+from console.core.state.fold_phones import FOLD_PHONES
 from console.core.state.fold_prep import FOLD_PREP
 from console.core.state.model import State
 from console.core.state.sendoff_fold import departed, sendoff_acked, sendoff_link, sendoff_notice
@@ -396,4 +397,5 @@ FOLD = {
     **FOLD_OPS,
     **FOLD_VIP,
     **FOLD_PREP,
+    **FOLD_PHONES,
 }

@@ -1,12 +1,16 @@
 """The pairing screen (h): each station's pairing code as text and a QR code to scan, the phones paired with it now, and r to revoke (logged).
 
-What it lists comes from a `source` the app provides (it reads the event folder: console.event.phones),
-asked in a thread worker every few seconds, so no file is read on the desk's loop. A revoke asks for a
-reason, moves the station's pairing generation on (the station server then refuses its phones within
-a second) and logs a desk note naming the station and the reason, never the code.
+The phones paired come from the picture (the station server logs each pairing through the hub), so any
+desk lists them, `--attach` too. The codes and the server's addresses come from a `source` the app
+provides where the event folder is here (console.event.phones), asked in a thread worker every few
+seconds, so no file is read on the desk's loop. A revoke asks for a reason and is a desk action
+(phone_revoke: the station and its next pairing generation) that the hub logs and passes to the
+station server, which then refuses the station's phones; where the folder is here its generations
+file moves on too. Neither the log nor the screen's messages name the code.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 from rich.text import Text
@@ -16,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
+from console.core.state.fold_phones import PhoneRow, generation_of, phones_of
 from console.desk.keys import bindings
 from console.desk.screens.details import ViewScreen
 from console.desk.screens.modals import TextModal
@@ -29,9 +34,9 @@ REFRESH_S = 2.0
 
 
 class PhonesSource:
-    """The folder's side, given by run_desk: `rows()` -> (rows, urls); `revoke(station)` -> the new code."""
+    """The folder's side, given by run_desk: `rows()` -> (rows, urls); `revoke(station, generation)` -> the new code."""
 
-    def __init__(self, rows: Callable[[], tuple[list[Any], list[str]]], revoke: Callable[[str], str]) -> None:
+    def __init__(self, rows: Callable[[], tuple[list[Any], list[str]]], revoke: Callable[[str, int], str]) -> None:
         self.rows, self.revoke = rows, revoke
 
 
@@ -48,7 +53,8 @@ class PhonesScreen(ViewScreen):
     def __init__(self, source: PhonesSource | None) -> None:
         super().__init__()
         self.source = source
-        self.rows: list[Any] = []
+        self.rows: list[Any] = []     # from the folder: codes and generations
+        self.shown: list[Any] = []    # as listed: the folder's rows with the picture's phones
         self.urls: list[str] = []
         self.problem = ""
 
@@ -89,9 +95,22 @@ class PhonesScreen(ViewScreen):
 
     def selected(self) -> Any | None:
         table = self.query_one("#phones-list", DataTable)
-        if not self.rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self.rows):
+        if not self.shown or table.cursor_row is None or not 0 <= table.cursor_row < len(self.shown):
             return None
-        return self.rows[table.cursor_row]
+        return self.shown[table.cursor_row]
+
+    def listed(self, view: View) -> list[PhoneRow]:
+        """Each station with the phones the log says are paired now; its code where the folder is here."""
+        state = view.state
+        rows = self.rows if self.source is not None else \
+            [PhoneRow(st["id"], st.get("name", ""), st.get("name_en", ""), "", 0, 0, 0)
+             for st in state.event.get("stations", ())]
+        out = []
+        for row in rows:
+            n, last = phones_of(state, row.station)
+            out.append(replace(row, phones=n, last_ms=last,
+                               generation=max(row.generation, generation_of(state, row.station))))
+        return out
 
     def show(self, view: View) -> None:
         super().show(view)
@@ -105,11 +124,12 @@ class PhonesScreen(ViewScreen):
         table.clear(columns=True)
         for key in ("station", "code", "phones", "since"):
             table.add_column(view.t(f"desk.phones.col.{key}"))
-        for row in self.rows:
+        self.shown = self.listed(view)
+        for row in self.shown:
             since = fmt.clock(row.last_ms, view.tz) if row.last_ms else "—"
             table.add_row(Text(row.label(lang)), Text(row.code or "—", style="bold"), str(row.phones), since)
-        if self.rows:
-            table.move_cursor(row=min(keep or 0, len(self.rows) - 1))
+        if self.shown:
+            table.move_cursor(row=min(keep or 0, len(self.shown) - 1))
         self._show_qr(view)
 
     def _show_qr(self, view: View) -> None:
@@ -130,21 +150,22 @@ class PhonesScreen(ViewScreen):
 
     def action_revoke(self) -> None:
         row, lang = self.selected(), self._lang()
-        if row is None or self.source is None:
+        if row is None:
             return
         name = row.label(lang)
 
         def written(value: dict | None) -> None:
-            if value:
-                self._revoke(row.station, name, value["text"])
+            if value:   # the generation after the newest this desk knows of (its folder's, the log's)
+                self._revoke(row.station, row.generation + 1, name, value["text"])
         self.app.push_screen(TextModal(t("desk.phones.revoke_title", lang, station=name), lang), written)
 
     @work(thread=True, group="phones-revoke")
-    def _revoke(self, station: str, name: str, reason: str) -> None:
-        self.source.revoke(station)
-        self.app.call_from_thread(self._revoked, name, reason)
+    def _revoke(self, station: str, generation: int, name: str, reason: str) -> None:
+        if self.source is not None:   # the folder's server refuses the phones at once, even with the hub away
+            self.source.revoke(station, generation)
+        self.app.call_from_thread(self._revoked, station, generation, name, reason)
 
-    def _revoked(self, name: str, reason: str) -> None:
-        text = t("desk.phones.note", self._lang(), station=name, reason=reason)
-        self.app.send(lambda link: link.note(text, ""), "desk.phones.revoked", station=name)
+    def _revoked(self, station: str, generation: int, name: str, reason: str) -> None:
+        self.app.send(lambda link: link.revoke_phones(station, generation, reason), "desk.phones.revoked",
+                      station=name)
         self.load()

@@ -227,6 +227,12 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts += [label(f"svc_status.{b.get('status', '')}", lang), safe(services.call_words(state, b.get("call"), lang))]
     if typ == "instruction_ack":
         parts.append(f"#{b.get('instruction', '')}")
+    if typ == "phone_unpaired":   # phones (issue 18) in words: why it ended; never its label, never a code
+        parts.append(label(f"phone_why.{b.get('why', '')}", lang))
+    if typ == "phone_revoke":
+        parts.append(station_name(state, b.get("station", ""), lang))
+        if b.get("reason"):
+            parts.append(Text("“", style="dim") + safe(b["reason"]) + Text("”", style="dim"))
     if typ == "instruction":
         parts.append("→ " + target_name(state, b.get("target", "all"), lang))
         if b.get("gate") in ("hold", "resume"):
@@ -273,7 +279,7 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(label(f"dept.{b['department']}", lang))
     # A reason in the desk's language only: the hub's alarms carry both; an English one never in Chinese text.
     said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or (
-        b.get("reason_zh") if lang == "zh" else b.get("reason"))
+        b.get("reason_zh") if lang == "zh" else b.get("reason") if typ != "phone_revoke" else "")
     if said:
         parts.append(Text("“", style="dim") + safe(said) + Text("”", style="dim"))
     for part in parts:
