@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.event.folder import EventFolder, init_folder, make_keys, set_endpoints
-from console.hub.live_summary import changes, lot_lines
+from console.hub.live_summary import catch_up, changes, lot_lines
 from console.hub.server import run_in_thread
 from protocols.messages import Committed
 from stations.link.client import StationClient
@@ -202,3 +202,23 @@ async def test_the_duty_screen_shows_a_task_the_desk_adds_while_it_is_open(event
     finally:
         eng.close()
         desk.close()
+
+
+@pytest.mark.pure
+def test_a_station_whose_subscription_just_took_effect_is_sent_what_its_welcome_may_have_missed() -> None:
+    """The desk's tasks and this station's slots (also one moved away from it); a parking post also the taken spaces."""
+    from console.core.state.model import new_state
+
+    s = new_state({})
+    s.event = {"tasks": [{"id": "t1", "department": "engineering"}, {"id": "T7", "added": {"by": "desk-1"}}],
+               "roster": [{"key": "a", "station": "eng-1"}, {"key": "b", "station": "eng-1", "added": {"by": "desk-1"}},
+                          {"key": "c", "station": "env-1", "changes": [{"station": "eng-1"}]},
+                          {"key": "d", "station": "env-1", "added": {"by": "desk-1"}}]}
+    s.lots = {"p1": {"vip_taken": {"A01": {}}}}
+    lots = [{"id": "p1", "vip_spaces": ["A01", "A02"]}]
+    sent = [(m.body["part"], m.body["item"].get("id") or m.body["item"].get("key"))
+            for m in catch_up(s, lots, "eng-1", "engineering", "h", 5)]
+    assert sent == [("tasks", "T7"), ("roster", "b"), ("roster", "c")]
+    parked = catch_up(s, lots, "parking-1", "parking", "h", 5)
+    assert [(m.type, m.station, m.seq, m.body["part"]) for m in parked] == [("summary", "hub", 0, "tasks"),
+                                                                            ("summary", "hub", 0, "lots")]

@@ -58,3 +58,23 @@ def _line(committed: Committed, part: str, item: dict[str, Any]) -> Committed:
     return Committed(gseq=committed.gseq, station=committed.station, epoch=committed.epoch, seq=committed.seq,
                      type=SUMMARY_TYPE, station_ms=committed.station_ms, recv_ms=committed.recv_ms,
                      body={"part": part, "item": item})
+
+
+def catch_up(state: State, lots: list[dict[str, Any]], station: str, post: str, epoch: str,
+             now_ms: int) -> list[Committed]:
+    """The lines a station's welcome may have missed, for the moment its own topic's subscription takes effect:
+    what was published before it did never reached it. The tasks the desk added or changed, the slots at this
+    station or moved from it, and, for a parking post, the lots' taken VIP spaces; as the hub (station `hub`,
+    seq 0) at the log's last gseq. A line the station has already is put in place again: harmless."""
+    slots = [r for r in state.event.get("roster", ())
+             if (r.get("added") or r.get("changes")) and station in (r.get("station"), *_left(r))]
+    found = [("tasks", plan_line(t)) for t in state.event.get("tasks", ()) if t.get("added") or t.get("changes")]
+    found += [("roster", plan_line(r)) for r in slots]
+    if post == "parking":
+        found += [("lots", lot) for lot in lot_lines(lots, state) if lot.get("vip_taken")]
+    return [Committed(gseq=max(state.gseq, 1), station="hub", epoch=epoch, seq=0, type=SUMMARY_TYPE,
+                      station_ms=now_ms, recv_ms=now_ms, body={"part": part, "item": item}) for part, item in found]
+
+
+def _left(slot: dict[str, Any]) -> list[str]:
+    return [c.get("station", "") for c in slot.get("changes", [])[-1:]]
