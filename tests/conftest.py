@@ -128,6 +128,8 @@ MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "
                     "test_phones_desk": "screen"})
 MODULE_TIER.update({"test_phones_log": "pure"})   # phones paired and revoked, logged through the hub (issue 18)
 MODULE_TIER.update({"test_prep": "pure", "test_prep_desk": "screen"})
+# Preparation reaching connected terminals live (branch live): every test says its tier.
+MODULE_TIER.update({"test_prep_live": "wire"})
 MODULE_TIER.update({"test_vip_spaces": "pure", "test_vip_model_unit": "screen"})   # reserved VIP spaces (issue 16 item 4); its screen tests say so   # preparation from the desk (issue 16 item 6)
 
 

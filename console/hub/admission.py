@@ -12,7 +12,7 @@ import zmq.utils.z85
 from console.core.station_view import targets
 from console.core.toml_where import line_of
 from console.event.folder import EventFileError
-from console.hub import replies
+from console.hub import live_summary, replies
 from console.hub.batch import Peer
 from protocols import bounds, keys
 from protocols.messages import Committed
@@ -91,6 +91,14 @@ class Admission:
         if own not in heard:
             return   # nothing can reach it yet: its own topic's turn sends everything
         wanted = set(targets(peer.id, peer.post)) if topic == own else {topic}
+        # The plan's lines changed since its welcome may have been missed the same way (at each topic's turn:
+        # a few lines, put in place again at the station, harmless).
+        for line in live_summary.catch_up(self.ingest.state, self.event.summary()["lots"], peer.id, peer.post,
+                                          self.ingest.hub_epoch, self.clock()):
+            try:
+                self.pub.send_multipart(REPLIES.topic_frames(own, line), _NOBLOCK)
+            except zmq.Again:   # past the high-water mark: its next reconnect's welcome carries them
+                break
         for raw in replies.open_instructions(self.ingest.state, peer.id, peer.post):
             if raw["body"].get("target", "all") not in wanted:
                 continue

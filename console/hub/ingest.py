@@ -19,7 +19,7 @@ from console.core.semantics import References
 from console.event import guests as guest_file
 from console.event import plan_files
 from console.event.folder import Event
-from console.hub import replies
+from console.hub import live_summary, replies
 from console.hub.batch import Batch, Later, Peer
 from console.hub.guard import Alarms, Cursors, Guard
 from console.hub.ingest_control import Control
@@ -197,6 +197,8 @@ class Ingest(Control, Refusals):
                 out.publish.append(replies.publication(row.body["target"], committed))
             if h.type == "phone_revoke":   # the station server reads the station's own topic (issue 18)
                 out.publish.append(replies.publication(f"station.{row.body['station']}", committed))
+            for topic, line in live_summary.changes(self.state, lambda: self.event.summary()["lots"], committed):
+                out.publish.append(replies.publication(topic, line))
         for address, r in b.replies:
             if address is None:
                 continue

@@ -11,7 +11,7 @@ from typing import Any
 
 from console.core import state as fold
 from console.core.station_view import station_view
-from console.hub import replies
+from console.hub import live_summary, replies
 from console.hub.batch import Batch, Later, Peer
 from console.hub.guard import SNAPSHOT_COST
 from console.hub.ingest_refusals import header_or_none
@@ -111,8 +111,9 @@ class Control:
         summary = self.event.summary()
         # The plan as it stands: event.toml's tasks and roster with the desk's changes (console.core.state.fold_prep),
         # without their history, which only the desks' snapshot carries: a welcome must stay small.
-        summary.update({part: [{k: v for k, v in row.items() if k not in ("changes", "added")}
-                               for row in self.state.event.get(part, summary[part])] for part in ("tasks", "roster")})
+        summary.update({part: [live_summary.plan_line(row) for row in self.state.event.get(part, summary[part])]
+                        for part in ("tasks", "roster")})
+        summary["lots"] = live_summary.lot_lines(summary["lots"], self.state)
         if peer.role == "station":
             summary["roster"] = [r for r in summary["roster"] if r["station"] == peer.id]
         g = self.state.guests

@@ -30,6 +30,8 @@ log = logging.getLogger("eventdesk.station")
 
 # Posts that check guests in keep a copy of the guest list (the concierge and the sign-in desk).
 GUEST_POSTS = ("concierge", "lobby")
+# The event summary's lines a hub may publish again (type `summary`), and the field that names each line.
+SUMMARY_KEYS = {"tasks": "id", "roster": "key", "lots": "id"}
 
 
 class ClientEvents:
@@ -104,6 +106,25 @@ class ClientEvents:
     def guest_list(self, digest: str, guests: list[dict[str, Any]]) -> None:
         self.outbox.replace_guests(digest, guests)
         self.emit("guests", len(guests))
+
+    def summary_line(self, committed: Committed) -> None:
+        """Put the line in place of the one with the same key in the welcome's summary (or add it): what the
+        duty screen and the parking tally read follows the desk and the other terminals without a reconnect."""
+        part, item = committed.body.get("part"), committed.body.get("item")
+        key = SUMMARY_KEYS.get(part) if isinstance(part, str) else None
+        if key is None or not isinstance(item, dict) or not item.get(key):
+            return
+        event = dict(self.status().event or {})
+        if not isinstance(event.get(part), list):
+            return   # no welcome yet: the one to come carries the line
+        rows = [r for r in event.get(part, ()) if isinstance(r, dict)]
+        at = next((i for i, r in enumerate(rows) if r.get(key) == item[key]), None)
+        if at is None:
+            rows.append(item)
+        else:
+            rows[at] = item
+        event[part] = rows
+        self.set_status(event=event)
 
     def instruction(self, committed: Committed) -> None:
         if committed.type == "phone_revoke":   # a desk revoked this station's phones: the station server acts on it

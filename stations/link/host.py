@@ -63,6 +63,9 @@ class LinkEvents(Protocol):
 
     def instruction(self, committed: Committed) -> None: ...
 
+    def summary_line(self, committed: Committed) -> None:
+        """A task, roster slot or lot of the welcome's event summary as it stands now (PROTOCOL.md 5.10)."""
+
     def guest_list(self, digest: str, guests: list[dict[str, Any]]) -> None: ...
 
 

@@ -145,14 +145,16 @@ class Inbound:
 
     # --- the feed -------------------------------------------------------------------------------
     def published(self, frames: Sequence[bytes], topics: set[str]) -> None:
-        """One message from the SUB: an instruction for one of our topics is filed."""
+        """One message from the SUB: an instruction for one of our topics is filed, a changed summary line kept."""
         # Topic frames end in a full stop, so a subscription matches one topic; check it all the same.
         topic = topic_name(frames[0]) if frames else None
         if topic not in topics:
             return
         try:
             message = codec.decode(frames[1:]).message
-            if isinstance(message, Committed):
+            if isinstance(message, Committed) and message.type == "summary":   # a line of the event summary changed
+                self.events.summary_line(message)
+            elif isinstance(message, Committed):
                 self.events.instruction(message)
         except ProtocolError as exc:
             self.bad(exc, topic)

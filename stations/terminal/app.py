@@ -179,6 +179,8 @@ class StationApp(App):
             top.show(self.view.instructions, self.view.acks)
         if isinstance(top, ServiceCallsScreen) and self.view is not None:
             top.show(self.view.calls)
+        if isinstance(top, DutyScreen) and self.view is not None:   # the desk's task changes, while it is open
+            top.show(self.site.as_now(self.view.status.event), list(self.view.on_duty), set(self.view.tasks_done))
 
     @property
     def area(self) -> Area | None:
@@ -206,8 +208,8 @@ class StationApp(App):
                 self._waiting_action = action
                 return
             if action.kind == "duty":
-                self.push_screen(DutyScreen(self.site, self.lang, list(view.on_duty), set(view.tasks_done),
-                                            self.perform))
+                self.push_screen(DutyScreen(self.site.as_now(view.status.event), self.lang, list(view.on_duty),
+                                            set(view.tasks_done), self.perform))
             else:
                 self.push_screen(GuestScreen(self.lang, list(view.guests), set(view.checked_in), self.perform))
         elif refusal := self._refused_here(action):

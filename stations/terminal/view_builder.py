@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from stations.outbox.store import Outbox
 from stations.records import REJECTED, Report, Status
-from stations.terminal.posts import duty, plan_tasks, service_calls
+from stations.terminal.posts import duty, parking, plan_tasks, service_calls
 from stations.terminal.posts.base import Area, Post, Site
 from stations.terminal.screens.view import RECENT, TALLY_LIMIT, View
 
@@ -49,7 +49,7 @@ class ViewBuilder:
                                    if r.type == "instruction_ack"}
         return View(status=status, recent=recent, instructions=instructions,
                     pending=tuple(outbox.pending_instructions()), orders=tuple(outbox.standing_orders()),
-                    counts=tuple(self.post.tally(self.site, self._reports, area)), acks=MappingProxyType(acks),
+                    counts=tuple(self.post.tally(self.site, self._reports + parking.taken_anywhere(status.event), area)), acks=MappingProxyType(acks),
                     on_duty=self._duty[0], tasks_done=self._duty[1], checked_in=self._duty[2],
                     tasks=tasks, plans=plans, guests=self._guests[1],
                     calls=tuple(service_calls.calls(lately, instructions, acks)))

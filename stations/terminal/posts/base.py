@@ -6,7 +6,7 @@ validates it, so nothing here needs to repeat the wire schema.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 
@@ -67,6 +67,14 @@ class Site:
                    timezone=str(summary.get("timezone", "") or ""),
                    lots=areas("lots"), zones=areas("zones"),
                    roster=tuple(r for r in rows("roster") if r.get("station") == station), tasks=rows("tasks"))
+
+    def as_now(self, summary: Any) -> Site:
+        """This site with the tasks and roster of the summary the hub sent and keeps live (PROTOCOL.md 5.10):
+        the desk's added, moved and ended ones too; itself before any welcome."""
+        if not isinstance(summary, dict) or not isinstance(summary.get("tasks"), list):
+            return self
+        now = Site.from_summary(self.station, summary, self.post)
+        return replace(self, tasks=now.tasks, roster=now.roster)
 
     def label(self, lang: str) -> str:
         """The station's own name in `lang`, falling back to its id."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from protocols import i18n
+from protocols import eventtime, i18n
+from protocols.schema import DEPARTMENTS
 from stations.terminal.posts.base import Action, Area, Field, Site, whole
 
 VIP = ("A", "B")
@@ -78,6 +79,22 @@ def person_label(person: dict[str, Any]) -> str:
 
 
 # --- preparation tasks ---------------------------------------------------------------------------
+
+def tasks_here(site: Site) -> tuple[dict[str, Any], ...]:
+    """The tasks this terminal lists: a department's terminal its department's, any other post every task."""
+    if site.post in DEPARTMENTS:
+        return tuple(t for t in site.tasks if t.get("department") == site.post)
+    return site.tasks
+
+
+def due_words(task: dict[str, Any], site: Site, lang: str) -> str:
+    """When the task is due, on the event's clock ("" when the summary has no instant for it)."""
+    ms = task.get("due_ms")
+    if not isinstance(ms, int) or isinstance(ms, bool) or ms <= 0:
+        return ""
+    hhmm = eventtime.local(ms, eventtime.zone_or_default(site.timezone)).strftime("%H:%M")
+    return i18n.t("station.duty_live.due", lang, time=hhmm)
+
 
 def task_title(task: dict[str, Any], lang: str) -> str:
     return (task.get("title_en") or task.get("title", "")) if lang == "en" else task.get("title", "")

@@ -2,7 +2,8 @@
 
 The terminal keeps one lot selected (F6 moves to the next); the quick keys act on it. The
 figures it shows are this terminal's own view: the last exact count or "full" it sent, moved
-by the ups and downs since — the desk holds the combined picture.
+by the ups and downs since — the desk holds the combined picture. Its free VIP spaces are the
+exception: a space given at any terminal is taken here too (the hub says so, `taken_anywhere`).
 """
 from __future__ import annotations
 
@@ -33,9 +34,17 @@ def _vip_space(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, d
 
 
 def vip_free(area: Area, reports: Iterable[tuple[str, dict[str, Any]]]) -> tuple[str, ...]:
-    """The lot's reserved VIP spaces this terminal has not given to a car (the hub refuses one another gave)."""
+    """The lot's reserved VIP spaces not given to a car: by this terminal, or (`taken_anywhere`) by any other."""
     taken = {str(b.get("space", "")) for t, b in reports if t == "space_assign" and b.get("vip") and b.get("lot") == area.id}
     return tuple(s for s in area.vip_spaces if s not in taken)
+
+
+def taken_anywhere(summary: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The VIP spaces the hub says are taken, at any terminal (the summary's lots' `vip_taken`, kept live on
+    `post.parking`), as the reports `vip_free` reads."""
+    lots = summary.get("lots", ()) if isinstance(summary, dict) else ()
+    return [("space_assign", {"lot": lot.get("id"), "space": str(space), "vip": True})
+            for lot in lots if isinstance(lot, dict) for space in lot.get("vip_taken") or ()]
 
 
 def occupancy(site: Site, reports: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:

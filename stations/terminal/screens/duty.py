@@ -66,14 +66,18 @@ class DutyScreen(ModalScreen[None]):
             action = duty.signout_action(person)
             action = Action(f"signout-{person.get('staff_no') or person.get('name')}", "", action.label, action.build)
             add(action, Text("◀ " + i18n.t("station.duty.signout_who", lang, who=duty.person_label(person))))
-        if self.site.tasks:
+        tasks = duty.tasks_here(self.site)
+        if tasks:
             out.append(Option(Text(i18n.t("station.duty.tasks", lang), style="bold underline"), disabled=True))
-        for task in self.site.tasks:
+        for task in tasks:
             line = Text()
             mine = str(task.get("id")) in self.done
             line.append("✓ " if mine else "☐ ", style="green" if mine else "")
             line.append(i18n.t(f"dept.{task.get('department', '')}", lang) + " · ", style="dim")
             line.append(duty.task_title(task, lang))
+            due = duty.due_words(task, self.site, lang)
+            if due:
+                line.append(" · " + due, style="dim")
             if task.get("blocking"):
                 line.append(" " + i18n.t("station.duty.blocking", lang), style="bold red")
             add(duty.task_action(task, lang), line)
@@ -81,6 +85,21 @@ class DutyScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def show(self, site: Site, on_duty: list[dict[str, str]], done: set[str]) -> None:
+        """The plan as it stands now (a task the desk added, moved or gave away; who signed in), drawn only when it changed."""
+        if (site, on_duty, done) == (self.site, self.on_duty, self.done):
+            return
+        self.site, self.on_duty, self.done = site, on_duty, done
+        self.actions = {}
+        listed = self.query_one(OptionList)
+        picked = listed.highlighted_option.id if listed.highlighted_option is not None else None
+        self.query_one("#duty-facts", Static).update(self.facts())
+        listed.clear_options()
+        listed.add_options(self.options())
+        ids = [o.id for o in listed.options]
+        if picked in ids:   # the line the supervisor was on stays under the cursor
+            listed.highlighted = ids.index(picked)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
