@@ -36,7 +36,7 @@ def pick_stations(event: Any, only: str | None, leave: str | None) -> frozenset[
     known = {s.id for s in event.stations} | {s.post for s in event.stations}
     unknown = sorted((only_n | leave_n) - known)
     if unknown:
-        raise RehearsalError("pick", names="、".join(unknown))
+        raise RehearsalError("pick", names=tuple(unknown))
     people = set()
     for s in event.stations:
         if (only_n and s.id not in only_n and s.post not in only_n) or s.id in leave_n or s.post in leave_n:
@@ -154,7 +154,8 @@ def rehearse(args: Any, screen: Screen | None = None, console: Console | None = 
             console.print(t("scenario.cli.list_item", lang, name=name, title=sc.title(lang),
                             duration=seconds(sc.duration_ms, lang)), markup=False)
         if not args.list:
-            console.print(t("scenario.cli.no_scenario", lang, names=", ".join(loader.shipped())), markup=False)
+            names = ("、" if lang == "zh" else ", ").join(loader.shipped())
+            console.print(t("scenario.cli.no_scenario", lang, names=names), markup=False)
             return 2
         return 0
     try:
@@ -167,7 +168,7 @@ def rehearse(args: Any, screen: Screen | None = None, console: Console | None = 
         console.print(f"eventdesk: {exc.sentence(lang)}", style="red", markup=False)
         return 2
     if not args.headless and screen is None:
-        console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
+        console.print(t("scenario.cli.no_desk_app", lang, reason=t("scenario.fail.not_installed", lang)), markup=False)
         return 2
     desks = reh.run_.scenario.event.desks
     return play(reh, lang, None if args.headless else screen, desks[-1] if options.sim_desk else desks[0], console)
@@ -180,7 +181,7 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
     speed = args.speed or DEMO_SPEED
     headless = args.headless or screen is None
     if not args.headless and screen is None:
-        console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
+        console.print(t("scenario.cli.no_desk_app", lang, reason=t("scenario.fail.not_installed", lang)), markup=False)
     try:
         # The desk is the person's: incidents wait for them. Headless, nobody is there, so a simulated
         # operator answers (or on --sim-desk, to watch one work).

@@ -44,7 +44,9 @@ class RehearsalError(Exception):
         super().__init__(why)
 
     def sentence(self, lang: str) -> str:
-        return t(f"scenario.fail.{self.why}", lang, **self.params)
+        sep = "、" if lang == "zh" else ", "    # a list of what was given (names that match nothing)
+        return t(f"scenario.fail.{self.why}", lang,
+                 **{k: sep.join(v) if isinstance(v, tuple) else v for k, v in self.params.items()})
 
     def __str__(self) -> str:
         return self.sentence("en") + (f" ({self.detail})" if self.detail else "")
@@ -180,7 +182,7 @@ class Rehearsal:
         station_ids = [s.id for s in self.run_.scenario.event.stations]
         unknown = sorted(set(people) - set(station_ids))
         if unknown:
-            raise RehearsalError("leave", names="、".join(unknown))
+            raise RehearsalError("leave", names=tuple(unknown))
         self.options.people = frozenset(people)
         self.simulated = [s for s in station_ids if s not in people]
 

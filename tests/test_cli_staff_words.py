@@ -92,7 +92,8 @@ def test_a_rehearsal_that_cannot_start_is_told_in_chinese(tmp_path: Path, capsys
             ("rehearse", "nothing_at_all", "--headless"),                              # no such scenario
             ("rehearse", str(good), "--headless", "--dir", str(ev), "--speed", "0"),    # speed out of range
             ("rehearse", str(good), "--headless", "--dir", str(ev), "--leave", "nobody"),   # no such station
-            ("demo", "--headless", "--dir", str(ev), "--speed", "-1")]
+            ("demo", "--headless", "--dir", str(ev), "--speed", "-1"),
+            ("rehearse",)]                                                                  # no scenario named
     texts = []
     for argv in runs:
         code, text = said(capsys, *argv)
@@ -100,7 +101,7 @@ def test_a_rehearsal_that_cannot_start_is_told_in_chinese(tmp_path: Path, capsys
         texts.append(text)
     text = "\n".join(texts)
     assert "大堂的终端不能发送" in text and "没有这个演练场景" in text and "速度须大于 0" in text, text
-    assert "本活动没有这些终端或岗位：nobody" in text, text
+    assert "本活动没有这些终端或岗位：nobody" in text and "可用场景：fire_drill、" in text, text
     # What may be written instead (report kinds, shipped scenarios) is the file's own words, not a leak.
     may_write = IDS | set(loader.shipped()) | set(generators.KINDS) | set(expectations.KINDS)
-    assert scan(text, tmp_path, set(), (*may_write, ".toml", "nothing_at_all", "nobody")) == [], text
+    assert scan(text, tmp_path, set(), (*may_write, ".toml", "--compare A.json B.json", "nothing_at_all", "nobody")) == [], text
