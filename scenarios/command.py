@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,7 +36,7 @@ def pick_stations(event: Any, only: str | None, leave: str | None) -> frozenset[
     known = {s.id for s in event.stations} | {s.post for s in event.stations}
     unknown = sorted((only_n | leave_n) - known)
     if unknown:
-        raise RehearsalError(f"not a station or post of this event: {', '.join(unknown)}")
+        raise RehearsalError("pick", names=tuple(unknown))
     people = set()
     for s in event.stations:
         if (only_n and s.id not in only_n and s.post not in only_n) or s.id in leave_n or s.post in leave_n:
@@ -86,9 +87,19 @@ class _Background:
             self.thread.join(0.2)
 
 
+def _failure(bg: _Background, lang: str) -> str:
+    """Why the rehearsal stopped, in `lang`; a fault of the program goes to a file for the technical staff."""
+    if isinstance(bg.error, (ScenarioError, RehearsalError)):
+        return bg.error.sentence(lang)
+    file = bg.reh.run_.data / "rehearsal_error.txt"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text("".join(traceback.format_exception(bg.error)), "utf-8")
+    return t("scenario.fail.other", lang, file=file)
+
+
 def _finish(bg: _Background, console: Console, lang: str) -> int:
     if bg.error is not None:
-        console.print(f"eventdesk: {bg.error}", style="red", markup=False)
+        console.print(f"eventdesk: {_failure(bg, lang)}", style="red", markup=False)
         return 2
     card = bg.card
     console.print(Markdown(render.markdown(card, lang)))
@@ -143,7 +154,8 @@ def rehearse(args: Any, screen: Screen | None = None, console: Console | None = 
             console.print(t("scenario.cli.list_item", lang, name=name, title=sc.title(lang),
                             duration=seconds(sc.duration_ms, lang)), markup=False)
         if not args.list:
-            console.print(t("scenario.cli.no_scenario", lang, names=", ".join(loader.shipped())), markup=False)
+            names = ("、" if lang == "zh" else ", ").join(loader.shipped())
+            console.print(t("scenario.cli.no_scenario", lang, names=names), markup=False)
             return 2
         return 0
     try:
@@ -153,10 +165,10 @@ def rehearse(args: Any, screen: Screen | None = None, console: Console | None = 
         reh = Rehearsal(args.scenario, options)
         reh.leave_to_people(pick_stations(reh.run_.scenario.event, args.only_simulate, args.leave))
     except (ScenarioError, RehearsalError) as exc:
-        console.print(f"eventdesk: {exc}", style="red", markup=False)
+        console.print(f"eventdesk: {exc.sentence(lang)}", style="red", markup=False)
         return 2
     if not args.headless and screen is None:
-        console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
+        console.print(t("scenario.cli.no_desk_app", lang, reason=t("scenario.fail.not_installed", lang)), markup=False)
         return 2
     desks = reh.run_.scenario.event.desks
     return play(reh, lang, None if args.headless else screen, desks[-1] if options.sim_desk else desks[0], console)
@@ -169,7 +181,7 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
     speed = args.speed or DEMO_SPEED
     headless = args.headless or screen is None
     if not args.headless and screen is None:
-        console.print(t("scenario.cli.no_desk_app", lang, reason="not installed"), markup=False)
+        console.print(t("scenario.cli.no_desk_app", lang, reason=t("scenario.fail.not_installed", lang)), markup=False)
     try:
         # The desk is the person's: incidents wait for them. Headless, nobody is there, so a simulated
         # operator answers (or on --sim-desk, to watch one work).
@@ -177,7 +189,7 @@ def demo(args: Any, screen: Screen | None = None, console: Console | None = None
         reh = Rehearsal(DEMO_SCENARIO, Options(dir=args.dir, speed=speed, lang=lang, sim_desk=sim_desk, hold=not headless,
                                                   quick_liveness=False))
     except (ScenarioError, RehearsalError) as exc:
-        console.print(f"eventdesk: {exc}", style="red", markup=False)
+        console.print(f"eventdesk: {exc.sentence(lang)}", style="red", markup=False)
         return 2
     minutes = math.ceil(reh.run_.scenario.duration_ms / speed / 60_000)
     console.print(t("scenario.cli.demo_intro", lang, dir=reh.folder.root, speed=f"{speed:g}", minutes=minutes),

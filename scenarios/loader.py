@@ -14,6 +14,7 @@ from typing import Any
 
 from console.core.guests_check import COLUMNS, GuestFileError
 from console.core.guests_check import check as check_guests
+from console.core.toml_where import syntax_at
 from console.event.folder import SAMPLE, Event, EventFileError
 from console.event.folder import parse as parse_event
 from protocols import codec
@@ -21,6 +22,7 @@ from protocols.codec import ProtocolError
 from protocols.messages import ALLOWED, DEPARTMENTS, INCIDENT_KINDS, POSTS, REGISTRY, SERVICES
 from scenarios import expectations, generators
 from scenarios.lines import Lines
+from scenarios.load_errors import Choices, Named, ScenarioError, kind_words, plan_names, shown
 from scenarios.model import DeskPolicy, Expect, Scenario, ScriptItem, Silence, Traffic
 from scenarios.timefmt import TimeFormatError, parse_ms, parse_range
 
@@ -30,14 +32,6 @@ DESK_TYPES = ("instruction", "incident_open", "note")
 # The simulated desk and posts make these themselves, with ids no script can know in advance.
 UNSCRIPTABLE = ("incident_update", "instruction_ack")
 TOP = {"scenario", "desk", "stations", "traffic", "script", "silence", "expect", "guest"}
-
-
-class ScenarioError(Exception):
-    """A bad scenario file: where (file:line), which key, and why, in one sentence."""
-
-    def __init__(self, path: Path | str, line: int, key: str, reason: str) -> None:
-        self.path, self.line, self.key, self.reason = str(path), line, key, reason
-        super().__init__(f"{path}:{line}: {key}: {reason}")
 
 
 def plan_ids(event_path: Path) -> set[str]:
@@ -58,7 +52,7 @@ def find(name: str) -> Path:
         return path
     found = shipped().get(name.replace("-", "_"))
     if found is None:
-        raise ScenarioError(name, 0, "(file)", f"no such scenario; shipped: {', '.join(shipped())}")
+        raise ScenarioError(name, 0, "(file)", "no_scenario", names=Choices(tuple(shipped())))
     return found
 
 
@@ -69,27 +63,28 @@ class _Table:
         self.ld, self.table, self.index = ld, table, index
         self.label = table if label is None else label
         if not isinstance(data, dict):
-            raise self.err("", "must be a table")
+            raise self.err("", "kind", kind="dict", value=shown(data))
         self.data = data
 
-    def err(self, key: str, reason: str) -> ScenarioError:
+    def err(self, key: str, why: str, **params: Any) -> ScenarioError:
         line = self.ld.lines.find(self.table, self.index, key)
         name = ".".join(p for p in (self.label, key) if p) or "(top)"
-        return ScenarioError(self.ld.path, line, name, reason)
+        return ScenarioError(self.ld.path, line, name, why, **params)
 
     def only(self, allowed: set[str] | dict) -> None:
         for key in self.data:
             if key not in allowed:
-                raise self.err(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+                raise self.err(key, "unknown_key", allowed=Choices(tuple(sorted(allowed))))
 
     def get(self, key: str, kind: type | tuple, default: Any = ...) -> Any:
         if key not in self.data:
             if default is ...:
-                raise self.err(key, "is required")
+                raise self.err(key, "required")
             return default
         value = self.data[key]
         if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-            raise self.err(key, f"must be {getattr(kind, '__name__', 'a number')}, got {value!r}")
+            named = kind.__name__ if isinstance(kind, type) else ("time" if str in kind else "float")
+            raise self.err(key, "kind", kind=named, value=shown(value))
         return value
 
     def time(self, key: str, default: Any = ...) -> int:
@@ -97,14 +92,15 @@ class _Table:
         try:
             ms = parse_ms(value)
         except TimeFormatError as exc:
-            raise self.err(key, str(exc)) from None
+            raise self.err(key, exc.why, value=shown(value)) from None
         return self.ld.in_scenario(self, key, ms)
 
     def span(self, key: str, default: Any = ...) -> tuple[int, int]:
+        value = self.get(key, (str, int, float), default)
         try:
-            return parse_range(self.get(key, (str, int, float), default))
+            return parse_range(value)
         except TimeFormatError as exc:
-            raise self.err(key, str(exc)) from None
+            raise self.err(key, exc.why, value=shown(value)) from None
 
 
 class _Loader:
@@ -116,29 +112,32 @@ class _Loader:
 
     def in_scenario(self, t: _Table, key: str, ms: int) -> int:
         if self.duration and ms > self.duration:
-            raise t.err(key, f"{ms // 1000} s is after the end of the scenario ({self.duration // 1000} s)")
+            raise t.err(key, "after_end", s=ms // 1000, end=self.duration // 1000)
         return ms
 
     def station(self, t: _Table, key: str, value: Any, post: str = "") -> str:
         st = self.event.station(value) if isinstance(value, str) else None
         if st is None:
-            raise t.err(key, f"{value!r} is not a station of this event; stations: "
-                             f"{', '.join(s.id for s in self.event.stations)}")
+            raise t.err(key, "not_station", value=shown(value), stations=self.stations())
         if post and st.post != post:
-            raise t.err(key, f"{value!r} is a {st.post} station; this needs a {post} station")
+            raise t.err(key, "wrong_post", value=shown(value), post=st.post, need=post,
+                        stations=self.stations(post))
         return value
 
-    def target(self, value: Any) -> str:
+    def stations(self, post: str = "") -> Named:
+        return Named((s.id, s.name, s.name_en) for s in self.event.stations if not post or s.post == post)
+
+    def target(self, t: _Table, key: str, value: Any) -> str:
         kind_, _, name = str(value).partition(".")
         if not (value == "all" or (kind_ == "post" and name in POSTS) or (kind_ == "station" and self.event.station(name))):
-            raise ValueError(f"{value!r} is not a target: all, post.<post> or station.<id>")
+            raise t.err(key, "not_target", value=shown(value), posts=Choices(POSTS, "post"), stations=self.stations())
         return value
 
     def param(self, t: _Table, key: str, type_: str, default: Any) -> Any:
         """One generator or expectation parameter, checked against its declared type."""
         if key not in t.data:
             if default is ...:
-                raise t.err(key, "is required")
+                raise t.err(key, "required")
             if default in ("", [], {}, 0) and type_ not in ("range",):
                 return default
             value = default
@@ -149,6 +148,8 @@ class _Loader:
         ids = {"lot": [a.id for a in ev.lots], "lots": [a.id for a in ev.lots], "zone": [a.id for a in ev.zones],
                "level": ["A", "B", "C"], "incident": list(INCIDENT_KINDS), "department": list(DEPARTMENTS),
                "services": list(SERVICES)}
+        areas = {a.id: (a.id, a.name, a.name_en) for a in (*ev.lots, *ev.zones)}
+        words = {"incident": "incident", "department": "dept", "services": "service"}
         try:
             if base == "time":
                 return t.time(key, value)
@@ -158,59 +159,60 @@ class _Loader:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= (base == "count")
                 ok = ok and (base in ("float", "share") or isinstance(value, int)) and (base != "share" or value <= 1)
                 if not ok:
-                    want = {"count": "a whole number of at least 1", "int": "a whole number (0 or more)",
-                            "float": "a number (0 or more)", "share": "a share between 0 and 1"}[base]
-                    raise ValueError(f"must be {want}, got {value!r}")
+                    raise t.err(key, f"want_{base}", value=shown(value))
                 return value
             if base == "plan":
                 known = plan_ids(self.event_path)
                 if not isinstance(value, str) or (known and value not in known):
-                    raise ValueError(f"{value!r} is not a plan; plans: {', '.join(sorted(known))}")
+                    raise t.err(key, "not_plan", value=shown(value), plans=plan_names(self.event_path))
                 return value
             if base in ("str", "ref"):
                 if not isinstance(value, str):
-                    raise ValueError(f"must be text, got {value!r}")
+                    raise t.err(key, "kind", kind="str", value=shown(value))
                 return value
             if base == "sizes":
                 if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)
                         and 1 <= value[0] <= value[1] <= 1000):
-                    raise ValueError(f"must be [smallest, largest] party size, e.g. [1, 4]; got {value!r}")
+                    raise t.err(key, "sizes", value=shown(value))
                 return tuple(value)
             if base in ("station", "stations"):
                 many = value if base == "stations" else [value]
                 if not isinstance(many, list) or (base == "stations" and not many):
-                    raise ValueError(f"must be a list of station ids, got {value!r}")
+                    raise t.err(key, "station_list", value=shown(value), stations=self.stations(post))
                 for v in many:
                     self.station(t, key, v, post)
                 return list(many) if base == "stations" else value
             if base == "target":
-                return self.target(value)
+                return self.target(t, key, value)
             if base == "closures":
                 if not isinstance(value, dict):
-                    raise ValueError(f"must be a table of lot = time, got {value!r}")
+                    raise t.err(key, "closures", value=shown(value), lots=Named(areas[i] for i in ids["lots"]))
                 out = {}
                 for lot, at in value.items():
                     if lot not in ids["lots"]:
-                        raise ValueError(f"{lot!r} is not a lot; lots: {', '.join(ids['lots'])}")
+                        raise t.err(key, "not_lot", value=shown(lot), lots=Named(areas[i] for i in ids["lots"]))
                     out[lot] = self.in_scenario(t, key, parse_ms(at))
                 return out
             if base in ids:
                 many = value if base in ("lots", "services") else [value]
                 if not isinstance(many, list) or not many or any(v not in ids[base] for v in many):
-                    raise ValueError(f"{value!r} is not valid here; choose from {', '.join(map(str, ids[base]))}")
+                    choices = (Named(areas[i] for i in ids[base]) if base in ("lot", "lots", "zone")
+                               else Choices(tuple(ids[base]), words.get(base, "")))
+                    raise t.err(key, "choose", value=shown(value), choices=choices)
                 return list(many) if base in ("lots", "services") else value
-        except (ValueError, TypeError) as exc:
-            raise t.err(key, str(exc)) from None
-        raise t.err(key, f"(internal) unknown parameter type {type_}")
+        except TimeFormatError as exc:     # a closing time of a lot
+            raise t.err(key, exc.why, value=shown(value)) from None
+        raise AssertionError(f"unknown parameter type {type_} in a generator or expectation spec")
 
     # --- the file -------------------------------------------------------------------------------
     def load(self) -> Scenario:
         try:
             raw = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            found = re.search(r"line (\d+)", str(exc))
-            line = getattr(exc, "lineno", 0) or (int(found.group(1)) if found else 0)
-            raise ScenarioError(self.path, line, "(syntax)", str(exc)) from None
+        except tomllib.TOMLDecodeError as exc:   # tomllib's words are English: its line and column only
+            at = syntax_at(str(exc))
+            if at is None:
+                raise ScenarioError(self.path, len(self.text.splitlines()) or 1, "(syntax)", "syntax_end") from None
+            raise ScenarioError(self.path, at[0], "(syntax)", "syntax", column=at[1]) from None
         top = _Table(self, raw, "")
         top.only(TOP)
         head = _Table(self, top.get("scenario", dict), "scenario")
@@ -219,23 +221,23 @@ class _Loader:
         self.event = self._event(head)
         start = head.get("start", str, self.event.doors_open)
         if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", start):
-            raise head.err("start", f"{start!r} is not a time of day like 09:00")
+            raise head.err("start", "not_clock", value=shown(start))
         self.duration = head.time("duration")
         if self.duration <= 0:
-            raise head.err("duration", "must be longer than 0")
+            raise head.err("duration", "not_positive", value=shown(head.data["duration"]))
         speed = head.get("speed", (int, float), 60)
         if speed <= 0:
-            raise head.err("speed", "must be more than 0")
+            raise head.err("speed", "not_positive", value=shown(speed))
         script = tuple(self._script(i, d) for i, d in enumerate(_array(top, "script")))
         refs = [s.ref for s in script if s.ref]
         dupes = {r for r in refs if refs.count(r) > 1}
         if dupes:
-            raise top.err("script", f"ids used twice: {', '.join(sorted(dupes))}")
+            raise top.err("script", "ids_twice", ids=Choices(tuple(sorted(dupes))))
         traffic = tuple(self._traffic(i, d) for i, d in enumerate(_array(top, "traffic")))
         kinds = {tr.kind for tr in traffic}
         for i, tr in enumerate(traffic):
             if tr.kind in generators.NEEDS_ARRIVALS and "arrivals" not in kinds and "delegation" not in kinds:
-                raise _Table(self, {}, "traffic", i).err("kind", f"{tr.kind!r} needs an arrivals generator")
+                raise _Table(self, {}, "traffic", i, f"traffic[{i}]").err("kind", "needs_arrivals", value=shown(tr.kind))
         posts = self._stations(top)
         return Scenario(
             path=self.path, name=head.get("name", str), name_en=head.get("name_en", str),
@@ -256,9 +258,9 @@ class _Loader:
         try:
             return parse_event(self.event_path, self.event_path.read_text("utf-8"))
         except OSError as exc:
-            raise head.err("event", f"cannot read {self.event_path}: {exc.strerror}") from None
+            raise head.err("event", "event_unreadable", file=str(self.event_path), cause=exc) from None
         except EventFileError as exc:
-            raise head.err("event", str(exc)) from None
+            raise head.err("event", "event_bad", cause=exc) from None
 
     def _desk(self, top: _Table) -> DeskPolicy:
         t = _Table(self, top.get("desk", dict, {}), "desk")
@@ -267,9 +269,9 @@ class _Loader:
         assign = _Table(self, t.get("assign", dict, {}), "desk.assign")
         for kind_, dept in assign.data.items():
             if kind_ not in INCIDENT_KINDS:
-                raise assign.err(kind_, f"unknown incident kind; kinds: {', '.join(INCIDENT_KINDS)}")
+                raise assign.err(kind_, "unknown_key", allowed=Choices(tuple(INCIDENT_KINDS), "incident"))
             if dept not in DEPARTMENTS:
-                raise assign.err(kind_, f"{dept!r} is not a department; departments: {', '.join(DEPARTMENTS)}")
+                raise assign.err(kind_, "choose", value=shown(dept), choices=Choices(tuple(DEPARTMENTS), "dept"))
         return DeskPolicy(t.span("ack_delay") if "ack_delay" in t.data else d.ack_delay,
                           t.span("resolve_delay") if "resolve_delay" in t.data else d.resolve_delay,
                           t.span("step_delay") if "step_delay" in t.data else d.step_delay,
@@ -282,7 +284,7 @@ class _Loader:
         offsets = t.get("clock_offset_s", dict, {})   # real seconds on the terminal's clock, not scenario time
         for sid, value in offsets.items():
             if self.station(t, "clock_offset_s", sid) and (type(value) not in (int, float) or abs(value) > 86_400):
-                raise t.err("clock_offset_s", f"{sid}: must be a number of seconds within a day, got {value!r}")
+                raise t.err("clock_offset_s", "offset", station=sid, value=shown(value))
         return (t.span("ack_delay") if "ack_delay" in t.data else (5_000, 30_000),
                 t.span("step_delay") if "step_delay" in t.data else (20_000, 90_000),
                 {sid: int(value * 1000) for sid, value in offsets.items()})
@@ -292,11 +294,11 @@ class _Loader:
         kind_ = t.get("kind", str)
         spec = generators.KINDS.get(kind_)
         if spec is None:
-            raise t.err("kind", f"unknown traffic kind {kind_!r}; kinds: {', '.join(generators.KINDS)}")
+            raise t.err("kind", "choose", value=shown(kind_), choices=kind_words("scenario.traffic", generators.KINDS))
         t.only({"kind", *spec})
         params = {k: self.param(t, k, ty, default) for k, (ty, default) in spec.items()}
         if kind_ == "arrivals" and not params["start"] <= params["doors"] <= params["peak"] <= params["end"]:
-            raise t.err("peak", "times must run start <= doors <= peak <= end")
+            raise t.err("peak", "arrivals_order")
         return Traffic(kind_, i, params)
 
     def _script(self, i: int, data: Any) -> ScriptItem:
@@ -305,40 +307,39 @@ class _Loader:
         at = t.time("at")
         station = t.get("station", str, "")
         if bool(station) == ("desk" in t.data):
-            raise t.err("station", "give either station (a post's report) or desk (an action of the desk)")
+            raise t.err("station", "station_or_desk")
         if station:
             self.station(t, "station", station)
             type_, key = t.get("report", str), "report"
             if type_ not in REGISTRY or REGISTRY[type_].KIND != "report" or type_ in UNSCRIPTABLE:
                 kinds = sorted(k for k, c in REGISTRY.items() if c.KIND == "report" and k not in UNSCRIPTABLE)
-                raise t.err(key, f"unknown report kind {type_!r}; kinds: {', '.join(kinds)}")
+                raise t.err(key, "unknown_report", value=shown(type_), kinds=Choices(tuple(kinds)))
             post = self.event.station(station).post
             if type_ not in ALLOWED[post]:
-                raise t.err(key, f"a {post} station may not send {type_}")
+                raise t.err(key, "may_not_send", value=shown(type_), post=post,
+                            kinds=Choices(tuple(sorted(k for k in ALLOWED[post] if k not in UNSCRIPTABLE))))
         else:
             if "report" in t.data:
-                raise t.err("report", "a desk action is named by desk = ..., not report")
+                raise t.err("report", "desk_not_report")
             type_, key = t.get("desk", str), "desk"
             if type_ not in DESK_TYPES:
-                raise t.err(key, f"unknown desk action {type_!r}; actions: {', '.join(DESK_TYPES)}")
+                raise t.err(key, "choose", value=shown(type_), choices=Choices(DESK_TYPES))
         body = t.get("body", dict, {})
         try:
             msg = codec.build(type_, body)
         except ProtocolError as exc:
-            raise t.err("body", exc.en) from None
+            raise t.err("body", "body", cause=exc) from None
         full = msg.as_body()
-        for field_, ids in (("lot", [a.id for a in self.event.lots]), ("zone", [a.id for a in self.event.zones])):
-            if field_ in full and full[field_] not in ids:
-                raise t.err("body", f"{field_} {full[field_]!r} is not in this event; known: {', '.join(ids)}")
+        for field_, areas in (("lot", self.event.lots), ("zone", self.event.zones)):
+            if field_ in full and full[field_] not in [a.id for a in areas]:
+                raise t.err("body", "not_in_event", field=field_, value=shown(full[field_]),
+                            choices=Named((a.id, a.name, a.name_en) for a in areas))
         if type_ == "instruction":
-            try:
-                self.target(full["target"])
-            except ValueError as exc:
-                raise t.err("body", str(exc)) from None
+            self.target(t, "body", full["target"])
         is_incident = type_ in ("incident_report", "incident_open")
         for k in ("ack_after", "resolve_after", "assign"):
             if k in t.data and not is_incident:
-                raise t.err(k, "only an incident can say how the desk answers it")
+                raise t.err(k, "incident_only")
         return ScriptItem(at, type_, full, station, t.get("id", str, ""),
                           t.span("ack_after") if "ack_after" in t.data else None,
                           t.span("resolve_after") if "resolve_after" in t.data else None,
@@ -349,7 +350,7 @@ class _Loader:
         t.only({"station", "at", "until"})
         s = Silence(self.station(t, "station", t.get("station", str)), t.time("at"), t.time("until"))
         if s.until_ms <= s.at_ms:
-            raise t.err("until", "must be after at")
+            raise t.err("until", "until_after_at")
         return s
 
     def _expect(self, i: int, data: Any, refs: set[str]) -> Expect:
@@ -357,14 +358,13 @@ class _Loader:
         kind_ = t.get("kind", str)
         spec = expectations.KINDS.get(kind_)
         if spec is None:
-            raise t.err("kind", f"unknown expectation kind {kind_!r}; kinds: {', '.join(expectations.KINDS)}")
+            raise t.err("kind", "choose", value=shown(kind_), choices=kind_words("score.kind", expectations.KINDS))
         t.only({"kind", "label", "label_en", *spec.params})
         params = {k: self.param(t, k, ty, default) for k, (ty, default) in spec.params.items()}
         if params.get("ref") and params["ref"] not in refs:
-            raise t.err("ref", f"no [[script]] item has id {params['ref']!r}")
+            raise t.err("ref", "no_ref", value=shown(params["ref"]), ids=Choices(tuple(sorted(refs))))
         return Expect(kind_, params, t.get("label", str, ""), t.get("label_en", str, ""),
                       self.lines.find("expect", i))
-
 
     def _guests(self, top: _Table) -> tuple[dict[str, Any], ...]:
         """[[guest]] tables: the rehearsal's guest list, checked row by row as `eventdesk guests import` checks a file."""
@@ -380,12 +380,11 @@ class _Loader:
         except GuestFileError as exc:
             first = exc.errors[0]   # its column reads "D (level)": the key is in the brackets
             named = re.search(r"\(([a-z_]+)\)", first.column)
-            raise rows[max(0, first.row - 2)].err(named.group(1) if named else "", first.en) from None
+            raise rows[max(0, first.row - 2)].err(named.group(1) if named else "", "guest", cause=first) from None
 
 
 def _array(top: _Table, key: str) -> list[Any]:
-    value = top.get(key, list, [])
-    return value
+    return top.get(key, list, [])
 
 
 def load(path: Path | str, event: Event | None = None) -> Scenario:
@@ -394,5 +393,5 @@ def load(path: Path | str, event: Event | None = None) -> Scenario:
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
-        raise ScenarioError(path, 0, "(file)", f"cannot read: {exc.strerror}") from None
+        raise ScenarioError(path, 0, "(file)", "unreadable", cause=exc) from None
     return _Loader(path, text, event).load()

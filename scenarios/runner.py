@@ -36,7 +36,20 @@ QUICK_LIVENESS = {"heartbeat_s": "0.25", "late_s": "1.0", "offline_s": "2.5"}
 
 
 class RehearsalError(Exception):
-    """The rehearsal cannot start or carry on; the sentence says why."""
+    """The rehearsal cannot start or carry on: `why` names a sentence under scenario.fail (issue 17);
+    `detail` is for the developer's log only (the hub's own output, a nack's code)."""
+
+    def __init__(self, why: str, detail: str = "", **params: Any) -> None:
+        self.why, self.detail, self.params = why, detail, params
+        super().__init__(why)
+
+    def sentence(self, lang: str) -> str:
+        sep = "、" if lang == "zh" else ", "    # a list of what was given (names that match nothing)
+        return t(f"scenario.fail.{self.why}", lang,
+                 **{k: sep.join(v) if isinstance(v, tuple) else v for k, v in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.sentence("en") + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass
@@ -138,9 +151,9 @@ class Rehearsal:
         sc = loader.load(self.scenario_path, event=self.folder.load())
         if sc.guests and self.made_folder:   # the scenario's guest list; a folder of the user's keeps its own
             write_json(self.folder.guest_file(sc.event), list(sc.guests), sc.path.name)
-        self.speed = float(self.options.speed or sc.speed)
+        self.speed = float(sc.speed if self.options.speed is None else self.options.speed)   # --speed 0 is refused, not ignored
         if not 0 < self.speed <= 100_000:
-            raise RehearsalError(f"speed must be more than 0 (and at most 100000), got {self.speed:g}")
+            raise RehearsalError("speed", speed=f"{self.speed:g}")
         seed = sc.seed if self.options.seed is None else self.options.seed
         stamp = eventtime.compact(int(time.time() * 1000), sc.event.tz)
         data = self.folder.root / "rehearsal" / f"{sc.slug}-{stamp}-{seed}"
@@ -169,7 +182,7 @@ class Rehearsal:
         station_ids = [s.id for s in self.run_.scenario.event.stations]
         unknown = sorted(set(people) - set(station_ids))
         if unknown:
-            raise RehearsalError(f"no such station(s) to leave to people: {', '.join(unknown)}")
+            raise RehearsalError("leave", names=tuple(unknown))
         self.options.people = frozenset(people)
         self.simulated = [s for s in station_ids if s not in people]
 
@@ -211,11 +224,11 @@ class Rehearsal:
                                                      seed=self.seed, speed=f"{self.speed:g}")})
         done = self.desk.client.wait_delivered(marker.seq, self.options.start_timeout)
         if done.state != "delivered":
-            raise RehearsalError(f"the rehearsal hub did not answer within {self.options.start_timeout:g} s "
-                                 f"(see {run.data / 'hub.log'}): {done.reason or done.state}")
+            raise RehearsalError("no_answer", done.reason or done.state, s=f"{self.options.start_timeout:g}",
+                                 log=str(run.data / "hub.log"))
         self.first_gseq = done.gseq
         if not self.feed.ready.wait(self.options.start_timeout):
-            raise RehearsalError("the hub's feed did not answer (no presence message)")
+            raise RehearsalError("no_feed", "no presence message", log=str(run.data / "hub.log"))
         for st in self.stations.values():
             st.start()
         deadline = time.monotonic() + self.options.start_timeout
@@ -244,7 +257,7 @@ class Rehearsal:
                                                  "scenario": sc.slug})
         done = self.desk.client.wait_delivered(clock.seq, self.options.start_timeout)
         if done.state != "delivered":
-            raise RehearsalError(f"the rehearsal hub did not take the drill clock: {done.reason or done.state}")
+            raise RehearsalError("no_clock", done.reason or done.state, log=str(self.run_.data / "hub.log"))
         self.sched.start_clock()
 
     def _hub(self) -> Endpoints:
@@ -266,7 +279,7 @@ class Rehearsal:
                     break
                 if self.hub.poll() is not None or time.monotonic() > deadline:
                     tail = (self.run_.data / "hub.log").read_text("utf-8", "replace")[-600:]
-                    raise RehearsalError(f"the rehearsal hub did not start: {tail.strip() or 'no output'}")
+                    raise RehearsalError("no_hub", tail.strip() or "no output", log=str(self.run_.data / "hub.log"))
                 time.sleep(0.02)
         return Endpoints(info["endpoint"], info["feed"], self.folder.console_public)
 

@@ -15,7 +15,12 @@ _CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
 
 
 class TimeFormatError(ValueError):
-    """A time that is not one of the accepted forms; the message shows the forms."""
+    """A time that is not one of the accepted forms; the message shows the forms, `why` names the mistake
+    for the catalogue (scenario.why.not_time, negative_time, backwards)."""
+
+    def __init__(self, message: str, why: str = "not_time") -> None:
+        super().__init__(message)
+        self.why = why
 
 
 FORMS = '"90s", "45m", "1h30m", "1:30:00" or a number of seconds'
@@ -27,7 +32,7 @@ def parse_ms(value: object) -> int:
         raise TimeFormatError(f"{value!r} is not a time; write {FORMS}")
     if isinstance(value, (int, float)):
         if value < 0:
-            raise TimeFormatError(f"{value!r} is negative; times count from the start of the scenario")
+            raise TimeFormatError(f"{value!r} is negative; times count from the start of the scenario", "negative_time")
         return int(round(value * 1000))
     if not isinstance(value, str):
         raise TimeFormatError(f"{value!r} is not a time; write {FORMS}")
@@ -49,7 +54,7 @@ def parse_range(value: object) -> tuple[int, int]:
         low_text, _, high_text = value.partition("..")
         low, high = parse_ms(low_text), parse_ms(high_text)
         if high < low:
-            raise TimeFormatError(f"{value!r}: the range ends before it starts")
+            raise TimeFormatError(f"{value!r}: the range ends before it starts", "backwards")
         return low, high
     one = parse_ms(value)
     return one, one

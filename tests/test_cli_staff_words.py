@@ -74,3 +74,34 @@ def test_a_report_and_a_damaged_archive_are_told_in_chinese(tmp_path: Path, caps
     members = re.findall(r"report/[\w./-]+", verdict)      # the files that changed, by their names in the archive
     digests = re.findall(r"[0-9a-f]{64}", made)            # the archive's SHA-256, to keep elsewhere
     assert scan("\n".join([wrote, made, verdict]), tmp_path, ids, (*members, *digests)) == [], verdict
+
+
+# --- `eventdesk rehearse` that cannot start: a bad scenario file, no such scenario, a bad speed or station ----------
+
+def test_a_rehearsal_that_cannot_start_is_told_in_chinese(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")     # one sentence a line: a path is not cut by the terminal's width
+    from scenarios import expectations, generators, loader
+    from tests.test_scenario_words import IDS
+    from tests.test_scenarios_loader import GOOD
+    bad = tmp_path / "drill.toml"
+    bad.write_text(GOOD.replace('report = "incident_report"', 'report = "car_in"'), "utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(GOOD, "utf-8")
+    ev = tmp_path / "ev"
+    runs = [("rehearse", str(bad), "--headless", "--dir", str(ev)),                   # a report the post may not send
+            ("rehearse", "nothing_at_all", "--headless"),                              # no such scenario
+            ("rehearse", str(good), "--headless", "--dir", str(ev), "--speed", "0"),    # speed out of range
+            ("rehearse", str(good), "--headless", "--dir", str(ev), "--leave", "nobody"),   # no such station
+            ("demo", "--headless", "--dir", str(ev), "--speed", "-1"),
+            ("rehearse",)]                                                                  # no scenario named
+    texts = []
+    for argv in runs:
+        code, text = said(capsys, *argv)
+        assert code == 2 and text.strip(), (argv, text)
+        texts.append(text)
+    text = "\n".join(texts)
+    assert "大堂的终端不能发送" in text and "没有这个演练场景" in text and "速度须大于 0" in text, text
+    assert "本活动没有这些终端或岗位：nobody" in text and "可用场景：fire_drill、" in text, text
+    # What may be written instead (report kinds, shipped scenarios) is the file's own words, not a leak.
+    may_write = IDS | set(loader.shipped()) | set(generators.KINDS) | set(expectations.KINDS)
+    assert scan(text, tmp_path, set(), (*may_write, ".toml", "--compare A.json B.json", "nothing_at_all", "nobody")) == [], text

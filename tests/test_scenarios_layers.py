@@ -20,7 +20,9 @@ ALLOWED_OURS = ("protocols", "stations", "console.event.folder", "console.hub.st
                 # A scenario's own guest list ([[guest]]) is checked and written as `eventdesk guests import` does.
                 "console.core.guests_check", "console.event.guests",
                 # The plans' names, so a scorecard names a plan that never ran by its words (names only).
-                "console.event.plan_files")
+                "console.event.plan_files",
+                # A bad scenario file is told in the event file's frame: the place in the file, values as written.
+                "console.core.toml_where", "console.core.toml_table")
 OURS = ("protocols", "stations", "console", "scenarios")
 
 

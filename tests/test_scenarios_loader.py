@@ -113,7 +113,7 @@ def test_unknown_report_kind_names_file_line_and_key(tmp_path):
     text = GOOD.replace('report = "incident_report"', 'report = "incident_reprot"')
     err = refused(tmp_path, text)
     assert (err.line, err.key) == (line_of(text, "incident_reprot"), "script[0].report")
-    assert "unknown report kind 'incident_reprot'" in err.reason and "incident_report" in err.reason
+    assert 'unknown report kind "incident_reprot"' in err.reason and "incident_report" in err.reason
     assert f"{tmp_path / 'drill.toml'}:{err.line}: script[0].report:" in str(err)
 
 
@@ -127,14 +127,14 @@ def test_a_report_the_post_may_not_send(tmp_path):
     text = GOOD.replace('report = "incident_report"\nbody = { kind = "smoke", severity = 2, location = "茶歇区" }',
                         'report = "car_in"\nbody = {}')
     err = refused(tmp_path, text)
-    assert err.line == line_of(text, 'report = "car_in"') and "a lobby station may not send car_in" in err.reason
+    assert err.line == line_of(text, 'report = "car_in"') and "a Lobby station may not send \"car_in\"" in err.reason
 
 
 def test_bad_time_names_its_line(tmp_path):
     text = GOOD.replace('at = "12m"', 'at = "noon"')
     err = refused(tmp_path, text)
     assert (err.line, err.key) == (line_of(text, 'at = "noon"'), "script[0].at")
-    assert "'noon' is not a time" in err.reason and "1h30m" in err.reason
+    assert '"noon" is not a time' in err.reason and "1h30m" in err.reason
 
 
 def test_time_after_the_end_is_refused(tmp_path):
@@ -162,7 +162,7 @@ def test_unknown_station_and_wrong_post(tmp_path):
     err = refused(tmp_path, GOOD.replace('station = "lobby-1"', 'station = "lobby-9"'))
     assert err.key == "script[0].station" and "lobby-9" in err.reason
     err = refused(tmp_path, GOOD.replace('stations = ["concierge-1"]', 'stations = ["gate-1"]'))
-    assert err.key == "traffic[0].stations" and "a gate station" in err.reason
+    assert err.key == "traffic[0].stations" and "is a Gate station; this needs a Concierge station" in err.reason
 
 
 def test_body_checked_by_the_wire_codec(tmp_path):

@@ -208,7 +208,7 @@ class _Gunzip:
             if out:
                 self.size += len(out)
                 if self.size > self.limit:
-                    raise _Damaged("too_big", limit=f"{self.limit / (1 << 30):g} GiB")
+                    raise _Damaged("too_big", gb=f"{self.limit / (1 << 30):g}")
                 self.crc = zlib.crc32(out, self.crc)
                 self.sha.update(out)
             if self.z.eof:
@@ -320,7 +320,7 @@ def verify(path: Path | str, limit: int = MAX_EXPANDED) -> Verdict:
                         raise _Damaged("odd_entry", name=member.name)
                     rel = PurePosixPath(*name.parts[1:]).as_posix()
                     if member.size > limit:
-                        raise _Damaged("too_big", limit=f"{limit / (1 << 30):g} GiB")
+                        raise _Damaged("too_big", gb=f"{limit / (1 << 30):g}")
                     current = rel
                     tee = _Tee(tar.extractfile(member), keep=rel == MANIFEST)
                     mode = member.mode if member.mode in OLD_MODES else MODE   # another mode: "bytes"
