@@ -377,6 +377,6 @@ def test_cli_rehearse_headless_then_compare(tmp_path):
                                "--lang", "en"], capture_output=True, text=True, timeout=60)
     assert compared.returncode == 0, compared.stderr
     assert "Two rehearsals compared" in compared.stdout and "Mean time to acknowledge" in compared.stdout
-    bad = subprocess.run([sys.executable, "-m", "console.cli", "rehearse", "no_such_drill", "--headless"],
+    bad = subprocess.run([sys.executable, "-m", "console.cli", "rehearse", "no_such_drill", "--headless", "--lang", "en"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no such scenario" in bad.stdout + bad.stderr
