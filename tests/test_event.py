@@ -30,6 +30,8 @@ def test_init_folder_writes_a_sample_that_parses(tmp_path: Path) -> None:
                                                "eng-1", "env-1", "logistics-1", "service-1", "security-1",
                                                "greeter-1", "sales-1"]
     assert event.station("greeter-1").post == "greeter"
+    make_keys(folder)                                  # as `eventdesk init` does: `eventdesk station DIR eng-1` works
+    assert all(folder.station_key(s.id).is_file() for s in event.stations)
     assert event.station("parking-2").post == "parking"
     assert event.station("nobody") is None
     assert event.desks == ("desk-1", "desk-2")
