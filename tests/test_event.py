@@ -25,7 +25,13 @@ def test_init_folder_writes_a_sample_that_parses(tmp_path: Path) -> None:
     event = folder.load()
     assert event.name and event.name_en and event.date == "2027-03-18" and event.timezone == "Asia/Shanghai"
     assert [s.id for s in event.stations] == ["gate-1", "gate-2", "parking-1", "parking-2",
-                                               "concierge-1", "concierge-2", "lobby-1", "model-1"]
+                                               "concierge-1", "concierge-2", "lobby-1", "model-1",
+                                               # the department and leader terminals (issue 16 item 3)
+                                               "eng-1", "env-1", "logistics-1", "service-1", "security-1",
+                                               "greeter-1", "sales-1"]
+    assert event.station("greeter-1").post == "greeter"
+    make_keys(folder)                                  # as `eventdesk init` does: `eventdesk station DIR eng-1` works
+    assert all(folder.station_key(s.id).is_file() for s in event.stations)
     assert event.station("parking-2").post == "parking"
     assert event.station("nobody") is None
     assert event.desks == ("desk-1", "desk-2")

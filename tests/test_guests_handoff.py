@@ -23,6 +23,7 @@ PARK = Peer("station", "parking-1", "parking")
 CONC = Peer("station", "concierge-1", "concierge")
 LOBBY = Peer("station", "lobby-1", "lobby")
 MODEL = Peer("station", "model-1", "model_unit")
+GREET = Peer("station", "greeter-1", "greeter")   # the sample's greeting leaders: a link of the VIP hand-off
 DESK = Peer("desk", "desk-1", "desk")
 ACK_MS = 120_000
 
@@ -85,7 +86,7 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
     ack, out = wire.send(GATE, M.CarIn(plate="湘A 12345", vip=True))
     sent = wire.notices(out, "V-01")
     assert [n["target"] for n in sent] == ["post.parking", "post.concierge", "post.lobby", "post.model_unit",
-                                           "station.lobby-1"]
+                                           "post.greeter", "station.lobby-1"]   # the sample has greeting leaders
     for n in sent:
         assert n["ack_required"] and n["notice"] == "vip"
         assert n["text"].startswith("【贵宾到达】A级 张三（省发改委）一行3人，经东门岗") and "素食" in n["text"]
@@ -98,11 +99,11 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
     # The needs went with the VIP notice to the lobby: no separate notice; and nothing new on the next look.
     assert not [n for n in sent if n["notice"] == "needs"]
     assert wire.duty(wire.tick(1000)) == []
-    # Four of five acknowledge (the model unit too, issue 16 item 4); at the deadline the silent link, and only it,
-    # raises one alarm.
+    # Five of six acknowledge (the model unit and the greeting leaders too, issue 16 items 3 and 4); at the
+    # deadline the silent link, and only it, raises one alarm.
     ids = {n["target"]: r.gseq for n, r in zip(sent, [r for r in out.stored if r.type == "instruction"])}
     for peer, target in ((PARK, "post.parking"), (CONC, "post.concierge"), (MODEL, "post.model_unit"),
-                         (LOBBY, "station.lobby-1")):
+                         (GREET, "post.greeter"), (LOBBY, "station.lobby-1")):
         assert isinstance(wire.send(peer, M.InstructionAck(instruction=ids[target]))[0], M.Ack)
     assert wire.duty(wire.tick(ACK_MS - 2000)) == []
     late = wire.tick(2000)
@@ -117,26 +118,27 @@ def test_a_vip_plate_at_the_gate_alerts_the_posts_ahead_and_the_host(wire: Wire)
     assert [(links[k]["sent"], links[k]["acked"]) for k in ("lobby", "model_unit")] == [(1, 0), (1, 1)]
     (chain,) = guests_rules.chains(wire.ingest.state, wire.now)
     assert [(link.link, link.status) for link in chain.links] == [
-        ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("model_unit", "acked"), ("host", "acked")]
+        ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("model_unit", "acked"),
+        ("greeter", "acked"), ("host", "acked")]
 
 
 def test_a_vip_checked_in_at_the_concierge_alerts_the_lobby_and_the_rostered_host(wire: Wire) -> None:
     # The host 王强 is rostered at gate-1 but not signed in anywhere: the notice goes to his rostered station.
     _, out = wire.send(CONC, M.GuestCheckin(guest_ref="V-02", name="李四", party_size=2, vip_level="B"))
     assert [(n["target"], n["notice"]) for n in wire.notices(out)] == [
-        ("post.lobby", "vip"), ("post.model_unit", "vip"), ("station.gate-1", "vip")]
+        ("post.lobby", "vip"), ("post.model_unit", "vip"), ("post.greeter", "vip"), ("station.gate-1", "vip")]
     assert "B级 李四一行2人，经礼宾左岗" in wire.notices(out)[0]["text"]
 
 
 def test_a_host_on_duty_nowhere_is_an_alarm_after_the_deadline(wire: Wire) -> None:
     _, out = wire.send(CONC, M.GuestCheckin(guest_ref="V-03", party_size=1, vip_level="A"))
-    assert [n["target"] for n in wire.notices(out)] == ["post.lobby", "post.model_unit"]
+    assert [n["target"] for n in wire.notices(out)] == ["post.lobby", "post.model_unit", "post.greeter"]
     assert wire.duty(wire.tick(ACK_MS - 1000)) == []
     late = wire.tick(2000)
     assert [(r.body["target"], r.body["ref"]) for r in wire.duty(late)] == [
-        ("lobby", "V-03"), ("model_unit", "V-03"), ("host", "V-03")]
+        ("lobby", "V-03"), ("model_unit", "V-03"), ("greeter", "V-03"), ("host", "V-03")]
     assert [a["code"] for a in wire.ingest.state.alarms if a.get("what")] == [
-        "vip_no_ack", "vip_no_ack", "host_unreachable"]
+        "vip_no_ack", "vip_no_ack", "vip_no_ack", "host_unreachable"]
 
 
 def test_special_needs_reach_the_lobby_when_the_guest_arrives(wire: Wire) -> None:
@@ -241,14 +243,16 @@ def test_vip_hand_off_through_a_real_hub_and_real_stations(event_dir: EventFolde
         for client, item in ((park, p), (conc, c), (lobby, host), (model, m)):
             report = client.acknowledge_instruction(item.id)
             assert client.wait_delivered(report.seq, 10).state == "delivered"
-        # The lobby's own post notice stays unacknowledged: past the deadline the hub raises the alarm.
+        # The lobby's own post notice stays unacknowledged, and the greeting leaders' terminal is not running
+        # here: past the deadline the hub raises an alarm for each.
         clock.ms += ACK_MS + 1000
         overdue = wait_for(lambda: [r for r in hub.hub.store.since(0) if r.type == "overdue"], 10, "the alarm")
-        assert [(r.body["ref"], r.body["target"]) for r in overdue] == [("V-01", "lobby")]
+        assert [(r.body["ref"], r.body["target"]) for r in overdue] == [("V-01", "lobby"), ("V-01", "greeter")]
         state = hub.hub.ingest.state
         (chain,) = guests_rules.chains(state, clock.ms)
         assert [(link.link, link.status) for link in chain.links] == [
-            ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("model_unit", "acked"), ("host", "acked")]
+            ("parking", "acked"), ("concierge", "acked"), ("lobby", "overdue"), ("model_unit", "acked"),
+            ("greeter", "overdue"), ("host", "acked")]
         # A check-in at the concierge by the list's reference counts the party in.
         checkin = conc.submit("guest_checkin", {"guest_ref": "V-01", "name": "张三", "party_size": 3, "vip_level": "A"})
         assert conc.wait_delivered(checkin.seq, 10).state == "delivered"

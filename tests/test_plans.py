@@ -88,7 +88,9 @@ def test_a_fire_report_starts_the_fire_plan_and_every_post_gets_its_instruction(
     orders = instructions(decided)
     assert {(o.target, o.step) for o in orders} == {
         ("post.gate", "gate_hold"), ("post.parking", "parking_halt"), ("post.concierge", "guide_guests"),
-        ("post.lobby", "guide_guests"), ("post.model_unit", "model_unit_clear"), ("post.gate", "meet_fire_service")}
+        ("post.lobby", "guide_guests"), ("post.model_unit", "model_unit_clear"), ("post.gate", "meet_fire_service"),
+        # the sample's department terminals take their departments' steps (issue 16 item 3)
+        ("post.engineering", "isolate_power"), ("post.service", "headcount"), ("post.security", "alarm")}
     for o in orders:
         assert o.ack_required and (o.plan, o.run) == ("fire", run["id"])
         assert o.text.startswith("【火情应急预案】") and o.text_en.startswith("[Fire emergency plan] ")
@@ -153,7 +155,8 @@ def test_a_full_lot_proposes_the_parking_plan_once_and_the_desk_starts_it(hub: H
     started = decided[0]
     assert isinstance(started, M.PlanStarted)
     assert (started.auto, started.request, started.cause, started.note) == (False, ask, f"desk:{ask}", "启用备用场地")
-    assert {o.target for o in instructions(decided)} == {"post.gate", "post.parking", "post.concierge"}
+    assert {o.target for o in instructions(decided)} == {"post.gate", "post.parking", "post.concierge",
+                                                         "post.logistics"}   # its terminal: the logistics step
     prop = hub.state.plans["proposals"][next(iter(hub.state.plans["proposals"]))]
     assert (prop["status"], prop["run"]) == ("started", hub.run("parking_full")["id"])
     assert hub.state.plans["requests"][ask]["run"] == prop["run"]
@@ -265,12 +268,15 @@ def test_the_stand_down_sends_the_all_clear_to_every_post_instructed_once(hub: H
     hub(M.IncidentReport(kind="water_leak", severity=2), "lobby-1")
     hub.settle(T0)
     run = hub.run("water_leak")
-    step_orders = [r.gseq for r in hub.rows if r.type == "instruction"]
-    assert len(step_orders) == 2
+    step_orders = [(r.body["target"], r.body["step"]) for r in hub.rows if r.type == "instruction"]
+    assert step_orders == [("post.engineering", "shut_valve"), ("post.lobby", "protect_area"),
+                           ("post.model_unit", "protect_area"), ("post.environment", "dry_floor"),
+                           ("post.engineering", "repair")]   # the sample's department terminals take theirs
     hub(M.PlanStandDown(run=run["id"], note="误报"), "desk-1", T0 + 30 * S_)   # early: the desk may, with a note
     assert run["stood_down"] == {"gseq": len(hub.rows), "ms": T0 + 30 * S_, "by": "desk-1", "note": "误报"}
     clear = hub.settle(T0 + 30 * S_)
-    assert [(m.target, m.step, m.run) for m in clear] == [("post.lobby", "", run["id"]), ("post.model_unit", "", run["id"])]
+    assert [(m.target, m.step, m.run) for m in clear] == [(target, "", run["id"]) for target in (
+        "post.engineering", "post.environment", "post.lobby", "post.model_unit")]   # engineering once, not twice
     assert clear[0].text.startswith("【跑水应急预案】跑水预案解除") and "stood down" in clear[0].text_en
     assert hub.settle(T0 + 9000 * S_) == []        # no escalation after a stand-down, no second all-clear
     # A lobby terminal that was off all along gets the all-clear, not the orders of a plan already over.
@@ -357,7 +363,8 @@ def test_the_desk_starts_any_plan_by_hand_once_per_request(hub: Hub) -> None:
 def test_a_plan_without_triggers_runs_only_by_hand_and_a_step_without_posts_sends_nothing() -> None:
     lib = plan_library.Library((plan_library.Plan(
         "drill", "消防演练", "Fire drill", "security",
-        (plan_library.Step("bell", "security", 30, "拉响警铃", "Ring the bell"),)),))
+        # office: a department without a terminal in the sample (security has one, and would get the step)
+        (plan_library.Step("bell", "office", 30, "拉响警铃", "Ring the bell"),)),))
     hub = Hub(lib)
     hub(M.IncidentReport(kind="fire", severity=4))
     assert hub.settle(T0) == []

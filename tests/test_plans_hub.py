@@ -66,16 +66,18 @@ def _published(out) -> list[tuple[str, M.Committed]]:
 def test_the_hub_logs_and_publishes_what_the_engine_decides(wire: Wire) -> None:
     ack, out = wire.send(MODEL, M.IncidentReport(kind="fire", severity=3, location="样板间"))
     assert isinstance(ack, M.Ack) and ack.gseq == 1
-    assert [r.type for r in out.stored] == ["incident_report", "plan_started"] + ["instruction"] * 6
+    assert [r.type for r in out.stored] == ["incident_report", "plan_started"] + ["instruction"] * 9
     assert all(r.station == "hub" for r in out.stored[1:])
     pub = _published(out)
-    assert [t for t, _ in pub if t != "feed"] == ["post.gate", "post.parking", "post.concierge", "post.lobby",
-                                                 "post.model_unit", "post.gate"]
-    assert len([t for t, _ in pub if t == "feed"]) == 8
+    # The steps naming no post go to the sample's department terminals (security, engineering, service).
+    assert [t for t, _ in pub if t != "feed"] == ["post.security", "post.gate", "post.parking", "post.concierge",
+                                                 "post.lobby", "post.model_unit", "post.engineering", "post.gate",
+                                                 "post.service"]
+    assert len([t for t, _ in pub if t == "feed"]) == 11
     run = out.stored[1].gseq
     orders = [m for t, m in pub if t == "post.gate"]
     assert [(m.gseq, m.body["run"], m.body["step"]) for m in orders] == [
-        (out.stored[2].gseq, run, "gate_hold"), (out.stored[7].gseq, run, "meet_fire_service")]
+        (out.stored[3].gseq, run, "gate_hold"), (out.stored[9].gseq, run, "meet_fire_service")]
     # Each second the hub asks again: nothing, until a step's time has passed.
     assert wire.ingest.hub_events([], T0 + 60_000).stored == []
     late = wire.ingest.hub_events([], T0 + 60_001)
@@ -109,7 +111,9 @@ def test_plan_actions_that_name_nothing_real_are_refused(wire: Wire) -> None:
     assert isinstance(wire.send(MODEL, M.PlanStep(run=run, step="protect_area"))[0], M.Ack)
     assert isinstance(wire.send(DESK, M.PlanStep(run=run, step="repair", status="skipped", reason="明天修"))[0], M.Ack)
     reply, out = wire.send(DESK, M.PlanStandDown(run=run, note="已处理"))
-    assert isinstance(reply, M.Ack) and [r.type for r in out.stored] == ["plan_stand_down", "instruction", "instruction"]
+    assert isinstance(reply, M.Ack) and [(r.type, r.body.get("target")) for r in out.stored] == [
+        ("plan_stand_down", None), ("instruction", "post.engineering"), ("instruction", "post.environment"),
+        ("instruction", "post.lobby"), ("instruction", "post.model_unit")]   # every post told, terminals too
     assert isinstance(wire.send(DESK, M.PlanStart(plan="water_leak"))[0], M.Ack)   # over: may start again
 
 
@@ -255,8 +259,10 @@ def test_fire_reported_plan_runs_posts_confirm_desk_stands_down_replay_agrees(ev
     log = _log(event_dir)
     plan_rows = [(st, t, b.get("step", "")) for _, st, t, b in log if t.startswith("plan_") or
                  (t == "instruction" and b.get("plan"))]
-    assert plan_rows[:2] == [("hub", "plan_started", ""), ("hub", "instruction", "gate_hold")]
-    assert sum(t == "plan_step" for _, t, _ in plan_rows) == 9 and plan_rows.count(("hub", "instruction", "")) == 5
+    assert plan_rows[:3] == [("hub", "plan_started", ""), ("hub", "instruction", "alarm"),   # to security's terminal
+                             ("hub", "instruction", "gate_hold")]
+    # Five posts and the three department terminals told to act (not running here) get the all-clear.
+    assert sum(t == "plan_step" for _, t, _ in plan_rows) == 9 and plan_rows.count(("hub", "instruction", "")) == 8
     assert ("desk-1", "plan_stand_down", "") in plan_rows
     store = Store(event_dir.db(), writer=True)
     try:

@@ -58,13 +58,15 @@ def test_a_serious_report_starts_the_plan_and_each_post_hears_its_own_order(plan
     plan = LIB.get(plan_id)
     assert started.owner == plan.owner
     sent = instructions(decided)
-    assert {(o.target.removeprefix("post."), o.step) for o in sent} == orders
+    # The steps naming no post go to their department's terminal: the sample has one for each but the office.
+    to_terminals = {(dept, step) for step, dept in desk_steps.items() if dept in M.DEPARTMENT_POSTS}
+    assert to_terminals and {(o.target.removeprefix("post."), o.step) for o in sent} == orders | to_terminals
     for o in sent:
         assert o.ack_required and (o.plan, o.run) == (plan_id, hub.run(plan_id)["id"])
         assert o.text.startswith(f"【{plan.name}】") and o.text_en.startswith(f"[{plan.name_en}] ")
         assert o.gate == ("hold" if (plan_id, o.step) == ("typhoon", "gate_hold") else "")
         codec.build("instruction", o.as_body())   # what a station accepts
-    # The steps no post is told about are the departments' own, confirmed at the desk.
+    # The steps naming no post are the departments' own, confirmed at their terminals or at the desk.
     assert {s.id: s.department for s in plan.steps if not s.posts} == desk_steps
     assert plans.evaluate(hub.state, LIB, T0 + 1) == []
 
@@ -98,7 +100,10 @@ def test_an_unconfirmed_typhoon_gate_hold_escalates_and_the_all_clear_resumes_th
     hub(M.PlanStandDown(run=run["id"], note="台风已过境"), "desk-1", T0 + 3600 * S_)
     clear = hub.settle(T0 + 3600 * S_)
     assert {m.target: m.gate for m in clear} == {"post.gate": "resume", "post.parking": "", "post.concierge": "",
-                                                 "post.lobby": "", "post.model_unit": ""}
+                                                 "post.lobby": "", "post.model_unit": "",
+                                                 # the department terminals given its steps
+                                                 "post.logistics": "", "post.engineering": "",
+                                                 "post.environment": ""}
     assert all(m.text.startswith("【大风/台风预案】大风/台风预案解除") for m in clear)
 
 

@@ -117,7 +117,7 @@ def test_a_post_nobody_signed_in_at_by_its_start_is_an_alarm(wire: Wire) -> None
     wire.send(LOBBY, M.StaffSignin(name="周婷"))
     wire.now = wire.event.at_ms("09:00")
     refs = {ref for _, ref, _ in roster_alarms(wire.tick())}
-    assert refs == {"concierge-1/S201", "concierge-2/S202", "model-1/S204"}
+    assert refs == {"concierge-1/S201", "concierge-2/S202", "model-1/S204", "greeter-1/S306", "sales-1/S307"}
     # Someone who signs out after the start leaves a post that was staffed in time: no alarm for it.
     wire.send(GATE, M.StaffSignout(staff_no="S101"))
     assert roster_alarms(wire.tick(MIN)) == [] and readiness.on_duty(state, "S101") == ""
@@ -140,7 +140,7 @@ def test_the_welcome_carries_tasks_this_stations_roster_and_the_guest_list_versi
     summary = wire.ingest.summary_for(GATE)
     assert [r["station"] for r in summary["roster"]] == ["gate-1"]
     assert len(summary["tasks"]) == 13 and summary["guests"] == {"digest": "", "count": 0}
-    assert len(wire.ingest.summary_for(DESK)["roster"]) == 8
+    assert len(wire.ingest.summary_for(DESK)["roster"]) == 15
 
 
 def test_the_desk_alerts_name_what_is_overdue(wire: Wire) -> None:

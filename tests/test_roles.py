@@ -18,7 +18,7 @@ from console.report.summary import summarise
 from protocols import messages as M
 from stations.terminal.posts import for_site
 from stations.terminal.posts.base import Site
-from tests.roles_fixture import add_terminals, summary
+from tests.roles_fixture import add_terminals, remove_terminals, summary, with_terminals, without_terminals
 from tests.test_guests_handoff import LIST, Wire
 from tests.test_services import DESK, GATE, LOBBY, MIN
 from tests.test_state import SAMPLE, Row
@@ -60,8 +60,13 @@ def test_every_department_and_role_is_a_post_with_the_same_app() -> None:
         assert post.id == posts[sid]
         assert [a.kind for a in post.actions] == ["calls", "duty", "report", "inbox"]
         assert M.ALLOWED[post.id] == frozenset(M.COMMON) | {"service_update", "phone_paired", "phone_unpaired"}
-    # Only what the event declares: the shipped sample has no such terminal, so nothing changes for it.
-    assert not {s["post"] for s in parse(Path("/x/e.toml"), SAMPLE.read_text("utf-8")).summary()["stations"]} \
+    # The shipped sample declares one terminal of each, so `eventdesk init` makes their keys; an event file
+    # without them has none (only what the event declares).
+    shipped = SAMPLE.read_text("utf-8")
+    assert {s["post"] for s in parse(Path("/x/e.toml"), shipped).summary()["stations"]} \
+        >= set(M.DEPARTMENT_POSTS + M.ROLE_POSTS)
+    assert with_terminals(shipped) == shipped
+    assert not {s["post"] for s in parse(Path("/x/e.toml"), without_terminals(shipped)).summary()["stations"]} \
         & set(M.DEPARTMENT_POSTS + M.ROLE_POSTS)
 
 
@@ -134,6 +139,7 @@ def test_a_call_reaches_its_departments_terminal_which_takes_and_finishes_it(wir
 
 
 def test_a_call_for_a_department_without_a_terminal_tells_no_post(event_dir: EventFolder) -> None:
+    remove_terminals(event_dir)
     w = Wire(event_dir, event_dir.load().doors_open_ms)
     try:
         reply, out = w.send(LOBBY, M.ServiceRequest(service="cleaning"))
@@ -237,7 +243,7 @@ def test_the_summary_counts_what_each_terminal_confirmed_against_hand_counts() -
 
 
 def test_an_event_without_terminals_has_no_such_section() -> None:
-    s = summarise([], parse(Path("/x/e.toml"), SAMPLE.read_text("utf-8")).summary())
+    s = summarise([], parse(Path("/x/e.toml"), without_terminals(SAMPLE.read_text("utf-8"))).summary())
     assert s.extra["terminals"] == []
     assert "部门与领导终端" not in markdown(report_doc.build(s, "zh"), {})
 

@@ -183,11 +183,13 @@ def check_opening_day(card: dict, reh: Rehearsal) -> None:
     assert card["log"]["people"]["vip_arrivals"] >= delegation["guests"]
     divert = by_kind(card, "instruction_acknowledged", ref="p1-divert")
     assert {i["station"] for i in divert["items"]} == {"gate-1", "gate-2"} and divert["measured"] is not None
-    assert len(by_kind(card, "instruction_acknowledged", ref="vip-ready")["items"]) == 8   # "all": every station
+    # "all": every station, the sample's seven department and leader terminals too
+    assert len(by_kind(card, "instruction_acknowledged", ref="vip-ready")["items"]) == 15
     assert {r["plan"] for r in card["plans"]["runs"]} >= {"medical", "lost_child"}
     # The delegation is on the guest list: its arrival at the concierge is handed on to the lobby and its host.
     handoff = by_kind(card, "handoff_acked", guest="D-01")
-    assert {i["link"] for i in handoff["items"]} == {"lobby", "model_unit", "host"} and handoff["measured"] is not None
+    assert {i["link"] for i in handoff["items"]} == {"lobby", "model_unit", "greeter", "host"} \
+        and handoff["measured"] is not None
 
 
 def check_fire_drill(card: dict, reh: Rehearsal) -> None:
@@ -252,9 +254,11 @@ def check_vip_visit(card: dict, reh: Rehearsal) -> None:
     assert vip["status"] == "met" and vip["measured"] >= (28 - 22) * 60_000     # parking answered once back
     alarm = by_kind(card, "sendoff_alarm_raised", guest="V-01")
     assert alarm["status"] == "met" and [i["link"] for i in alarm["items"]] == ["parking"]
-    # The plate seen at the gate hands the VIP on to every post ahead and the host, each acknowledging.
+    # The plate seen at the gate hands the VIP on to every post ahead, the greeting leaders and the host, each
+    # acknowledging (the sample's greeter-1 is simulated like any post).
     handoff = by_kind(card, "handoff_acked", guest="V-01")
-    assert sorted(i["link"] for i in handoff["items"]) == ["concierge", "host", "lobby", "model_unit", "parking"]
+    assert sorted(i["link"] for i in handoff["items"]) == ["concierge", "greeter", "host", "lobby", "model_unit",
+                                                           "parking"]
     assert all(i["delay_ms"] is not None for i in handoff["items"])
     # The east gate's clock runs 45 s fast: the system measures it, and its reports keep their order.
     assert by_kind(card, "report_order", station="gate-1")["status"] == "met"

@@ -12,7 +12,7 @@ from console.event.folder import EventFolder
 from console.hub.ingest import Ingest, Peer
 from console.hub.server import run_in_thread
 from protocols import messages as M
-from tests.test_guests_handoff import CONC, DESK, GATE, LIST, LOBBY, PARK, Clock, Wire, station
+from tests.test_guests_handoff import CONC, DESK, GATE, GREET, LIST, LOBBY, PARK, Clock, Wire, station
 from tests.wire import wait_for
 
 MODEL = Peer("station", "model-1", "model_unit")
@@ -41,7 +41,8 @@ def test_a_vip_leaving_the_model_unit_reaches_every_post_on_the_way_out(wire: Wi
     ack, out = wire.send(MODEL, M.SendoffNotice(guest_ref="V-01"))
     assert isinstance(ack, M.Ack)
     sent = links(out)
-    assert [r.body["target"] for r in sent] == ["post.lobby", "post.concierge", "post.parking", "post.gate"]
+    assert [r.body["target"] for r in sent] == ["post.lobby", "post.concierge", "post.parking", "post.gate",
+                                                "post.greeter"]   # a VIP: the sample's greeting leaders too
     assert all(r.body["ack_required"] and r.body["sendoff"] == ack.gseq and r.body["guest"] == "V-01" for r in sent)
     park = sent[2].body
     assert park["text"] == ("【恭送】A级 张三（省发改委）一组3人即将离开（样板间）；贵宾车辆请提前10分钟开到门口；"
@@ -53,9 +54,9 @@ def test_a_vip_leaving_the_model_unit_reaches_every_post_on_the_way_out(wire: Wi
     (again,) = [i for i in fold.instructions_for(wire.ingest.state, "gate-1", "gate") if i["body"].get("sendoff")]
     assert (again["body"]["notice"], again["body"]["sendoff"]) == ("sendoff", ack.gseq)
     assert links(wire.tick(1000)) == []                                   # sent once
-    # Three acknowledge; at the deadline the silent gate, and only it, raises one alarm.
+    # Four acknowledge; at the deadline the silent gate, and only it, raises one alarm.
     ids = {r.body["target"]: r.gseq for r in sent}
-    for peer, post in ((LOBBY, "lobby"), (CONC, "concierge"), (PARK, "parking")):
+    for peer, post in ((LOBBY, "lobby"), (CONC, "concierge"), (PARK, "parking"), (GREET, "greeter")):
         wire.send(peer, M.InstructionAck(instruction=ids[f"post.{post}"]))
     assert alarms(wire.tick(ACK_MS - 2000)) == []
     assert alarms(wire.tick(2000)) == [("sendoff", "gate")]
@@ -65,7 +66,7 @@ def test_a_vip_leaving_the_model_unit_reaches_every_post_on_the_way_out(wire: Wi
     (chain,) = sendoff.chains(wire.ingest.state, wire.now)
     assert (chain.name, chain.party, chain.vip, chain.status) == ("张三", 3, True, "overdue")
     assert [(link.link, link.status) for link in chain.links] == [
-        ("lobby", "acked"), ("concierge", "acked"), ("parking", "acked"), ("gate", "overdue")]
+        ("lobby", "acked"), ("concierge", "acked"), ("parking", "acked"), ("gate", "overdue"), ("greeter", "acked")]
     # The gate acknowledges late: the chain is complete; the guest leaves: 离开, and the chain is closed.
     wire.send(GATE, M.InstructionAck(instruction=ids["post.gate"]))
     assert sendoff.chains(wire.ingest.state, wire.now)[0].status == "complete"
@@ -92,7 +93,8 @@ def test_a_walk_in_party_from_the_desk_completes_when_every_link_acknowledges(wi
     assert sent[0].body["text"].startswith("【恭送】刘总一组2人即将离开（指挥台）")
     assert sent[0].body["text_en"].startswith("[Send-off] 刘总, party of 2 leaving (from the command desk)")
     assert "提前10分钟" in sent[2].body["text"] and sent[0].body["guest"] == ""
-    for peer, r in zip((LOBBY, CONC, PARK, GATE), sent):
+    assert len(sent) == 5                                   # a VIP party: the greeting leaders see it off too
+    for peer, r in zip((LOBBY, CONC, PARK, GATE, GREET), sent):
         wire.send(peer, M.InstructionAck(instruction=r.gseq))
     (chain,) = sendoff.chains(wire.ingest.state, wire.now)
     assert (chain.status, chain.ref, chain.name) == ("complete", "", "刘总")
@@ -154,8 +156,9 @@ def test_the_summary_counts_send_offs_and_times_each_link(wire: Wire) -> None:
         ("lobby", 1, 1, 30_000, 30_000, 0, 0),
         ("concierge", 2, 2, 50_000, 90_000, 0, 0),             # 90 s and 10 s
         ("parking", 2, 2, 85_000, 150_000, 1, 0),             # 150 s (late) and 20 s
-        ("gate", 2, 1, 40_000, 40_000, 0, 1)]                 # never, and 40 s
-    assert [(m["name"], m["link"]) for m in f["missed"]] == [("张三", "gate")]
+        ("gate", 2, 1, 40_000, 40_000, 0, 1),                 # never, and 40 s
+        ("greeter", 1, 0, None, None, 0, 1)]                  # the VIP's only: its leaders never acknowledged
+    assert [(m["name"], m["link"]) for m in f["missed"]] == [("张三", "gate"), ("张三", "greeter")]
     found = {d: [x["key"] for side in ("highlights", "shortcomings") for x in box[side]]
              for d, box in s.departments.items()}
     assert "sendoff.raised" in found["service"] and "sendoff.all_acked" in found["service"]   # lobby, concierge
@@ -288,7 +291,8 @@ def test_send_off_through_a_real_hub_and_real_stations(event_dir: EventFolder) -
         clock.ms += ACK_MS + 1000
         overdue = wait_for(lambda: [r for r in hub.hub.store.since(0) if r.type == "overdue"
                                     and r.body["what"] == "sendoff"], 10, "the alarm")
-        assert [(r.body["what"], r.body["target"]) for r in overdue] == [("sendoff", "gate")]
+        # The gate is silent, and the greeting leaders' terminal is not running here.
+        assert [(r.body["what"], r.body["target"]) for r in overdue] == [("sendoff", "gate"), ("sendoff", "greeter")]
         ack = gate.acknowledge_instruction(sendoff_items(gate)[0].id)
         assert gate.wait_delivered(ack.seq, 10).state == "delivered"
         left = conc.submit("guest_departure", {"count": 3, "guest_ref": "V-01"})
@@ -296,7 +300,7 @@ def test_send_off_through_a_real_hub_and_real_stations(event_dir: EventFolder) -
         state = hub.hub.ingest.state
         wait_for(lambda: sendoff.departed(state, "V-01"), 5, "the departure folded")
         (chain,) = sendoff.chains(state, clock.ms)
-        assert chain.status == "departed" and [link.status for link in chain.links] == ["acked"] * 4
+        assert chain.status == "departed" and [link.status for link in chain.links] == ["acked"] * 4 + ["overdue"]
     finally:
         for client in clients.values():
             client.close()

@@ -147,7 +147,8 @@ def sendoff_state():
     log("concierge-2", "guest_departure", {"count": 5, "guest_ref": "G-101"}, T0 - 20 * MIN)
     second = log("model-1", "sendoff_notice", {"guest_ref": "V-002", "count": 0, "note": ""}, T0 - 12 * MIN)
     decide(T0 - 12 * MIN)
-    for link, station, m in (("lobby", "lobby-1", 11), ("concierge", "concierge-1", 10), ("gate", "gate-1", 9)):
+    for link, station, m in (("lobby", "lobby-1", 11), ("concierge", "concierge-1", 10), ("gate", "gate-1", 9),
+                             ("greeter", "greeter-1", 9)):   # the sample's greeting leaders see a VIP off too
         ack(second, link, station, T0 - m * MIN)
     decide(T0 - 5 * MIN)
     log("desk-1", "sendoff_notice", {"guest_ref": "", "count": 2, "note": "刘总一行", "vip": True}, T0 - MIN)
@@ -164,7 +165,7 @@ def test_the_panel_shows_each_link_and_the_chain_in_the_order_a_desk_reads_them(
     chains = sendoff.chains(state, T0)
     assert [(c.name, c.status) for c in chains] == [("李慧", "overdue"), ("刘总一行", "waiting"), ("王建国", "departed")]
     assert [(link.link, link.status) for link in chains[0].links] == [
-        ("lobby", "acked"), ("concierge", "acked"), ("parking", "overdue"), ("gate", "acked")]
+        ("lobby", "acked"), ("concierge", "acked"), ("parking", "overdue"), ("gate", "acked"), ("greeter", "acked")]
     assert [a["code"] for a in state.alarms if a.get("what") == "sendoff"] == ["sendoff_no_ack"]
     assert [link.link for link in chains[2].links] == ["concierge", "parking", "gate"]   # the lobby raised it
     # The alarm and its timeline line name the party and the post, never the send-off's number or `parking`.

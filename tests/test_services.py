@@ -71,6 +71,10 @@ def test_a_call_is_taken_then_done_and_stays_done(log: Log) -> None:
 
 def test_one_late_alarm_per_call_stepping_the_clock(log: Log) -> None:
     call = log(M.ServiceRequest(service="restock", where="茶水间"), "lobby-1", T0)
+    (notice,) = services.evaluate(log.state, T0)     # the sample's logistics terminal is told to take it
+    assert (notice.target, notice.notice, notice.guest, notice.ack_required) == (
+        "post.logistics", "service_new", str(call), True)
+    log(notice, "hub", T0)
     assert services.evaluate(log.state, T0 + 10 * MIN - 1) == []
     (alarm,) = services.evaluate(log.state, T0 + 10 * MIN)
     assert alarm == M.Overdue(what="service", ref=str(call), target="logistics", due_ms=T0 + 10 * MIN)

@@ -47,7 +47,7 @@ def log() -> Log:
 
 def test_new_state_is_the_event_with_nothing_happened() -> None:
     s = S.new_state(SUMMARY)
-    assert len(s.stations) == 8
+    assert len(s.stations) == 15                     # 8 posts and 7 department and leader terminals
     assert s.stations["parking-1"] == {"post": "parking", "last_heard_ms": 0, "outbox": 0, "reports": 0,
                                        "rejected": 0, "status": "unknown", "since_ms": 0}
     assert s.lots == {"p1": {"capacity": 80, "occupied": 0, "assigned": 0, "updated_ms": 0},

@@ -27,7 +27,8 @@ def test_a_party_added_at_the_gate_gets_the_vip_hand_off(wire: Wire, event_dir) 
     (added,) = [r for r in out.stored if r.type == "guest_add"]
     ref = f"D{added.gseq}"
     sent = wire.notices(out, ref)
-    assert [n["target"] for n in sent] == ["post.parking", "post.concierge", "post.lobby", "post.model_unit"]
+    assert [n["target"] for n in sent] == ["post.parking", "post.concierge", "post.lobby", "post.model_unit",
+                                           "post.greeter"]   # the sample's greeting leaders
     assert sent[0]["text"].startswith("【贵宾到达】A级 周总（市商务局）一行4人，经门岗")
     assert sent[0]["text_en"].startswith("[VIP arriving] Level A 周总 (市商务局), party of 4, via Gate")
     view = guests_rules.guest_view(wire.ingest.state, ref, wire.now)
@@ -36,7 +37,7 @@ def test_a_party_added_at_the_gate_gets_the_vip_hand_off(wire: Wire, event_dir) 
     park = next(r.gseq for r in out.stored if r.type == "instruction" and r.body["target"] == "post.parking")
     wire.send(PARK, M.InstructionAck(instruction=park))
     late = wire.tick(120_001)
-    assert sorted(r.body["target"] for r in wire.duty(late)) == ["concierge", "lobby", "model_unit"]
+    assert sorted(r.body["target"] for r in wire.duty(late)) == ["concierge", "greeter", "lobby", "model_unit"]
     # Its plate is on the list now: the same plate cannot be added twice.
     nack, out = wire.send(DESK, M.GuestAdd(name="别人", plate="湘A88888"))
     assert nack.code == "E_SCHEMA" and out.stored == []
@@ -58,7 +59,7 @@ def test_a_party_not_here_yet_is_expected_and_its_car_at_the_gate_starts_the_han
     assert guests_rules.guest_view(wire.ingest.state, ref, wire.now).status == "expected"
     _, out = wire.send(GATE, M.CarIn(plate="湘B 12121"))
     assert [n["target"] for n in wire.notices(out, ref)] == [
-        "post.parking", "post.concierge", "post.lobby", "post.model_unit"]
+        "post.parking", "post.concierge", "post.lobby", "post.model_unit", "post.greeter"]
 
 
 # --- on screen: the desk's v, through a real hub ------------------------------------------------------------
@@ -82,9 +83,9 @@ async def test_the_desk_adds_a_delegation_and_the_posts_are_told(event_dir, lang
             (body,) = logged(event_dir, "guest_add")
             assert (body["name"], body["party"], body["level"], body["at"]) == ("周总", 4, "A", "gate")
             notices = lambda: [b for b in logged(event_dir, "instruction", "hub") if b.get("notice") == "vip"]  # noqa: E731
-            await wait_for(pilot, lambda: len(notices()) == 4, what="the hand-off")
+            await wait_for(pilot, lambda: len(notices()) == 5, what="the hand-off")
             assert sorted(n["target"] for n in notices()) == [
-                "post.concierge", "post.lobby", "post.model_unit", "post.parking"]
+                "post.concierge", "post.greeter", "post.lobby", "post.model_unit", "post.parking"]
             await pilot.press("g")
             table = app.screen.query_one("#guests-chains")
             await wait_for(pilot, lambda: table.row_count == 1, what="the chain on the guest screen")
