@@ -17,12 +17,12 @@ from scenarios import expectations, generators, loader
 from scenarios.load_errors import ScenarioError
 from scenarios.loader import DESK_TYPES, TOP
 from tests.staff_text import leaks
+from tests.test_desk_support import SUMMARY
 from tests.test_event_words import foreign
 from tests.test_scenarios_loader import GOOD
 
 # What a sentence may quote besides the file: the ids that may be written instead, the keys, the examples.
-EVENT_IDS = {"gate-1", "gate-2", "parking-1", "parking-2", "concierge-1", "concierge-2", "lobby-1", "model-1",
-             "p1", "p2", "lobby", "model_unit"}
+EVENT_IDS = {a["id"] for part in ("stations", "lots", "zones") for a in SUMMARY[part]}   # the sample event's own
 IDS = {*EVENT_IDS, *POSTS, *DEPARTMENTS, *INCIDENT_KINDS, *SERVICES, *REGISTRY, *generators.KINDS,
        *expectations.KINDS, *DESK_TYPES, *TOP, *loader.plan_ids(loader.SAMPLE_EVENT),
        *(k for spec in generators.KINDS.values() for k in spec), *(k for e in expectations.KINDS.values() for k in e.params),
