@@ -17,35 +17,20 @@ from stations.terminal.posts.base import Site
 from stations.terminal.screens.duty import DutyScreen
 from tests.conftest import FIXED_DAY, free_port
 from tests.test_station_app_support import aio, hub_client, make_app, until
+from tests.roles_fixture import with_terminals
 from tests.wire import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
 LIVE_S = 3.0   # "within a second" on an idle machine; room here for a loaded one, never a reconnect
 
-DEPARTMENTS = """
-[[stations]]
-id = "eng-1"
-post = "engineering"
-name = "工程部值班"
-name_en = "Engineering duty"
-
-[[stations]]
-id = "env-1"
-post = "environment"
-name = "环境部值班"
-name_en = "Environment duty"
-
-"""
 
 
 @pytest.fixture
 def event(tmp_path: Path) -> EventFolder:
-    """The sample event on a fixed day with an engineering and an environment terminal, and VIP spaces in lot p1."""
+    """The sample event on a fixed day with its department terminals (engineering, environment...), and VIP spaces in lot p1."""
     folder = init_folder(tmp_path / "event", date=FIXED_DAY)
-    text = folder.toml.read_text("utf-8")
-    lots = text.index("[[lots]]")
-    text = text[:lots] + DEPARTMENTS.lstrip("\n") + text[lots:]
+    text = with_terminals(folder.toml.read_text("utf-8"))   # the sample has them: kept as it is
     text = text.replace('id = "p1"', 'id = "p1"\nvip_spaces = ["A01", "A02"]', 1)
     folder.toml.write_text(text, "utf-8")
     set_endpoints(folder, f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}")
@@ -110,13 +95,13 @@ def test_a_task_and_a_slot_the_desk_changes_reach_connected_terminals_at_once(ev
         assert f"T{gseq}" in [t["id"] for t in duty.tasks_here(site)]       # and is environment's now
 
         # A slot added at eng-1 shows there; moved to env-1 it leaves eng-1 and shows at env-1.
-        send(desk, "roster_add", {"station": "eng-1", "name": "赵敏", "staff_no": "S301", "start_ms": at("09:00")})
-        wait_for(lambda: line(eng, "roster", "key", "eng-1/S301"), LIVE_S, "the new slot at eng-1")
-        send(desk, "roster_change", {"slot": "eng-1/S301", "station": "env-1"})
-        wait_for(lambda: line(env, "roster", "key", "eng-1/S301"), LIVE_S, "the slot at env-1")
-        wait_for(lambda: line(eng, "roster", "key", "eng-1/S301")["station"] == "env-1", LIVE_S, "the slot gone")
+        send(desk, "roster_add", {"station": "eng-1", "name": "钱进", "staff_no": "S391", "start_ms": at("09:00")})
+        wait_for(lambda: line(eng, "roster", "key", "eng-1/S391"), LIVE_S, "the new slot at eng-1")
+        send(desk, "roster_change", {"slot": "eng-1/S391", "station": "env-1"})
+        wait_for(lambda: line(env, "roster", "key", "eng-1/S391"), LIVE_S, "the slot at env-1")
+        wait_for(lambda: line(eng, "roster", "key", "eng-1/S391")["station"] == "env-1", LIVE_S, "the slot gone")
         site = Site.from_summary("eng-1", event.load().summary()).as_now(eng.status().event)
-        assert "eng-1/S301" not in [r.get("key") for r in site.roster]
+        assert "eng-1/S391" not in [r.get("key") for r in site.roster]
         assert (eng.status().attempts, env.status().attempts) == attempts   # no reconnect did it
         assert eng.status().bad_frames == env.status().bad_frames == 0
     finally:
