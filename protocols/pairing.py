@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,18 @@ def _read(path: Path | None) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    tmp = Path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
-    os.chmod(tmp, 0o600)   # who is paired, from where: the owner's business
-    tmp.replace(path)
+    # A temporary file of this writer's own (mkstemp: owner-only from the start -- who is paired, from
+    # where, is the owner's business): two writers on one folder (a desk and a server, or a second server
+    # starting) never rename each other's half-written file away.
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, ensure_ascii=False, indent=1))
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def read_generations(path: Path | None) -> dict[str, int]:

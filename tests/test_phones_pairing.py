@@ -133,3 +133,29 @@ def test_codes_and_revoke_in_the_event_folder(tmp_path, capsys):
     assert f"配对码 {code_for(secret, 'gate-1', 1)}" in shown and "█" in shown
     assert cli.main(["stations", "revoke", str(folder.root), "gate-99"]) == 2
     assert "gate-99" in capsys.readouterr().err
+
+
+def test_two_writers_on_one_folder_never_take_each_others_half_written_file(tmp_path) -> None:
+    """A second server starting on a taken port wrote the paired list beside the first: both used one temporary
+    name, and one found its file renamed away ("cannot write ... No such file")."""
+    import stat
+    import threading
+
+    from protocols.pairing import read_generations, write_generations
+    path = tmp_path / "phones.json"
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(200):
+                write_generations(path, {"gate-1": n * 1000 + i})
+        except BaseException as exc:   # noqa: BLE001 -- any failure is the finding
+            errors.append(exc)
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert read_generations(path)["gate-1"] % 1000 == 199             # a whole file, the last of some writer
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and list(tmp_path.iterdir()) == [path]   # owner-only, no leftovers
