@@ -42,9 +42,11 @@ def report_pool(post: str, size: int = 64) -> list[tuple[str, dict]]:
                         ("lot_occupancy", {"lot": "p1", "occupied": 40 + i % 30})][i % 4])
         elif post == "concierge":
             raw.append(("guest_arrival", {"count": n, "guest_ref": f"G{i:04d}", "note": "VIP 客户" if i % 9 == 0 else ""}))
-        else:  # lobby, model_unit
+        elif post in ("lobby", "model_unit"):
             zone = "lobby" if post == "lobby" else "model_unit"
             raw.append(("zone_enter" if i % 2 == 0 else "zone_exit", {"zone": zone, "count": n}))
+        else:  # a department's or a leader's terminal: its people come on and go off duty
+            raw.append(("staff_signin" if i % 2 == 0 else "staff_signout", {"name": f"值班员{i % 8}"}))
     # Full bodies, as a station's outbox stores and sends them (every field, defaults included).
     return [(t, codec.build(t, b).as_body()) for t, b in raw]
 
