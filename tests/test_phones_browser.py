@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import sqlite3
-import time
 import urllib.error
 import urllib.request
 
@@ -122,15 +121,19 @@ def test_pair_the_gate_tap_car_in_and_find_it_in_the_log(venue, browser):
                     folder.root / "desks" / "desk-1.outbox.db").start()
     try:
         assert desk.wait_ready(10)
-        time.sleep(2.5)   # past offline_s (2 s): a post whose link died with its tab would be offline now
-        # ...and stays so: a living link is seen online (a heartbeat that a loaded machine delays may
-        # show it late for a moment, so it has a few seconds to be heard).
+        closed = desk.hub_now_ms()
+
+        def heard() -> int:
+            return desk.picture().state.stations["gate-1"]["last_heard_ms"]
+        # Heard from more than offline_s (2 s) after every tab closed: a link that died with its tab
+        # would be offline by then; this one is still talking, and the desk sees it online.
+        wait_for(lambda: heard() > closed + 2500, 6, "the gate heard past offline_s with every tab closed")
         wait_for(lambda: liveness(desk.picture().state, "gate-1", desk.hub_now_ms()) == "online", 5,
                  "the gate online with every tab closed")
         # ...and the check can fail: with the gate's link stopped, the desk sees it go.
         server.terminals["gate-1"].client.stop()
-        time.sleep(2.5)
-        assert liveness(desk.picture().state, "gate-1", desk.hub_now_ms()) == "offline"
+        wait_for(lambda: liveness(desk.picture().state, "gate-1", desk.hub_now_ms()) == "offline", 6,
+                 "the gate offline once its link stopped")
     finally:
         desk.close()
 
@@ -267,9 +270,6 @@ def test_revokes_still_reach_the_server_when_the_desk_list_cannot_be_written(tmp
         assert status == 200 and api(running.url, "/api/page?v=0", None, cookie) == 200
         from console.event import phones
         phones.revoke(folder, "gate-1")
-        deadline = time.monotonic() + 5
-        while api(running.url, "/api/page?v=0", None, cookie) != 401:
-            assert time.monotonic() < deadline, "the revoke never reached the server"
-            time.sleep(0.2)
+        wait_for(lambda: api(running.url, "/api/page?v=0", None, cookie) == 401, 5, "the revoke reaching the server")
     finally:
         running.stop()

@@ -14,6 +14,7 @@ from tests.roles_fixture import add_terminals
 from tests.test_guests_handoff import LIST
 from tests.test_services_station import _deliver, _lines
 from tests.test_station_app_snapshots import FIXED
+from tests.test_desk_support import settled
 from tests.test_station_app_support import aio, hub_client, logged, make_app, make_client, screen_text, until
 
 pytestmark = pytest.mark.timeout(120)
@@ -156,7 +157,7 @@ async def _settled(pilot) -> None:
     await until(pilot, lambda: app.view is not None and app.view.on_duty and len(app.view.tasks) == 2,
                 what="the tasks and 张工")
     app.redraw()
-    await pilot.pause(0.2)
+    await settled()(pilot)   # until the screen stops changing
 
 
 @pytest.mark.parametrize("lang,size", [(lang, size) for lang in ("zh", "en") for size in ((80, 24), (160, 48))],
