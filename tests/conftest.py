@@ -95,6 +95,7 @@ MODULE_TIER = {
     "test_hub_bounds": "wire", "test_hub_identity": "wire", "test_hub_stall": "wire", "test_hub_storage": "wire",
     "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",
     "test_scenarios_run": "wire",
+    "test_card_fold": "pure",
     "test_desk_screens_whole": "screen", "test_desk_forms": "screen", "test_desk_table_fit": "screen",   # issue 17
     "test_station_screens_whole": "screen",
     "test_desk_app": "screen", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
