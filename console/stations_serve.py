@@ -62,7 +62,7 @@ def build_server(folder: EventFolder, lang: str, drill: bool = False, endpoints:
                                app="eventdesk-phones")
         terminals[st.id] = web.Terminal(client, Site.from_summary(st.id, summary))
     return web.StationServer(terminals, pairings, lang, generations_file=phones.generations_file(folder),
-                             paired_file=phones.paired_file(folder))
+                             paired_file=phones.paired_file(folder), sessions_file=phones.sessions_file(folder))
 
 
 def serve(folder: EventFolder, host: str = "0.0.0.0", port: int = 8800, lang: str | None = None,

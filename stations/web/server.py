@@ -23,12 +23,12 @@ from aiohttp import web
 
 from protocols import i18n
 from protocols.codec import ProtocolError
-from protocols.pairing import read_generations, write_generations, write_paired
+from protocols.pairing import read_generations, read_sessions, write_generations, write_paired, write_sessions
 from stations.link.client import StationClient
 from stations.link.worker import Job, OutboxWorker
 from stations.outbox.store import OutboxError
 from stations.records import Report
-from stations.terminal.posts import for_site
+from stations.terminal.posts import duty, for_site
 from stations.terminal.posts.base import Post, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.screens.view import View
@@ -42,8 +42,8 @@ STATIC = Path(__file__).with_name("static")
 COOKIE = "eventdesk_phone"
 COOKIE_AGE_S = 24 * 3600   # an event day: a phone locked over lunch is still paired after it
 WAIT_S = 20.0              # a page's long poll: answered at once on a change, else after this
-GENERATIONS_EVERY_S = 1.0
-COALESCE_S = 0.005         # link changes this close together wake the pages once  # how soon a revoke made by another process (the CLI, the desk) takes effect
+GENERATIONS_EVERY_S = 1.0  # how soon a revoke made by another process (the CLI, the desk) takes effect
+COALESCE_S = 0.005         # link changes this close together wake the pages once
 
 
 class ServeError(Exception):
@@ -110,10 +110,12 @@ class StationServer:
     def __init__(self, terminals: dict[str, Terminal], pairings: Pairings, lang: str = "zh", *,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  generations_file: Path | None = None, paired_file: Path | None = None,
-                 secure: bool = False) -> None:
+                 sessions_file: Path | None = None, secure: bool = False) -> None:
         self.terminals, self.pairings, self.lang = terminals, pairings, i18n.normalise_lang(lang)
         self.clock, self.wall, self.secure = clock, wall, secure
-        self.generations_file, self.paired_file = generations_file, paired_file
+        self.generations_file, self.paired_file, self.sessions_file = generations_file, paired_file, sessions_file
+        self._kept: dict[str, Any] | None = None      # the sessions as last written to sessions_file
+        self._keeping: asyncio.Lock | None = None     # one write of it at a time, newest last
         self.urls: list[str] = []      # where phones open the page (the CLI sets them): the desk's QR codes
         self._listed: tuple[Any, ...] | None = None   # (phones, urls) as last written for the desk
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,20 +127,29 @@ class StationServer:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         for term in self.terminals.values():
+            # Versions go on from the wall clock: a page open across a restart of the server is answered at once.
+            term.version = max(term.version, int(self.wall() * 1000))
             term.changed = asyncio.Event()
             term.client.on_change = self._changed(term)
             term.client.start()
         self.pairings.set_generations(read_generations(self.generations_file))
+        # The phones paired before a restart stay paired; one revoked while the server was down (the folder's
+        # generation moved on) ends now, "revoked", and the watcher's first round logs it.
+        self._keeping = asyncio.Lock()
+        self._kept = read_sessions(self.sessions_file)
+        taken = self.pairings.restore(self._kept)
+        if taken:
+            log.info("%d phones still paired from before the restart", taken)
         self._watch = asyncio.create_task(self._watch_generations())
 
     async def stop(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
-        self.pairings.end_all("stopped")   # they die with this process: the log hears so
         await self._tell_ended()
-        if self.paired_file is not None:   # sessions live in this process: none is left paired after it
+        await self._keep_sessions()   # the pairings outlive this process: the next start takes them back
+        if self.paired_file is not None:   # still paired, but no address to open them at until it runs again
             try:
-                await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
+                await asyncio.to_thread(write_paired, self.paired_file, [], self.pairings.listed())
             except OSError as exc:
                 log.warning("cannot write %s: %s", self.paired_file, exc)
         for term in self.terminals.values():
@@ -165,6 +176,20 @@ class StationServer:
         result = await off_loop(term.worker, lambda _outbox: term.client.submit(type_, body))
         if isinstance(result, BaseException):   # a full outbox costs the desk's list, never the phone's pairing
             log.warning("cannot log %s for %s: %s", type_, station, result)
+
+    async def _keep_sessions(self) -> None:
+        """Write the sessions (their tokens' digests, owner-only) when they changed: a pairing outlives a restart."""
+        if self.sessions_file is None or self._keeping is None:
+            return
+        async with self._keeping:
+            stored = self.pairings.stored()
+            if stored == self._kept:
+                return
+            try:
+                await asyncio.to_thread(write_sessions, self.sessions_file, stored)
+                self._kept = stored
+            except OSError as exc:   # a full disk costs the pairings a restart, never the phones paired now
+                log.warning("cannot write %s: %s", self.sessions_file, exc)
 
     async def _tell_ended(self) -> None:
         for station, phone, why in self.pairings.drain_ended():
@@ -195,6 +220,7 @@ class StationServer:
                 except OSError as exc:   # a full disk costs the desk's list, never the revokes: tried again
                     log.warning("cannot write %s: %s", self.paired_file, exc)
             await self._tell_ended()
+            await self._keep_sessions()
             await asyncio.sleep(GENERATIONS_EVERY_S)
             stored = await asyncio.to_thread(read_generations, self.generations_file)
             for station in self.pairings.set_generations(stored):   # its pages waiting on a long poll are answered now: with the pairing page
@@ -210,6 +236,8 @@ class StationServer:
         app.router.add_post("/api/tap", self._tap)
         app.router.add_post("/api/ack", self._ack)
         app.router.add_post("/api/lang", self._lang)
+        app.router.add_get("/api/guests", self._guests)
+        app.router.add_post("/api/call", self._call)
         app.router.add_post("/api/unpair", self._unpair)
 
         async def on_startup(_app: web.Application) -> None:
@@ -254,7 +282,10 @@ class StationServer:
             return self._pairing_page(lang, i18n.t(f"station.web.pair_{answer}", lang), status)
         token, station = answer
         log.info("a phone paired with %s from %s", station, request.remote)
-        paired = self.pairings.sessions[token]   # read before waiting: a revoke meanwhile may end it
+        paired = self.pairings.session(token)   # read before waiting: a revoke meanwhile may end it
+        if paired is None:
+            return self._pairing_page(lang)
+        await self._keep_sessions()   # kept before the phone hears "paired": a restart now does not unpair it
         await self._tell_ended()   # the phones a new one replaced
         await self._tell(station, "phone_paired", {"phone": paired.phone, "at_ms": paired.since_ms})
         response = web.json_response({"paired": True, "station": station})
@@ -295,20 +326,20 @@ class StationServer:
             term.built = (version, result)
         return result
 
-    async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any]] | web.Response:
-        """A paired phone's request: its station, its language and what it sent; the pairing page otherwise."""
+    async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any], View | None] | web.Response:
+        """A paired phone's request: its station, its language, what it sent and the station's View; the pairing
+        page otherwise."""
         me = self._session(request)
         if me is None:
             return self._pairing_page(self.lang)
         _token, term, lang = me
-        return term, lang, await _json(request)
+        return term, lang, await _json(request), await self._view(term)
 
     async def _tap(self, request: web.Request) -> web.Response:
         asked = await self._asked(request)
         if isinstance(asked, web.Response):
             return asked
-        term, lang, sent = asked
-        view = await self._view(term)
+        term, lang, sent, view = asked
         action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")))
         if action is None or action.build is None:
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
@@ -317,7 +348,8 @@ class StationServer:
             return _refused(refusal, 409)
         area = page.area_of(term.post, term.site, str(sent.get("area", "")))
         try:
-            type_, body = action.build(term.site, page.values_for(action, sent.get("values")), area)
+            type_, body = action.build(page.site_now(term.site, view), page.values_for(action, sent.get("values")), area)
+            body = _signed(type_, body, view)
             term.client.check(type_, body)
         except ProtocolError as err:
             return _refused(err.sentence(lang), 422)
@@ -327,20 +359,58 @@ class StationServer:
         asked = await self._asked(request)
         if isinstance(asked, web.Response):
             return asked
-        term, lang, sent = asked
+        term, lang, sent, view = asked
         try:
             gseq = int(sent.get("id"))
         except (TypeError, ValueError):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
-        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq), "")
+        person = _signer(view)
+        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "")
 
-    async def _save(self, term: Terminal, lang: str, job: Job, remind: str) -> web.Response:
-        """Save on the station's worker, then answer: "saved #n" only once the outbox has it."""
+    # --- the guest list and the service calls (the terminal's F7 and its calls list) -------------------------
+    async def _guests(self, request: web.Request) -> web.Response:
+        me = self._session(request)
+        if me is None:
+            return self._pairing_page(self.lang)
+        _token, term, lang = me
+        if not page.has(term.post, "guests"):
+            return _refused(i18n.t("station.web.no_such_key", lang), 404)
+        found = page.guests(term.post, term.site, await self._view(term), lang, request.query.get("q", "")[:64])
+        return web.json_response(found, headers=_NO_STORE)
+
+    async def _call(self, request: web.Request) -> web.Response:
+        """Take a call routed here (its notice acknowledged, as the terminal's Enter) or mark one done (its d)."""
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        term, lang, sent, view = asked
+        shown = {c["id"]: c for c in page.calls(view, lang)}
+        call = next((c for c in (view.calls if view is not None else ()) if c.id and c.id == sent.get("id")), None)
+        what = str(sent.get("do", ""))
+        if call is None or what not in ("take", "done"):
+            return _refused(i18n.t("station.web.no_such_key", lang), 404)
+        person = _signer(view)
+        if what == "take":
+            if not shown[call.id]["take"] or call.notice is None:
+                return _refused(i18n.t("station.calls.cannot_take", lang), 409)
+            gseq = call.notice.id
+            return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "",
+                                    said="station.calls.taken")
+        if not shown[call.id]["finish"]:
+            return _refused(i18n.t("station.calls.cannot_finish", lang), 409)
+        body = {"call": call.id, "status": "done", "by": person, "note": ""}
+        return await self._save(term, lang, lambda _outbox: term.client.submit("service_update", body), "",
+                                said="station.calls.done")
+
+    async def _save(self, term: Terminal, lang: str, job: Job, remind: str, said: str = "") -> web.Response:
+        """Save on the station's worker, then answer: "saved #n" only once the outbox has it (`said`: the
+        sentence a list's button says instead, as the terminal's list does)."""
         result = await off_loop(term.worker, job)
         if isinstance(result, Report):
             term.bump()
-            said = i18n.t("station.flash.saved", lang, seq=result.seq,
-                          what=describe(result.type, result.body, lang, term.site.area_names(lang)))
+            said = i18n.t(said, lang, seq=result.seq) if said else i18n.t(
+                "station.flash.saved", lang, seq=result.seq,
+                what=describe(result.type, result.body, lang, term.site.area_names(lang)))
             if remind:
                 said += " " + i18n.t(remind, lang)
             return web.json_response({"seq": result.seq, "said": said, "v": term.version})
@@ -373,6 +443,19 @@ async def _json(request: web.Request) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _signer(view: View | None) -> str:
+    """Who confirms from here: whoever was signed in last at this station (issue 16 item 3), as the terminal sends it."""
+    return duty.signer(view.on_duty) if view is not None else ""
+
+
+def _signed(type_: str, body: dict[str, Any], view: View | None) -> dict[str, Any]:
+    """A confirmation or sign-off tapped on a phone carries the person signed in at the station, as from the terminal."""
+    person = _signer(view)
+    if type_ in ("plan_step", "task_signoff", "instruction_ack") and person and not body.get("person"):
+        return body | {"person": person}
+    return body
 
 
 def _store_generation(path: Path, station: str, generation: int) -> None:
