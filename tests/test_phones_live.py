@@ -18,7 +18,7 @@ from console import cli
 from console.hub.server import run_in_thread as hub_thread
 from console.stations_serve import build_server
 from stations.link.client import StationClient
-from stations.web.server import run_in_thread as web_thread
+from stations.web.running import run_in_thread as web_thread
 from tests.conftest import free_port, make_event
 from tests.test_phones_browser import CHROMIUM, pair, phone, rows_in_log
 from tests.test_phones_browser import browser  # noqa: F401  (the module's chromium, a fixture)

@@ -68,12 +68,15 @@ def phone_actions(post: Post, site: Site, view: View | None, lang: str) -> list[
     return out
 
 
-def find_action(post: Post, site: Site, view: View | None, lang: str, action_id: str) -> Action | None:
-    """The key the phone named: one of the post's, or a guest's check-in (`checkin-REF`) from the list it holds."""
+def find_action(post: Post, site: Site, view: View | None, lang: str, action_id: str,
+                actions: list[Action] | None = None) -> Action | None:
+    """The key the phone named: one of the post's (`actions`: phone_actions as already made for this View), or a
+    guest's check-in (`checkin-REF`) from the list it holds."""
     if action_id.startswith("checkin-") and has(post, "guests") and view is not None:
         guest = next((g for g in view.guests if f"checkin-{g.get('ref', '')}" == action_id), None)
         return duty.checkin_action(guest, lang) if guest is not None else None
-    return next((a for a in phone_actions(post, site, view, lang) if a.id == action_id), None)
+    keys = actions if actions is not None else phone_actions(post, site, view, lang)
+    return next((a for a in keys if a.id == action_id), None)
 
 
 def has(post: Post, kind: str) -> bool:
@@ -137,8 +140,9 @@ def refusal(post: Post, site: Site, action: Action, view: View | None, lang: str
     return i18n.t(phone if i18n.has(phone) else key, lang)
 
 
-def model(post: Post, site: Site, view: View | None, lang: str, area: str = "") -> dict[str, Any]:
-    """Everything the phone shows, as JSON-ready data, in `lang`."""
+def model(post: Post, site: Site, view: View | None, lang: str, area: str = "",
+          actions: list[Action] | None = None) -> dict[str, Any]:
+    """Everything the phone shows, as JSON-ready data, in `lang` (`actions`: phone_actions as already made)."""
     areas = post.areas(site)
     chosen = next((a for a in areas if a.id == area), areas[0] if areas else None)
     status = view.status if view is not None else None
@@ -158,9 +162,10 @@ def model(post: Post, site: Site, view: View | None, lang: str, area: str = "") 
     }
     # Duty (sign in, sign out, preparation tasks) folds away under its own key: the post's reports come first.
     base = {a.id for a in post.actions}
-    duty_ids = {a.id for a in phone_actions(post, site, view, lang) if a.id not in base}
+    actions = actions if actions is not None else phone_actions(post, site, view, lang)
+    duty_ids = {a.id for a in actions if a.id not in base}
     out["words"]["duty"] = next((i18n.t(a.label, lang) for a in post.actions if a.kind == "duty"), "")
-    for action in phone_actions(post, site, view, lang):
+    for action in actions:
         out["actions"].append(_key(action, site, lang, "duty" if action.id in duty_ids else "keys", post, view))
     if has(post, "guests"):
         out["words"].update({"guests_search": i18n.t("station.guests.placeholder", lang)})

@@ -10,12 +10,9 @@ CLI hands in ready clients, Sites and the pairing secrets.
 from __future__ import annotations
 
 import asyncio
-import errno
+import json
 import logging
-import signal
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,17 +21,14 @@ from aiohttp import web
 from protocols import i18n
 from protocols.codec import ProtocolError
 from protocols.pairing import read_generations, read_sessions, write_generations, write_paired, write_sessions
-from stations.link.client import StationClient
-from stations.link.worker import Job, OutboxWorker
+from stations.link.worker import Job
 from stations.outbox.store import OutboxError
 from stations.records import Report
-from stations.terminal.posts import duty, for_site
-from stations.terminal.posts.base import Post, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.screens.view import View
-from stations.terminal.view_builder import ViewBuilder
 from stations.web import page
 from stations.web.pairing import Pairings
+from stations.web.station import Terminal, off_loop, signed, signer
 
 log = logging.getLogger("eventdesk.phones")
 
@@ -43,7 +37,6 @@ COOKIE = "eventdesk_phone"
 COOKIE_AGE_S = 24 * 3600   # an event day: a phone locked over lunch is still paired after it
 WAIT_S = 20.0              # a page's long poll: answered at once on a change, else after this
 GENERATIONS_EVERY_S = 1.0  # how soon a revoke made by another process (the CLI, the desk) takes effect
-COALESCE_S = 0.005         # link changes this close together wake the pages once
 
 
 class ServeError(Exception):
@@ -56,52 +49,6 @@ class ServeError(Exception):
     def sentence(self, lang: str) -> str:
         key = "station.web.in_use" if self.in_use else "station.web.cannot_bind"
         return i18n.t(key, lang, host=self.host, port=self.port)
-
-
-@dataclass
-class Terminal:
-    """One station as the server keeps it: its client, its outbox worker, and the View at its version."""
-
-    client: StationClient
-    site: Site
-    post: Post = field(init=False)
-    worker: OutboxWorker = field(init=False)
-    builder: ViewBuilder = field(init=False)
-    version: int = 1
-    soon: bool = False   # a bump is scheduled
-    built: tuple[int, View] | None = None
-    changed: asyncio.Event | None = None
-
-    def __post_init__(self) -> None:
-        self.post = for_site(self.site)
-        self.worker = self.client.worker(f"phones-{self.client.station}")
-        self.builder = ViewBuilder(self.client.link_status, self.post, self.site)
-
-    def bump(self) -> None:
-        """Something changed (on the loop): a new version, and every waiting page is woken."""
-        self.soon = False
-        self.version += 1
-        if self.changed is not None:
-            self.changed.set()
-        self.changed = asyncio.Event()
-
-    def bump_soon(self, loop: asyncio.AbstractEventLoop) -> None:
-        """A change from the link (on the loop): changes that come together (an ack moves the report and the
-        waiting count) wake the pages once, so each page asks once and the View is built once."""
-        if not self.soon:
-            self.soon = True
-            loop.call_later(COALESCE_S, self.bump)
-
-
-async def off_loop(worker: OutboxWorker, job: Job) -> Any:
-    """Run `job(outbox)` on the station's worker thread; its result, or the exception it raised."""
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[Any] = loop.create_future()
-
-    def done(result: Any) -> None:
-        loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(result))
-    worker.do(job, done)
-    return await answer
 
 
 class StationServer:
@@ -310,21 +257,50 @@ class StationServer:
             if self._session(request) is None:   # revoked while it waited
                 return self._pairing_page(lang)
         view = await self._view(term)
-        body = page.model(term.post, term.site, view, lang, request.query.get("area", ""))
-        return web.json_response({"paired": True, "v": term.version, "page": body}, headers=_NO_STORE)
+        return web.Response(body=self._shown(term, view, lang, request.query.get("area", "")),
+                            content_type="application/json", headers=_NO_STORE)
+
+    def _shown(self, term: Terminal, view: View | None, lang: str, area: str) -> bytes:
+        """The page as JSON for this View, made once per language and area while the View is the newest."""
+        chosen = page.area_of(term.post, term.site, area)
+        key = (lang, chosen.id if chosen is not None else "")
+        newest = term.built is not None and term.built[1] is view
+        if newest and key in term.shown:
+            return term.shown[key]
+        version = term.built[0] if newest and term.built is not None else term.version
+        shown = page.model(term.post, term.site, view, lang, key[1], self._keys(term, view, lang))
+        body = json.dumps({"paired": True, "v": version, "page": shown}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        if newest:
+            term.shown[key] = body
+        return body
+
+    def _keys(self, term: Terminal, view: View | None, lang: str) -> list[Any]:
+        """The post's keys as the phone offers them for this View, made once per language while it is the newest."""
+        newest = term.built is not None and term.built[1] is view
+        if newest and lang in term.keys:
+            return term.keys[lang]
+        keys = page.phone_actions(term.post, term.site, view, lang)
+        if newest:
+            term.keys[lang] = keys
+        return keys
 
     async def _view(self, term: Terminal) -> View | None:
-        """The station's View at its current version, built once on its worker and shared by every phone."""
+        """The station's View at its current version, built once on its worker and shared by every phone: pages a
+        change wakes together wait for the same build."""
         version = term.version
         if term.built is not None and term.built[0] == version:
             return term.built[1]
-        result = await off_loop(term.worker, lambda outbox: term.builder.build(outbox, None))
+        if term.building is None or term.building[0] != version:
+            term.building = (version, asyncio.ensure_future(
+                off_loop(term.worker, lambda outbox: term.builder.build(outbox, None))))
+        result = await asyncio.shield(term.building[1])   # a phone gone mid-wait never cancels the others' build
         if isinstance(result, BaseException):
             log.warning("view of %s: %s", term.client.station, result)
             return term.built[1] if term.built is not None else None
-        if term.built is None or term.built[0] <= version:
-            term.built = (version, result)
-        return result
+        if term.built is None or term.built[0] < version:
+            term.built, term.shown, term.keys = (version, result), {}, {}
+        return term.built[1] if term.built[0] == version else result
 
     async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any], View | None] | web.Response:
         """A paired phone's request: its station, its language, what it sent and the station's View; the pairing
@@ -340,7 +316,8 @@ class StationServer:
         if isinstance(asked, web.Response):
             return asked
         term, lang, sent, view = asked
-        action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")))
+        action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")),
+                                  self._keys(term, view, lang))
         if action is None or action.build is None:
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
         refusal = page.refusal(term.post, term.site, action, view, lang)
@@ -349,7 +326,7 @@ class StationServer:
         area = page.area_of(term.post, term.site, str(sent.get("area", "")))
         try:
             type_, body = action.build(page.site_now(term.site, view), page.values_for(action, sent.get("values")), area)
-            body = _signed(type_, body, view)
+            body = signed(type_, body, view)
             term.client.check(type_, body)
         except ProtocolError as err:
             return _refused(err.sentence(lang), 422)
@@ -364,7 +341,7 @@ class StationServer:
             gseq = int(sent.get("id"))
         except (TypeError, ValueError):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
-        person = _signer(view)
+        person = signer(view)
         return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "")
 
     # --- the guest list and the service calls (the terminal's F7 and its calls list) -------------------------
@@ -389,7 +366,7 @@ class StationServer:
         what = str(sent.get("do", ""))
         if call is None or what not in ("take", "done"):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
-        person = _signer(view)
+        person = signer(view)
         if what == "take":
             if not shown[call.id]["take"] or call.notice is None:
                 return _refused(i18n.t("station.calls.cannot_take", lang), 409)
@@ -407,7 +384,7 @@ class StationServer:
         sentence a list's button says instead, as the terminal's list does)."""
         result = await off_loop(term.worker, job)
         if isinstance(result, Report):
-            term.bump()
+            term.bump_soon(asyncio.get_running_loop())   # its sending follows within a millisecond: one wake for both
             said = i18n.t(said, lang, seq=result.seq) if said else i18n.t(
                 "station.flash.saved", lang, seq=result.seq,
                 what=describe(result.type, result.body, lang, term.site.area_names(lang)))
@@ -445,19 +422,6 @@ async def _json(request: web.Request) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _signer(view: View | None) -> str:
-    """Who confirms from here: whoever was signed in last at this station (issue 16 item 3), as the terminal sends it."""
-    return duty.signer(view.on_duty) if view is not None else ""
-
-
-def _signed(type_: str, body: dict[str, Any], view: View | None) -> dict[str, Any]:
-    """A confirmation or sign-off tapped on a phone carries the person signed in at the station, as from the terminal."""
-    person = _signer(view)
-    if type_ in ("plan_step", "task_signoff", "instruction_ack") and person and not body.get("person"):
-        return body | {"person": person}
-    return body
-
-
 def _store_generation(path: Path, station: str, generation: int) -> None:
     try:
         stored = read_generations(path)
@@ -469,77 +433,3 @@ def _store_generation(path: Path, station: str, generation: int) -> None:
 
 def _refused(sentence: str, status: int) -> web.Response:
     return web.json_response({"error": sentence}, status=status)
-
-
-# --- running it ----------------------------------------------------------------------------------------
-
-@dataclass
-class Running:
-    """A server running on a thread of its own (tests, the bench): its port, and how to stop it."""
-
-    port: int
-    thread: threading.Thread
-    stop_event: threading.Event
-    server: StationServer
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout)
-
-
-async def _serve(server: StationServer, host: str, port: int, stop: threading.Event | None,
-                 started: Callable[[int], None], ssl_context: Any = None) -> None:
-    # A phone gone mid-poll (tab closed, Wi-Fi dropped) has its waiting handler cancelled, not kept 20 s.
-    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False, handler_cancellation=True)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_address=True)
-        try:
-            await site.start()
-        except OSError as exc:
-            raise ServeError(host, port, exc.errno == errno.EADDRINUSE) from exc
-        bound = site._server.sockets[0].getsockname()[1] if site._server else port   # port 0: what we got
-        started(bound)
-        while stop is None or not stop.is_set():
-            await asyncio.sleep(0.1)
-    finally:
-        server.closing = True
-        for term in server.terminals.values():   # pages waiting on a long poll are answered now, not in 20 s
-            term.bump()
-        await runner.cleanup()
-
-
-def serve(server: StationServer, host: str, port: int, started: Callable[[int], None],
-          ssl_context: Any = None) -> None:
-    """Run until Ctrl+C or SIGTERM, then stop cleanly (a save in flight is finished, the links closed): the CLI's way."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    asyncio.run(_serve(server, host, port, stop, started, ssl_context))
-
-
-def run_in_thread(server: StationServer, host: str = "127.0.0.1", port: int = 0) -> Running:
-    """Start the server on a thread of its own; returns once it listens (raises ServeError if it cannot)."""
-    stop, ready = threading.Event(), threading.Event()
-    box: dict[str, Any] = {}
-
-    def started(bound: int) -> None:
-        box["port"] = bound
-        ready.set()
-
-    def main() -> None:
-        try:
-            asyncio.run(_serve(server, host, port, stop, started))
-        except BaseException as exc:   # handed to the caller below
-            box["error"] = exc
-            ready.set()
-    thread = threading.Thread(target=main, name="phones-server", daemon=True)
-    thread.start()
-    ready.wait(30)
-    if "error" in box:
-        raise box["error"]
-    return Running(box["port"], thread, stop, server)
