@@ -141,6 +141,11 @@ def test_a_service_call_raised_on_one_phone_is_taken_and_done_on_anothers(venue,
     svc.wait_for_selector("#flash:has-text('已标记完成')")
     routed.filter(has_text="已完成").wait_for(timeout=10_000)
     mine.filter(has_text="已完成").wait_for(timeout=10_000)   # the lobby's page heard it, without a reload
+    # A call done is not taken again: refused in words, whatever a page sends.
+    again = svc.evaluate("""async id => { const r = await fetch('/api/call', { method: 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id, do: 'take' }) });
+        return [r.status, (await r.json()).error]; }""", int(routed.get_attribute("data-call")))
+    assert again == [409, "只有派给本岗位、尚未接单的需求可以接单。"], again
     assert lobby.evaluate("window.notReloaded") is True
     heights = svc.eval_on_selector_all("#calls button", "bs => bs.map(b => b.getBoundingClientRect().height)")
     assert all(h >= 56 for h in heights), heights

@@ -122,6 +122,12 @@ def test_pairings_kept_over_a_restart_hold_no_token_and_a_revoke_made_meanwhile_
     assert [(s, why) for s, _phone, why in meanwhile.drain_ended()] == [("gate-1", "revoked")]
     assert digest(t1) not in meanwhile.stored()   # and it stays revoked: the next file leaves it out
 
+    later = pairings()   # a day on: the cookie has lapsed on the phone, and the token kept over restarts with it
+    later.restore(stored)
+    later.expire(8)
+    assert later.session(t1) is None and later.session(t2) is not None   # t2 has no pairing time: kept
+    assert [(s, why) for s, _phone, why in later.drain_ended()] == [("gate-1", "unpaired")]
+
     junk = {"x" * 64: {"station": "gate-9"}, "short": {"station": "gate-1"}, "y" * 64: "bad",
             "z" * 64: {"station": "gate-1", "generation": "no"}}
     assert pairings().restore(junk) == 0

@@ -16,6 +16,7 @@ from stations.terminal.posts import duty
 from stations.terminal.posts.base import Action, Area, Field, Post, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.posts.gate import holds
+from stations.terminal.posts.service_calls import Call
 from stations.terminal.screens.view import View
 from stations.terminal.widgets.link_bar import link_line
 from stations.terminal.widgets.report_list import reason, state_words
@@ -107,6 +108,16 @@ def guests(post: Post, site: Site, view: View | None, lang: str, query: str) -> 
                        for g in found]}
 
 
+def may_take(call: Call) -> bool:
+    """A call routed here that nobody took yet: acknowledging its notice takes it (the terminal's Enter)."""
+    return not call.mine and call.status == "open" and call.notice is not None
+
+
+def may_finish(call: Call) -> bool:
+    """A call still open that the desk has numbered: it may be marked done from here (the terminal's d)."""
+    return not call.closed and bool(call.id)
+
+
 def calls(view: View | None, lang: str) -> list[dict[str, Any]]:
     """This post's service calls as the terminal's list shows them: raised here or routed here, with what may be done."""
     out = []
@@ -118,8 +129,7 @@ def calls(view: View | None, lang: str) -> list[dict[str, Any]]:
             what = i18n.t("station.calls.routed", lang) + " " + (call.notice.text_for(lang) if call.notice else "")
         out.append({"id": call.id, "status": call.status, "what": what,
                     "status_text": i18n.t(f"svc_status.{'open' if call.status == 'saved' else call.status}", lang),
-                    "take": not call.mine and call.status == "open" and call.notice is not None,
-                    "finish": not call.closed and bool(call.id)})
+                    "take": may_take(call), "finish": may_finish(call)})
     return out
 
 

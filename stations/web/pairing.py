@@ -141,6 +141,13 @@ class Pairings:
         for key in list(self.sessions):
             self._end(key, why)
 
+    def expire(self, before_ms: int) -> None:
+        """Sessions paired before `before_ms` (epoch ms) end: their cookie has lapsed on the phone (an event day), and a
+        token kept over restarts must not outlive it. They end as "unpaired", as when the phone leaves."""
+        for key, found in list(self.sessions.items()):
+            if 0 < found.since_ms < before_ms:
+                self._end(key, "unpaired")
+
     def unpair(self, token: str) -> None:
         """The phone asked to be unpaired."""
         self._end(digest(token), "unpaired")

@@ -85,6 +85,7 @@ class StationServer:
         self._keeping = asyncio.Lock()
         self._kept = read_sessions(self.sessions_file)
         taken = self.pairings.restore(self._kept)
+        self.pairings.expire(int(self.wall() * 1000) - COOKIE_AGE_S * 1000)
         if taken:
             log.info("%d phones still paired from before the restart", taken)
         self._watch = asyncio.create_task(self._watch_generations())
@@ -166,6 +167,7 @@ class StationServer:
                     self._listed = (listed, list(self.urls))
                 except OSError as exc:   # a full disk costs the desk's list, never the revokes: tried again
                     log.warning("cannot write %s: %s", self.paired_file, exc)
+            self.pairings.expire(int(self.wall() * 1000) - COOKIE_AGE_S * 1000)
             await self._tell_ended()
             await self._keep_sessions()
             await asyncio.sleep(GENERATIONS_EVERY_S)
@@ -361,19 +363,18 @@ class StationServer:
         if isinstance(asked, web.Response):
             return asked
         term, lang, sent, view = asked
-        shown = {c["id"]: c for c in page.calls(view, lang)}
         call = next((c for c in (view.calls if view is not None else ()) if c.id and c.id == sent.get("id")), None)
         what = str(sent.get("do", ""))
         if call is None or what not in ("take", "done"):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
         person = signer(view)
         if what == "take":
-            if not shown[call.id]["take"] or call.notice is None:
+            if not page.may_take(call) or call.notice is None:
                 return _refused(i18n.t("station.calls.cannot_take", lang), 409)
             gseq = call.notice.id
             return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "",
                                     said="station.calls.taken")
-        if not shown[call.id]["finish"]:
+        if not page.may_finish(call):
             return _refused(i18n.t("station.calls.cannot_finish", lang), 409)
         body = {"call": call.id, "status": "done", "by": person, "note": ""}
         return await self._save(term, lang, lambda _outbox: term.client.submit("service_update", body), "",
