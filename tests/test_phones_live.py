@@ -102,6 +102,7 @@ def test_guest_look_up_and_check_in_on_the_phone(venue, browser):  # noqa: F811
     row = page.locator("#guests li[data-ref='V-001'] button.guest")
     row.filter(has_text="张明远").wait_for(timeout=10_000)
     assert page.locator("#guests li").count() == 1
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390   # nothing wider than the phone
     height = row.bounding_box()["height"]
     assert height >= 56, height
     row.click()
@@ -149,6 +150,7 @@ def test_a_service_call_raised_on_one_phone_is_taken_and_done_on_anothers(venue,
     assert lobby.evaluate("window.notReloaded") is True
     heights = svc.eval_on_selector_all("#calls button", "bs => bs.map(b => b.getBoundingClientRect().height)")
     assert all(h >= 56 for h in heights), heights
+    assert svc.evaluate("document.scrollingElement.scrollWidth") <= 390
     for ctx in (lobby_ctx, svc_ctx):
         ctx.close()
 
