@@ -306,6 +306,7 @@ class _Collector:
         summary.extra["service_day"] = service_day.figures(s, self.signins)
         service_day.findings(summary.extra["service_day"], summary.stations, summary.departments)
         summary.extra["terminals"] = self.terminals.finish()
+        terminals.findings(summary.extra["terminals"], summary.departments)
         # Phones paired and revoked per station (issue 18), for the stations that had any.
         summary.extra["phones"] = {sid: {"paired": st.get("phones_paired", 0), "revoked": st.get("phones_revoked", 0)}
                                    for sid, st in s.stations.items() if st.get("phones_paired") or st.get("phones_revoked")}
