@@ -123,3 +123,13 @@ def test_no_department_that_worked_on_its_terminal_reads_nothing_recorded(day, l
         section = part.split(f"### {rt.dept(dept, lang)}", 1)[1].split("### ", 1)[0]
         highlights = section.split(t("report.sub.shortcomings", lang), 1)[0]
         assert none not in highlights, (dept, highlights)
+
+
+def test_the_chinese_summary_of_that_day_shows_no_id_and_no_english(day) -> None:
+    """The scan of issue 17 over this day's whole summary: the terminals' table, findings and the service half."""
+    from tests.staff_text import event_ids, leaks, plan_ids
+
+    text = markdown(report_doc.build(day, "zh"), {})
+    text = text.split("](", 1)[0] + "".join(p.split(")", 1)[-1] for p in text.split("](")[1:])   # image links
+    ids = event_ids(day.extra.get("event", {}) or {}) | {s["id"] for s in day.stations} | plan_ids()
+    assert leaks(text.replace("\\", ""), ids, ("洽谈区", "湘A·99999", "Asia/Shanghai")) == [], text
