@@ -36,6 +36,17 @@ def _to_sales(hub) -> list[dict]:
             if i["target"] in ("station.sales-1", "post.sales", "all")]
 
 
+def test_the_sales_terminal_lists_no_preparation_task_of_a_department(event_dir) -> None:
+    """Sign-in at F8, but no department's task to sign off there: none is addressed to the sales staff."""
+    from stations.terminal.posts import duty
+    from stations.terminal.posts.base import Site
+
+    add_terminals(event_dir)
+    summary = event_dir.load().summary()
+    assert summary["tasks"] and duty.tasks_here(Site.from_summary("sales-1", summary)) == ()
+    assert {t["department"] for t in duty.tasks_here(Site.from_summary("eng-1", summary))} == {"engineering"}
+
+
 @aio
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_sales_hear_their_own_party_and_calls_and_nothing_else(event_dir, hub, lang):

@@ -81,7 +81,10 @@ def person_label(person: dict[str, Any]) -> str:
 # --- preparation tasks ---------------------------------------------------------------------------
 
 def tasks_here(site: Site) -> tuple[dict[str, Any], ...]:
-    """The tasks this terminal lists: a department's terminal its department's, any other post every task."""
+    """The tasks this terminal lists: a department's terminal its department's, the sales staff's none (no task is
+    theirs: they are told only what is addressed to them), any other post every task."""
+    if site.post == "sales":
+        return ()
     if site.post in DEPARTMENTS:
         return tuple(t for t in site.tasks if t.get("department") == site.post)
     return site.tasks
