@@ -72,6 +72,7 @@ def day(tmp_path_factory):
     host = _notice(out, "station.sales-1", "vip")
     w.now += 45 * S_
     _ok(w.send(SALES, M.InstructionAck(instruction=host))[0])             # sales: 1 ack after 45 s, 郑凯
+    _ok(w.send(SALES, M.ServiceRequest(service="drinks", where="洽谈区"))[0])   # and 1 call raised for the party
     w.store.close()
     return read_summary(folder)[0]
 
@@ -82,17 +83,18 @@ def _found(s, dept: str, side: str, key: str) -> list[dict]:
 
 def test_each_departments_highlights_count_its_own_terminals_work(day) -> None:
     (eng,) = _found(day, "engineering", "highlights", "terminal.work")
-    assert rt.finding(eng, "zh", day.tz) == ("工程部值班在本部门终端上确认：预案步骤 1 项（中位用时 1 分 30 秒）、通知和指令 1 条"
-                                            "（中位用时 30 秒）；确认人：张建华 ×2。")
-    assert rt.finding(eng, "en", day.tz) == ("Engineering on duty confirmed on its own terminal: 1 plan step(s) (median "
+    assert rt.finding(eng, "zh", day.tz) == ("工程部值班在自己的终端上：确认预案步骤 1 项（中位用时 1 分 30 秒）、确认通知和指令 1 条"
+                                            "（中位用时 30 秒）；经手人：张建华 ×2。")
+    assert rt.finding(eng, "en", day.tz) == ("Engineering on duty (own terminal): 1 plan step(s) confirmed (median "
                                             "1 min 30 s), 1 notice(s) and order(s) acknowledged (median 30 s); by 张建华 ×2.")
     (env,) = _found(day, "environment", "highlights", "terminal.work")
-    assert rt.finding(env, "zh", day.tz) == ("环境部值班在本部门终端上确认：接单 1 项（中位用时 2 分 00 秒）、完成服务需求 1 项（中位用时"
-                                            " 5 分 00 秒）、通知和指令 1 条（中位用时 2 分 00 秒）；确认人：王洁 ×3。")
+    assert rt.finding(env, "zh", day.tz) == ("环境部值班在自己的终端上：接单 1 项（中位用时 2 分 00 秒）、完成服务需求 1 项（中位用时"
+                                            " 5 分 00 秒）、确认通知和指令 1 条（中位用时 2 分 00 秒）；经手人：王洁 ×3。")
     (logi,) = _found(day, "logistics", "highlights", "terminal.work")
     assert "接单 1 项（中位用时 4 分 00 秒）、完成服务需求 1 项（中位用时 4 分 00 秒）" in rt.finding(logi, "zh", day.tz)
     (sales,) = [f for f in _found(day, "office", "highlights", "terminal.work") if f["params"]["place"]["zh"] == "销售顾问"]
-    assert rt.finding(sales, "zh", day.tz) == "销售顾问在本部门终端上确认：通知和指令 1 条（中位用时 45 秒）；确认人：郑凯 ×1。"
+    assert rt.finding(sales, "zh", day.tz) == ("销售顾问在自己的终端上：确认通知和指令 1 条（中位用时 45 秒）、"
+                                              "为来宾提出服务需求 1 项；经手人：郑凯 ×1。")
 
 
 def test_what_a_terminal_left_to_the_desk_or_did_unsigned_is_a_shortcoming(day) -> None:

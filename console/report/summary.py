@@ -98,7 +98,7 @@ class _Collector:
                       "car_in": self._cars, "car_out": self._cars, "lot_occupancy": self._lot,
                       "zone_enter": self._zone, "zone_exit": self._zone, "zone_count": self._zone,
                       "note": self._note, "station_status": self._status,
-                      "service_request": self._service, "service_update": self._service_and_terminal,
+                      "service_request": self._service_and_terminal, "service_update": self._service_and_terminal,
                       "staff_signin": self._signin, "plan_step": self._terminal, "instruction_ack": self._terminal}
         self.calls = service_calls.Tally()
         self.signins: dict[str, int] = {}      # roster slot key -> first sign-in ms (console.report.service_day)
