@@ -99,6 +99,8 @@ async def test_every_department_and_leader_terminal_in_chinese_shows_no_id_and_n
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.view is not None, what="the post screen")
             assert leaks(screen_text(app), ids) == [], screen_text(app)
+            # Its F1 opens a list: the empty report list names a key that does report (an incident, a call).
+            assert f"例如 {'F2' if station == 'sales-1' else 'F9'}。" in screen_text(app)
             for key in KEYS + (("f2",) if station == "sales-1" else ()):
                 await pilot.press(key)
                 await until(pilot, lambda: app.screen is not app.main, what=f"{key} opens a screen")
