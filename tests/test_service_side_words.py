@@ -11,11 +11,11 @@ from console.hub.ingest import Peer
 from protocols import messages as M
 from tests.roles_fixture import STATIONS, add_terminals
 from tests.staff_text import event_ids, leaks, plan_ids
-from tests.test_desk_app import screen_text as desk_text
+from tests.test_desk_app import screen_text as shown   # whatever screen is on top, as a person reads it
 from tests.test_desk_support import aio, settled
 from tests.test_guests_handoff import LIST, Wire
 from tests.test_roles_station import engineering
-from tests.test_station_app_support import make_app, make_client, screen_text, until
+from tests.test_station_app_support import make_app, make_client, until
 
 MIN = 60_000
 P = {sid: Peer("station", sid, post) for sid, post in (
@@ -70,7 +70,7 @@ async def test_the_desks_service_screens_in_chinese_show_no_id_and_no_english(da
     ids = event_ids(state.event) | plan_ids()
     async with app.run_test(size=(160, 48)) as pilot:
         await settled(*keys)(pilot)
-        text = desk_text(app)
+        text = shown(app)
         if keys[:1] == ("g",):
             assert "张三" in text and ("恭送" in text)
         if keys == ("f",):
@@ -98,14 +98,16 @@ async def test_every_department_and_leader_terminal_in_chinese_shows_no_id_and_n
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.view is not None, what="the post screen")
-            assert leaks(screen_text(app), ids) == [], screen_text(app)
+            assert leaks(shown(app), ids) == [], shown(app)
             # Its F1 opens a list: the empty report list names a key that does report (an incident, a call).
-            assert f"例如 {'F2' if station == 'sales-1' else 'F9'}。" in screen_text(app)
+            assert f"例如 {'F2' if station == 'sales-1' else 'F9'}。" in shown(app)
             for key in KEYS + (("f2",) if station == "sales-1" else ()):
                 await pilot.press(key)
                 await until(pilot, lambda: app.screen is not app.main, what=f"{key} opens a screen")
                 await pilot.pause(0.2)
-                assert leaks(screen_text(app), ids) == [], (key, screen_text(app))
+                assert leaks(shown(app), ids) == [], (key, shown(app))
+                if key == "f8" and station == "sales-1":     # who is rostered, in full-width brackets
+                    assert "郑凯（S307）" in shown(app), shown(app)
                 await pilot.press("escape")
                 await until(pilot, lambda: app.screen is app.main, what="back")
     finally:
@@ -121,12 +123,12 @@ async def test_the_engineering_terminal_with_its_orders_and_a_call_shows_no_id(f
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.view is not None and len(app.view.tasks) == 2, what="the steps")
-            assert leaks(screen_text(app), ids, ("配电房",)) == [], screen_text(app)
+            assert leaks(shown(app), ids, ("配电房",)) == [], shown(app)
             for key in ("f1", "f10", "k"):               # its calls, its orders, skipping a step asks why
                 await pilot.press(key)
                 await until(pilot, lambda: app.screen is not app.main, what=f"{key} opens a screen")
                 await pilot.pause(0.2)
-                assert leaks(screen_text(app), ids, ("配电房",)) == [], (key, screen_text(app))
+                assert leaks(shown(app), ids, ("配电房",)) == [], (key, shown(app))
                 await pilot.press("escape")
                 await until(pilot, lambda: app.screen is app.main, what="back")
     finally:

@@ -73,9 +73,12 @@ def signer(people: Iterable[dict[str, Any]]) -> str:
     return str(people[-1].get("name") or people[-1].get("staff_no") or "") if people else ""
 
 
-def person_label(person: dict[str, Any]) -> str:
+def person_label(person: dict[str, Any], lang: str = "en") -> str:
+    """A person as staff know them: 郑凯（S307） in Chinese (full-width brackets), 郑凯 (S307) in English."""
     name, no = person.get("name", ""), person.get("staff_no", "")
-    return f"{name} ({no})" if name and no else name or no
+    if not (name and no):
+        return name or no
+    return f"{name}（{no}）" if lang == "zh" else f"{name} ({no})"
 
 
 # --- preparation tasks ---------------------------------------------------------------------------
