@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -19,7 +20,19 @@ from console.event.folder import SAMPLE
 from protocols.file_errors import why_text
 from protocols.i18n import catalogue, has, t
 
-__all__ = ["Choices", "Named", "ScenarioError", "kind_words", "plan_names", "shown"]
+__all__ = ["Choices", "Named", "Said", "ScenarioError", "kind_words", "plan_names", "shown"]
+
+
+@dataclass(frozen=True)
+class Said:
+    """A thing's name in both languages (a report kind's 车辆入场 / Car in): the sentence takes the one it is in."""
+
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, key: str) -> Said:
+        return cls(t(key, "zh"), t(key, "en"))
 
 
 class Named:

@@ -22,7 +22,7 @@ from protocols.codec import ProtocolError
 from protocols.messages import ALLOWED, DEPARTMENTS, INCIDENT_KINDS, POSTS, REGISTRY, SERVICES
 from scenarios import expectations, generators
 from scenarios.lines import Lines
-from scenarios.load_errors import Choices, Named, ScenarioError, kind_words, plan_names, shown
+from scenarios.load_errors import Choices, Named, Said, ScenarioError, kind_words, plan_names, shown
 from scenarios.model import DeskPolicy, Expect, Scenario, ScriptItem, Silence, Traffic
 from scenarios.timefmt import TimeFormatError, parse_ms, parse_range
 
@@ -313,17 +313,18 @@ class _Loader:
             type_, key = t.get("report", str), "report"
             if type_ not in REGISTRY or REGISTRY[type_].KIND != "report" or type_ in UNSCRIPTABLE:
                 kinds = sorted(k for k, c in REGISTRY.items() if c.KIND == "report" and k not in UNSCRIPTABLE)
-                raise t.err(key, "unknown_report", value=shown(type_), kinds=Choices(tuple(kinds)))
+                raise t.err(key, "unknown_report", value=shown(type_), kinds=Choices(tuple(kinds), "type"))
             post = self.event.station(station).post
             if type_ not in ALLOWED[post]:
-                raise t.err(key, "may_not_send", value=shown(type_), post=post,
-                            kinds=Choices(tuple(sorted(k for k in ALLOWED[post] if k not in UNSCRIPTABLE))))
+                # The kind as written and by its name (车辆入场), and what this post may send instead, each named.
+                raise t.err(key, "may_not_send", value=shown(type_), name=Said.of(f"type.{type_}"), post=post,
+                            kinds=Choices(tuple(sorted(k for k in ALLOWED[post] if k not in UNSCRIPTABLE)), "type"))
         else:
             if "report" in t.data:
                 raise t.err("report", "desk_not_report")
             type_, key = t.get("desk", str), "desk"
             if type_ not in DESK_TYPES:
-                raise t.err(key, "choose", value=shown(type_), choices=Choices(DESK_TYPES))
+                raise t.err(key, "choose", value=shown(type_), choices=Choices(DESK_TYPES, "scenario.desk_action"))
         body = t.get("body", dict, {})
         try:
             msg = codec.build(type_, body)

@@ -149,8 +149,14 @@ class Rehearsal:
         self.scenario_path = loader.find(str(scenario))
         self.folder, self.made_folder = prepare_folder(self.options, self.scenario_path)
         sc = loader.load(self.scenario_path, event=self.folder.load())
+        own_guests = self.folder.guest_file(sc.event).exists() and not self.made_folder
         if sc.guests and self.made_folder:   # the scenario's guest list; a folder of the user's keeps its own
             write_json(self.folder.guest_file(sc.event), list(sc.guests), sc.path.name)
+        elif sc.guests and not own_guests:   # ... and one with none plays the scenario's, in the drill only
+            self.folder.drill_guest_file().parent.mkdir(parents=True, exist_ok=True)
+            write_json(self.folder.drill_guest_file(), list(sc.guests), sc.path.name)
+        else:
+            self.folder.drill_guest_file().unlink(missing_ok=True)   # another scenario's list must not linger
         self.speed = float(sc.speed if self.options.speed is None else self.options.speed)   # --speed 0 is refused, not ignored
         if not 0 < self.speed <= 100_000:
             raise RehearsalError("speed", speed=f"{self.speed:g}")

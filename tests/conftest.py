@@ -124,7 +124,9 @@ MODULE_TIER.update({"test_binary_star": "pure", "test_hub_pair_config": "pure", 
 # issue 17, the last words: event.toml errors, the hub's log, the summary's CSV, charts' own Chinese font, station forms
 MODULE_TIER.update({"test_report_charts_font": "pure", "test_event_words": "pure", "test_hub_live_words": "pure",
                     "test_cli_staff_words": "pure"})
-MODULE_TIER.update({"test_scenario_words": "pure"})   # scenario files' refusals in the catalogue (issue 17)
+MODULE_TIER.update({"test_scenario_words": "pure"})
+MODULE_TIER.update({"test_report_terminals": "pure", "test_roles_sales": "screen",
+                    "test_service_side_words": "screen", "test_scenarios_guests": "wire"})   # the terminals' work in each department's findings (service5)   # scenario files' refusals in the catalogue (issue 17)
 # Stations on phones (issue 18): pairing and the page model, the server and the phone page in a real browser.
 MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "test_phones_browser": "wire",
                     "test_phones_desk": "screen"})

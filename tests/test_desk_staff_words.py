@@ -15,6 +15,11 @@ TYPED = tuple(sorted({str(v) for _, _, body, _ in fixture_events() for k, v in b
 
 SCREENS = {"main": (), "help": ("f1",), "plans": ("p",), "instructions": ("t",), "readiness": ("o",),
            "guests": ("g",), "station": ("enter",), "incident": ()}
+# The service side (service5): the service calls (f), the readiness board's forms (capitals on o), the send-off
+# (b), the expected arrival (u) and a party added on the spot (v), each as it opens.
+SCREENS.update({"services": ("f",), "add_task": ("o", "T"), "change_task": ("o", "C"), "add_slot": ("o", "R"),
+                "move_slot": ("o", "M"), "end_slot": ("o", "E"), "stage": ("o", "P"), "sendoff": ("g", "b"),
+                "expect": ("g", "u"), "add_party": ("v",)})
 
 
 @aio

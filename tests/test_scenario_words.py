@@ -165,8 +165,9 @@ def test_the_place_is_named_as_a_person_finds_it(tmp_path: Path) -> None:
     err = refusal(tmp_path, sub('report = "incident_report"', 'report = "car_in"'))
     path = tmp_path / "drill.toml"
     assert err.sentence("zh").startswith(f"{path} 第 {err.line} 行（第 1 个 [[script]] 中的 report）：大堂的终端不能发送 "
-                                         "\"car_in\"；它能发送：")
-    assert err.sentence("en").startswith(f"{path}, line {err.line} (report in [[script]] number 1): a Lobby station")
+                                         "\"car_in\"（车辆入场）；它能发送：damage_report（损坏/丢失）、")
+    assert err.sentence("en").startswith(f"{path}, line {err.line} (report in [[script]] number 1): a Lobby station "
+                                         "may not send \"car_in\" (Car in); it may send: damage_report (Damage or loss), ")
     plan = refusal(tmp_path, GOOD + EXPECT + 'plan = "nothing"\n').sentence("zh")
     assert "fire（" in plan and "预案）" in plan, plan          # plans by id with their names
     kinds = refusal(tmp_path, sub('kind = "instruction_acknowledged"', 'kind = "everyone_happy"')).sentence("zh")
@@ -185,3 +186,36 @@ def test_no_such_scenario_and_an_unreadable_file(tmp_path: Path) -> None:
         loader.load(tmp_path / "missing.toml")
     zh = caught.value.sentence("zh")
     assert "无法读取场景文件" in zh and leaks(zh, (), [str(tmp_path / "missing.toml")]) == [], zh
+
+
+def _words(sentence: str) -> list[str]:
+    """Each choice a sentence offers as written: its id, and what follows it in brackets (its name)."""
+    return re.findall(r"([a-z_]+) ?[（(]([^）)]+)[）)]", sentence)
+
+
+def test_report_kinds_and_desk_actions_are_named_not_only_ids(tmp_path: Path) -> None:
+    """Every report kind and desk action a sentence offers comes with the name staff know it by, in that language."""
+    from protocols.i18n import t
+
+    for text in (sub('report = "incident_report"', 'report = "incident_reprot"'),
+                 sub('report = "incident_report"', 'report = "car_in"')):
+        err = refusal(tmp_path, text)
+        for lang in ("zh", "en"):
+            named = _words(err.because(lang))
+            assert len(named) > 10 and all(name == t(f"type.{kind}", lang) for kind, name in named), (lang, named)
+    desk = refusal(tmp_path, sub('desk = "instruction"', 'desk = "dance"'))
+    assert "instruction（发送指令）、incident_open（新建事件）、note（值班记录）" in desk.sentence("zh")
+    assert "note (duty log entry)" in desk.sentence("en")
+
+
+def test_a_refusal_of_the_wire_is_quoted_in_the_language_of_the_sentence(tmp_path: Path) -> None:
+    """The body the hub would refuse: the sentence quotes the refusal's own Chinese in zh, its English in en."""
+    from protocols import codec
+
+    err = refusal(tmp_path, sub("severity = 2", "severity = 9"))
+    wire = err.params["cause"]
+    assert isinstance(wire, codec.ProtocolError)
+    assert wire.zh in err.sentence("zh") and wire.en not in err.sentence("zh")
+    assert wire.en in err.sentence("en") and wire.zh not in err.sentence("en")
+    assert leaks(err.sentence("zh"), (), written(sub("severity = 2", "severity = 9"), tmp_path / "drill.toml"),
+                 {"TOML"}) == []

@@ -38,6 +38,20 @@ def _deliver(client, type_: str, body: dict) -> int:
     return done.gseq
 
 
+async def told_taken_and_done(pilot, key: str, desk_client, call: int, words: tuple[str, ...]) -> None:
+    """The post's call list (`key`) shows its call waiting; a desk takes it, then finishes it; the list follows."""
+    app = pilot.app
+    waiting, ours, what, taken, done = words
+    await pilot.press(key)
+    assert isinstance(app.screen, ServiceCallsScreen)
+    await until(pilot, lambda: any(waiting in line and what in line and ours in line for line in _lines(app)),
+                what="the call, waiting")
+    _deliver(desk_client, "service_update", {"call": call, "status": "taken", "by": "王芳", "note": ""})
+    await until(pilot, lambda: _lines(app)[0].startswith(taken), what="taken, as the hub told the post")
+    _deliver(desk_client, "service_update", {"call": call, "status": "done", "by": "", "note": ""})
+    await until(pilot, lambda: _lines(app)[0].startswith(done), what="done")
+
+
 WORDS = {"zh": ("待处理", "本岗提出：", "保洁（洽谈区）", "已接单", "已完成"),
          "en": ("waiting", "ours:", "Cleaning (洽谈区)", "taken", "done")}
 
@@ -45,7 +59,6 @@ WORDS = {"zh": ("待处理", "本岗提出：", "保洁（洽谈区）", "已接
 @aio
 @pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_the_lobby_sees_its_call_taken_and_done(event_dir, hub, lang):
-    waiting, ours, what, taken, done = WORDS[lang]
     lobby = hub_client(event_dir, hub, "lobby-1")
     desk_client = StationClient("desk-1", event_dir.root / "desks" / "desk-1.outbox.db", event_dir.desk_key("desk-1"),
                                 event_dir.console_public, hub.endpoint, role="desk").start()
@@ -60,14 +73,7 @@ async def test_the_lobby_sees_its_call_taken_and_done(event_dir, hub, lang):
             await pilot.press("enter")
             call = await until(pilot, lambda: next((r.gseq for r in lobby.outbox.recent(5)
                                                     if r.type == "service_request" and r.gseq), 0), what="delivered")
-            await pilot.press("f6")
-            assert isinstance(app.screen, ServiceCallsScreen)
-            await until(pilot, lambda: any(waiting in line and what in line and ours in line for line in _lines(app)),
-                        what="the call, waiting")
-            _deliver(desk_client, "service_update", {"call": call, "status": "taken", "by": "王芳", "note": ""})
-            await until(pilot, lambda: _lines(app)[0].startswith(taken), what="taken, as the hub told the lobby")
-            _deliver(desk_client, "service_update", {"call": call, "status": "done", "by": "", "note": ""})
-            await until(pilot, lambda: _lines(app)[0].startswith(done), what="done")
+            await told_taken_and_done(pilot, "f6", desk_client, call, WORDS[lang])
             await pilot.press("d")                         # closed: nothing more to do here
             assert logged(event_dir, "lobby-1")[-1][2] != "service_update"
     finally:

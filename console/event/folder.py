@@ -80,6 +80,11 @@ class EventFolder:
         """The guest list the hub loads: event.toml's `guests`, else guests.json (written by `eventdesk guests import`)."""
         return self.root / (event.guests or "guests.json")
 
+    def drill_guest_file(self) -> Path:
+        """A rehearsal's own guest list, for a folder with none of its own (the scenario's [[guest]] tables): only a
+        drill hub reads it, so the live event never meets a drill's guests."""
+        return self.root / "rehearsal" / "guests.json"
+
     def load(self) -> Event:
         if not self.toml.exists():
             raise EventFileError(self.toml, "(file)", "no_file")

@@ -98,7 +98,7 @@ class _Collector:
                       "car_in": self._cars, "car_out": self._cars, "lot_occupancy": self._lot,
                       "zone_enter": self._zone, "zone_exit": self._zone, "zone_count": self._zone,
                       "note": self._note, "station_status": self._status,
-                      "service_request": self._service, "service_update": self._service_and_terminal,
+                      "service_request": self._service_and_terminal, "service_update": self._service_and_terminal,
                       "staff_signin": self._signin, "plan_step": self._terminal, "instruction_ack": self._terminal}
         self.calls = service_calls.Tally()
         self.signins: dict[str, int] = {}      # roster slot key -> first sign-in ms (console.report.service_day)
@@ -306,6 +306,7 @@ class _Collector:
         summary.extra["service_day"] = service_day.figures(s, self.signins)
         service_day.findings(summary.extra["service_day"], summary.stations, summary.departments)
         summary.extra["terminals"] = self.terminals.finish()
+        terminals.findings(summary.extra["terminals"], summary.departments)
         # Phones paired and revoked per station (issue 18), for the stations that had any.
         summary.extra["phones"] = {sid: {"paired": st.get("phones_paired", 0), "revoked": st.get("phones_revoked", 0)}
                                    for sid, st in s.stations.items() if st.get("phones_paired") or st.get("phones_revoked")}

@@ -4,7 +4,9 @@ Fed each logged plan_step, instruction_ack and service_update after the fold has
 says whether this event was the one that counted), it keeps, per department or role post with a terminal:
 plan steps confirmed from there (time from the plan's start) and those the desk confirmed for it, service
 calls taken and finished there (time from the call), notices and orders acknowledged there (time from
-sending), and the people signed in who did it. `sections` words it for console.report.doc. No files.
+sending), and the people signed in who did it. `rows` words it for console.report.doc; `findings` gives
+each department the work its own terminal did (issue 16 item 7: no department that confirmed anything there
+reads "本次无相关记录"), and what it left to the desk or did with nobody signed in. No files.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from statistics import median
 from typing import Any
 
 from console.report import text as rt
+from console.report.findings import DESK_DEPARTMENT, POST_DEPARTMENT
 from protocols import names
 from protocols.i18n import t
 from protocols.messages import DEPARTMENT_POSTS, ROLE_POSTS
@@ -30,7 +33,7 @@ class Tally:
         self.stations = mine
         self.rows: dict[str, dict[str, Any]] = {
             post: {"steps": [], "late": 0, "by_desk": 0, "taken": [], "done": [], "acks": [], "people": {},
-                   "nobody": 0} for post in POSTS if post in self.post_of.values()}
+                   "nobody": 0, "raised": 0} for post in POSTS if post in self.post_of.values()}
 
     def feed(self, state: Any, ev: Any, b: dict[str, Any], ms: int) -> None:
         if not self.rows:
@@ -45,6 +48,8 @@ class Tally:
             if inst is not None and inst["acks"].get(ev.station) == ms:
                 self._count(post, "acks", ms - inst["sent_ms"], inst.get("ack_by", {}).get(ev.station, ""))
                 self._call(state, post, ev, inst.get("guest", ""), ms, "taken")
+        elif ev.type == "service_request":
+            self.rows[post]["raised"] += 1      # a call for the guests they look after (the sales staff's F2)
         elif ev.type == "service_update":
             self._call(state, post, ev, b.get("call"), ms, "taken")
             self._call(state, post, ev, b.get("call"), ms, "done")
@@ -94,7 +99,7 @@ class Tally:
                  "steps_worst_ms": max(x["steps"], default=None), "steps_late": x["late"], "by_desk": x["by_desk"],
                  "taken": len(x["taken"]), "take_median_ms": med(x["taken"]), "done": len(x["done"]),
                  "done_median_ms": med(x["done"]), "acks": len(x["acks"]), "ack_median_ms": med(x["acks"]),
-                 "people": dict(sorted(x["people"].items())), "nobody": x["nobody"]}
+                 "people": dict(sorted(x["people"].items())), "nobody": x["nobody"], "raised": x["raised"]}
                 for post, x in self.rows.items()]
 
 
@@ -113,3 +118,42 @@ def rows(figures: list[dict[str, Any]], lang: str) -> list[list[Any]]:
                     r["steps_late"], r["by_desk"], r["taken"], rt.dur(r["take_median_ms"], lang), r["done"],
                     rt.dur(r["done_median_ms"], lang), r["acks"], rt.dur(r["ack_median_ms"], lang), _who(r, lang)])
     return out
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+# (what was done there, its count, its median) in the order a department's day goes: orders, calls, notices.
+WORK = (("steps", "steps", "steps_median_ms"), ("taken", "taken", "take_median_ms"),
+        ("done", "done", "done_median_ms"), ("acks", "acks", "ack_median_ms"), ("raised", "raised", ""))
+
+
+def _work(r: dict[str, Any], lang: str) -> str:
+    """What a terminal did, in words: 预案步骤 2 项（中位 1分15秒）、接单 1 项（…）… — only the parts it did."""
+    parts = [t(f"report.find.terminal.part.{part}", lang, n=r[n], median=rt.dur(r[m], lang) if m else "")
+             for part, n, m in WORK if r.get(n)]
+    return t("guestrule.sep", lang).join(parts)
+
+
+def _add(out: dict[str, dict[str, list]], dept: str, side: str, key: str, **params: Any) -> None:
+    out.setdefault(dept, {"highlights": [], "shortcomings": [], "notes": []})[side].append(
+        {"key": key, "ms": 0, "params": params})
+
+
+def findings(figures: list[dict[str, Any]], out: dict[str, dict[str, list]]) -> None:
+    """Per terminal: what it confirmed there (a highlight of the department that staffs it; the greeting leaders'
+    and the sales staff's go to the General Office), the plan steps the desk had to confirm for it, and the
+    confirmations made with nobody signed in (who did it is then not on record)."""
+    for r in figures:
+        dept = POST_DEPARTMENT.get(r["post"], DESK_DEPARTMENT)
+        place = {"zh": r["place"]["zh"], "en": r["place"]["en"]}
+        if any(r.get(n) for _, n, _ in WORK):
+            work = {lang: _work(r, lang) for lang in ("zh", "en")}
+            if r["people"] or r["nobody"]:      # it confirmed something: who did
+                _add(out, dept, "highlights", "terminal.work", place=place, work=work,
+                     people={lang: _who(r, lang) for lang in ("zh", "en")})
+            else:
+                _add(out, dept, "highlights", "terminal.work_plain", place=place, work=work)
+        if r["by_desk"]:
+            _add(out, dept, "shortcomings", "terminal.by_desk", place=place, n=r["by_desk"])
+        if r["nobody"]:
+            _add(out, dept, "shortcomings", "terminal.nobody", place=place, n=r["nobody"])

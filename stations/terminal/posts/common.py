@@ -29,6 +29,18 @@ def incident_fields(site: Site) -> tuple[Field, ...]:
             Field("note", "field.note"))
 
 
+def _service(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[str, Any]]:
+    return "service_request", {"service": v["service"], "where": str(v["where"]).strip(),
+                               "note": str(v["note"]).strip()}
+
+
+def service_action(key: str, alias: str, where: str = "") -> Action:
+    """Raise a service call (drinks, tea break, cleaning, restock) with where: the lobby's F5, the sales staff's F2."""
+    return Action("service", key, "station.act.service", _service,
+                  (Field("service", "field.service", "choice", "drinks", SERVICE_CHOICES),
+                   Field("where", "field.where", "text", where), Field("note", "field.note")), alias=alias)
+
+
 def common_actions(site: Site) -> tuple[Action, ...]:
     return (Action("duty", "f8", "station.act.duty", kind="duty", alias="8"),
             Action("incident", "f9", "station.act.incident", _incident, incident_fields(site), alias="x"),

@@ -73,15 +73,21 @@ def signer(people: Iterable[dict[str, Any]]) -> str:
     return str(people[-1].get("name") or people[-1].get("staff_no") or "") if people else ""
 
 
-def person_label(person: dict[str, Any]) -> str:
+def person_label(person: dict[str, Any], lang: str = "en") -> str:
+    """A person as staff know them: 郑凯（S307） in Chinese (full-width brackets), 郑凯 (S307) in English."""
     name, no = person.get("name", ""), person.get("staff_no", "")
-    return f"{name} ({no})" if name and no else name or no
+    if not (name and no):
+        return name or no
+    return f"{name}（{no}）" if lang == "zh" else f"{name} ({no})"
 
 
 # --- preparation tasks ---------------------------------------------------------------------------
 
 def tasks_here(site: Site) -> tuple[dict[str, Any], ...]:
-    """The tasks this terminal lists: a department's terminal its department's, any other post every task."""
+    """The tasks this terminal lists: a department's terminal its department's, the sales staff's none (no task is
+    theirs: they are told only what is addressed to them), any other post every task."""
+    if site.post == "sales":
+        return ()
     if site.post in DEPARTMENTS:
         return tuple(t for t in site.tasks if t.get("department") == site.post)
     return site.tasks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from stations.terminal.posts.base import Action, Area, Count, Field, Post, Site, area_id, whole
-from stations.terminal.posts.common import SERVICE_CHOICES, common_actions
+from stations.terminal.posts.common import common_actions, service_action
 from stations.terminal.posts.duty import guests_action
 
 
@@ -37,11 +37,6 @@ def zone_counts(site: Site, reports: list[tuple[str, dict[str, Any]]], area: Are
             for z in site.zones_of(post)]
 
 
-def _service(site: Site, v: dict[str, Any], area: Area | None) -> tuple[str, dict[str, Any]]:
-    return "service_request", {"service": v["service"], "where": str(v["where"]).strip(),
-                               "note": str(v["note"]).strip()}
-
-
 def tally(site: Site, reports: Iterable[tuple[str, dict[str, Any]]], area: Area | None) -> list[Count]:
     reports = list(reports)
     return zone_counts(site, reports, area, "lobby") + [
@@ -55,9 +50,7 @@ def post(site: Site) -> Post:
         Action("exit", "f2", "station.act.exit", zone_move("zone_exit", True), alias="2"),
         Action("enter_n", "f3", "station.act.enter_n", zone_move("zone_enter", False), (n,), alias="3"),
         Action("exit_n", "f4", "station.act.exit_n", zone_move("zone_exit", False), (n,), alias="4"),
-        Action("service", "f5", "station.act.service", _service,
-               (Field("service", "field.service", "choice", "drinks", SERVICE_CHOICES),
-                Field("where", "field.where"), Field("note", "field.note")), alias="5"),
+        service_action("f5", "5"),
         Action("calls", "f6", "station.act.calls", kind="calls", alias="6"),   # its service calls and their state
         guests_action(),
         *common_actions(site),

@@ -42,14 +42,14 @@ class DutyScreen(ModalScreen[None]):
         text = Text()
         text.append(i18n.t("station.duty.on", lang) + " ", style="dim")
         if self.on_duty:
-            text.append("、".join(duty.person_label(p) for p in self.on_duty) if lang == "zh"
-                        else ", ".join(duty.person_label(p) for p in self.on_duty), style="bold green")
+            text.append(("、" if lang == "zh" else ", ").join(duty.person_label(p, lang) for p in self.on_duty),
+                        style="bold green")
         else:
             text.append(i18n.t("station.duty.nobody", lang), style="bold yellow")
         if self.site.roster:
             text.append("\n" + i18n.t("station.duty.rostered", lang) + " ", style="dim")
             text.append(("、" if lang == "zh" else ", ").join(
-                f"{duty.person_label(r)} {i18n.t('station.duty.from', lang, time=r.get('from', ''))}"
+                f"{duty.person_label(r, lang)} {i18n.t('station.duty.from', lang, time=r.get('from', ''))}"
                 for r in self.site.roster))
         return text
 
@@ -65,7 +65,7 @@ class DutyScreen(ModalScreen[None]):
         for person in self.on_duty:
             action = duty.signout_action(person)
             action = Action(f"signout-{person.get('staff_no') or person.get('name')}", "", action.label, action.build)
-            add(action, Text("◀ " + i18n.t("station.duty.signout_who", lang, who=duty.person_label(person))))
+            add(action, Text("◀ " + i18n.t("station.duty.signout_who", lang, who=duty.person_label(person, lang))))
         tasks = duty.tasks_here(self.site)
         if tasks:
             out.append(Option(Text(i18n.t("station.duty.tasks", lang), style="bold underline"), disabled=True))

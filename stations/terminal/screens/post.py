@@ -19,7 +19,7 @@ from stations.terminal.posts.base import Action, Area, Post, Site
 from stations.terminal.screens.view import View
 from stations.terminal.widgets.banner import Banner, sendoff
 from stations.terminal.widgets.counts_bar import CountsBar
-from stations.terminal.widgets.key_button import KeyButton
+from stations.terminal.widgets.key_button import KeyButton, key_label
 from stations.terminal.widgets.link_bar import LinkBar
 from stations.terminal.widgets.plan_banner import PlanBanner
 from stations.terminal.widgets.report_list import ReportList
@@ -63,7 +63,10 @@ class PostScreen(Screen):
                 yield KeyButton(action.id, action.key, i18n.t(action.label, self.lang),
                                 classes=f"-{action.kind}")
         yield Static("", id="flash")
-        yield ReportList(id="reports")
+        reports = ReportList(id="reports")
+        reports.first_key = next((key_label(a.key) for a in self.post.actions if a.kind == "report" and a.key),
+                                 "F1")
+        yield reports
         yield Static("", id="hints")
 
     def on_mount(self) -> None:

@@ -36,11 +36,12 @@ class ReportList(Static):
     lang: reactive[str] = reactive("zh")
     names: reactive[dict[str, str]] = reactive(dict, always_update=False)
     zone: reactive[str] = reactive("")        # the event's time zone name: times are shown on its clock
+    first_key: reactive[str] = reactive("F1")   # the post's first key that reports (a department's F1 opens a list)
 
     def render(self) -> Text:
         lang = self.lang
         if not self.reports:
-            return Text(i18n.t("station.list.empty", lang), style="dim")
+            return Text(i18n.t("station.list.empty", lang, first=self.first_key), style="dim")
         width = max(self.content_size.width, 20)
         tz = eventtime.zone_or_default(self.zone)
         out = Text()
