@@ -358,7 +358,9 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     # A rehearsal log numbers a desk's actions apart from the live one: separate outboxes.
     outbox = folder.root / "desks" / f"{desk}{'.rehearsal' if drill else ''}.outbox.db"
     try:
-        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox)
+        # The backup hub, if event.toml names one (PROTOCOL.md 5.13): the desk moves there when this one is lost.
+        others = event.hub.pairs()[1:] if event is not None and not attach else ()
+        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox, others=others)
     except BaseException:
         if hub is not None:
             hub.stop_started()

@@ -1,0 +1,108 @@
+"""Two hubs, the desk's side (PROTOCOL.md 5.13): a desk that knows both hubs follows the other when the first is SIGKILLed; its picture is then a fold of the other's log, and a desk action made during the move lands there exactly once.
+
+The other hub is a plain hub on a copy of the event folder with an empty log (as in test_two_hubs_move.py):
+the worst a backup can know, so the desk's whole picture and every action must come from it anew.
+Real hub processes on 127.0.0.1, a real desk link, station client and outboxes.
+"""
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+from console.core import state as fold
+from console.desk.link import DeskLink
+from console.event import plan_files
+from console.event.folder import EventFolder, set_endpoints
+from console.hub.store import Store
+from tests.test_client import HubProcess, station
+from tests.wire import quiet_port, set_hub_options, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+LIVE = ("last_heard_ms", "outbox")   # presence's touches: not in the log (5.8)
+
+
+def other_folder(folder: EventFolder, root) -> EventFolder:
+    """A copy of `folder` (same event.toml and keys, no log) with the other hub's own free ports."""
+    other = EventFolder(root)
+    shutil.copytree(folder.root, other.root, ignore=shutil.ignore_patterns("*.db*", "hub*.json"))
+    set_endpoints(other, f"tcp://127.0.0.1:{quiet_port()}", f"tcp://127.0.0.1:{quiet_port()}")
+    return other
+
+
+def desk(folder: EventFolder, first: HubProcess, second: HubProcess) -> DeskLink:
+    return DeskLink("desk-1", first.endpoint, first.feed, folder.desk_key("desk-1"), folder.console_public,
+                    folder.root / "desks" / "desk-1.outbox.db", others=((second.endpoint, second.feed),)).start()
+
+
+def log_fold(folder: EventFolder) -> dict[str, Any]:
+    """The picture a hub of `folder` folds from its log (the state it starts from, then every row)."""
+    event = folder.load()
+    st = fold.new_state({**event.summary(), "plans": plan_files.shipped(event).summary()})
+    store = Store(folder.db())
+    try:
+        for row in store.since(0):
+            fold.apply(st, row)
+    finally:
+        store.close()
+    return without_live(fold.to_wire(st))
+
+
+def without_live(wire: dict[str, Any]) -> dict[str, Any]:
+    stations = {sid: {k: v for k, v in st.items() if k not in LIVE} for sid, st in wire["stations"].items()}
+    return {**wire, "stations": stations}
+
+
+def shows_the_log(link: DeskLink, folder: EventFolder) -> bool:
+    pic = link.picture()
+    return pic.state is not None and without_live(fold.to_wire(pic.state)) == log_fold(folder)
+
+
+def desk_notes(folder: EventFolder) -> list[tuple[int, str]]:
+    """(seq, text) of every desk note in a hub's log, in log order."""
+    store = Store(folder.db())
+    try:
+        return [(row.seq, row.body["text"]) for row in store.since(0) if row.type == "note"]
+    finally:
+        store.close()
+
+
+def test_the_first_hub_killed_the_desk_follows_the_other_and_its_action_lands_once(event_dir, tmp_path):
+    set_hub_options(event_dir, heartbeat_s=0.2, late_s=1.0, offline_s=3.0)   # liveness 0.6 s: a quick test
+    other = other_folder(event_dir, tmp_path / "other")
+    first = HubProcess(event_dir, tmp_path / "first.log").start()
+    second = HubProcess(other, tmp_path / "second.log").start()
+    gate = d = None
+    try:
+        gate = station(event_dir, "gate-1", first.endpoint, first.feed, others=((second.endpoint, second.feed),))
+        d = desk(event_dir, first, second)
+        assert d.wait_ready(20)
+        d.note("before the move")
+        for _ in range(40):
+            gate.submit("car_in", {})
+        assert gate.wait_drained(20) and d.client.wait_drained(20)
+        wait_for(lambda: d.picture().state.cars["in"] == 40, 20, "the desk to show the first hub's cars")
+        moves = d.follower.moves
+        first.kill()
+        d.note("during the move")                     # saved now, while the desk's hub is dead
+        for _ in range(10):
+            gate.submit("car_out", {})
+        assert gate.wait_drained(45), gate.status()
+        assert d.client.wait_drained(45), d.client_status()
+        gate.stop()                                   # quiet: presence stops moving the picture
+        wait_for(lambda: shows_the_log(d, other), 30, "the desk to show exactly a fold of the other hub's log")
+        assert d.follower.hub == (second.endpoint, second.feed) and d.follower.moves > moves
+        pic = d.picture()
+        assert pic.hub_ok and pic.state.cars["in"] == 40 and pic.state.cars["out"] == 10
+        # Both actions on the other hub once each, in the order they were made (the outbox rewound to its last_seq 0).
+        assert desk_notes(other) == [(1, "before the move"), (2, "during the move")]
+        assert desk_notes(event_dir) == [(1, "before the move")]
+        assert d.client_status().waiting == 0
+    finally:
+        for client in (d, gate):
+            if client is not None:
+                client.close()
+        first.stop()
+        second.stop()
