@@ -165,3 +165,4 @@ def _pure_stays_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
 # Two hubs, the desk's side (issue 19): the follower's moves and pair status, the desk through two real hubs,
 # the pair indicator's snapshots, and the network-namespace harness's proofs.
 MODULE_TIER.update({"test_follower_hubs": "pure", "test_desk_two_hubs": "wire"})
+MODULE_TIER.update({"test_desk_pair_snapshots": "screen"})

@@ -138,7 +138,7 @@ class DeskApp(App):
         hub = "ok" if pic.hub_ok else ("lost" if pic.hub_heard_ms else "connecting")
         state = pic.state or self.fixture
         return View(state, fold.event_ms(state, real), self.lang, pic.drill or self.drill, hub,
-                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id, real)
+                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id, real, pic.pair)
 
     # --- notices --------------------------------------------------------------------------------
     def notify(self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None,
