@@ -166,3 +166,4 @@ def _pure_stays_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
 # the pair indicator's snapshots, and the network-namespace harness's proofs.
 MODULE_TIER.update({"test_follower_hubs": "pure", "test_desk_two_hubs": "wire"})
 MODULE_TIER.update({"test_desk_pair_snapshots": "screen"})
+MODULE_TIER.update({"test_netns_faults": "fault"})
