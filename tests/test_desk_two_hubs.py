@@ -1,4 +1,4 @@
-"""Two hubs, the desk's side (PROTOCOL.md 5.13): a desk that knows both hubs follows the other when the first is SIGKILLed; its picture is then a fold of the other's log, and a desk action made during the move lands there exactly once.
+"""Two hubs, the desk's side (PROTOCOL.md 5.13): a desk that knows both hubs follows the other when the first is SIGKILLed (its picture is then a fold of the other's log, and a desk action made during the move lands there exactly once) or refuses it with E_PASSIVE.
 
 The other hub is a plain hub on a copy of the event folder with an empty log (as in test_two_hubs_move.py):
 the worst a backup can know, so the desk's whole picture and every action must come from it anew.
@@ -7,15 +7,21 @@ Real hub processes on 127.0.0.1, a real desk link, station client and outboxes.
 from __future__ import annotations
 
 import shutil
+import threading
 from typing import Any
 
 import pytest
+import zmq
 
 from console.core import state as fold
 from console.desk.link import DeskLink
 from console.event import plan_files
 from console.event.folder import EventFolder, set_endpoints
+from console.hub.server import run_in_thread
 from console.hub.store import Store
+from protocols import codec
+from protocols.messages import Nack
+from protocols.session import REPLIES
 from tests.test_client import HubProcess, station
 from tests.wire import quiet_port, set_hub_options, wait_for
 
@@ -106,3 +112,62 @@ def test_the_first_hub_killed_the_desk_follows_the_other_and_its_action_lands_on
                 client.close()
         first.stop()
         second.stop()
+
+
+class PassiveHub:
+    """A hub that is not the active one, as 5.13 says it answers: every message gets `nack E_PASSIVE`.
+
+    A real CURVE ROUTER with the console's key on 127.0.0.1 (no ZAP: any client key may talk to it),
+    counting the hellos it refused, on a thread of its own."""
+
+    def __init__(self, folder: EventFolder) -> None:
+        public, secret = zmq.auth.load_certificate(str(folder.console_secret))
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock.curve_server, self.sock.curve_secretkey, self.sock.curve_publickey = True, secret, public
+        self.sock.linger = 0
+        port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        self.feed = self.ctx.socket(zmq.XPUB)   # the feed a desk connects its SUB to: silent
+        self.feed.curve_server, self.feed.curve_secretkey, self.feed.curve_publickey = True, secret, public
+        self.feed.linger = 0
+        feed_port = self.feed.bind_to_random_port("tcp://127.0.0.1")
+        self.pair = (f"tcp://127.0.0.1:{port}", f"tcp://127.0.0.1:{feed_port}")
+        self.hellos = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self.sock.poll(50):
+                continue
+            identity, *frames = self.sock.recv_multipart()
+            envelope = codec.decode(frames)
+            self.hellos += envelope.header.type == "hello"
+            nack = Nack(code="E_PASSIVE", reason="This is the backup system; the terminal is moving to the other one.",
+                        retry=True, seq=envelope.header.seq, epoch=envelope.header.epoch)
+            self.sock.send_multipart([identity, *REPLIES.frames(nack)])
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+        self.feed.close()
+        self.ctx.term()
+
+
+def test_a_passive_hub_refuses_the_desk_and_it_moves_to_the_other_at_once(event_dir):
+    passive, active = PassiveHub(event_dir), run_in_thread(event_dir)
+    d = None
+    try:
+        d = DeskLink("desk-1", *passive.pair, event_dir.desk_key("desk-1"), event_dir.console_public,
+                     event_dir.root / "desks" / "desk-1.outbox.db", others=((active.endpoint, active.feed),)).start()
+        assert d.wait_ready(20)
+        assert d.follower.hub == (active.endpoint, active.feed)
+        # Moved by the refusal, once, not by the liveness: no second move came back to the passive one.
+        assert passive.hellos >= 1 and d.follower.refusals >= 1 and d.follower.moves == 1
+    finally:
+        if d is not None:
+            d.close()
+        passive.close()
+        active.stop()

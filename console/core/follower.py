@@ -120,6 +120,7 @@ class Follower:
         self.pair: Pair | None = None
         self.era: int | None = None           # the era of the last pair seen: a new one drops the picture
         self.moves = 0
+        self.refusals = 0                     # E_PASSIVE answers heard (each a move at once or after the back-off)
         self._opened_at = 0.0                 # when the sockets were last connected (liveness counts from there too)
         self._move_at: float | None = None    # a move decided, to be made then
         self._backoff = BACKOFF_FIRST
@@ -182,6 +183,7 @@ class Follower:
 
     def passive(self, now: float) -> None:
         """A `nack E_PASSIVE`: this hub is not the active one; go to the other at once (back-off if bouncing)."""
+        self.refusals += 1
         if len(self.hubs) > 1 and self._move_at is None:
             self._plan_move(now, 0.0 if self._settled else self._backoff)
 
