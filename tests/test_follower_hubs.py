@@ -170,3 +170,20 @@ def test_the_old_hubs_buffered_feed_is_not_folded_after_a_move():
         f.page(p, move_at + 0.1)
     out = f.take()
     assert out.based and out.base.gseq == 5 and out.events == [] and f.gseq == 5
+
+
+def test_the_desk_reads_pair_and_hubs_aside_and_still_refuses_any_other_unknown_field():
+    from console.desk.link import read
+    from protocols.codec import ProtocolError
+    from protocols.session import REPLIES
+    pair, hubs = {"me": "backup", "era": 2, "peer": "lost"}, [{"endpoint": B[0], "feed": B[1]}]
+    message, extra = read(REPLIES.body_frames("welcome", {"station": "desk-1", "post": "desk", "pair": pair, "hubs": hubs}))
+    assert isinstance(message, Welcome) and message.station == "desk-1"
+    assert getattr(message, "pair", pair) == pair and (extra.get("pair", pair), extra.get("hubs", hubs)) == (pair, hubs)
+    message, extra = read(REPLIES.body_frames("presence", {"server_ms": 5, "stations": {}, "gseq": 3}))
+    assert isinstance(message, Presence) and message.gseq == 3 and extra == {}
+    with pytest.raises(ProtocolError) as refused:
+        read(REPLIES.body_frames("presence", {"server_ms": 5, "stations": {}, "gseq": 3, "pear": 1}))
+    assert refused.value.code == "E_SCHEMA"
+    with pytest.raises(ProtocolError):
+        read(REPLIES.body_frames("heartbeat", {"outbox": 0, "pair": pair}))   # only welcome and presence carry them

@@ -379,17 +379,23 @@ PAIR_FIELDS = {"welcome": ("hubs", "pair"), "presence": ("pair",)}
 
 
 def read(frames: list[bytes]) -> tuple[Message, dict[str, Any]]:
-    """Decode `frames`; with the two-hub fields of a welcome or presence its messages do not declare yet, aside."""
-    extra: dict[str, Any] = {}
-    if len(frames) == 3:
+    """Decode `frames`; with the two-hub fields of a welcome or presence its messages do not declare yet, aside.
+
+    The strict decoding comes first, so the feed's events cost nothing more; only a refused welcome or
+    presence is looked at again.
+    """
+    try:
+        return codec.decode(frames).message, {}
+    except ProtocolError as refused:
+        if len(frames) != 3:
+            raise
         type_ = codec.decode_header(bytes(frames[1])).type
         wanted = [f for f in PAIR_FIELDS.get(type_, ()) if f not in {s.name for s in codec.SPECS[type_]}]
-        if wanted:
-            body = codec.unpack(bytes(frames[2]))
-            if isinstance(body, dict) and any(f in body for f in wanted):
-                extra = {f: body.pop(f) for f in wanted if f in body}
-                frames = [frames[0], frames[1], codec.pack(body)]
-    return codec.decode(frames).message, extra
+        body = codec.unpack(bytes(frames[2])) if wanted else None
+        if not isinstance(body, dict) or not any(f in body for f in wanted):
+            raise refused from None
+        extra = {f: body.pop(f) for f in wanted if f in body}
+        return codec.decode([frames[0], frames[1], codec.pack(body)]).message, extra
 
 
 def load_snapshot(data: bytes) -> fold.State:
