@@ -9,7 +9,7 @@ import pytest
 
 from console.desk.link import DeskLink
 from stations.outbox.store import SAVED
-from tests.netns import NetnsHub, freeze, hub_folder, netns, thaw, two_hub_machines  # noqa: F401 (fixtures)
+from tests.netns import QUICK, NetnsHub, freeze, hub_folder, netns, thaw, two_hub_machines  # noqa: F401 (fixtures)
 from tests.test_client import assert_exactly_once, logged, station
 from tests.test_desk_two_hubs import desk_notes, shows_the_log
 from tests.wire import set_hub_options, wait_for
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(120)
 
 def test_a_cut_link_to_the_hubs_machine_the_station_keeps_saving_and_healed_every_report_lands_once(
         netns, event_dir, tmp_path):
-    set_hub_options(event_dir, heartbeat_s=0.2, late_s=1.0, offline_s=3.0)
+    set_hub_options(event_dir, **QUICK)
     machine = netns()
     hub = NetnsHub(machine, hub_folder(event_dir, machine), tmp_path / "hub.log").start()
     gate = None
@@ -56,6 +56,7 @@ def test_two_hub_machines_a_cut_link_to_the_first_moves_the_station_and_the_desk
             gate.submit("car_in", {})
         d.note("on machine A")
         assert gate.wait_drained(20) and d.client.wait_drained(20)
+        assert d.follower.hub == a.pair and d.follower.moves == 0
         a.ns.cut()
         d.note("after the cut")
         for _ in range(15):
