@@ -9,7 +9,15 @@ import pytest
 
 from console.desk.link import DeskLink
 from stations.outbox.store import SAVED
-from tests.netns import QUICK, NetnsHub, freeze, hub_folder, netns, thaw, two_hub_machines  # noqa: F401 (fixtures)
+from tests.netns import (  # noqa: F401 (netns and two_hub_machines are fixtures)
+    QUICK,
+    NetnsHub,
+    freeze,
+    hub_folder,
+    netns,
+    thaw,
+    two_hub_machines,
+)
 from tests.test_client import assert_exactly_once, logged, station
 from tests.test_desk_two_hubs import desk_notes, shows_the_log
 from tests.wire import set_hub_options, wait_for
@@ -18,7 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def test_a_cut_link_to_the_hubs_machine_the_station_keeps_saving_and_healed_every_report_lands_once(
-        netns, event_dir, tmp_path):
+        netns, event_dir, tmp_path):  # noqa: F811
     set_hub_options(event_dir, **QUICK)
     machine = netns()
     hub = NetnsHub(machine, hub_folder(event_dir, machine), tmp_path / "hub.log").start()
@@ -44,7 +52,7 @@ def test_a_cut_link_to_the_hubs_machine_the_station_keeps_saving_and_healed_ever
 
 
 def test_two_hub_machines_a_cut_link_to_the_first_moves_the_station_and_the_desk_to_the_other(
-        two_hub_machines, event_dir):
+        two_hub_machines, event_dir):  # noqa: F811
     a, b = two_hub_machines.a, two_hub_machines.b
     gate = d = None
     try:
@@ -75,7 +83,8 @@ def test_two_hub_machines_a_cut_link_to_the_first_moves_the_station_and_the_desk
                 client.close()
 
 
-def test_two_hub_machines_the_first_frozen_the_station_moves_and_thawed_the_first_lives_on(two_hub_machines, event_dir):
+def test_two_hub_machines_the_first_frozen_the_station_moves_and_thawed_the_first_lives_on(
+        two_hub_machines, event_dir):  # noqa: F811
     a, b = two_hub_machines.a, two_hub_machines.b
     gate = station(event_dir, "gate-1", a.endpoint, a.feed, others=two_hub_machines.others(a))
     try:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.core import plans, services
-from console.core.follower import Pair
 from console.core import state as fold
+from console.core.follower import Pair
 from console.core.state import State
 from console.desk.widgets import fmt, plan_text
 from protocols import names
