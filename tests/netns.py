@@ -14,8 +14,10 @@ route meanwhile, so a cut link loses packets as a pulled cable does instead of a
 
 Everything made is removed by the fixture's finalizer whatever the test did (its processes killed,
 the namespaces and their veths deleted, the blackhole routes dropped); names carry the pid and a
-counter, so `-n auto` workers never collide. `two_hub_machines` gives the lead's failover tests their
-start: two namespaces, each with a plain hub on its own copy of the event folder.
+counter, so `-n auto` workers never collide. For failover tests: `two_hub_machines` (two namespaces,
+each with a plain hub on its own copy of the event folder), `NetnsHub(ns, folder, log, args=("--backup",))`
+for a hub of a pair, `name_pair` to name both machines' hubs in each folder's event.toml, `cut(ns)` /
+`heal(ns)` and `freeze(proc)` / `thaw(proc)`.
 """
 from __future__ import annotations
 
@@ -152,6 +154,15 @@ class Namespace:
         _ip("netns", "del", self.name, check=False)
 
 
+def cut(ns: Namespace) -> None:
+    """Cut the link to `ns`'s machine (see Namespace.cut)."""
+    ns.cut()
+
+
+def heal(ns: Namespace) -> None:
+    ns.heal()
+
+
 def freeze(proc: subprocess.Popen) -> None:
     """SIGSTOP: the process holds its sockets and answers nothing (a hung machine)."""
     proc.send_signal(signal.SIGSTOP)
@@ -188,6 +199,7 @@ class NetnsHub:
     ns: Namespace
     folder: EventFolder
     log: Path
+    args: tuple[str, ...] = ()      # more of `eventdesk hub`'s arguments (`--backup`, once it is built)
     proc: subprocess.Popen | None = None
 
     @property
@@ -204,7 +216,7 @@ class NetnsHub:
 
     def start(self) -> NetnsHub:
         with self.log.open("ab") as out:
-            self.proc = self.ns.run([sys.executable, "-m", "console.cli", "hub", str(self.folder.root)],
+            self.proc = self.ns.run([sys.executable, "-m", "console.cli", "hub", str(self.folder.root), *self.args],
                                     stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: (self.proc.poll() is None or pytest.fail(self.log.read_text()))
                  and (info := self.folder.read_runtime()) and info["pid"] == self.proc.pid, 20, "the hub in its namespace")
@@ -232,6 +244,14 @@ def hub_folder(folder: EventFolder, ns: Namespace, root: Path | None = None) -> 
         folder = EventFolder(root)
     set_endpoints(folder, ns.endpoint(HUB_PORTS[0]), ns.endpoint(HUB_PORTS[1]))
     return folder
+
+
+def name_pair(folder: EventFolder, primary: Namespace, backup: Namespace) -> None:
+    """Name the pair in `folder`'s event.toml (PROTOCOL.md 5.13): the primary's ROUTER and feed in `primary`,
+    the backup's in `backup` (the same in both hubs' folders; for `eventdesk hub DIR --backup`)."""
+    (router, feed), (backup_router, backup_feed) = (tuple(ns.endpoint(p) for p in HUB_PORTS) for ns in (primary, backup))
+    set_endpoints(folder, router, feed)
+    set_hub_options(folder, backup_endpoint=backup_router, backup_feed=backup_feed)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from tests.netns import (  # noqa: F401 (netns and two_hub_machines are fixtures
     NetnsHub,
     freeze,
     hub_folder,
+    name_pair,
     netns,
     thaw,
     two_hub_machines,
@@ -101,3 +102,13 @@ def test_two_hub_machines_the_first_frozen_the_station_moves_and_thawed_the_firs
         assert len(logged(a.folder, "gate-1")) == 10
     finally:
         gate.close()
+
+
+def test_the_pair_named_for_two_machines_is_a_pair_the_event_accepts(netns, event_dir, tmp_path):  # noqa: F811
+    """For the hub side's failover tests: both folders name machine A's hub the primary and B's the backup."""
+    a, b = netns(), netns()
+    copy = hub_folder(event_dir, b, tmp_path / "machine-b")
+    for folder in (event_dir, copy):
+        name_pair(folder, a, b)
+        assert folder.load().hub.pairs() == ((a.endpoint(7750), a.endpoint(7751)), (b.endpoint(7750), b.endpoint(7751)))
+    assert a.ip != b.ip and a.ip.startswith("127.") and b.ip.startswith("127.")
