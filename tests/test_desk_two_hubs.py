@@ -7,6 +7,8 @@ Real hub processes on 127.0.0.1, a real desk link, station client and outboxes.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -15,6 +17,7 @@ import zmq
 
 from console.core import state as fold
 from console.desk.link import DeskLink
+from console.desk.widgets.view import View, pair_words
 from console.event import plan_files
 from console.event.folder import EventFolder, set_endpoints
 from console.hub.server import run_in_thread
@@ -28,6 +31,9 @@ from tests.wire import quiet_port, set_hub_options, wait_for
 pytestmark = pytest.mark.timeout(120)
 
 LIVE = ("last_heard_ms", "outbox")   # presence's touches: not in the log (5.8)
+# The stations' heartbeat before a welcome names the hubs' (0.5 s): with test_client's 0.2 s a loaded machine
+# let 0.6 s pass before a welcome, and a station that knows two hubs moved away before it was let in.
+HEARTBEAT_MS = 500
 
 
 def other_folder(folder: EventFolder, root) -> EventFolder:
@@ -83,7 +89,8 @@ def test_the_first_hub_killed_the_desk_follows_the_other_and_its_action_lands_on
     second = HubProcess(other, tmp_path / "second.log").start()
     gate = d = None
     try:
-        gate = station(event_dir, "gate-1", first.endpoint, first.feed, others=((second.endpoint, second.feed),))
+        gate = station(event_dir, "gate-1", first.endpoint, first.feed, others=((second.endpoint, second.feed),),
+                       heartbeat_ms=HEARTBEAT_MS)
         d = desk(event_dir, first, second)
         assert d.wait_ready(20)
         d.note("before the move")
@@ -172,3 +179,65 @@ def test_a_passive_hub_refuses_the_desk_and_it_moves_to_the_other_at_once(event_
             d.close()
         passive.close()
         active.stop()
+
+
+# --- against the hub side of issue 19 (eventdesk hub DIR --backup), once it is merged -------------------
+
+HUB_SIDE = {"hubs", "pair"} <= {s.name for s in codec.SPECS["welcome"]}
+
+
+def pair_hub(folder: EventFolder, log, *args: str) -> subprocess.Popen:
+    """`eventdesk hub DIR [--backup]` as a real subprocess, once its hub.json says it runs."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "console.cli", "hub", str(folder.root), *args],
+                                stdout=out, stderr=subprocess.STDOUT)
+    wait_for(lambda: (proc.poll() is None or pytest.fail(log.read_text()))
+             and (info := folder.read_runtime()) and info["pid"] == proc.pid, 20, "hub.json")
+    return proc
+
+
+@pytest.mark.skipif(not HUB_SIDE, reason="the hub side of issue 19 (eventdesk hub --backup, the welcome's hubs and "
+                                         "pair) is not in this tree yet")
+def test_a_real_pair_the_primary_killed_the_desk_follows_the_backup_and_says_so(event_dir, tmp_path):
+    ports = [f"tcp://127.0.0.1:{quiet_port()}" for _ in range(4)]
+    set_endpoints(event_dir, ports[0], ports[1])
+    set_hub_options(event_dir, heartbeat_s=0.5, late_s=2.0, offline_s=5.0, backup_endpoint=ports[2],
+                    backup_feed=ports[3])
+    backup_dir = EventFolder(tmp_path / "backup")
+    shutil.copytree(event_dir.root, backup_dir.root)   # the second machine's copy: same event.toml and keys
+    primary = pair_hub(event_dir, tmp_path / "primary.log")
+    backup = pair_hub(backup_dir, tmp_path / "backup.log", "--backup")
+    others = event_dir.load().hub.pairs()[1:]          # as `eventdesk desk DIR` reads them
+    gate = station(event_dir, "gate-1", ports[0], ports[1], others=others, heartbeat_ms=HEARTBEAT_MS)
+    d = DeskLink("desk-1", ports[0], ports[1], event_dir.desk_key("desk-1"), event_dir.console_public,
+                 event_dir.root / "desks" / "desk-1.outbox.db", others=others).start()
+    try:
+        assert d.wait_ready(20)
+        wait_for(lambda: (p := d.picture().pair) is not None and p.peer == "in_step", 20, "the pair in step")
+        assert d.picture().pair.me == "primary"
+        for _ in range(20):
+            gate.submit("car_in", {})
+        d.note("before the failover")
+        assert gate.wait_drained(20) and d.client.wait_drained(20)
+        era, snapshots = d.follower.era, d.follower.snapshots
+        primary.kill()
+        primary.wait(10)
+        d.note("during the failover")
+        for _ in range(5):
+            gate.submit("car_out", {})
+        assert gate.wait_drained(45), gate.status()
+        assert d.client.wait_drained(45), d.client_status()
+        wait_for(lambda: (p := d.picture().pair) is not None and p.me == "backup", 30, "the backup active")
+        gate.stop()
+        wait_for(lambda: shows_the_log(d, backup_dir), 30, "the desk to show a fold of the backup's log")
+        pic = d.picture()
+        assert d.follower.era > era and d.follower.snapshots > snapshots   # a new era: a fresh picture
+        assert pair_words(View(pic.state, 0, "zh", hub="ok", pair=pic.pair)) == ("备用服务器运行 · 主服务器失联", "lost")
+        assert desk_notes(backup_dir) == [(1, "before the failover"), (2, "during the failover")]
+    finally:
+        d.close()
+        gate.close()
+        for proc in (primary, backup):
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(15)

@@ -20,7 +20,7 @@ from tests.netns import (  # noqa: F401 (netns and two_hub_machines are fixtures
     two_hub_machines,
 )
 from tests.test_client import assert_exactly_once, logged, station
-from tests.test_desk_two_hubs import desk_notes, shows_the_log
+from tests.test_desk_two_hubs import HEARTBEAT_MS, desk_notes, shows_the_log
 from tests.wire import set_hub_options, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -33,7 +33,7 @@ def test_a_cut_link_to_the_hubs_machine_the_station_keeps_saving_and_healed_ever
     hub = NetnsHub(machine, hub_folder(event_dir, machine), tmp_path / "hub.log").start()
     gate = None
     try:
-        gate = station(event_dir, "gate-1", hub.endpoint, hub.feed)
+        gate = station(event_dir, "gate-1", hub.endpoint, hub.feed, heartbeat_ms=HEARTBEAT_MS)
         for _ in range(30):
             gate.submit("car_in", {})
         assert gate.wait_drained(20), gate.status()
@@ -57,7 +57,8 @@ def test_two_hub_machines_a_cut_link_to_the_first_moves_the_station_and_the_desk
     a, b = two_hub_machines.a, two_hub_machines.b
     gate = d = None
     try:
-        gate = station(event_dir, "gate-1", a.endpoint, a.feed, others=two_hub_machines.others(a))
+        gate = station(event_dir, "gate-1", a.endpoint, a.feed, others=two_hub_machines.others(a),
+                   heartbeat_ms=HEARTBEAT_MS)
         d = DeskLink("desk-1", a.endpoint, a.feed, event_dir.desk_key("desk-1"), event_dir.console_public,
                      event_dir.root / "desks" / "desk-1.outbox.db", others=two_hub_machines.others(a)).start()
         assert d.wait_ready(20)
@@ -87,7 +88,8 @@ def test_two_hub_machines_a_cut_link_to_the_first_moves_the_station_and_the_desk
 def test_two_hub_machines_the_first_frozen_the_station_moves_and_thawed_the_first_lives_on(
         two_hub_machines, event_dir):  # noqa: F811
     a, b = two_hub_machines.a, two_hub_machines.b
-    gate = station(event_dir, "gate-1", a.endpoint, a.feed, others=two_hub_machines.others(a))
+    gate = station(event_dir, "gate-1", a.endpoint, a.feed, others=two_hub_machines.others(a),
+                   heartbeat_ms=HEARTBEAT_MS)
     try:
         for _ in range(10):
             gate.submit("car_in", {})
