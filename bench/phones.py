@@ -5,7 +5,7 @@
 
 A hub subprocess on the sample event (ports 0, rate limit lifted) and `eventdesk stations serve` as a
 subprocess on 127.0.0.1; Debian's chromium under Playwright holds `--phones` browser contexts at
-390x844, each paired with one of the event's stations in turn (so 3-4 phones share a post, as on a
+390x844, each paired in turn with one of the stations that have a key with no form (so 3-4 phones share a post, as on a
 busy day). Each phone taps its post's first key every `--every` s, its first tap at a random offset;
 the time is taken in the page itself: from the tap to the moment its list shows that report
 "delivered" (the hub's ack, through the server's outbox and the page's long poll). Server memory
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import socket
@@ -49,17 +50,45 @@ TAP_JS = """async (label) => {
 }"""
 
 
+# The last run of `--quick` with 30 phones before this one's figures were printed against it (bench/README.md):
+# ms, ms, ms of server CPU per tap, kB of server memory per paired phone.
+BASELINE = {"p50": 478.0, "p99": 1218.0, "cpu": 9.6, "per_phone": 60.0}
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"x{value / baseline:.2f}" if baseline and value == value else ""
+
+
+def first_keys(folder) -> dict:
+    """Each station that has a key needing no form (the department terminals' keys open lists), with its first one."""
+    from stations.terminal.posts import for_site
+    from stations.terminal.posts.base import Site
+    import console.stations_serve  # noqa: F401  (loads the words)
+
+    summary = folder.load().summary()
+    out = {}
+    for st in folder.load().stations:
+        key = next((a for a in for_site(Site.from_summary(st.id, summary)).actions
+                    if a.kind == "report" and not a.fields), None)
+        if key is not None:
+            out[st.id] = key
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(folder, port: int, log: Path) -> subprocess.Popen:
+def start_server(folder, port: int, log: Path, source: Path = REPO, profile: str = "") -> subprocess.Popen:
+    """`eventdesk stations serve` from `source` (this checkout or another tree), once it listens on `port`;
+    `profile`: under cProfile, written there when it stops."""
+    cmd = [sys.executable] + (["-m", "cProfile", "-o", profile] if profile else [])
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "console.cli", "stations", "serve", str(folder.root),
-                                 "--host", "127.0.0.1", "--port", str(port), "--lang", "zh"],
-                                stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        proc = subprocess.Popen(cmd + ["-m", "console.cli", "stations", "serve", str(folder.root), "--host", "127.0.0.1",
+                                       "--port", str(port), "--lang", "zh"], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=source, env={**os.environ, "PYTHONPATH": str(source)})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -70,6 +99,17 @@ def start_server(folder, port: int, log: Path) -> subprocess.Popen:
                 raise RuntimeError(f"station server exited: {log.read_text()[-2000:]}")
             time.sleep(0.1)
     raise RuntimeError("station server did not listen in 30 s")
+
+
+def arguments(doc: str, quick_s: float, full_s: float) -> argparse.ArgumentParser:
+    """The options both phone benches take: how many phones, how long, how often each taps."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help=f"{quick_s:g} s instead of {full_s:g}")
+    p.add_argument("--phones", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=None)
+    p.add_argument("--every", type=float, default=2.0)
+    p.add_argument("--seed", type=int, default=7)
+    return p
 
 
 async def phone(browser, url: str, code: str, label: str, args, rng: random.Random, out: list[float],
@@ -96,18 +136,10 @@ async def phone(browser, url: str, code: str, label: str, args, rng: random.Rand
 
 async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
     from playwright.async_api import async_playwright
-    from stations.terminal.posts import for_site
-    from stations.terminal.posts.base import Site
     from protocols import i18n
-    import console.stations_serve  # noqa: F401  (loads the words)
 
-    event = folder.load()
     codes = _pairings(folder, "zh").codes()
-    summary = event.summary()
-    first_key = {}
-    for st in event.stations:
-        post = for_site(Site.from_summary(st.id, summary))
-        first_key[st.id] = i18n.t(next(a for a in post.actions if a.kind == "report" and not a.fields).label, "zh")
+    first_key = {s: i18n.t(a.label, "zh") for s, a in first_keys(folder).items()}
     rng = random.Random(args.seed)
     res: dict = {"rss_idle": rss_kb(server.pid)}
     async with async_playwright() as pw:
@@ -115,7 +147,7 @@ async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
         out: list[float] = []
         lost: list[int] = []
         paired, go, ready = asyncio.Event(), asyncio.Event(), [0]
-        stations = [s.id for s in event.stations]
+        stations = list(first_key)
         tasks = [asyncio.create_task(phone(browser, url, codes[stations[i % len(stations)]],
                                            first_key[stations[i % len(stations)]], args, rng, out, lost,
                                            paired, ready, args.phones, go)) for i in range(args.phones)]
@@ -133,13 +165,7 @@ async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="20 s of tapping instead of 60")
-    p.add_argument("--phones", type=int, default=30)
-    p.add_argument("--seconds", type=float, default=None)
-    p.add_argument("--every", type=float, default=2.0)
-    p.add_argument("--seed", type=int, default=7)
-    args = p.parse_args()
+    args = arguments(__doc__, 20.0, 60.0).parse_args()
     args.seconds = args.seconds or (20.0 if args.quick else 60.0)
     if shutil.which("chromium") is None:
         say("no chromium on this machine (apt-get install chromium): nothing measured")
@@ -159,19 +185,29 @@ def main() -> int:
             stop(hub)
     ms, n = res["ms"], args.phones
     per_phone = (res["rss_paired"] - res["rss_idle"]) / n
+    cpu_ms = res["server_cpu"] / max(len(ms), 1) * 1000
+    say(f"Measured: tap -> delivered as the page sees it, {n} browser contexts on this machine; the baseline is "
+        "the last run of `--quick` with 30 phones (bench/README.md); ratio = this run / the baseline.")
     print_table([
-        ("figure", "value", "target"),
-        ("taps delivered", f"{len(ms)} (+{res['lost']} not within 10 s)", "all"),
-        ("tap -> delivered p50", f"{pct(ms, 0.50):.0f} ms", ""),
-        ("tap -> delivered p99", f"{pct(ms, 0.99):.0f} ms", "<= 300 ms"),
-        ("tap -> delivered max", f"{max(ms, default=float('nan')):.0f} ms", ""),
-        ("server CPU per tap", f"{res['server_cpu'] / max(len(ms), 1) * 1000:.1f} ms", ""),
-        ("machine busy (all processes)", f"{res['machine_busy']:.2f} of 2 cores", ""),
-        ("server RSS, no phone", f"{res['rss_idle'] / 1024:.1f} MB", ""),
-        (f"server RSS, {n} phones paired", f"{res['rss_paired'] / 1024:.1f} MB", ""),
-        ("server RSS per phone", f"{per_phone:.0f} kB", ""),
-        ("server RSS at the end", f"{res['rss_end'] / 1024:.1f} MB", "flat"),
+        ("figure", "this run", "baseline", "ratio", "target"),
+        ("taps delivered", f"{len(ms)} (+{res['lost']} not within 10 s)", "300", "", "all"),
+        ("tap -> delivered p50", f"{pct(ms, 0.50):.0f} ms", f"{BASELINE['p50']:.0f} ms",
+         ratio(pct(ms, 0.50), BASELINE["p50"]), ""),
+        ("tap -> delivered p99", f"{pct(ms, 0.99):.0f} ms", f"{BASELINE['p99']:,.0f} ms",
+         ratio(pct(ms, 0.99), BASELINE["p99"]), f"<= 300 ms ({ratio(pct(ms, 0.99), 300.0)} of it)"),
+        ("tap -> delivered max", f"{max(ms, default=float('nan')):.0f} ms", "", "", ""),
+        ("server CPU per tap (idle included)", f"{cpu_ms:.1f} ms", f"{BASELINE['cpu']:.1f} ms",
+         ratio(cpu_ms, BASELINE["cpu"]), "bench/phones_cpu.py: the taps' own"),
+        ("machine busy (all processes)", f"{res['machine_busy']:.2f} of 2 cores", "1.99 of 2", "", ""),
+        ("server RSS, no phone", f"{res['rss_idle'] / 1024:.1f} MB", "", "", ""),
+        (f"server RSS, {n} phones paired", f"{res['rss_paired'] / 1024:.1f} MB", "", "", ""),
+        ("server RSS per phone", f"{per_phone:.0f} kB", f"{BASELINE['per_phone']:.0f} kB",
+         ratio(per_phone, BASELINE["per_phone"]), ""),
+        ("server RSS at the end", f"{res['rss_end'] / 1024:.1f} MB", "", "", "flat"),
     ])
+    if res["machine_busy"] > 1.8:
+        say("The machine was saturated: the latency is the browsers' wait for a core as much as the server's "
+            "(bench/README.md); bench/phones_cpu.py measures the server's own CPU per tap.")
     return 0
 
 

@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Callable
 
 from console import cli_errors
 from console.cli_words import cli_lang, speak
@@ -147,11 +148,25 @@ def _guests(args: argparse.Namespace) -> int:
     return run(EventFolder(args.dir), args.file, lang=args.lang, check_only=args.guests_cmd == "check")
 
 
-def _iso_date(text: str) -> str:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-03-18") from None
+def _iso_date(lang: str) -> Callable[[str], str]:
+    def read(text: str) -> str:
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise argparse.ArgumentTypeError(t("cli.help.bad_date", lang, text=text)) from None
+    return read
+
+
+def _explain_plain_arguments(p: argparse.ArgumentParser, h: Callable[[str], str]) -> None:
+    """Give the folder, the station and `--drill` a line in every command's --help: a newcomer reading
+    `eventdesk station report --help` should not meet a bare "dir" or "station"."""
+    said = {"dir": h("dir"), "station": h("station_id"), "drill": h("drill")}
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _explain_plain_arguments(child, h)
+        elif action.help is None and action.dest in said:
+            action.help = said[action.dest]
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
@@ -165,7 +180,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     s = sub.add_parser("init", help=h("init"))
     s.add_argument("dir", type=Path)
     s.add_argument("--force", action="store_true", help=h("init_force"))
-    s.add_argument("--date", type=_iso_date, help=h("init_date"))
+    s.add_argument("--date", type=_iso_date(lang), help=h("init_date"))
     s.set_defaults(func=_init)
 
     s = sub.add_parser("keys", help=h("keys"))
@@ -262,7 +277,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     s.add_argument("--headless", action="store_true", help=h("demo_headless"))
     s.add_argument("--speed", type=float, help=h("demo_speed"))
     s.add_argument("--dir", type=Path, help=h("demo_dir"))
-    s.add_argument("--lang", choices=("zh", "en"))
+    s.add_argument("--lang", choices=("zh", "en"), help=h("zh_or_en"))
     s.add_argument("--sim-desk", action=argparse.BooleanOptionalAction, default=None,
                    help=h("demo_sim_desk"))
     s.set_defaults(func=_demo)
@@ -286,6 +301,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help=h("archive_out"))
     s.add_argument("--lang", choices=("zh", "en"), help=h("lang_messages"))
     s.set_defaults(func=_archive)
+    _explain_plain_arguments(p, h)
     return p
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from console.event.folder import Event, EventFolder, Station
 from protocols import codec, i18n
 from protocols.codec import ProtocolError
+from protocols.messages import ALLOWED, CONTROL
 from stations.link.client import StationClient
 
 TRUE = {"1", "true", "yes", "y", "是", "on"}
@@ -62,8 +63,13 @@ def report_once(folder: EventFolder, station: str, kind: str, pairs: list[str], 
     st = station_or_say(event, station, lang)
     if st is None:
         return 2
-    if kind not in codec.SPECS:
-        print(codec.ProtocolError("E_TYPE", got=kind).sentence(lang), file=sys.stderr)
+    may = sorted(k for k in ALLOWED.get(st.post, ()) - CONTROL if not k.startswith("phone_"))   # those are the server's
+    if kind not in may:
+        # The kinds this post may send, each with its name: a typo or another post's kind gets the list.
+        known = "、".join if lang == "zh" else ", ".join
+        print(i18n.t("cli.unknown_kind", lang, kind=kind, station=i18n.t(f"post.{st.post}", lang),
+                     kinds=known(f"{k}（{i18n.t(f'type.{k}', lang)}）" if lang == "zh" else
+                                 f"{k} ({i18n.t(f'type.{k}', lang)})" for k in may)), file=sys.stderr)
         return 2
     try:
         body = parse_fields(kind, pairs, lang)

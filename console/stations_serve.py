@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import sys
-from pathlib import Path
 
 from console.desk.widgets.qr import qr_text
 from console.event import phones
@@ -47,6 +46,7 @@ def build_server(folder: EventFolder, lang: str, drill: bool = False, endpoints:
     from stations.link.client import StationClient
     from stations.terminal.posts.base import Site
     from stations.web import server as web
+    from stations.web.station import Terminal
 
     event = folder.load()
     pairings = _pairings(folder, lang)
@@ -60,15 +60,15 @@ def build_server(folder: EventFolder, lang: str, drill: bool = False, endpoints:
         client = StationClient(st.id, folder.outbox(st.id), folder.station_key(st.id), folder.console_public,
                                endpoint, feed, post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000),
                                app="eventdesk-phones")
-        terminals[st.id] = web.Terminal(client, Site.from_summary(st.id, summary))
+        terminals[st.id] = Terminal(client, Site.from_summary(st.id, summary))
     return web.StationServer(terminals, pairings, lang, generations_file=phones.generations_file(folder),
-                             paired_file=phones.paired_file(folder))
+                             paired_file=phones.paired_file(folder), sessions_file=phones.sessions_file(folder))
 
 
 def serve(folder: EventFolder, host: str = "0.0.0.0", port: int = 8800, lang: str | None = None,
           drill: bool = False) -> int:
     """Run the station server until Ctrl+C; exit 2 for an event with no stations or a missing key."""
-    from stations.web import server as web
+    from stations.web import running
 
     event = folder.load()
     lang = i18n.normalise_lang(lang or event.lang)
@@ -86,7 +86,7 @@ def serve(folder: EventFolder, host: str = "0.0.0.0", port: int = 8800, lang: st
             print(f"  {url}")
         _print_codes(event, server.pairings.codes(), lang)
         print(i18n.t("station.web.stop", lang), flush=True)
-    web.serve(server, host, port, started)
+    running.serve(server, host, port, started)
     return 0
 
 

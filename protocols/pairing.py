@@ -1,10 +1,12 @@
-"""Pairing codes for phones, shared by the station server and the desk: derived from a station's key, and the two small files that keep pairings.
+"""Pairing codes for phones, shared by the station server and the desk: derived from a station's key, and the small files that keep pairings (generations, the phones paired, the sessions).
 
 A code is six digits, an HMAC of the station's CURVE secret under its pairing generation: whoever holds
 the event folder's keys (the desk, the station server) works out the same code, nobody else can, and a
 revoke (the next generation) makes a new one. The generations live in `phones.json` (written by a
 revoke, from the desk or the command line); the phones paired now in `phones-paired.json` (written by
-the station server, read by the desk). Each is replaced whole, never half-written.
+the station server, read by the desk); the sessions in `phones-sessions.json` (the station server's
+own, owner-only, a digest of each session token and never the token: pairings survive its restart).
+Each is replaced whole, never half-written.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any
 DIGITS = 6
 GENERATIONS = "phones.json"
 PAIRED = "phones-paired.json"
+SESSIONS = "phones-sessions.json"
 
 
 def code_for(secret: bytes, station: str, generation: int) -> str:
@@ -81,3 +84,13 @@ def read_paired(path: Path | None) -> dict[str, Any]:
 
 def write_paired(path: Path, urls: list[str], stations: dict[str, list[dict[str, Any]]]) -> None:
     _write(path, {"urls": urls, "stations": stations})
+
+
+def read_sessions(path: Path | None) -> dict[str, Any]:
+    """The station server's sessions as it last wrote them: {token digest: {station, generation, ...}}."""
+    sessions = _read(path).get("sessions")
+    return sessions if isinstance(sessions, dict) else {}
+
+
+def write_sessions(path: Path, sessions: dict[str, Any]) -> None:
+    _write(path, {"sessions": sessions})

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from rich.console import Console
 from rich.live import Live
-from rich.markdown import Markdown
+from rich.markdown import Markdown, TableElement
 from rich.text import Text
 
 from protocols.i18n import normalise_lang, t
@@ -97,12 +97,30 @@ def _failure(bg: _Background, lang: str) -> str:
     return t("scenario.fail.other", lang, file=file)
 
 
+class _FoldedTable(TableElement):
+    """A Markdown table whose cells wrap instead of ending in "…": a Chinese sentence has no spaces to
+    break at, so at 80 columns rich would cut the scorecard's explanations short."""
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        rows = [self.header.row] if self.header is not None and self.header.row is not None else []
+        rows += list(self.body.rows) if self.body is not None else []
+        for row in rows:
+            for cell in row.cells:
+                cell.content.overflow = "fold"
+        yield from super().__rich_console__(console, options)
+
+
+class CardMarkdown(Markdown):
+    """The scorecard on a terminal: Markdown, tables folded to the width."""
+    elements = {**Markdown.elements, "table_open": _FoldedTable}
+
+
 def _finish(bg: _Background, console: Console, lang: str) -> int:
     if bg.error is not None:
         console.print(f"eventdesk: {_failure(bg, lang)}", style="red", markup=False)
         return 2
     card = bg.card
-    console.print(Markdown(render.markdown(card, lang)))
+    console.print(CardMarkdown(render.markdown(card, lang)))
     paths = bg.reh.paths
     if paths:
         console.print(t("scenario.cli.wrote", lang, md=paths["md"], json=paths["json"]), markup=False)
@@ -146,7 +164,7 @@ def rehearse(args: Any, screen: Screen | None = None, console: Console | None = 
     lang = normalise_lang(args.lang or "zh")
     if args.compare:
         a, b = (scorecard.load(p) for p in args.compare)
-        console.print(Markdown(render.compare(a, b, lang)))
+        console.print(CardMarkdown(render.compare(a, b, lang)))
         return 0
     if args.list or not args.scenario:
         for name, path in loader.shipped().items():

@@ -317,5 +317,6 @@ def _requests(tr: Traffic, sc: Scenario, seed: int, out: _Out) -> None:
             t += int(rng.expovariate(p["per_hour"] / 3_600_000)) if p["per_hour"] > 0 else end + 1
             if t > end:
                 break
-            out.add(t, station, "service_request", {"service": rng.choice(p["services"]), "where": station},
+            # No place typed: a station's id is not a place staff would write.
+            out.add(t, station, "service_request", {"service": rng.choice(p["services"]), "where": ""},
                     "requests")

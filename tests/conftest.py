@@ -95,6 +95,7 @@ MODULE_TIER = {
     "test_hub_bounds": "wire", "test_hub_identity": "wire", "test_hub_stall": "wire", "test_hub_storage": "wire",
     "test_independent_station": "wire", "test_layers": "wire", "test_picture": "wire", "test_picture_drill": "wire",
     "test_scenarios_run": "wire",
+    "test_card_fold": "pure",
     "test_desk_screens_whole": "screen", "test_desk_forms": "screen", "test_desk_table_fit": "screen",   # issue 17
     "test_station_screens_whole": "screen",
     "test_desk_app": "screen", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
@@ -128,6 +129,7 @@ MODULE_TIER.update({"test_scenario_words": "pure"})   # scenario files' refusals
 MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "test_phones_browser": "wire",
                     "test_phones_desk": "screen"})
 MODULE_TIER.update({"test_phones_log": "pure"})   # phones paired and revoked, logged through the hub (issue 18)
+MODULE_TIER.update({"test_phones_live": "wire"})   # issue 18, what was left: restarts, live preparation, guests, calls
 MODULE_TIER.update({"test_prep": "pure", "test_prep_desk": "screen"})
 # Preparation reaching connected terminals live (branch live): every test says its tier.
 MODULE_TIER.update({"test_prep_live": "wire"})

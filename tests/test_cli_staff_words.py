@@ -105,3 +105,38 @@ def test_a_rehearsal_that_cannot_start_is_told_in_chinese(tmp_path: Path, capsys
     # What may be written instead (report kinds, shipped scenarios) is the file's own words, not a leak.
     may_write = IDS | set(loader.shipped()) | set(generators.KINDS) | set(expectations.KINDS)
     assert scan(text, tmp_path, set(), (*may_write, ".toml", "--compare A.json B.json", "nothing_at_all", "nobody")) == [], text
+
+
+# --- a newcomer's first mistakes on the one-shot report, and what --help says of the plain arguments ----------------
+
+def test_an_unknown_report_kind_lists_what_the_post_can_send(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "ev"
+    assert said(capsys, "init", str(root), "--date", "2027-03-01")[0] == 0
+    code, text = said(capsys, "station", "report", str(root), "gate-1", "car_inn")
+    assert code == 2 and "“car_inn”" in text and "门岗" in text and "car_in（车辆入场）" in text
+    # Only what a gate may send: a zone count is the lobby's, a phone pairing the station server's.
+    assert "zone_enter" not in text and "phone_" not in text
+    code, text = said(capsys, "station", "report", str(root), "gate-1", "zone_enter", "--lang", "en")
+    assert code == 2 and '"zone_enter"' in text and "car_in (Car in)" in text
+    # The refusal came before any link: nothing waits in the gate's outbox.
+    assert not EventFolder(root).outbox("gate-1").exists()
+
+
+@pytest.mark.parametrize("argv", [["station", "report"], ["hub"], ["init"], ["stations", "serve"], ["report"]])
+def test_every_plain_argument_has_a_line_in_help(capsys, argv) -> None:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    text = capsys.readouterr().out
+    assert "活动目录" in text
+    if "station" in argv and "report" in argv:
+        assert "终端编号" in text and "演练" in text
+    # Every argument and option line says what it is: a name alone on its line is a bare argument.
+    names = [line.strip() for line in text.splitlines() if re.fullmatch(r"  [-a-zA-Z][-a-zA-Z0-9_, {}.]*", line)]
+    assert names == [], text
+
+
+def test_a_wrong_date_is_told_in_chinese(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["init", str(tmp_path / "ev"), "--date", "2027-13-01"])
+    err = capsys.readouterr().err
+    assert "“2027-13-01”不是日期" in err and "is not a date" not in err

@@ -19,7 +19,7 @@ from console.core.state import liveness
 from console.desk.link import DeskLink
 from console.hub.server import run_in_thread as hub_thread
 from console.stations_serve import build_server
-from stations.web.server import run_in_thread as web_thread
+from stations.web.running import run_in_thread as web_thread
 from tests.conftest import make_event
 from tests.wire import set_hub_options, wait_for
 

@@ -19,7 +19,7 @@ from console.hub.server import run_in_thread
 from console.hub.store import Row
 from console.stations_serve import build_server
 from protocols.pairing import code_for, read_generations
-from stations.web.server import run_in_thread as web_thread
+from stations.web.running import run_in_thread as web_thread
 from tests.duty_fixture import duty_state
 from tests.test_desk_support import T0, aio, settled, wait_for
 from tests.wire import log_rows

@@ -64,7 +64,7 @@ def test_the_server_table_names_phones_by_label_and_says_why_each_ended() -> Non
     t1, _ = p.pair(p.code("gate-1"), "127.0.0.5", 0.0, "zh", at_ms=5)
     t2, _ = p.pair(p.code("gate-1"), "127.0.0.6", 0.0, "zh")
     t3, _ = p.pair(p.code("gate-2"), "127.0.0.7", 0.0, "zh")
-    assert (p.sessions[t1].phone, p.sessions[t1].since_ms) == ("p1", 5) and p.drain_ended() == []
+    assert (p.session(t1).phone, p.session(t1).since_ms) == ("p1", 5) and p.drain_ended() == []
     p.unpair(t2)
     assert p.set_generations({"gate-1": 1, "gate-2": 0}) == ["gate-1"]
     assert p.session(t1) is None and p.session(t3) is not None

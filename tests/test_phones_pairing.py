@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import itertools
 
-from stations.web.pairing import DIGITS, OVERALL, PER_ADDRESS, PER_STATION, WINDOW_S, Pairings, clean, code_for
+from stations.web.pairing import (DIGITS, OVERALL, PER_ADDRESS, PER_STATION, WINDOW_S, Pairings, clean, code_for,
+                                  digest)
 
 KEYS = {"gate-1": b"A" * 40, "gate-2": b"B" * 40, "lobby-1": b"C" * 40}
 
@@ -72,7 +73,7 @@ def test_a_revoke_refuses_every_phone_paired_before_and_changes_the_code():
     t1, _ = p.pair(old, "127.0.0.5", 0.0, "zh")
     t2, _ = p.pair(p.code("gate-2"), "127.0.0.6", 0.0, "en")
     assert p.revoke("gate-1") == 1
-    assert p.session(t1) is None and t1 not in p.sessions      # refused, and forgotten
+    assert p.session(t1) is None and digest(t1) not in p.sessions      # refused, and forgotten
     assert p.session(t2) is not None                             # other stations keep theirs
     assert p.code("gate-1") != old
     assert p.pair(old, "127.0.0.5", 1.0, "zh") == "wrong"
@@ -100,6 +101,36 @@ def test_a_session_keeps_its_language():
     token, _ = p.pair(p.code("gate-1"), "127.0.0.5", 0.0, "zh")
     p.set_lang(token, "en")
     assert p.session(token).lang == "en"
+
+
+def test_pairings_kept_over_a_restart_hold_no_token_and_a_revoke_made_meanwhile_ends_them():
+    p = pairings()
+    t1, _ = p.pair(p.code("gate-1"), "127.0.0.5", 0.0, "en", at_ms=7)
+    t2, _ = p.pair(p.code("gate-2"), "127.0.0.6", 0.0, "zh")
+    stored = p.stored()
+    assert set(stored) == {digest(t1), digest(t2)} and t1 not in repr(stored) and t2 not in repr(stored)
+
+    again = pairings()   # the server started again: the same phones, no new code
+    assert again.restore(stored) == 2
+    assert (again.session(t1).station, again.session(t1).lang, again.session(t1).since_ms) == ("gate-1", "en", 7)
+    assert again.session("token-99") is None
+
+    meanwhile = pairings()   # gate-1 revoked while the server was down: its phone ends, "revoked"
+    meanwhile.set_generations({"gate-1": 1})
+    assert meanwhile.restore(stored) == 1
+    assert meanwhile.session(t1) is None and meanwhile.session(t2) is not None
+    assert [(s, why) for s, _phone, why in meanwhile.drain_ended()] == [("gate-1", "revoked")]
+    assert digest(t1) not in meanwhile.stored()   # and it stays revoked: the next file leaves it out
+
+    later = pairings()   # a day on: the cookie has lapsed on the phone, and the token kept over restarts with it
+    later.restore(stored)
+    later.expire(8)
+    assert later.session(t1) is None and later.session(t2) is not None   # t2 has no pairing time: kept
+    assert [(s, why) for s, _phone, why in later.drain_ended()] == [("gate-1", "unpaired")]
+
+    junk = {"x" * 64: {"station": "gate-9"}, "short": {"station": "gate-1"}, "y" * 64: "bad",
+            "z" * 64: {"station": "gate-1", "generation": "no"}}
+    assert pairings().restore(junk) == 0
 
 
 # --- the command line: eventdesk stations codes | revoke | serve ------------------------------------------

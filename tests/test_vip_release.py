@@ -84,8 +84,8 @@ def test_the_hub_lets_a_listed_vip_car_in_and_refuses_any_other_plate(wire: Wire
     assert again.state == state and fold.from_wire(fold.to_wire(state)) == state
 
 
-@pytest.mark.parametrize("lang, words", [("zh", "车辆入场 ×1 湘A·12345 VIP 贵宾放行"),
-                                         ("en", "Car in ×1 湘A·12345 VIP VIP release")])
+@pytest.mark.parametrize("lang, words", [("zh", "车辆入场 ×1 湘A·12345 贵宾放行"),
+                                         ("en", "Car in ×1 湘A·12345 VIP release")])
 def test_the_desk_sees_the_release_with_its_plate(wire: Wire, lang: str, words: str) -> None:  # noqa: F811
     rec = {"type": "car_in", "body": {"plate": "湘A·12345", "vip": True, "count": 1, "release": True}}
     assert fmt.describe(rec, wire.ingest.state, lang).plain == words

@@ -21,6 +21,10 @@ def paired_file(folder: EventFolder) -> Path:
     return folder.root / pairing.PAIRED
 
 
+def sessions_file(folder: EventFolder) -> Path:
+    return folder.root / pairing.SESSIONS
+
+
 def secrets(folder: EventFolder) -> dict[str, bytes]:
     """Each station's CURVE secret, for the stations whose key is here (raises keys.KeyError_ on a bad file)."""
     event = folder.load()

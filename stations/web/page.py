@@ -16,15 +16,17 @@ from stations.terminal.posts import duty
 from stations.terminal.posts.base import Action, Area, Field, Post, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.posts.gate import holds
+from stations.terminal.posts.service_calls import Call
 from stations.terminal.screens.view import View
 from stations.terminal.widgets.link_bar import link_line
 from stations.terminal.widgets.report_list import reason, state_words
 
-# Keys the phone does its own way: the instructions are always on the page, the lot or zone is picked
-# with buttons above the keys. Guest look-up and service calls stay on the Textual terminal for now.
-ON_PAGE = ("inbox", "cycle")
-NOT_ON_PHONE = ("guests", "calls")
+# Keys the phone does its own way: the instructions and the service calls are always on the page, the
+# lot or zone is picked with buttons above the keys; the guest list opens as a sheet with its own search.
+ON_PAGE = ("inbox", "cycle", "calls")
 SHOWN_REPORTS = 20
+SHOWN_GUESTS = 30    # a page of matches: a few more letters narrow it, as on the terminal
+SHOWN_CALLS = 20
 
 WORDS = ("station.web.reports", "station.web.instructions", "station.web.no_instructions", "station.web.send",
          "station.web.cancel", "station.web.ack", "station.web.acked", "station.web.area", "station.web.empty",
@@ -35,11 +37,25 @@ def other(lang: str) -> str:
     return "en" if lang == "zh" else "zh"
 
 
+def site_now(site: Site, view: View | None) -> Site:
+    """The site with the tasks and roster as the desk keeps them live (PROTOCOL.md 5.10), as the terminal's F8 reads them."""
+    return site.as_now(view.status.event) if view is not None else site
+
+
+def _task_key(task: dict[str, Any], site: Site, lang: str) -> Action:
+    """A preparation task to sign off, with its due time when it has one (a rescheduled task shows its new one)."""
+    action = duty.task_action(task, lang)
+    due = duty.due_words(task, site, lang)
+    return replace(action, title=f"{action.title} · {due}") if due else action
+
+
 def phone_actions(post: Post, site: Site, view: View | None, lang: str) -> list[Action]:
-    """The post's actions as the phone offers them: the duty key opens into sign in and sign out."""
+    """The post's actions as the phone offers them: the duty key opens into sign in and sign out, and this
+    terminal's preparation tasks as the desk keeps them now (a department's its own department's)."""
+    site = site_now(site, view)
     out: list[Action] = []
     for action in post.actions:
-        if action.kind in ON_PAGE or action.kind in NOT_ON_PHONE:
+        if action.kind in ON_PAGE:
             continue
         if action.kind == "duty":
             out.append(duty.signin_action(site))
@@ -47,14 +63,74 @@ def phone_actions(post: Post, site: Site, view: View | None, lang: str) -> list[
             out += [replace(duty.signout_action(p), id=f"signout:{p.get('staff_no') or p.get('name')}")
                     for p in (view.on_duty if view is not None else ())]
             done = view.tasks_done if view is not None else frozenset()
-            out += [duty.task_action(task, lang) for task in site.tasks if str(task.get("id", "")) not in done]
+            out += [_task_key(task, site, lang) for task in duty.tasks_here(site) if str(task.get("id", "")) not in done]
             continue
         out.append(action)
     return out
 
 
-def find_action(post: Post, site: Site, view: View | None, lang: str, action_id: str) -> Action | None:
-    return next((a for a in phone_actions(post, site, view, lang) if a.id == action_id), None)
+def find_action(post: Post, site: Site, view: View | None, lang: str, action_id: str,
+                actions: list[Action] | None = None) -> Action | None:
+    """The key the phone named: one of the post's (`actions`: phone_actions as already made for this View), or a
+    guest's check-in (`checkin-REF`) from the list it holds."""
+    if action_id.startswith("checkin-") and has(post, "guests") and view is not None:
+        guest = next((g for g in view.guests if f"checkin-{g.get('ref', '')}" == action_id), None)
+        return duty.checkin_action(guest, lang) if guest is not None else None
+    keys = actions if actions is not None else phone_actions(post, site, view, lang)
+    return next((a for a in keys if a.id == action_id), None)
+
+
+def has(post: Post, kind: str) -> bool:
+    """Whether the post's terminal has this kind of key (the guest list, the service calls)."""
+    return any(a.kind == kind for a in post.actions)
+
+
+def _key(action: Action, site: Site, lang: str, group: str, post: Post, view: View | None) -> dict[str, Any]:
+    return {"id": action.id, "label": action.title or i18n.t(action.label, lang),
+            "fields": [_field(f, lang, site) for f in action.fields], "group": group,
+            "opens": action.kind if action.kind == "guests" else "",
+            "refused": refusal(post, site, action, view, lang),
+            "remind": i18n.t(action.remind, lang) if action.remind else ""}
+
+
+def guests(post: Post, site: Site, view: View | None, lang: str, query: str) -> dict[str, Any]:
+    """The guest list's matches for `query`, as the terminal's F7 finds them (name, pinyin initials, reference):
+    each with its line and its check-in key (the party size to confirm)."""
+    listed = list(view.guests) if view is not None else []
+    found = duty.search(listed, query, SHOWN_GUESTS)
+    arrived = view.checked_in if view is not None else frozenset()
+    empty = "" if found else i18n.t("station.guests.none" if listed else "station.guests.no_list", lang)
+    return {"title": i18n.t("station.guests.title", lang, n=len(listed)), "empty": empty,
+            "guests": [{"ref": str(g.get("ref", "")), "line": duty.guest_line(g, lang),
+                        "vip": g.get("level") in duty.VIP,
+                        "arrived": i18n.t("station.guests.checked_in", lang) if str(g.get("ref")) in arrived else "",
+                        "action": _key(duty.checkin_action(g, lang), site, lang, "guests", post, view)}
+                       for g in found]}
+
+
+def may_take(call: Call) -> bool:
+    """A call routed here that nobody took yet: acknowledging its notice takes it (the terminal's Enter)."""
+    return not call.mine and call.status == "open" and call.notice is not None
+
+
+def may_finish(call: Call) -> bool:
+    """A call still open that the desk has numbered: it may be marked done from here (the terminal's d)."""
+    return not call.closed and bool(call.id)
+
+
+def calls(view: View | None, lang: str) -> list[dict[str, Any]]:
+    """This post's service calls as the terminal's list shows them: raised here or routed here, with what may be done."""
+    out = []
+    for call in (view.calls if view is not None else ())[:SHOWN_CALLS]:
+        if call.mine:
+            what = i18n.t("station.calls.mine", lang) + " " + i18n.t(f"service.{call.service}", lang) + (
+                i18n.t("svcrule.where", lang, where=call.where) if call.where else "")
+        else:
+            what = i18n.t("station.calls.routed", lang) + " " + (call.notice.text_for(lang) if call.notice else "")
+        out.append({"id": call.id, "status": call.status, "what": what,
+                    "status_text": i18n.t(f"svc_status.{'open' if call.status == 'saved' else call.status}", lang),
+                    "take": may_take(call), "finish": may_finish(call)})
+    return out
 
 
 def _field(f: Field, lang: str, site: Site) -> dict[str, Any]:
@@ -74,8 +150,9 @@ def refusal(post: Post, site: Site, action: Action, view: View | None, lang: str
     return i18n.t(phone if i18n.has(phone) else key, lang)
 
 
-def model(post: Post, site: Site, view: View | None, lang: str, area: str = "") -> dict[str, Any]:
-    """Everything the phone shows, as JSON-ready data, in `lang`."""
+def model(post: Post, site: Site, view: View | None, lang: str, area: str = "",
+          actions: list[Action] | None = None) -> dict[str, Any]:
+    """Everything the phone shows, as JSON-ready data, in `lang` (`actions`: phone_actions as already made)."""
     areas = post.areas(site)
     chosen = next((a for a in areas if a.id == area), areas[0] if areas else None)
     status = view.status if view is not None else None
@@ -91,19 +168,21 @@ def model(post: Post, site: Site, view: View | None, lang: str, area: str = "") 
         "words": {w.rsplit(".", 1)[-1]: i18n.t(w, lang) for w in WORDS},
         "areas": [{"id": a.id, "label": a.label(lang)} for a in areas],
         "area": chosen.id if chosen is not None else "",
-        "actions": [], "counts": [], "reports": [], "instructions": [], "holds": [],
+        "actions": [], "counts": [], "reports": [], "instructions": [], "holds": [], "calls": None,
     }
     # Duty (sign in, sign out, preparation tasks) folds away under its own key: the post's reports come first.
     base = {a.id for a in post.actions}
-    duty_ids = {a.id for a in phone_actions(post, site, view, lang) if a.id not in base}
+    actions = actions if actions is not None else phone_actions(post, site, view, lang)
+    duty_ids = {a.id for a in actions if a.id not in base}
     out["words"]["duty"] = next((i18n.t(a.label, lang) for a in post.actions if a.kind == "duty"), "")
-    for action in phone_actions(post, site, view, lang):
-        title = action.title or i18n.t(action.label, lang)
-        out["actions"].append({
-            "id": action.id, "label": title, "fields": [_field(f, lang, site) for f in action.fields],
-            "group": "duty" if action.id in duty_ids else "keys",
-            "refused": refusal(post, site, action, view, lang),
-            "remind": i18n.t(action.remind, lang) if action.remind else ""})
+    for action in actions:
+        out["actions"].append(_key(action, site, lang, "duty" if action.id in duty_ids else "keys", post, view))
+    if has(post, "guests"):
+        out["words"].update({"guests_search": i18n.t("station.guests.placeholder", lang)})
+    if has(post, "calls"):
+        out["words"].update({"calls": i18n.t("station.calls.title", lang), "calls_empty": i18n.t("station.calls.empty", lang),
+                             "take": i18n.t("station.web.call_take", lang), "done": i18n.t("station.web.call_done", lang)})
+        out["calls"] = calls(view, lang)
     if view is None:
         return out
     for count in view.counts:

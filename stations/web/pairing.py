@@ -7,6 +7,7 @@ the caller passes `now` (seconds) in, so tests step it.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections import deque
@@ -60,6 +61,12 @@ class Brake:
             self._all.append(now)
 
 
+def digest(token: str) -> str:
+    """What the table (and the file it is kept in) holds of a session token: its SHA-256, never the token.
+    The token is 32 random bytes, so no salt is needed: whoever reads the file cannot make a cookie from it."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Session:
     """One paired browser: the station it stands for, under which generation, its language, since when (epoch ms)."""
@@ -76,7 +83,8 @@ class Pairings:
 
     `secrets_by_station` maps station ids to their CURVE secret keys; `generations` the pairing
     generation of each (0 when never revoked). `token` makes a session token, `label` a phone's label
-    (random by default). Sessions that end are kept in `ended` as (station, phone, why) until drained."""
+    (random by default). Sessions that end are kept in `ended` as (station, phone, why) until drained.
+    `sessions` is keyed by the token's digest: `stored()` and `restore()` carry it over a restart."""
 
     def __init__(self, secrets_by_station: dict[str, bytes], generations: dict[str, int] | None = None,
                  token: Callable[[], str] = lambda: secrets.token_urlsafe(32),
@@ -105,34 +113,44 @@ class Pairings:
                 mine = [t for t, found in self.sessions.items() if found.station == station]
                 for old in mine[:max(0, len(mine) - PER_STATION + 1)]:   # oldest first: dicts keep order
                     self._end(old, "replaced")
-                self.sessions[token] = Session(station, self.generations[station], lang, at_ms, self._label())
+                self.sessions[digest(token)] = Session(station, self.generations[station], lang, at_ms, self._label())
                 return token, station
         self.brake.missed(address, now)
         return "wrong"
 
     def session(self, token: str | None) -> Session | None:
         """The live session of `token`; None when unknown or revoked since (then it is forgotten)."""
-        found = self.sessions.get(token or "")
+        return self._live(digest(token)) if token else None
+
+    def _live(self, key: str) -> Session | None:
+        found = self.sessions.get(key)
         if found is None:
             return None
         if found.generation != self.generations.get(found.station, -1):
-            self._end(token or "", "revoked")
+            self._end(key, "revoked")
             return None
         return found
 
-    def _end(self, token: str, why: str) -> None:
-        found = self.sessions.pop(token, None)
+    def _end(self, key: str, why: str) -> None:
+        found = self.sessions.pop(key, None)
         if found is not None:
             self.ended.append((found.station, found.phone, why))
 
     def end_all(self, why: str) -> None:
         """Every session ends (the server stops: they live in its memory only)."""
-        for token in list(self.sessions):
-            self._end(token, why)
+        for key in list(self.sessions):
+            self._end(key, why)
+
+    def expire(self, before_ms: int) -> None:
+        """Sessions paired before `before_ms` (epoch ms) end: their cookie has lapsed on the phone (an event day), and a
+        token kept over restarts must not outlive it. They end as "unpaired", as when the phone leaves."""
+        for key, found in list(self.sessions.items()):
+            if 0 < found.since_ms < before_ms:
+                self._end(key, "unpaired")
 
     def unpair(self, token: str) -> None:
         """The phone asked to be unpaired."""
-        self._end(token, "unpaired")
+        self._end(digest(token), "unpaired")
 
     def drain_ended(self) -> list[tuple[str, str, str]]:
         """The sessions ended since the last call, oldest first, as (station, phone, why)."""
@@ -142,7 +160,7 @@ class Pairings:
     def set_lang(self, token: str, lang: str) -> None:
         found = self.session(token)
         if found is not None:
-            self.sessions[token] = Session(found.station, found.generation, lang, found.since_ms, found.phone)
+            self.sessions[digest(token)] = Session(found.station, found.generation, lang, found.since_ms, found.phone)
 
     def revoke(self, station: str) -> int:
         """A new generation for `station`: a new code, and every phone paired before is refused."""
@@ -167,8 +185,36 @@ class Pairings:
     def listed(self) -> dict[str, list[dict[str, Any]]]:
         """The live sessions of each station, oldest first, as the desk lists them (no token in it)."""
         out: dict[str, list[dict[str, Any]]] = {s: [] for s in self._secrets}
-        for token in list(self.sessions):
-            found = self.session(token)
+        for key in list(self.sessions):
+            found = self._live(key)
             if found is not None:
                 out[found.station].append({"since_ms": found.since_ms, "lang": found.lang})
         return out
+
+    # --- kept over a restart (issue 18: a restart of the server no longer unpairs every phone) ---------------
+    def stored(self) -> dict[str, dict[str, Any]]:
+        """The live sessions as the file keeps them: by the token's digest, oldest first (no token in it)."""
+        return {key: {"station": s.station, "generation": s.generation, "lang": s.lang, "since_ms": s.since_ms,
+                      "phone": s.phone}
+                for key, s in list(self.sessions.items()) if self._live(key) is not None}
+
+    def restore(self, stored: dict[str, Any]) -> int:
+        """Sessions as `stored()` wrote them, before any phone pairs: a station this event no longer has, or a
+        bad line, is dropped; one under an older generation (revoked while the server was down) ends
+        "revoked" at once, so the log hears it. How many were taken back."""
+        taken = 0
+        for key, row in stored.items():
+            if not isinstance(row, dict) or not isinstance(key, str) or len(key) != 64:
+                continue
+            station = str(row.get("station", ""))
+            if station not in self._secrets or len([1 for s in self.sessions.values() if s.station == station]) >= PER_STATION:
+                continue
+            try:
+                found = Session(station, int(row.get("generation", -1)), str(row.get("lang", "zh")),
+                                int(row.get("since_ms", 0) or 0), str(row.get("phone", ""))[:16])
+            except (TypeError, ValueError):
+                continue
+            self.sessions[key] = found
+            if self._live(key) is not None:
+                taken += 1
+        return taken

@@ -10,12 +10,9 @@ CLI hands in ready clients, Sites and the pairing secrets.
 from __future__ import annotations
 
 import asyncio
-import errno
+import json
 import logging
-import signal
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,18 +20,15 @@ from aiohttp import web
 
 from protocols import i18n
 from protocols.codec import ProtocolError
-from protocols.pairing import read_generations, write_generations, write_paired
-from stations.link.client import StationClient
-from stations.link.worker import Job, OutboxWorker
+from protocols.pairing import read_generations, read_sessions, write_generations, write_paired, write_sessions
+from stations.link.worker import Job
 from stations.outbox.store import OutboxError
 from stations.records import Report
-from stations.terminal.posts import for_site
-from stations.terminal.posts.base import Post, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.screens.view import View
-from stations.terminal.view_builder import ViewBuilder
 from stations.web import page
 from stations.web.pairing import Pairings
+from stations.web.station import Terminal, off_loop, signed, signer
 
 log = logging.getLogger("eventdesk.phones")
 
@@ -42,8 +36,7 @@ STATIC = Path(__file__).with_name("static")
 COOKIE = "eventdesk_phone"
 COOKIE_AGE_S = 24 * 3600   # an event day: a phone locked over lunch is still paired after it
 WAIT_S = 20.0              # a page's long poll: answered at once on a change, else after this
-GENERATIONS_EVERY_S = 1.0
-COALESCE_S = 0.005         # link changes this close together wake the pages once  # how soon a revoke made by another process (the CLI, the desk) takes effect
+GENERATIONS_EVERY_S = 1.0  # how soon a revoke made by another process (the CLI, the desk) takes effect
 
 
 class ServeError(Exception):
@@ -58,62 +51,18 @@ class ServeError(Exception):
         return i18n.t(key, lang, host=self.host, port=self.port)
 
 
-@dataclass
-class Terminal:
-    """One station as the server keeps it: its client, its outbox worker, and the View at its version."""
-
-    client: StationClient
-    site: Site
-    post: Post = field(init=False)
-    worker: OutboxWorker = field(init=False)
-    builder: ViewBuilder = field(init=False)
-    version: int = 1
-    soon: bool = False   # a bump is scheduled
-    built: tuple[int, View] | None = None
-    changed: asyncio.Event | None = None
-
-    def __post_init__(self) -> None:
-        self.post = for_site(self.site)
-        self.worker = self.client.worker(f"phones-{self.client.station}")
-        self.builder = ViewBuilder(self.client.link_status, self.post, self.site)
-
-    def bump(self) -> None:
-        """Something changed (on the loop): a new version, and every waiting page is woken."""
-        self.soon = False
-        self.version += 1
-        if self.changed is not None:
-            self.changed.set()
-        self.changed = asyncio.Event()
-
-    def bump_soon(self, loop: asyncio.AbstractEventLoop) -> None:
-        """A change from the link (on the loop): changes that come together (an ack moves the report and the
-        waiting count) wake the pages once, so each page asks once and the View is built once."""
-        if not self.soon:
-            self.soon = True
-            loop.call_later(COALESCE_S, self.bump)
-
-
-async def off_loop(worker: OutboxWorker, job: Job) -> Any:
-    """Run `job(outbox)` on the station's worker thread; its result, or the exception it raised."""
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[Any] = loop.create_future()
-
-    def done(result: Any) -> None:
-        loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(result))
-    worker.do(job, done)
-    return await answer
-
-
 class StationServer:
     """The phones' server for one event: `app()` for aiohttp, `start`/`stop` for the clients."""
 
     def __init__(self, terminals: dict[str, Terminal], pairings: Pairings, lang: str = "zh", *,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  generations_file: Path | None = None, paired_file: Path | None = None,
-                 secure: bool = False) -> None:
+                 sessions_file: Path | None = None, secure: bool = False) -> None:
         self.terminals, self.pairings, self.lang = terminals, pairings, i18n.normalise_lang(lang)
         self.clock, self.wall, self.secure = clock, wall, secure
-        self.generations_file, self.paired_file = generations_file, paired_file
+        self.generations_file, self.paired_file, self.sessions_file = generations_file, paired_file, sessions_file
+        self._kept: dict[str, Any] | None = None      # the sessions as last written to sessions_file
+        self._keeping: asyncio.Lock | None = None     # one write of it at a time, newest last
         self.urls: list[str] = []      # where phones open the page (the CLI sets them): the desk's QR codes
         self._listed: tuple[Any, ...] | None = None   # (phones, urls) as last written for the desk
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,20 +74,30 @@ class StationServer:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         for term in self.terminals.values():
+            # Versions go on from the wall clock: a page open across a restart of the server is answered at once.
+            term.version = max(term.version, int(self.wall() * 1000))
             term.changed = asyncio.Event()
             term.client.on_change = self._changed(term)
             term.client.start()
         self.pairings.set_generations(read_generations(self.generations_file))
+        # The phones paired before a restart stay paired; one revoked while the server was down (the folder's
+        # generation moved on) ends now, "revoked", and the watcher's first round logs it.
+        self._keeping = asyncio.Lock()
+        self._kept = read_sessions(self.sessions_file)
+        taken = self.pairings.restore(self._kept)
+        self.pairings.expire(int(self.wall() * 1000) - COOKIE_AGE_S * 1000)
+        if taken:
+            log.info("%d phones still paired from before the restart", taken)
         self._watch = asyncio.create_task(self._watch_generations())
 
     async def stop(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
-        self.pairings.end_all("stopped")   # they die with this process: the log hears so
         await self._tell_ended()
-        if self.paired_file is not None:   # sessions live in this process: none is left paired after it
+        await self._keep_sessions()   # the pairings outlive this process: the next start takes them back
+        if self.paired_file is not None:   # still paired, but no address to open them at until it runs again
             try:
-                await asyncio.to_thread(write_paired, self.paired_file, [], {s: [] for s in self.terminals})
+                await asyncio.to_thread(write_paired, self.paired_file, [], self.pairings.listed())
             except OSError as exc:
                 log.warning("cannot write %s: %s", self.paired_file, exc)
         for term in self.terminals.values():
@@ -165,6 +124,20 @@ class StationServer:
         result = await off_loop(term.worker, lambda _outbox: term.client.submit(type_, body))
         if isinstance(result, BaseException):   # a full outbox costs the desk's list, never the phone's pairing
             log.warning("cannot log %s for %s: %s", type_, station, result)
+
+    async def _keep_sessions(self) -> None:
+        """Write the sessions (their tokens' digests, owner-only) when they changed: a pairing outlives a restart."""
+        if self.sessions_file is None or self._keeping is None:
+            return
+        async with self._keeping:
+            stored = self.pairings.stored()
+            if stored == self._kept:
+                return
+            try:
+                await asyncio.to_thread(write_sessions, self.sessions_file, stored)
+                self._kept = stored
+            except OSError as exc:   # a full disk costs the pairings a restart, never the phones paired now
+                log.warning("cannot write %s: %s", self.sessions_file, exc)
 
     async def _tell_ended(self) -> None:
         for station, phone, why in self.pairings.drain_ended():
@@ -194,7 +167,9 @@ class StationServer:
                     self._listed = (listed, list(self.urls))
                 except OSError as exc:   # a full disk costs the desk's list, never the revokes: tried again
                     log.warning("cannot write %s: %s", self.paired_file, exc)
+            self.pairings.expire(int(self.wall() * 1000) - COOKIE_AGE_S * 1000)
             await self._tell_ended()
+            await self._keep_sessions()
             await asyncio.sleep(GENERATIONS_EVERY_S)
             stored = await asyncio.to_thread(read_generations, self.generations_file)
             for station in self.pairings.set_generations(stored):   # its pages waiting on a long poll are answered now: with the pairing page
@@ -210,6 +185,8 @@ class StationServer:
         app.router.add_post("/api/tap", self._tap)
         app.router.add_post("/api/ack", self._ack)
         app.router.add_post("/api/lang", self._lang)
+        app.router.add_get("/api/guests", self._guests)
+        app.router.add_post("/api/call", self._call)
         app.router.add_post("/api/unpair", self._unpair)
 
         async def on_startup(_app: web.Application) -> None:
@@ -254,7 +231,10 @@ class StationServer:
             return self._pairing_page(lang, i18n.t(f"station.web.pair_{answer}", lang), status)
         token, station = answer
         log.info("a phone paired with %s from %s", station, request.remote)
-        paired = self.pairings.sessions[token]   # read before waiting: a revoke meanwhile may end it
+        paired = self.pairings.session(token)   # read before waiting: a revoke meanwhile may end it
+        if paired is None:
+            return self._pairing_page(lang)
+        await self._keep_sessions()   # kept before the phone hears "paired": a restart now does not unpair it
         await self._tell_ended()   # the phones a new one replaced
         await self._tell(station, "phone_paired", {"phone": paired.phone, "at_ms": paired.since_ms})
         response = web.json_response({"paired": True, "station": station})
@@ -279,37 +259,67 @@ class StationServer:
             if self._session(request) is None:   # revoked while it waited
                 return self._pairing_page(lang)
         view = await self._view(term)
-        body = page.model(term.post, term.site, view, lang, request.query.get("area", ""))
-        return web.json_response({"paired": True, "v": term.version, "page": body}, headers=_NO_STORE)
+        return web.Response(body=self._shown(term, view, lang, request.query.get("area", "")),
+                            content_type="application/json", headers=_NO_STORE)
+
+    def _shown(self, term: Terminal, view: View | None, lang: str, area: str) -> bytes:
+        """The page as JSON for this View, made once per language and area while the View is the newest."""
+        chosen = page.area_of(term.post, term.site, area)
+        key = (lang, chosen.id if chosen is not None else "")
+        newest = term.built is not None and term.built[1] is view
+        if newest and key in term.shown:
+            return term.shown[key]
+        version = term.built[0] if newest and term.built is not None else term.version
+        shown = page.model(term.post, term.site, view, lang, key[1], self._keys(term, view, lang))
+        body = json.dumps({"paired": True, "v": version, "page": shown}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        if newest:
+            term.shown[key] = body
+        return body
+
+    def _keys(self, term: Terminal, view: View | None, lang: str) -> list[Any]:
+        """The post's keys as the phone offers them for this View, made once per language while it is the newest."""
+        newest = term.built is not None and term.built[1] is view
+        if newest and lang in term.keys:
+            return term.keys[lang]
+        keys = page.phone_actions(term.post, term.site, view, lang)
+        if newest:
+            term.keys[lang] = keys
+        return keys
 
     async def _view(self, term: Terminal) -> View | None:
-        """The station's View at its current version, built once on its worker and shared by every phone."""
+        """The station's View at its current version, built once on its worker and shared by every phone: pages a
+        change wakes together wait for the same build."""
         version = term.version
         if term.built is not None and term.built[0] == version:
             return term.built[1]
-        result = await off_loop(term.worker, lambda outbox: term.builder.build(outbox, None))
+        if term.building is None or term.building[0] != version:
+            term.building = (version, asyncio.ensure_future(
+                off_loop(term.worker, lambda outbox: term.builder.build(outbox, None))))
+        result = await asyncio.shield(term.building[1])   # a phone gone mid-wait never cancels the others' build
         if isinstance(result, BaseException):
             log.warning("view of %s: %s", term.client.station, result)
             return term.built[1] if term.built is not None else None
-        if term.built is None or term.built[0] <= version:
-            term.built = (version, result)
-        return result
+        if term.built is None or term.built[0] < version:
+            term.built, term.shown, term.keys = (version, result), {}, {}
+        return term.built[1] if term.built[0] == version else result
 
-    async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any]] | web.Response:
-        """A paired phone's request: its station, its language and what it sent; the pairing page otherwise."""
+    async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any], View | None] | web.Response:
+        """A paired phone's request: its station, its language, what it sent and the station's View; the pairing
+        page otherwise."""
         me = self._session(request)
         if me is None:
             return self._pairing_page(self.lang)
         _token, term, lang = me
-        return term, lang, await _json(request)
+        return term, lang, await _json(request), await self._view(term)
 
     async def _tap(self, request: web.Request) -> web.Response:
         asked = await self._asked(request)
         if isinstance(asked, web.Response):
             return asked
-        term, lang, sent = asked
-        view = await self._view(term)
-        action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")))
+        term, lang, sent, view = asked
+        action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")),
+                                  self._keys(term, view, lang))
         if action is None or action.build is None:
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
         refusal = page.refusal(term.post, term.site, action, view, lang)
@@ -317,7 +327,8 @@ class StationServer:
             return _refused(refusal, 409)
         area = page.area_of(term.post, term.site, str(sent.get("area", "")))
         try:
-            type_, body = action.build(term.site, page.values_for(action, sent.get("values")), area)
+            type_, body = action.build(page.site_now(term.site, view), page.values_for(action, sent.get("values")), area)
+            body = signed(type_, body, view)
             term.client.check(type_, body)
         except ProtocolError as err:
             return _refused(err.sentence(lang), 422)
@@ -327,20 +338,57 @@ class StationServer:
         asked = await self._asked(request)
         if isinstance(asked, web.Response):
             return asked
-        term, lang, sent = asked
+        term, lang, sent, view = asked
         try:
             gseq = int(sent.get("id"))
         except (TypeError, ValueError):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
-        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq), "")
+        person = signer(view)
+        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "")
 
-    async def _save(self, term: Terminal, lang: str, job: Job, remind: str) -> web.Response:
-        """Save on the station's worker, then answer: "saved #n" only once the outbox has it."""
+    # --- the guest list and the service calls (the terminal's F7 and its calls list) -------------------------
+    async def _guests(self, request: web.Request) -> web.Response:
+        me = self._session(request)
+        if me is None:
+            return self._pairing_page(self.lang)
+        _token, term, lang = me
+        if not page.has(term.post, "guests"):
+            return _refused(i18n.t("station.web.no_such_key", lang), 404)
+        found = page.guests(term.post, term.site, await self._view(term), lang, request.query.get("q", "")[:64])
+        return web.json_response(found, headers=_NO_STORE)
+
+    async def _call(self, request: web.Request) -> web.Response:
+        """Take a call routed here (its notice acknowledged, as the terminal's Enter) or mark one done (its d)."""
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        term, lang, sent, view = asked
+        call = next((c for c in (view.calls if view is not None else ()) if c.id and c.id == sent.get("id")), None)
+        what = str(sent.get("do", ""))
+        if call is None or what not in ("take", "done"):
+            return _refused(i18n.t("station.web.no_such_key", lang), 404)
+        person = signer(view)
+        if what == "take":
+            if not page.may_take(call) or call.notice is None:
+                return _refused(i18n.t("station.calls.cannot_take", lang), 409)
+            gseq = call.notice.id
+            return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "",
+                                    said="station.calls.taken")
+        if not page.may_finish(call):
+            return _refused(i18n.t("station.calls.cannot_finish", lang), 409)
+        body = {"call": call.id, "status": "done", "by": person, "note": ""}
+        return await self._save(term, lang, lambda _outbox: term.client.submit("service_update", body), "",
+                                said="station.calls.done")
+
+    async def _save(self, term: Terminal, lang: str, job: Job, remind: str, said: str = "") -> web.Response:
+        """Save on the station's worker, then answer: "saved #n" only once the outbox has it (`said`: the
+        sentence a list's button says instead, as the terminal's list does)."""
         result = await off_loop(term.worker, job)
         if isinstance(result, Report):
-            term.bump()
-            said = i18n.t("station.flash.saved", lang, seq=result.seq,
-                          what=describe(result.type, result.body, lang, term.site.area_names(lang)))
+            term.bump_soon(asyncio.get_running_loop())   # its sending follows within a millisecond: one wake for both
+            said = i18n.t(said, lang, seq=result.seq) if said else i18n.t(
+                "station.flash.saved", lang, seq=result.seq,
+                what=describe(result.type, result.body, lang, term.site.area_names(lang)))
             if remind:
                 said += " " + i18n.t(remind, lang)
             return web.json_response({"seq": result.seq, "said": said, "v": term.version})
@@ -386,77 +434,3 @@ def _store_generation(path: Path, station: str, generation: int) -> None:
 
 def _refused(sentence: str, status: int) -> web.Response:
     return web.json_response({"error": sentence}, status=status)
-
-
-# --- running it ----------------------------------------------------------------------------------------
-
-@dataclass
-class Running:
-    """A server running on a thread of its own (tests, the bench): its port, and how to stop it."""
-
-    port: int
-    thread: threading.Thread
-    stop_event: threading.Event
-    server: StationServer
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout)
-
-
-async def _serve(server: StationServer, host: str, port: int, stop: threading.Event | None,
-                 started: Callable[[int], None], ssl_context: Any = None) -> None:
-    # A phone gone mid-poll (tab closed, Wi-Fi dropped) has its waiting handler cancelled, not kept 20 s.
-    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False, handler_cancellation=True)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_address=True)
-        try:
-            await site.start()
-        except OSError as exc:
-            raise ServeError(host, port, exc.errno == errno.EADDRINUSE) from exc
-        bound = site._server.sockets[0].getsockname()[1] if site._server else port   # port 0: what we got
-        started(bound)
-        while stop is None or not stop.is_set():
-            await asyncio.sleep(0.1)
-    finally:
-        server.closing = True
-        for term in server.terminals.values():   # pages waiting on a long poll are answered now, not in 20 s
-            term.bump()
-        await runner.cleanup()
-
-
-def serve(server: StationServer, host: str, port: int, started: Callable[[int], None],
-          ssl_context: Any = None) -> None:
-    """Run until Ctrl+C or SIGTERM, then stop cleanly (a save in flight is finished, the links closed): the CLI's way."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    asyncio.run(_serve(server, host, port, stop, started, ssl_context))
-
-
-def run_in_thread(server: StationServer, host: str = "127.0.0.1", port: int = 0) -> Running:
-    """Start the server on a thread of its own; returns once it listens (raises ServeError if it cannot)."""
-    stop, ready = threading.Event(), threading.Event()
-    box: dict[str, Any] = {}
-
-    def started(bound: int) -> None:
-        box["port"] = bound
-        ready.set()
-
-    def main() -> None:
-        try:
-            asyncio.run(_serve(server, host, port, stop, started))
-        except BaseException as exc:   # handed to the caller below
-            box["error"] = exc
-            ready.set()
-    thread = threading.Thread(target=main, name="phones-server", daemon=True)
-    thread.start()
-    ready.wait(30)
-    if "error" in box:
-        raise box["error"]
-    return Running(box["port"], thread, stop, server)

@@ -188,9 +188,9 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
     if typ in ("car_in", "car_out", "space_assign") and b.get("plate"):
         parts.append(safe(b["plate"]))
     if b.get("vip_level"):
-        parts.append(Text(f"VIP {b['vip_level']}", style="magenta"))
-    if typ == "car_in" and b.get("vip"):
-        parts.append(Text("VIP", style="magenta"))
+        parts.append(Text(label(f"report.guestlist.level.{b['vip_level']}", lang, b["vip_level"]), style="magenta"))
+    if typ == "car_in" and b.get("vip") and not b.get("release"):   # a release says 贵宾 itself
+        parts.append(Text(label("word.vip", lang), style="magenta"))
     if typ == "guest_expect":   # the desk moved a guest's expected arrival: who, and to when (by name, never the ref)
         parts.append(safe(state.guests["list"].get(b.get("guest_ref", ""), {}).get("name") or b.get("guest_ref", "")))
         parts.append(clock(b.get("arrive_ms", 0), eventtime.zone_or_default(state.event.get("timezone")))[:5])

@@ -34,7 +34,7 @@ class SendoffTable(ViewTable):
             if so.level in ("A", "B"):
                 who.append(f"{so.level} ", style=LEVEL_STYLE[so.level])
             elif so.vip:
-                who.append("VIP ", style="bold magenta")
+                who.append(view.t("word.vip") + " ", style="bold magenta")
             who.append_text(fmt.safe(so.name or view.t("guestdesk.sendoff.walkin"), "bold" if so.vip else ""))
             if so.party:
                 who.append(f" ×{so.party}", style="dim")

@@ -62,12 +62,12 @@ def describe(type_: str, body: dict[str, Any], lang: str, names: dict[str, str] 
     for key in ("space", "plate", "guest_ref", "name", "item", "where", "location"):
         if b.get(key):
             parts.append(str(b[key]))
-    if b.get("vip"):   # a reserved VIP space says so in the staff's words (贵宾车位); a VIP car keeps its mark
-        parts.append(i18n.t("station.act.vip_space", lang) if type_ == "space_assign" else "VIP")
+    if b.get("vip") and not b.get("release"):   # a release says 贵宾 itself; a reserved VIP space says so in the staff's words (贵宾车位); a VIP car is marked 贵宾
+        parts.append(i18n.t("station.act.vip_space" if type_ == "space_assign" else "word.vip", lang))
     if b.get("release"):
         parts.append(i18n.t("field.release", lang))
     if b.get("vip_level"):
-        parts.append(f"VIP {b['vip_level']}")
+        parts.append(i18n.t(f"station.vip.{b['vip_level']}", lang))
     if type_ == "service_request" and b.get("service"):
         parts.append(i18n.t(f"service.{b['service']}", lang))
     if type_ == "incident_report":

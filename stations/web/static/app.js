@@ -1,7 +1,7 @@
 // The phone page: lays out what the station server says, in the words it sends; no words of its own.
 "use strict";
 const S = { v: 0, area: "", lang: "", page: null, form: null, problem: "", flash: "", bad: false,
-            poll: null, offline: false, duty: false };
+            poll: null, offline: false, duty: false, guests: null };
 const app = document.getElementById("app");
 
 function el(tag, attrs, ...kids) {
@@ -16,8 +16,13 @@ function el(tag, attrs, ...kids) {
 }
 
 async function call(path, body) {
-  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
-                                body: JSON.stringify(body || {}), credentials: "same-origin" });
+  let r;
+  try {
+    r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                            body: JSON.stringify(body || {}), credentials: "same-origin" });
+  } catch (e) {   // the server out of reach: said on the page, not lost in the console (nothing was saved)
+    return { status: 0, data: { error: S.page ? S.page.words.offline_page : "" } };
+  }
   let data = {};
   try { data = await r.json(); } catch (e) { data = {}; }
   return { status: r.status, data };
@@ -85,6 +90,7 @@ async function tap(action, values) {
 
 function keyPressed(action) {
   if (action.refused) { S.flash = action.refused; S.bad = true; draw(); return; }
+  if (action.opens === "guests") { S.guests = { q: "", lang: S.page.lang }; draw(); lookUp(); return; }
   if (action.fields.length) { S.form = action.id; S.problem = ""; draw(); return; }
   tap(action);
 }
@@ -126,6 +132,66 @@ function keptSheet(p, action) {
   return S.sheet.node;
 }
 
+// --- the guest list (the terminal's F7): a search the server answers, each guest a button to check in -------
+let asked = 0;
+async function lookUp() {
+  const g = S.guests;
+  if (!g) return;
+  const mine = ++asked;
+  const r = await fetch("/api/guests?" + new URLSearchParams({ q: g.q }), { credentials: "same-origin" });
+  if (r.status === 401) { again(); return; }
+  const data = await r.json();
+  if (mine !== asked || S.guests !== g) return;   // an answer overtaken by newer typing is dropped
+  g.data = data; draw();
+}
+
+function guestSheet(p) {
+  const g = S.guests;
+  if (!g.node || g.lang !== p.lang) {
+    const input = el("input", { type: "search", id: "guest-query", placeholder: p.words.guests_search,
+                                "aria-label": p.words.guests_search, value: g.q, autocomplete: "off" });
+    input.addEventListener("input", () => { g.q = input.value; lookUp(); });
+    g.title = el("h2", {}); g.list = el("ol", { class: "list", id: "guests" });
+    g.node = el("div", { class: "sheet guests" }, g.title, input, g.list,
+      el("div", { class: "row" }, el("button", { class: "cancel", type: "button", text: p.words.cancel,
+                                                 on: { click: () => { S.guests = null; draw(); } } })));
+    g.lang = p.lang;
+    setTimeout(() => input.focus());
+  }
+  const d = g.data;
+  if (d) {
+    g.title.textContent = d.title;
+    g.list.replaceChildren(...(d.guests.length ? d.guests.map(x => el("li", { "data-ref": x.ref },
+      el("button", { class: "guest", type: "button", on: { click: () => {
+        S.guests = null; S.form = x.action; S.problem = ""; draw(); } } },
+        x.arrived && el("span", { class: "arrived", text: x.arrived + " " }),
+        x.vip && el("span", { class: "vip", text: "VIP " }), x.line)))
+      : [el("li", { class: "meta", text: d.empty })]));
+  }
+  return g.node;
+}
+
+// --- service calls (the terminal's calls list): take one routed here, mark one done ------------------------
+async function callDo(c, what) {
+  const { status, data } = await call("/api/call", { id: c.id, do: what });
+  if (status === 401) { again(); return; }
+  S.flash = data.said || data.error || ""; S.bad = !data.said; draw();
+}
+
+function calls(p) {
+  if (!p.calls) return false;
+  return [el("h3", { text: p.words.calls }),
+    p.calls.length ? el("ol", { class: "list", id: "calls" }, p.calls.map(c => el("li", {
+        class: "call " + c.status, "data-call": c.id },
+      el("span", { class: "state", text: c.status_text }), " ", el("span", { text: c.what }),
+      (c.take || c.finish) && el("div", { class: "row" },
+        c.take && el("button", { class: "ack take", type: "button", text: p.words.take,
+                                 on: { click: () => callDo(c, "take") } }),
+        c.finish && el("button", { class: "ack done", type: "button", text: p.words.done,
+                                   on: { click: () => callDo(c, "done") } })))))
+      : el("p", { class: "meta", text: p.words.calls_empty })];
+}
+
 function keys(actions) {
   return actions.map(a => el("button", { class: a.refused ? "refused" : "", type: "button", "data-action": a.id,
                                          text: a.label, on: { click: () => keyPressed(a) } }));
@@ -140,10 +206,11 @@ function draw() {
   if (!p) return;
   if (!S.form) S.sheet = null;
   document.documentElement.lang = p.lang === "en" ? "en" : "zh-CN";
-  const open = p.actions.find(a => a.id === S.form);
+  // A form is one of the post's keys (by id) or a guest's check-in (the action the look-up sent).
+  const open = S.form && typeof S.form === "object" ? S.form : p.actions.find(a => a.id === S.form);
   const switcher = el("button", { class: "switch", type: "button", text: p.switch, on: { click: async () => {
     await call("/api/lang", { lang: p.other });
-    S.lang = p.other; S.flash = ""; S.form = null; again();   // a line said in the other language goes
+    S.lang = p.other; S.flash = ""; S.form = null; S.guests = null; again();   // a line said in the other language goes
   } } });
   const link = S.offline ? { kind: "bad", text: p.words.offline_page } : p.link;
   show(
@@ -158,11 +225,12 @@ function draw() {
     p.areas.length > 1 && el("div", { class: "areas", "aria-label": p.words.area }, p.areas.map(a => el("button", {
       class: a.id === p.area ? "on" : "", type: "button", text: a.label,
       on: { click: () => { S.area = a.id; again(); } } }))),
-    open ? keptSheet(p, open) : [
+    S.guests ? guestSheet(p) : open ? keptSheet(p, open) : [
       el("div", { class: "keys" }, keys(p.actions.filter(a => a.group !== "duty"))),
       p.actions.some(a => a.group === "duty") && el("details", { class: "duty", open: S.duty, on: {
         toggle: ev => { S.duty = ev.target.open; } } }, el("summary", { text: p.words.duty }),
         el("div", { class: "keys" }, keys(p.actions.filter(a => a.group === "duty"))))],
+    calls(p),
     el("h3", { text: p.words.instructions }),
     p.instructions.length ? el("ol", { class: "list", id: "instructions" }, p.instructions.map(i => el("li", {},
       el("div", { class: "meta", text: i.time + " #" + i.id }), el("div", { text: i.text }),
