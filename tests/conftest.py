@@ -166,3 +166,8 @@ def _pure_stays_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     from textual.app import App
     monkeypatch.setattr(App, "run_test", refuse("ran a Textual app"))
     monkeypatch.setattr(App, "run", refuse("ran a Textual app"))
+# Two hubs, the desk's side (issue 19): the follower's moves and pair status, the desk through two real hubs,
+# the pair indicator's snapshots, and the network-namespace harness's proofs.
+MODULE_TIER.update({"test_follower_hubs": "pure", "test_desk_two_hubs": "wire"})
+MODULE_TIER.update({"test_desk_pair_snapshots": "screen"})
+MODULE_TIER.update({"test_netns_faults": "fault"})

@@ -7,6 +7,11 @@ hand-over queue overflowing, presence naming a gseq the picture lacks, the hub b
 No sockets, threads or clock here: every input carries `now` (seconds on a monotonic clock) and the
 agent that owns the sockets does what `take()` says (send these requests, rebuild the DEALER, hand
 this base and these events to the screen).
+
+Two hubs (PROTOCOL.md 5.13): given more than one (ROUTER, feed) pair, the follower also says when to
+move both sockets to the other hub (after the liveness timeout, or at once on `E_PASSIVE`, then
+alternating with the back-off of 5.2), takes the welcome's `hubs` list in place of what it knew, and
+keeps the hubs' `pair` status (`Pair`) for the desk's indicator; a new era asks for a fresh picture.
 """
 from __future__ import annotations
 
@@ -22,12 +27,56 @@ LIVENESS = 3                  # heartbeat intervals heard nothing: the hub is un
 SNAPSHOT_RETRY_S = 5.0        # an unanswered snapshot_request: rebuild the DEALER and ask again
 BEHIND_S = 1.0                # presence names a gseq the picture lacks for this long: the last event was lost (5.6)
 BUFFER_MAX = 200_000          # feed events held while a snapshot is on its way
+BACKOFF_FIRST, BACKOFF_CAP = 0.25, 4.0   # the waits between moves to the other hub (5.2), reset by a welcome
+HUBS_MAX = 4                  # more in a welcome's `hubs` is not a pair of hubs: the rest is ignored
+ROLES, PEERS = ("primary", "backup"), ("none", "in_step", "behind", "lost")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The welcome's or presence's `pair` (5.13): which hub speaks (the active one), its era, how its peer is."""
+
+    me: str
+    era: int
+    peer: str
+
+    @property
+    def redundant(self) -> bool:
+        """The event names a backup (`peer` is not "none"): there is something for the desk to show."""
+        return self.peer != "none"
+
+
+def pair_of(raw: Any) -> Pair | None:
+    """`pair` as sent, or None when it is absent (an older hub) or not of the agreed shape."""
+    if not isinstance(raw, dict):
+        return None
+    me, era, peer = raw.get("me"), raw.get("era"), raw.get("peer")
+    if me not in ROLES or peer not in PEERS or type(era) is not int or era < 0:
+        return None
+    return Pair(me, era, peer)
+
+
+def hubs_of(raw: Any) -> tuple[tuple[str, str], ...]:
+    """A welcome's `hubs: [{endpoint, feed}, …]` (the active one first) as (ROUTER, feed) pairs; () if unusable."""
+    if not isinstance(raw, list):
+        return ()
+    found: list[tuple[str, str]] = []
+    for item in raw[:HUBS_MAX]:
+        if not isinstance(item, dict):
+            return ()
+        endpoint, feed = item.get("endpoint"), item.get("feed")
+        if not (isinstance(endpoint, str) and isinstance(feed, str) and endpoint.startswith("tcp://")
+                and feed.startswith("tcp://")):
+            return ()
+        found.append((endpoint, feed))
+    return tuple(found)
 
 
 @dataclass
 class Orders:
     """What the agent must do after the inputs since the last `take()`, in this order."""
 
+    move: tuple[str, str] | None = None   # close DEALER and SUB (linger 0), connect both to this (ROUTER, feed) first
     rebuild: bool = False          # close the DEALER and open a new one (with its hello) before sending
     requests: list[SnapshotRequest] = field(default_factory=list)   # to send on the DEALER, in order
     heartbeat: bool = False        # send a heartbeat on the DEALER
@@ -43,7 +92,8 @@ class Follower:
     """Follows one hub's feed; one thread feeds it (not thread-safe), others may read its counters."""
 
     def __init__(self, load: Callable[[bytes], Any] | None = None, *, buffer_max: int = BUFFER_MAX,
-                 retry_s: float = SNAPSHOT_RETRY_S, behind_s: float = BEHIND_S) -> None:
+                 retry_s: float = SNAPSHOT_RETRY_S, behind_s: float = BEHIND_S,
+                 hubs: tuple[tuple[str, str], ...] = ()) -> None:
         # `load` turns a snapshot's joined pages into the base handed over; it raises ValueError
         # (or KeyError, TypeError, AttributeError) for one that cannot be used.
         self.load = load
@@ -65,6 +115,16 @@ class Follower:
         self._was_ok = self._lost = False
         self._beat_at: float | None = None
         self._out = Orders()
+        # Two hubs: where the sockets go (hubs[at]), the hubs' status, and the moves' timing.
+        self.hubs, self.at = tuple(hubs), 0
+        self.pair: Pair | None = None
+        self.era: int | None = None           # the era of the last pair seen: a new one drops the picture
+        self.moves = 0
+        self.refusals = 0                     # E_PASSIVE answers heard (each a move at once or after the back-off)
+        self._opened_at = 0.0                 # when the sockets were last connected (liveness counts from there too)
+        self._move_at: float | None = None    # a move decided, to be made then
+        self._backoff = BACKOFF_FIRST
+        self._settled = True                  # welcomed since the last move: an E_PASSIVE moves at once
 
     # --- what the agent reads -------------------------------------------------------------------
     @property
@@ -77,6 +137,11 @@ class Follower:
         heard = self.heard_at
         return heard is not None and now - heard < LIVENESS * self.heartbeat_ms / 1000
 
+    @property
+    def hub(self) -> tuple[str, str] | None:
+        """The (ROUTER, feed) the sockets go to now (None: the agent was given none)."""
+        return self.hubs[self.at] if self.hubs else None
+
     def take(self) -> Orders:
         """What to do since the last call; the follower forgets it."""
         out, self._out = self._out, Orders()
@@ -86,6 +151,7 @@ class Follower:
     def start(self, now: float) -> None:
         """INITIAL → SYNCING: ask for the picture (the agent subscribed first, so nothing slips past)."""
         if self.state == INITIAL:
+            self._opened_at = now
             self._beat_at = now   # the hello has just gone: the first heartbeat is one interval away
             self._resync(now)
 
@@ -99,11 +165,27 @@ class Follower:
             if self._asked_before_live and self.state == ACTIVE:
                 self._resync(now)
 
-    def welcome(self, w: Welcome, now: float) -> None:
-        """The hub's welcome: its heartbeat interval from now on (liveness counts in it) and the drill flag."""
+    def welcome(self, w: Welcome, now: float, hubs: Any = None, pair: Any = None) -> None:
+        """The hub's welcome: its heartbeat interval from now on (liveness counts in it) and the drill flag.
+
+        `hubs` and `pair` (5.13) are the welcome's, raw (the message's own fields when it has them);
+        a `hubs` list replaces the pairs known, and the sockets stay where they are.
+        """
         self.heartbeat_ms = max(1, w.heartbeat_ms)
         self.drill = w.drill
         self._out.changed = True
+        self._backoff, self._settled = BACKOFF_FIRST, True
+        known = hubs_of(getattr(w, "hubs", None) if hubs is None else hubs)
+        if known:
+            here = self.hub
+            self.hubs, self.at = known, known.index(here) if here in known else 0
+        self._paired(getattr(w, "pair", None) if pair is None else pair, now)
+
+    def passive(self, now: float) -> None:
+        """A `nack E_PASSIVE`: this hub is not the active one; go to the other at once (back-off if bouncing)."""
+        self.refusals += 1
+        if len(self.hubs) > 1 and self._move_at is None:
+            self._plan_move(now, 0.0 if self._settled else self._backoff)
 
     def event(self, c: Committed, now: float) -> None:
         """One feed event: buffered while syncing, handed over in order once active."""
@@ -132,13 +214,14 @@ class Follower:
         self._out.events.append(c)
         self._out.changed = True
 
-    def presence(self, p: Presence, now: float) -> None:
+    def presence(self, p: Presence, now: float, pair: Any = None) -> None:
         """Station liveness to touch in the picture, and the hub's last gseq to check the picture against.
 
         A gap shows only when a later event arrives, so a lost *last* event would go unseen until
         the next one. Presence names the hub's last gseq: behind it for over `behind_s` (longer
         than an event takes to follow its commit), the picture has missed one.
         """
+        self._paired(getattr(p, "pair", None) if pair is None else pair, now)
         if self.gseq is None:
             return   # the snapshot will carry the stations as they are
         if self.state != ACTIVE or p.gseq <= self.gseq:
@@ -203,7 +286,15 @@ class Follower:
             self._resync(now)
 
     def tick(self, now: float) -> None:
-        """Timers: a resync when the hub is back after a silence, the snapshot retry, the heartbeat."""
+        """Timers: a move to the other hub, a resync when the hub is back after a silence, the snapshot retry, the heartbeat."""
+        if len(self.hubs) > 1:
+            since = max(self.heard_at or self._opened_at, self._opened_at)
+            if self._move_at is None and now - since > LIVENESS * self.heartbeat_ms / 1000:
+                self._plan_move(now, self._backoff)
+            if self._move_at is not None:
+                if now < self._move_at:
+                    return   # waiting out the back-off: nothing to send to a hub we are leaving
+                self._connect(now)
         ok = self.hub_ok(now)
         self._lost = self._lost or (self._was_ok and not ok)
         if ok != self._was_ok:
@@ -223,6 +314,38 @@ class Follower:
             self._beat_at = now
 
     # --- inside ---------------------------------------------------------------------------------
+    def _paired(self, raw: Any, now: float) -> None:
+        pair = pair_of(raw)
+        if pair is None:
+            return   # an older hub says nothing of a pair: keep showing nothing
+        if pair != self.pair:
+            self.pair = pair
+            self._out.changed = True
+        if self.era is not None and pair.era != self.era and self.state != INITIAL:
+            # A new era: the events after its switch that we hold may have been set aside (5.13);
+            # only a fresh snapshot is the new history. It replaces the whole picture when it lands.
+            self.buffer = []
+            self._resync(now)
+        self.era = pair.era
+
+    def _plan_move(self, now: float, wait: float) -> None:
+        self.at = (self.at + 1) % len(self.hubs)
+        self._move_at = now + wait
+        if wait > 0:   # the move at once on E_PASSIVE leaves the first wait for a bounce back
+            self._backoff = min(self._backoff * 2, BACKOFF_CAP)
+        self._settled = False
+
+    def _connect(self, now: float) -> None:
+        """Both sockets to hubs[at], a hello and a fresh picture: the other hub's feed is another stream."""
+        self._move_at = None
+        self._opened_at = self._beat_at = now
+        self._sub_live = self._lost = False
+        self.buffer = []
+        self.moves += 1
+        # Whatever was to go to the old DEALER is moot: the new one gets its hello and this request.
+        self._out.move, self._out.rebuild, self._out.requests, self._out.heartbeat = self.hubs[self.at], False, [], False
+        self._resync(now)
+
     def _resync(self, now: float) -> None:
         self.state = SYNCING
         self._asked_at = now

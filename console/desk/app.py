@@ -138,7 +138,7 @@ class DeskApp(App):
         hub = "ok" if pic.hub_ok else ("lost" if pic.hub_heard_ms else "connecting")
         state = pic.state or self.fixture
         return View(state, fold.event_ms(state, real), self.lang, pic.drill or self.drill, hub,
-                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id, real)
+                    pic.hub_heard_ms, pic.actions_waiting, pic.version, self.wall, self.desk_id, real, pic.pair)
 
     # --- notices --------------------------------------------------------------------------------
     def notify(self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None,
@@ -358,7 +358,9 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     # A rehearsal log numbers a desk's actions apart from the live one: separate outboxes.
     outbox = folder.root / "desks" / f"{desk}{'.rehearsal' if drill else ''}.outbox.db"
     try:
-        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox)
+        # The backup hub, if event.toml names one (PROTOCOL.md 5.13): the desk moves there when this one is lost.
+        others = event.hub.pairs()[1:] if event is not None and not attach else ()
+        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox, others=others)
     except BaseException:
         if hub is not None:
             hub.stop_started()

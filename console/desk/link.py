@@ -9,6 +9,10 @@ draws (`picture()`), so the desk's picture is the hub's. No copy of the state is
 copy per frame cost 1 ms for a small event and 24 ms with a guest list of thousands); the link
 tells the screen at most every `PUBLISH_S` that there is something new. Operator actions go through `stations.link.client.StationClient` (role "desk", the
 desk's own outbox file), so they are saved before they are sent and logged by the hub like reports.
+
+Two hubs (PROTOCOL.md 5.13): given the other hub's pair (`others`), the follower says when to move,
+and the link closes both sockets and connects them to the other hub; the action client moves by its
+own liveness and resends from the welcome's `last_seq`, as a station does.
 """
 from __future__ import annotations
 
@@ -22,12 +26,12 @@ from typing import Any, Callable
 import zmq
 
 from console.core import state as fold
-from console.core.follower import Follower
+from console.core.follower import Follower, Pair
 from protocols import codec, curve
 from protocols.bounds import topic_name
 from protocols.session import Session
 from protocols.codec import ProtocolError
-from protocols.messages import Committed, Heartbeat, Hello, Presence, Snapshot, Welcome
+from protocols.messages import Committed, Heartbeat, Hello, Message, Nack, Presence, Snapshot, Welcome
 from stations.link.client import StationClient, Status
 from stations.link.worker import OutboxWorker
 from stations.outbox.store import Report
@@ -52,6 +56,7 @@ class Picture:
     gaps: int = 0
     actions_waiting: int = 0    # desk actions saved but not yet acknowledged by the hub
     action_error: str = ""      # the desk client's last link error, if any
+    pair: Pair | None = None    # the two hubs as the active one last said (5.13); None: one hub, or an older one
 
 
 class DeskLink:
@@ -60,7 +65,8 @@ class DeskLink:
     def __init__(self, desk_id: str, endpoint: str, feed: str, secret_key: Path | str, server_key: Path | str,
                  outbox_path: Path | str, *, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
-                 on_action: Callable[[Report], None] | None = None) -> None:
+                 on_action: Callable[[Report], None] | None = None,
+                 others: tuple[tuple[str, str], ...] = ()) -> None:
         self.desk_id, self.endpoint, self.feed = desk_id, endpoint, feed
         self._keys = curve.ClientKeys.load(secret_key, server_key)
         self.clock = clock            # wall clock: the hub's time and the messages' stamps
@@ -70,7 +76,8 @@ class DeskLink:
         # Called on the link's thread after each publish (the desk posts itself a message): must not block.
         self.on_publish: Callable[[], None] | None = None
         self.client = StationClient(desk_id, outbox_path, secret_key, server_key, endpoint, None, role="desk",
-                                    post="desk", on_change=self._client_changed, clock=clock, app="eventdesk-desk")
+                                    post="desk", on_change=self._client_changed, clock=clock, app="eventdesk-desk",
+                                    others=tuple((other, None) for other, _ in others))
         # What the link thread hands over, under _lock: a new base state (a snapshot), the events
         # in order after it, and the latest presence per station.
         self._lock = threading.Lock()
@@ -85,7 +92,10 @@ class DeskLink:
         self._thread: threading.Thread | None = None
         self._saver: OutboxWorker | None = None   # saves actions for a UI loop (`later`), made on first use
         # Everything below belongs to the link thread (picture() only reads the follower's counters).
-        self.follower = Follower(load_snapshot)
+        self.follower = Follower(load_snapshot, hubs=((endpoint, feed), *others))
+        self._ctx: zmq.Context | None = None
+        self._sub: zmq.Socket | None = None
+        self._dealer: zmq.Socket | None = None
         self._dirty = False
         self._published_at = 0.0
         self._offset_ms = 0           # hub clock minus our clock, from the last presence or welcome
@@ -142,7 +152,7 @@ class DeskLink:
         heard_at = f.heard_at
         heard_ms = self.hub_now_ms() - int((now - heard_at) * 1000) if heard_at is not None else 0
         return Picture(state, version, f.drill or st.drill, f.hub_ok(now), heard_ms,
-                       f.snapshots, f.gaps, st.waiting, st.last_error)
+                       f.snapshots, f.gaps, st.waiting, st.last_error, f.pair)
 
     def hub_now_ms(self) -> int:
         """Our clock corrected to the hub's, so a station's silence is measured on the clock that heard it."""
@@ -224,10 +234,24 @@ class DeskLink:
         if kind == "report" and self.on_action is not None and payload.final:
             self.on_action(payload)
 
-    def _new_dealer(self, ctx: zmq.Context) -> zmq.Socket:
-        dealer = curve.client_socket(ctx, zmq.DEALER, self._keys, connect=self.endpoint)
+    def _connect(self) -> None:
+        """SUB and DEALER (with its hello) to the hub the follower names. The SUB first (Clone): nothing
+        committed after the snapshot can then slip past; a gap, if any, is seen and repaired."""
+        assert self._ctx is not None
+        endpoint, feed = self.follower.hub or (self.endpoint, self.feed)
+        self._sub = curve.client_socket(self._ctx, zmq.SUB, self._keys, subscribe=("feed", "presence"), connect=feed)
+        self._dealer = self._new_dealer(endpoint)
+
+    def _new_dealer(self, endpoint: str) -> zmq.Socket:
+        dealer = curve.client_socket(self._ctx, zmq.DEALER, self._keys, connect=endpoint)
         self._send(dealer, Hello(role="desk", app="eventdesk-desk"))
         return dealer
+
+    def _close(self) -> None:
+        for sock in (self._sub, self._dealer):
+            if sock is not None:
+                sock.close(linger=0)
+        self._sub = self._dealer = None
 
     def _send(self, dealer: zmq.Socket, message: Any) -> None:
         try:
@@ -236,15 +260,13 @@ class DeskLink:
             pass  # the hub is not there yet: the retry timer asks again
 
     def _run(self) -> None:
-        ctx = zmq.Context()
-        # Subscribed before the snapshot is asked for (Clone): nothing committed after the
-        # snapshot can then slip past; a gap, if any, is seen and repaired.
-        sub = curve.client_socket(ctx, zmq.SUB, self._keys, subscribe=("feed", "presence"), connect=self.feed)
-        dealer = self._new_dealer(ctx)
+        self._ctx = zmq.Context()
+        self._connect()
         self.follower.start(self.monotonic())
         try:
             while not self._stopping.is_set():
-                dealer = self._do(ctx, dealer)
+                self._do()
+                sub, dealer = self._sub, self._dealer
                 poller = zmq.Poller()
                 poller.register(sub, zmq.POLLIN)
                 poller.register(dealer, zmq.POLLIN)
@@ -254,23 +276,29 @@ class DeskLink:
                 if dealer in ready:
                     self._read_dealer(dealer)
                 self.follower.tick(self.monotonic())
-                dealer = self._do(ctx, dealer)
+                self._do()
                 self._publish()
         except Exception:  # never expected; the screen shows the hub as unreachable
             log.exception("desk link stopped")
         finally:
-            sub.close(linger=0)
-            dealer.close(linger=0)
-            ctx.term()
+            self._close()
+            self._ctx.term()
 
-    def _do(self, ctx: zmq.Context, dealer: zmq.Socket) -> zmq.Socket:
-        """Carry out the follower's orders; returns the DEALER to use from now on."""
+    def _do(self) -> None:
+        """Carry out the follower's orders on the sockets."""
         orders = self.follower.take()
         for problem in orders.problems:
             log.warning("%s", problem)
-        if orders.rebuild:
-            dealer.close(linger=0)
-            dealer = self._new_dealer(ctx)
+        if orders.move is not None:
+            # The other hub (5.13): both sockets anew, so nothing queued for the old one lingers.
+            self._close()
+            self._connect()
+        elif orders.rebuild:
+            assert self._dealer is not None
+            self._dealer.close(linger=0)
+            self._dealer = self._new_dealer((self.follower.hub or (self.endpoint, self.feed))[0])
+        dealer = self._dealer
+        assert dealer is not None
         for request in orders.requests:
             self._send(dealer, request)
         if orders.heartbeat:
@@ -288,8 +316,7 @@ class DeskLink:
                     self._events = []   # the next snapshot replaces all of them
             if over:
                 self.follower.overflowed(self.monotonic())
-                return self._do(ctx, dealer)   # the request the overflow made, at once
-        return dealer
+                self._do()   # the request the overflow made, at once
 
     def _read_sub(self, sub: zmq.Socket) -> None:
         """Drain the SUB into the follower (its orders are carried out after, in one go, not one lock per event)."""
@@ -303,7 +330,7 @@ class DeskLink:
             if topic_name(frames[0]) not in ("feed", "presence"):
                 continue
             try:
-                message = codec.decode(frames[1:]).message
+                message, extra = read(frames[1:])
             except ProtocolError as exc:
                 log.warning("bad frame on the feed: %s", exc)
                 continue
@@ -311,7 +338,7 @@ class DeskLink:
                 self.follower.event(message, now)
             elif isinstance(message, Presence):
                 self._offset_ms = message.server_ms - int(self.clock() * 1000)
-                self.follower.presence(message, now)
+                self.follower.presence(message, now, extra.get("pair"))
 
     def _read_dealer(self, dealer: zmq.Socket) -> None:
         for _ in range(100):
@@ -322,7 +349,7 @@ class DeskLink:
             now = self.monotonic()
             self.follower.heard(now)
             try:
-                message = codec.decode(frames).message
+                message, extra = read(frames)
             except ProtocolError as exc:
                 log.warning("bad frame from the hub: %s", exc)
                 continue
@@ -330,7 +357,10 @@ class DeskLink:
                 self.follower.page(message, now)
             elif isinstance(message, Welcome):
                 self._offset_ms = message.server_ms - int(self.clock() * 1000)
-                self.follower.welcome(message, now)
+                self.follower.welcome(message, now, extra.get("hubs"), extra.get("pair"))
+            elif isinstance(message, Nack) and message.code == "E_PASSIVE":
+                self.follower.passive(now)
+                break   # the rest came from the hub we are leaving
 
     def _publish(self) -> None:
         """Tell the screen there is something new, at most every PUBLISH_S (it folds it when it draws)."""
@@ -341,6 +371,31 @@ class DeskLink:
         self._published_at = now
         if self.on_publish is not None:
             self.on_publish()
+
+
+# PROTOCOL.md 5.13's fields of a welcome and a presence, read whether or not this build's messages
+# declare them: a desk may meet a hub newer than itself, and the strict decoder refuses unknown fields.
+PAIR_FIELDS = {"welcome": ("hubs", "pair"), "presence": ("pair",)}
+
+
+def read(frames: list[bytes]) -> tuple[Message, dict[str, Any]]:
+    """Decode `frames`; with the two-hub fields of a welcome or presence its messages do not declare yet, aside.
+
+    The strict decoding comes first, so the feed's events cost nothing more; only a refused welcome or
+    presence is looked at again.
+    """
+    try:
+        return codec.decode(frames).message, {}
+    except ProtocolError as refused:
+        if len(frames) != 3:
+            raise
+        type_ = codec.decode_header(bytes(frames[1])).type
+        wanted = [f for f in PAIR_FIELDS.get(type_, ()) if f not in {s.name for s in codec.SPECS[type_]}]
+        body = codec.unpack(bytes(frames[2])) if wanted else None
+        if not isinstance(body, dict) or not any(f in body for f in wanted):
+            raise refused from None
+        extra = {f: body.pop(f) for f in wanted if f in body}
+        return codec.decode([frames[0], frames[1], codec.pack(body)]).message, extra
 
 
 def load_snapshot(data: bytes) -> fold.State:

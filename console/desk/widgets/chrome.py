@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not re-exported by textual.widgets; pinned by the snapshot tests
 
 from console.desk.widgets import fmt
-from console.desk.widgets.view import View
+from console.desk.widgets.view import View, pair_words
 from protocols import names
 from protocols.i18n import has, t
 
@@ -46,18 +46,36 @@ def show_text(widget: Static, content: Text, layout: bool = False) -> None:
     widget.update(content, layout=layout)
 
 
+# The pair of hubs: in step is quiet, a peer catching up is worth a glance, a lost one means no backup.
+PAIR_STYLE = {"ok": "green", "behind": "yellow", "lost": "bold white on red"}
+
+
 class DeskHeader(Static):
     """Event name, hub clock, link health, actions still waiting to be acknowledged."""
 
     view: reactive[View | None] = reactive(None, layout=False, repaint=False)
+
+    def on_resize(self) -> None:
+        if self.view is not None:
+            self.watch_view(self.view)   # the first view may come before the header has a width to fit
 
     def watch_view(self, view: View | None) -> None:
         if view is None:
             return
         ev = view.state.event
         name = (ev.get("name_en") if view.lang == "en" else ev.get("name")) or ev.get("name", "")
-        text = Text.assemble(fmt.safe(name, "bold"), "  ", (fmt.clock(view.now_ms, view.tz), "bold"))
-        if view.hub == "ok":
+        head, clock = fmt.safe(name, "bold"), fmt.clock(view.now_ms, view.tz)
+        pair = pair_words(view)
+        if pair is not None and self.size.width:
+            # Which server is active says more than the event's name (which the operator knows): on a
+            # narrow screen the name gives way so the pair's words stay whole (and the cut line's "…" after them).
+            head = fmt.clip(head, max(self.size.width - cell_len(clock) - cell_len(pair[0]) - 7, 8))
+        text = Text.assemble(head, "  ", (clock, "bold"))
+        if pair is not None:
+            # Said by the active hub itself: the desk hears it, so "system connected" goes without saying.
+            words, urgency = pair
+            text.append("  ● " + words, style=PAIR_STYLE[urgency])
+        elif view.hub == "ok":
             text.append("  ● " + view.t("desk.hub.ok"), style="green")
         elif view.hub == "lost":
             silent = view.link_ms - view.hub_heard_ms if view.hub_heard_ms else 0

@@ -12,6 +12,7 @@ from typing import Any
 
 from console.core import plans, services
 from console.core import state as fold
+from console.core.follower import Pair
 from console.core.state import State
 from console.desk.widgets import fmt, plan_text
 from protocols import names
@@ -38,6 +39,7 @@ class View:
     wall: bool = False
     desk: str = ""
     real_ms: int = 0          # the real clock, for the links' liveness; `now_ms` is the log's time (a drill's scenario time)
+    pair: Pair | None = None  # two hubs (PROTOCOL.md 5.13): which is active and how the other is; None: one hub
 
     def t(self, key: str, **params: Any) -> str:
         return t(key, self.lang, **params)
@@ -51,6 +53,17 @@ class View:
     def tz(self) -> dt.tzinfo:
         """The event's time zone: every clock face on the desk is read in it."""
         return fmt.zone_of(self.state)
+
+
+def pair_words(view: View) -> tuple[str, str] | None:
+    """The two hubs as the header says them, (words, how urgent: ok | behind | lost); None when there is
+    nothing to say: one hub, an older hub that does not tell, or a hub the desk cannot hear now."""
+    pair = view.pair
+    if pair is None or not pair.redundant or view.hub != "ok":
+        return None
+    other = "backup" if pair.me == "primary" else "primary"
+    words = view.t(f"desk.pair.{pair.me}") + " · " + view.t(f"desk.pair.{other}_{pair.peer}")
+    return words, {"in_step": "ok"}.get(pair.peer, pair.peer)
 
 
 def liveness(view: View, sid: str) -> str:
