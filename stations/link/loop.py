@@ -57,6 +57,7 @@ class Link:
         self.ever_heard = False
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
         self.hub_at = 0              # which of settings.hubs() the sockets go to (two hubs, PROTOCOL.md 5.13)
+        self.moved_unwelcomed = False   # two hubs: moved on E_PASSIVE and not welcomed since (the next move backs off)
         self.sent_frames = 0
         self.flow = Flow(settings.window)
         self.inbound = Inbound(settings.station, outbox, events, self.flow, self.send, self.mono)
@@ -175,6 +176,8 @@ class Link:
             self._read_monitor()
         if self.dealer is not None and self.dealer in ready:
             self._read_dealer()
+            if self.inbound.passive:
+                self._move_on_passive()
         if self.sub_monitor is not None and self.sub_monitor in ready:
             for event in _events(self.sub_monitor):
                 self.feed_up = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -188,6 +191,19 @@ class Link:
         self._timers()
         self._pump()
         self._publish()
+
+    # --- two hubs (PROTOCOL.md 5.13, issue 19): E_PASSIVE moves the link to the other hub at once ---------
+    def _move_on_passive(self) -> None:
+        """The hub stands by: drop the sockets and connect to the other one now; a second move with no welcome
+        between waits the back-off, so two hubs that both refuse (a primary's first moments) are not hammered."""
+        self.inbound.passive = False
+        self._drop_sockets()
+        self.hub_at = (self.hub_at + 1) % len(self.settings.hubs())
+        now = self.mono()
+        self.reconnect_at = now + (self.backoff * random.uniform(1.0, 1.1) if self.moved_unwelcomed else 0.0)
+        if self.moved_unwelcomed:
+            self.backoff = min(self.backoff * 2, BACKOFF_CAP)
+        self.moved_unwelcomed = True
 
     def _next_timer(self) -> float:
         if self.dealer is None:
@@ -273,6 +289,7 @@ class Link:
                                               f"not {self.settings.station!r}; reports are held")
             return
         fresh, self.welcomed = not self.welcomed, True
+        self.moved_unwelcomed = False
         self.backoff = BACKOFF_FIRST   # PROTOCOL.md 5.2: the waits start again at a welcome (not at any frame)
         if welcome.heartbeat_ms > 0:   # PROTOCOL.md 5.2: the hub's interval from now on; liveness counts in it
             self.hb = welcome.heartbeat_ms / 1000
