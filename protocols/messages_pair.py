@@ -27,6 +27,7 @@ class HubState(Message):
     era: int = integer(0, 0)
     gseq: int = integer(0, 0)
     rejections: int = integer(0, 0)
+    switches: list = anything([])     # [[era, after_gseq], ...] of every hub_switch in its log: the fork point's input
 
 
 @message

@@ -249,6 +249,7 @@ MEANING.update({
     ("hub_state", "era"): "the highest era it has seen (0: never active)",
     ("hub_state", "gseq"): "the last gseq in its log",
     ("hub_state", "rejections"): "the last rejection id in its log",
+    ("hub_state", "switches"): "[[era, after_gseq], ...] of every hub_switch in its log, oldest first: where a returning hub's log left the history",
     ("log_request", "after"): "the last gseq the asking hub holds",
     ("log_request", "after_rejection"): "the last rejection id the asking hub holds",
     ("log_page", "events"): "events after `after`, oldest first, each as the feed carries it (`event` bodies)",

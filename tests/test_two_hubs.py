@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from console.event.folder import EventFolder, set_endpoints
+from console.hub.server import run_in_thread
+from console.hub.store import Store, dumps
 from stations.outbox.store import DELIVERED
 from tests.test_client import station
 from tests.wire import quiet_port, set_hub_options, wait_for
@@ -152,9 +154,66 @@ def test_the_primary_killed_mid_stream_the_backup_takes_over_and_every_report_la
         assert rows(backup_dir, "gseq = ?", after + 1)[0][4] == "hub_switch"   # the first event of its era
         gseqs = [r[0] for r in rows(backup_dir)]
         assert gseqs == list(range(1, len(gseqs) + 1))                        # one history, no hole
+        # The primary returns: it hears the active backup, turns passive, sets aside what it held past the fork
+        # point (after_gseq of the switch it lacks) and copies the one history from there.
+        held = rows(primary_dir)
+        primary = PairHub(primary_dir, tmp_path / "primary.log").start()
+        wait_for(lambda: rows(primary_dir) == rows(backup_dir), 30, "the returning primary to copy the backup's log")
+        conn = sqlite3.connect(primary_dir.db())
+        try:
+            aside = conn.execute("SELECT gseq, station, epoch, seq, type, body FROM set_aside ORDER BY gseq").fetchall()
+        finally:
+            conn.close()
+        assert aside == [r for r in held if r[0] > after]
+        assert rows(primary_dir)[after:] != held[after:] or not aside
     finally:
         for c in clients:
             c.close()
         primary.stop()
         backup.stop()
     backup.no_traceback()
+    primary.no_traceback()
+
+
+def _log(folder: EventFolder, events: list[tuple[str, str, int, str, dict]]) -> None:
+    """Write a log by hand: (station, epoch, seq, type, body), received one second apart."""
+    store = Store(folder.db(), writer=True)
+    try:
+        store.append_batch([(st, ep, seq, ty, T + i * 1000, T + i * 1000, dumps(body))
+                            for i, (st, ep, seq, ty, body) in enumerate(events)])
+    finally:
+        store.close()
+
+
+T = 1_796_000_000_000
+
+
+def test_a_hub_whose_log_left_the_history_sets_its_tail_aside_and_copies_from_the_fork(pair, tmp_path):
+    """The returning hub's log goes on past the fork point (gseq 3, where the other took over): those rows
+    move to set_aside, the picture is folded again, and from then on both logs are the same rows."""
+    a_dir, b_dir, _ = pair
+    common = [("hub", "h1", 1, "hub_switch", {"era": 1, "hub": "primary", "after_gseq": 0, "reason": "alone"}),
+              ("gate-1", "e1", 1, "car_in", {"count": 1}), ("gate-1", "e1", 2, "car_in", {"count": 1})]
+    _log(a_dir, common + [("hub", "h2", 1, "hub_switch", {"era": 2, "hub": "backup", "after_gseq": 3,
+                                                          "reason": "peer_lost"}),
+                          ("gate-1", "e1", 3, "car_out", {"count": 1})])
+    tail = [("gate-1", "e1", 3, "car_in", {"count": 1}), ("gate-1", "e1", 4, "car_in", {"count": 1}),
+            ("gate-2", "e2", 1, "car_in", {"count": 1})]
+    _log(b_dir, common + tail)
+    held = rows(b_dir)
+    a = run_in_thread(a_dir)                    # hears b start as a backup: active, era 3
+    b = run_in_thread(b_dir, backup=True)       # hears a active: passive, sets aside 4..6, copies
+    try:
+        wait_for(lambda: len(rows(a_dir)) > 5 and rows(b_dir) == rows(a_dir), 20, "the copy past the fork point")
+        conn = sqlite3.connect(b_dir.db())
+        try:
+            aside = conn.execute("SELECT gseq, station, epoch, seq, type, body FROM set_aside ORDER BY gseq").fetchall()
+        finally:
+            conn.close()
+        assert aside == held[3:] and [r[4] for r in aside] == ["car_in"] * 3
+        picture = b.hub.ingest.state           # folded again from the history, the tail left out
+        assert picture.counts.get("car_in") == 2 and picture.counts.get("car_out") == 1
+        assert b.hub.pair.state == "passive" and a.hub.pair.state == "active" and a.hub.pair.era == 3
+    finally:
+        a.stop()
+        b.stop()

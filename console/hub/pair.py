@@ -17,7 +17,7 @@ import zmq
 
 from console.core import binary_star as bs
 from console.core import state as fold
-from console.core.log_copy import Copy, LogCopy
+from console.core.log_copy import Copy, LogCopy, fork_point
 from console.hub import replies
 from console.hub.batch import Peer
 from console.hub.guard import Cursors
@@ -54,6 +54,7 @@ class Pairing:
         self.copy_writer: Writer | None = None
         self._copy_queue: tuple[list[Row], list[tuple[int, Rejection]]] = ([], [])
         self._copy_rows: list[Row] = []   # what the writer thread is writing now
+        self._forked: int | None = None    # a set-aside in flight: the fork point it keeps up to
         self._switch_due: str = ""         # an activation decided, its hub_switch not yet written
         self._started_event: Any = None    # hub_started, written with the first switch of this run
         self.peer_gseq = 0
@@ -138,9 +139,14 @@ class Pairing:
 
     def _beat(self, now_ms: int) -> None:
         self.pair_next = now_ms + self._beat_ms
-        self._publish([REPLIES.topic_frames("hub", HubState(
-            state=self.pair.state, era=self.pair.era, gseq=self._last_gseq(),
-            rejections=self.reader.last_rejection_id()))])
+        self._publish([REPLIES.topic_frames("hub", self._state_now())])
+
+    def _state_now(self) -> HubState:
+        return HubState(state=self.pair.state, era=self.pair.era, gseq=self._last_gseq(),
+                        rejections=self.reader.last_rejection_id(), switches=self._switches())
+
+    def _switches(self) -> list[list[int]]:
+        return [[x["era"], x["after_gseq"]] for x in self.ingest.state.hub.get("switches", ())]
 
     def _from_peer_feed(self, frames: list[bytes], now_ms: int) -> None:
         try:
@@ -165,14 +171,34 @@ class Pairing:
             self._follow()
         if self.pair.state != before:
             self._beat(now_ms)
-        if self.copy is not None and self.pair.state == bs.PASSIVE and msg.state == bs.ACTIVE:
+        if self.pair.state != bs.PASSIVE or msg.state != bs.ACTIVE:
+            return
+        if self.copy is None and self._forked is None and not self.copy_writer.busy:
+            self._join_history(msg, now_ms)
+        elif self.copy is not None:
             self._copy_out(self.copy.peer_at(msg.gseq, msg.rejections, now_ms))
 
     def _follow(self) -> None:
-        """Turned passive: copy the active log from where this one ends."""
+        """Turned passive: the copy starts once the active hub's switches say where this log joins its history."""
         self._say(t("hub.pair_live.passive", self.lang))
-        self.copy = LogCopy(self._last_gseq(), self.reader.last_rejection_id())
+        self.copy = None
         self._send_peer(Hello(role="hub", app="eventdesk-hub"))
+
+    def _join_history(self, msg: HubState, now_ms: int) -> None:
+        """PROTOCOL.md 5.13, after a failover and a return: rows past the fork point are set aside, then the copy."""
+        try:
+            theirs = [(int(era), int(after)) for era, after in msg.switches]
+        except (TypeError, ValueError):
+            return   # not a list this hub can read: the next hub_state tries again
+        fork = fork_point([tuple(x) for x in self._switches()], theirs)
+        if fork is None or fork >= self._last_gseq():
+            self.copy = LogCopy(self._last_gseq(), self.reader.last_rejection_id())
+            return
+        first = self.reader.conn.execute("SELECT recv_ms FROM events WHERE gseq = ?", (fork + 1,)).fetchone()
+        since = first[0] if first else now_ms
+        self._forked = fork
+        self._say(t("hub.pair_live.set_aside", self.lang, n=self._last_gseq() - fork, gseq=fork))
+        self.copy_writer.start(lambda: self.store.set_aside_after(fork, since, now_ms), [])
 
     # --- a client, or the other hub, on the ROUTER ---------------------------------------------
     def _pair_gate(self, address: bytes, peer: Peer, frames: list[bytes], now_ms: int) -> list[bytes] | None:
@@ -199,8 +225,7 @@ class Pairing:
         msg = env.message
         if isinstance(msg, LogRequest):
             return REPLIES.frames(self._log_page(msg.after, msg.after_rejection))
-        return REPLIES.frames(HubState(state=self.pair.state, era=self.pair.era, gseq=self._last_gseq(),
-                                       rejections=self.reader.last_rejection_id()))
+        return REPLIES.frames(self._state_now())
 
     def _log_page(self, after: int, after_rejection: int) -> LogPage:
         """The log after `after` (events) and `after_rejection` (rejections), cut to the reply limit."""
@@ -247,13 +272,19 @@ class Pairing:
         self._copy_rows = rows
         self.copy_writer.start(rows, rejections)
 
-    def _write_copy(self, rows: list[Row], rejections: list) -> list[int]:
-        """On the copy's writer thread: the rows with the active log's gseqs."""
-        self.store.append_copy(rows, rejections)
+    def _write_copy(self, rows: Any, rejections: list) -> list[int]:
+        """On the copy's writer thread: the rows with the active log's gseqs (or the one set-aside, a callable)."""
+        if callable(rows):
+            rows()
+        else:
+            self.store.append_copy(rows, rejections)
         return []
 
     def _copy_written(self) -> None:
         """The writer thread finished: fold what it wrote, or start the copy again from what the log holds."""
+        if self._forked is not None:
+            self._set_aside_done()
+            return
         try:
             self.copy_writer.result()
         except StoreError as exc:
@@ -266,6 +297,21 @@ class Pairing:
             fold.apply(self.ingest.state, row)
         self._copy_rows = []
         self._copy_start()
+
+    def _set_aside_done(self) -> None:
+        """The tail is set aside: the picture is folded again from the log that is left, and the copy begins."""
+        self._forked = None
+        try:
+            self.copy_writer.result()
+        except StoreError as exc:   # nothing moved: the next hub_state tries again
+            self._say(t("hub.pair_live.copy_failed", self.lang, why=exc.sentence(self.lang)))
+            return
+        picture = fold.new_state({**self.event.summary(), "plans": self.library.summary()})
+        for row in self.reader.since(0):
+            fold.apply(picture, row)
+        self.ingest.state = picture
+        self.ingest.snapshots = replies.Snapshots()   # their gseqs name rows that are gone
+        self.copy = LogCopy(self._last_gseq(), self.reader.last_rejection_id())
 
     def _copy_settle(self) -> None:
         """Before this hub writes on its own: every copy write done and folded."""
