@@ -244,7 +244,7 @@ MEANING.update({
 MEANING.update({
     ("hello", "role"): "`station`, `desk`, or `hub` (the passive hub of a pair, 5.13); must be the key's role",
     ("welcome", "hubs"): "two hubs (5.13): [{endpoint, feed}, ...], the active one first; empty with one hub",
-    "pair": "two hubs (5.13): {me: `primary`|`backup`, era, peer: `none`|`in_step`|`behind`|`lost`}; empty with one hub",
+    "pair": "two hubs (5.13): {me: `primary`|`backup`, era, peer: `none`|`in_step`|`behind`|`lost`}; peer `none` with one hub",
     ("hub_state", "state"): "the hub's Binary Star state (5.13)",
     ("hub_state", "era"): "the highest era it has seen (0: never active)",
     ("hub_state", "gseq"): "the last gseq in its log",

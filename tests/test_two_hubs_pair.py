@@ -65,3 +65,15 @@ def test_welcome_presence_refusal_and_alarms_say_how_the_pair_stands(event_dir, 
         ctx.destroy(linger=0)
         a.stop()
         b.stop()
+
+
+def test_one_hub_alone_says_so_in_the_same_shape(event_dir):
+    hub = run_in_thread(event_dir)
+    ctx = zmq.Context()
+    try:
+        welcome = station(ctx, hub, event_dir, "gate-1").hello()
+        assert welcome.pair == {"me": "primary", "era": 0, "peer": "none"} and welcome.hubs == []
+        assert not log_rows(event_dir.db(), "type = 'hub_switch'")   # no era with one hub: the log is as it was
+    finally:
+        ctx.destroy(linger=0)
+        hub.stop()

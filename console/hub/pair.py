@@ -69,9 +69,9 @@ class Pairing:
         return self.pair is None or self.pair.state == bs.ACTIVE
 
     def pair_status(self, now_ms: int) -> dict[str, Any]:
-        """The welcome's and presence's `pair` (PROTOCOL.md 5.13); {} with one hub."""
+        """The welcome's and presence's `pair` (PROTOCOL.md 5.13); peer `none` with one hub."""
         if self.pair is None:
-            return {}
+            return {"me": self.role, "era": 0, "peer": "none"}
         p = self.pair
         if p.peer_heard_ms is None or p.peer_lost(now_ms):
             peer = "lost"
