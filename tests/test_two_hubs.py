@@ -6,6 +6,7 @@ clients with their outboxes. Every wait is for the event it needs, never a fixed
 """
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import signal
@@ -214,6 +215,26 @@ def test_a_hub_whose_log_left_the_history_sets_its_tail_aside_and_copies_from_th
         picture = b.hub.ingest.state           # folded again from the history, the tail left out
         assert picture.counts.get("car_in") == 2 and picture.counts.get("car_out") == 1
         assert b.hub.pair.state == "passive" and a.hub.pair.state == "active" and a.hub.pair.era == 3
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_log_that_differs_even_at_the_fork_point_is_left_as_it_is(pair, tmp_path):
+    """Row F itself differs (not one history at all): nothing is set aside, nothing copied, and the hub says so."""
+    a_dir, b_dir, _ = pair
+    switch = ("hub", "h1", 1, "hub_switch", {"era": 1, "hub": "primary", "after_gseq": 0, "reason": "alone"})
+    _log(a_dir, [switch, ("gate-1", "e1", 1, "car_in", {"count": 1}),
+                 ("hub", "h2", 1, "hub_switch", {"era": 2, "hub": "backup", "after_gseq": 2, "reason": "peer_lost"})])
+    _log(b_dir, [switch, ("gate-1", "e1", 1, "car_out", {"count": 1}), ("gate-1", "e1", 2, "car_in", {"count": 1})])
+    held = rows(b_dir)
+    said = io.StringIO()
+    a = run_in_thread(a_dir)
+    b = run_in_thread(b_dir, backup=True, out=said, lang="en")
+    try:
+        wait_for(lambda: "event 2 of this log differs" in said.getvalue(), 20, "the hub to say its log is not the history")
+        assert b.hub.pair.state == "passive" and b.hub.copy is None
+        assert rows(b_dir) == held
     finally:
         a.stop()
         b.stop()

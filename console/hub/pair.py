@@ -4,7 +4,7 @@ A mixin of Hub (console/hub/server.py). With no backup in event.toml it does not
 as it always was. With one, the hub publishes `hub_state` under `hub` every heartbeat and on each change,
 follows its peer's `hub.` and `feed.` (a SUB with the console's own keys, which the peer's ZAP admits as role
 `hub`), refuses every client with E_PASSIVE while it is not active, keeps a warm copy of the active log
-while passive (`log_request` / `log_page` on a DEALER to the peer, written by a writer thread of its own),
+while passive (console/hub/pair_copy.py: `log_request` / `log_page` on a DEALER to the peer),
 and writes `hub_switch` as the first event of each era it starts. The rules are console/core/binary_star.py's
 and console/core/log_copy.py's, given the hub's clock; this module only carries their inputs and outputs.
 """
@@ -16,20 +16,29 @@ from typing import Any
 import zmq
 
 from console.core import binary_star as bs
-from console.core import state as fold
-from console.core.log_copy import Copy, LogCopy, fork_point
+from console.core.log_copy import RETRY_MS, LogCopy
 from console.hub import replies
 from console.hub.batch import Peer
 from console.hub.guard import Cursors
 from console.hub.ingest import last_seq_in
 from console.hub.ingest_refusals import header_or_none, nack
-from console.hub.store import Rejection, Row, StoreError
+from console.hub.pair_copy import PairCopy
+from console.hub.store import Rejection, Row
 from console.hub.writer import Writer
 from protocols import bounds, codec, curve
 from protocols.codec import ProtocolError
 from protocols.i18n import t
-from protocols.messages import (Alarm, Committed, Hello, HubState, HubSwitch, LogPage, LogRequest, Nack,
-                                body_of)
+from protocols.messages import (
+    Alarm,
+    Committed,
+    Hello,
+    HubState,
+    HubSwitch,
+    LogPage,
+    LogRequest,
+    Nack,
+    body_of,
+)
 from protocols.session import REPLIES, Session
 
 HUB_PEER = Peer("hub", "hub", "hub")   # the other hub, admitted by the console's own key
@@ -39,7 +48,7 @@ PAGE_ROWS = 500        # events read for one log page before it is cut to the re
 _NOBLOCK = int(zmq.NOBLOCK)
 
 
-class Pairing:
+class Pairing(PairCopy):
     """Hub's Binary Star state, its peer sockets and the warm copy; all inert when the event names no backup."""
 
     def _pair_setup(self, backup: bool) -> None:
@@ -55,6 +64,8 @@ class Pairing:
         self._copy_queue: tuple[list[Row], list[tuple[int, Rejection]]] = ([], [])
         self._copy_rows: list[Row] = []   # what the writer thread is writing now
         self._forked: int | None = None    # a set-aside in flight: the fork point it keeps up to
+        self._fork_check: tuple[int, int, int] | None = None   # (fork point, since_ms, asked at): row F asked for
+        self._diverged = False             # row F differs: this log is not the history's, and is left as it is
         self._switch_due: str = ""         # an activation decided, its hub_switch not yet written
         self._started_event: Any = None    # hub_started, written with the first switch of this run
         self.peer_gseq = 0
@@ -141,6 +152,10 @@ class Pairing:
         self.pair_next = now_ms + self._beat_ms
         self._publish([REPLIES.topic_frames("hub", self._state_now())])
 
+    def _beat_if_due(self) -> None:
+        if self.pair is not None and self.clock() >= self.pair_next:
+            self._beat(self.clock())
+
     def _state_now(self) -> HubState:
         return HubState(state=self.pair.state, era=self.pair.era, gseq=self._last_gseq(),
                         rejections=self.reader.last_rejection_id(), switches=self._switches())
@@ -173,7 +188,10 @@ class Pairing:
             self._beat(now_ms)
         if self.pair.state != bs.PASSIVE or msg.state != bs.ACTIVE:
             return
-        if self.copy is None and self._forked is None and not self.copy_writer.busy:
+        if self._fork_check is not None:
+            if now_ms - self._fork_check[2] >= RETRY_MS:   # the row asked for never came: ask again
+                self._ask_row(self._fork_check[0], self._fork_check[1], now_ms)
+        elif self.copy is None and self._forked is None and not self.copy_writer.busy and not self._diverged:
             self._join_history(msg, now_ms)
         elif self.copy is not None:
             self._copy_out(self.copy.peer_at(msg.gseq, msg.rejections, now_ms))
@@ -183,22 +201,6 @@ class Pairing:
         self._say(t("hub.pair_live.passive", self.lang))
         self.copy = None
         self._send_peer(Hello(role="hub", app="eventdesk-hub"))
-
-    def _join_history(self, msg: HubState, now_ms: int) -> None:
-        """PROTOCOL.md 5.13, after a failover and a return: rows past the fork point are set aside, then the copy."""
-        try:
-            theirs = [(int(era), int(after)) for era, after in msg.switches]
-        except (TypeError, ValueError):
-            return   # not a list this hub can read: the next hub_state tries again
-        fork = fork_point([tuple(x) for x in self._switches()], theirs)
-        if fork is None or fork >= self._last_gseq():
-            self.copy = LogCopy(self._last_gseq(), self.reader.last_rejection_id())
-            return
-        first = self.reader.conn.execute("SELECT recv_ms FROM events WHERE gseq = ?", (fork + 1,)).fetchone()
-        since = first[0] if first else now_ms
-        self._forked = fork
-        self._say(t("hub.pair_live.set_aside", self.lang, n=self._last_gseq() - fork, gseq=fork))
-        self.copy_writer.start(lambda: self.store.set_aside_after(fork, since, now_ms), [])
 
     # --- a client, or the other hub, on the ROUTER ---------------------------------------------
     def _pair_gate(self, address: bytes, peer: Peer, frames: list[bytes], now_ms: int) -> list[bytes] | None:
@@ -241,92 +243,6 @@ class Pairing:
         return LogPage(events=events[:n], rejections=rows[:m], more=more)
 
     # --- the warm copy -------------------------------------------------------------------------
-    def _from_peer_reply(self, frames: list[bytes], now_ms: int) -> None:
-        try:
-            msg = codec.decode(frames, bounds.REPLY_MAX).message
-        except ProtocolError:
-            return
-        if isinstance(msg, LogPage) and self.copy is not None and self.pair.state == bs.PASSIVE:
-            try:
-                events = [Committed(**e) for e in msg.events]
-                rejections = [(int(rid), Rejection(**r)) for rid, r in msg.rejections]
-            except (TypeError, ValueError):
-                return   # not a page this hub can read: the copy asks again after its retry time
-            self._copy_out(self.copy.page(events, rejections, msg.more, now_ms))
-
-    def _copy_out(self, out: Copy) -> None:
-        if out.events or out.rejections:
-            rows, rejections = self._copy_queue
-            rows += [Row(e.gseq, e.station, e.epoch, e.seq, e.type, e.station_ms, e.recv_ms, e.body)
-                     for e in out.events]
-            rejections += out.rejections
-            self._copy_start()
-        if out.ask is not None:
-            self._send_peer(LogRequest(after=out.ask[0], after_rejection=out.ask[1]))
-
-    def _copy_start(self) -> None:
-        rows, rejections = self._copy_queue
-        if self.copy_writer.busy or not (rows or rejections):
-            return
-        self._copy_queue = ([], [])
-        self._copy_rows = rows
-        self.copy_writer.start(rows, rejections)
-
-    def _write_copy(self, rows: Any, rejections: list) -> list[int]:
-        """On the copy's writer thread: the rows with the active log's gseqs (or the one set-aside, a callable)."""
-        if callable(rows):
-            rows()
-        else:
-            self.store.append_copy(rows, rejections)
-        return []
-
-    def _copy_written(self) -> None:
-        """The writer thread finished: fold what it wrote, or start the copy again from what the log holds."""
-        if self._forked is not None:
-            self._set_aside_done()
-            return
-        try:
-            self.copy_writer.result()
-        except StoreError as exc:
-            self._say(t("hub.pair_live.copy_failed", self.lang, why=exc.sentence(self.lang)))
-            self._copy_queue = ([], [])
-            if self.copy is not None:
-                self.copy.restart(self._last_gseq(), self.reader.last_rejection_id())
-            return
-        for row in self._copy_rows:
-            fold.apply(self.ingest.state, row)
-        self._copy_rows = []
-        self._copy_start()
-
-    def _set_aside_done(self) -> None:
-        """The tail is set aside: the picture is folded again from the log that is left, and the copy begins."""
-        self._forked = None
-        try:
-            self.copy_writer.result()
-        except StoreError as exc:   # nothing moved: the next hub_state tries again
-            self._say(t("hub.pair_live.copy_failed", self.lang, why=exc.sentence(self.lang)))
-            return
-        picture = fold.new_state({**self.event.summary(), "plans": self.library.summary()})
-        for row in self.reader.since(0):
-            fold.apply(picture, row)
-        self.ingest.state = picture
-        self.ingest.snapshots = replies.Snapshots()   # their gseqs name rows that are gone
-        self.copy = LogCopy(self._last_gseq(), self.reader.last_rejection_id())
-
-    def _copy_settle(self) -> None:
-        """Before this hub writes on its own: every copy write done and folded."""
-        while self.copy_writer is not None and self.copy_writer.busy:
-            zmq.select([self.copy_writer.fd], [], [], 1.0)
-            if self.copy_writer.done():
-                self._copy_written()
-        self._copy_queue = ([], [])
-
-    def _send_peer(self, msg: Any) -> None:
-        try:
-            self.peer_dealer.send_multipart(self.peer_session.frames(msg), _NOBLOCK)
-        except zmq.ZMQError:
-            pass   # the peer's pipe is full or gone: the copy asks again after its retry time
-
     # --- the switch ------------------------------------------------------------------------------
     def _switch_now(self) -> None:
         """This hub became active: the copy settles, then hub_switch opens its era in the log."""
