@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import zmq
@@ -77,3 +79,10 @@ def test_one_hub_alone_says_so_in_the_same_shape(event_dir):
     finally:
         ctx.destroy(linger=0)
         hub.stop()
+
+
+def test_backup_with_no_backup_named_is_refused_with_the_key(event_dir):
+    done = subprocess.run([sys.executable, "-m", "console.cli", "hub", str(event_dir.root), "--backup", "--lang", "zh"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "hub.backup_endpoint" in done.stderr and "没有填写备用服务器的地址" in done.stderr

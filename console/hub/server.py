@@ -20,6 +20,7 @@ from typing import Callable, TextIO
 import zmq
 
 from console.event import plan_files
+from console.core.event import HubPairError
 from console.event.folder import EventFolder
 from console.hub import replies
 from console.hub.admission import ZAP_DOMAIN, Admission
@@ -68,6 +69,8 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         self.event = folder.load()
         self.lang = lang or self.event.lang
         self.live = LiveLog(out, self.lang)
+        if backup and not self.event.hub.backup_endpoint:   # two hubs (5.13): --backup needs its addresses
+            raise HubPairError(folder.toml, "hub.backup_endpoint", "no_backup")
         # Two hubs (5.13): the backup listens on [hub] backup_endpoint and backup_feed.
         self.endpoint_cfg = endpoint or (self.event.hub.backup_endpoint if backup else self.event.hub.endpoint)
         self.feed_cfg = feed or (self.event.hub.backup_feed if backup else self.event.hub.feed)
