@@ -16,13 +16,21 @@ import sys
 from pathlib import Path
 
 import pytest
+import zmq
 
 from console.event.folder import EventFolder, set_endpoints
 from console.hub.server import run_in_thread
 from console.hub.store import Store, dumps
 from stations.outbox.store import DELIVERED
 from tests.test_client import station
-from tests.wire import quiet_port, set_hub_options, wait_for
+from tests.wire import (
+    Client,
+    quiet_port,
+    server_key,
+    set_hub_options,
+    station_pair,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -69,6 +77,16 @@ def rows(folder: EventFolder, where: str = "1", *args) -> list[tuple]:
         conn.close()
 
 
+def rejections(folder: EventFolder) -> list[tuple]:
+    conn = sqlite3.connect(folder.db())
+    try:
+        return conn.execute("SELECT * FROM rejections ORDER BY id").fetchall()
+    except sqlite3.OperationalError:   # no log yet
+        return []
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def pair(event_dir: EventFolder, tmp_path: Path):
     """(primary's folder, backup's folder, their endpoints): the sample event with a backup named, copied."""
@@ -96,6 +114,15 @@ def test_the_backup_copies_the_log_refuses_clients_and_reports_the_same_summary(
             if i % 3 == 0:
                 lobby.submit("zone_enter", {"zone": "lobby", "count": 1})
         assert gate.wait_drained(30) and lobby.wait_drained(30), (gate.status(), lobby.status())
+        # A refusal is in the log too (rejections never travel on the feed: the pages bring them).
+        ctx = zmq.Context()
+        try:
+            raw = Client(ctx, ports[0], server_key(primary_dir), station_pair(primary_dir, "gate-2"),
+                         station="gate-2", epoch="raw-1")
+            assert raw.request("zone_enter", {"zone": "lobby", "count": 1}, 1).message.code == "E_FORBIDDEN"
+        finally:
+            ctx.destroy(linger=0)
+        wait_for(lambda: rejections(backup_dir) == rejections(primary_dir) != [], 20, "the refusal copied")
         wait_for(lambda: rows(backup_dir) == rows(primary_dir), 20, "the backup's copy to hold the primary's log")
         first = json.loads(rows(primary_dir, "type = 'hub_switch'")[0][5])
         # The primary heard the backup wait (or, had a station come first, served it once its window passed).
@@ -110,7 +137,7 @@ def test_the_backup_copies_the_log_refuses_clients_and_reports_the_same_summary(
         summaries = []
         for folder in (primary_dir, backup_dir):
             done = subprocess.run([sys.executable, "-m", "console.cli", "report", str(folder.root), "--lang", "en"],
-                                  capture_output=True, text=True, timeout=120)
+                                  check=False, capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr
             summaries.append(sorted((p.name, p.read_text("utf-8")) for p in folder.report_dir.glob("*.md")))
         assert summaries[0] == summaries[1] and summaries[0]

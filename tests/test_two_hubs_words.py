@@ -6,7 +6,7 @@ from console.report import doc, render
 from console.report.summary import summarise
 from protocols import codec
 from protocols.codec import ProtocolError
-from tests.report_fixture import S, T0, summary_dict
+from tests.report_fixture import T0, S, summary_dict
 from tests.staff_text import leaks
 
 

@@ -10,6 +10,7 @@ and console/core/log_copy.py's, given the hub's clock; this module only carries 
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from itertools import islice
 from typing import Any
 
@@ -23,7 +24,7 @@ from console.hub.guard import Cursors
 from console.hub.ingest import last_seq_in
 from console.hub.ingest_refusals import header_or_none, nack
 from console.hub.pair_copy import PairCopy
-from console.hub.store import Rejection, Row
+from console.hub.store import Rejection, Row, StoreError
 from console.hub.writer import Writer
 from protocols import bounds, codec, curve
 from protocols.codec import ProtocolError
@@ -226,7 +227,10 @@ class Pairing(PairCopy):
             return REPLIES.frames(Nack(code=err.code, reason=err.en, reason_zh=err.zh))
         msg = env.message
         if isinstance(msg, LogRequest):
-            return REPLIES.frames(self._log_page(msg.after, msg.after_rejection))
+            try:
+                return REPLIES.frames(self._log_page(msg.after, msg.after_rejection))
+            except StoreError:   # the log cannot be read just now: the other hub asks again, this one lives
+                return REPLIES.frames(nack(env.header, ProtocolError("E_STORAGE")))
         return REPLIES.frames(self._state_now())
 
     def _log_page(self, after: int, after_rejection: int) -> LogPage:
@@ -235,7 +239,7 @@ class Pairing(PairCopy):
         events = [body_of(Committed(**row._asdict())) for row in islice(self.reader.since(after), PAGE_ROWS)]
         n = replies.fit(events, budget) if events else 0
         used = len(codec.pack(events[:n]))
-        rows = [[rid, rej._asdict()] for rid, rej in self.reader.rejections_since(after_rejection)[:PAGE_ROWS]]
+        rows = [[rid, asdict(rej)] for rid, rej in self.reader.rejections_since(after_rejection, PAGE_ROWS)]
         m = replies.fit(rows, budget - used) if rows and used < budget else 0
         if m and len(codec.pack(rows[:m])) > budget - used:
             m = 0

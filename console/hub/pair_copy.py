@@ -52,7 +52,7 @@ class PairCopy:
 
     def _row_checked(self, page: LogPage, now_ms: int) -> None:
         fork, since, _ = self._fork_check
-        theirs = next((e for e in page.events if e.get("gseq") == fork), None)
+        theirs = next((e for e in page.events if isinstance(e, dict) and e.get("gseq") == fork), None)
         if theirs is None:
             return   # not the page asked for: the next hub_state asks again after RETRY_MS
         self._fork_check = None

@@ -330,12 +330,12 @@ class Store:
         with self._reading():
             return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM rejections").fetchone()[0]
 
-    def rejections_since(self, rid: int) -> list[tuple[int, Rejection]]:
-        """(id, rejection) of every rejection after id `rid`, oldest first: what a log page carries."""
+    def rejections_since(self, rid: int, limit: int = -1) -> list[tuple[int, Rejection]]:
+        """(id, rejection) of every rejection after id `rid` (at most `limit`; -1: all), oldest first: what a log page carries."""
         with self._reading():
             return [(r[0], Rejection(*r[1:])) for r in self.conn.execute(
                 "SELECT id, station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail FROM rejections"
-                " WHERE id > ? ORDER BY id", (rid,))]
+                " WHERE id > ? ORDER BY id LIMIT ?", (rid, limit))]
 
     # --- reading ----------------------------------------------------------------------------
     @contextmanager
