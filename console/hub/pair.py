@@ -10,6 +10,7 @@ and console/core/log_copy.py's, given the hub's clock; this module only carries 
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict
 from itertools import islice
 from typing import Any
@@ -133,6 +134,12 @@ class Pairing(PairCopy):
     def _pair_step(self, ready: dict) -> None:
         if self.pair is None:
             return
+        try:
+            self._pair_turn(ready)
+        except (StoreError, sqlite3.Error):   # the log cannot be read just now: the next turn tries again, the hub lives
+            self._line(t("hub.pair_live.unreadable", self.lang))
+
+    def _pair_turn(self, ready: dict) -> None:
         now = self.clock()
         if self.peer_sub in ready:
             for frames in _drain(self.peer_sub):
@@ -226,12 +233,12 @@ class Pairing(PairCopy):
         except ProtocolError as err:
             return REPLIES.frames(Nack(code=err.code, reason=err.en, reason_zh=err.zh))
         msg = env.message
-        if isinstance(msg, LogRequest):
-            try:
+        try:
+            if isinstance(msg, LogRequest):
                 return REPLIES.frames(self._log_page(msg.after, msg.after_rejection))
-            except StoreError:   # the log cannot be read just now: the other hub asks again, this one lives
-                return REPLIES.frames(nack(env.header, ProtocolError("E_STORAGE")))
-        return REPLIES.frames(self._state_now())
+            return REPLIES.frames(self._state_now())
+        except (StoreError, sqlite3.Error):   # the log cannot be read just now: the other hub asks again, this one lives
+            return REPLIES.frames(nack(env.header, ProtocolError("E_STORAGE")))
 
     def _log_page(self, after: int, after_rejection: int) -> LogPage:
         """The log after `after` (events) and `after_rejection` (rejections), cut to the reply limit."""
