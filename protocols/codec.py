@@ -40,7 +40,7 @@ _CONTROL = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b, _ in REFU
 # An epoch: printable ASCII without spaces (U+0021-U+007E), so it reads the same in every log and tool.
 _EPOCH = re.compile("[!-~]*")
 
-RETRYABLE = frozenset({"E_RATE", "E_STORAGE", "E_GAP", "E_EPOCH"})
+RETRYABLE = frozenset({"E_RATE", "E_STORAGE", "E_GAP", "E_EPOCH", "E_PASSIVE"})
 
 
 class ProtocolError(Exception):

@@ -46,7 +46,7 @@ from protocols.schema import (
 class Hello(Message):
     TYPE = "hello"
     KIND = "control"
-    role: str = choice(("station", "desk"), "station")
+    role: str = choice(("station", "desk", "hub"), "station")   # hub: the passive hub of a pair (5.13)
     app: str = name("")
     outbox: int = integer(0, 0)
 
@@ -93,6 +93,8 @@ class Welcome(Message):
     instructions: list = anything([])
     instructions_more: bool = flag()
     limits: dict = anything({})
+    hubs: list = anything([])      # two hubs (5.13): [{endpoint, feed}, ...], the active one first
+    pair: dict = anything({})      # two hubs (5.13): {me, era, peer}
 
 
 @message
@@ -168,6 +170,7 @@ class Presence(Message):
     server_ms: int = integer(0, 0)
     stations: dict = anything({})
     gseq: int = integer(0, 0)
+    pair: dict = anything({})      # two hubs (5.13): {me, era, peer}, as in the welcome
 
 
 # --- reports from the posts ----------------------------------------------------------------
@@ -427,6 +430,7 @@ from protocols.messages_service import *  # noqa: F401,F403 — service calls ta
 from protocols.messages_vip import *  # noqa: F401,F403 — VIPs end to end (issue 16 item 4); re-exported
 from protocols.messages_prep import *  # noqa: F401,F403 — preparation run from the desk (issue 16 item 6); re-exported
 from protocols.messages_phones import *  # noqa: F401,F403 — phones paired, unpaired, revoked (issue 18); re-exported
+from protocols.messages_pair import *  # noqa: F401,F403 — two hubs: hub_state, log pages, hub_switch (issue 19); re-exported
 
 # Which stored kinds each role may send. Incidents, instruction acks, service calls and the
 # confirmation of one's own plan steps are common.

@@ -240,6 +240,27 @@ MEANING.update({
     ("prep_stage", "note"): "free text",
 })
 
+# Two hubs (issue 19, 5.13): protocols/messages_pair.py.
+MEANING.update({
+    ("hello", "role"): "`station`, `desk`, or `hub` (the passive hub of a pair, 5.13); must be the key's role",
+    ("welcome", "hubs"): "two hubs (5.13): [{endpoint, feed}, ...], the active one first; empty with one hub",
+    "pair": "two hubs (5.13): {me: `primary`|`backup`, era, peer: `none`|`in_step`|`behind`|`lost`}; peer `none` with one hub",
+    ("hub_state", "state"): "the hub's Binary Star state (5.13)",
+    ("hub_state", "era"): "the highest era it has seen (0: never active)",
+    ("hub_state", "gseq"): "the last gseq in its log",
+    ("hub_state", "rejections"): "the last rejection id in its log",
+    ("hub_state", "switches"): "[[era, after_gseq], ...] of every hub_switch in its log, oldest first: where a returning hub's log left the history",
+    ("log_request", "after"): "the last gseq the asking hub holds",
+    ("log_request", "after_rejection"): "the last rejection id the asking hub holds",
+    ("log_page", "events"): "events after `after`, oldest first, each as the feed carries it (`event` bodies)",
+    ("log_page", "rejections"): "[id, {station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail}] after `after_rejection`",
+    ("log_page", "more"): "true: the page was cut to the reply limit; ask again after its last event",
+    ("hub_switch", "era"): "the era this switch begins",
+    ("hub_switch", "hub"): "which hub became active",
+    ("hub_switch", "after_gseq"): "the last event the new active hub held",
+    ("hub_switch", "reason"): "why it became active (console/core/binary_star.py)",
+})
+
 # Phones paired with the stations, logged through the hub (issue 18): protocols/messages_phones.py.
 MEANING.update({
     ("phone_paired", "phone"): "the phone's label: a few random characters the station server makes when it pairs "
@@ -268,6 +289,7 @@ ERRORS: dict[str, tuple[str, str]] = {   # code -> (who detects it, meaning)
     "E_STORAGE": ("hub", "the hub could not commit the log"),
     "E_GAP": ("hub", "seq is beyond the next expected one; `expected` says where to resume"),
     "E_UNKNOWN": ("hub", "the report refers to an incident, instruction, plan, plan run, step or task that does not exist"),
+    "E_PASSIVE": ("hub", "this hub is the passive one of two (5.13): the client moves to the other endpoint at once"),
 }
 
 _TYPE_NAMES = {"int": "integer", "str": "string", "bool": "boolean", "map": "map", "list": "array", "bin": "bytes"}

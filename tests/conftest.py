@@ -121,6 +121,8 @@ MODULE_TIER.update({"test_vip_release": "pure", "test_vip_release_station": "scr
 # Two hubs (issue 19): the Binary Star state machine, the pair's endpoints in event.toml.
 MODULE_TIER.update({"test_binary_star": "pure", "test_hub_pair_config": "pure", "test_log_copy": "pure",
                     "test_two_hubs_move": "wire"})
+MODULE_TIER.update({"test_two_hubs": "fault", "test_two_hubs_words": "pure",
+                    "test_two_hubs_pair": "wire"})   # two hubs, the hub side (issue 19): real hub processes, SIGKILL
 # issue 17, the last words: event.toml errors, the hub's log, the summary's CSV, charts' own Chinese font, station forms
 MODULE_TIER.update({"test_report_charts_font": "pure", "test_event_words": "pure", "test_hub_live_words": "pure",
                     "test_cli_staff_words": "pure"})

@@ -398,6 +398,7 @@ def rich_log() -> Log:
     log(M.DrillClock(start_ms=T0 - 3_600_000, ms_per_s=60_000, scenario="fire_drill"), "desk-1", T0 + 1_000)
     log(M.HubStopped(), "hub", T0 + 1_500)
     log(M.HubStarted(previous="crash", down_from_ms=T0 + 1_400), "hub", T0 + 1_800)
+    log(M.HubSwitch(era=2, hub="backup", after_gseq=3, reason="peer_lost"), "hub", T0 + 1_900)   # two hubs (issue 19)
     log(("some_future_type", {"x": 1}), "gate-1", T0 + 2_000)
     S.touch(log.state, "gate-2", T0 + 999, outbox=2)
     return log

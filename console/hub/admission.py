@@ -19,6 +19,7 @@ from protocols.messages import Committed
 from protocols.session import REPLIES
 
 ZAP_DOMAIN = b"eventdesk"
+_PEER_TOPICS = (bounds.topic_frame("hub"), bounds.topic_frame("feed"))   # what the other hub follows (5.13)
 _NOBLOCK = int(zmq.NOBLOCK)
 
 
@@ -69,7 +70,7 @@ class Admission:
             if not data or data[0] not in (0, 1) or peer is None:
                 continue
             topic = data[1:]
-            if peer.role == "desk" or topic in {bounds.topic_frame(t) for t in targets(peer.id, peer.post)}:
+            if peer.role == "desk" or (peer.role == "hub" and topic in _PEER_TOPICS) or topic in {bounds.topic_frame(t) for t in targets(peer.id, peer.post)}:
                 self.pub.setsockopt(zmq.SUBSCRIBE if data[0] == 1 else zmq.UNSUBSCRIBE, topic)
                 self.subscribed += data[0]
                 if peer.role == "station":

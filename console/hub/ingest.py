@@ -88,6 +88,8 @@ class Ingest(Control, Refusals):
         self.stats = {"received": 0, "stored": 0, "duplicates": 0, "rejected": 0, "retry": 0, "dropped": 0}
         self.heard_floor_ms = 0   # the first clock reading: silence before it is the hub's own
         self.skew = Skew()
+        # Two hubs (5.13): (hubs, pair) for a welcome at a time, set by the hub when the event names a backup.
+        self.pair_info: Callable[[int], tuple[list, dict]] | None = None
         for sid, st in self.state.stations.items():
             if "offset_ms" in st:
                 self.skew.known(sid, st["offset_ms"])

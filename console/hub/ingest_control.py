@@ -32,6 +32,9 @@ class Control:
             return self._identity(b, peer, h, now_ms, advance=False, claimed=h.station)
         if h.type == "hello" and msg.role != peer.role:
             return self._identity(b, peer, h, now_ms, advance=False, claimed_key=f"role.{msg.role}")
+        if h.type == "log_request":   # only the other hub may ask for the log (console/hub/pair.py answers it)
+            err = ProtocolError("E_FORBIDDEN", post_key=f"post.{peer.post}", kind_key=f"type.{h.type}")
+            return self._refuse(b, peer, h, err, now_ms, advance=False)
         reply = self._answer(peer, env, now_ms)
         if peer.role == "station":
             # Logged in this batch, ahead of any report behind it: a station back from offline has its
@@ -52,6 +55,8 @@ class Control:
             return None
         if h.type == "hello" and env.message.role != peer.role:
             return None
+        if h.type == "log_request":
+            return None   # refused in the next batch, like any message the key may not send
         if h.type == "snapshot_request" and self.snapshots.would_build(
                 _shape(peer), self.state.gseq, env.message.gseq, env.message.page):
             return None   # to build: in the next batch, after its acks (Later), never while a commit waits
@@ -86,10 +91,11 @@ class Control:
 
     def welcome_base(self, peer: Peer, epoch: str, now_ms: int) -> Welcome:
         """The welcome before its instructions are added."""
+        hubs, pair = self.pair_info(now_ms) if self.pair_info is not None else ([], {})   # two hubs (5.13)
         return Welcome(station=peer.id, post=peer.post, server_ms=now_ms,
                        heartbeat_ms=int(self.event.hub.heartbeat_s * 1000),
                        last_seq=self.cursors.get((peer.id, epoch)) or 0, drill=self.drill,
-                       event=self.summary_for(peer), limits=self.limits())
+                       event=self.summary_for(peer), limits=self.limits(), hubs=hubs, pair=pair)
 
     def picture(self, peer: Peer) -> dict[str, Any]:
         """The snapshot's picture: the whole state for a desk, its own part for a station (station_view)."""

@@ -19,7 +19,8 @@ BRIEF_MAX = 120
 # Values that are the wire's own words: shown through the catalogue group named here.
 _WORDS = {"kind": ("incident",), "severity": ("severity",), "status": ("status", "liveness", "svc_status"),
           "post": ("post",), "department": ("dept",), "owner": ("dept", "post"), "service": ("service",),
-          "liveness": ("liveness",), "previous": ("hub.live.previous_",)}
+          "liveness": ("liveness",), "previous": ("hub.live.previous_",),
+          "hub": ("hub_role",), "reason": ("hub_switch_why",)}   # two hubs: hub_switch (issue 19)
 # Fields that are references for machines, not for the person reading the log.
 _SKIP = {"epoch", "digest", "header", "ref", "call", "data", "body", "limits", "cut", "run", "step", "seq", "gseq",
          "name_en", "text_en", "all_clear_en", "org"}

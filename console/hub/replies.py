@@ -145,10 +145,13 @@ def publication(topic: str, committed: Committed) -> list[bytes]:
     return REPLIES.topic_frames(topic, Committed(**{**codec.body_of(committed), "body": {}, "cut": True}))
 
 
-def presence(server_ms: int, stations: dict[str, dict[str, Any]], gseq: int) -> list[list[bytes]]:
-    """Presence for every station, in as many messages as FEED_MAX needs (each names some stations)."""
+def presence(server_ms: int, stations: dict[str, dict[str, Any]], gseq: int,
+             pair: dict[str, Any] | None = None) -> list[list[bytes]]:
+    """Presence for every station, in as many messages as FEED_MAX needs (each names some stations);
+    each carries the hub pair's status (two hubs, 5.13; {} with one hub)."""
     ids = list(stations)
     out = []
     for chunk in paginate([[sid, stations[sid]] for sid in ids], bounds.FEED_MAX - ROOM):
-        out.append(REPLIES.topic_frames("presence", Presence(server_ms=server_ms, stations=dict(chunk), gseq=gseq)))
+        out.append(REPLIES.topic_frames("presence", Presence(server_ms=server_ms, stations=dict(chunk), gseq=gseq,
+                                                             pair=pair or {})))
     return out

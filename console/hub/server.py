@@ -20,6 +20,7 @@ from typing import Callable, TextIO
 import zmq
 
 from console.event import plan_files
+from console.core.event import HubPairError
 from console.event.folder import EventFolder
 from console.hub import replies
 from console.hub.admission import ZAP_DOMAIN, Admission
@@ -28,6 +29,7 @@ from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.hub.life import Life
 from console.hub.live_words import LiveWords
+from console.hub.pair import Pairing
 from console.hub.storage import StorageWatch, refuse_batch
 from console.hub.store import Store, StoreError
 from console.hub.upkeep import Upkeep
@@ -57,18 +59,21 @@ class Endpoints:
     console_public: str
 
 
-class Hub(Admission, Waiting, Upkeep):
+class Hub(Admission, Waiting, Upkeep, Pairing):
     """One event's hub. `bind()` then `run()` (blocking) until `stop()` or a signal."""
 
     def __init__(self, folder: EventFolder, drill: bool = False, endpoint: str | None = None,
                  feed: str | None = None, out: TextIO | None = sys.stdout, clock: Callable[[], int] = now_ms,
-                 lang: str | None = None):
+                 lang: str | None = None, backup: bool = False):
         self.folder, self.drill, self.out, self.clock = folder, drill, out, clock
         self.event = folder.load()
         self.lang = lang or self.event.lang
         self.live = LiveLog(out, self.lang)
-        self.endpoint_cfg = endpoint or self.event.hub.endpoint
-        self.feed_cfg = feed or self.event.hub.feed
+        if backup and not self.event.hub.backup_endpoint:   # two hubs (5.13): --backup needs its addresses
+            raise HubPairError(folder.toml, "hub.backup_endpoint", "no_backup")
+        # Two hubs (5.13): the backup listens on [hub] backup_endpoint and backup_feed.
+        self.endpoint_cfg = endpoint or (self.event.hub.backup_endpoint if backup else self.event.hub.endpoint)
+        self.feed_cfg = feed or (self.event.hub.backup_feed if backup else self.event.hub.feed)
         self.public, secret = keys.load_pair(folder.console_secret)
         self.secret = secret
         self.peers = self._load_peers()
@@ -90,6 +95,8 @@ class Hub(Admission, Waiting, Upkeep):
             raise
         self.storage = StorageWatch(self.store, self._say, self.lang)
         self.life = Life(self.store)
+        self._pair_setup(backup)
+        self.ingest.pair_info = lambda now: (self.pair_hubs(), self.pair_status(now))
         self.by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         self.writer: Writer | None = None
         self._held: list[tuple[bytes, Peer, list[bytes]]] = []
@@ -157,21 +164,27 @@ class Hub(Admission, Waiting, Upkeep):
         self._say(self.words.ready(self.endpoints.endpoint, self.endpoints.feed, self.drill, self.store.count()))
         now = self.clock()
         self.ingest.heard_floor_ms = now   # nobody was heard while the hub was down: silence counts from now
-        self._emit(self.ingest.hub_events([self.life.started(now)], now))
+        started = self.life.started(now)
+        # Two hubs: hub_started waits for this run's first switch, so a passive log stays a prefix of the active one.
+        if not self._pair_start(now, started):
+            self._emit(self.ingest.hub_events([started], now))
         self.writer = Writer(self.store.append_batch)
-        self.check_guests()
+        if self.serving():
+            self.check_guests()
         poller, paused = zmq.Poller(), zmq.Poller()   # paused: the ROUTER left unread (console/hub/guard.py's DropPace)
-        for sock in (self.zap, self.router, self.pub):
+        for sock in (self.zap, self.router, self.pub, *self._pair_sockets()):
             poller.register(sock, zmq.POLLIN)
             if sock is not self.router:
                 paused.register(sock, zmq.POLLIN)
         self.next_tick = self.clock() + TICK_MS
         try:
             while not self._stop.is_set():
-                wait = 0 if self._held else max(0, min(self.next_tick - self.clock(), 100))
+                now = self.clock()
+                wait = 0 if self._held else max(0, min(self.next_tick - now, 100, self._pair_wait(now)))
                 pause = self.drop_pace.wait_ms(self.mono())
                 ready = dict(paused.poll(min(wait, pause)) if pause else poller.poll(wait))
                 self._serve(ready)
+                self._pair_step(ready)
                 if self.router in ready or self._held:
                     self._drain()
                 if self.clock() >= self.next_tick:
@@ -212,7 +225,12 @@ class Hub(Admission, Waiting, Upkeep):
                 continue
             ok, refusal = admit(peer, frames[1:], now)
             if ok:
-                got.append((frames[0].bytes, peer, [f if type(f) is bytes else f.bytes for f in frames[1:]]))
+                message = [f if type(f) is bytes else f.bytes for f in frames[1:]]
+                instead = self._pair_gate(frames[0].bytes, peer, message, now)   # two hubs: E_PASSIVE, the peer's pages
+                if instead is not None:
+                    refused.append((frames[0].bytes, instead))
+                    continue
+                got.append((frames[0].bytes, peer, message))
             else:
                 if refusal is not None:
                     refused.append((frames[0].bytes, REPLIES.frames(refusal)))
@@ -227,6 +245,8 @@ class Hub(Admission, Waiting, Upkeep):
         at once delays the others by one small batch, not by its burst. What waits is bounded by the
         keys' buckets."""
         queue = self._held + (self._read(BATCH) if len(self._held) < HELD_MAX else [])
+        if self._switch_due:   # two hubs: a client's request made this hub active; its era opens before the request
+            self._switch_now()
         batch, self._held, taken = [], [], {}
         spending = self.ingest.guard.spending
         for item in queue:
@@ -276,6 +296,12 @@ class Hub(Admission, Waiting, Upkeep):
     def _tick(self) -> None:
         now = self.clock()
         self.life.tick(now)
+        if not self.serving():   # two hubs: a passive hub writes only the copy; the active one decides
+            self._flush_lines()
+            return
+        alarms = self._pair_tick(now)
+        if alarms:
+            self._emit(self.ingest.hub_events(alarms, now))
         self._watch_storage(now)
         self.check_guests()
         # Liveness changes, alarm repeats, then what the plan engine decides now (overdue steps, thresholds).
@@ -287,7 +313,7 @@ class Hub(Admission, Waiting, Upkeep):
         stations = {sid: {"last_heard_ms": st.get("last_heard_ms", 0), "outbox": st.get("outbox", 0),
                           "status": st.get("status", "unknown")}
                     for sid, st in self.ingest.state.stations.items()}
-        self._publish(replies.presence(now, stations, self.ingest.state.gseq))
+        self._publish(replies.presence(now, stations, self.ingest.state.gseq, self.pair_status(now)))
 
     def _line(self, text: str) -> None:
         if len(self._lines) < 20:
@@ -315,7 +341,7 @@ class Hub(Admission, Waiting, Upkeep):
 
     def close(self) -> None:
         try:
-            if self._stop.is_set():   # asked to stop (a signal, the person who ran it): a clean stop, logged
+            if self._stop.is_set() and self.serving():   # asked to stop (a signal, the person who ran it): a clean stop, logged
                 now = self.clock()
                 self._emit(self.ingest.hub_events([self.life.stopping(now)], now))
             self._flush_lines()
@@ -329,6 +355,7 @@ class Hub(Admission, Waiting, Upkeep):
     def release(self) -> None:
         """Sockets, the writer, the log and hub.json, each given back even if the one before failed."""
         try:
+            self._pair_close()
             for sock in ("router", "pub", "zap"):
                 if hasattr(self, sock):
                     getattr(self, sock).close(linger=0)
@@ -393,9 +420,9 @@ def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None =
 
 
 def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None,
-          lang: str | None = None) -> int:
-    """`eventdesk hub DIR`: run in the foreground until SIGINT or SIGTERM."""
-    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed, lang=lang)
+          lang: str | None = None, backup: bool = False) -> int:
+    """`eventdesk hub DIR [--backup]`: run in the foreground until SIGINT or SIGTERM."""
+    hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed, lang=lang, backup=backup)
     try:
         hub.bind()
     except BaseException:

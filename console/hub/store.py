@@ -60,6 +60,13 @@ def m001_events(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+# Two hubs (issue 19, PROTOCOL.md 5.13): a returning hub's rows after the fork point, kept for audit, never folded.
+@migrations()
+def m_issue19_set_aside(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE set_aside AS SELECT *, 0 AS set_aside_ms FROM events WHERE 0")
+    db.execute("CREATE TABLE set_aside_rejections AS SELECT *, 0 AS set_aside_ms FROM rejections WHERE 0")
+
+
 class StoreError(FileProblem):
     """The log cannot be opened, read or written; `sentence(lang)` says why (catalogue `store.*`)."""
 
@@ -300,17 +307,35 @@ class Store:
         self.writes += 1
         self._next += len(events)
 
+    def set_aside_after(self, gseq: int, since_ms: int, now_ms: int) -> int:
+        """Move the events after `gseq`, and the rejections received since `since_ms`, into the set_aside tables
+        (one transaction): the tail a returning hub held past the fork point. How many events moved."""
+        try:
+            self._check_files()
+            with self.db.atomic():
+                moved = self.conn.execute("INSERT INTO set_aside SELECT *, ? FROM events WHERE gseq > ?",
+                                          (now_ms, gseq)).rowcount
+                self.conn.execute("DELETE FROM events WHERE gseq > ?", (gseq,))
+                self.conn.execute("INSERT INTO set_aside_rejections SELECT *, ? FROM rejections WHERE recv_ms >= ?",
+                                  (now_ms, since_ms))
+                self.conn.execute("DELETE FROM rejections WHERE recv_ms >= ?", (since_ms,))
+        except (sqlite3.Error, StoreError) as exc:
+            raise self._failed("write_failed", exc) from None
+        self.writes += 1
+        self._next = gseq + 1
+        return moved
+
     def last_rejection_id(self) -> int:
         """The id of the newest rejection (0: none): where a copy of this log's rejections ends."""
         with self._reading():
             return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM rejections").fetchone()[0]
 
-    def rejections_since(self, rid: int) -> list[tuple[int, Rejection]]:
-        """(id, rejection) of every rejection after id `rid`, oldest first: what a log page carries."""
+    def rejections_since(self, rid: int, limit: int = -1) -> list[tuple[int, Rejection]]:
+        """(id, rejection) of every rejection after id `rid` (at most `limit`; -1: all), oldest first: what a log page carries."""
         with self._reading():
             return [(r[0], Rejection(*r[1:])) for r in self.conn.execute(
                 "SELECT id, station, epoch, seq, type, code, reason, reason_zh, recv_ms, detail FROM rejections"
-                " WHERE id > ? ORDER BY id", (rid,))]
+                " WHERE id > ? ORDER BY id LIMIT ?", (rid, limit))]
 
     # --- reading ----------------------------------------------------------------------------
     @contextmanager

@@ -63,6 +63,7 @@ class Waiting:
             if self.clock() >= self.next_tick:
                 self._presence(self.clock())
                 self.next_tick = self.clock() + TICK_MS
+            self._beat_if_due()   # two hubs: a slow commit must not make the other hub count this one lost
         return self.writer.result()
 
     def _read_busy(self, slow: bool) -> None:

@@ -279,6 +279,12 @@ def _quality(doc: Doc, s: Summary) -> None:
                             since=rt.clock(o["from_ms"], s.tz), to=rt.clock(o["to_ms"], s.tz),
                             d=rt.dur(o["to_ms"] - o["from_ms"], lang)) for o in outages)
                     or (t("report.outage.none", lang),)))
+    switches = s.extra.get("hub_switches", ())
+    if switches:   # two hubs (issue 19, PROTOCOL.md 5.13): a line per switch
+        doc.add(Heading(t("report.pair.title", lang), 3),
+                Bullets(tuple(t("report.pair.line", lang, at=rt.clock(x["at_ms"], s.tz), era=x["era"],
+                                hub=t(f"hub_role.{x['hub']}", lang), why=t(f"hub_switch_why.{x['reason']}", lang))
+                              for x in switches)))
     doc.add(Heading(t("report.sub.delivery", lang), 3),
             Para(t("report.sub.delivery_how", lang, late=d["late"], n=d["reports"], limit=rt.dur(d["late_ms"], lang))))
     edges = [0, *d["edges_ms"]]

@@ -296,7 +296,9 @@ class _Collector:
             extra={"all_lots_full": self.all_full.closed(end), "late_ms": self.late_ms,
                    "ack_target_ms": ACK_TARGET_MS, "unknown_types": s.totals["unknown"],
                    "stored_by_epoch": {sid: {ep: k[0] for ep, k in by.items()} for sid, by in self.keys.items()},
-                   "hub_outages": [dict(o) for o in s.hub["outages"]], "sendoffs": sendoffs.figures(s)},
+                   "hub_outages": [dict(o) for o in s.hub["outages"]], "sendoffs": sendoffs.figures(s),
+                   # two hubs (issue 19): one line per switch
+                   "hub_switches": [dict(x) for x in s.hub.get("switches", ())]},
         )
         summary.services = self.calls.finish(s)
         summary.extra["service_calls"] = sorted(self.calls.calls, key=lambda c: c["id"])

@@ -42,6 +42,7 @@ class Inbound:
         self.station, self.outbox, self.events, self.flow = station, outbox, events, flow
         self.send, self.monotonic = send, monotonic
         self.bad_frames = 0
+        self.passive = False   # two hubs (5.13): an E_PASSIVE came; the link moves to the other hub
         # The guest list being fetched: its digest and the pages so far (see guest_page).
         self.guest_fetch: tuple[str, dict[int, list]] | None = None
         self.guest_asked_at = self.guest_checked_at = float("-inf")
@@ -83,6 +84,9 @@ class Inbound:
         return welcomes
 
     def nack(self, nack: Nack) -> None:
+        if nack.code == "E_PASSIVE":   # two hubs (5.13): this one stands by; the link moves to the other at once
+            self.passive = True
+            return
         if nack.seq == 0 or nack.epoch != self.outbox.epoch:
             self.events.set_status(last_error=f"{nack.code}: {nack.reason}")
             return

@@ -57,6 +57,8 @@ class Link:
         self.ever_heard = False
         self.failed_once = False     # a liveness timeout happened: say "unreachable", not "connecting"
         self.hub_at = 0              # which of settings.hubs() the sockets go to (two hubs, PROTOCOL.md 5.13)
+        self.moved_unwelcomed = False   # two hubs: moved on E_PASSIVE and not welcomed since (the next move backs off)
+        self.learned_hubs: tuple[tuple[str, str | None], ...] = ()   # two hubs: the welcome's `hubs`, when usable
         self.sent_frames = 0
         self.flow = Flow(settings.window)
         self.inbound = Inbound(settings.station, outbox, events, self.flow, self.send, self.mono)
@@ -84,7 +86,7 @@ class Link:
             self.monitor = self.dealer.get_monitor_socket(_MONITORED)
         except zmq.ZMQError:  # without it we fall back to guessing from silence (see _publish)
             self.monitor = None
-        endpoint, feed = self.settings.hubs()[self.hub_at]
+        endpoint, feed = self._hubs()[self.hub_at]
         self.dealer.connect(endpoint)
         self.poller = zmq.Poller()
         self.poller.register(self.wake.fileno(), zmq.POLLIN)
@@ -164,7 +166,7 @@ class Link:
                 self.open()
             except zmq.ZMQError as exc:  # a malformed endpoint, say: keep the reason, try later
                 self._drop_sockets()
-                self.events.set_status(last_error=f"cannot connect to {self.settings.hubs()[self.hub_at][0]}: {exc}")
+                self.events.set_status(last_error=f"cannot connect to {self._hubs()[self.hub_at][0]}: {exc}")
                 self.reconnect_at = self.mono() + BACKOFF_CAP
         # A stepped clock may stand still: the wait is real time, at most one heartbeat, and a ring wakes it.
         wait = max(0.0, min(self._next_timer() - self.mono(), self.hb))
@@ -175,6 +177,8 @@ class Link:
             self._read_monitor()
         if self.dealer is not None and self.dealer in ready:
             self._read_dealer()
+            if self.inbound.passive:
+                self._move_on_passive()
         if self.sub_monitor is not None and self.sub_monitor in ready:
             for event in _events(self.sub_monitor):
                 self.feed_up = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -188,6 +192,33 @@ class Link:
         self._timers()
         self._pump()
         self._publish()
+
+    # --- two hubs (PROTOCOL.md 5.13, issue 19): E_PASSIVE moves the link to the other hub at once ---------
+    def _move_on_passive(self) -> None:
+        """The hub stands by: drop the sockets and connect to the other one now; a second move with no welcome
+        between waits the back-off, so two hubs that both refuse (a primary's first moments) are not hammered."""
+        self.inbound.passive = False
+        self._drop_sockets()
+        self.hub_at = (self.hub_at + 1) % len(self._hubs())
+        now = self.mono()
+        self.reconnect_at = now + (self.backoff * random.uniform(1.0, 1.1) if self.moved_unwelcomed else 0.0)
+        if self.moved_unwelcomed:
+            self.backoff = min(self.backoff * 2, BACKOFF_CAP)
+        self.moved_unwelcomed = True
+
+    def _hubs(self) -> tuple[tuple[str, str | None], ...]:
+        return self.learned_hubs or self.settings.hubs()
+
+    def _learn_hubs(self, welcome: Welcome) -> None:
+        """The welcome's `hubs` replace what the link knew (5.13), but only when the hub it reached is among them
+        by the address it used: one reached through another address (a relay) keeps the link's own list."""
+        current = self._hubs()[self.hub_at][0]
+        feeds = self.settings.feed_endpoint is not None
+        learned = tuple((str(h.get("endpoint", "")), str(h.get("feed", "")) if feeds else None)
+                        for h in welcome.hubs if isinstance(h, dict))
+        if any(e == current for e, _ in learned) and all(e and (f or not feeds) for e, f in learned):
+            self.learned_hubs = learned
+            self.hub_at = [e for e, _ in learned].index(current)
 
     def _next_timer(self) -> float:
         if self.dealer is None:
@@ -204,7 +235,7 @@ class Link:
             # Console unreachable: throw the socket away (queued frames and all) and retry later.
             self._drop_sockets()
             self.failed_once = True
-            self.hub_at = (self.hub_at + 1) % len(self.settings.hubs())   # two hubs: try the other (5.13)
+            self.hub_at = (self.hub_at + 1) % len(self._hubs())   # two hubs: try the other (5.13)
             self.reconnect_at = now + self.backoff * random.uniform(1.0, 1.1)
             self.backoff = min(self.backoff * 2, BACKOFF_CAP)
             return
@@ -273,6 +304,8 @@ class Link:
                                               f"not {self.settings.station!r}; reports are held")
             return
         fresh, self.welcomed = not self.welcomed, True
+        self.moved_unwelcomed = False
+        self._learn_hubs(welcome)
         self.backoff = BACKOFF_FIRST   # PROTOCOL.md 5.2: the waits start again at a welcome (not at any frame)
         if welcome.heartbeat_ms > 0:   # PROTOCOL.md 5.2: the hub's interval from now on; liveness counts in it
             self.hb = welcome.heartbeat_ms / 1000

@@ -365,6 +365,14 @@ def _hub_started(s: State, ev: Any, b: dict, ms: int) -> None:
     hub["up_ms"], hub["up_at"] = ms, ev.recv_ms   # up_at on the real clock: liveness counts from it
 
 
+def _hub_switch(s: State, ev: Any, b: dict, ms: int) -> None:
+    """Two hubs (PROTOCOL.md 5.13): one line per switch for the summary; `switches` is absent from older pictures."""
+    switches = s.hub.setdefault("switches", [])
+    switches.append({"at_ms": ms, "era": b["era"], "hub": b["hub"], "after_gseq": b.get("after_gseq", 0),
+                     "reason": b.get("reason", "")})
+    del switches[:-OUTAGES_MAX]
+
+
 def _station_clock(s: State, ev: Any, b: dict, ms: int) -> None:
     st = s.stations.get(b["station"])
     if st is not None:
@@ -393,6 +401,7 @@ FOLD = {
     "instruction": _instruction, "instruction_ack": _instruction_ack, "note": _note,
     "alarm": _alarm, "station_status": _station_status, "drill_clock": _drill_clock,
     "hub_started": _hub_started, "station_clock": _station_clock, "hub_stopped": lambda s, ev, b, ms: None,
+    "hub_switch": _hub_switch,
     "service_update": services.fold_update,
     **FOLD_OPS,
     **FOLD_VIP,

@@ -1,0 +1,43 @@
+"""Two hubs in words (issue 19): the summary's line per hub switch and E_PASSIVE's sentence, in zh and en; pure."""
+from __future__ import annotations
+
+from console.hub.store import Row
+from console.report import doc, render
+from console.report.summary import summarise
+from protocols import codec
+from protocols.codec import ProtocolError
+from tests.report_fixture import T0, S, summary_dict
+from tests.staff_text import leaks
+
+
+def _summary():
+    rows = [(T0, "hub", "hub_switch", {"era": 1, "hub": "primary", "after_gseq": 0, "reason": "alone"}),
+            (T0 + 10 * S, "gate-1", "car_in", {"count": 1}),
+            (T0 + 20 * S, "hub", "hub_switch", {"era": 2, "hub": "backup", "after_gseq": 2, "reason": "peer_lost"})]
+    return summarise([Row(g, st, "e", g, ty, ms, ms, body) for g, (ms, st, ty, body) in enumerate(rows, 1)],
+                     summary_dict())
+
+
+def test_the_summary_has_a_line_per_hub_switch_in_both_languages():
+    s = _summary()
+    assert [(x["era"], x["hub"], x["reason"]) for x in s.extra["hub_switches"]] == [(1, "primary", "alone"),
+                                                                                   (2, "backup", "peer_lost")]
+    zh = render.markdown(doc.build(s, "zh"), {})
+    en = render.markdown(doc.build(s, "en"), {})
+    assert "主备服务器切换" in zh and "备用服务器开始工作（第 2 轮，原因：另一台失联）" in zh
+    assert "Hub switches" in en and "the backup hub took over (era 2: the other was lost)" in en
+    assert "peer_lost" not in zh + en
+    section = zh[zh.index("主备服务器切换"):]
+    assert leaks(section[:section.index("\n#")] if "\n#" in section else section, ()) == []
+
+
+def test_a_summary_without_switches_has_no_such_section():
+    rows = [Row(1, "gate-1", "e", 1, "car_in", T0, T0, {"count": 1})]
+    assert "主备服务器切换" not in render.markdown(doc.build(summarise(rows, summary_dict()), "zh"), {})
+
+
+def test_e_passive_is_a_retry_with_a_sentence_a_post_worker_understands():
+    err = ProtocolError("E_PASSIVE")
+    assert err.retry and "E_PASSIVE" in codec.RETRYABLE
+    assert "备用系统" in err.zh and "不会丢失" in err.zh and "standby" in err.en
+    assert leaks(err.zh, ()) == []
