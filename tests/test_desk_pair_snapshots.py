@@ -15,9 +15,10 @@ import pytest
 from console.core.follower import Follower
 from console.desk import app as desk_app
 from console.desk.app import DeskApp
-from console.desk.link import load_snapshot, read
+from console.desk.link import load_snapshot
 from console.desk.widgets.chrome import DeskHeader
 from console.desk.widgets.view import View, pair_words
+from protocols import codec
 from protocols.session import REPLIES
 from tests.test_desk_support import T0, aio, fixture_state, settled
 
@@ -46,10 +47,8 @@ def followed(me: str, peer: str, *, era: int = 2, older_hub: bool = False) -> Fo
     f.heard(0.0, sub=True)
     f.start(0.0)
     first = None if older_hub else {"me": me, "era": era, "peer": "in_step" if peer != "none" else "none"}
-    message, extra = read(welcome_frames(first))
-    f.welcome(message, 0.1, extra.get("hubs"), extra.get("pair"))
-    message, extra = read(presence_frames(None if older_hub else {"me": me, "era": era, "peer": peer}))
-    f.presence(message, 0.2, extra.get("pair"))
+    f.welcome(codec.decode(welcome_frames(first)).message, 0.1)
+    f.presence(codec.decode(presence_frames(None if older_hub else {"me": me, "era": era, "peer": peer})).message, 0.2)
     return f
 
 

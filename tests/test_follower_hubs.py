@@ -172,16 +172,19 @@ def test_the_old_hubs_buffered_feed_is_not_folded_after_a_move():
     assert out.based and out.base.gseq == 5 and out.events == [] and f.gseq == 5
 
 
-def test_the_desk_reads_pair_and_hubs_aside_and_still_refuses_any_other_unknown_field():
-    from console.desk.link import read
+def test_welcome_and_presence_carry_pair_and_hubs_and_any_other_unknown_field_is_still_refused():
+    from protocols import codec
     from protocols.codec import ProtocolError
     from protocols.session import REPLIES
+
+    def read(frames):
+        return codec.decode(frames).message
     pair, hubs = {"me": "backup", "era": 2, "peer": "lost"}, [{"endpoint": B[0], "feed": B[1]}]
-    message, extra = read(REPLIES.body_frames("welcome", {"station": "desk-1", "post": "desk", "pair": pair, "hubs": hubs}))
+    message = read(REPLIES.body_frames("welcome", {"station": "desk-1", "post": "desk", "pair": pair, "hubs": hubs}))
     assert isinstance(message, Welcome) and message.station == "desk-1"
-    assert getattr(message, "pair", pair) == pair and (extra.get("pair", pair), extra.get("hubs", hubs)) == (pair, hubs)
-    message, extra = read(REPLIES.body_frames("presence", {"server_ms": 5, "stations": {}, "gseq": 3}))
-    assert isinstance(message, Presence) and message.gseq == 3 and extra == {}
+    assert (message.pair, message.hubs) == (pair, hubs)
+    message = read(REPLIES.body_frames("presence", {"server_ms": 5, "stations": {}, "gseq": 3, "pair": pair}))
+    assert isinstance(message, Presence) and message.gseq == 3 and message.pair == pair
     with pytest.raises(ProtocolError) as refused:
         read(REPLIES.body_frames("presence", {"server_ms": 5, "stations": {}, "gseq": 3, "pear": 1}))
     assert refused.value.code == "E_SCHEMA"

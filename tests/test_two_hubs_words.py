@@ -25,7 +25,7 @@ def test_the_summary_has_a_line_per_hub_switch_in_both_languages():
     zh = render.markdown(doc.build(s, "zh"), {})
     en = render.markdown(doc.build(s, "en"), {})
     assert "主备服务器切换" in zh and "备用服务器开始工作（第 2 轮，原因：另一台失联）" in zh
-    assert "Hub switches" in en and "the backup hub took over (era 2: the other was lost)" in en
+    assert "Server switches" in en and "the backup server took over (era 2: the other was lost)" in en
     assert "peer_lost" not in zh + en
     section = zh[zh.index("主备服务器切换"):]
     assert leaks(section[:section.index("\n#")] if "\n#" in section else section, ()) == []
@@ -41,3 +41,15 @@ def test_e_passive_is_a_retry_with_a_sentence_a_post_worker_understands():
     assert err.retry and "E_PASSIVE" in codec.RETRYABLE
     assert "备用系统" in err.zh and "不会丢失" in err.zh and "standby" in err.en
     assert leaks(err.zh, ()) == []
+
+
+def test_the_desk_timeline_names_a_hub_switch_in_words() -> None:
+    from console.core.state import new_state
+    from console.desk.widgets import fmt
+    rec = {"type": "hub_switch", "station": "hub",
+           "body": {"era": 2, "hub": "backup", "after_gseq": 2, "reason": "peer_lost"}}
+    zh = fmt.describe(rec, new_state(summary_dict()), "zh").plain
+    en = fmt.describe(rec, new_state(summary_dict()), "en").plain
+    assert "备用服务器开始工作（第 2 轮，原因：另一台失联）" in zh and "主备服务器切换" in zh
+    assert "the backup server took over (era 2: the other was lost)" in en
+    assert "peer_lost" not in zh + en and leaks(zh, ()) == []

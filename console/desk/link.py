@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import zmq
 
@@ -29,9 +30,17 @@ from console.core import state as fold
 from console.core.follower import Follower, Pair
 from protocols import codec, curve
 from protocols.bounds import topic_name
-from protocols.session import Session
 from protocols.codec import ProtocolError
-from protocols.messages import Committed, Heartbeat, Hello, Message, Nack, Presence, Snapshot, Welcome
+from protocols.messages import (
+    Committed,
+    Heartbeat,
+    Hello,
+    Nack,
+    Presence,
+    Snapshot,
+    Welcome,
+)
+from protocols.session import Session
 from stations.link.client import StationClient, Status
 from stations.link.worker import OutboxWorker
 from stations.outbox.store import Report
@@ -330,7 +339,7 @@ class DeskLink:
             if topic_name(frames[0]) not in ("feed", "presence"):
                 continue
             try:
-                message, extra = read(frames[1:])
+                message = codec.decode(frames[1:]).message
             except ProtocolError as exc:
                 log.warning("bad frame on the feed: %s", exc)
                 continue
@@ -338,7 +347,7 @@ class DeskLink:
                 self.follower.event(message, now)
             elif isinstance(message, Presence):
                 self._offset_ms = message.server_ms - int(self.clock() * 1000)
-                self.follower.presence(message, now, extra.get("pair"))
+                self.follower.presence(message, now)
 
     def _read_dealer(self, dealer: zmq.Socket) -> None:
         for _ in range(100):
@@ -349,7 +358,7 @@ class DeskLink:
             now = self.monotonic()
             self.follower.heard(now)
             try:
-                message, extra = read(frames)
+                message = codec.decode(frames).message
             except ProtocolError as exc:
                 log.warning("bad frame from the hub: %s", exc)
                 continue
@@ -357,7 +366,7 @@ class DeskLink:
                 self.follower.page(message, now)
             elif isinstance(message, Welcome):
                 self._offset_ms = message.server_ms - int(self.clock() * 1000)
-                self.follower.welcome(message, now, extra.get("hubs"), extra.get("pair"))
+                self.follower.welcome(message, now)
             elif isinstance(message, Nack) and message.code == "E_PASSIVE":
                 self.follower.passive(now)
                 break   # the rest came from the hub we are leaving
@@ -371,31 +380,6 @@ class DeskLink:
         self._published_at = now
         if self.on_publish is not None:
             self.on_publish()
-
-
-# PROTOCOL.md 5.13's fields of a welcome and a presence, read whether or not this build's messages
-# declare them: a desk may meet a hub newer than itself, and the strict decoder refuses unknown fields.
-PAIR_FIELDS = {"welcome": ("hubs", "pair"), "presence": ("pair",)}
-
-
-def read(frames: list[bytes]) -> tuple[Message, dict[str, Any]]:
-    """Decode `frames`; with the two-hub fields of a welcome or presence its messages do not declare yet, aside.
-
-    The strict decoding comes first, so the feed's events cost nothing more; only a refused welcome or
-    presence is looked at again.
-    """
-    try:
-        return codec.decode(frames).message, {}
-    except ProtocolError as refused:
-        if len(frames) != 3:
-            raise
-        type_ = codec.decode_header(bytes(frames[1])).type
-        wanted = [f for f in PAIR_FIELDS.get(type_, ()) if f not in {s.name for s in codec.SPECS[type_]}]
-        body = codec.unpack(bytes(frames[2])) if wanted else None
-        if not isinstance(body, dict) or not any(f in body for f in wanted):
-            raise refused from None
-        extra = {f: body.pop(f) for f in wanted if f in body}
-        return codec.decode([frames[0], frames[1], codec.pack(body)]).message, extra
 
 
 def load_snapshot(data: bytes) -> fold.State:

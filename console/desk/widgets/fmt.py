@@ -264,6 +264,9 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(safe(title))
     if typ in PREP_TYPES:
         parts += prep_words(state, typ, b, lang)
+    if typ == "hub_switch":   # two hubs (5.13): which server took over, and why, in words
+        parts.append(t("report.pair.took_over", lang, hub=label(f"hub_role.{b.get('hub')}", lang),
+                       era=b.get("era", ""), why=label(f"hub_switch_why.{b.get('reason')}", lang)))
     if typ in ("staff_signin", "staff_signout"):
         parts.append(safe(" ".join(str(b[k]) for k in ("name", "staff_no") if b.get(k))))
     if typ == "overdue":   # what it is about in words (a task's title, a guest and the link), never its ref
@@ -279,7 +282,7 @@ def describe(rec: dict[str, Any], state: Any, lang: str) -> Text:
         parts.append(label(f"dept.{b['department']}", lang))
     # A reason in the desk's language only: the hub's alarms carry both; an English one never in Chinese text.
     said = b.get("note") or (words(b, lang) if typ == "instruction" else b.get("text")) or (
-        b.get("reason_zh") if lang == "zh" else b.get("reason") if typ != "phone_revoke" else "")
+        b.get("reason_zh") if lang == "zh" else b.get("reason") if typ not in ("phone_revoke", "hub_switch") else "")
     if said:
         parts.append(Text("“", style="dim") + safe(said) + Text("”", style="dim"))
     for part in parts:
