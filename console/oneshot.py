@@ -80,7 +80,7 @@ def report_once(folder: EventFolder, station: str, kind: str, pairs: list[str], 
     endpoint = runtime.get("endpoint", event.hub.endpoint)
     client = StationClient(station, folder.outbox(station), folder.station_key(station), folder.console_public,
                            endpoint, post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000),
-                           app="eventdesk-oneshot")
+                           app="eventdesk-oneshot", others=event.hub.pairs()[1:])   # the backup hub (5.13)
     try:
         try:
             report = client.submit(kind, body)

@@ -59,7 +59,7 @@ def build_server(folder: EventFolder, lang: str, drill: bool = False, endpoints:
     for st in event.stations:
         client = StationClient(st.id, folder.outbox(st.id), folder.station_key(st.id), folder.console_public,
                                endpoint, feed, post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000),
-                               app="eventdesk-phones")
+                               app="eventdesk-phones", others=event.hub.pairs()[1:])   # the backup hub (5.13)
         terminals[st.id] = Terminal(client, Site.from_summary(st.id, summary))
     return web.StationServer(terminals, pairings, lang, generations_file=phones.generations_file(folder),
                              paired_file=phones.paired_file(folder), sessions_file=phones.sessions_file(folder))

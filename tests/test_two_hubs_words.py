@@ -53,3 +53,27 @@ def test_the_desk_timeline_names_a_hub_switch_in_words() -> None:
     assert "备用服务器开始工作（第 2 轮，原因：另一台失联）" in zh and "主备服务器切换" in zh
     assert "the backup server took over (era 2: the other was lost)" in en
     assert "peer_lost" not in zh + en and leaks(zh, ()) == []
+
+
+def test_the_station_server_knows_the_backup(tmp_path) -> None:
+    """The station server for phones takes the backup from event.toml (5.13), as the terminal and the
+    one-shot report do; checked on the clients it builds, no hub needed."""
+    import re
+
+    from console import stations_serve
+    from console.event.folder import EventFolder, init_folder, make_keys
+    root = tmp_path / "ev"
+    init_folder(root, date="2027-03-18")
+    toml = root / "event.toml"
+    toml.write_text(re.sub(r'\[hub\]\n', '[hub]\nbackup_endpoint = "tcp://127.0.0.2:7750"\n'
+                                        'backup_feed = "tcp://127.0.0.2:7751"\n', toml.read_text("utf-8"), count=1),
+                    "utf-8")
+    folder = EventFolder(root)
+    make_keys(folder)
+    server = stations_serve.build_server(folder, "zh")
+    try:
+        hubs = {t.client.settings.hubs()[1] for t in server.terminals.values()}
+        assert hubs == {("tcp://127.0.0.2:7750", "tcp://127.0.0.2:7751")}
+    finally:
+        for t in server.terminals.values():
+            t.client.close()
