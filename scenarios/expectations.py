@@ -257,9 +257,10 @@ def _sendoffs(e: Expect, facts: Any) -> list[dict[str, Any]]:
 
 @kind("sendoff_complete", guest=("str", ""), within=("time", ...))
 def sendoff_complete(e: Expect, facts: Any) -> Result:
-    """Every send-off (of one listed guest, if given): each post on the way out acknowledged within the limit."""
-    items = [{"id": so["id"], "guest": so["ref"], "at_ms": so["raised_scn"], "delay_ms": so["complete_after"]}
-             for so in _sendoffs(e, facts)]
+    """Every send-off (of one listed guest, if given): each link -- the posts on the way out, the greeting leaders,
+    the party's host -- acknowledged within the limit; each item names the links its chain had."""
+    items = [{"id": so["id"], "guest": so["ref"], "at_ms": so["raised_scn"], "delay_ms": so["complete_after"],
+              "links": [link["link"] for link in so["links"]]} for so in _sendoffs(e, facts)]
     return _worst(items, e.params["within"])
 
 

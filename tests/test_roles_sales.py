@@ -1,6 +1,7 @@
 """The sales staff's terminal (销售, seed 1.1.3.5) through a real hub, with Textual Pilot, in both languages: it gets
 only what is addressed to it -- the VIP party its consultant hosts (not another host's party, not a department's
-plan orders) -- acknowledges it by name, raises a service call for its guests (F2) and hears it taken and done."""
+plan orders) -- acknowledges it by name, raises a service call for its guests (F2) and hears it taken and done; and
+when the party it hosts is about to leave, it gets the send-off (陪同人员也要到门口送行) and acknowledges it with A."""
 from __future__ import annotations
 
 import pytest
@@ -90,4 +91,39 @@ async def test_sales_hear_their_own_party_and_calls_and_nothing_else(event_dir, 
             ("station.sales-1", "vip"), ("station.sales-1", "service_taken"), ("station.sales-1", "service_done")}
     finally:
         for client in (sales, gate, lobby, desk):
+            client.close()
+
+
+SENDOFF = {"zh": ("★ 恭送", "【恭送】B级 孙八（市住建局）一组2人即将离开（样板间）", "请陪同客人到门口送行并确认"),
+           "en": ("★ SEND-OFF", "[Send-off] Level B 孙八 (市住建局), party of 2 leaving (from Show flat)",
+                  "as their host, see them to the door")}
+
+
+@aio
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_sales_see_off_the_party_they_host_with_one_key(event_dir, hub, lang):
+    from console.core import sendoff
+
+    sales, model = hub_client(event_dir, hub, "sales-1"), hub_client(event_dir, hub, "model-1").start()
+    app = make_app(event_dir, sales, lang)
+    banner, head, ask = SENDOFF[lang]
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _signed_in(pilot, {"name": "郑凯", "staff_no": "S307"})
+            raised = _deliver(model, "sendoff_notice", {"guest_ref": "V-09", "count": 0, "note": ""})
+            await until(pilot, lambda: banner in screen_text(app), what="the send-off on the banner")
+            assert head in screen_text(app) and ask in screen_text(app)
+            await pilot.press("a")
+            await until(pilot, lambda: sales.outbox.depth() == 0 and any(
+                t == "instruction_ack" for _, _, t, _ in logged(event_dir, "sales-1")), what="acknowledged")
+            await until(pilot, lambda: banner not in screen_text(app), what="the banner cleared")
+        (ack,) = [b for _, _, t, b in logged(event_dir, "sales-1") if t == "instruction_ack"]
+        inst = hub.hub.ingest.state.instructions[ack["instruction"]]
+        assert (inst["notice"], inst["sendoff"], inst["target"], inst["ack_by"]) == (
+            "sendoff", raised, "station.sales-1", {"sales-1": "郑凯"})
+        (chain,) = sendoff.chains(hub.hub.ingest.state, hub.hub.ingest.state.last_ms)
+        assert [(link.link, link.status) for link in chain.links][-1] == ("host", "acked")
+        assert [(i["target"], i.get("notice")) for i in _to_sales(hub)] == [("station.sales-1", "sendoff")]
+    finally:
+        for client in (sales, model):
             client.close()

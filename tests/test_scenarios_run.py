@@ -252,6 +252,8 @@ def check_vip_visit(card: dict, reh: Rehearsal) -> None:
     assert by_kind(card, "sendoff_complete", guest="G-01")["status"] == "met"
     vip = by_kind(card, "sendoff_complete", guest="V-01")
     assert vip["status"] == "met" and vip["measured"] >= (28 - 22) * 60_000     # parking answered once back
+    # The party's host, the sales consultant at sales-1, is a link of the send-off and of "send-off chain complete".
+    assert vip["items"][0]["links"] == ["lobby", "concierge", "parking", "gate", "greeter", "host"]
     alarm = by_kind(card, "sendoff_alarm_raised", guest="V-01")
     assert alarm["status"] == "met" and [i["link"] for i in alarm["items"]] == ["parking"]
     # The plate seen at the gate hands the VIP on to every post ahead, the greeting leaders and the host, each

@@ -12,17 +12,28 @@ from console.event.folder import EventFolder
 from console.hub.ingest import Ingest, Peer
 from console.hub.server import run_in_thread
 from protocols import messages as M
-from tests.test_guests_handoff import CONC, DESK, GATE, GREET, LIST, LOBBY, PARK, Clock, Wire, station
+from tests.test_guests_handoff import CONC, DESK, GATE, GREET, LIST, LOBBY, PARK, Clock, Wire, guest, station
 from tests.wire import wait_for
 
 MODEL = Peer("station", "model-1", "model_unit")
+SALES = Peer("station", "sales-1", "sales")
 ACK_MS = 120_000
+# Parties the sample's sales consultant 郑凯 (S307, rostered at sales-1) hosts: by name, and by staff number.
+HOSTED = [guest("V-09", "孙八", "B", 2, host="郑凯", org="市住建局"), guest("G-09", "周九", "C", 3, host="S307")]
 
 
 @pytest.fixture
 def wire(event_dir: EventFolder):
     w = Wire(event_dir, event_dir.load().doors_open_ms - 6 * 3600_000)
     w.ingest.load_guests(LIST, "guests.xlsx", w.now)
+    yield w
+    w.store.close()
+
+
+@pytest.fixture
+def hosted(event_dir: EventFolder):
+    w = Wire(event_dir, event_dir.load().doors_open_ms - 6 * 3600_000)
+    w.ingest.load_guests([*LIST, *HOSTED], "guests.xlsx", w.now)
     yield w
     w.store.close()
 
@@ -127,6 +138,51 @@ def test_a_replay_of_the_log_gives_the_same_send_offs(wire: Wire, event_dir: Eve
     assert len(again.state.guests["sendoffs"]) == 2
 
 
+def test_the_party_s_host_is_a_link_of_their_own_at_their_station(hosted: Wire, event_dir: EventFolder) -> None:
+    ack, out = hosted.send(MODEL, M.SendoffNotice(guest_ref="V-09"))
+    sent = links(out)
+    assert [r.body["target"] for r in sent] == ["post.lobby", "post.concierge", "post.parking", "post.gate",
+                                                "post.greeter", "station.sales-1"]   # 郑凯 is rostered there
+    host = sent[-1].body
+    assert (host["notice"], host["sendoff"], host["guest"], host["ack_required"]) == ("sendoff", ack.gseq, "V-09", True)
+    assert host["text"] == "【恭送】B级 孙八（市住建局）一组2人即将离开（样板间）；请陪同客人到门口送行并确认"
+    assert host["text_en"] == ("[Send-off] Level B 孙八 (市住建局), party of 2 leaving (from Show flat); as their host, "
+                               "see them to the door and acknowledge")
+    assert sendoff.shown_links(hosted.ingest.state)[-1] == "host"          # the desk gains the host's column
+    # Every post acknowledges; the host does not: one alarm, for the host, named as the host.
+    for peer, r in zip((LOBBY, CONC, PARK, GATE, GREET), sent):
+        hosted.send(peer, M.InstructionAck(instruction=r.gseq))
+    assert alarms(hosted.tick(ACK_MS + 1)) == [("sendoff", "host")]
+    (chain,) = sendoff.chains(hosted.ingest.state, hosted.now)
+    assert (chain.status, chain.links[-1].link, chain.links[-1].status) == ("overdue", "host", "overdue")
+    from console.desk.widgets.fmt import duty_subject
+    (alarm,) = [a for a in hosted.ingest.state.alarms if a.get("what") == "sendoff"]
+    assert (duty_subject(hosted.ingest.state, alarm, "zh"), duty_subject(hosted.ingest.state, alarm, "en")) == (
+        "孙八 · 陪同", "孙八 · Host")
+    # The host acknowledges late from the sales terminal: the chain is complete, and a replay says the same.
+    hosted.send(SALES, M.InstructionAck(instruction=sent[-1].gseq))
+    assert sendoff.chains(hosted.ingest.state, hosted.now)[0].status == "complete"
+    again = Ingest(hosted.store, event_dir.load())
+    assert fold.to_wire(again.state)["guests"] == fold.to_wire(hosted.ingest.state)["guests"]
+    assert again.state.guests["sendoffs"][str(ack.gseq)]["links"]["host"] == sent[-1].gseq
+
+
+def test_a_host_signed_in_elsewhere_is_told_there_and_no_terminal_is_told_twice(hosted: Wire) -> None:
+    hosted.send(Peer("station", "eng-1", "engineering"), M.StaffSignin(staff_no="S307"))   # 郑凯 on another terminal
+    _, out = hosted.send(MODEL, M.SendoffNotice(guest_ref="G-09"))
+    assert [r.body["target"] for r in links(out)] == ["post.lobby", "post.concierge", "post.parking", "post.gate",
+                                                      "station.eng-1"]   # where he is signed in, not where rostered
+    hosted.send(PARK, M.StaffSignin(staff_no="S307"))                    # now helping out at parking
+    _, out = hosted.send(MODEL, M.SendoffNotice(guest_ref="V-09"))       # parking's link already reaches him
+    assert [r.body["target"] for r in links(out)] == ["post.lobby", "post.concierge", "post.parking", "post.gate",
+                                                      "post.greeter"]
+    # 张三's host (S203) is rostered at lobby-1, which the lobby's link reaches.
+    _, out = hosted.send(MODEL, M.SendoffNotice(guest_ref="V-01"))
+    assert "station.lobby-1" not in [r.body["target"] for r in links(out)]
+    _, out = hosted.send(DESK, M.SendoffNotice(count=2, note="散客"))     # a walk-in party has no host
+    assert all(r.body["target"].startswith("post.") for r in links(out))
+
+
 # --- the summary: send-offs against hand-counted values ------------------------------------------------
 
 def test_the_summary_counts_send_offs_and_times_each_link(wire: Wire) -> None:
@@ -167,6 +223,41 @@ def test_the_summary_counts_send_offs_and_times_each_link(wire: Wire) -> None:
                                 "门岗交接未确认")),
                         ("en", ("Send-offs (guests leaving)", f"| Gate | 2 | 1 | {rt.dur(40_000, 'en')} |",
                                 "张三 · Gate", "Gate never acknowledged"))):
+        text = markdown(report_doc.build(s, lang), {})
+        for w in words:
+            assert w in text, (lang, w)
+
+
+def test_the_summary_times_the_host_link_and_names_the_host_who_never_acknowledged(hosted: Wire) -> None:
+    from console.report import doc as report_doc
+    from console.report import text as rt
+    from console.report.render import markdown
+    from console.report.summary import summarise
+
+    # 孙八 (VIP, host 郑凯 at sales-1): every post at once, the host at +45 s. 周九: the host never acknowledges.
+    _, out = hosted.send(MODEL, M.SendoffNotice(guest_ref="V-09"))
+    first = links(out)
+    for peer, r in zip((LOBBY, CONC, PARK, GATE, GREET), first):
+        hosted.send(peer, M.InstructionAck(instruction=r.gseq))
+    hosted.tick(45_000)
+    hosted.send(SALES, M.InstructionAck(instruction=first[-1].gseq))
+    _, out = hosted.send(MODEL, M.SendoffNotice(guest_ref="G-09"))
+    for peer, r in zip((LOBBY, CONC, PARK, GATE), links(out)):
+        hosted.send(peer, M.InstructionAck(instruction=r.gseq))
+    hosted.tick(ACK_MS + 1)                                              # the host's alarm
+    s = summarise(hosted.store.since(0), hosted.event.summary())
+    f = s.extra["sendoffs"]
+    assert (f["count"], f["complete"], f["host_post"]) == (2, 1, ["sales"])
+    assert [(r["link"], r["sent"], r["acked"], r["median_ms"], r["max_ms"], r["late"], r["missed"])
+            for r in f["links"]][-1] == ("host", 2, 1, 45_000, 45_000, 0, 1)
+    assert [(m["name"], m["link"], m["post"]) for m in f["missed"]] == [("周九", "host", "sales")]
+    (chain,) = [c for c in f["chains"] if c["ref"] == "G-09"]
+    assert [(x["link"], x["ack_ms"], x["alarm_ms"] is not None) for x in chain["links"]][-1] == ("host", None, True)
+    # The sales staff answer to the General Office: the missed host link is its shortcoming.
+    assert [x["params"]["post"] for x in s.departments["office"]["shortcomings"] if x["key"] == "sendoff.missed"] == [
+        "host"]
+    for lang, words in (("zh", (f"| 陪同 | 2 | 1 | {rt.dur(45_000, 'zh')} |", "周九 · 陪同", "陪同交接未确认")),
+                        ("en", (f"| Host | 2 | 1 | {rt.dur(45_000, 'en')} |", "周九 · Host", "Host never acknowledged"))):
         text = markdown(report_doc.build(s, lang), {})
         for w in words:
             assert w in text, (lang, w)

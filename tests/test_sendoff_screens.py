@@ -112,10 +112,11 @@ def test_send_off_banner_snapshot(fixed_event_dir, snap_compare, lang, size):
 
 # --- the desk: the send-off panel on the guest screen --------------------------------------------------
 
-def sendoff_state():
+def sendoff_state(hosted: bool = False):
     """The duty morning (tests/duty_fixture.py) and three send-offs on top, the hub's rules run as the hub runs them:
     王建国 seen off from the lobby and gone; 李慧 from the model unit, parking silent past its deadline; a walk-in
-    VIP party raised by the desk a minute ago."""
+    VIP party raised by the desk a minute ago. `hosted`: the list re-imported naming the sales consultant 郑凯 as
+    陈志强's host, and 陈志强 seen off from the model unit 90 s ago, his host and the gate not yet acknowledging."""
     from console.core import sendoff
     from console.core import state as S
     from console.hub.store import Row
@@ -153,6 +154,15 @@ def sendoff_state():
     decide(T0 - 5 * MIN)
     log("desk-1", "sendoff_notice", {"guest_ref": "", "count": 2, "note": "刘总一行", "vip": True}, T0 - MIN)
     decide(T0 - MIN)
+    if hosted:
+        log("hub", "guest_list", {"source": "来宾名单.xlsx", "digest": "3f2a9c1d0b7e4a56", "guests": [
+            {**g, "host": "郑凯" if g["ref"] == "V-003" else g["host"]} for g in state.guests["list"].values()]},
+            T0 - 2 * MIN)
+        third = log("model-1", "sendoff_notice", {"guest_ref": "V-003", "count": 0, "note": ""}, T0 - 90_000)
+        decide(T0 - 90_000)
+        for link, station in (("lobby", "lobby-1"), ("concierge", "concierge-2"), ("parking", "parking-1"),
+                              ("greeter", "greeter-1")):
+            ack(third, link, station, T0 - 60_000)
     decide(T0)
     return state
 
@@ -191,6 +201,31 @@ def guest_desk(lang: str):
 def test_guest_screen_with_send_offs_snapshot(snap_compare, lang, size):
     from tests.test_desk_support import settled
     assert snap_compare(guest_desk(lang), run_before=settled("g"), terminal_size=size)
+
+
+@pytest.mark.pure
+def test_the_host_s_link_gets_a_column_once_a_send_off_goes_to_a_host() -> None:
+    from console.core import sendoff
+    from tests.duty_fixture import T0
+    assert "host" not in sendoff.shown_links(sendoff_state())                  # nobody hosted: the table as it was
+    state = sendoff_state(hosted=True)
+    assert sendoff.shown_links(state)[-1] == "host"
+    chain = next(c for c in sendoff.chains(state, T0) if c.ref == "V-003")
+    assert [(link.link, link.status) for link in chain.links][-2:] == [("greeter", "acked"), ("host", "waiting")]
+    assert chain.links[-1].target == "station.sales-1"
+
+
+def hosted_desk(lang: str):
+    from console.desk.app import DeskApp
+    from tests.duty_fixture import T0
+    return DeskApp(state=sendoff_state(hosted=True), clock=lambda: T0, lang=lang, desk="desk-1")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_guest_screen_with_a_host_s_send_off_snapshot(snap_compare, lang, size):
+    from tests.test_desk_support import settled
+    assert snap_compare(hosted_desk(lang), run_before=settled("g"), terminal_size=size)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -4,7 +4,8 @@ The reverse of the VIP hand-off (console/core/guests_rules.py). When a model uni
 desk says a party is about to leave (`sendoff_notice`, 客人即将离开), the posts on the way out -- lobby,
 concierge, parking (for a VIP: bring the car to the door `sendoff_lead_min` minutes ahead), gate -- each
 get an instruction to acknowledge. Posts where no station of the event stands are left out, and so is
-the post that raised it (it knows). A link not acknowledged within `sendoff_ack_ms` raises one `overdue`
+the post that raised it (it knows). The party's host (the guest list's 陪同, often a sales consultant) is a
+link of its own, on the station where they are signed in or rostered: "陪同人员也要到门口送行". A link not acknowledged within `sendoff_ack_ms` raises one `overdue`
 alarm (what "sendoff"). A `guest_departure` naming the guest's reference marks them 离开 and closes the
 chain. `evaluate(state, now_ms)` returns the hub events to log; `chains` is what the desk shows.
 No sockets, database, screen or clock.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from console.core.guests_rules import VIP_LEVELS, LinkView, station_label
+from console.core.guests_rules import VIP_LEVELS, LinkView, host_station, station_label
 from protocols.i18n import t
 from protocols.messages import MAX_TEXT, Instruction, Message, Overdue
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
 LINKS = ("lobby", "concierge", "parking", "gate")   # the way a guest goes out, in order
 # The greeting leaders (陪同领导) see VIPs off too, when the event gives them a terminal (issue 16 item 3).
-ALL_LINKS = LINKS + ("greeter",)
+# The party's host (陪同) sees them to the door too, at their own station (issue 16 item 1).
+ALL_LINKS = LINKS + ("greeter", "host")
 ACK_MS = 120_000
 LEAD_MIN = 10
 
@@ -57,10 +59,22 @@ def links_for(state: State, raised_at: str, vip: bool = False) -> tuple[str, ...
         (("greeter",) if vip and "greeter" in staffed else ())
 
 
+def host_target(state: State, so: dict[str, Any], posts: tuple[str, ...]) -> str:
+    """`station.<id>` of the listed party's host (where signed in, else rostered), or "" when there is no host link:
+    no host, a host on duty nowhere, or a host at the station that raised it or at a post already told (that
+    terminal has the send-off on its screen already)."""
+    guest = state.guests["list"].get(so["ref"]) if so["ref"] else None
+    sid = host_station(state, guest.get("host", "")) if guest else ""
+    post = state.stations.get(sid, {}).get("post", "")
+    return f"station.{sid}" if sid and sid != so["by"] and post not in posts else ""
+
+
 def shown_links(state: State) -> tuple[str, ...]:
-    """The links the desk shows a column for: the way out, and the greeting leaders when the event has their terminal."""
+    """The links the desk shows a column for: the way out, the greeting leaders when the event has their terminal,
+    and the host once a send-off has gone to one."""
     staffed = {st.get("post") for st in state.event.get("stations", ())}
-    return LINKS + (("greeter",) if "greeter" in staffed else ())
+    hosted = any("host" in so["links"] for so in state.guests.get("sendoffs", {}).values())
+    return LINKS + (("greeter",) if "greeter" in staffed else ()) + (("host",) if hosted else ())
 
 
 def _who(state: State, so: dict[str, Any], lang: str) -> str:
@@ -90,8 +104,10 @@ def evaluate(state: State, now_ms: int) -> list[Message]:
     for key in g["sendoffs_open"]:
         so = g["sendoffs"][key]
         if not so["links"]:
-            for link in links_for(state, so["post"], bool(so["vip"])):
-                out.append(Instruction(target=f"post.{link}", text=_text(state, so, link, "zh"),
+            posts = links_for(state, so["post"], bool(so["vip"]))
+            host = host_target(state, so, posts)
+            for link, target in [(p, f"post.{p}") for p in posts] + ([("host", host)] if host else []):
+                out.append(Instruction(target=target, text=_text(state, so, link, "zh"),
                                        text_en=_text(state, so, link, "en"), ack_required=True, guest=so["ref"],
                                        notice="sendoff", sendoff=so["id"]))
             continue

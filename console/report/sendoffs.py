@@ -2,7 +2,8 @@
 
 `figures(state)` reads the folded picture at the end of the log (console.core.sendoff's records);
 `findings(figures, out)` adds each department's highlights and shortcomings from them (the way-out
-posts are staffed as console.report.findings says); console.report.doc words them. No files.
+posts are staffed as console.report.findings says; the host link is the department of the post whose
+station the host stood at); console.report.doc words them. No files.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from statistics import median
 from typing import Any
 
 from console.core import sendoff
-from console.report.findings import POST_DEPARTMENT
+from console.report.findings import DESK_DEPARTMENT, POST_DEPARTMENT
 from protocols.i18n import t
 
 RAISER_DEPARTMENT = "service"   # the model unit, concierge and lobby raise send-offs: Customer Service's posts
@@ -24,6 +25,7 @@ def figures(state: Any) -> dict[str, Any]:
     times: dict[str, list[int]] = {link: [] for link in sendoff.ALL_LINKS}
     sent = dict.fromkeys(sendoff.ALL_LINKS, 0)
     missed: list[dict[str, Any]] = []
+    host_posts: set[str] = set()   # the posts of the stations the host links went to
     chains = state.guests.get("sendoffs", {}).values()
     for so in chains:
         for link, gseq in so["links"].items():
@@ -31,11 +33,14 @@ def figures(state: Any) -> dict[str, Any]:
             if inst is None:
                 continue
             sent[link] += 1
+            post = state.stations.get(inst["target"].partition(".")[2], {}).get("post", "") if link == "host" else link
+            if link == "host":
+                host_posts.add(post)
             if inst["acks"]:
                 times[link].append(min(inst["acks"].values()) - inst["sent_ms"])
             else:
                 name = state.guests["list"].get(so["ref"], {}).get("name") or so["note"]
-                missed.append({"id": so["id"], "name": name, "link": link, "ms": inst["sent_ms"]})
+                missed.append({"id": so["id"], "name": name, "link": link, "ms": inst["sent_ms"], "post": post})
     links = [{"link": link, "sent": sent[link], "acked": len(times[link]),
               "late": sum(1 for x in times[link] if x > wait), "missed": sent[link] - len(times[link]),
               "median_ms": int(median(times[link])) if times[link] else None,
@@ -44,7 +49,7 @@ def figures(state: Any) -> dict[str, Any]:
             "listed": sum(1 for so in chains if so["ref"]),
             "vip": sum(1 for so in chains if so["vip"]), "complete": sum(1 for so in chains if so["complete_ms"]),
             "departed": sum(1 for so in chains if so["departed_ms"]), "ack_target_ms": wait, "links": links,
-            "missed": sorted(missed, key=lambda m: m["ms"])}
+            "missed": sorted(missed, key=lambda m: m["ms"]), "host_post": sorted(host_posts)}
 
 
 def _chain(state: Any, so: dict[str, Any]) -> dict[str, Any]:
@@ -79,14 +84,20 @@ def link_findings(out: dict[str, dict[str, list]], rows: list[dict[str, Any]], t
                  slowest_for=row["max_ms"], target_for=target_ms, **name)
 
 
+def _dept(post: str) -> str:
+    return POST_DEPARTMENT.get(post, DESK_DEPARTMENT)
+
+
 def findings(f: dict[str, Any], out: dict[str, dict[str, list]]) -> None:
     """The way-out posts' departments: all acknowledged in time, or each link late or never acknowledged."""
     if f["count"]:
         _add(out, RAISER_DEPARTMENT, "highlights", "sendoff.raised", 0, n=f["count"], complete=f["complete"],
              departed=f["departed"])
-    link_findings(out, f["links"], f["ack_target_ms"], "sendoff", lambda link: POST_DEPARTMENT[link],
+    hosts = f.get("host_post", [])   # hosts at stations of one post: that post's department; else the office's
+    link_findings(out, f["links"], f["ack_target_ms"], "sendoff",
+                  lambda link: _dept(link if link != "host" else hosts[0] if len(hosts) == 1 else ""),
                   lambda link: {"post": link})
     for m in f["missed"]:   # a walk-in party has no name but the note it was raised with, or none
-        _add(out, POST_DEPARTMENT[m["link"]], "shortcomings", "sendoff.missed", m["ms"], post=m["link"],
+        _add(out, _dept(m["post"]), "shortcomings", "sendoff.missed", m["ms"], post=m["link"],
              who={"zh": m["name"] or t("sendoffrule.walkin", "zh"), "en": m["name"] or t("sendoffrule.walkin", "en")},
              raised_at=m["ms"])

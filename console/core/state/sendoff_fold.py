@@ -35,11 +35,13 @@ def sendoff_notice(s: State, ev: Any, b: dict, ms: int) -> None:
 
 
 def sendoff_link(s: State, ev: Any, b: dict, ms: int) -> None:
-    """The hub sent one link of a send-off chain (an instruction with `sendoff` set): the first per post stands."""
+    """The hub sent one link of a send-off chain (an instruction with `sendoff` set): the first per post stands;
+    one to a station (`station.<id>`) is the party's host's."""
     so = s.guests["sendoffs"].get(str(b["sendoff"]))
     if so is not None:
         s.instructions[ev.gseq]["sendoff"] = b["sendoff"]
-        so["links"].setdefault(b.get("target", "").partition(".")[2], ev.gseq)
+        kind, _, name = b.get("target", "").partition(".")
+        so["links"].setdefault("host" if kind == "station" else name, ev.gseq)
 
 
 def sendoff_acked(s: State, inst: dict[str, Any], ms: int) -> None:

@@ -5,7 +5,8 @@ D done and K skip), the service calls routed to it (take and done), the VIP hand
 and the desk's instructions (acknowledge). Its keys open those lists; its figures count what it confirmed.
 The sales staff (销售, seed 1.1.3.5: they lead guests to the show flat and stay with them) also raise service
 calls for their guests (F2: drinks, a tea break at the negotiation table) and hear back when they are done; the
-hub tells them only what is addressed to them (their station: the VIP party they host, their own calls).
+hub tells them only what is addressed to them (their station: the VIP party they host arriving, the party they host
+about to leave -- the send-off's host link, acknowledged with A like any send-off -- and their own calls).
 Pure data, like every post: no screen, no sockets.
 """
 from __future__ import annotations
