@@ -92,7 +92,9 @@ def pair(event_dir: EventFolder, tmp_path: Path):
     """(primary's folder, backup's folder, their endpoints): the sample event with a backup named, copied."""
     ports = [f"tcp://127.0.0.1:{quiet_port()}" for _ in range(4)]
     set_endpoints(event_dir, ports[0], ports[1])
-    set_hub_options(event_dir, heartbeat_s=0.2, late_s=1.0, offline_s=3.0, backup_endpoint=ports[2],
+    # Heartbeats of 0.5 s, not the 0.2 s of the other hub tests: on a loaded machine a 0.4 s peer window
+    # made the hubs lose each other and a station bounce between refusals (seen in a full run).
+    set_hub_options(event_dir, heartbeat_s=0.5, late_s=1.0, offline_s=3.0, backup_endpoint=ports[2],
                     backup_feed=ports[3])
     backup = EventFolder(tmp_path / "backup")
     shutil.copytree(event_dir.root, backup.root)     # the other machine's copy: same event.toml and keys, no log
@@ -106,8 +108,8 @@ def test_the_backup_copies_the_log_refuses_clients_and_reports_the_same_summary(
     clients = []
     try:
         # One station tries the backup first: E_PASSIVE sends it to the primary at once (no liveness wait).
-        lobby = station(primary_dir, "lobby-1", ports[2], ports[3], others=((ports[0], ports[1]),))
-        gate = station(primary_dir, "gate-1", ports[0], ports[1], others=((ports[2], ports[3]),))
+        lobby = station(primary_dir, "lobby-1", ports[2], ports[3], others=((ports[0], ports[1]),), heartbeat_ms=500)
+        gate = station(primary_dir, "gate-1", ports[0], ports[1], others=((ports[2], ports[3]),), heartbeat_ms=500)
         clients += [lobby, gate]
         for i in range(60):
             gate.submit("car_in", {})
@@ -160,7 +162,7 @@ def test_the_primary_killed_mid_stream_the_backup_takes_over_and_every_report_la
     try:
         for sid in ids:   # the last knows only the primary: the welcome's hubs tell it the backup
             others = ((ports[2], ports[3]),) if sid != ids[-1] else ()
-            clients.append(station(primary_dir, sid, ports[0], ports[1], others=others))
+            clients.append(station(primary_dir, sid, ports[0], ports[1], others=others, heartbeat_ms=500))
         for _ in range(150):
             for c in clients:
                 c.submit("car_in", {})
