@@ -86,7 +86,7 @@ def test_the_status_line_follows_the_link(summary):
     site = site_of(summary, "gate-1")
     post = for_site(site)
     off = page.model(post, site, view(Status("gate-1", "e1", state="unreachable", waiting=3)), "zh")
-    assert off["link"] == {"text": "指挥台联系不上 — 3 条待发", "kind": "bad"}
+    assert off["link"] == {"text": "系统联系不上 — 3 条待发", "kind": "bad"}
     assert page.model(post, site, None, "en")["link"]["kind"] == "busy"   # nothing read yet: connecting
 
 
