@@ -139,7 +139,7 @@ async def test_key_mismatch_is_shown_as_such(event_dir, tmp_path: Path):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("f1")
-            await until(pilot, lambda: "console key mismatch" in link_text(app), what="mismatch shown")
+            await until(pilot, lambda: "system key mismatch" in link_text(app), what="mismatch shown")
             assert "1 reports waiting" in link_text(app)
             await pilot.press("f12")
             await until(pilot, lambda: "系统密钥不符" in link_text(app))
