@@ -215,7 +215,8 @@ class Rehearsal:
         self.desk = SimStation(sc.event.desks[0], run.data / "desk.outbox.db",
                                self.folder.desk_key(sc.event.desks[0]), self.ends, hb, self.sched,
                                (sc.station_ack_delay, sc.station_step_delay), self.seed, role="desk")
-        self.operator = SimDesk(self.desk, sc.desk, self.sched, self.seed, self.options.sim_desk)
+        self.operator = SimDesk(self.desk, sc.desk, self.sched, self.seed, self.options.sim_desk,
+                                self.options.lang)
         self.feed = FeedWatcher(self.ends, self.folder.desk_key(sc.event.desks[0]), self.operator.on_event,
                                 lambda after: scorecard.logged_events(self.folder, after)).start()
         self.desk.start()

@@ -12,6 +12,7 @@ import random
 import threading
 from typing import Any
 
+from protocols.i18n import t
 from protocols.messages import Committed
 from scenarios.clock import Scheduler
 from scenarios.generators import draw
@@ -31,8 +32,10 @@ SERVICE_WORK = (120_000, 420_000)     # a service call taken to done: fetching d
 
 
 class SimDesk:
-    def __init__(self, desk: SimStation, policy: DeskPolicy, sched: Scheduler, seed: int, active: bool) -> None:
+    def __init__(self, desk: SimStation, policy: DeskPolicy, sched: Scheduler, seed: int, active: bool,
+                 lang: str = "zh") -> None:
         self.desk, self.policy, self.sched, self.seed, self.active = desk, policy, sched, seed, active
+        self.lang = lang   # what the simulated operator types is in the drill's language, like a person's
         self.scripted: dict[tuple[str, int], ScriptItem] = {}   # (station, seq) -> the item that made it
         self.open: set[int] = set()
         self.runs: dict[int, dict[str, Any]] = {}               # plan run gseq -> cause, steps, settled
@@ -87,7 +90,7 @@ class SimDesk:
         """The operator takes each call for its department, then marks it done when the work is."""
         rng = self._rng("service", ev.gseq)
         take = draw(rng, self.policy.ack_delay)
-        self._later(take, "service_update", {"call": ev.gseq, "status": "taken", "by": "演练 / drill"})
+        self._later(take, "service_update", {"call": ev.gseq, "status": "taken", "by": t("scenario.operator.by", self.lang)})
         self._later(take + draw(rng, SERVICE_WORK), "service_update", {"call": ev.gseq, "status": "done"})
 
     # --- plans ------------------------------------------------------------------------------------
@@ -95,7 +98,7 @@ class SimDesk:
         with self.lock:
             self.proposed[b["plan"]] = b.get("cause", "")
         self._later(draw(self._rng("propose", ev.gseq), self.policy.ack_delay), "plan_start",
-                    {"plan": b["plan"], "note": "演练：值班员启动 / drill: started by the operator"})
+                    {"plan": b["plan"], "note": t("scenario.operator.started", self.lang)})
 
     def _on_plan_started(self, ev: Committed, b: dict[str, Any]) -> None:
         steps = {str(s.get("id")): s for s in b.get("steps", ()) if isinstance(s, dict)}
@@ -131,4 +134,4 @@ class SimDesk:
                 return
             entry["down"] = True
         self._later(draw(self._rng("down", run), STAND_DOWN_AFTER), "plan_stand_down",
-                    {"run": run, "note": "演练：情况已处置 / drill: situation handled"})
+                    {"run": run, "note": t("scenario.operator.handled", self.lang)})

@@ -80,3 +80,20 @@ async def test_the_timeline_filters_show_their_whole_words(lang):
         await settled()(pilot)
         line = next(x for x in screen_text(app).splitlines() if "▼" in x)
         assert f"{t('type.incident_report', lang)} ▼" in " ".join(line.split()), line
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 30), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@aio
+async def test_the_service_calls_cut_no_cell_while_the_row_has_room(lang, size):
+    """At 120 the 处理人 column showed "客服部值班（无人签 …" beside an empty 备注 (issue 17): no column is cut to a
+    fixed width; the fit cuts the flexible ones only when the row is full."""
+    from console.desk.widgets.services import ServicesTable
+    from tests.test_services_snapshots import service_state
+
+    app = DeskApp(state=service_state(), clock=lambda: T0, lang=lang, desk="desk-1")
+    async with app.run_test(size=size) as pilot:
+        await settled("f")(pilot)
+        table = app.screen.query_one(ServicesTable)
+        assert table.row_count >= 5
+        assert not cut_while_free(table), cut_while_free(table)[:3]

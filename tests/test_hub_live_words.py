@@ -60,3 +60,52 @@ def test_the_english_log_keeps_its_words_and_figures() -> None:
     assert not [s for s in said if re.search(r"[\u4e00-\u9fff]", re.sub("|".join(typed), "", s))]
     assert said[-1] == ("hub stopped: received 10, stored 8, duplicates 1, rejected 1, asked to resend 0, denied keys 0, "
                         "dropped frames 0, replies not sent 0, refused subscriptions 0")   # tests/faultkit.py reads it
+
+
+def notice_lines(lang: str) -> list[str]:
+    """The hub's own notices as a rehearsal logs them: a service call's, an incident's, a send-off's, a VIP's, a gate
+    order's, and a desk assigning an incident to a department."""
+    words = LiveWords(EVENT, lang, plan_files.shipped())
+    return [
+        words.stored(112, "hub", "instruction", {"target": "post.logistics", "text": "【服务需求】物料补充，请接单",
+                                                 "ack_required": True, "guest": "111", "notice": "service_new"}),
+        words.stored(891, "hub", "instruction", {"target": "post.lobby", "text": "您上报的事件 #688：已解决",
+                                                 "guest": "688", "notice": "incident"}),
+        words.stored(442, "hub", "instruction", {"target": "post.lobby", "text": "【恭送】", "ack_required": True,
+                                                 "notice": "sendoff", "sendoff": 441}),
+        words.stored(936, "hub", "instruction", {"target": "post.lobby", "text": "【贵宾到达】", "ack_required": True,
+                                                 "guest": "D-01", "notice": "vip"}),
+        words.stored(541, "hub", "instruction", {"target": "post.gate", "text": "【车位已满】", "ack_required": True,
+                                                 "gate": "hold"}),
+        words.stored(1212, "desk-1", "incident_update", {"incident": 1197, "assign": "security", "status": "acknowledged"}),
+        words.stored(105, "hub", "overdue", {"what": "sendoff", "ref": "88", "target": "all", "due_ms": DUE}),
+    ]
+
+
+def test_a_notice_names_what_it_is_about_and_its_kind_in_words() -> None:
+    """"来宾：4，通知类别：service_new" labelled a call's number as a guest and showed the notice's id (issue 17)."""
+    said = notice_lines("zh")
+    service, incident, sendoff, vip, gate, assign, overdue = said
+    assert "服务需求：#111" in service and "通知类别：新服务需求" in service and "来宾" not in service
+    assert "事件：#688" in incident and "通知类别：事件进展" in incident and "来宾" not in incident
+    assert "恭送：#441" in sendoff and "通知类别：恭送" in sendoff
+    assert "来宾：D-01" in vip and "通知类别：贵宾到达" in vip   # a guest's list reference, as the desk shows it
+    assert f"{t('field.gate', 'zh')}：{t('desk.gate.hold', 'zh')}" in gate
+    assert f"{t('field.assign', 'zh')}：{t('dept.security', 'zh')}" in assign
+    assert f"{t('field.what', 'zh')}：恭送" in overdue
+    en = notice_lines("en")
+    assert "service request #111" in en[0] and "notice new service request" in en[0] and "guest" not in en[0]
+    typed = ["【服务需求】物料补充，请接单", "您上报的事件 #688：已解决", "【恭送】", "【贵宾到达】", "【车位已满】", "D-01"]
+    text = "\n".join(said)
+    assert leaks(text, SAMPLE_IDS | plan_ids(), typed) == [], text
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|\bhold\b|\bsecurity\b", "\n".join(en)), en   # no wire value raw
+
+
+def test_every_notice_and_gate_order_has_words() -> None:
+    from protocols.i18n import has
+    from protocols.schema import GATE_ORDERS, NOTICES
+    missing = [f"hub.live.notice.{n}" for n in NOTICES if n and not has(f"hub.live.notice.{n}")]
+    missing += [f"desk.gate.{g}" for g in GATE_ORDERS if g and not has(f"desk.gate.{g}")]
+    whats = ("task", "roster", "handoff", "sendoff", "service")   # console/core's Overdue(what=...)
+    missing += [f"hub.live.what.{w}" for w in whats if not has(f"hub.live.what.{w}")]
+    assert missing == []

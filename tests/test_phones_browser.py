@@ -107,7 +107,7 @@ def test_pair_the_gate_tap_car_in_and_find_it_in_the_log(venue, browser):
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     heights = page.eval_on_selector_all(".keys button", "bs => bs.map(b => b.getBoundingClientRect().height)")
     assert heights and min(heights) >= 56, heights
-    assert "已连接指挥台" in page.inner_text("#link")
+    assert "已连接系统" in page.inner_text("#link")
 
     # A second page of the same phone shows the same list.
     second = ctx.new_page()
@@ -159,7 +159,7 @@ def test_the_language_switch_switches_every_word(venue, browser):
     page.get_by_role("button", name="停入 +1", exact=True).click()
     page.wait_for_selector("#reports li .state:has-text('已送达')")
     page.get_by_role("button", name="English").click()
-    page.wait_for_selector("#link:has-text('desk connected')")
+    page.wait_for_selector("#link:has-text('connected to the system')")
     page.wait_for_selector("#reports li .state:has-text('delivered')")
     shown = page.evaluate("""() => { const b = document.body.cloneNode(true);
         b.querySelectorAll('.switch').forEach(s => s.remove()); return b.innerText; }""")
@@ -167,7 +167,7 @@ def test_the_language_switch_switches_every_word(venue, browser):
     assert page.get_by_role("button", name="中文").is_visible()
     # A reload keeps the language: it belongs to the pairing, not to the tab.
     page.reload()
-    page.wait_for_selector("#link:has-text('desk connected')")
+    page.wait_for_selector("#link:has-text('connected to the system')")
     ctx.close()
 
 

@@ -116,7 +116,7 @@ def test_guest_look_up_and_check_in_on_the_phone(venue, browser):  # noqa: F811
 
     # The list says so now, in English as well.
     page.get_by_role("button", name="English").click()
-    page.wait_for_selector("#link:has-text('desk connected')")
+    page.wait_for_selector("#link:has-text('connected to the system')")
     page.get_by_role("button", name="Guest list", exact=True).click()
     page.fill("#guest-query", "V-001")
     page.locator("#guests li[data-ref='V-001']").filter(has_text="[checked in]").wait_for(timeout=10_000)
@@ -198,7 +198,7 @@ def test_pairings_outlive_a_restart_of_the_server_and_a_revoke_made_meanwhile_ho
         proc = start_server(folder, port, next(logs))
 
         gate = pages["gate-1"]   # the same page, no new code: it taps and the report is delivered
-        gate.locator("#link").filter(has_text="已连接指挥台").wait_for(timeout=15_000)
+        gate.locator("#link").filter(has_text="已连接系统").wait_for(timeout=15_000)
         delivered(gate, saved(gate, lambda: gate.get_by_role("button", name="车辆入场", exact=True).click()))
         assert gate.evaluate("window.notReloaded") is True
         pages["gate-2"].wait_for_selector("#code", timeout=15_000)   # revoked meanwhile: the pairing page
@@ -221,3 +221,40 @@ def test_pairings_outlive_a_restart_of_the_server_and_a_revoke_made_meanwhile_ho
             except subprocess.TimeoutExpired:
                 proc.kill()
         hub.stop()
+
+
+def test_a_department_phone_confirms_and_skips_its_plan_steps(venue, browser):  # noqa: F811
+    """The department terminal's D and K on the phone: each plan task given to the department, its order and two big
+    keys at 390x844; done saves a plan_step at once (and acks the order), skip asks why first."""
+    folder, _server, _running, desk = venue
+    ctx, page = paired(browser, venue, "eng-1")
+    started = desk_does(desk, "plan_start", {"plan": "power_outage", "note": ""})
+    steps = page.locator("#steps li.step")
+    steps.nth(1).wait_for(timeout=10_000)   # standby_power and lift_check are engineering's
+    assert "电梯" in steps.nth(1).inner_text() and "停电应急预案" in steps.nth(0).inner_text()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    for button in steps.nth(0).locator("button").all():
+        box = button.bounding_box()
+        assert box["height"] >= 56 and box["width"] >= 140, box
+
+    def said(words: str) -> None:
+        page.locator("#flash").filter(has_text=words).wait_for(timeout=10_000)
+
+    steps.nth(0).get_by_role("button", name="确认本岗任务完成").click()
+    said("已保存：任务完成")
+    steps.filter(has_text="备用电源").wait_for(state="detached", timeout=10_000)   # settled: it leaves the list
+    steps.first.get_by_role("button", name="跳过本岗任务").click()
+    page.fill("#field-reason", "电梯已停用")
+    page.get_by_role("button", name="提交").click()
+    said("已保存：任务已跳过")
+    steps.filter(has_text="电梯").wait_for(state="detached", timeout=10_000)
+
+    def logged() -> list[dict]:
+        with sqlite3.connect(folder.db()) as db:
+            return [json.loads(b) for (b,) in db.execute(
+                "SELECT body FROM events WHERE station = 'eng-1' AND type = 'plan_step' ORDER BY gseq")]
+    wait_for(lambda: len(logged()) == 2, 10, "both steps in the log")
+    assert [(b["step"], b["status"], b.get("reason", "")) for b in logged()] == [
+        ("standby_power", "done", ""), ("lift_check", "skipped", "电梯已停用")]
+    assert len({b["run"] for b in logged()}) == 1 and logged()[0]["run"] > started   # the run the desk started
+    ctx.close()

@@ -86,7 +86,7 @@ def test_the_status_line_follows_the_link(summary):
     site = site_of(summary, "gate-1")
     post = for_site(site)
     off = page.model(post, site, view(Status("gate-1", "e1", state="unreachable", waiting=3)), "zh")
-    assert off["link"] == {"text": "指挥台联系不上 — 3 条待发", "kind": "bad"}
+    assert off["link"] == {"text": "系统联系不上 — 3 条待发", "kind": "bad"}
     assert page.model(post, site, None, "en")["link"]["kind"] == "busy"   # nothing read yet: connecting
 
 
@@ -137,3 +137,32 @@ def test_saved_reports_show_as_saved_here(summary):
     site = site_of(summary, "gate-1")
     model = page.model(for_site(site), site, view(recent=(Report(1, "car_in", {"count": 1}, SAVED, MS),)), "zh")
     assert model["reports"][0]["state_text"] == "已保存（本机）" and model["reports"][0]["what"] == "车辆入场"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_plan_task_is_two_big_keys_done_and_skip(summary, lang):
+    """The department terminal's D and K on the phone: each open plan task with its order, a done key that saves at
+    once and a skip key that asks why; both build the terminal's plan_step, and the order's ack is owed."""
+    from stations.terminal.posts import plan_tasks
+
+    site = site_of(summary, "eng-1")
+    post = for_site(site)
+    order = InboxItem(30, "post.engineering", "【停电应急预案】启动备用电源", True, MS, text_en="[Power outage plan] Start "
+                      "standby power", plan="power_outage", run=29, step="standby_power")
+    tasks, _ = plan_tasks.read((order,), ())
+    model = page.model(post, site, view(tasks=tasks), lang)
+    (step,) = model["steps"]
+    assert (step["plan"], step["order"]) == {"zh": ("停电应急预案", "启动备用电源"),
+                                             "en": ("Power outage plan", "Start standby power")}[lang]
+    keys = {a["id"]: a for a in model["actions"] if a["group"] == "steps"}
+    assert set(keys) == {step["done"], step["skip"]} == {"step-done:29:standby_power", "step-skip:29:standby_power"}
+    assert not keys[step["done"]]["fields"] and [f["name"] for f in keys[step["skip"]]["fields"]] == ["reason"]
+    assert keys[step["done"]]["label"] == {"zh": "确认本岗任务完成", "en": "Confirm the task done"}[lang]
+    done = page.find_action(post, site, view(tasks=tasks), lang, step["done"])
+    skip = page.find_action(post, site, view(tasks=tasks), lang, step["skip"])
+    assert done.build(site, {}, None) == ("plan_step", {"run": 29, "step": "standby_power", "status": "done"})
+    assert skip.build(site, {"reason": " 已有电 "}, None) == \
+        ("plan_step", {"run": 29, "step": "standby_power", "status": "skipped", "reason": "已有电"})
+    assert page.step_owed(view(tasks=tasks), step["done"]) == 30
+    assert page.step_owed(view(tasks=tasks), "car_in") == 0
+    assert page.model(post, site, view(), lang)["steps"] == []   # no plan running: no list at all

@@ -128,3 +128,27 @@ def test_readiness_board_with_plan_stages_snapshot(snap_compare, lang, size):
     from tests.test_desk_support import settled
     from tests.test_readiness_snapshots import desk
     assert snap_compare(desk(lang), run_before=settled("o"), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("key", ["T", "R", "C"], ids=["task", "slot", "change_task"])
+@aio
+async def test_every_form_label_shows_whole(key, lang, size):
+    """"截止时间（时:分，或“日期 时:" was cut at its half of the form: every label is drawn whole, on the screen."""
+    from textual.widgets import Label
+
+    from console.desk.screens.prep_actions import PrepForm
+    from tests.test_desk_app import screen_text
+    from tests.test_desk_support import settled
+    from tests.test_readiness_snapshots import desk
+
+    app = desk(lang)
+    async with app.run_test(size=size) as pilot:
+        await settled("o", key)(pilot)
+        assert isinstance(app.screen, PrepForm)
+        shown = "".join(screen_text(app).split())
+        labels = [str(label.render()) for label in app.screen.query(Label)]
+        assert len(labels) >= 3
+        for text in labels:
+            assert "".join(text.split()) in shown, f"{text!r} is cut"

@@ -154,6 +154,11 @@ def check_common(card: dict, reh: Rehearsal, wall: float) -> None:
     # folder's path and the log's file name are shown as they are.
     zh = scenarios.render.markdown(card, "zh").replace(card["event"]["dir"], " ").replace("rehearsal.db", " ")
     assert leaks(zh, event_ids(folder.load().summary()) | plan_ids()) == [], zh
+    # So does the hub's live log of the run (issue 17: "通知类别：service_new"), but for its addresses and the guest
+    # list's file name, shown as they are.
+    live = (reh.run_.data / "hub.log").read_text("utf-8")
+    typed = re.findall(r"tcp://[0-9.:]+|\S+\.json", live) + typed_in_log(folder, card["run"]["first_gseq"])
+    assert leaks(live, event_ids(folder.load().summary()) | plan_ids(), typed) == [], live[-2000:]
     # Every scripted incident is in the log, answered no sooner than the operator's drawn delay.
     speed, slack = reh.speed, SLACK_WALL_MS * reh.speed
     for item in sc.script:
@@ -283,6 +288,18 @@ def test_shipped_scenario_end_to_end(name, tmp_path):
     card, reh, wall = rehearse(name, tmp_path / "event", SPEEDS[name])
     check_common(card, reh, wall)
     CHECKS[name](card, reh)
+
+
+def typed_in_log(folder: EventFolder, first_gseq: int) -> list[str]:
+    """What the run's people typed (the simulated operator's notes and names, in the drill's language; the posts'
+    notes and places): shown in the live log as typed, whatever its language."""
+    store = Store(folder.db(drill=True), drill=True)
+    try:
+        rows = list(store.since(first_gseq - 1))
+    finally:
+        store.close()
+    return [str(r.body[k]) for r in rows for k in ("note", "text", "by", "reason", "location", "where")
+            if r.body.get(k) and r.station != "hub"]
 
 
 def normalised_log(folder: EventFolder, first_gseq: int) -> Counter:

@@ -13,7 +13,8 @@ SIZES = [(80, 24), (160, 48)]
 
 
 def service_state() -> S.State:
-    """The desk fixture, plus calls in every state: one late and untaken, one taken, one done, one cancelled."""
+    """The desk fixture, plus calls in every state: one late and untaken, two taken (one at a terminal nobody was
+    signed in at), one done, one cancelled."""
     state = fixture_state()
     events = [
         ("lobby-1", "service_request", {"service": "tea_break", "where": "洽谈区", "note": "咖啡不够"}, T0 - 14 * MIN),
@@ -23,6 +24,9 @@ def service_state() -> S.State:
         ("desk-1", "service_update", {"call": "@4", "status": "done", "by": "李四", "note": ""}, T0 - 2 * MIN),
         ("gate-1", "service_request", {"service": "other", "where": "东门", "note": ""}, T0 - 8 * MIN),
         ("gate-1", "service_update", {"call": "@6", "status": "cancelled", "by": "", "note": "已自行处理"}, T0 - 7 * MIN),
+        # Taken at a terminal nobody was signed in at: the longest 处理人 a row has (issue 17).
+        ("model-1", "service_request", {"service": "drinks", "where": "样板间 2 号", "note": ""}, T0 - 6 * MIN),
+        ("service-1", "service_update", {"call": "@8", "status": "taken", "by": "", "note": ""}, T0 - 5 * MIN),
     ]
     base = state.gseq
     for n, (station, type_, body, at) in enumerate(events, start=1):
@@ -30,7 +34,7 @@ def service_state() -> S.State:
             body = {**body, "call": base + int(body["call"][1:])}
         S.apply(state, Row(base + n, station, "ep-" + station, base + n, type_, at - 50, at, body))
     late = next(r for r in state.requests.values() if r["service"] == "tea_break")
-    S.apply(state, Row(base + 8, "hub", "ep-hub", base + 8, "overdue",
+    S.apply(state, Row(base + 10, "hub", "ep-hub", base + 10, "overdue",
                        T0 - 4 * MIN, T0 - 4 * MIN, {"what": "service", "ref": str(late["id"]), "target": "service",
                                                     "due_ms": T0 - 4 * MIN}))
     return state

@@ -37,13 +37,13 @@ async def test_offline_story_end_to_end_with_a_restart(event_dir):
     app = make_app(event_dir, first, "zh")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: "指挥台联系不上" in link_text(app), what="unreachable shown")
+            await until(pilot, lambda: "系统联系不上" in link_text(app), what="unreachable shown")
             for key in ("f1", "f1", "f2"):
                 await pilot.press(key)
-            await until(pilot, lambda: "指挥台联系不上 — 3 条待发" in link_text(app), what="3 waiting")
+            await until(pilot, lambda: "系统联系不上 — 3 条待发" in link_text(app), what="3 waiting")
             assert screen_text(app).count("已保存（本机）") == 3
             await pilot.press("f12")                        # the same in English, switched at run time
-            await until(pilot, lambda: "console unreachable — 3 reports waiting" in link_text(app))
+            await until(pilot, lambda: "system unreachable — 3 reports waiting" in link_text(app))
     finally:
         first.close()
 
@@ -61,7 +61,7 @@ async def test_offline_story_end_to_end_with_a_restart(event_dir):
             assert not event_dir.db().exists(), "no hub has run yet"
             hub = run_in_thread(event_dir)
             await until(pilot, lambda: second.outbox.depth() == 0, what="delivered after the link returns")
-            await until(pilot, lambda: "已连接指挥台" in link_text(app) and "待发" not in link_text(app))
+            await until(pilot, lambda: "已连接系统" in link_text(app) and "待发" not in link_text(app))
             await until(pilot, lambda: screen_text(app).count("已送达") == 4)
     finally:
         second.close()
@@ -139,10 +139,10 @@ async def test_key_mismatch_is_shown_as_such(event_dir, tmp_path: Path):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("f1")
-            await until(pilot, lambda: "console key mismatch" in link_text(app), what="mismatch shown")
+            await until(pilot, lambda: "system key mismatch" in link_text(app), what="mismatch shown")
             assert "1 reports waiting" in link_text(app)
             await pilot.press("f12")
-            await until(pilot, lambda: "指挥台密钥不符" in link_text(app))
+            await until(pilot, lambda: "系统密钥不符" in link_text(app))
     finally:
         client.close()
         hub.stop()
@@ -247,7 +247,7 @@ async def test_quitting_with_reports_waiting_warns_first_and_quits_on_a_second_c
     app.monotonic = lambda: now[0]
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: "指挥台联系不上" in link_text(app), what="unreachable shown")
+            await until(pilot, lambda: "系统联系不上" in link_text(app), what="unreachable shown")
             await pilot.press("f1")
             await until(pilot, lambda: "1 条待发" in link_text(app), what="1 waiting")
             await pilot.press("ctrl+q")

@@ -19,7 +19,8 @@ BRIEF_MAX = 120
 # Values that are the wire's own words: shown through the catalogue group named here.
 _WORDS = {"kind": ("incident",), "severity": ("severity",), "status": ("status", "liveness", "svc_status"),
           "post": ("post",), "department": ("dept",), "owner": ("dept", "post"), "service": ("service",),
-          "liveness": ("liveness",), "previous": ("hub.live.previous_",),
+          "liveness": ("liveness",), "previous": ("hub.live.previous_",), "assign": ("dept",),
+          "notice": ("hub.live.notice",), "gate": ("desk.gate",), "what": ("hub.live.what",),
           "hub": ("hub_role",), "reason": ("hub_switch_why",)}   # two hubs: hub_switch (issue 19)
 # Fields that are references for machines, not for the person reading the log.
 _SKIP = {"epoch", "digest", "header", "ref", "call", "data", "body", "limits", "cut", "run", "step", "seq", "gseq",
@@ -29,6 +30,13 @@ _SKIP = {"epoch", "digest", "header", "ref", "call", "data", "body", "limits", "
 def one_line(text: str) -> str:
     """Text from a station on one line: a newline in a note must not start a line of its own (it could forge one)."""
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def refers_to(body: dict[str, Any]) -> str:
+    """What an instruction's `guest` field holds, by its notice: "service" (a call's number), "incident" (an
+    incident's), or "" (a guest's list reference, for vip and needs notices)."""
+    notice = str(body.get("notice", ""))
+    return "service" if notice.startswith("service_") else "incident" if notice == "incident" else ""
 
 
 class LiveWords:
@@ -71,8 +79,12 @@ class LiveWords:
     def brief(self, body: dict[str, Any]) -> str:
         """The fields of a report a person can read, with their values in words; cut at BRIEF_MAX."""
         parts = []
+        refers = refers_to(body)
         for key, value in body.items():
             if value in ("", 0, False, None) or key in _SKIP or not has(f"field.{key}"):
+                continue
+            if key == "guest" and refers:   # a notice's `guest` is the call or the incident it is about
+                parts.append(self.t("field", name=self.t(f"refers.{refers}"), value=f"#{value}"))
                 continue
             shown = self.value(key, value)
             if shown:
@@ -93,7 +105,7 @@ class LiveWords:
             return names.who(self.lots if key == "lot" else self.zones, str(value), self.lang)
         if key == "target":
             return names.target(self.stations, str(value), self.lang)
-        if key == "incident":
+        if key in ("incident", "sendoff"):   # the record's own line in this log: #12
             return f"#{value}"
         if key == "plan" and value in self.plans:
             return names.pick(vars(self.plans[value]), self.lang) or str(value)

@@ -12,7 +12,7 @@ from typing import Any
 
 from protocols import eventtime, i18n
 from stations.records import REJECTED
-from stations.terminal.posts import duty
+from stations.terminal.posts import duty, plan_tasks
 from stations.terminal.posts.base import Action, Area, Field, Post, Site
 from stations.terminal.posts.common import describe
 from stations.terminal.posts.gate import holds
@@ -66,7 +66,34 @@ def phone_actions(post: Post, site: Site, view: View | None, lang: str) -> list[
             out += [_task_key(task, site, lang) for task in duty.tasks_here(site) if str(task.get("id", "")) not in done]
             continue
         out.append(action)
+    return out + step_actions(view, lang)
+
+
+def step_actions(view: View | None, lang: str) -> list[Action]:
+    """The open plan tasks given to this post, each as two big keys: done (at once) and skip (asks why), as the
+    terminal's D and K; ids `step-done:RUN:STEP` and `step-skip:RUN:STEP`."""
+    out: list[Action] = []
+    for task in (view.tasks if view is not None else ()):
+        def build(site: Site, v: dict[str, Any], area: Area | None, task: plan_tasks.Task = task,
+                  status: str = "done") -> tuple[str, dict[str, Any]]:
+            return plan_tasks.step_report(task, status, str(v.get("reason", "")).strip())
+
+        def skip(site: Site, v: dict[str, Any], area: Area | None, task: plan_tasks.Task = task) -> tuple[str, dict[str, Any]]:
+            return build(site, v, area, task, "skipped")
+        order, ref = task.order(lang), f"{task.run}:{task.step}"
+        out += [Action(f"step-done:{ref}", "", "station.plan.act_done", build, kind="step", title=order),
+                Action(f"step-skip:{ref}", "", "station.plan.act_skip", skip, (Field("reason", "field.reason"),),
+                       kind="step", title=f"{i18n.t('station.plan.skip_title', lang)} · {order}")]
     return out
+
+
+def step_owed(view: View | None, action_id: str) -> int:
+    """The plan order a step key settles, when its acknowledgement is still owed (the terminal acks it too); else 0."""
+    for task in (view.tasks if view is not None else ()):
+        if action_id.split(":", 1)[-1] == f"{task.run}:{task.step}" and action_id.startswith("step-"):
+            item = task.item
+            return item.id if item.ack_required and item.acked_ms is None and item.id not in view.acks else 0
+    return 0
 
 
 def find_action(post: Post, site: Site, view: View | None, lang: str, action_id: str,
@@ -86,7 +113,9 @@ def has(post: Post, kind: str) -> bool:
 
 
 def _key(action: Action, site: Site, lang: str, group: str, post: Post, view: View | None) -> dict[str, Any]:
-    return {"id": action.id, "label": action.title or i18n.t(action.label, lang),
+    # A plan task's keys say what they do (done, skip); the task's order is their title, above them and on the form.
+    label = i18n.t(action.label, lang) if action.kind == "step" else action.title or i18n.t(action.label, lang)
+    return {"id": action.id, "label": label, "title": action.title,
             "fields": [_field(f, lang, site) for f in action.fields], "group": group,
             "opens": action.kind if action.kind == "guests" else "",
             "refused": refusal(post, site, action, view, lang),
@@ -176,7 +205,12 @@ def model(post: Post, site: Site, view: View | None, lang: str, area: str = "",
     duty_ids = {a.id for a in actions if a.id not in base}
     out["words"]["duty"] = next((i18n.t(a.label, lang) for a in post.actions if a.kind == "duty"), "")
     for action in actions:
-        out["actions"].append(_key(action, site, lang, "duty" if action.id in duty_ids else "keys", post, view))
+        group = "steps" if action.kind == "step" else "duty" if action.id in duty_ids else "keys"
+        out["actions"].append(_key(action, site, lang, group, post, view))
+    # The plan tasks given to this post (the terminal's banner, D and K): each its order and two big keys.
+    out["words"]["steps"] = i18n.t("station.plan.web_steps", lang)
+    out["steps"] = [{"plan": task.plan_name(lang), "order": task.order(lang), "done": f"step-done:{task.run}:{task.step}",
+                     "skip": f"step-skip:{task.run}:{task.step}"} for task in (view.tasks if view is not None else ())]
     if has(post, "guests"):
         out["words"].update({"guests_search": i18n.t("station.guests.placeholder", lang)})
     if has(post, "calls"):

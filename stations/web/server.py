@@ -332,7 +332,16 @@ class StationServer:
             term.client.check(type_, body)
         except ProtocolError as err:
             return _refused(err.sentence(lang), 422)
-        return await self._save(term, lang, lambda _outbox: term.client.submit(type_, body), action.remind)
+        owed, person = page.step_owed(view, action.id), signer(view)   # a plan task settled acks its order, as on the terminal
+
+        def job(_outbox: Any) -> Report:
+            report = term.client.submit(type_, body)
+            if owed:
+                term.client.acknowledge_instruction(owed, person)
+            return report
+        return await self._save(term, lang, job, action.remind,
+                                said={"done": "station.plan.done", "skipped": "station.plan.skipped"}.get(
+                                    body.get("status", "") if action.kind == "step" else "", ""))
 
     async def _ack(self, request: web.Request) -> web.Response:
         asked = await self._asked(request)

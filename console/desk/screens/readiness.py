@@ -63,7 +63,7 @@ class GuestsScreen(ViewScreen):
         yield DeskFooter()
 
     def show(self, view: View) -> None:
-        self.query_one("#guests-chains").border_title = view.t("guestdesk.panel.chains")
+        self.query_one("#guests-chains").border_title = ChainsTable.title(view)
         self.query_one("#guests-list").border_title = view.t("guestdesk.panel.list")
         self.query_one("#guests-sendoffs").border_title = view.t("guestdesk.sendoff.panel")
         super().show(view)

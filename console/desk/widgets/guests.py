@@ -80,6 +80,13 @@ class ChainsTable(ViewTable):
 
     FLEX = ("guestdesk.col.guest",)
 
+    @staticmethod
+    def title(view: View) -> str:
+        """What the table holds: 贵宾交接（停车场 → 礼宾 → 大堂 → 样板间 → 陪同领导 → 陪同）, its link columns in order."""
+        links = view.t("guestdesk.panel.chain_step").join(view.t(f"guestdesk.link.{link}")
+                                                          for link in guests_rules.shown_links(view.state))
+        return view.t("guestdesk.panel.chains", links=links)
+
     def columns_for(self, view: View) -> list[tuple[str, int | None]]:
         return [("guestdesk.col.guest", None), ("guestdesk.col.arrived", None)] + [
             (f"guestdesk.link.{link}", None) for link in guests_rules.shown_links(view.state)]

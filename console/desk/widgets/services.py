@@ -47,17 +47,18 @@ class ServicesTable(ViewTable):
         lang = view.lang
         for call in services.calls(view.state, view.now_ms):
             service = Text(fmt.label(f"service.{call.service}", lang), style="bold" if call.status == "open" else "")
-            where = fmt.clip(fmt.safe(call.where), 16)
+            # No cell is cut to a fixed width here: the fit cuts the FLEX columns, and only when the row is full.
+            where = fmt.safe(call.where)
             age = fmt.duration(call.age_ms, lang, short=True)
             cells = [service, where, owner_cell(call.owner, lang)]
             by = services.done_by(view.state, call.record, lang) if call.status != "open" else ""
             if self.compact:
-                yield str(call.id), cells + [age, status_cell(call, lang), fmt.clip(fmt.safe(by), 18)]
+                yield str(call.id), cells + [age, status_cell(call, lang), fmt.safe(by)]
                 continue
             note = call.reason if call.status == "cancelled" else call.note
             yield str(call.id), cells + [
-                fmt.clip(fmt.safe(fmt.station_name(view.state, call.station, lang)), 12), age,
-                status_cell(call, lang), fmt.clip(fmt.safe(by), 20), fmt.clip(fmt.safe(note), 40)]
+                fmt.safe(fmt.station_name(view.state, call.station, lang)), age,
+                status_cell(call, lang), fmt.safe(by), fmt.safe(note)]
 
 
 def indicator(view: View) -> Text:

@@ -111,7 +111,7 @@ function sheet(p, action) {
   });
   const values = () => Object.fromEntries(Object.entries(inputs).map(([name, [f, input]]) =>
     [name, f.kind === "bool" ? input.checked : f.kind === "choice" ? f.choices[+input.value].value : input.value]));
-  const title = [action.label, action.remind].filter(Boolean).join(" · ");
+  const title = [action.title || action.label, action.remind].filter(Boolean).join(" · ");
   return el("form", { class: "sheet", on: { submit: ev => { ev.preventDefault(); tap(action, values()); } } },
     el("h2", { text: title }), rows,
     el("div", { class: "problem", role: "alert", text: S.problem }),
@@ -192,6 +192,18 @@ function calls(p) {
       : el("p", { class: "meta", text: p.words.calls_empty })];
 }
 
+// --- the plan tasks given to this post (the terminal's banner with D and K): done at once, skip asks why -------
+function steps(p) {
+  if (!p.steps || !p.steps.length) return false;
+  const key = id => p.actions.find(a => a.id === id);
+  return [el("h3", { text: p.words.steps }),
+    el("ol", { class: "list", id: "steps" }, p.steps.map(t => el("li", { class: "step", "data-step": t.done },
+      el("div", { class: "meta", text: t.plan }), el("div", { class: "order", text: t.order }),
+      el("div", { class: "row" }, [key(t.done), key(t.skip)].filter(Boolean).map(a => el("button", {
+        class: "ack " + (a.id === t.done ? "done" : "skip"), type: "button", "data-action": a.id, text: a.label,
+        on: { click: () => keyPressed(a) } }))))))];
+}
+
 function keys(actions) {
   return actions.map(a => el("button", { class: a.refused ? "refused" : "", type: "button", "data-action": a.id,
                                          text: a.label, on: { click: () => keyPressed(a) } }));
@@ -226,7 +238,8 @@ function draw() {
       class: a.id === p.area ? "on" : "", type: "button", text: a.label,
       on: { click: () => { S.area = a.id; again(); } } }))),
     S.guests ? guestSheet(p) : open ? keptSheet(p, open) : [
-      el("div", { class: "keys" }, keys(p.actions.filter(a => a.group !== "duty"))),
+      steps(p),
+      el("div", { class: "keys" }, keys(p.actions.filter(a => a.group === "keys"))),
       p.actions.some(a => a.group === "duty") && el("details", { class: "duty", open: S.duty, on: {
         toggle: ev => { S.duty = ev.target.open; } } }, el("summary", { text: p.words.duty }),
         el("div", { class: "keys" }, keys(p.actions.filter(a => a.group === "duty"))))],
