@@ -109,3 +109,15 @@ def test_every_notice_and_gate_order_has_words() -> None:
     whats = ("task", "roster", "handoff", "sendoff", "service")   # console/core's Overdue(what=...)
     missing += [f"hub.live.what.{w}" for w in whats if not has(f"hub.live.what.{w}")]
     assert missing == []
+
+
+def test_an_alarm_line_names_its_code_counts_times_and_speaks_one_language() -> None:
+    body = {"code": "hub_alone", "count": 3, "first_ms": DUE, "last_ms": DUE + 5000,
+            "reason": "The other server is out of reach; only one is running",
+            "reason_zh": "另一台系统服务器失联，目前只有一台在工作"}
+    zh = LiveWords(EVENT, "zh").stored(12, "hub", "alarm", body)
+    en = LiveWords(EVENT, "en").stored(12, "hub", "alarm", body)
+    assert "hub_alone" not in zh + en and "人数" not in zh and "次数：3" in zh, zh
+    assert "另一台系统服务器失联" in zh and "out of reach" not in zh
+    assert "out of reach" in en and "另一台" not in en and "times 3" in en, en
+    assert leaks(zh, SAMPLE_IDS) == [], zh

@@ -80,8 +80,15 @@ class LiveWords:
         """The fields of a report a person can read, with their values in words; cut at BRIEF_MAX."""
         parts = []
         refers = refers_to(body)
+        alarm = "code" in body and "first_ms" in body   # a coalesced alarm (console/hub/guard.py)
+        if "reason_zh" in body:   # a reason said in both languages: the log's language only, never both
+            body = {k: v for k, v in body.items() if k != "reason_zh"} | (
+                {"reason": body["reason_zh"]} if self.lang == "zh" and body["reason_zh"] else {})
         for key, value in body.items():
             if value in ("", 0, False, None) or key in _SKIP or not has(f"field.{key}"):
+                continue
+            if alarm and key == "count":   # how often the cause was seen, not a head count
+                parts.append(self.t("field", name=self.t("times"), value=value))
                 continue
             if key == "guest" and refers:   # a notice's `guest` is the call or the incident it is about
                 parts.append(self.t("field", name=self.t(f"refers.{refers}"), value=f"#{value}"))
@@ -114,6 +121,8 @@ class LiveWords:
             return (task.title_en if self.lang == "en" and task.title_en else task.title)
         if key == "cause":
             return names.cause(str(value), self.lang, self.stations, self.lots, self.zones)
+        if key == "code":   # an alarm's or a refusal's code, by its name
+            return names.code_name(str(value), self.lang)
         for group in _WORDS.get(key, ()):
             word = group + str(value) if group.endswith("_") else f"{group}.{value}"
             if has(word):
