@@ -115,8 +115,16 @@ class Link:
         self.topics = wanted
 
     def _drop_sockets(self) -> None:
-        # Closing a socket also ends its monitor; the monitor's PAIR end is closed with it.
-        for sock in (self.monitor, self.sub_monitor, self.dealer, self.sub):
+        # The monitors are stopped before their PAIR ends close: libzmq writes each event to the monitor with a
+        # blocking send, from the context's I/O thread, and one written after our PAIR end is gone (a handshake
+        # finishing as an E_PASSIVE move closes everything) blocks that thread for good, and with it every
+        # socket this link ever opens again (the station then never reaches either hub).
+        for sock in (self.dealer, self.sub):
+            if sock is not None:
+                if sock is self.dealer and self.monitor is not None or sock is self.sub and self.sub_monitor is not None:
+                    sock.disable_monitor()
+                sock.close(linger=0)
+        for sock in (self.monitor, self.sub_monitor):
             if sock is not None:
                 sock.close(linger=0)
         self.dealer = self.monitor = self.sub = self.sub_monitor = None
