@@ -115,18 +115,17 @@ class Link:
         self.topics = wanted
 
     def _drop_sockets(self) -> None:
-        # The monitors are stopped before their PAIR ends close: libzmq writes each event to the monitor with a
-        # blocking send, from the context's I/O thread, and one written after our PAIR end is gone (a handshake
-        # finishing as an E_PASSIVE move closes everything) blocks that thread for good, and with it every
-        # socket this link ever opens again (the station then never reaches either hub).
-        for sock in (self.dealer, self.sub):
+        # Each monitor is stopped before its PAIR end closes: libzmq writes monitor events from the context's I/O
+        # thread, and one written once our PAIR end is gone (a handshake finishing just as an E_PASSIVE move drops
+        # everything) blocked that thread for good, and with it every socket this link opened after: the
+        # station never reached either hub again (tests/test_link_passive_move.py).
+        for sock, monitor in ((self.dealer, self.monitor), (self.sub, self.sub_monitor)):
             if sock is not None:
-                if sock is self.dealer and self.monitor is not None or sock is self.sub and self.sub_monitor is not None:
+                if monitor is not None:
                     sock.disable_monitor()
                 sock.close(linger=0)
-        for sock in (self.monitor, self.sub_monitor):
-            if sock is not None:
-                sock.close(linger=0)
+            if monitor is not None:
+                monitor.close(linger=0)
         self.dealer = self.monitor = self.sub = self.sub_monitor = None
         self.feed_up = False
         self.poller = zmq.Poller()
