@@ -17,7 +17,9 @@ the namespaces and their veths deleted, the blackhole routes dropped); names car
 counter, so `-n auto` workers never collide. For failover tests: `two_hub_machines` (two namespaces,
 each with a plain hub on its own copy of the event folder), `NetnsHub(ns, folder, log, args=("--backup",))`
 for a hub of a pair, `name_pair` to name both machines' hubs in each folder's event.toml, `cut(ns)` /
-`heal(ns)` and `freeze(proc)` / `thaw(proc)`.
+`heal(ns)` and `freeze(proc)` / `thaw(proc)`; `join(a, b)` lets two machines reach each other through the
+test's namespace (as through a switch, so `cut(a)` cuts a hub off from its peer too) and `cut_between(a, b)` /
+`heal_between(a, b)` cut only that path (tests/test_netns_failover.py; see the block at the end).
 """
 from __future__ import annotations
 
@@ -282,3 +284,36 @@ def two_hub_machines(netns, event_dir: EventFolder, tmp_path: Path) -> Iterator[
             a.stop()
         finally:
             b.stop()
+
+
+# --- the hubs' own path: machine to machine through the test's namespace (failover tests) --------------
+# Two machines on one switch: the root namespace is the switch. Each namespace gets a route to the other's
+# /30 via its root end, with `src` its own address (a 127.x address has host scope, so without `src` the
+# kernel would pick 127.0.0.1, whose answers never leave the other machine), and its root end forwards
+# (`net.ipv4.conf.<veth>.forwarding`, those two interfaces only; the machine-wide ip_forward is left alone).
+# So `cut(ns)` cuts the hub-to-hub path too, as pulling that machine's cable would, while `cut_between`
+# cuts only the path between the two hubs: each namespace's route to the other is deleted, and a blackhole
+# route (metric 1000, under it) drops what is sent meanwhile instead of letting the local 127/8 route
+# answer it with resets. Everything goes with the namespaces (the routes live inside them).
+
+def _route_to(here: Namespace, there: Namespace, verb: str) -> None:
+    _ip("route", verb, str(there.subnet), "via", here.host_ip, "dev", here.ns_if, "src", here.ip, ns=here.name)
+
+
+def join(a: Namespace, b: Namespace) -> None:
+    """Let the machines `a` and `b` reach each other (through the root namespace, as through a switch)."""
+    for here, there in ((a, b), (b, a)):
+        _ip("route", "add", "blackhole", str(there.subnet), "metric", "1000", ns=here.name)
+        _route_to(here, there, "add")
+        _sysctl(f"net.ipv4.conf.{here.host_if}.forwarding")
+
+
+def cut_between(a: Namespace, b: Namespace) -> None:
+    """Cut only the path between `a` and `b`: each still reaches the root namespace (the clients)."""
+    for here, there in ((a, b), (b, a)):
+        _route_to(here, there, "del")
+
+
+def heal_between(a: Namespace, b: Namespace) -> None:
+    for here, there in ((a, b), (b, a)):
+        _route_to(here, there, "add")

@@ -115,10 +115,17 @@ class Link:
         self.topics = wanted
 
     def _drop_sockets(self) -> None:
-        # Closing a socket also ends its monitor; the monitor's PAIR end is closed with it.
-        for sock in (self.monitor, self.sub_monitor, self.dealer, self.sub):
+        # Each monitor is stopped before its PAIR end closes: libzmq writes monitor events from the context's I/O
+        # thread, and one written once our PAIR end is gone (a handshake finishing just as an E_PASSIVE move drops
+        # everything) blocked that thread for good, and with it every socket this link opened after: the
+        # station never reached either hub again (tests/test_link_passive_move.py).
+        for sock, monitor in ((self.dealer, self.monitor), (self.sub, self.sub_monitor)):
             if sock is not None:
+                if monitor is not None:
+                    sock.disable_monitor()
                 sock.close(linger=0)
+            if monitor is not None:
+                monitor.close(linger=0)
         self.dealer = self.monitor = self.sub = self.sub_monitor = None
         self.feed_up = False
         self.poller = zmq.Poller()
