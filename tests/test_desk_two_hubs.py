@@ -82,8 +82,8 @@ def desk_notes(folder: EventFolder) -> list[tuple[int, str]]:
 
 
 def test_the_first_hub_killed_the_desk_follows_the_other_and_its_action_lands_once(event_dir, tmp_path):
-    # Liveness 1.5 s: quick, yet no move before the kill on a loaded machine (0.2 s made one in a -n 2 run).
-    set_hub_options(event_dir, heartbeat_s=0.5, late_s=2.0, offline_s=5.0)
+    # Liveness 3 s: no move before the kill on a loaded machine (0.2 s made one in a -n 2 run, 0.5 s another).
+    set_hub_options(event_dir, heartbeat_s=1.0, late_s=4.0, offline_s=8.0)
     other = other_folder(event_dir, tmp_path / "other")
     first = HubProcess(event_dir, tmp_path / "first.log").start()
     second = HubProcess(other, tmp_path / "second.log").start()

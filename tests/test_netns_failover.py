@@ -222,6 +222,8 @@ def test_the_primary_frozen_the_backup_takes_over_and_thawed_the_primary_gives_w
 def test_the_link_between_the_hubs_cut_no_takeover_and_healed_the_backup_catches_up(pair):
     a, b = pair.primary, pair.backup
     pair.start_clients()
+    # Moves before the cut are the start's (a primary refuses clients for its first peer window): not counted.
+    moved = pair.desk.follower.moves
     cut_between(a.ns, b.ns)
     pair.desk.note("after the fault")
     wait_for(lambda: pair.desk.picture().pair.peer == "lost", 20, "the primary to find its backup lost")
@@ -231,7 +233,7 @@ def test_the_link_between_the_hubs_cut_no_takeover_and_healed_the_backup_catches
     assert all(c.status().console_reachable for c in pair.clients)
     pair.settle(a)                                                   # the clients never left the primary
     pair.every_report_once(a)
-    assert pair.desk.follower.moves == 0
+    assert pair.desk.follower.moves == moved                          # the desk never left the primary either
     assert switches(a) == switches(b) == [(1, "primary")]            # no second era anywhere: no split brain
     assert pair.desk.picture().pair.me == "primary"
     heal_between(a.ns, b.ns)
