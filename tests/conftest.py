@@ -173,3 +173,6 @@ def _pure_stays_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
 MODULE_TIER.update({"test_follower_hubs": "pure", "test_desk_two_hubs": "wire"})
 MODULE_TIER.update({"test_desk_pair_snapshots": "screen"})
 MODULE_TIER.update({"test_netns_faults": "fault"})
+# A goodbye on the wire (branch bye): closed, not offline — the fold, the plan and the summary; a real hub and
+# station (SIGKILL for the other); the posts panel with a closed station.
+MODULE_TIER.update({"test_bye_pure": "pure", "test_bye": "wire", "test_bye_snapshots": "screen"})
