@@ -93,3 +93,24 @@ def test_a_clean_close_is_closed_a_killed_station_is_offline(folder: EventFolder
             killed.kill()
             killed.wait(10)
         hub.stop()
+
+
+def test_a_bye_to_a_hub_that_is_gone_never_holds_the_quit(folder: EventFolder) -> None:
+    """Welcomed, then the hub stops: with no connection the bye has nowhere to go and closing is not held
+    (a bye queued on a live but stuck connection waits stations.link.loop.BYE_LINGER_MS at most)."""
+    hub = run_in_thread(folder, out=None)
+    try:
+        gate = _client(folder, hub, "gate-1")
+        wait_for(lambda: gate.status().connected, 20, "gate-1 welcomed")
+    finally:
+        hub.stop()
+    gate.submit("car_in", {"count": 1})   # waits in the outbox: kept, not dropped by the goodbye
+    started = time.monotonic()
+    gate.close()
+    assert time.monotonic() - started < 2.0
+    again = StationClient("gate-1", folder.outbox("gate-1"), folder.station_key("gate-1"), folder.console_public,
+                          "tcp://127.0.0.1:9")
+    try:
+        assert again.outbox.depth() == 1
+    finally:
+        again.close()
