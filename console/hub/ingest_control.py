@@ -1,4 +1,4 @@
-"""Ingest's control messages: hello, heartbeat and the paged requests, answered at once and never stored.
+"""Ingest's control messages: hello, heartbeat, bye and the paged requests, answered at once and never stored.
 
 A mixin of Ingest (console/hub/ingest.py). A control message gets the same identity check as a report
 (the header's station and a hello's role must be the key's), costs a token like any message, and

@@ -1,4 +1,4 @@
-"""The socket loop behind StationClient: DEALER + SUB + monitor, heartbeats, windowed in-order resend, back-off; knows protocols and the outbox, never the screen
+"""The socket loop behind StationClient: DEALER + SUB + monitor, heartbeats, windowed in-order resend, back-off, the goodbye; knows protocols and the outbox, never the screen
 
 Runs on the client's thread only; no other thread touches these sockets. The link sees its
 client only through `stations/link/host.py` (settings, events, a wake-up pipe); the window is a
