@@ -106,4 +106,4 @@ def report_once(folder: EventFolder, station: str, kind: str, pairs: list[str], 
         print(i18n.t(key, lang, waiting=client.outbox.depth()), file=sys.stderr)
         return 3
     finally:
-        client.close()
+        client.close(bye="")   # one report, no terminal: the station's own terminal may still be open

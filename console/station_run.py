@@ -37,10 +37,12 @@ def run_terminal(folder: EventFolder, station: str, lang: str | None = None, dri
                            runtime.get("endpoint", event.hub.endpoint), runtime.get("feed", event.hub.feed),
                            post=st.post, heartbeat_ms=int(event.hub.heartbeat_s * 1000), app="eventdesk-station",
                            others=event.hub.pairs()[1:])   # the backup hub, if event.toml names one (5.13)
+    clean = False
     try:
         StationApp(client, Site.from_summary(station, event.summary()), lang).run()
+        clean = True
     finally:
-        client.close()
+        client.close(bye="quit" if clean else "")   # a quit says bye (5.2); a crash is just silence
     return 0
 
 

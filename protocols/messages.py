@@ -59,6 +59,15 @@ class Heartbeat(Message):
 
 
 @message
+class Bye(Message):
+    """A station terminal closing on purpose says so: the desk shows it closed, not offline (5.2)."""
+
+    TYPE = "bye"
+    KIND = "control"
+    reason: str = name("")
+
+
+@message
 class SnapshotRequest(Message):
     """Page 0 asks for the picture as it is now; a later page names the `gseq` that page 0 answered."""
 
@@ -400,12 +409,12 @@ class StationClock(Message):
 
 @message
 class StationStatus(Message):
-    """A station's liveness changed (online / late / offline); logged so the summary sees uptime."""
+    """A station's liveness changed (online / late / offline, or closed: it said bye); logged so the summary sees uptime."""
 
     TYPE = "station_status"
     KIND = "hub"
     station: str = name()
-    status: str = choice(("online", "late", "offline"))
+    status: str = choice(("online", "late", "offline", "closed"))
     last_heard_ms: int = integer(0, 0)
 
 

@@ -240,6 +240,11 @@ MEANING.update({
     ("prep_stage", "note"): "free text",
 })
 
+# A goodbye on the wire (5.2): a terminal closed on purpose is closed, not offline.
+MEANING.update({
+    ("bye", "reason"): "why the terminal closes (`quit`, `stop`), for the hub's log; free, may be empty",
+})
+
 # Two hubs (issue 19, 5.13): protocols/messages_pair.py.
 MEANING.update({
     ("hello", "role"): "`station`, `desk`, or `hub` (the passive hub of a pair, 5.13); must be the key's role",

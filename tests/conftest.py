@@ -176,3 +176,6 @@ MODULE_TIER.update({"test_netns_faults": "fault"})
 # Two hubs on two machines under load (issue 19): failover cases in network namespaces.
 MODULE_TIER.update({"test_netns_failover": "fault"})
 MODULE_TIER.update({"test_link_passive_move": "wire"})   # a station moved by E_PASSIVE keeps a working link
+# A goodbye on the wire (branch bye): closed, not offline — the fold, the plan and the summary; a real hub and
+# station (SIGKILL for the other); the posts panel with a closed station.
+MODULE_TIER.update({"test_bye_pure": "pure", "test_bye": "wire", "test_bye_snapshots": "screen"})

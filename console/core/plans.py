@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core.state.fold_people import terminals
+from console.core.state import closed
 from protocols import eventtime
 from protocols.messages import MAX_TEXT, Instruction, Message, PlanEscalated, PlanProposed, PlanStarted
 
@@ -154,7 +155,7 @@ def _match(trig: Trigger, plan: Plan, state: State, last_close: list | None, now
     if trig.kind == "post_silent":
         for sid, st in state.stations.items():
             heard = st["last_heard_ms"]   # on the link's clock: read on the log's, so a drill's silence scales
-            if heard and trig.subject in ("*", st["post"]) \
+            if heard and not closed(st) and trig.subject in ("*", st["post"]) \
                     and now_ms - max(eventtime.drill_ms(state.clock, heard), floor) >= trig.after_s * 1000:
                 return f"silent:{sid}"
     return ""

@@ -121,7 +121,8 @@ class Ingest(Control, Refusals):
                 continue
             reply = self._control(b, peer, env, now_ms) if env.header.type in CONTROL \
                 else self._report(b, address, peer, env, now_ms)
-            b.replies.append((address, reply))
+            if reply is not None:   # a bye is answered with nothing (ingest_control)
+                b.replies.append((address, reply))
         for alarm in b.alarms:
             self._hub_event(alarm, now_ms, b.pending, b.last)
         return self._plans(self._commit(b, now_ms, Outcome()), now_ms)

@@ -1,4 +1,4 @@
-"""Ingest's control messages: hello, heartbeat and the paged requests, answered at once and never stored.
+"""Ingest's control messages: hello, heartbeat, bye and the paged requests, answered at once and never stored.
 
 A mixin of Ingest (console/hub/ingest.py). A control message gets the same identity check as a report
 (the header's station and a hello's role must be the key's), costs a token like any message, and
@@ -17,7 +17,7 @@ from console.hub.guard import SNAPSHOT_COST
 from console.hub.ingest_refusals import header_or_none
 from protocols import bounds, codec
 from protocols.codec import Envelope, ProtocolError, schema_error
-from protocols.messages import CONTROL, Heartbeat, Nack, Welcome
+from protocols.messages import CONTROL, Heartbeat, Nack, StationStatus, Welcome
 
 
 class Control:
@@ -41,7 +41,18 @@ class Control:
             # saved reports placed at their corrected time from the first one (console.core.clock_skew).
             for moved in self.skew.to_log(peer.id):
                 self._hub_event(moved, now_ms, b.pending, b.last)
+        if h.type == "bye":
+            return self._bye(b, peer, now_ms)
         return reply
+
+    # --- a goodbye (5.2): closed on purpose, not offline ------------------------------------------
+    def _bye(self, b: Batch, peer: Peer, now_ms: int) -> None:
+        """Log `closed` once, at the moment heard (the fold holds it until the station is heard again);
+        nothing is answered: the terminal is gone."""
+        st = self.state.stations.get(peer.id)
+        if peer.role == "station" and st is not None and st.get("status") != "closed":
+            self._hub_event(StationStatus(station=peer.id, status="closed", last_heard_ms=st["last_heard_ms"]),
+                            now_ms, b.pending, b.last)
 
     def answer_now(self, peer: Peer, frames: list[bytes], now_ms: int) -> Any:
         """The reply to a control message (paid for: `admit`) that needs no write, for a hub whose commit is
@@ -55,8 +66,8 @@ class Control:
             return None
         if h.type == "hello" and env.message.role != peer.role:
             return None
-        if h.type == "log_request":
-            return None   # refused in the next batch, like any message the key may not send
+        if h.type in ("log_request", "bye"):
+            return None   # refused in the next batch, like any message the key may not send; a bye is logged there
         if h.type == "snapshot_request" and self.snapshots.would_build(
                 _shape(peer), self.state.gseq, env.message.gseq, env.message.page):
             return None   # to build: in the next batch, after its acks (Later), never while a commit waits
@@ -73,6 +84,8 @@ class Control:
             self.skew.sample(peer.id, now_ms, h.sent_ms)   # sent the moment it was stamped: a clock sample
         if h.type == "heartbeat":
             return Heartbeat(outbox=0)
+        if h.type == "bye":
+            return None
         if h.type == "snapshot_request":
             shape = _shape(peer)
             def page() -> Any:

@@ -88,6 +88,8 @@ class _Collector:
         # station -> [first heard, silent since (or None), offline spells, late warnings]
         self.up: dict[str, list[Any]] = {sid: [0, None, [], 0] for sid in self.state.stations}
         self.statuses: dict[str, list[list[Any]]] = {sid: [] for sid in self.state.stations}   # [ms, status]
+        # station -> [closed since (or None), closed spells]: said bye (5.2), neither online nor offline
+        self.closed: dict[str, list[Any]] = {sid: [None, []] for sid in self.state.stations}
         # station -> [reports, late, sum of delays, max delay, clock ahead]
         self.delay: dict[str, list[int]] = {}
         self.buckets = [0] * (len(DELAY_EDGES) + 1)
@@ -124,6 +126,8 @@ class _Collector:
             self.first_ms = self.last_ms = ms
         if station != HUB:
             self._delivery(ev, ms, station)
+            if station in self.closed:   # heard again after its bye: no longer closed
+                self._closing(station, "", ms)
             up = self.up.get(station)
             if up is not None and (up[1] is not None or not up[0]):
                 self._heard(up, ms)
@@ -227,6 +231,8 @@ class _Collector:
         marks = self.statuses[b["station"]]
         if len(marks) < STATUS_MARKS:
             marks.append([ms, status])
+        if self._closing(b["station"], status, self._heard_at(b, ms)):
+            return
         if status == "online":
             self._heard(up, ms)
         elif status == "late":
@@ -238,6 +244,18 @@ class _Collector:
             up[1] = self._heard_at(b, ms)
             if not up[0]:
                 up[0] = up[1]
+
+    def _closing(self, sid: str, status: str, at: int) -> bool:
+        """A closed spell starts at the bye and ends when the station is heard again; True for the bye itself."""
+        closed = self.closed[sid]
+        if status == "closed":
+            if closed[0] is None:
+                closed[0] = at
+            return True
+        if closed[0] is not None:
+            closed[1].append((closed[0], max(at, closed[0])))
+            closed[0] = None
+        return False
 
     def _service(self, ev: Any, b: dict, ms: int) -> None:
         if ev.type == "service_request":
@@ -332,11 +350,16 @@ class _Collector:
             # The hub's own outages are nobody's downtime: a post could not reach a hub that was not there.
             spells = [{"from_ms": a, "to_ms": b, "open": o} for a0, b0, o in spans for a, b in _minus(a0, b0, hub_down)]
             span = (self.last_ms - first - sum(_overlap(first, self.last_ms, a, b) for a, b in hub_down)) if first else 0
+            # Closed on purpose (a bye) is neither online nor offline: out of the span, as the hub's outages are.
+            since_closed, closed = self.closed[sid]
+            closed = closed + ([(since_closed, self.last_ms)] if since_closed is not None else [])
+            closed_ms = sum(b - a for a0, b0 in closed for a, b in _minus(a0, b0, hub_down)) if first else 0
+            span -= closed_ms
             down = sum(x["to_ms"] - x["from_ms"] for x in spells)
             out.append({"id": sid, "post": st.get("post", ""), "name": st.get("name", ""),
                         "name_en": st.get("name_en", ""), "first_ms": first, "span_ms": span, "down_ms": down,
                         "uptime": round(1 - down / span, 4) if span > 0 else (1.0 if first else None),
-                        "offline": spells, "late_warnings": late, "statuses": self.statuses[sid],
+                        "offline": spells, "closed_ms": closed_ms, "late_warnings": late, "statuses": self.statuses[sid],
                         "reports": self.state.stations[sid]["reports"]})
         return out
 

@@ -170,6 +170,7 @@ class StationClient:
         self.events = ClientEvents(station_id, self.outbox, post or "", role, on_change)
         self._wake = Wake()
         self._stopping = threading.Event()
+        self._bye = ""   # set by close(): the reason the link's last frame gives the hub (5.2); empty: none
         self._thread: threading.Thread | None = None
 
     @property
@@ -194,7 +195,10 @@ class StationClient:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def close(self) -> None:
+    def close(self, bye: str = "quit") -> None:
+        """A clean stop: the link says `bye` (PROTOCOL.md 5.2, with the reason given) so the desk shows the station
+        closed, not offline, then stops; `bye=""` stops without it (the one-shot, which is no terminal)."""
+        self._bye = bye
         self.stop()
         self.outbox.close()
         self._wake.close()
@@ -284,6 +288,8 @@ class StationClient:
         link = Link(self.settings, self.outbox, self.events, self._wake, self._stopping)
         try:
             link.run()
+            if self._bye:
+                link.bye(self._bye)
         except Exception as exc:  # never expected; keep the reason visible on the terminal
             log.exception("station link stopped")
             self.events.set_status(last_error=f"link stopped: {exc!r}")

@@ -1,4 +1,4 @@
-"""The socket loop behind StationClient: DEALER + SUB + monitor, heartbeats, windowed in-order resend, back-off; knows protocols and the outbox, never the screen
+"""The socket loop behind StationClient: DEALER + SUB + monitor, heartbeats, windowed in-order resend, back-off, the goodbye; knows protocols and the outbox, never the screen
 
 Runs on the client's thread only; no other thread touches these sockets. The link sees its
 client only through `stations/link/host.py` (settings, events, a wake-up pipe); the window is a
@@ -17,7 +17,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from protocols import bounds, curve
-from protocols.messages import Heartbeat, Hello, Message, Welcome
+from protocols.messages import Bye, Heartbeat, Hello, Message, Welcome
 from protocols.session import Session
 from stations.link.flow import Flow
 from stations.link.host import LinkEvents, LinkSettings, Wake
@@ -32,6 +32,7 @@ RESEND_AFTER = bounds.ACK_TIMEOUT_MS / 1000   # seconds an in-flight report may 
 MISMATCH_AFTER = 2       # failed CURVE handshakes before we say "console key mismatch"
 DRAIN = 1000             # frames read per wake-up, so one busy socket cannot starve the others
 KEY_FAIL = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+BYE_LINGER_MS = 400      # the longest a clean stop waits for its bye to leave (PROTOCOL.md 5.2)
 _MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH | sum(KEY_FAIL)
 
 
@@ -134,6 +135,15 @@ class Link:
     def close(self) -> None:
         self._drop_sockets()
         self.ctx.destroy(linger=0)
+
+    def bye(self, reason: str) -> None:
+        """A clean stop tells a hub that welcomed us, so it shows the station closed, not offline (5.2).
+        Best effort: the frame may wait BYE_LINGER_MS to leave (in `close`), never longer; an unwelcomed
+        link says nothing (no hub to tell). The outbox keeps whatever is waiting."""
+        if self.dealer is None or not self.welcomed or not self.send(Bye(reason=reason)):
+            return
+        dealer, self.dealer = self.dealer, None
+        dealer.close(linger=BYE_LINGER_MS)   # the context's end waits for it, the other sockets drop at once
 
     def _put(self, frames: list[bytes]) -> bool:
         if self.dealer is None:

@@ -102,7 +102,9 @@ class StationServer:
                 log.warning("cannot write %s: %s", self.paired_file, exc)
         for term in self.terminals.values():
             await asyncio.to_thread(term.worker.close)   # a save in flight is finished first
-            await asyncio.to_thread(term.client.close)
+        # A clean stop says bye for every station (PROTOCOL.md 5.2), all at once: each waits at most
+        # stations.link.loop.BYE_LINGER_MS, so many stations do not add up to a slow exit.
+        await asyncio.gather(*(asyncio.to_thread(term.client.close, "stop") for term in self.terminals.values()))
 
     def _changed(self, term: Terminal) -> Callable[[str, Any], None]:
         def on_change(kind: str, payload: Any) -> None:   # on the link's thread

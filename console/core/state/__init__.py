@@ -119,7 +119,8 @@ def touch(state: State, station: str, now_ms: int, outbox: int = 0) -> None:
 
 
 def liveness(state: State, station: str, now_ms: int, floor_ms: int = 0) -> str:
-    """How long the station has been silent, as online / late / offline; "unknown" if never heard.
+    """How long the station has been silent, as online / late / offline; "unknown" if never heard;
+    "closed" after its bye until it is heard again.
 
     Silence counts from no earlier than `floor_ms`: a hub that was down itself heard nobody then,
     and a station is not offline for the hub's own outage (it gets `offline_s` to reconnect).
@@ -127,12 +128,19 @@ def liveness(state: State, station: str, now_ms: int, floor_ms: int = 0) -> str:
     st = state.stations.get(station)
     if st is None or not st["last_heard_ms"]:
         return "unknown"
+    if closed(st):
+        return "closed"
     silent = now_ms - max(st["last_heard_ms"], floor_ms, state.hub.get("up_at", 0))
     if silent < state.event.get("late_ms", 5000):
         return "online"
     if silent < state.event.get("offline_ms", 15000):
         return "late"
     return "offline"
+
+
+def closed(st: dict[str, Any]) -> bool:
+    """The station said bye (PROTOCOL.md 5.2) and has not been heard since: closed on purpose, not silent."""
+    return st.get("status") == "closed" and st["last_heard_ms"] <= st.get("closed_heard_ms", 0)
 
 
 # --- questions the hub and the desk ask --------------------------------------------------------

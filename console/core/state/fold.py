@@ -389,6 +389,8 @@ def _station_status(s: State, ev: Any, b: dict, ms: int) -> None:
     heard = b.get("last_heard_ms", 0)
     if heard > st["last_heard_ms"]:
         st["last_heard_ms"] = heard
+    if b["status"] == "closed":   # closed until heard after this (state.liveness)
+        st["closed_heard_ms"] = max(heard, st["last_heard_ms"])
 
 
 

@@ -20,9 +20,11 @@ from protocols.i18n import has, t
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SEVERITY_STYLE = {1: "dim", 2: "yellow", 3: "bold red", 4: "bold white on red"}
-LIVENESS_STYLE = {"online": "green", "late": "bold yellow", "offline": "bold red", "unknown": "dim", "hub_lost": "dim"}
+LIVENESS_STYLE = {"online": "green", "late": "bold yellow", "offline": "bold red", "unknown": "dim", "hub_lost": "dim",
+                  "closed": "dim"}
 _ZONE_SIGN = {"zone_enter": "+", "zone_exit": "-", "zone_count": "="}
-LIVENESS_MARK = {"online": "●", "late": "▲", "offline": "✖", "unknown": "○", "hub_lost": "?"}
+LIVENESS_MARK = {"online": "●", "late": "▲", "offline": "✖", "unknown": "○", "hub_lost": "?",
+                 "closed": "○"}   # closed on purpose (a bye): nothing to chase
 
 
 def _visible(match: re.Match) -> str:

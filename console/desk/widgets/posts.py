@@ -35,7 +35,7 @@ class PostsTable(ViewTable):
             style = fmt.LIVENESS_STYLE[live]
             silent = silence_ms(view, sid)
             status = Text(f"{fmt.LIVENESS_MARK[live]} {view.t('liveness.' + live)}", style=style)
-            if silent is not None and live != "hub_lost":
+            if silent is not None and live not in ("hub_lost", "closed"):
                 status.append(" " + fmt.duration(silent, view.lang, short=True), style="" if live == "online" else style)
             if fmt.clock_off(st, view.lang):   # its times are corrected; people should still set it right
                 status.append(" " + view.t("desk.clock.mark"), style="bold yellow")
