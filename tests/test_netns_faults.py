@@ -101,7 +101,11 @@ def test_two_hub_machines_the_first_frozen_the_station_moves_and_thawed_the_firs
         assert [seq for _, seq, _ in logged(b.folder, "gate-1")] == list(range(1, 21))
         thaw(a.proc)
         wait_for(lambda: a.folder.read_runtime() and a.proc.poll() is None, 10, "hub A running again")
-        assert len(logged(a.folder, "gate-1")) == 10
+        # Thawed, hub A reads what the station sent it while frozen (still in A's socket buffers) and may log
+        # some of 11-20 too: two plain hubs are not a pair (the pair's thaw is test_netns_failover's). What
+        # holds: A's log is a run of the station's seqs from 1, each once, at least the ten it acked.
+        seqs = [seq for _, seq, _ in logged(a.folder, "gate-1")]
+        assert seqs == list(range(1, len(seqs) + 1)) and 10 <= len(seqs) <= 20, seqs
     finally:
         gate.close()
 
