@@ -357,7 +357,9 @@ def test_same_seed_twice_gives_the_same_log(tmp_path):
     types = Counter(json.loads(k)[1] for k in one.elements())
     # Two plans start: the medical one for the faint and the car-scrape one for the scrape at the west gate.
     assert types["incident_update"] == 4 and types["plan_started"] == 2 and types["instruction_ack"] >= 2
-    assert first["summary"] == second["summary"]
+    # The same expectations judged; a verdict on a time limit can differ, since at x300 a loaded machine's
+    # 0.2 s is a minute of the drill (CI once saw met 4 vs met 3 + missed 1 with equal logs).
+    assert sum(first["summary"].values()) == sum(second["summary"].values()) == len(first["expectations"])
     other, reh3, _ = rehearse(path, tmp_path / "three", 300, seed=32)
     assert normalised_log(reh3.folder, other["run"]["first_gseq"]) != one
 
