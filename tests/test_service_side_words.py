@@ -104,7 +104,7 @@ async def test_every_department_and_leader_terminal_in_chinese_shows_no_id_and_n
             for key in KEYS + (("f2",) if station == "sales-1" else ()):
                 await pilot.press(key)
                 await until(pilot, lambda: app.screen is not app.main, what=f"{key} opens a screen")
-                await pilot.pause(0.2)
+                await settled()(pilot)                      # drawn whole, however loaded the machine
                 assert leaks(shown(app), ids) == [], (key, shown(app))
                 if key == "f8" and station == "sales-1":     # who is rostered, in full-width brackets
                     assert "郑凯（S307）" in shown(app), shown(app)
@@ -127,7 +127,7 @@ async def test_the_engineering_terminal_with_its_orders_and_a_call_shows_no_id(f
             for key in ("f1", "f10", "k"):               # its calls, its orders, skipping a step asks why
                 await pilot.press(key)
                 await until(pilot, lambda: app.screen is not app.main, what=f"{key} opens a screen")
-                await pilot.pause(0.2)
+                await settled()(pilot)                      # drawn whole, however loaded the machine
                 assert leaks(shown(app), ids, ("配电房",)) == [], (key, shown(app))
                 await pilot.press("escape")
                 await until(pilot, lambda: app.screen is app.main, what="back")

@@ -73,6 +73,7 @@ async def test_each_post_screen_in_chinese_shows_no_id_and_no_english(event_dir,
     desk, lot or plan id and no stray English (the scanner of the desk's and the summary's tests)."""
     from tests.staff_text import event_ids, leaks, plan_ids
     from tests.test_desk_app import screen_text as shown
+    from tests.test_desk_support import settled
 
     client = make_client(event_dir, station)
     app = make_app(event_dir, client, "zh")
@@ -84,7 +85,7 @@ async def test_each_post_screen_in_chinese_shows_no_id_and_no_english(event_dir,
             assert leaks(screen_text(app), ids) == [], screen_text(app)
             await pilot.press("f10")
             await until(pilot, lambda: app.screen is not app.main, what="the instructions open")
-            await pilot.pause(0.2)
+            await settled()(pilot)                          # drawn whole, however loaded the machine
             # The instructions themselves, as drawn (screen_text reads only the main screen's widgets).
             assert leaks(shown(app), ids) == [], shown(app)
     finally:
