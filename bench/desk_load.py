@@ -428,6 +428,9 @@ def report(args, res: dict) -> None:
         f"max {msf(max(keys))}")
     say(f"            of which until the screen stack changed: p50 {msf(pct(res['seen_at'], .5))} "
         f"p99 {msf(pct(res['seen_at'], .99))}")
+    opened, closed = keys[0::2], keys[1::2]   # the presses alternate, the first opens the help
+    say(f"            opening the help p50 {msf(pct(opened, .5))} max {msf(max(opened))}; closing it "
+        f"p50 {msf(pct(closed, .5))} max {msf(max(closed))}; slowest five {', '.join(msf(k) for k in sorted(keys)[-5:])}")
     say("desk CPU    share of one core during the flood, by thread: "
         + ", ".join(f"{k} {v:.0%}" for k, v in sorted(res["cpu"].items(), key=lambda kv: -kv[1]) if v >= 0.01))
     rss = dict(res["rss"])

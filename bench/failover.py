@@ -38,6 +38,7 @@ import zmq
 from bench import wire
 from bench.ingest import ms, pct, say
 from bench.procs import LANES, REPO, HubProc, make_folder, print_table, stop
+from console.core.event import PAIR_HEARTBEAT_S
 from console.event.folder import EventFolder, set_endpoints
 from protocols import keys
 from stations.link.client import StationClient
@@ -197,7 +198,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--quick", action="store_true", help="5 takeovers, 2 rounds of 3 s (CI)")
     p.add_argument("--takeovers", type=int, help="failovers to time (default 20; quick 5)")
-    p.add_argument("--heartbeat", type=float, default=1.0, help="the hubs' heartbeat_s (event.toml's default 1.0)")
+    p.add_argument("--heartbeat", type=float, default=PAIR_HEARTBEAT_S,
+                   help=f"the hubs' heartbeat_s (default {PAIR_HEARTBEAT_S:g}, event.toml's with a backup named)")
     p.add_argument("--rate", type=float, default=500.0, help="reports/s offered in each cost round")
     p.add_argument("--seconds", type=float, help="length of each cost round (default 6; quick 3)")
     p.add_argument("--rounds", type=int, help="cost rounds of each setup (default 4; quick 2)")

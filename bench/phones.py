@@ -43,7 +43,8 @@ TAP_JS = """async (label) => {
       if (row) { observer.disconnect(); ok(performance.now() - t0); }
     };
     const observer = new MutationObserver(look);
-    observer.observe(document.getElementById('app'), { childList: true, subtree: true });
+    // The page patches itself: a row turning delivered is a class and a text changed, not a new node.
+    observer.observe(document.getElementById('app'), { childList: true, subtree: true, attributes: true, characterData: true });
   });
   [...document.querySelectorAll('.keys button')].find(b => b.textContent === label).click();
   return await Promise.race([done, new Promise(ok => setTimeout(() => ok(-1), 10000))]);
@@ -109,6 +110,7 @@ def arguments(doc: str, quick_s: float, full_s: float) -> argparse.ArgumentParse
     p.add_argument("--seconds", type=float, default=None)
     p.add_argument("--every", type=float, default=2.0)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--browser-flags", default="", help="more chromium switches, e.g. --disable-gpu")
     return p
 
 
@@ -143,7 +145,8 @@ async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
     rng = random.Random(args.seed)
     res: dict = {"rss_idle": rss_kb(server.pid)}
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        browser = await pw.chromium.launch(executable_path=shutil.which("chromium"),
+                                           args=["--no-sandbox", *args.browser_flags.split()])
         out: list[float] = []
         lost: list[int] = []
         paired, go, ready = asyncio.Event(), asyncio.Event(), [0]

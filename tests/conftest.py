@@ -81,7 +81,7 @@ def ctx():
 # Each module has a tier here; a test that differs says so with its own mark (@pytest.mark.wire).
 TIERS = ("pure", "wire", "screen", "fault")
 MODULE_TIER = {
-    "test_clock_skew": "pure", "test_glossary": "pure", "test_notices": "pure", "test_cli_words": "pure", "test_incident_notices": "pure", "test_desk_notices": "screen", "test_staff_words": "pure", "test_desk_staff_words": "screen", "test_codec": "pure", "test_desk_plans_view": "pure", "test_desk_view": "pure",
+    "test_clock_skew": "pure", "test_gcpace": "pure", "test_glossary": "pure", "test_notices": "pure", "test_cli_words": "pure", "test_incident_notices": "pure", "test_desk_notices": "screen", "test_staff_words": "pure", "test_desk_staff_words": "screen", "test_codec": "pure", "test_desk_plans_view": "pure", "test_desk_view": "pure",
     "test_docs_screens": "pure", "test_event": "pure", "test_eventtime": "pure", "test_guests_handoff": "pure",
     "test_guests_import": "pure", "test_guests_limits": "pure", "test_hub_flood": "pure", "test_i18n": "pure",
     "test_outbox": "pure", "test_outbox_files": "pure", "test_picture_model": "pure", "test_plans": "pure",

@@ -41,6 +41,18 @@ def test_a_backup_is_parsed_and_listed_after_the_primary(tmp_path: Path) -> None
                                  ("tcp://127.0.0.2:7750", "tcp://127.0.0.2:7751"))
 
 
+BACKUP = ('backup_endpoint = "tcp://127.0.0.2:7750"', 'backup_feed = "tcp://127.0.0.2:7751"')
+
+
+def test_with_a_backup_and_no_heartbeat_written_the_hubs_beat_every_half_second(tmp_path: Path) -> None:
+    # Terminals move after three silent heartbeats: at 0.5 s a takeover stays within 3 s (bench/failover.py).
+    alone = parse(tmp_path / "event.toml", event_text(*PRIMARY))
+    paired = parse(tmp_path / "event.toml", event_text(*PRIMARY, *BACKUP))
+    assert (alone.hub.heartbeat_s, paired.hub.heartbeat_s) == (1.0, 0.5)
+    written = parse(tmp_path / "event.toml", event_text(*PRIMARY, *BACKUP, "heartbeat_s = 2.0"))
+    assert written.hub.heartbeat_s == 2.0   # what the file says stands
+
+
 @pytest.mark.parametrize(("lines", "key", "why", "zh_part", "en_part"), [
     (('backup_endpoint = "tcp://127.0.0.2:7750"',), "hub.backup_feed", "both_or_neither",
      "要一起填写", "together, or neither"),

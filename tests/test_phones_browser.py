@@ -105,8 +105,16 @@ def test_pair_the_gate_tap_car_in_and_find_it_in_the_log(venue, browser):
 
     # Made for a phone: nothing wider than the screen, every key a big button.
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
-    heights = page.eval_on_selector_all(".keys button", "bs => bs.map(b => b.getBoundingClientRect().height)")
+    # Every key on screen is big; the duty keys folded under their own key are measured once it is opened
+    # (a closed <details> lays out nothing: Chromium may give a patched key in it no height at all).
+    shown = "bs => bs.filter(b => !b.closest('details:not([open])')).map(b => b.getBoundingClientRect().height)"
+    heights = page.eval_on_selector_all(".keys button", shown)
     assert heights and min(heights) >= 56, heights
+    page.click("details.duty summary")
+    page.wait_for_selector("details.duty[open]")
+    every = page.eval_on_selector_all(".keys button", shown)
+    assert len(every) > len(heights) and min(every) >= 56, every
+    page.click("details.duty summary")
     assert "已连接系统" in page.inner_text("#link")
 
     # A second page of the same phone shows the same list.
@@ -205,6 +213,30 @@ def test_a_form_sends_its_fields_and_a_refusal_keeps_what_was_typed(venue, brows
     page.wait_for_selector("#flash:has-text('已保存 #2')")   # after the pairing's own report
     assert "= 30" in page.inner_text("#flash") and page.locator("form.sheet").count() == 0
     ctx.close()
+
+
+def test_a_form_being_typed_keeps_its_text_and_focus_while_another_phone_of_the_post_taps(venue, browser):
+    # The page patches what changed (a new row) instead of rebuilding itself: the field being typed in
+    # is never taken out of the page, so the keyboard stays up and the caret where it was.
+    ctx_a, typing = paired(browser, venue, "concierge-2")
+    ctx_b, other = paired(browser, venue, "concierge-2")
+    typing.click("details.duty summary")
+    typing.get_by_role("button", name="上岗签到…", exact=True).click()
+    field = typing.locator("form.sheet input[type=text]").first
+    field.fill("王")
+    rows = typing.locator("#reports li").count()
+    first_row = typing.eval_on_selector("#reports li", "li => (window.firstRow = li, li.dataset.seq)")
+    other.get_by_role("button", name="来宾 +1", exact=True).click()
+    other.wait_for_selector("#flash:has-text('已保存 #')")
+    typing.wait_for_function(f"document.querySelectorAll('#reports li').length > {rows}")
+    typing.wait_for_selector("#reports li.delivered >> nth=0")
+    assert typing.evaluate("document.activeElement === document.querySelector('form.sheet input[type=text]')")
+    field.type("芳")
+    assert field.input_value() == "王芳"
+    # The row that was there is the same node, moved down: patched, not drawn anew.
+    assert typing.evaluate(f"window.firstRow.isConnected && window.firstRow.dataset.seq === '{first_row}'")
+    ctx_a.close()
+    ctx_b.close()
 
 
 def test_a_revoke_sends_a_paired_phone_back_to_the_pairing_page(venue, browser):

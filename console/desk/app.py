@@ -7,7 +7,6 @@ fsync never on this loop) and answered with `Saved`. The screen never re-renders
 """
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from textual.screen import ModalScreen
 
 from console.core import state as fold
 from console.core.state import State, new_state
+from console.desk.gcpace import GcPace
 from console.desk.hub_start import ensure_hub
 from console.desk.keys import bindings
 from console.desk.link import DeskLink
@@ -41,7 +41,6 @@ from protocols import keys
 from protocols.codec import ProtocolError
 from protocols.i18n import normalise_lang, t
 
-GC_FULL_EVERY = 30   # young-generation passes between two full garbage collections (Python's default: 10)
 TICK_S = 0.25   # the clock's pace (and a fixture's): new pictures come by `Published`, not by polling
 
 
@@ -91,22 +90,16 @@ class DeskApp(App):
         self._notices_up = False   # a notice stands: each tick redraws the bar (time out, screen changed)
         self._seen: Seen | None = None   # what the last frame showed, for the next frame's alerts
         self._frame_key: tuple = ()
-        self._gc_threshold = gc.get_threshold()
+        self.gc_pace = GcPace()
         self._finished: deque = deque()   # final action reports, appended by the link's thread
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
 
     def on_mount(self) -> None:
-        # Everything alive now (modules, widgets, the catalogue) never becomes garbage: frozen, it is
-        # out of the collector's full passes, which then walk only what came later (under a flood
-        # 30-70 ms a pass instead of 70-150). And a full pass after 30 young ones instead of 10:
-        # each stops the screen for about as long whatever garbage it finds (it is mostly walking
-        # Textual's caches), so a third as many stops, and memory still flat (bench/desk_load.py:
-        # 12 passes a minute instead of 34, lag p99 36 ms instead of 47). Undone on unmount.
-        gc.freeze()
-        self._gc_threshold = gc.get_threshold()
-        gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], GC_FULL_EVERY)
+        # Full garbage-collector passes walk only what is new since the last one (console/desk/gcpace.py):
+        # under a flood they stopped the screen 60-90 ms each, and a key pressed then waited. Undone on unmount.
+        self.gc_pace.start()
         if self.link is not None:
             # Without it a picture waited up to TICK_S more for the next poll (commit-to-screen
             # had a ~500 ms floor). post_message is thread-safe and never blocks the link.
@@ -115,8 +108,7 @@ class DeskApp(App):
         self.set_interval(TICK_S, self.tick)
 
     def on_unmount(self) -> None:
-        gc.set_threshold(*self._gc_threshold)
-        gc.unfreeze()
+        self.gc_pace.stop()
 
     def _link_published(self) -> None:
         """On the link's thread."""
@@ -183,6 +175,7 @@ class DeskApp(App):
         bar.show(live, rows_for(self.size.height), self.lang)
 
     def tick(self) -> None:
+        self.gc_pace.tick()
         if self._notices_up:
             self._show_notices()   # a notice past its time goes; the top screen may have changed
         self._report_finished()

@@ -28,9 +28,14 @@ class ViewScreen(DeskActions, Screen):
         self.view = self.app.current_view
 
     def on_screen_resume(self) -> None:
-        # The app feeds only the screens on view (DeskApp.tick): one coming back to the top
-        # shows the newest frame now, not at the next one.
-        self.view = self.app.current_view
+        # The app feeds only the screens on view (DeskApp.tick): one coming back to the top takes
+        # the newest frame right after it is back on screen as it was, so the key that uncovered it
+        # is answered by the first redraw and the catch-up follows in the next (bench/desk_load.py).
+        self.call_after_refresh(self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self.is_current and self.view is not self.app.current_view:
+            self.view = self.app.current_view
 
     def watch_view(self, view: View | None) -> None:
         if view is None:

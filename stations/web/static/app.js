@@ -7,7 +7,10 @@ const app = document.getElementById("app");
 function el(tag, attrs, ...kids) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "on") for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
+    if (k === "on") {   // through node._on, so a patched node answers with the newest draw's handlers
+      node._on = v;
+      for (const ev of Object.keys(v)) node.addEventListener(ev, e => node._on[ev] && node._on[ev](e));
+    }
     else if (k === "text") node.textContent = v;   // text from people and the wire: never HTML
     else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v === true ? "" : v);
   }
@@ -125,7 +128,7 @@ function sheet(p, action) {
 function keptSheet(p, action) {
   const key = p.lang + "/" + action.id;
   if (!S.sheet || S.sheet.key !== key) {
-    S.sheet = { key, node: sheet(p, action) };
+    S.sheet = { key, node: kept(sheet(p, action)) };
     setTimeout(() => { const first = S.sheet && S.sheet.node.querySelector("input, select"); if (first) first.focus(); });
   }
   S.sheet.node.querySelector(".problem").textContent = S.problem;
@@ -152,9 +155,9 @@ function guestSheet(p) {
                                 "aria-label": p.words.guests_search, value: g.q, autocomplete: "off" });
     input.addEventListener("input", () => { g.q = input.value; lookUp(); });
     g.title = el("h2", {}); g.list = el("ol", { class: "list", id: "guests" });
-    g.node = el("div", { class: "sheet guests" }, g.title, input, g.list,
+    g.node = kept(el("div", { class: "sheet guests" }, g.title, input, g.list,
       el("div", { class: "row" }, el("button", { class: "cancel", type: "button", text: p.words.cancel,
-                                                 on: { click: () => { S.guests = null; draw(); } } })));
+                                                 on: { click: () => { S.guests = null; draw(); } } }))));
     g.lang = p.lang;
     setTimeout(() => input.focus());
   }
@@ -210,7 +213,62 @@ function keys(actions) {
 }
 
 function show(...parts) {   // the page's parts, nested lists and skipped (false) ones allowed
-  app.replaceChildren(...parts.flat(Infinity).filter(Boolean));
+  patch(app, parts.flat(Infinity).filter(Boolean));
+}
+
+// --- drawing by patching: the page is built anew each draw, and only what differs is changed on screen.
+// A tap wakes every phone of its post two or three times (saved, sent, delivered); rebuilt whole, each
+// draw made the phone style, lay out and paint the whole page again for one row's new state. (On one
+// machine holding 30 phones' browsers that was most of its CPU: bench/phones.py.)
+function keyOf(n) {
+  if (n.nodeType !== 1) return "#" + n.nodeType;
+  const d = n.dataset;
+  return n.tagName + "|" + n.id + "|" + (d.seq || d.call || d.step || d.ref || d.action || "");
+}
+
+function kept(node) { node._kept = true; return node; }
+
+function handlers(n) { return n._on ? Object.keys(n._on).join() : ""; }
+
+function patch(parent, kids) {
+  const spare = new Map();
+  for (const old of parent.childNodes) {
+    if (old._kept || kids.includes(old)) continue;   // kept nodes are never patched into another
+    const k = keyOf(old);
+    if (!spare.has(k)) spare.set(k, []);
+    spare.get(k).push(old);
+  }
+  kids.forEach((kid, i) => {
+    let node = kid;
+    // A node kept across draws (an open form, the guest list: `kept`) goes in whole, never patched into
+    // another, since the page holds it and its fields; already in place, it is left where it is.
+    if (kid.parentNode !== parent && !kid._kept) {
+      const old = (spare.get(keyOf(kid)) || []).shift();
+      if (old) node = morph(old, kid);
+    }
+    const here = parent.childNodes[i];
+    if (here !== node) parent.insertBefore(node, here || null);
+  });
+  while (parent.childNodes.length > kids.length) parent.lastChild.remove();
+}
+
+function morph(old, nu) {
+  // Fields are never patched: what someone typed (or the pairing code just refused) is the draw's to set.
+  if (old === nu) return old;
+  if (old.nodeName !== nu.nodeName || handlers(old) !== handlers(nu) || /^(INPUT|SELECT|TEXTAREA)$/.test(old.nodeName)) {
+    old.replaceWith(nu);
+    return nu;
+  }
+  if (old.nodeType === 3) {
+    if (old.nodeValue !== nu.nodeValue) old.nodeValue = nu.nodeValue;
+    return old;
+  }
+  if (old.nodeType !== 1) return old;
+  for (const a of [...old.attributes]) if (!nu.hasAttribute(a.name)) old.removeAttribute(a.name);
+  for (const a of nu.attributes) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+  old._on = nu._on;
+  patch(old, [...nu.childNodes]);
+  return old;
 }
 
 function draw() {
