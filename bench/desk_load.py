@@ -269,9 +269,9 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
     shown: list[tuple[int, float]] = []    # (state gseq, when the screen had refreshed after it)
     original_tick = app.tick
 
-    def tick() -> None:   # instance attribute: on_mount's set_interval(TICK_S, self.tick) picks it up
+    def tick(fresh: bool = False) -> None:   # instance attribute: on_mount's set_interval(TICK_S, self.tick) picks it up
         before = app.current_view
-        original_tick()
+        original_tick(fresh)
         view = app.current_view
         if view is not None and view is not before:
             g = view.state.gseq

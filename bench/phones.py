@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.desk_load import pct, say, start_hub
-from bench.procs import REPO, cpu_s, machine_busy_s, make_folder, print_table, rss_kb, stop
+from bench.procs import REPO, cpu_by_kind, cpu_s, machine_busy_s, make_folder, print_table, rss_kb, stop
 from console.stations_serve import _pairings
 
 # In the page: tap the button, resolve with the ms until a new row of the list is "delivered".
@@ -133,7 +133,7 @@ async def phone(browser, url: str, code: str, label: str, args, rng: random.Rand
         ms = await page.evaluate(TAP_JS, label)
         (out.append(ms) if ms >= 0 else lost.append(1))
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-    await ctx.close()
+    return ctx   # closed by the caller once the CPU is read: a closed context's renderer is gone from /proc
 
 
 async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
@@ -156,12 +156,19 @@ async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
                                            paired, ready, args.phones, go)) for i in range(args.phones)]
         await asyncio.wait_for(paired.wait(), 120)
         res["rss_paired"] = rss_kb(server.pid)
+        kinds = {"station server": "stations serve", "hub": "console.cli hub", "Playwright's driver": "run-driver",
+                 "this bench": "bench/phones.py"}
+        by0 = cpu_by_kind(kinds)
         cpu0, busy0, wall0 = sum(cpu_s(server.pid).values()), machine_busy_s(), time.monotonic()
         go.set()
-        await asyncio.gather(*tasks)
+        contexts = await asyncio.gather(*tasks)
         res["server_cpu"] = sum(cpu_s(server.pid).values()) - cpu0
         res["machine_busy"] = (machine_busy_s() - busy0) / (time.monotonic() - wall0)
+        by1, took = cpu_by_kind(kinds), time.monotonic() - wall0
+        res["by_kind"] = {k: (v - by0.get(k, 0.0)) / took for k, v in by1.items() if v - by0.get(k, 0.0) > 0.005 * took}
         res["rss_end"] = rss_kb(server.pid)
+        for ctx in contexts:
+            await ctx.close()
         await browser.close()
     res["ms"], res["lost"] = out, len(lost)
     return res
@@ -208,6 +215,8 @@ def main() -> int:
          ratio(per_phone, BASELINE["per_phone"]), ""),
         ("server RSS at the end", f"{res['rss_end'] / 1024:.1f} MB", "", "", "flat"),
     ])
+    say("CPU while tapping, share of one core: " + ", ".join(
+        f"{k} {v:.0%}" for k, v in sorted(res["by_kind"].items(), key=lambda kv: -kv[1])))
     if res["machine_busy"] > 1.8:
         say("The machine was saturated: the latency is the browsers' wait for a core as much as the server's "
             "(bench/README.md); bench/phones_cpu.py measures the server's own CPU per tap.")

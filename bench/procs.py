@@ -47,6 +47,28 @@ def cpu_s(pid: int) -> dict[str, float]:
     return out
 
 
+def cpu_by_kind(kinds: dict[str, str]) -> dict[str, float]:
+    """CPU seconds of every process on the machine, summed by kind: the first of `kinds` (a name -> a
+    piece of the command line) that its command line holds, a chromium process by its --type, else "other"."""
+    out: dict[str, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        kind = next((name for name, part in kinds.items() if part in cmd), None)
+        if kind is None and "chromium" in cmd:
+            kind = "chromium " + next((a[7:] for a in cmd.split() if a.startswith("--type=")), "browser")
+            kind += next((" " + a.split("=", 1)[1].split(".")[0] for a in cmd.split()
+                          if a.startswith("--utility-sub-type=")), "")
+        out[kind or "other"] = out.get(kind or "other", 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+    return out
+
+
 def machine_busy_s() -> float:
     """CPU seconds every core of the machine has spent busy since boot (steal included)."""
     f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]

@@ -90,6 +90,7 @@ class DeskApp(App):
         self._notices_up = False   # a notice stands: each tick redraws the bar (time out, screen changed)
         self._seen: Seen | None = None   # what the last frame showed, for the next frame's alerts
         self._frame_key: tuple = ()
+        self._frame_at = 0   # the clock (ms) at the last frame
         self.gc_pace = GcPace()
         self._finished: deque = deque()   # final action reports, appended by the link's thread
 
@@ -118,7 +119,7 @@ class DeskApp(App):
             pass
 
     def on_published(self, message: Published) -> None:
-        self.tick()   # at most one per PUBLISH_S (the link's pace), so the screen's rate stays bounded
+        self.tick(fresh=True)   # at most one per PUBLISH_S (the link's pace), so the screen's rate stays bounded
 
     # --- data down ------------------------------------------------------------------------------
     def build_view(self) -> View:
@@ -174,17 +175,26 @@ class DeskApp(App):
                 screen.mount(bar)
         bar.show(live, rows_for(self.size.height), self.lang)
 
-    def tick(self) -> None:
+    def tick(self, fresh: bool = False) -> None:
+        """A frame, if the eye would see a change. The clock's timer calls it (`fresh` False), and so does
+        each picture the link publishes (at most one per PUBLISH_S)."""
         self.gc_pace.tick()
         if self._notices_up:
             self._show_notices()   # a notice past its time goes; the top screen may have changed
         self._report_finished()
+        now = self.clock()
+        if not fresh and self.link is not None and self._frame_key and now - self._frame_at < TICK_S * 1000 \
+                and fold.event_ms(self.current_view.state, now) // 1000 == self._frame_key[1]:
+            # Pictures come in by Published, at most ten a second: the timer adds a frame only for the
+            # clock's next second or a link gone quiet. (It drew one more each time under a flood, 14
+            # frames a second instead of 10: bench/desk_load.py.)
+            return
         view = self.build_view()
         # Only what the eye can see changing: a new picture, the next second, the language, the link.
         key = (view.version, view.now_ms // 1000, view.lang, view.hub, view.waiting, view.drill)
         if key == self._frame_key:
             return
-        self._frame_key = key
+        self._frame_key, self._frame_at = key, now
         self.current_view = view
         for screen in self._on_view(view):
             screen.view = view
@@ -193,6 +203,10 @@ class DeskApp(App):
         prev = self._seen
         if self.link is None or view.version > 0:
             self._seen = seen(view)
+            if prev is None:
+                # The day so far has just come in (snapshot and guests): one full pass now, while the desk
+                # is still starting, freezes it, so no full pass during the day walks it again.
+                self.call_after_refresh(self.gc_pace.sweep)
         if prev is not None:
             for alert in alerts(prev, view):
                 self.notify(alert.text, severity=alert.severity, timeout=15, markup=False, cause=alert.cause)
@@ -218,7 +232,7 @@ class DeskApp(App):
 
     def watch_lang(self) -> None:
         self._frame_key = ()
-        self.tick()
+        self.tick(fresh=True)
         for screen in self.screen_stack:
             for footer in screen.query(DeskFooter):
                 footer.call_after_refresh(footer.recompose)

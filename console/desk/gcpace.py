@@ -62,7 +62,8 @@ class GcPace:
             self.sweep()
 
     def sweep(self) -> None:
-        """One full pass over everything, the frozen set included; then freeze what is left."""
+        """One full pass over everything, the frozen set included; then freeze what is left. The desk
+        also sweeps once its first picture is on screen: the day so far is then frozen at the start."""
         self._sweeping = True
         try:
             gc.unfreeze()
