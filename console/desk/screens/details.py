@@ -31,7 +31,7 @@ class ViewScreen(DeskActions, Screen):
         # The app feeds only the screens on view (DeskApp.tick): one coming back to the top takes
         # the newest frame right after it is back on screen as it was, so the key that uncovered it
         # is answered by the first redraw and the catch-up follows in the next (bench/desk_load.py).
-        self.call_after_refresh(self._catch_up)
+        self.call_after_refresh(self.call_later, self._catch_up)   # after the redraw's own callbacks, not among them
 
     def _catch_up(self) -> None:
         if self.is_current and self.view is not self.app.current_view:
