@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from console.core import state as fold
 from console.core.state import State, new_state
 from console.desk.gcpace import GcPace
-from console.desk.hub_start import ensure_hub
+from console.desk.hub_start import ensure_hub, follow_pair, others as other_hubs
 from console.desk.keys import bindings
 from console.desk.link import DeskLink
 from console.desk.notices import Notices
@@ -357,7 +357,11 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     keys.load_pair(secret)   # KeyError_ now, before any hub is started for a desk that cannot join it
     keys.load_public(public)
     hub = None
-    if not attach:
+    pairs = event.hub.pairs() if event is not None and not attach else ()
+    if not attach and follow_pair(pairs, folder.read_runtime(drill), drill):
+        (endpoint, feed_ep), backup = pairs[0], pairs[1]
+        print(t("desk.cli.following_pair", lang, primary=endpoint, backup=backup[0]), flush=True)
+    elif not attach:
         if folder.read_runtime(drill) is None:
             print(t("desk.cli.starting_hub", lang), flush=True)
         hub = ensure_hub(folder, drill, lang=lang)
@@ -365,9 +369,8 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     # A rehearsal log numbers a desk's actions apart from the live one: separate outboxes.
     outbox = folder.root / "desks" / f"{desk}{'.rehearsal' if drill else ''}.outbox.db"
     try:
-        # The backup hub, if event.toml names one (PROTOCOL.md 5.13): the desk moves there when this one is lost.
-        others = event.hub.pairs()[1:] if event is not None and not attach else ()
-        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox, others=others)
+        # The other hub, if event.toml names two (PROTOCOL.md 5.13): the desk moves there when this one is lost.
+        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox, others=other_hubs(pairs, endpoint))
     except BaseException:
         if hub is not None:
             hub.stop_started()

@@ -50,6 +50,19 @@ class HubStartError(Exception):
         return t("cli.fail.hub_failed", lang, reason=self.reason, log=self.log_path)
 
 
+def follow_pair(pairs: tuple[tuple[str, str], ...], runtime: dict | None, drill: bool) -> bool:
+    """Whether the desk follows the two hubs event.toml names instead of starting one here: a pair is
+    named, no hub of this folder runs on this machine, and it is not a rehearsal (whose hub is always
+    local). A hub started here would be one more primary on a machine that may be neither of the two."""
+    return len(pairs) > 1 and runtime is None and not drill
+
+
+def others(pairs: tuple[tuple[str, str], ...], endpoint: str) -> tuple[tuple[str, str], ...]:
+    """The hubs a desk on `endpoint` moves to when it loses it: every named pair but that one (the
+    primary when this machine's hub is the backup)."""
+    return tuple(pair for pair in pairs if pair[0] != endpoint)
+
+
 # The exit codes a hub gives for a reason a person can act on (console/cli_errors.py); any other
 # end (a signal, the timeout) is told as the log's trouble.
 HUB_CODES = (2, 4, 5)
