@@ -38,7 +38,7 @@ def _keys(args: argparse.Namespace) -> int:
 def _hub(args: argparse.Namespace) -> int:
     from console.hub import server as hub
     return hub.serve(EventFolder(args.dir), drill=args.drill, endpoint=args.endpoint, feed=args.feed, lang=args.lang,
-                     backup=args.backup)
+                     backup=args.backup, parent=args.parent)
 
 
 def _desk(args: argparse.Namespace) -> int:
@@ -195,6 +195,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     s.add_argument("--feed", help=h("hub_feed"))
     s.add_argument("--lang", choices=("zh", "en"), help=h("hub_lang"))
     s.add_argument("--backup", action="store_true", help=h("hub_backup"))
+    s.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)   # a rehearsal's hub: ends with it
     s.set_defaults(func=_hub)
 
     s = sub.add_parser("desk", help=h("desk"))

@@ -8,6 +8,7 @@ multiplied by the speed. Never imports the hub or the screen.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -272,8 +273,9 @@ class Rehearsal:
         self.reused_hub = info["pid"] if info else 0
         if info is None:
             host = re.sub(r":\d+$", "", self.run_.scenario.event.hub.endpoint)
+            # --parent: the hub ends with this process, even when it is killed before it can stop the hub.
             cmd = [sys.executable, "-m", "console.cli", "hub", str(self.folder.root), "--drill",
-                   "--endpoint", f"{host}:0", "--feed", f"{host}:0"]
+                   "--endpoint", f"{host}:0", "--feed", f"{host}:0", "--parent", str(os.getpid())]
             logfile = (self.run_.data / "hub.log").open("ab")
             # Its own session: a Ctrl-C meant for the rehearsal must not take the hub down before the score.
             self.hub = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -98,7 +98,7 @@ MODULE_TIER = {
     "test_card_fold": "pure",
     "test_desk_screens_whole": "screen", "test_desk_forms": "screen", "test_desk_table_fit": "screen",   # issue 17
     "test_station_screens_whole": "screen",
-    "test_desk_app": "screen", "test_desk_frames": "screen", "test_desk_pair_start": "fault", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
+    "test_desk_app": "screen", "test_desk_frames": "screen", "test_desk_pair_start": "fault", "test_hub_end_with_parent": "fault", "test_desk_plans_snapshots": "screen", "test_desk_snapshots": "screen",
     "test_desk_timeline": "screen", "test_guests_station": "screen", "test_plans_on_screen": "screen",
     "test_readiness_desk": "screen", "test_readiness_snapshots": "screen", "test_report_desk": "screen",
     "test_scenarios_demo": "screen", "test_station_app": "screen", "test_ui_loop": "screen", "test_station_app_offline": "screen",

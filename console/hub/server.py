@@ -420,8 +420,9 @@ def run_in_thread(folder: EventFolder, drill: bool = False, out: TextIO | None =
 
 
 def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None, feed: str | None = None,
-          lang: str | None = None, backup: bool = False) -> int:
-    """`eventdesk hub DIR [--backup]`: run in the foreground until SIGINT or SIGTERM."""
+          lang: str | None = None, backup: bool = False, parent: int = 0) -> int:
+    """`eventdesk hub DIR [--backup]`: run in the foreground until SIGINT or SIGTERM (or, with `parent`,
+    until that process is gone)."""
     hub = Hub(folder, drill=drill, endpoint=endpoint, feed=feed, lang=lang, backup=backup)
     try:
         hub.bind()
@@ -430,5 +431,20 @@ def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None,
         raise
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: hub.stop())
+    if parent:
+        end_with(parent, hub.stop)
     hub.run()
     return 0
+
+
+def end_with(parent: int, stop: Callable[[], None], every_s: float = 0.25) -> threading.Thread:
+    """Call `stop` once process `parent` is gone, however it ended (a rehearsal's hub when the rehearsal is
+    killed: SIGKILL leaves it no time to stop its hub). An orphan is handed to another parent, so the
+    parent's id changes; the check costs a system call every `every_s`."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        stop()
+    thread = threading.Thread(target=watch, name="end-with-parent", daemon=True)
+    thread.start()
+    return thread
