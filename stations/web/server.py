@@ -10,7 +10,6 @@ CLI hands in ready clients, Sites and the pairing secrets.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from pathlib import Path
@@ -20,7 +19,13 @@ from aiohttp import web
 
 from protocols import i18n
 from protocols.codec import ProtocolError
-from protocols.pairing import read_generations, read_sessions, write_generations, write_paired, write_sessions
+from protocols.pairing import (
+    read_generations,
+    read_sessions,
+    write_generations,
+    write_paired,
+    write_sessions,
+)
 from stations.link.worker import Job
 from stations.outbox.store import OutboxError
 from stations.records import Report
@@ -260,51 +265,9 @@ class StationServer:
                 pass
             if self._session(request) is None:   # revoked while it waited
                 return self._pairing_page(lang)
-        view = await self._view(term)
-        return web.Response(body=self._shown(term, view, lang, request.query.get("area", "")),
+        view = await term.view()
+        return web.Response(body=term.page_json(view, lang, request.query.get("area", "")),
                             content_type="application/json", headers=_NO_STORE)
-
-    def _shown(self, term: Terminal, view: View | None, lang: str, area: str) -> bytes:
-        """The page as JSON for this View, made once per language and area while the View is the newest."""
-        chosen = page.area_of(term.post, term.site, area)
-        key = (lang, chosen.id if chosen is not None else "")
-        newest = term.built is not None and term.built[1] is view
-        if newest and key in term.shown:
-            return term.shown[key]
-        version = term.built[0] if newest and term.built is not None else term.version
-        shown = page.model(term.post, term.site, view, lang, key[1], self._keys(term, view, lang))
-        body = json.dumps({"paired": True, "v": version, "page": shown}, ensure_ascii=False,
-                          separators=(",", ":")).encode()
-        if newest:
-            term.shown[key] = body
-        return body
-
-    def _keys(self, term: Terminal, view: View | None, lang: str) -> list[Any]:
-        """The post's keys as the phone offers them for this View, made once per language while it is the newest."""
-        newest = term.built is not None and term.built[1] is view
-        if newest and lang in term.keys:
-            return term.keys[lang]
-        keys = page.phone_actions(term.post, term.site, view, lang)
-        if newest:
-            term.keys[lang] = keys
-        return keys
-
-    async def _view(self, term: Terminal) -> View | None:
-        """The station's View at its current version, built once on its worker and shared by every phone: pages a
-        change wakes together wait for the same build."""
-        version = term.version
-        if term.built is not None and term.built[0] == version:
-            return term.built[1]
-        if term.building is None or term.building[0] != version:
-            term.building = (version, asyncio.ensure_future(
-                off_loop(term.worker, lambda outbox: term.builder.build(outbox, None))))
-        result = await asyncio.shield(term.building[1])   # a phone gone mid-wait never cancels the others' build
-        if isinstance(result, BaseException):
-            log.warning("view of %s: %s", term.client.station, result)
-            return term.built[1] if term.built is not None else None
-        if term.built is None or term.built[0] < version:
-            term.built, term.shown, term.keys = (version, result), {}, {}
-        return term.built[1] if term.built[0] == version else result
 
     async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any], View | None] | web.Response:
         """A paired phone's request: its station, its language, what it sent and the station's View; the pairing
@@ -313,7 +276,7 @@ class StationServer:
         if me is None:
             return self._pairing_page(self.lang)
         _token, term, lang = me
-        return term, lang, await _json(request), await self._view(term)
+        return term, lang, await _json(request), await term.view()
 
     async def _tap(self, request: web.Request) -> web.Response:
         asked = await self._asked(request)
@@ -321,7 +284,7 @@ class StationServer:
             return asked
         term, lang, sent, view = asked
         action = page.find_action(term.post, term.site, view, lang, str(sent.get("action", "")),
-                                  self._keys(term, view, lang))
+                                  term.keys_for(view, lang))
         if action is None or action.build is None:
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
         refusal = page.refusal(term.post, term.site, action, view, lang)
@@ -365,7 +328,7 @@ class StationServer:
         _token, term, lang = me
         if not page.has(term.post, "guests"):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
-        found = page.guests(term.post, term.site, await self._view(term), lang, request.query.get("q", "")[:64])
+        found = page.guests(term.post, term.site, await term.view(), lang, request.query.get("q", "")[:64])
         return web.json_response(found, headers=_NO_STORE)
 
     async def _call(self, request: web.Request) -> web.Response:

@@ -6,6 +6,8 @@ never on the loop (`off_loop`). Knows `protocols` and the station package; no HT
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,9 @@ from stations.terminal.posts import duty, for_site
 from stations.terminal.posts.base import Post, Site
 from stations.terminal.screens.view import View
 from stations.terminal.view_builder import ViewBuilder
+from stations.web import page
+
+log = logging.getLogger("eventdesk.phones")
 
 # Changes this close together (a save, its sending, the hub's ack and the waiting count) wake the pages once: each
 # wake costs every phone of the post a page and a new poll, the server's main cost per tap (bench/phones_cpu.py).
@@ -60,6 +65,48 @@ class Terminal:
         if not self.soon:
             self.soon = True
             loop.call_later(COALESCE_S, self.bump)
+
+    def page_json(self, view: View | None, lang: str, area: str) -> bytes:
+        """The page as JSON for this View, made once per language and area while the View is the newest."""
+        chosen = page.area_of(self.post, self.site, area)
+        key = (lang, chosen.id if chosen is not None else "")
+        newest = self.built is not None and self.built[1] is view
+        if newest and key in self.shown:
+            return self.shown[key]
+        version = self.built[0] if newest and self.built is not None else self.version
+        shown = page.model(self.post, self.site, view, lang, key[1], self.keys_for(view, lang))
+        body = json.dumps({"paired": True, "v": version, "page": shown}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        if newest:
+            self.shown[key] = body
+        return body
+
+    def keys_for(self, view: View | None, lang: str) -> list[Any]:
+        """The post's keys as the phone offers them for this View, made once per language while it is the newest."""
+        newest = self.built is not None and self.built[1] is view
+        if newest and lang in self.keys:
+            return self.keys[lang]
+        keys = page.phone_actions(self.post, self.site, view, lang)
+        if newest:
+            self.keys[lang] = keys
+        return keys
+
+    async def view(self) -> View | None:
+        """The station's View at its current version, built once on its worker and shared by every phone: pages a
+        change wakes together wait for the same build."""
+        version = self.version
+        if self.built is not None and self.built[0] == version:
+            return self.built[1]
+        if self.building is None or self.building[0] != version:
+            self.building = (version, asyncio.ensure_future(
+                off_loop(self.worker, lambda outbox: self.builder.build(outbox, None))))
+        result = await asyncio.shield(self.building[1])   # a phone gone mid-wait never cancels the others' build
+        if isinstance(result, BaseException):
+            log.warning("view of %s: %s", self.client.station, result)
+            return self.built[1] if self.built is not None else None
+        if self.built is None or self.built[0] < version:
+            self.built, self.shown, self.keys = (version, result), {}, {}
+        return self.built[1] if self.built[0] == version else result
 
 
 async def off_loop(worker: OutboxWorker, job: Job) -> Any:
