@@ -2,7 +2,7 @@
 to stop its hub): `eventdesk hub --parent PID` stops cleanly once that process is gone.
 
 Real processes and signals: a parent process starts a real hub and is SIGKILLed; the hub must stop on
-its own, cleanly (its runtime file removed), within seconds.
+its own, cleanly (its runtime file removed), within seconds. Without `--parent` it must keep taking reports.
 """
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from console.event.folder import EventFolder
+from stations.records import DELIVERED
+from tests.test_station_app_support import make_client
 from tests.wire import wait_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -30,19 +31,24 @@ def alive(pid: int) -> bool:
     return "\nState:\tZ" not in state   # a zombie has stopped: only its parent's wait is missing
 
 
-def test_a_hub_started_with_parent_stops_cleanly_when_its_parent_is_killed(event_dir: EventFolder, tmp_path):
+def parent_of_a_hub(folder: EventFolder, log: Path, *hub_args: str) -> tuple[subprocess.Popen, int]:
+    """A process that starts `eventdesk hub DIR *hub_args` (its own session, as the rehearsal and the desk start
+    theirs) and then waits to be killed: (that process, the hub's pid)."""
     script = textwrap.dedent(f"""
-        import os, subprocess, sys, time
-        hub = subprocess.Popen([sys.executable, "-m", "console.cli", "hub", {str(event_dir.root)!r}, "--drill",
-                                "--endpoint", "tcp://127.0.0.1:0", "--feed", "tcp://127.0.0.1:0",
-                                "--parent", str(os.getpid())],
-                               stdout=open({str(tmp_path / "hub.log")!r}, "ab"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+        import os, signal, subprocess, sys
+        args = [a.replace("PARENT", str(os.getpid())) for a in {list(hub_args)!r}]
+        hub = subprocess.Popen([sys.executable, "-m", "console.cli", "hub", {str(folder.root)!r},
+                                "--endpoint", "tcp://127.0.0.1:0", "--feed", "tcp://127.0.0.1:0", *args],
+                               stdout=open({str(log)!r}, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
         print(hub.pid, flush=True)
-        time.sleep(600)
+        signal.pause()
     """)
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    hub_pid = int(parent.stdout.readline())
+    return parent, int(parent.stdout.readline())
+
+
+def test_a_hub_started_with_parent_stops_cleanly_when_its_parent_is_killed(event_dir: EventFolder, tmp_path):
+    parent, hub_pid = parent_of_a_hub(event_dir, tmp_path / "hub.log", "--drill", "--parent", "PARENT")
     try:
         wait_for(lambda: (info := event_dir.read_runtime(drill=True)) and info["pid"] == hub_pid, 20,
                  "the drill hub's runtime file")
@@ -60,24 +66,20 @@ def test_a_hub_started_with_parent_stops_cleanly_when_its_parent_is_killed(event
 
 def test_without_parent_a_hub_outlives_whoever_started_it(event_dir: EventFolder, tmp_path):
     # The desk's own hub (hub_start.py) must keep taking reports after the desk that started it is gone.
-    script = textwrap.dedent(f"""
-        import subprocess, sys, time
-        hub = subprocess.Popen([sys.executable, "-m", "console.cli", "hub", {str(event_dir.root)!r},
-                                "--endpoint", "tcp://127.0.0.1:0", "--feed", "tcp://127.0.0.1:0"],
-                               stdout=open({str(tmp_path / "hub.log")!r}, "ab"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-        print(hub.pid, flush=True)
-        time.sleep(600)
-    """)
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    hub_pid = int(parent.stdout.readline())
+    parent, hub_pid = parent_of_a_hub(event_dir, tmp_path / "hub.log")
+    client = None
     try:
-        wait_for(lambda: (info := event_dir.read_runtime()) and info["pid"] == hub_pid, 20, "the hub's runtime file")
+        info = wait_for(lambda: (i := event_dir.read_runtime()) and i["pid"] == hub_pid and i, 20, "the hub's runtime file")
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        time.sleep(1.5)   # six of the watcher's periods, had there been one
+        # Orphaned, it still takes a report end to end: hello, save, ack (far longer than a watcher's period).
+        client = make_client(event_dir, "gate-1", info["endpoint"], info["feed"]).start()
+        report = client.submit("car_in", {"count": 1})
+        assert client.wait_delivered(report.seq, 15).state == DELIVERED
         assert alive(hub_pid) and event_dir.read_runtime() is not None
     finally:
+        if client is not None:
+            client.stop()
         if parent.poll() is None:
             parent.kill()
         if alive(hub_pid):

@@ -358,11 +358,12 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     keys.load_public(public)
     hub = None
     pairs = event.hub.pairs() if event is not None and not attach else ()
-    if not attach and follow_pair(pairs, folder.read_runtime(drill), drill):
+    running = folder.read_runtime(drill) if not attach else None
+    if not attach and follow_pair(pairs, running, drill):
         (endpoint, feed_ep), backup = pairs[0], pairs[1]
         print(t("desk.cli.following_pair", lang, primary=endpoint, backup=backup[0]), flush=True)
     elif not attach:
-        if folder.read_runtime(drill) is None:
+        if running is None:
             print(t("desk.cli.starting_hub", lang), flush=True)
         hub = ensure_hub(folder, drill, lang=lang)
         endpoint, feed_ep = hub.endpoint, hub.feed
@@ -370,7 +371,7 @@ def run_desk(root: Path, desk: str = "desk-1", lang: str | None = None, wall: bo
     outbox = folder.root / "desks" / f"{desk}{'.rehearsal' if drill else ''}.outbox.db"
     try:
         # The other hub, if event.toml names two (PROTOCOL.md 5.13): the desk moves there when this one is lost.
-        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox, others=other_hubs(pairs, endpoint))
+        link = DeskLink(desk, endpoint, feed_ep, secret, public, outbox, others=other_hubs(pairs, endpoint, drill))
     except BaseException:
         if hub is not None:
             hub.stop_started()

@@ -57,10 +57,11 @@ def follow_pair(pairs: tuple[tuple[str, str], ...], runtime: dict | None, drill:
     return len(pairs) > 1 and runtime is None and not drill
 
 
-def others(pairs: tuple[tuple[str, str], ...], endpoint: str) -> tuple[tuple[str, str], ...]:
+def others(pairs: tuple[tuple[str, str], ...], endpoint: str, drill: bool) -> tuple[tuple[str, str], ...]:
     """The hubs a desk on `endpoint` moves to when it loses it: every named pair but that one (the
-    primary when this machine's hub is the backup)."""
-    return tuple(pair for pair in pairs if pair[0] != endpoint)
+    primary when this machine's hub is the backup). None for a rehearsal: its hub is local and alone,
+    and a drill desk moved to a live hub would write the drill into the day's log."""
+    return () if drill else tuple(pair for pair in pairs if pair[0] != endpoint)
 
 
 # The exit codes a hub gives for a reason a person can act on (console/cli_errors.py); any other
