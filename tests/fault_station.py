@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     client = StationClient(args.station, folder.outbox(args.station), folder.station_key(args.station),
                            folder.console_public, args.endpoint or event.hub.endpoint, post=post,
                            heartbeat_ms=int(event.hub.heartbeat_s * 1000))
-    journal = open(args.journal, "a", encoding="utf-8") if args.journal else None
+    journal = _open_journal(args.journal) if args.journal else None
     client.start()
     try:
         done = client.outbox.next_seq - 1      # a restart goes on where the outbox stands
@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             if report.seq != i + 1:
                 print(f"{args.station}: report {i} got seq {report.seq}", file=sys.stderr, flush=True)
                 return 3
-            if journal is not None:
-                journal.write(f"{report.seq}\t{type_}\t{json.dumps(report.body, sort_keys=True, ensure_ascii=False)}\n")
-                journal.flush()
+            if journal is not None:    # one write(2) on an O_APPEND fd: a kill can still cut it short
+                os.write(journal, f"{report.seq}\t{type_}\t"
+                                  f"{json.dumps(report.body, sort_keys=True, ensure_ascii=False)}\n".encode())
         print(f"{args.station}: all {args.count} saved", flush=True)
         while not stop.is_set():
             stop.wait(1.0)
@@ -106,7 +106,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
         if journal is not None:
-            journal.close()
+            os.close(journal)
+
+
+def _open_journal(path: Path) -> int:
+    """Open the journal for appending; a line cut off by the last run's SIGKILL is ended first,
+    so this run's first record starts a line of its own (the reader knows a cut-off line)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    size = os.fstat(fd).st_size
+    if size:
+        with open(path, "rb") as f:
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                os.write(fd, b"\n")
+    return fd
 
 
 def _say_status(client: StationClient) -> None:

@@ -185,6 +185,30 @@ class Cluster:
             conn.close()
         return len(waiting & logged)
 
+    def _check_journal(self, sid: str, committed: dict[int, tuple]) -> None:
+        """Every journal line is what the outbox holds at its seq. A SIGKILL may cut the last line
+        a run wrote (the next run ends it with a newline); such a line must be the start of the
+        record for the seq after the line before it, which the outbox holds whole."""
+        journal = self.journal(sid)
+        text = journal.read_text("utf-8") if journal.exists() else ""
+        last = 0
+        for line in text.split("\n"):
+            parts = line.split("\t")
+            try:
+                seq, type_, body = int(parts[0]), parts[1], json.loads(parts[2])
+                whole = len(parts) == 3
+            except (ValueError, IndexError):
+                whole = False
+            if not whole:
+                if line:
+                    type_, body = committed.get(last + 1, (None, None))
+                    record = f"{last + 1}\t{type_}\t{json.dumps(body, sort_keys=True, ensure_ascii=False)}"
+                    assert type_ is not None and record.startswith(line), \
+                        f"{sid}: journal line after {last} is neither whole nor a cut-off record: {line[:80]!r}"
+                continue
+            assert committed.get(seq) == (type_, body), f"{sid}: journal and outbox differ at {seq}"
+            last = seq
+
     def check(self, counts: dict[str, int]) -> dict[str, int]:
         """RELIABILITY.md's final read: acked ⊆ log, committed ⊆ log ∪ rejected, log ⊆ committed,
         multiplicity 1, integrity ok everywhere, no seq reused for another body, no traceback."""
@@ -226,12 +250,7 @@ class Cluster:
                 want_type, want_body = body_for(post, sid, seq - 1)
                 assert (type_, body) == (want_type, codec.build(want_type, want_body).as_body()), \
                     f"{sid}: seq {seq} holds another body"
-            journal = self.journal(sid)
-            lines = journal.read_text("utf-8").split("\n")[:-1] if journal.exists() else []  # drop a cut-off tail
-            for line in lines:
-                seq, type_, body = line.split("\t")
-                assert committed.get(int(seq)) == (type_, json.loads(body)), \
-                    f"{sid}: journal and outbox differ at {seq}"
+            self._check_journal(sid, committed)
             for seq, gseq in acked.items():            # acked ⊆ log, with the same gseq
                 assert seq in logged and logged[seq][2] == gseq, f"{sid}: acked report {seq} is not in the log"
             for seq in committed:                       # committed ⊆ log ∪ rejected

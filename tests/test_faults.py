@@ -410,3 +410,24 @@ def _log_since(folder: EventFolder, gseq: int) -> list[Row]:
             " ORDER BY gseq", (gseq,))]
     finally:
         conn.close()
+
+
+# --- the oracle's own reader ----------------------------------------------------------------------
+
+def test_a_journal_line_cut_by_a_kill_is_known_and_a_wrong_one_is_not(cluster):
+    """A SIGKILL can cut the journal's last line short; the next run ends it and goes on. The check
+    takes such a line only as the start of the next record the outbox holds, so a cut at any byte
+    passes and a line that says something else fails."""
+    body = {"a": 1, "b": "门岗"}
+    committed = {1: ("note", body), 2: ("note", {"a": 2}), 3: ("note", {"a": 3})}
+    record = lambda seq: f"{seq}\t{committed[seq][0]}\t{json.dumps(committed[seq][1], sort_keys=True, ensure_ascii=False)}"
+    journal = cluster.journal("gate-1")
+    for cut in range(1, len(record(2))):
+        journal.write_text(f"{record(1)}\n{record(2)[:cut]}\n{record(2)}\n{record(3)}\n", "utf-8")
+        cluster._check_journal("gate-1", committed)
+    journal.write_text(f"{record(1)}\n{record(3)[:6]}\n{record(2)}\n", "utf-8")
+    with pytest.raises(AssertionError, match="neither whole nor a cut-off"):
+        cluster._check_journal("gate-1", committed)
+    journal.write_text(f"{record(1)}\n2\tnote\t{{\"a\": 9}}\n", "utf-8")
+    with pytest.raises(AssertionError, match="differ at 2"):
+        cluster._check_journal("gate-1", committed)
