@@ -76,7 +76,7 @@ function pairing(data) {
     el("form", { class: "pair", on: { submit: send } },
        el("p", { text: w.prompt }), input, el("button", { class: "go", type: "submit", text: w.button })),
     problem, el("p", { text: w.hint }));
-  document.documentElement.lang = S.lang === "en" ? "en" : "zh-CN";
+  setLang(S.lang);
   const fromQr = /code=(\d{6})/.exec(location.hash);
   if (fromQr && !data.problem) { input.value = fromQr[1]; send(); }
 }
@@ -184,14 +184,14 @@ async function callDo(c, what) {
 function calls(p) {
   if (!p.calls) return false;
   return [el("h3", { text: p.words.calls }),
-    p.calls.length ? el("ol", { class: "list", id: "calls" }, p.calls.map(c => el("li", {
+    p.calls.length ? el("ol", { class: "list", id: "calls" }, p.calls.map(c => same("c" + c.id, [c, p.words.take, p.words.done], () => el("li", {
         class: "call " + c.status, "data-call": c.id },
       el("span", { class: "state", text: c.status_text }), " ", el("span", { text: c.what }),
       (c.take || c.finish) && el("div", { class: "row" },
         c.take && el("button", { class: "ack take", type: "button", text: p.words.take,
                                  on: { click: () => callDo(c, "take") } }),
         c.finish && el("button", { class: "ack done", type: "button", text: p.words.done,
-                                   on: { click: () => callDo(c, "done") } })))))
+                                   on: { click: () => callDo(c, "done") } }))))))
       : el("p", { class: "meta", text: p.words.calls_empty })];
 }
 
@@ -208,12 +208,43 @@ function steps(p) {
 }
 
 function keys(actions) {
-  return actions.map(a => el("button", { class: a.refused ? "refused" : "", type: "button", "data-action": a.id,
-                                         text: a.label, on: { click: () => keyPressed(a) } }));
+  return actions.map(a => same("k" + a.id, a, () => el("button", { class: a.refused ? "refused" : "", type: "button",
+                                         "data-action": a.id, text: a.label, on: { click: () => keyPressed(a) } })));
 }
 
 function show(...parts) {   // the page's parts, nested lists and skipped (false) ones allowed
   patch(app, parts.flat(Infinity).filter(Boolean));
+  for (const [key, had] of memo) if (had.gen !== drawn) memo.delete(key);   // gone from the page
+  drawn++;
+}
+
+// --- a row or key drawn from the same data as last time is last time's node: not built, not compared.
+// Most of a draw is unchanged (one row of twenty moved on), and a phone's CPU went to rebuilding and comparing
+// the rest (bench/phones.py). Its place in the new draw is held by a stand-in the patch swaps for it.
+const memo = new Map();   // key -> { sig, node, gen }
+let drawn = 0;
+function same(key, data, build) {
+  const sig = JSON.stringify(data);
+  const had = memo.get(key);
+  if (had && had.sig === sig && had.gen !== drawn && had.node.isConnected) {
+    had.gen = drawn;
+    const stand = document.createComment("");
+    stand._stand = had.node;
+    return stand;
+  }
+  const node = build();
+  node._memo = { sig, node, gen: drawn };
+  memo.set(key, node._memo);
+  return node;
+}
+
+// A node new to the page takes the live nodes its stand-ins hold.
+function settle(node) {
+  for (const kid of [...node.childNodes]) {
+    if (kid._stand) kid.replaceWith(kid._stand);
+    else if (kid.nodeType === 1) settle(kid);
+  }
+  return node;
 }
 
 // --- drawing by patching: the page is built anew each draw, and only what differs is changed on screen.
@@ -226,11 +257,18 @@ function keyOf(n) {
   return n.tagName + "|" + n.id + "|" + (d.seq || d.call || d.step || d.ref || d.action || "");
 }
 
+// Set only when it changes: writing the same value still restyles the whole page (its text's language).
+function setLang(lang) {
+  const want = lang === "en" ? "en" : "zh-CN";
+  if (document.documentElement.lang !== want) document.documentElement.lang = want;
+}
+
 function kept(node) { node._kept = true; return node; }
 
 function handlers(n) { return n._on ? Object.keys(n._on).join() : ""; }
 
 function patch(parent, kids) {
+  kids = kids.map(k => k._stand || k);
   const spare = new Map();
   for (const old of parent.childNodes) {
     if (old._kept || kids.includes(old)) continue;   // kept nodes are never patched into another
@@ -242,9 +280,9 @@ function patch(parent, kids) {
     let node = kid;
     // A node kept across draws (an open form, the guest list: `kept`) goes in whole, never patched into
     // another, since the page holds it and its fields; already in place, it is left where it is.
-    if (kid.parentNode !== parent && !kid._kept) {
+    if (!kid.isConnected && !kid._kept) {   // a node on the page already (kept, or a stand-in's) goes in as it is
       const old = (spare.get(keyOf(kid)) || []).shift();
-      if (old) node = morph(old, kid);
+      node = old ? morph(old, kid) : settle(kid);
     }
     const here = parent.childNodes[i];
     if (here !== node) parent.insertBefore(node, here || null);
@@ -256,9 +294,10 @@ function morph(old, nu) {
   // Fields are never patched: what someone typed (or the pairing code just refused) is the draw's to set.
   if (old === nu) return old;
   if (old.nodeName !== nu.nodeName || handlers(old) !== handlers(nu) || /^(INPUT|SELECT|TEXTAREA)$/.test(old.nodeName)) {
-    old.replaceWith(nu);
+    old.replaceWith(settle(nu));
     return nu;
   }
+  if (nu._memo) { nu._memo.node = old; old._memo = nu._memo; }   // the next draw finds the node on the page
   if (old.nodeType === 3) {
     if (old.nodeValue !== nu.nodeValue) old.nodeValue = nu.nodeValue;
     return old;
@@ -275,7 +314,7 @@ function draw() {
   const p = S.page;
   if (!p) return;
   if (!S.form) S.sheet = null;
-  document.documentElement.lang = p.lang === "en" ? "en" : "zh-CN";
+  setLang(p.lang);
   // A form is one of the post's keys (by id) or a guest's check-in (the action the look-up sent).
   const open = S.form && typeof S.form === "object" ? S.form : p.actions.find(a => a.id === S.form);
   const switcher = el("button", { class: "switch", type: "button", text: p.switch, on: { click: async () => {
@@ -303,19 +342,19 @@ function draw() {
         el("div", { class: "keys" }, keys(p.actions.filter(a => a.group === "duty"))))],
     calls(p),
     el("h3", { text: p.words.instructions }),
-    p.instructions.length ? el("ol", { class: "list", id: "instructions" }, p.instructions.map(i => el("li", {},
+    p.instructions.length ? el("ol", { class: "list", id: "instructions" }, p.instructions.map(i => same("i" + i.id, [i, p.words.acked, p.words.ack], () => el("li", {},
       el("div", { class: "meta", text: i.time + " #" + i.id }), el("div", { text: i.text }),
       i.ack_required && (i.acked ? el("div", { class: "state", text: p.words.acked })
         : el("button", { class: "ack", type: "button", text: p.words.ack, on: { click: async () => {
             const { data } = await call("/api/ack", { id: i.id });
-            S.flash = data.said || data.error || ""; S.bad = !data.said; draw(); } } })))))
+            S.flash = data.said || data.error || ""; S.bad = !data.said; draw(); } } }))))))
       : el("p", { class: "meta", text: p.words.no_instructions }),
     el("h3", { text: p.words.reports }),
-    p.reports.length ? el("ol", { class: "list", id: "reports" }, p.reports.map(r => el("li", {
+    p.reports.length ? el("ol", { class: "list", id: "reports" }, p.reports.map(r => same("r" + r.seq, r, () => el("li", {
         class: r.state, "data-seq": r.seq },
       el("div", { class: "meta", text: r.time + " #" + r.seq }),
       el("span", { class: "state", text: r.state_text }), " ", el("span", { text: r.what }),
-      r.reason && el("div", { class: "reason", text: r.reason }))))
+      r.reason && el("div", { class: "reason", text: r.reason })))))
       : el("p", { class: "meta", text: p.words.empty }));
 }
 
