@@ -119,7 +119,8 @@ class StationServer:
             if kind == "phone_revoke":
                 loop.call_soon_threadsafe(self._desk_revoked, payload)
             else:
-                loop.call_soon_threadsafe(term.bump_soon, loop)
+                settled = kind == "report" and isinstance(payload, Report) and payload.final
+                loop.call_soon_threadsafe(term.bump_soon, loop, settled)
         return on_change
 
     # --- phones in the log (issue 18) ----------------------------------------------------------

@@ -25,6 +25,7 @@ log = logging.getLogger("eventdesk.phones")
 # wake costs every phone of the post a page and a new poll, the server's main cost per tap (bench/phones_cpu.py).
 # The tapping phone hears "saved" from its tap's own answer at once; its list follows within this.
 COALESCE_S = 0.02
+SETTLED_S = 0.004
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Terminal:
     worker: OutboxWorker = field(init=False)
     builder: ViewBuilder = field(init=False)
     version: int = 1
-    soon: bool = False   # a bump is scheduled
+    soon: asyncio.TimerHandle | None = None   # the bump scheduled
     built: tuple[int, View] | None = None
     changed: asyncio.Event | None = None
     # The View being built (its version, the build): the pages a change wakes together wait for one build.
@@ -53,18 +54,23 @@ class Terminal:
 
     def bump(self) -> None:
         """Something changed (on the loop): a new version, and every waiting page is woken."""
-        self.soon = False
+        self.soon = None
         self.version += 1
         if self.changed is not None:
             self.changed.set()
         self.changed = asyncio.Event()
 
-    def bump_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+    def bump_soon(self, loop: asyncio.AbstractEventLoop, settled: bool = False) -> None:
         """A change from the link (on the loop): changes that come together (an ack moves the report and the
-        waiting count) wake the pages once, so each page asks once and the View is built once."""
-        if not self.soon:
-            self.soon = True
-            loop.call_later(COALESCE_S, self.bump)
+        waiting count) wake the pages once, so each page asks once and the View is built once. A report
+        `settled` (delivered or refused: the state its phone waits for) is shown after SETTLED_S, not
+        COALESCE_S: the waiting count that moves with it comes in the same turn of the link's loop."""
+        due = loop.time() + (SETTLED_S if settled else COALESCE_S)
+        if self.soon is not None:
+            if self.soon.when() <= due:
+                return
+            self.soon.cancel()
+        self.soon = loop.call_at(due, self.bump)
 
     def page_json(self, view: View | None, lang: str, area: str) -> bytes:
         """The page as JSON for this View, made once per language and area while the View is the newest."""
