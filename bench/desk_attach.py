@@ -155,13 +155,17 @@ def main(argv: list[str] | None = None) -> int:
         big = measure(day, tmp, "day", args.guests, args.rounds)
     say(f"hub start (rebuild and bind): empty {base['hub_start'][0]:.2f} s, the day {big['hub_start'][0]:.2f} s "
         f"(log to gseq {big['gseq'][0]:,})")
+    for what, key in (("link (snapshot folded)", "link"), ("desk (on screen)", "desk")):
+        say(f"{what}, every round: the day " + ", ".join(f"{x * 1000:.0f}" for x in big[key])
+            + " ms; empty " + ", ".join(f"{x * 1000:.0f}" for x in base[key]) + " ms")
     rows = [("first full picture", "empty log (baseline)", "the day", "ratio", f"target ≤ {TARGET_S:.0f} s")]
     for what, key in (("link (snapshot folded)", "link"), ("desk (on screen)", "desk")):
         b, d = min(base[key]), min(big[key])
-        rows.append((f"{what}, best of {args.rounds}", f"{b * 1000:.0f} ms", f"{d * 1000:.0f} ms", f"{d / b:.1f}×",
-                     "" if key != "desk" else "met" if d <= TARGET_S else "NOT met"))
-        rows.append((f"{what}, worst", f"{max(base[key]) * 1000:.0f} ms", f"{max(big[key]) * 1000:.0f} ms",
-                     f"{max(big[key]) / max(base[key]):.1f}×", ""))
+        rows.append((f"{what}, best of {args.rounds}", f"{b * 1000:.0f} ms", f"{d * 1000:.0f} ms", f"{d / b:.1f}×", ""))
+        worst = max(big[key])
+        rows.append((f"{what}, worst", f"{max(base[key]) * 1000:.0f} ms", f"{worst * 1000:.0f} ms",
+                     f"{worst / max(base[key]):.1f}×",   # every round, not the best one, is held to the target
+                     "" if key != "desk" else "met" if worst <= TARGET_S else "NOT met"))
     print_table(rows)
     return 0
 

@@ -1,6 +1,6 @@
 """A desk picture with contingency plans in every state, made the way the hub makes it: for snapshots and view tests.
 
-The busy hour of `tests.test_desk_support`, with the plan engine run after every event (as the
+The busy hour of `tests.desk_support`, with the plan engine run after every event (as the
 hub runs it after every commit) on a small library -- fire, medical, parking full -- and what the
 posts and the desk did about it: steps done, one skipped with a reason, two left overdue, and
 a full lot whose plan is proposed. No sockets, no clock but the fixture's.
@@ -14,7 +14,7 @@ from console.core import state as S
 from console.event import plan_files
 from console.hub.store import Row
 from protocols import messages as M
-from tests.test_desk_support import MIN, SUMMARY, T0, fixture_state
+from tests.desk_support import MIN, SUMMARY, T0, fixture_state
 
 LIBRARY = plan_library.Library(tuple(p for p in plan_files.shipped() if p.id in ("fire", "medical", "parking_full")))
 SEC = 1000

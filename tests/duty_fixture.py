@@ -1,6 +1,6 @@
 """A fixed morning for the readiness board and the guest screen: tasks signed off, staff signed in, guests arriving.
 
-The desk fixture's busy hour (tests/test_desk_support.py) with, on top, what the hub would have
+The desk fixture's busy hour (tests/desk_support.py) with, on top, what the hub would have
 logged: every hub decision comes from the real pure rules (console.core.readiness, console.core.guests_rules)
 run at the time of each event, exactly as the hub runs them after each batch. Times are local, so
 build the state only after the test has fixed TZ.
@@ -13,7 +13,7 @@ from console.core import guests_rules, readiness
 from console.core import state as S
 from console.event.folder import parse
 from console.hub.store import Row
-from tests.test_desk_support import MIN, SAMPLE, T0, fixture_events
+from tests.desk_support import MIN, SAMPLE, T0, fixture_events
 
 HOUR = 60 * MIN
 

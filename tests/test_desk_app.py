@@ -1,6 +1,7 @@
 """The desk on screen (Textual Pilot) against a real hub: every action lands in the log and comes back onto the board."""
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import asynccontextmanager
 
@@ -19,7 +20,7 @@ from console.desk.widgets.timeline import TimelineTable
 from console.event.folder import EventFolder
 from console.hub.server import run_in_thread
 from stations.link.client import StationClient
-from tests.test_desk_support import aio, wait_for
+from tests.desk_support import aio, wait_for
 from tests.wire import log_rows
 
 pytestmark = pytest.mark.timeout(120)
@@ -86,6 +87,20 @@ def screen_text(app: DeskApp) -> str:
 def report_incident(gate: StationClient, kind="fire", severity=4, location="East entrance", note="") -> int:
     r = gate.submit("incident_report", {"kind": kind, "severity": severity, "location": location, "note": note})
     return gate.wait_delivered(r.seq, 10).gseq
+
+
+@aio
+async def test_the_first_pictures_full_collection_comes_after_it_is_on_screen(event_dir, hub):
+    """The desk's one full garbage collection of the day so far (gcpace) waits until the first picture has
+    been on screen a moment: on a long day it takes 100-300 ms, which used to come before the screen did."""
+    import gc
+    async with desk(event_dir, hub) as (app, pilot):
+        shown = asyncio.get_running_loop().create_future()
+        app.call_after_refresh(lambda: shown.done() or shown.set_result(app.gc_pace.sweeps))
+        assert await asyncio.wait_for(shown, 10) == 0          # on screen, and not swept yet
+        await wait_for(pilot, lambda: app.gc_pace.sweeps == 1, what="the first picture's sweep")
+        assert gc.get_freeze_count() > 0                        # the day so far is frozen
+        gc.unfreeze()
 
 
 @aio
@@ -323,7 +338,7 @@ async def test_a_lost_hub_is_shown_and_every_figure_marked_stale(event_dir):
 
 @aio
 async def test_escape_sequences_in_station_text_are_shown_not_obeyed():
-    from tests.test_desk_support import T0, fixture_state
+    from tests.desk_support import T0, fixture_state
     app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")
     async with app.run_test(size=(160, 40)) as pilot:
         lost = next(i for i in app.current_view.state.incidents.values() if i["kind"] == "lost_property")
@@ -334,7 +349,7 @@ async def test_escape_sequences_in_station_text_are_shown_not_obeyed():
 
 @aio
 async def test_the_timeline_filters_by_post_type_and_severity():
-    from tests.test_desk_support import T0, fixture_state
+    from tests.desk_support import T0, fixture_state
     app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")
     async with app.run_test(size=(160, 40)) as pilot:
         table = app.screen.query_one(TimelineTable)
@@ -358,7 +373,7 @@ async def test_the_desk_paces_full_collections_and_gives_the_process_back_as_it_
     import gc
 
     from console.desk.gcpace import FULL_EVERY as GC_FULL_EVERY
-    from tests.test_desk_support import T0, fixture_state
+    from tests.desk_support import T0, fixture_state
     before = gc.get_threshold()
     app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -7,7 +7,7 @@ from textual.widgets import Input, OptionList, Select, Static
 from console.desk.app import DeskApp
 from console.desk.screens.modals import DeskModal
 from protocols.i18n import t
-from tests.test_desk_support import T0, aio, fixture_state, settled
+from tests.desk_support import T0, aio, fixture_state, settled
 
 # key that opens the dialog, what Enter on an empty dialog says, the field that answers it
 TEXT_DIALOGS = [("n", "desk.modal.need_text", "text"),   # a note on the selected incident

@@ -15,7 +15,7 @@ from console.core.state import new_state
 from console.desk.app import DeskApp
 from console.desk.link import PUBLISH_S, DeskLink
 from console.hub.server import run_in_thread
-from tests.test_station_app_support import aio, hub_client, until
+from tests.station_support import aio, hub_client, until
 
 FRAMES = 25   # the window: this many frames drawn while the stream runs
 

@@ -7,7 +7,7 @@ from console.desk.app import DeskApp
 from console.desk.screens.modals import DeskModal
 from console.desk.widgets.notices import NoticeBar
 from tests.test_desk_app import screen_text
-from tests.test_desk_support import T0, aio, fixture_state, settled
+from tests.desk_support import T0, aio, fixture_state, settled
 
 
 

@@ -20,7 +20,7 @@ from console.desk.widgets.chrome import DeskHeader
 from console.desk.widgets.view import View, pair_words
 from protocols import codec
 from protocols.session import REPLIES
-from tests.test_desk_support import T0, aio, fixture_state, settled
+from tests.desk_support import T0, aio, fixture_state, settled
 
 SIZES = [(80, 24), (160, 48)]
 CASES = [("primary", "in_step"), ("primary", "behind"), ("primary", "lost"),

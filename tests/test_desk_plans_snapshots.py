@@ -6,7 +6,7 @@ import pytest
 
 from console.desk.app import DeskApp
 from tests.desk_plans_fixture import plan_fixture_state
-from tests.test_desk_support import T0, settled
+from tests.desk_support import T0, settled
 
 SIZES = [(80, 24), (160, 48)]
 

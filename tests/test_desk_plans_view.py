@@ -9,7 +9,7 @@ from console.desk.widgets import plan_text
 from console.desk.widgets.view import View, alerts, plan_alerts, seen
 from console.hub.store import Row
 from tests.desk_plans_fixture import LIBRARY, plan_fixture_state
-from tests.test_desk_support import SUMMARY, T0
+from tests.desk_support import SUMMARY, T0
 
 
 def test_the_main_line_counts_running_overdue_and_proposed():

@@ -11,7 +11,7 @@ from console.desk.widgets.chrome import DeskFooter, DrillBanner
 from protocols.i18n import has, t
 from tests.desk_plans_fixture import plan_fixture_state
 from tests.test_desk_app import screen_text
-from tests.test_desk_support import T0, aio, fixture_state, settled
+from tests.desk_support import T0, aio, fixture_state, settled
 
 SCREENS = ("main", "plans", "instructions", "station", "incident", "readiness", "guests", "summary", "help")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from console.desk.app import DeskApp
-from tests.test_desk_support import T0, fixture_state, settled
+from tests.desk_support import T0, fixture_state, settled
 
 SIZES = [(80, 24), (160, 48)]
 

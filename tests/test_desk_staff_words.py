@@ -7,7 +7,7 @@ import pytest
 from console.desk.app import DeskApp
 from tests.staff_text import event_ids, leaks, plan_ids
 from tests.test_desk_app import screen_text
-from tests.test_desk_support import SUMMARY, T0, aio, fixture_events, fixture_state, settled
+from tests.desk_support import SUMMARY, T0, aio, fixture_events, fixture_state, settled
 
 TYPED = tuple(sorted({str(v) for _, _, body, _ in fixture_events() for k, v in body.items()
                       if k in ("note", "location", "plate", "text", "where", "name", "guest_ref", "reason")

@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 from console.desk.app import DeskApp
 from tests.desk_plans_fixture import plan_fixture_state
 from tests.test_desk_screens_whole import SCREENS, open_screen
-from tests.test_desk_support import T0, aio, settled
+from tests.desk_support import T0, aio, settled
 
 
 def cut_while_free(table: DataTable) -> list[str]:

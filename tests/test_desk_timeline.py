@@ -8,7 +8,7 @@ from console.desk.app import DeskApp
 from console.desk.widgets import fmt
 from console.desk.widgets.timeline import TimelineTable
 from console.hub.store import Row
-from tests.test_desk_support import T0, aio, fixture_state, wait_for
+from tests.desk_support import T0, aio, fixture_state, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

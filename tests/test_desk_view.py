@@ -20,7 +20,7 @@ from console.desk.widgets.view import (
     staleness,
     unacknowledged_high,
 )
-from tests.test_desk_support import INJECTED_NOTE, MIN, SUMMARY, T0, fixture_state
+from tests.desk_support import INJECTED_NOTE, MIN, SUMMARY, T0, fixture_state
 
 
 def view(state: S.State, now: int = T0, lang: str = "en", **kw) -> View:

@@ -10,7 +10,7 @@ from stations.terminal.screens.duty import DutyScreen
 from stations.terminal.screens.form import ReportForm
 from stations.terminal.screens.guests import GuestScreen
 from tests.test_guests_handoff import LIST, guest
-from tests.test_station_app_support import aio, make_app, make_client, type_text, until
+from tests.station_support import aio, make_app, make_client, type_text, until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -17,7 +17,7 @@ import pytest
 
 from console.event.folder import EventFolder
 from stations.records import DELIVERED
-from tests.test_station_app_support import make_client
+from tests.station_support import make_client
 from tests.wire import wait_for
 
 pytestmark = pytest.mark.timeout(60)

@@ -21,7 +21,7 @@ from console.stations_serve import build_server
 from protocols.pairing import code_for, read_generations
 from stations.web.running import run_in_thread as web_thread
 from tests.duty_fixture import duty_state
-from tests.test_desk_support import T0, aio, settled, wait_for
+from tests.desk_support import T0, aio, settled, wait_for
 from tests.wire import log_rows
 
 pytestmark = pytest.mark.timeout(120)

@@ -16,8 +16,8 @@ from console.hub.server import run_in_thread
 from stations.link.client import StationClient
 from stations.terminal.posts import plan_tasks
 from tests.test_desk_app import desk, logged, notes_of, screen_text
-from tests.test_desk_support import aio, wait_for
-from tests.test_station_app_support import hub_client, make_app, until
+from tests.desk_support import aio, wait_for
+from tests.station_support import hub_client, make_app, until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -263,7 +263,7 @@ async def test_an_overdue_step_is_told_once_with_the_bell_and_marked_on_the_main
 
 
 def _rows(folder, sid: str):
-    from tests.test_station_app_support import logged as station_logged
+    from tests.station_support import logged as station_logged
     return station_logged(folder, sid)
 
 
@@ -280,7 +280,7 @@ async def _until_sync(check, timeout: float = 10.0) -> None:
 async def test_a_wall_display_shows_the_plans_and_never_acts():
     from console.desk.app import DeskApp
     from tests.desk_plans_fixture import plan_fixture_state
-    from tests.test_desk_support import T0
+    from tests.desk_support import T0
     app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang="en", wall=True)
     async with app.run_test(size=(160, 48)) as pilot:
         table = app.screen.query_one("#plans", PlanChecklist)
@@ -298,7 +298,7 @@ async def test_at_80_columns_the_hidden_panel_is_nobodys_choice():
     rather than act on whatever row its cursor happens to be on."""
     from console.desk.app import DeskApp
     from tests.desk_plans_fixture import plan_fixture_state
-    from tests.test_desk_support import T0
+    from tests.desk_support import T0
     app = DeskApp(state=plan_fixture_state(), clock=lambda: T0, lang="en")
     async with app.run_test(size=(80, 24)) as pilot:
         seen = notes_of(app)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_sendoff_screens import SIZES
-from tests.test_station_app_support import aio
+from tests.station_support import aio
 
 ERROR = {"zh": "请按“时:分”", "en": "Write the time as HH:MM"}
 
@@ -15,7 +15,7 @@ async def fill(pilot, app, **values: str) -> None:
     """Type into the form's text fields as a person would, each focused in turn; set its dropdowns."""
     from textual.widgets import Select
 
-    from tests.test_station_app_support import type_text
+    from tests.station_support import type_text
     for wid, value in values.items():
         widget = app.screen.query_one(f"#{wid}")
         if isinstance(widget, Select):
@@ -45,7 +45,7 @@ async def test_the_office_runs_preparation_from_the_readiness_board(event_dir, l
     from console.desk.screens.readiness import ReadinessScreen
     from console.hub.server import run_in_thread
     from tests.test_desk_app import desk, logged
-    from tests.test_desk_support import wait_for
+    from tests.desk_support import wait_for
 
     event = event_dir.load()
     handle = run_in_thread(event_dir)
@@ -110,7 +110,7 @@ async def test_the_office_runs_preparation_from_the_readiness_board(event_dir, l
 
 def form_snapshot(snap_compare, lang: str, size: tuple[int, int], key: str) -> bool:
     """The readiness board of the duty morning (tests/duty_fixture.py), then `key` opens a preparation form."""
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
     from tests.test_readiness_snapshots import desk
     return snap_compare(desk(lang), run_before=settled("o", key), terminal_size=size)
 
@@ -125,7 +125,7 @@ def test_form_snapshot(snap_compare, key, lang, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_readiness_board_with_plan_stages_snapshot(snap_compare, lang, size):
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
     from tests.test_readiness_snapshots import desk
     assert snap_compare(desk(lang), run_before=settled("o"), terminal_size=size)
 
@@ -140,7 +140,7 @@ async def test_every_form_label_shows_whole(key, lang, size):
 
     from console.desk.screens.prep_actions import PrepForm
     from tests.test_desk_app import screen_text
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
     from tests.test_readiness_snapshots import desk
 
     app = desk(lang)

@@ -16,7 +16,7 @@ from stations.terminal.posts import duty, parking
 from stations.terminal.posts.base import Site
 from stations.terminal.screens.duty import DutyScreen
 from tests.conftest import FIXED_DAY, free_port
-from tests.test_station_app_support import aio, hub_client, make_app, until
+from tests.station_support import aio, hub_client, make_app, until
 from tests.roles_fixture import with_terminals
 from tests.wire import wait_for
 

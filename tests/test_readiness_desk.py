@@ -8,7 +8,7 @@ from console.desk.screens.modals import ChoiceModal, TextModal
 from console.desk.screens.readiness import GuestsScreen, ReadinessScreen
 from console.desk.widgets.readiness import TasksTable
 from tests.test_desk_app import desk, hub, logged, notes_of, screen_text  # noqa: F401 (hub is a fixture)
-from tests.test_desk_support import aio, wait_for
+from tests.desk_support import aio, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -5,7 +5,7 @@ import pytest
 
 from console.desk.app import DeskApp
 from tests.duty_fixture import duty_state
-from tests.test_desk_support import T0, settled
+from tests.desk_support import T0, settled
 
 
 def desk(lang: str) -> DeskApp:

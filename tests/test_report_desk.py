@@ -13,7 +13,7 @@ from console.desk.screens.summary import SummaryScreen
 from console.hub.store import Store
 from console.report.summary import summarise
 from tests.report_fixture import T0, S, summary_dict, write_log
-from tests.test_desk_support import aio, wait_for
+from tests.desk_support import aio, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -13,7 +13,7 @@ from tests.roles_fixture import add_terminals
 from tests.test_guests_handoff import LIST, guest
 from tests.test_roles_station import _signed_in
 from tests.test_services_station import _deliver, told_taken_and_done
-from tests.test_station_app_support import aio, hub_client, logged, make_app, screen_text, until
+from tests.station_support import aio, hub_client, logged, make_app, screen_text, until
 
 pytestmark = pytest.mark.timeout(120)
 # 郑凯 is the sample's sales consultant (rostered at sales-1); 张三's host (S203) is the lobby's 周婷.

@@ -14,8 +14,8 @@ from tests.roles_fixture import add_terminals
 from tests.test_guests_handoff import LIST
 from tests.test_services_station import _deliver, _lines
 from tests.test_station_app_snapshots import FIXED
-from tests.test_desk_support import settled
-from tests.test_station_app_support import aio, hub_client, logged, make_app, make_client, screen_text, until
+from tests.desk_support import settled
+from tests.station_support import aio, hub_client, logged, make_app, make_client, screen_text, until
 
 pytestmark = pytest.mark.timeout(120)
 POWER = plan_files.shipped().get("power_outage")

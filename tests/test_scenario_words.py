@@ -17,7 +17,7 @@ from scenarios import expectations, generators, loader
 from scenarios.load_errors import ScenarioError
 from scenarios.loader import DESK_TYPES, TOP
 from tests.staff_text import leaks
-from tests.test_desk_support import SUMMARY
+from tests.desk_support import SUMMARY
 from tests.test_event_words import foreign
 from tests.test_scenarios_loader import GOOD
 

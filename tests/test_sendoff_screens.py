@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_station_app_snapshots import FIXED
-from tests.test_station_app_support import aio, hub_client, logged, make_app, make_client, screen_text, type_text, until
+from tests.station_support import aio, hub_client, logged, make_app, make_client, screen_text, type_text, until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -199,7 +199,7 @@ def guest_desk(lang: str):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_guest_screen_with_send_offs_snapshot(snap_compare, lang, size):
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
     assert snap_compare(guest_desk(lang), run_before=settled("g"), terminal_size=size)
 
 
@@ -224,7 +224,7 @@ def hosted_desk(lang: str):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_guest_screen_with_a_host_s_send_off_snapshot(snap_compare, lang, size):
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
     assert snap_compare(hosted_desk(lang), run_before=settled("g"), terminal_size=size)
 
 
@@ -235,7 +235,7 @@ async def test_the_desk_raises_a_send_off_and_sees_the_chain(event_dir, lang):
     from console.desk.screens.readiness import GuestsScreen
     from console.hub.server import run_in_thread
     from tests.test_desk_app import desk, logged
-    from tests.test_desk_support import wait_for
+    from tests.desk_support import wait_for
 
     handle = run_in_thread(event_dir)
     try:

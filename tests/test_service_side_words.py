@@ -12,10 +12,10 @@ from protocols import messages as M
 from tests.roles_fixture import STATIONS, add_terminals
 from tests.staff_text import event_ids, leaks, plan_ids
 from tests.test_desk_app import screen_text as shown   # whatever screen is on top, as a person reads it
-from tests.test_desk_support import aio, settled
+from tests.desk_support import aio, settled
 from tests.test_guests_handoff import LIST, Wire
 from tests.test_roles_station import engineering
-from tests.test_station_app_support import make_app, make_client, until
+from tests.station_support import make_app, make_client, until
 
 MIN = 60_000
 P = {sid: Peer("station", sid, post) for sid, post in (

@@ -10,7 +10,7 @@ from console.desk.screens.services import ServicesScreen
 from console.desk.widgets.services import ServicesTable
 from stations.link.client import StationClient
 from tests.test_desk_app import desk, hub, logged, notes_of, screen_text  # noqa: F401 (hub is a fixture)
-from tests.test_desk_support import aio, wait_for
+from tests.desk_support import aio, wait_for
 from tests.wire import wait_for as wait_until
 
 pytestmark = pytest.mark.timeout(120)

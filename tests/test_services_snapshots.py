@@ -7,7 +7,7 @@ import pytest
 from console.core import state as S
 from console.desk.app import DeskApp
 from console.hub.store import Row
-from tests.test_desk_support import INJECTED_NOTE, MIN, T0, fixture_state, settled
+from tests.desk_support import INJECTED_NOTE, MIN, T0, fixture_state, settled
 
 SIZES = [(80, 24), (160, 48)]
 

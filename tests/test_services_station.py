@@ -10,7 +10,7 @@ from console.hub.server import run_in_thread
 from stations.link.client import StationClient
 from stations.outbox.store import DELIVERED
 from stations.terminal.screens.services import ServiceCallsScreen
-from tests.test_station_app_support import aio, hub_client, logged, make_app, until
+from tests.station_support import aio, hub_client, logged, make_app, until
 from tests.wire import wait_for
 
 SIZE = (80, 24)

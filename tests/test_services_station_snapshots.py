@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_station_app_snapshots import FIXED
-from tests.test_station_app_support import make_app, make_client, until
+from tests.station_support import make_app, make_client, until
 
 NOW = int(FIXED * 1000)
 

@@ -5,7 +5,7 @@ import pytest
 
 from console.hub.server import run_in_thread
 from stations.outbox.store import DELIVERED
-from tests.test_station_app_support import aio, hub_client, logged, make_app, type_text, until
+from tests.station_support import aio, hub_client, logged, make_app, type_text, until
 
 SIZE = (80, 24)
 

@@ -9,7 +9,7 @@ from console.hub.server import run_in_thread
 from protocols import keys
 from stations.link.client import StationClient
 from stations.outbox.store import DELIVERED, REJECTED, SAVED
-from tests.test_station_app_support import (
+from tests.station_support import (
     aio,
     hub_client,
     link_text,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from protocols.codec import ProtocolError
-from tests.test_station_app_support import make_app, make_client, until
-from tests.test_desk_support import stop_blinking
+from tests.station_support import make_app, make_client, until
+from tests.desk_support import stop_blinking
 
 FIXED = 1_796_434_200.0   # 2026-12-05 09:30 +08:00, the sample event's doors-open (01:30 UTC)
 SIZE = (80, 24)

@@ -7,7 +7,7 @@ import pytest
 from console.event import plan_files
 from stations.link.client import StationClient
 from tests.test_station_app_snapshots import FIXED, SIZE
-from tests.test_station_app_support import make_app, make_client, until
+from tests.station_support import make_app, make_client, until
 
 FIRE = plan_files.shipped().get("fire")
 RUN = 1044

@@ -8,7 +8,7 @@ import pytest
 from console.hub.server import run_in_thread
 from protocols import i18n
 from tests.test_desk_app import screen_text
-from tests.test_station_app_support import aio, hub_client, make_app, make_client, until
+from tests.station_support import aio, hub_client, make_app, make_client, until
 
 SIZE = (80, 24)
 # Words that are the same in both languages on the gate's screen: its id, key names, the switch's own label.
@@ -73,7 +73,7 @@ async def test_each_post_screen_in_chinese_shows_no_id_and_no_english(event_dir,
     desk, lot or plan id and no stray English (the scanner of the desk's and the summary's tests)."""
     from tests.staff_text import event_ids, leaks, plan_ids
     from tests.test_desk_app import screen_text as shown
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
 
     client = make_client(event_dir, station)
     app = make_app(event_dir, client, "zh")

@@ -18,7 +18,7 @@ from console.desk.app import DeskApp
 from console.desk.link import DeskLink
 from console.hub.server import run_in_thread
 from stations.records import DELIVERED
-from tests.test_station_app_support import aio, hub_client, make_app, type_text, until
+from tests.station_support import aio, hub_client, make_app, type_text, until
 
 SIZE = (80, 24)
 

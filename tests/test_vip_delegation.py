@@ -12,10 +12,10 @@ from console.core import state as fold
 from console.hub.ingest import Ingest
 from protocols import messages as M
 from tests.test_desk_app import desk, logged
-from tests.test_desk_support import wait_for
+from tests.desk_support import wait_for
 from tests.test_guests_handoff import DESK, GATE, LIST, PARK, Wire, wire  # noqa: F401  (the fixture)
 from tests.test_sendoff_screens import SIZES
-from tests.test_station_app_support import aio
+from tests.station_support import aio
 from tests.test_vip_expect import modal_snapshot
 
 

@@ -13,7 +13,7 @@ from console.hub.ingest import Ingest
 from protocols import messages as M
 from tests.test_guests_handoff import CONC, DESK, GATE, LIST, Wire, wire  # noqa: F401  (the fixture)
 from tests.test_sendoff_screens import SIZES
-from tests.test_station_app_support import aio
+from tests.station_support import aio
 
 MIN = 60_000
 
@@ -98,8 +98,8 @@ async def test_the_desk_moves_an_expected_arrival_and_the_guest_list_shows_it(ev
     from console.event import guests as guest_file
     from console.hub.server import run_in_thread
     from tests.test_desk_app import desk, logged
-    from tests.test_desk_support import wait_for
-    from tests.test_station_app_support import type_text
+    from tests.desk_support import wait_for
+    from tests.station_support import type_text
 
     guest_file.write_json(event_dir.root / "guests.json", LIST, "guests.xlsx")
     handle = run_in_thread(event_dir)
@@ -136,7 +136,7 @@ async def test_the_desk_moves_an_expected_arrival_and_the_guest_list_shows_it(ev
 
 def modal_snapshot(snap_compare, lang: str, size: tuple[int, int], key: str) -> bool:
     """The guest screen of the duty morning (tests/test_sendoff_screens.py), then `key` opens a VIP form."""
-    from tests.test_desk_support import settled
+    from tests.desk_support import settled
     from tests.test_sendoff_screens import guest_desk
     return snap_compare(guest_desk(lang), run_before=settled("g", key), terminal_size=size)
 

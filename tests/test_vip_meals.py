@@ -12,7 +12,7 @@ from console.event import guests
 from protocols import messages as M
 from tests.test_guests_handoff import CONC, Wire, guest
 from tests.test_guests_import import DATE, TZ, write_csv
-from tests.test_station_app_support import aio
+from tests.station_support import aio
 
 LIST = [guest("V-01", "张三", "A", 3, needs=("vegetarian", "gluten_free")),   # here, 2 of 3 came
         guest("G-01", "王五", "C", 4, needs=("dairy_free",)),                 # came and left

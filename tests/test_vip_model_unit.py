@@ -10,7 +10,7 @@ from console.event import guests as guest_file
 from console.hub.server import run_in_thread
 from stations.outbox.store import DELIVERED
 from tests.test_guests_handoff import LIST, station
-from tests.test_station_app_support import (
+from tests.station_support import (
     aio,
     hub_client,
     logged,

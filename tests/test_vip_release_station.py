@@ -11,7 +11,7 @@ from stations.link.client import StationClient
 from stations.outbox.store import DELIVERED, REJECTED
 from stations.terminal.screens.form import ReportForm
 from tests.test_guests_handoff import LIST
-from tests.test_station_app_support import aio, hub_client, logged, make_app, screen_text, type_text, until
+from tests.station_support import aio, hub_client, logged, make_app, screen_text, type_text, until
 
 pytestmark = pytest.mark.timeout(120)
 

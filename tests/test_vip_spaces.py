@@ -106,7 +106,7 @@ def test_the_parking_terminal_gives_a_vip_car_a_reserved_space(event_dir, lang) 
     from console.hub.server import run_in_thread
     from stations.outbox.store import DELIVERED, REJECTED
     from stations.terminal.screens.form import ReportForm
-    from tests.test_station_app_support import (
+    from tests.station_support import (
         aio,
         hub_client,
         logged,
@@ -159,7 +159,7 @@ def test_the_parking_terminal_gives_a_vip_car_a_reserved_space(event_dir, lang) 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_parking_terminal_with_vip_spaces_snapshot(fixed_event_dir, snap_compare, lang, size):
     from tests.test_station_app_snapshots import FIXED, settled_snapshot
-    from tests.test_station_app_support import make_app, make_client
+    from tests.station_support import make_app, make_client
     with_spaces(fixed_event_dir)
     client = make_client(fixed_event_dir, "parking-1", heartbeat_ms=50, clock=lambda: FIXED)
     client.submit("space_assign", {"lot": "p1", "space": "A02", "plate": "湘A·12345", "vip": True})

@@ -42,6 +42,9 @@ from protocols.codec import ProtocolError
 from protocols.i18n import normalise_lang, t
 
 TICK_S = 0.25   # the clock's pace (and a fixture's): new pictures come by `Published`, not by polling
+# The first picture's full collection (gcpace), once that picture has been on screen a moment: on a long
+# day it takes 100-300 ms (bench/desk_attach.py), which belongs after the picture, not between it and the screen.
+FIRST_SWEEP_S = 2.0
 
 
 class Published(Message):
@@ -204,9 +207,9 @@ class DeskApp(App):
         if self.link is None or view.version > 0:
             self._seen = seen(view)
             if prev is None:
-                # The day so far has just come in (snapshot and guests): one full pass now, while the desk
-                # is still starting, freezes it, so no full pass during the day walks it again.
-                self.call_after_refresh(self.gc_pace.sweep)
+                # The day so far has just come in (snapshot and guests): one full pass while the desk is
+                # still starting freezes it, so no full pass during the day walks it again.
+                self.set_timer(FIRST_SWEEP_S, self.gc_pace.sweep)
         if prev is not None:
             for alert in alerts(prev, view):
                 self.notify(alert.text, severity=alert.severity, timeout=15, markup=False, cause=alert.cause)

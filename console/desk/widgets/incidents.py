@@ -34,26 +34,41 @@ class IncidentBoard(ViewTable):
                 ("desk.col.location", None), ("desk.col.reporter", None), ("desk.col.age", None),
                 ("desk.col.state", None), ("desk.col.department", None), ("desk.col.note", None)]
 
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        # Each open incident's cells as last built, by id, with what they were built from. On a long day
+        # with many incidents open, nearly every row is what it was a frame ago (its age moves, seldom
+        # more), and building them all again was most of the board's frame (bench/desk_attach.py).
+        self._built: dict[str, tuple[tuple, list[Any]]] = {}
+
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
+        built, self._built = self._built, {}
         for inc in fold.open_incidents(view.state):
-            sev = inc["severity"]
-            new = inc["status"] == "new"
-            words = "desk.status_short" if self.compact else "status"
-            status = Text(fmt.label(f"{words}.{inc['status']}", view.lang),
-                          style="bold reverse red" if new and sev >= 3 else "bold" if new else "")
-            who = fmt.station_name(view.state, inc.get("station", ""), view.lang)
-            if inc.get("source") == "phone":
-                who += " ☎"
-            ident = Text(f"#{inc['id']}", style="bold" if new else "")
-            kind = Text(fmt.label(f"incident.{inc['kind']}", view.lang), style=fmt.SEVERITY_STYLE.get(sev, ""))
+            key = str(inc["id"])
             age = fmt.duration(view.now_ms - inc["opened_ms"], view.lang, short=True)
-            if self.compact:
-                # Severity and kind share a cell: the word says how bad, the colour says it again.
-                both = Text.assemble(fmt.severity(sev, view.lang), " ", kind)
-                yield str(inc["id"]), [ident, both, fmt.safe(inc.get("location", "")), age, status]
-                continue
-            yield str(inc["id"]), [
-                ident, fmt.severity(sev, view.lang), kind,
+            who = fmt.station_name(view.state, inc.get("station", ""), view.lang)
+            made_of = (view.lang, self.compact, age, who, inc["status"], inc["severity"], inc["kind"],
+                       inc.get("location", ""), inc.get("source"), inc.get("department"), inc.get("note", ""))
+            had = built.get(key)
+            cells = had[1] if had is not None and had[0] == made_of else self._make_cells(inc, view, age, who)
+            self._built[key] = (made_of, cells)
+            yield key, list(cells)   # a copy: the fit cuts cells in the list it is given
+
+    def _make_cells(self, inc: dict[str, Any], view: View, age: str, who: str) -> list[Any]:
+        sev = inc["severity"]
+        new = inc["status"] == "new"
+        words = "desk.status_short" if self.compact else "status"
+        status = Text(fmt.label(f"{words}.{inc['status']}", view.lang),
+                      style="bold reverse red" if new and sev >= 3 else "bold" if new else "")
+        if inc.get("source") == "phone":
+            who += " ☎"
+        ident = Text(f"#{inc['id']}", style="bold" if new else "")
+        kind = Text(fmt.label(f"incident.{inc['kind']}", view.lang), style=fmt.SEVERITY_STYLE.get(sev, ""))
+        if self.compact:
+            # Severity and kind share a cell: the word says how bad, the colour says it again.
+            both = Text.assemble(fmt.severity(sev, view.lang), " ", kind)
+            return [ident, both, fmt.safe(inc.get("location", "")), age, status]
+        return [ident, fmt.severity(sev, view.lang), kind,
                 fmt.safe(inc.get("location", "")), fmt.safe(who), age, status,
                 fmt.label(f"dept.{inc['department']}", view.lang) if inc.get("department") else "",
                 fmt.safe(inc.get("note", ""))]   # the fit cuts the longest only when the row is full

@@ -15,7 +15,7 @@ from stations.link.client import StationClient
 from stations.terminal.app import StationApp
 from stations.terminal.posts.base import Site
 from tests.conftest import free_port
-from tests.test_desk_support import aio, wait_for  # noqa: F401  (aio: the station tests import it from here)
+from tests.desk_support import aio, wait_for  # noqa: F401  (aio: the station tests import it from here)
 
 
 def dead_endpoint() -> str:
