@@ -112,13 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 def _open_journal(path: Path) -> int:
     """Open the journal for appending; a line cut off by the last run's SIGKILL is ended first,
     so this run's first record starts a line of its own (the reader knows a cut-off line)."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     size = os.fstat(fd).st_size
-    if size:
-        with open(path, "rb") as f:
-            f.seek(size - 1)
-            if f.read(1) != b"\n":
-                os.write(fd, b"\n")
+    if size and os.pread(fd, 1, size - 1) != b"\n":
+        os.write(fd, b"\n")
     return fd
 
 
