@@ -371,7 +371,7 @@ async def test_the_timeline_filters_by_post_type_and_severity():
 async def test_the_desk_paces_full_collections_and_gives_the_process_back_as_it_found_it():
     import gc
 
-    from console.desk.gcpace import FULL_EVERY as GC_FULL_EVERY
+    from console.hub.gcpace import FULL_EVERY as GC_FULL_EVERY
     from tests.desk_support import T0, fixture_state
     before = gc.get_threshold()
     app = DeskApp(state=fixture_state(), clock=lambda: T0, lang="en")

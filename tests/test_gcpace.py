@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from console.desk.gcpace import GcPace
+from console.hub.gcpace import GcPace
 
 
 class Node:

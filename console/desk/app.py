@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 
 from console.core import state as fold
 from console.core.state import State, new_state
-from console.desk.gcpace import GcPace
+from console.hub.gcpace import GcPace
 from console.desk.hub_start import ensure_hub, follow_pair, others as other_hubs
 from console.desk.keys import bindings
 from console.desk.link import DeskLink
@@ -101,7 +101,7 @@ class DeskApp(App):
         return MainScreen()
 
     def on_mount(self) -> None:
-        # Full garbage-collector passes walk only what is new since the last one (console/desk/gcpace.py):
+        # Full garbage-collector passes walk only what is new since the last one (console/hub/gcpace.py):
         # under a flood they stopped the screen 60-90 ms each, and a key pressed then waited. Undone on unmount.
         self.gc_pace.start()
         if self.link is not None:

@@ -25,6 +25,7 @@ from console.event.folder import EventFolder
 from console.hub import replies
 from console.hub.admission import ZAP_DOMAIN, Admission
 from console.hub.edge import LiveLog, bind_endpoint
+from console.hub.gcpace import GcPace
 from console.hub.guard import DropPace
 from console.hub.ingest import Ingest, Outcome, Peer, last_seq_in
 from console.hub.life import Life
@@ -43,6 +44,7 @@ ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 # a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
 _NOBLOCK = int(zmq.NOBLOCK)
 PER_KEY = 16            # messages of a key spending its burst in one batch
+LIVE_LINES = 20         # lines the live log prints a second; the rest are counted
 READ_BUDGET_S = 0.005   # the longest one read of the ROUTER goes on before the batch is handled
 KEPT_FRAMES = 5   # the routing id, then a message's three frames and one more (so that "too many" shows)
 _MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
@@ -99,6 +101,9 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         self.ingest.pair_info = lambda now: (self.pair_hubs(), self.pair_status(now))
         self.by_user = {f"{p.role}:{p.id}": p for p in self.peers.values()}
         self.writer: Writer | None = None
+        # Set when the hub is its process's main job (`serve`): the collector is then paced for the loop.
+        # A hub on a thread of another program (a test, the desk's rehearsal) leaves the collector alone.
+        self.gc_pace: GcPace | None = None
         self._held: list[tuple[bytes, Peer, list[bytes]]] = []
         self._stop = threading.Event()
         self.ctx = zmq.Context()
@@ -171,6 +176,12 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         self.writer = Writer(self.store.append_batch)
         if self.serving():
             self.check_guests()
+        if self.gc_pace is not None:
+            # The log just rebuilt into memory is swept once and frozen: a full pass of the collector then
+            # walks only what is new since the last one (console/hub/gcpace.py). Unpaced, one such pass
+            # stopped the loop for 20 ms in a burst, and every report read meanwhile waited for it.
+            self.gc_pace.start()
+            self.gc_pace.sweep()
         poller, paused = zmq.Poller(), zmq.Poller()   # paused: the ROUTER left unread (console/hub/guard.py's DropPace)
         for sock in (self.zap, self.router, self.pub, *self._pair_sockets()):
             poller.register(sock, zmq.POLLIN)
@@ -280,10 +291,14 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         self._publish(outcome.publish)
         for address, later in outcome.later:   # snapshots: built only now that every ack is out
             self._send([(address, REPLIES.frames(later.build()))])
+        # A busy second prints LIVE_LINES lines and counts the rest: the rest are never put into words,
+        # which would cost a burst as much again as its commit.
         for row in outcome.stored:
-            self._line(self.words.stored(row.gseq, row.station, row.type, row.body))
+            if self._room():
+                self._line(self.words.stored(row.gseq, row.station, row.type, row.body))
         for rej in outcome.rejected:
-            self._line(self.words.refused(rej.station, rej.seq, rej.type, rej.code, rej.reason, rej.reason_zh))
+            if self._room():
+                self._line(self.words.refused(rej.station, rej.seq, rej.type, rej.code, rej.reason, rej.reason_zh))
 
     def _publish(self, messages: list[list[bytes]]) -> None:
         send = self.pub.send
@@ -296,6 +311,8 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
     def _tick(self) -> None:
         now = self.clock()
         self.life.tick(now)
+        if self.gc_pace is not None:
+            self.gc_pace.tick()
         if not self.serving():   # two hubs: a passive hub writes only the copy; the active one decides
             self._flush_lines()
             return
@@ -315,11 +332,16 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
                     for sid, st in self.ingest.state.stations.items()}
         self._publish(replies.presence(now, stations, self.ingest.state.gseq, self.pair_status(now)))
 
+    def _room(self) -> bool:
+        """May one more line be printed this second? If not, it is counted in the second's "and N more"."""
+        if len(self._lines) < LIVE_LINES:
+            return True
+        self._more += 1
+        return False
+
     def _line(self, text: str) -> None:
-        if len(self._lines) < 20:
+        if self._room():
             self._lines.append(text)
-        else:
-            self._more += 1
 
     def _flush_lines(self) -> None:
         if not self._lines or self.out is None:
@@ -350,6 +372,8 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
                                          rejected=s["rejected"], retry=s["retry"], denied=self.denied,
                                          dropped=self.dropped, unsent=self.unsent, refused=self.refused_topics))
         finally:
+            if self.gc_pace is not None:
+                self.gc_pace.stop()
             self.release()
 
     def release(self) -> None:
@@ -429,6 +453,7 @@ def serve(folder: EventFolder, drill: bool = False, endpoint: str | None = None,
     except BaseException:
         hub.release()
         raise
+    hub.gc_pace = GcPace()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: hub.stop())
     if parent:

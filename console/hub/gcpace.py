@@ -1,15 +1,18 @@
-"""Garbage collection paced for a screen: full passes walk only what is new since the last one.
+"""Garbage collection paced for a long-lived loop (the hub's, the desk's screen): full passes walk only what is new.
 
 A full (generation 2) pass of CPython's collector walks every tracked object outside the frozen
 set. Under a flood the desk holds a day's picture and Textual's caches, so each pass stopped the
-screen for 60-90 ms (bench/desk_load.py `--steps`), and a key pressed then waited for it. Every
+screen for 60-90 ms (bench/desk_load.py `--steps`), and a key pressed then waited for it; the hub
+holds the day's state, and one pass in a burst stopped its loop for 20 ms (bench/hostile.py), every
+report read meanwhile waiting for it. The hub uses it only as its process's main job (`serve`):
+the collector is the process's, not the loop's. Every
 object that survives a full pass is alive at that moment, so it is frozen right after it: the
 next pass walks only what came later (a few milliseconds).
 
 What is frozen is never looked at again by the collector; objects freed by their reference count
 (most of them) still go at once. Only a cycle that was alive at a freeze and dies later (a closed
 dialog's widgets, say) waits: once every `sweep_s` (ten minutes) the screen's tick unfreezes
-everything, sweeps it in one full pass and freezes it again. That one pass is the old, long one,
+everything, sweeps it in one full pass and freezes it again (the hub's tick likewise). That one pass is the old, long one,
 paid once in ten minutes instead of every few seconds. (It cannot run from the collector's own
 callback: a collection asked for during one does nothing.)
 """
@@ -24,7 +27,7 @@ SWEEP_S = 600.0    # a full pass over the frozen objects too, at most this often
 
 
 class GcPace:
-    """Installed while a screen runs (`start` / `stop`); the clock is injected for tests."""
+    """Installed while a screen or a hub runs (`start` / `stop`); the clock is injected for tests."""
 
     def __init__(self, sweep_s: float = SWEEP_S, clock: Callable[[], float] = time.monotonic,
                  full_every: int = FULL_EVERY) -> None:
