@@ -83,7 +83,7 @@ TIERS = ("pure", "wire", "screen", "fault")
 MODULE_TIER = {
     "test_clock_skew": "pure", "test_gcpace": "pure", "test_glossary": "pure", "test_notices": "pure", "test_cli_words": "pure", "test_incident_notices": "pure", "test_desk_notices": "screen", "test_staff_words": "pure", "test_desk_staff_words": "screen", "test_codec": "pure", "test_desk_plans_view": "pure", "test_desk_view": "pure",
     "test_docs_screens": "pure", "test_event": "pure", "test_eventtime": "pure", "test_guests_handoff": "pure",
-    "test_guests_import": "pure", "test_guests_limits": "pure", "test_hub_flood": "pure", "test_hub_pacing": "pure", "test_i18n": "pure",
+    "test_guests_import": "pure", "test_guests_limits": "pure", "test_hub_flood": "pure", "test_hub_pacing": "pure", "test_hub_guests_start": "wire", "test_i18n": "pure",
     "test_outbox": "pure", "test_outbox_files": "pure", "test_picture_model": "pure", "test_plans": "pure",
     "test_plans_hub": "pure", "test_plans_library": "pure", "test_plans_security_weather": "pure", "test_readiness": "pure", "test_report": "pure", "test_report_service_day": "pure",
     "test_report_archive": "pure", "test_report_files": "pure", "test_report_charts_axes": "pure", "test_scenarios_generators": "pure", "test_scenarios_service": "pure",

@@ -8,6 +8,7 @@ without a pinyin library. Reads no files (console.event.guests does); no sockets
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,6 +298,14 @@ def _needs(n: int, value: Any, label: str, errors: list[GuestError]) -> tuple[li
 
 # --- pinyin initials (stored with each guest; the hub and stations match on them) -------------------
 
+@functools.lru_cache(maxsize=1 << 16)
+def _readings(char: str) -> tuple[str, ...]:
+    """A character's readings, first the usual one: looked up once per character, not once per guest (a
+    5,000-party list has a few hundred distinct characters; looking each one up every time was half its load)."""
+    from pypinyin import Style, pinyin
+    return tuple(r for r in pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if r)
+
+
 def initials(name: str) -> tuple[list[str], str]:
     """(initials variants, full pinyin) of a name: 张三 -> (["zs"], "zhangsan"); 曾 reads "ceng" or "zeng".
 
@@ -305,9 +314,9 @@ def initials(name: str) -> tuple[list[str], str]:
     variants, at most 8. Other characters are left out.
     """
     try:
-        from pypinyin import Style, pinyin
+        import pypinyin   # noqa: F401
     except ImportError:   # the console depends on pypinyin; without it, Latin names still match
-        pinyin = None
+        pypinyin = None
     heads: list[list[str]] = []
     full: list[str] = []
     for piece in re.findall(r"[A-Za-z0-9]+|[\u3400-\u9fff]", name):
@@ -315,9 +324,9 @@ def initials(name: str) -> tuple[list[str], str]:
             heads.append([piece[0].lower()])
             full.append(piece.lower())
             continue
-        if pinyin is None:
+        if pypinyin is None:
             continue
-        readings = [r for r in pinyin(piece, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if r]
+        readings = _readings(piece)
         if readings:
             heads.append(sorted({r[0] for r in readings}))
             full.append(readings[0])

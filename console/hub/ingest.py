@@ -242,9 +242,10 @@ class Ingest(Control, Refusals):
         return out
 
     # --- the guest list ---------------------------------------------------------------------------
-    def load_guests(self, guests: list[dict[str, Any]], source: str, now_ms: int) -> Outcome:
-        """Log a (new) guest list as a hub event; nothing when the log already holds this very list."""
-        digest = guest_file.digest(guests)
+    def load_guests(self, guests: list[dict[str, Any]], source: str, now_ms: int, digest: str | None = None) -> Outcome:
+        """Log a (new) guest list as a hub event; nothing when the log already holds this very list.
+        `digest`: the list's `guest_file.digest`, when the caller has it already."""
+        digest = digest or guest_file.digest(guests)
         if digest == self.state.guests["digest"]:
             return Outcome()
         return self.hub_events([GuestList(source=source[:500], digest=digest, guests=guests)], now_ms)

@@ -7,10 +7,22 @@ sockets of its own.
 """
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+from pathlib import Path
+
 from console.event import guests as guest_file
 from protocols.file_errors import why_text
 from protocols.i18n import t
 from protocols.messages import Alarm
+
+GUESTS_FILE = "guests_file"   # the log's meta: the fingerprint of the guest file whose list it holds
+
+
+def _fingerprint(path: Path) -> str:
+    """The file's bytes, hashed: a list copied back with its old time is still known, a changed one never is."""
+    with open(path, "rb") as f:
+        return f"sha256:{hashlib.file_digest(f, 'sha256').hexdigest()}"
 
 
 class Upkeep:
@@ -32,6 +44,15 @@ class Upkeep:
         if seen == self._guests_seen:
             return
         self._guests_seen = seen
+        # The very file whose list the log already holds needs no second reading: a 5,000-party list
+        # took half a second to check again at every start, while the desks waited for the hub's loop.
+        try:
+            fingerprint = _fingerprint(path)
+        except OSError:   # unreadable: the load below says so in its own words
+            fingerprint = None
+        if fingerprint is not None and fingerprint == self.store.get_meta(GUESTS_FILE) \
+                and self.ingest.state.guests["digest"]:
+            return
         try:
             guests = guest_file.load(path, self.event.date, self.event.tz)
         except Exception as exc:  # noqa: BLE001 — whatever a guest file does, the hub keeps its list and runs
@@ -46,10 +67,16 @@ class Upkeep:
                 f" (+{len(exc.errors) - 1} more)" if len(exc.errors) > 1 else "")
             self._emit(self.ingest.hub_events([Alarm(code="guest_list", reason=reason[:2000])], self.clock()))
             return
-        out = self.ingest.load_guests(guests, path.name, self.clock())
+        digest = guest_file.digest(guests)
+        out = self.ingest.load_guests(guests, path.name, self.clock(), digest)
         if out.stored:
             self._line(t("hub.live.guests_loaded", self.lang, file=path.name, n=len(guests)))
         self._emit(out)
+        if fingerprint is not None and self.ingest.state.guests["digest"] == digest:   # the log holds this file's list
+            try:
+                self.store.set_meta(GUESTS_FILE, fingerprint)
+            except sqlite3.Error:   # not remembered: the next start reads the file again, nothing worse
+                pass
 
     def _watch_storage(self, now: int) -> None:
         """One line and one alarm per stretch of log failures (console.hub.storage); an alarm the
