@@ -21,7 +21,9 @@ EPOCH_REFILL_MS = 600_000  # ... and one more every ten minutes
 CURSORS_MAX = 4096        # (station, epoch) cursors kept in memory; the rest are read again from the log
 ALARM_EVERY_MS = 5000     # a repeated alarm is logged again at most this often, with its running count
 ALARM_QUIET_MS = 60_000   # after this long without a repeat, the next one starts a new alarm
-DROPS_PER_S = 20_000      # messages over their key's bucket the hub reads (to drop) a second, at most ...
+# Reading a message only to drop it costs ~20 us (the hub's loop and ZeroMQ's CURVE thread): 2,000 a second
+# is a twentieth of a core. At 20,000 a flood took the hub and the flooder half a core each (bench/hostile.py).
+DROPS_PER_S = 2_000      # messages over their key's bucket the hub reads (to drop) a second, at most ...
 DROPS_BURST = 64          # ... in runs of this many; then it leaves the ROUTER unread for a moment
 
 
