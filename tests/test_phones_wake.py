@@ -1,5 +1,6 @@
-"""When the station server wakes a station's waiting pages: changes that come together wake them once, and a
-report that settles (delivered, refused: what its phone waits for) wakes them without the coalescing wait.
+"""When the station server wakes a station's waiting pages: changes that come together wake them once, a report
+that settles (delivered, refused: what its phone waits for) wakes them without the coalescing wait, and a report
+still on its way (saved, sent) waits for its settling to wake them, so a tap costs each phone of its post one page.
 
 A real event folder and its station server, its terminals' links not started: the loop's own timers are read,
 nothing sleeps (the one wait is for the wake itself)."""
@@ -9,7 +10,7 @@ import asyncio
 
 from console.stations_serve import build_server
 from stations.records import Report
-from stations.web.station import COALESCE_S, SETTLED_S
+from stations.web.station import COALESCE_S, MOVING_S, SETTLED_S
 
 
 def report(state: str) -> Report:
@@ -26,10 +27,10 @@ def test_a_settled_report_wakes_the_pages_sooner_and_once_with_what_follows_it(e
         server._loop = loop
         term.changed = asyncio.Event()
         woken, version = term.changed, term.version
-        told("report", report("sent"))               # on its way: coalesced with what follows
+        told("report", report("sent"))               # on its way: waits for its settling
         await asyncio.sleep(0)                        # the link thread's call, run by the loop
         later = term.soon.when()
-        assert later > loop.time() + SETTLED_S and later <= loop.time() + COALESCE_S
+        assert later > loop.time() + COALESCE_S and later <= loop.time() + MOVING_S
         told("report", report("delivered"))          # what the phone waits for: sooner
         await asyncio.sleep(0)
         sooner = term.soon.when()
@@ -44,7 +45,7 @@ def test_a_settled_report_wakes_the_pages_sooner_and_once_with_what_follows_it(e
     asyncio.run(scenario())
 
 
-def test_a_report_only_on_its_way_waits_the_coalescing_time(event_dir):
+def test_a_report_only_on_its_way_waits_for_its_settling_and_nothing_else_waits_for_it(event_dir):
     server = build_server(event_dir, "zh")
     term = server.terminals["gate-1"]
 
@@ -54,7 +55,10 @@ def test_a_report_only_on_its_way_waits_the_coalescing_time(event_dir):
         for state in ("saved", "sent"):
             server._changed(term)("report", report(state))
             await asyncio.sleep(0)
-            assert term.soon.when() > loop.time() + SETTLED_S
+            assert loop.time() + COALESCE_S < term.soon.when() <= loop.time() + MOVING_S
+        server._changed(term)("instruction", None)   # anything else (an order, the link's status): no longer
+        await asyncio.sleep(0)
+        assert term.soon.when() <= loop.time() + COALESCE_S
         term.soon.cancel()
 
     asyncio.run(scenario())

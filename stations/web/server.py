@@ -119,8 +119,8 @@ class StationServer:
             if kind == "phone_revoke":
                 loop.call_soon_threadsafe(self._desk_revoked, payload)
             else:
-                settled = kind == "report" and isinstance(payload, Report) and payload.final
-                loop.call_soon_threadsafe(term.bump_soon, loop, settled)
+                report = kind == "report" and isinstance(payload, Report)
+                loop.call_soon_threadsafe(term.bump_soon, loop, report and payload.final, report and not payload.final)
         return on_change
 
     # --- phones in the log (issue 18) ----------------------------------------------------------
@@ -360,7 +360,7 @@ class StationServer:
         sentence a list's button says instead, as the terminal's list does)."""
         result = await off_loop(term.worker, job)
         if isinstance(result, Report):
-            term.bump_soon(asyncio.get_running_loop())   # its sending follows within a millisecond: one wake for both
+            term.bump_soon(asyncio.get_running_loop(), moving=True)   # its ack wakes the pages, or MOVING_S does
             said = i18n.t(said, lang, seq=result.seq) if said else i18n.t(
                 "station.flash.saved", lang, seq=result.seq,
                 what=describe(result.type, result.body, lang, term.site.area_names(lang)))

@@ -26,6 +26,10 @@ log = logging.getLogger("eventdesk.phones")
 # The tapping phone hears "saved" from its tap's own answer at once; its list follows within this.
 COALESCE_S = 0.02
 SETTLED_S = 0.004
+# A report on its way (saved, sent) waits this long to be shown: its "delivered" normally follows within tens of
+# milliseconds and then wakes the pages at once, so each tap costs every phone of its post one page, not two. Only
+# a report still on its way after this (the hub out of reach) is shown as such on its own.
+MOVING_S = 0.25
 
 
 @dataclass
@@ -60,12 +64,13 @@ class Terminal:
             self.changed.set()
         self.changed = asyncio.Event()
 
-    def bump_soon(self, loop: asyncio.AbstractEventLoop, settled: bool = False) -> None:
+    def bump_soon(self, loop: asyncio.AbstractEventLoop, settled: bool = False, moving: bool = False) -> None:
         """A change from the link (on the loop): changes that come together (an ack moves the report and the
         waiting count) wake the pages once, so each page asks once and the View is built once. A report
         `settled` (delivered or refused: the state its phone waits for) is shown after SETTLED_S, not
-        COALESCE_S: the waiting count that moves with it comes in the same turn of the link's loop."""
-        due = loop.time() + (SETTLED_S if settled else COALESCE_S)
+        COALESCE_S: the waiting count that moves with it comes in the same turn of the link's loop. A report
+        `moving` (saved or sent, not yet settled) waits MOVING_S for its settling to wake the pages instead."""
+        due = loop.time() + (SETTLED_S if settled else MOVING_S if moving else COALESCE_S)
         if self.soon is not None:
             if self.soon.when() <= due:
                 return
