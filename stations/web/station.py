@@ -21,14 +21,15 @@ from stations.web import page
 
 log = logging.getLogger("eventdesk.phones")
 
-# Changes this close together (a save, its sending, the hub's ack and the waiting count) wake the pages once: each
-# wake costs every phone of the post a page and a new poll, the server's main cost per tap (bench/phones_cpu.py).
-# The tapping phone hears "saved" from its tap's own answer at once; its list follows within this.
+# Changes this close together (an order, the link's status) wake the pages once: each wake costs every phone of
+# the post a page and a new poll, the server's main cost per tap (bench/phones_cpu.py).
 COALESCE_S = 0.02
+# A report that settles (delivered, refused: what its phone waits for) wakes them this soon.
 SETTLED_S = 0.004
 # A report on its way (saved, sent) waits this long to be shown: its "delivered" normally follows within tens of
 # milliseconds and then wakes the pages at once, so each tap costs every phone of its post one page, not two. Only
-# a report still on its way after this (the hub out of reach) is shown as such on its own.
+# a report still on its way after this (the hub out of reach) is shown as such on its own. The tapping phone
+# hears "saved" from its tap's own answer at once.
 MOVING_S = 0.25
 
 
