@@ -187,6 +187,18 @@ def test_initials_and_search_helpers() -> None:
     assert guests.plate_key("湘A·12345") == guests.plate_key("湘a 12345") == "湘A12345"
 
 
+def test_a_name_with_a_character_pinyin_does_not_know_imports_with_the_initials_it_can_give(
+        event_dir: EventFolder, tmp_path: Path, capsys) -> None:
+    """Rare characters do occur in names (㐂 is one of ~900 in CJK Extension A without a reading in pypinyin):
+    such a name once stopped the whole list with an IndexError. Its other characters give the initials."""
+    assert guests.initials("张㐂远") == (["zy"], "zhangyuan")
+    assert guests.initials("㐂") == ([], "")
+    sheet = write_csv(tmp_path / "rare.csv", [HEAD, ["V-01", "张㐂远", "", "A", "1", "09:45", "", "", "", "", ""]])
+    assert main(["guests", "import", str(event_dir.root), str(sheet), "--lang", "en"]) == 0
+    (listed,) = json.loads((event_dir.root / "guests.json").read_text("utf-8"))["guests"]
+    assert (listed["name"], listed["initials"], listed["pinyin"]) == ("张㐂远", ["zy"], "zhangyuan")
+
+
 def test_cli_import_is_all_or_nothing(event_dir: EventFolder, tmp_path: Path, capsys) -> None:
     good = write_xlsx(tmp_path / "来宾名单.xlsx", [HEAD] + GOOD)
     assert main(["guests", "import", str(event_dir.root), str(good), "--lang", "en"]) == 0

@@ -303,7 +303,8 @@ def _readings(char: str) -> tuple[str, ...]:
     """A character's readings, first the usual one: looked up once per character, not once per guest (a
     5,000-party list has a few hundred distinct characters; looking each one up every time was half its load)."""
     from pypinyin import Style, pinyin
-    return tuple(r for r in pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if r)
+    got = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(r for r in got[0] if r) if got else ()   # a character pypinyin does not know: none
 
 
 def initials(name: str) -> tuple[list[str], str]:
