@@ -61,14 +61,17 @@ def test_a_hub_on_a_thread_of_another_program_leaves_its_collector_alone(event_d
 
 
 PROBE = """
-import gc, json, os, signal, sys, threading, time
+import gc, json, os, signal, sys, threading
 from console.event.folder import EventFolder
-from console.hub import server
-seen = {}
+from console.hub import gcpace, server
+seen, swept = {}, threading.Event()
+sweep = gcpace.GcPace.sweep
+def told(self):   # the real sweep, then word that it is done
+    sweep(self)
+    swept.set()
+gcpace.GcPace.sweep = told
 def watch():
-    deadline = time.monotonic() + 30
-    while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    swept.wait(30)
     seen["running"] = [gc.get_freeze_count(), list(gc.get_threshold())]
     os.kill(os.getpid(), signal.SIGTERM)
 threading.Thread(target=watch, daemon=True).start()

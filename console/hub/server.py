@@ -295,10 +295,11 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         # which would cost a burst as much again as its commit.
         for row in outcome.stored:
             if self._room():
-                self._line(self.words.stored(row.gseq, row.station, row.type, row.body))
+                self._lines.append(self.words.stored(row.gseq, row.station, row.type, row.body))
         for rej in outcome.rejected:
             if self._room():
-                self._line(self.words.refused(rej.station, rej.seq, rej.type, rej.code, rej.reason, rej.reason_zh))
+                self._lines.append(self.words.refused(rej.station, rej.seq, rej.type, rej.code, rej.reason,
+                                                      rej.reason_zh))
 
     def _publish(self, messages: list[list[bytes]]) -> None:
         send = self.pub.send
