@@ -171,6 +171,26 @@ def test_alarms_carry_both_languages_for_the_desk(flood):
     assert "gate-9" in alarm["reason"] and "gate-9" in alarm["reason_zh"] and "密钥" in alarm["reason_zh"]
 
 
+def test_a_key_spending_its_burst_gets_a_small_share_of_each_batch_and_the_others_all_of_theirs():
+    """The batch rule (console/hub/guard.py's Guard.share): a key spending its burst has PER_KEY messages in a batch, in
+    order, the rest waiting for the next; a key within its rate, however many it has in the queue, is never held."""
+    g = guard.Guard(rate_per_s=10.0, burst=1000)
+    now = 5_000
+    for _ in range(300):
+        assert g.charge("gate-1", now)        # 300 at once: spending its burst
+    for _ in range(guard.BURST_SLACK):
+        assert g.charge("parking-1", now)     # as many as the slack allows: not spending
+    assert g.spending("gate-1") and not g.spending("parking-1")
+    queue = [("gate-1", i) for i in range(300)] + [("parking-1", i) for i in range(guard.BURST_SLACK)]
+    batch, held = g.share(queue, lambda item: item[0])
+    assert batch == [("gate-1", i) for i in range(guard.PER_KEY)] + [("parking-1", i) for i in range(guard.BURST_SLACK)]
+    assert held == [("gate-1", i) for i in range(guard.PER_KEY, 300)]
+    later = [("parking-1", 99)]                  # read after the burst: in the very next batch, not after the burst
+    batch, held = g.share(held + later, lambda item: item[0])
+    assert batch == [("gate-1", i) for i in range(guard.PER_KEY, 2 * guard.PER_KEY)] + later
+    assert held[0] == ("gate-1", 2 * guard.PER_KEY) and len(held) == 300 - 2 * guard.PER_KEY
+
+
 # --- the same flood through a real hub --------------------------------------------------------------
 
 @pytest.mark.wire

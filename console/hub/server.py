@@ -43,9 +43,9 @@ ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 # Plain ints, not zmq.Flag members: pyzmq's send_multipart/recv_multipart do enum arithmetic and
 # a getsockopt(RCVMORE) per frame, which cost more than the frames (bench/README.md).
 _NOBLOCK = int(zmq.NOBLOCK)
-PER_KEY = 16            # messages of a key spending its burst in one batch
 LIVE_LINES = 20         # lines the live log prints a second; the rest are counted
-READ_BUDGET_S = 0.005   # the longest one read of the ROUTER goes on before the batch is handled
+READ_BUDGET_S = 0.002   # the longest one read of the ROUTER goes on before the batch is handled ...
+HELD_READ_S = 0.001     # ... or while messages already read wait for a batch (a key spending its burst)
 KEPT_FRAMES = 5   # the routing id, then a message's three frames and one more (so that "too many" shows)
 _MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 
@@ -221,7 +221,7 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         if self.drop_pace.wait_ms(self.mono()):
             return got
         recv, admit, now, pace, mono = self.router.recv, self.ingest.admit, self.clock(), self.drop_pace, self.mono
-        until = time.perf_counter() + READ_BUDGET_S
+        until = time.perf_counter() + (HELD_READ_S if self._held else READ_BUDGET_S)
         for n in range(limit):
             if n % 64 == 63 and time.perf_counter() > until:
                 break   # a flood read and dropped must not hold up the few real reports read with it
@@ -251,22 +251,14 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         return got
 
     def _drain(self) -> None:
-        """Read, then handle a batch. A key spending its burst (console/hub/guard.py) has at most PER_KEY
+        """Read, then handle a batch. A key spending its burst (console/hub/guard.py) has at most guard.PER_KEY
         messages in it, in order, the rest waiting for the next batch: a key that spends its whole burst
         at once delays the others by one small batch, not by its burst. What waits is bounded by the
         keys' buckets."""
         queue = self._held + (self._read(BATCH) if len(self._held) < HELD_MAX else [])
         if self._switch_due:   # two hubs: a client's request made this hub active; its era opens before the request
             self._switch_now()
-        batch, self._held, taken = [], [], {}
-        spending = self.ingest.guard.spending
-        for item in queue:
-            n = taken.get(item[1].id, 0)
-            if n < PER_KEY or not spending(item[1].id):
-                batch.append(item)
-                taken[item[1].id] = n + 1
-            else:
-                self._held.append(item)
+        batch, self._held = self.ingest.guard.share(queue, _sender)
         if batch:
             now = self.clock()
             try:
@@ -399,6 +391,10 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
                         runtime.unlink()
                 except OSError:
                     pass
+
+
+def _sender(item: tuple[bytes, Peer, list[bytes]]) -> str:
+    return item[1].id
 
 
 def _recv_frames(recv: Callable) -> list[zmq.Frame | bytes]:
