@@ -10,7 +10,8 @@ Measured in the desk process: event-loop lag (a 10 ms asyncio timer in the app's
 wake - expected wake), commit-to-screen (the load records when the hub acked each report and
 its gseq; the desk records when a frame whose state includes that gseq was handed to the
 screens and the screen had refreshed after it), key-press-to-screen (help screen opened and
-closed with `?` / Esc under flood), and the desk's VmRSS at start, middle and end. The same
+closed with `?` / Esc under flood: from the key until the first redraw after the screen stack
+changed, taken by a callback inside the change, StackWatch), and the desk's VmRSS at start, middle and end. The same
 app, with no traffic, gives the baseline lag first.
 """
 from __future__ import annotations
@@ -255,17 +256,52 @@ async def after_refresh(app) -> float:
     return await asyncio.wait_for(fut, 10)
 
 
-async def press(app, help_screen: type) -> tuple[float, float]:
-    """? or Esc, whichever changes the help screen: (s until the screen refreshed, s until the stack changed)."""
+class StackWatch:
+    """When the screen stack changed, and when the screen had refreshed after that change: taken in the app itself.
+
+    Subscribed to Textual's `screen_change_signal` (immediate: called inside push/pop), so the after-refresh
+    callback is queued at the change and fires after the first redraw that shows it. Polling the stack from
+    a coroutine instead saw the change only once the loop gave the coroutine a turn, which came after that
+    redraw and the main screen's catch-up; its after-refresh then waited for the redraw after those, the
+    catch-up's: a close measured 55-70 ms whose screen was on at 12-17 ms (the timeline in bench/README.md)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.changed: float | None = None
+        self.shown: asyncio.Future | None = None
+        self.caught: list[float] = []   # closing: s from the key until the redraw after the first (info)
+        app.screen_change_signal.subscribe(app, self._changed, immediate=True)
+
+    def arm(self) -> asyncio.Future:
+        self.changed = None
+        self.shown = asyncio.get_running_loop().create_future()
+        return self.shown
+
+    def _changed(self, screen) -> None:
+        if self.shown is None or self.changed is not None:
+            return
+        self.changed = time.perf_counter()
+        shown = self.shown
+        # Queued on the screen now on top, behind its ScreenResume: its next redraw is the one that shows it.
+        screen.call_after_refresh(lambda: shown.done() or shown.set_result(time.perf_counter()))
+
+
+async def press(app, help_screen: type, watch: StackWatch) -> tuple[float, float]:
+    """? or Esc, whichever changes the help screen: (s until the screen refreshed after the change, s until the
+    stack changed). A close also notes in `watch.caught` when the redraw after that one was done."""
     opening = not isinstance(app.screen, help_screen)
+    shown = watch.arm()
     k0 = time.perf_counter()
     key(app, "question_mark" if opening else "escape")
-    while isinstance(app.screen, help_screen) != opening:
-        if time.perf_counter() - k0 > 10:
-            raise RuntimeError("the help screen did not change within 10 s of the key")
-        await asyncio.sleep(0.001)
-    changed = time.perf_counter() - k0
-    return await after_refresh(app) - k0, changed
+    try:
+        at = await asyncio.wait_for(shown, 10)
+    except asyncio.TimeoutError:
+        raise RuntimeError("the help screen did not change within 10 s of the key") from None
+    if isinstance(app.screen, help_screen) != opening:
+        raise RuntimeError("the key changed the screen stack, but not to or from the help screen")
+    if not opening:   # the board uncovered as it was takes the newest frame in the redraw after (ViewScreen._catch_up)
+        watch.caught.append(await after_refresh(app) - k0)
+    return at - k0, watch.changed - k0
 
 
 async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen, res: dict) -> None:
@@ -314,15 +350,16 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
                     raise RuntimeError("the desk got no picture from the hub in 20 s")
                 await pilot.pause(0.05)
             # The keys' same-run baseline: the same presses with no traffic, before the lag's baseline run.
+            watch = StackWatch(app)
             quiet = []
             if args.quiet_presses:   # the first opening composes the help screen: once, not counted
-                await press(app, HelpScreen)
-                await press(app, HelpScreen)
+                await press(app, HelpScreen, watch)
+                await press(app, HelpScreen, watch)
             for _ in range(args.quiet_presses):
                 await asyncio.sleep(QUIET_GAP_S)
-                quiet.append((await press(app, HelpScreen))[0])
+                quiet.append((await press(app, HelpScreen, watch))[0])
             if isinstance(app.screen, HelpScreen):
-                await press(app, HelpScreen)
+                await press(app, HelpScreen, watch)
             res["quiet_presses"] = quiet
             task = asyncio.create_task(probe())
             await asyncio.sleep(args.baseline_s)            # the same app, no traffic
@@ -354,7 +391,9 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
                 if not mid_done and time.perf_counter() - t0 >= args.seconds / 2:
                     res["rss"].append(("middle", rss_kb(os.getpid())))
                     mid_done = True
-                took, changed = await press(app, HelpScreen)
+                if i == 0:
+                    watch.caught.clear()   # only the flood's closes
+                took, changed = await press(app, HelpScreen, watch)
                 presses.append(took)
                 seen_at.append(changed)
             if isinstance(app.screen, HelpScreen):
@@ -402,7 +441,8 @@ async def desk_run(args, folder: EventFolder, info: dict, load: subprocess.Popen
             res["link"] = {"snapshots": pic.snapshots, "gaps": pic.gaps, "version": pic.version}
     finally:
         link.close()
-    res.update(lags=lags, presses=presses, seen_at=seen_at, data=data, handed=handed, shown=shown, last=last)
+    res.update(caught=watch.caught, lags=lags, presses=presses, seen_at=seen_at, data=data, handed=handed,
+               shown=shown, last=last)
 
 
 def to_screen(acks: list, frames: list[tuple[int, float]]) -> tuple[list[float], int]:
@@ -452,6 +492,9 @@ def report(args, res: dict) -> None:
     opened, closed = keys[0::2], keys[1::2]   # the presses alternate, the first opens the help
     say(f"            opening the help p50 {msf(pct(opened, .5))} max {msf(max(opened))}; closing it "
         f"p50 {msf(pct(closed, .5))} max {msf(max(closed))}; slowest five {', '.join(msf(k) for k in sorted(keys)[-5:])}")
+    caught = res["caught"]
+    say(f"            after closing, the board's next redraw (it takes the newest frame then, ViewScreen._catch_up): "
+        f"p50 {msf(pct(caught, .5))} p99 {msf(pct(caught, .99))} from the key (info)")
     say("desk CPU    share of one core during the flood, by thread: "
         + ", ".join(f"{k} {v:.0%}" for k, v in sorted(res["cpu"].items(), key=lambda kv: -kv[1]) if v >= 0.01))
     rss = dict(res["rss"])
