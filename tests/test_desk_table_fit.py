@@ -97,3 +97,43 @@ async def test_the_service_calls_cut_no_cell_while_the_row_has_room(lang, size):
         table = app.screen.query_one(ServicesTable)
         assert table.row_count >= 5
         assert not cut_while_free(table), cut_while_free(table)[:3]
+
+
+@aio
+async def test_a_table_filled_with_many_rows_scrolls_to_its_last_and_keeps_the_widths_it_was_fitted_to():
+    """ViewTable skips DataTable's measuring of each new row (its rows are one line and `_fit` sizes its columns);
+    the scrollable height must still count every row, the last one must be reachable, and the widths stay the fit's."""
+    from textual.app import App, ComposeResult
+
+    from console.desk.widgets.table import ViewTable
+
+    class Words:
+        lang = "en"
+
+        def t(self, key: str) -> str:
+            return key.upper()
+
+    class Many(ViewTable):
+        def columns_for(self, view):
+            return [("a", None), ("b", None)]
+
+        def rows_for(self, view):
+            return [(f"r{i}", [f"row {i}", "x" * (1 + i % 7)]) for i in range(400)]
+
+    class Holder(App):
+        def compose(self) -> ComposeResult:
+            yield Many(id="many")
+
+    app = Holder()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(Many)
+        table.view = Words()
+        await pilot.pause()
+        await pilot.pause()
+        assert table.row_count == 400
+        assert table.virtual_size.height == 400 + table.header_height
+        assert [c.content_width for c in table.ordered_columns] == [len("row 399"), 7]
+        table.move_cursor(row=399)
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y > 0
+        assert "row 399" in "".join(seg.text for seg in table.render_line(table.size.height - 1))

@@ -67,6 +67,13 @@ class ViewTable(DataTable):
     def rows_for(self, view: View) -> Iterable[tuple[str, list[Any]]]:
         raise NotImplementedError
 
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        # DataTable measures every cell of every new row on its next idle, to widen columns and size rows. Ours
+        # are one line high and sized by `_fit` as they are filled, so that pass changed nothing and cost the
+        # desk's first picture of a long day ~100 ms (1,000 incidents: bench/desk_attach.py). The scrollable
+        # size it also computes is still computed. (Textual's own method: tests/test_desk_table_fit.py checks both.)
+        super()._update_dimensions(())
+
     @property
     def current_key(self) -> str | None:
         if not self._keys or self.cursor_row < 0 or self.cursor_row >= len(self._keys):
