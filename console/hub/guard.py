@@ -94,8 +94,9 @@ class Guard:
 
     def share(self, queue: list, who: Callable[[object], str]) -> tuple[list, list]:
         """(this batch, what waits for the next) from `queue` in order: all of every other key's messages and
-        PER_KEY of a key spending its burst. A batch of 16 such messages cost the others' reports 2-5 ms in the
-        burst's first 100 ms (bench/hostile.py); at 4 that is about one commit. Order within a key is kept."""
+        PER_KEY of a key spending its burst. At 16 a batch (and 63 in the first, before the key counted as
+        spending) the burst's first 100 ms cost the others' reports 5-16 ms each (bench/hostile.py); at 4 a
+        batch costs them about one commit. Order within a key is kept."""
         batch, held, taken = [], [], {}
         for item in queue:
             key = who(item)

@@ -221,6 +221,7 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         if self.drop_pace.wait_ms(self.mono()):
             return got
         recv, admit, now, pace, mono = self.router.recv, self.ingest.admit, self.clock(), self.drop_pace, self.mono
+        # Held messages are the next batch's work already: reading on only makes everyone in it wait longer.
         until = time.perf_counter() + (HELD_READ_S if self._held else READ_BUDGET_S)
         for n in range(limit):
             if n % 64 == 63 and time.perf_counter() > until:
