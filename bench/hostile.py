@@ -11,9 +11,9 @@ this process (raw CURVE lanes, report->ack timed), and gate-2's key flooding fro
 for `--seconds`, never reading a reply: valid reports, junk (garbage, fresh epochs, extra frames,
 oversized), forgeries (reports and hellos claiming gate-1) or snapshot requests. The quiet
 baseline is the same five stations with no flood, in the same run: a window as long as a flood just
-before each flood, all pooled. Per flood: the victims' p99
-against the baseline's, the hub's RSS (before, peak, 5 s after), and what the log gained in
-alarm events and rejection rows (bytes of their text columns, and rows).
+before each flood, all pooled. Per flood: the victims' p99 against the baseline's, the hub's RSS
+(before, peak, 5 s after), and what the log gained in alarm events and rejection rows (bytes of
+their text columns, and rows).
 
 Scale: an event of `--stations` stations and 5 desks; one process paces `--rate` reports/s over all
 stations, another runs 5 desks that each fetch a snapshot page by page and then follow the feed and

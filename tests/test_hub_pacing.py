@@ -96,4 +96,3 @@ def test_the_hub_as_its_own_process_sweeps_once_then_freezes_until_a_signal_stop
     assert got["running"] is not None and got["running"][0] > 1000          # the day's state, frozen
     assert got["running"][1][2] == FULL_EVERY
     assert got["after"] == got["before"]
-

@@ -301,8 +301,12 @@ def _needs(n: int, value: Any, label: str, errors: list[GuestError]) -> tuple[li
 @functools.lru_cache(maxsize=1 << 16)
 def _readings(char: str) -> tuple[str, ...]:
     """A character's readings, first the usual one: looked up once per character, not once per guest (a
-    5,000-party list has a few hundred distinct characters; looking each one up every time was half its load)."""
-    from pypinyin import Style, pinyin
+    5,000-party list has a few hundred distinct characters; looking each one up every time was half its load).
+    None without pypinyin: the console depends on it, but without it Latin names still match."""
+    try:
+        from pypinyin import Style, pinyin
+    except ImportError:
+        return ()
     got = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
     return tuple(r for r in got[0] if r) if got else ()   # a character pypinyin does not know: none
 
@@ -314,18 +318,12 @@ def initials(name: str) -> tuple[list[str], str]:
     letter of each of its readings (heteronyms are common in surnames), so there may be several
     variants, at most 8. Other characters are left out.
     """
-    try:
-        import pypinyin   # noqa: F401
-    except ImportError:   # the console depends on pypinyin; without it, Latin names still match
-        pypinyin = None
     heads: list[list[str]] = []
     full: list[str] = []
     for piece in re.findall(r"[A-Za-z0-9]+|[\u3400-\u9fff]", name):
         if piece.isascii():
             heads.append([piece[0].lower()])
             full.append(piece.lower())
-            continue
-        if pypinyin is None:
             continue
         readings = _readings(piece)
         if readings:
