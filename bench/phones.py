@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import shutil
@@ -49,11 +50,6 @@ TAP_JS = """async (label) => {
   [...document.querySelectorAll('.keys button')].find(b => b.textContent === label).click();
   return await Promise.race([done, new Promise(ok => setTimeout(() => ok(-1), 10000))]);
 }"""
-
-
-# The last run of `--quick` with 30 phones before this one's figures were printed against it (bench/README.md):
-# ms, ms, ms of server CPU per tap, kB of server memory per paired phone.
-BASELINE = {"p50": 478.0, "p99": 1218.0, "cpu": 9.6, "per_phone": 60.0}
 
 
 def ratio(value: float, baseline: float) -> str:
@@ -114,26 +110,61 @@ def arguments(doc: str, quick_s: float, full_s: float) -> argparse.ArgumentParse
     return p
 
 
-async def phone(browser, url: str, code: str, label: str, args, rng: random.Random, out: list[float],
-                lost: list[int], paired: asyncio.Event, ready: list[int], n: int, go: asyncio.Event) -> None:
+async def phone(browser, url: str, code: str) -> tuple:
+    """A phone paired with the station of `code`: (its context, its page)."""
     ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = await ctx.new_page()
     await page.goto(url)
     await page.fill("#code", code)
     await page.click("button.go")
     await page.wait_for_selector(".keys button")
-    ready[0] += 1
-    if ready[0] == n:
-        paired.set()
-    await go.wait()
-    await asyncio.sleep(rng.uniform(0, args.every))
-    end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
-        due = time.monotonic() + args.every
+    return ctx, page
+
+
+async def taps(page, label: str, start: float, args, rng: random.Random, out: list[float], lost: list[int]) -> None:
+    """Tap `label` on `page` every `args.every` s for `args.seconds` s from `start`; each tap's ms into `out`."""
+    # Each phone taps on its own fixed beat (a random phase, then every `every` s), a beat missed is skipped: a
+    # schedule counted from when this loop got round to it would let a late turn of the bench's own loop (or
+    # one slow tap) line many phones up on the same beat for the rest of the run, a crowd tapping in step.
+    beat = start + rng.uniform(0, args.every)
+    end = beat + args.seconds
+    while beat < end:
+        await asyncio.sleep(max(0.0, beat - time.monotonic()))
         ms = await page.evaluate(TAP_JS, label)
         (out.append(ms) if ms >= 0 else lost.append(1))
-        await asyncio.sleep(max(0.0, due - time.monotonic()))
-    return ctx   # closed by the caller once the CPU is read: a closed context's renderer is gone from /proc
+        beat += args.every * max(1, math.ceil((time.monotonic() - beat) / args.every))
+
+
+KINDS = {"station server": "stations serve", "hub": "console.cli hub", "Playwright's driver": "run-driver",
+         "this bench": "bench/phones.py"}
+
+
+async def phase(phones: list, args, rng: random.Random, server: subprocess.Popen) -> dict:
+    """`phones` (page, label) tapping for `args.seconds`: the taps' ms, and the CPU the machine spent meanwhile."""
+    out: list[float] = []
+    lost: list[int] = []
+    by0 = cpu_by_kind(KINDS)
+    cpu0, busy0, wall0 = sum(cpu_s(server.pid).values()), machine_busy_s(), time.monotonic()
+    await asyncio.gather(*(taps(page, label, wall0, args, rng, out, lost) for page, label in phones))
+    took = time.monotonic() - wall0
+    by1 = cpu_by_kind(KINDS)
+    return {"ms": out, "lost": len(lost), "server_cpu": sum(cpu_s(server.pid).values()) - cpu0,
+            "machine_busy": (machine_busy_s() - busy0) / took,
+            "by_kind": {k: (v - by0.get(k, 0.0)) / took for k, v in by1.items() if v - by0.get(k, 0.0) > 0.005 * took}}
+
+
+async def settle(quiet: float = 0.5, least: float = 2.0, most: float = 20.0) -> tuple[float, float]:
+    """Wait, once every phone is paired, for the machine to be quiet: the 30 pages were opened together, and
+    for some seconds after the browser is still busy with them (without this wait the first round of taps took
+    up to 1.4 s while taps after it took 30-250 ms). Quiet: one second with under `quiet` of the 2 cores busy,
+    after at least `least` s, at most `most`. Returns (seconds waited, cores busy in the last second)."""
+    t0 = time.monotonic()
+    while True:
+        busy0 = machine_busy_s()
+        await asyncio.sleep(1.0)
+        busy, waited = machine_busy_s() - busy0, time.monotonic() - t0
+        if (busy < quiet and waited >= least) or waited >= most:
+            return waited, busy
 
 
 async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
@@ -142,41 +173,39 @@ async def run(args, folder, url: str, server: subprocess.Popen) -> dict:
 
     codes = _pairings(folder, "zh").codes()
     first_key = {s: i18n.t(a.label, "zh") for s, a in first_keys(folder).items()}
+    stations = list(first_key)
     rng = random.Random(args.seed)
     res: dict = {"rss_idle": rss_kb(server.pid)}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=shutil.which("chromium"),
                                            args=["--no-sandbox", *args.browser_flags.split()])
-        out: list[float] = []
-        lost: list[int] = []
-        paired, go, ready = asyncio.Event(), asyncio.Event(), [0]
-        stations = list(first_key)
-        tasks = [asyncio.create_task(phone(browser, url, codes[stations[i % len(stations)]],
-                                           first_key[stations[i % len(stations)]], args, rng, out, lost,
-                                           paired, ready, args.phones, go)) for i in range(args.phones)]
-        await asyncio.wait_for(paired.wait(), 120)
+        paired = await asyncio.wait_for(asyncio.gather(*(
+            phone(browser, url, codes[stations[i % len(stations)]]) for i in range(args.phones))), 120)
         res["rss_paired"] = rss_kb(server.pid)
-        kinds = {"station server": "stations serve", "hub": "console.cli hub", "Playwright's driver": "run-driver",
-                 "this bench": "bench/phones.py"}
-        by0 = cpu_by_kind(kinds)
-        cpu0, busy0, wall0 = sum(cpu_s(server.pid).values()), machine_busy_s(), time.monotonic()
-        go.set()
-        contexts = await asyncio.gather(*tasks)
-        res["server_cpu"] = sum(cpu_s(server.pid).values()) - cpu0
-        res["machine_busy"] = (machine_busy_s() - busy0) / (time.monotonic() - wall0)
-        by1, took = cpu_by_kind(kinds), time.monotonic() - wall0
-        res["by_kind"] = {k: (v - by0.get(k, 0.0)) / took for k, v in by1.items() if v - by0.get(k, 0.0) > 0.005 * took}
+        phones = [(page, first_key[stations[i % len(stations)]]) for i, (_ctx, page) in enumerate(paired)]
+        res["settled"] = await settle()
+        # The same-run baseline: the first few phones alone (each of another post), the machine far from busy.
+        few = argparse.Namespace(**{**vars(args), "seconds": args.base_seconds})
+        res["base"] = await phase(phones[:args.base_phones], few, rng, server)
+        await settle()
+        res.update(await phase(phones, args, rng, server))
         res["rss_end"] = rss_kb(server.pid)
-        for ctx in contexts:
+        for ctx, _page in paired:   # closed once the CPU is read: a closed context's renderer is gone from /proc
             await ctx.close()
         await browser.close()
-    res["ms"], res["lost"] = out, len(lost)
     return res
 
 
 def main() -> int:
-    args = arguments(__doc__, 20.0, 60.0).parse_args()
+    parser = arguments(__doc__, 20.0, 60.0)
+    parser.add_argument("--source", type=Path, default=REPO,
+                        help="the station server and its page from another tree (a before/after), e.g. "
+                             "`git archive REV | tar -x -C /tmp/before`")
+    parser.add_argument("--base-phones", type=int, default=4, help="the same-run baseline: this many phones alone")
+    parser.add_argument("--base-seconds", type=float, default=None, help="... for this long (10 s; --quick 6 s)")
+    args = parser.parse_args()
     args.seconds = args.seconds or (20.0 if args.quick else 60.0)
+    args.base_seconds = args.base_seconds or (6.0 if args.quick else 10.0)
     if shutil.which("chromium") is None:
         say("no chromium on this machine (apt-get install chromium): nothing measured")
         return 0
@@ -187,32 +216,40 @@ def main() -> int:
         try:
             hub, _info = start_hub(folder, root / "hub.log")
             port = free_port()
-            server = start_server(folder, port, root / "server.log")
+            server = start_server(folder, port, root / "server.log", args.source.resolve())
             say(f"{args.phones} phones, a tap every {args.every:g} s for {args.seconds:g} s, on one station server")
             res = asyncio.run(run(args, folder, f"http://127.0.0.1:{port}/", server))
         finally:
             stop(server)
             stop(hub)
-    ms, n = res["ms"], args.phones
+    ms, n, base = res["ms"], args.phones, res["base"]
     per_phone = (res["rss_paired"] - res["rss_idle"]) / n
-    cpu_ms = res["server_cpu"] / max(len(ms), 1) * 1000
-    say(f"Measured: tap -> delivered as the page sees it, {n} browser contexts on this machine; the baseline is "
-        "the last run of `--quick` with 30 phones (bench/README.md); ratio = this run / the baseline.")
+
+    def cpu_ms(r: dict) -> float:
+        return r["server_cpu"] / max(len(r["ms"]), 1) * 1000
+
+    say(f"Measured: tap -> delivered as the page sees it, {n} browser contexts on this machine. Baseline: the same "
+        f"run's first {args.base_phones} phones alone for {args.base_seconds:g} s (each of another post); "
+        "ratio = all phones / the baseline.")
     print_table([
-        ("figure", "this run", "baseline", "ratio", "target"),
-        ("taps delivered", f"{len(ms)} (+{res['lost']} not within 10 s)", "300", "", "all"),
-        ("tap -> delivered p50", f"{pct(ms, 0.50):.0f} ms", f"{BASELINE['p50']:.0f} ms",
-         ratio(pct(ms, 0.50), BASELINE["p50"]), ""),
-        ("tap -> delivered p99", f"{pct(ms, 0.99):.0f} ms", f"{BASELINE['p99']:,.0f} ms",
-         ratio(pct(ms, 0.99), BASELINE["p99"]), f"<= 300 ms ({ratio(pct(ms, 0.99), 300.0)} of it)"),
-        ("tap -> delivered max", f"{max(ms, default=float('nan')):.0f} ms", "", "", ""),
-        ("server CPU per tap (idle included)", f"{cpu_ms:.1f} ms", f"{BASELINE['cpu']:.1f} ms",
-         ratio(cpu_ms, BASELINE["cpu"]), "bench/phones_cpu.py: the taps' own"),
-        ("machine busy (all processes)", f"{res['machine_busy']:.2f} of 2 cores", "1.99 of 2", "", ""),
+        ("figure", f"{n} phones", f"{args.base_phones} phones", "ratio", "target"),
+        ("taps delivered", f"{len(ms)} (+{res['lost']} not within 10 s)",
+         f"{len(base['ms'])} (+{base['lost']})", "", "all"),
+        ("tap -> delivered p50", f"{pct(ms, 0.50):.0f} ms", f"{pct(base['ms'], 0.50):.0f} ms",
+         ratio(pct(ms, 0.50), pct(base["ms"], 0.50)), ""),
+        ("tap -> delivered p99", f"{pct(ms, 0.99):.0f} ms", f"{pct(base['ms'], 0.99):.0f} ms",
+         ratio(pct(ms, 0.99), pct(base["ms"], 0.99)), f"<= 300 ms ({ratio(pct(ms, 0.99), 300.0)} of it)"),
+        ("tap -> delivered max", f"{max(ms, default=float('nan')):.0f} ms",
+         f"{max(base['ms'], default=float('nan')):.0f} ms", "", ""),
+        ("server CPU per tap (idle included)", f"{cpu_ms(res):.1f} ms", f"{cpu_ms(base):.1f} ms",
+         ratio(cpu_ms(res), cpu_ms(base)), "bench/phones_cpu.py: the taps' own"),
+        ("machine busy (all processes)", f"{res['machine_busy']:.2f} of 2 cores",
+         f"{base['machine_busy']:.2f} of 2 cores", "", ""),
+        ("waited after pairing (busy at the end)", f"{res['settled'][0]:.0f} s ({res['settled'][1]:.2f} of 2 cores)",
+         "", "", "quiet: < 0.5"),
         ("server RSS, no phone", f"{res['rss_idle'] / 1024:.1f} MB", "", "", ""),
         (f"server RSS, {n} phones paired", f"{res['rss_paired'] / 1024:.1f} MB", "", "", ""),
-        ("server RSS per phone", f"{per_phone:.0f} kB", f"{BASELINE['per_phone']:.0f} kB",
-         ratio(per_phone, BASELINE["per_phone"]), ""),
+        ("server RSS per phone", f"{per_phone:.0f} kB", "", "", ""),
         ("server RSS at the end", f"{res['rss_end'] / 1024:.1f} MB", "", "", "flat"),
     ])
     say("CPU while tapping, share of one core: " + ", ".join(

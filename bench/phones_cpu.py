@@ -51,9 +51,15 @@ def cpu_s(pid: int) -> dict[str, float]:
 class Phone:
     """One paired phone: its long poll keeps `page` as the server last said it; `tap` times one report to delivered."""
 
-    def __init__(self, http, url: str, code: str, key: str) -> None:
+    def __init__(self, http, url: str, code: str, key: str, n: int) -> None:
         self.http, self.url, self.code, self.key = http, url, code, key
         self.v, self.page, self.changed = 0, None, asyncio.Event()
+        self.id = f"benchphone{n:04d}"   # the page's own word: its tap's answer brings it the page, as in app.js
+
+    def take(self, data: dict) -> None:
+        if data["v"] > self.v:
+            self.v, self.page = data["v"], data["page"]
+            self.changed.set()
 
     async def pair(self) -> None:
         async with self.http.post(self.url + "api/pair", json={"code": self.code}) as r:
@@ -61,18 +67,19 @@ class Phone:
 
     async def follow(self) -> None:
         while True:
-            async with self.http.get(self.url + "api/page", params={"v": str(self.v)}) as r:
-                data = await r.json()
-            self.v, self.page = data["v"], data["page"]
-            self.changed.set()
+            async with self.http.get(self.url + "api/page", params={"v": str(self.v), "p": self.id}) as r:
+                self.take(await r.json())
 
     def delivered(self, seq: int) -> bool:
         return any(r["seq"] == seq and r["state"] == "delivered" for r in (self.page or {}).get("reports", ()))
 
     async def tap(self) -> float:
         t0 = time.perf_counter()
-        async with self.http.post(self.url + "api/tap", json={"action": self.key}) as r:
-            seq = (await r.json())["seq"]
+        async with self.http.post(self.url + "api/tap", json={"action": self.key, "p": self.id}) as r:
+            answer = await r.json()
+        seq = answer["seq"]
+        if answer.get("now"):   # the page as it was when the report settled (a server before it had none)
+            self.take(answer["now"])
         while not self.delivered(seq):
             self.changed.clear()
             await asyncio.wait_for(self.changed.wait(), 10)
@@ -94,7 +101,7 @@ async def drive(args, folder, url: str, pid: int) -> dict:
     for i in range(args.phones):   # each phone its own cookie jar: a session of its own
         jar = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.CookieJar(unsafe=True))
         st = stations[i % len(stations)]
-        phones.append(Phone(jar, url, codes[st], first_key[st]))
+        phones.append(Phone(jar, url, codes[st], first_key[st], i))
     for p in phones:
         await p.pair()
     polls = [asyncio.create_task(p.follow()) for p in phones]

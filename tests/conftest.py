@@ -135,6 +135,7 @@ MODULE_TIER.update({"test_phones_pairing": "pure", "test_phones_page": "pure", "
 MODULE_TIER.update({"test_phones_log": "pure"})   # phones paired and revoked, logged through the hub (issue 18)
 MODULE_TIER.update({"test_phones_live": "wire"})   # issue 18, what was left: restarts, live preparation, guests, calls
 MODULE_TIER.update({"test_phones_wake": "pure", "test_desk_board_rows": "screen"})   # when the station server wakes its phones
+MODULE_TIER.update({"test_phones_tap_answer": "wire"})   # a tap's answer brings its page: one draw per tap (issue 18)
 MODULE_TIER.update({"test_prep": "pure", "test_prep_desk": "screen"})
 # Preparation reaching connected terminals live (branch live): every test says its tier.
 MODULE_TIER.update({"test_prep_live": "wire"})

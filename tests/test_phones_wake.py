@@ -7,9 +7,10 @@ nothing sleeps (the one wait is for the wake itself)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from console.stations_serve import build_server
-from stations.records import Report
+from stations.records import Report, Status
 from stations.web.station import COALESCE_S, MOVING_S, SETTLED_S
 
 
@@ -57,6 +58,33 @@ def test_a_report_only_on_its_way_waits_for_its_settling_and_nothing_else_waits_
             await asyncio.sleep(0)
             assert loop.time() + COALESCE_S < term.soon.when() <= loop.time() + MOVING_S
         server._changed(term)("instruction", None)   # anything else (an order, the link's status): no longer
+        await asyncio.sleep(0)
+        assert term.soon.when() <= loop.time() + COALESCE_S
+        term.soon.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_status_whose_only_change_is_the_waiting_count_moves_with_its_report(event_dir):
+    """The count of reports waiting goes up when a tap is sent and down with its ack: shown with the report, not on
+    its own after COALESCE_S (a tap whose ack took longer than that cost every phone of its post a second draw)."""
+    server = build_server(event_dir, "zh")
+    term = server.terminals["gate-1"]
+    told = server._changed(term)
+    online = Status(station="gate-1", epoch="e", state="online", connected=True, console_reachable=True)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        server._loop = loop
+        told("status", online)                                       # the first word of the link: as any change
+        await asyncio.sleep(0)
+        assert term.soon.when() <= loop.time() + COALESCE_S
+        term.soon.cancel()
+        term.soon = None
+        told("status", replace(online, waiting=1, sent_frames=9, last_heard_ms=5))   # a tap sent
+        await asyncio.sleep(0)
+        assert loop.time() + COALESCE_S < term.soon.when() <= loop.time() + MOVING_S
+        told("status", replace(online, waiting=1, state="unreachable", console_reachable=False))   # the link itself
         await asyncio.sleep(0)
         assert term.soon.when() <= loop.time() + COALESCE_S
         term.soon.cancel()

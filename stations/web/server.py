@@ -10,6 +10,7 @@ CLI hands in ready clients, Sites and the pairing secrets.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ from stations.terminal.posts.common import describe
 from stations.terminal.screens.view import View
 from stations.web import page
 from stations.web.pairing import Pairings
-from stations.web.station import Terminal, off_loop, signed, signer
+from stations.web.station import TAP_WAIT_S, Terminal, off_loop, page_id, signed, signer
 
 log = logging.getLogger("eventdesk.phones")
 
@@ -118,9 +119,12 @@ class StationServer:
                 return
             if kind == "phone_revoke":
                 loop.call_soon_threadsafe(self._desk_revoked, payload)
+            elif kind == "report" and isinstance(payload, Report):
+                loop.call_soon_threadsafe(term.report_moved, loop, payload)
+            elif kind == "status":
+                loop.call_soon_threadsafe(term.status_moved, loop, payload)
             else:
-                report = kind == "report" and isinstance(payload, Report)
-                loop.call_soon_threadsafe(term.bump_soon, loop, report and payload.final, report and not payload.final)
+                loop.call_soon_threadsafe(term.bump_soon, loop)
         return on_change
 
     # --- phones in the log (issue 18) ----------------------------------------------------------
@@ -259,15 +263,23 @@ class StationServer:
             seen = int(request.query.get("v", "0"))
         except ValueError:
             seen = 0
-        if seen >= term.version and term.changed is not None and not self.closing:
+        me_page = page_id(request.query.get("p"))
+        loop = asyncio.get_running_loop()
+        until = loop.time() + WAIT_S
+        while term.changed is not None and not self.closing:
+            has, owed = term.has(me_page, seen)
+            if has < term.version and not owed:
+                break
             try:
-                await asyncio.wait_for(term.changed.wait(), WAIT_S)
+                await asyncio.wait_for(term.changed.wait(), until - loop.time())
             except asyncio.TimeoutError:
                 pass
             if self._session(request) is None:   # revoked while it waited
                 return self._pairing_page(lang)
+            if loop.time() >= until:
+                break
         view = await term.view()
-        return web.Response(body=term.page_json(view, lang, request.query.get("area", "")),
+        return web.Response(body=term.page_json(view, lang, request.query.get("area", ""))[1],
                             content_type="application/json", headers=_NO_STORE)
 
     async def _asked(self, request: web.Request) -> tuple[Terminal, str, dict[str, Any], View | None] | web.Response:
@@ -305,7 +317,7 @@ class StationServer:
             if owed:
                 term.client.acknowledge_instruction(owed, person)
             return report
-        return await self._save(term, lang, job, action.remind,
+        return await self._save(term, lang, job, action.remind, sent,
                                 said={"done": "station.plan.done", "skipped": "station.plan.skipped"}.get(
                                     body.get("status", "") if action.kind == "step" else "", ""))
 
@@ -319,7 +331,8 @@ class StationServer:
         except (TypeError, ValueError):
             return _refused(i18n.t("station.web.no_such_key", lang), 404)
         person = signer(view)
-        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "")
+        return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "",
+                                sent)
 
     # --- the guest list and the service calls (the terminal's F7 and its calls list) -------------------------
     async def _guests(self, request: web.Request) -> web.Response:
@@ -348,25 +361,40 @@ class StationServer:
                 return _refused(i18n.t("station.calls.cannot_take", lang), 409)
             gseq = call.notice.id
             return await self._save(term, lang, lambda _outbox: term.client.acknowledge_instruction(gseq, person), "",
-                                    said="station.calls.taken")
+                                    sent, said="station.calls.taken")
         if not page.may_finish(call):
             return _refused(i18n.t("station.calls.cannot_finish", lang), 409)
         body = {"call": call.id, "status": "done", "by": person, "note": ""}
         return await self._save(term, lang, lambda _outbox: term.client.submit("service_update", body), "",
-                                said="station.calls.done")
+                                sent, said="station.calls.done")
 
-    async def _save(self, term: Terminal, lang: str, job: Job, remind: str, said: str = "") -> web.Response:
+    async def _save(self, term: Terminal, lang: str, job: Job, remind: str, sent: dict[str, Any],
+                    said: str = "") -> web.Response:
         """Save on the station's worker, then answer: "saved #n" only once the outbox has it (`said`: the
-        sentence a list's button says instead, as the terminal's list does)."""
-        result = await off_loop(term.worker, job)
-        if isinstance(result, Report):
-            term.bump_soon(asyncio.get_running_loop(), moving=True)   # its ack wakes the pages, or MOVING_S does
-            said = i18n.t(said, lang, seq=result.seq) if said else i18n.t(
-                "station.flash.saved", lang, seq=result.seq,
-                what=describe(result.type, result.body, lang, term.site.area_names(lang)))
-            if remind:
-                said += " " + i18n.t(remind, lang)
-            return web.json_response({"seq": result.seq, "said": said, "v": term.version})
+        sentence a list's button says instead, as the terminal's list does). The answer waits up to TAP_WAIT_S for
+        the report to settle and brings the page as it then is (`now`), so the tapping page draws once; its own
+        long poll (the page's id in `sent`) is not answered for what the answer brings."""
+        me_page = page_id(sent.get("p"))
+        term.tapping(me_page)
+        brought = None
+        try:
+            result = await off_loop(term.worker, job)
+            if isinstance(result, Report):
+                term.bump_soon(asyncio.get_running_loop(), moving=True)   # its ack wakes the pages, or MOVING_S does
+                said = i18n.t(said, lang, seq=result.seq) if said else i18n.t(
+                    "station.flash.saved", lang, seq=result.seq,
+                    what=describe(result.type, result.body, lang, term.site.area_names(lang)))
+                if remind:
+                    said += " " + i18n.t(remind, lang)
+                await term.settle(result.seq, TAP_WAIT_S)
+                view = await term.view()
+                brought, now = term.page_json(view, lang, str(sent.get("area", "")))
+                answer = json.dumps({"seq": result.seq, "said": said, "v": brought}, ensure_ascii=False,
+                                    separators=(",", ":")).encode()
+                return web.Response(body=answer[:-1] + b',"now":' + now + b"}", content_type="application/json",
+                                    headers=_NO_STORE)
+        finally:
+            term.tapped(me_page, brought)
         if isinstance(result, (ProtocolError, OutboxError)):
             return _refused(result.sentence(lang), 422 if isinstance(result, ProtocolError) else 503)
         log.error("saving for %s failed: %r", term.client.station, result)

@@ -6,13 +6,17 @@ never on the loop (`off_loop`). Knows `protocols` and the station package; no HT
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from stations.link.client import StationClient
 from stations.link.worker import Job, OutboxWorker
+from stations.records import Status
 from stations.terminal.posts import duty, for_site
 from stations.terminal.posts.base import Post, Site
 from stations.terminal.screens.view import View
@@ -29,8 +33,14 @@ SETTLED_S = 0.004
 # A report on its way (saved, sent) waits this long to be shown: its "delivered" normally follows within tens of
 # milliseconds and then wakes the pages at once, so each tap costs every phone of its post one page, not two. Only
 # a report still on its way after this (the hub out of reach) is shown as such on its own. The tapping phone
-# hears "saved" from its tap's own answer at once.
+# hears "saved" from its tap's own answer (TAP_WAIT_S).
 MOVING_S = 0.25
+# A tap's own answer waits up to this for its report to settle and brings the page as it then is: the tapping phone
+# draws once per tap (not "saved", then the list again for "delivered"), and its own long poll is not answered for it.
+# Each draw of each phone was most of the CPU a tap cost on a machine holding 30 phones' browsers (bench/phones.py).
+TAP_WAIT_S = MOVING_S
+KEPT = 1024   # settled reports and pages brought up to date by a tap, remembered per station (the newest)
+_PAGE_ID = re.compile(r"[0-9a-z]{6,32}")
 
 
 @dataclass
@@ -51,6 +61,12 @@ class Terminal:
     # The page as JSON at built's version, per (language, area): the phones of a post share it (bench/phones_cpu.py).
     shown: dict[tuple[str, str], bytes] = field(default_factory=dict)
     keys: dict[str, list[Any]] = field(default_factory=dict)   # its keys per language, at built's version too
+    settling: set[int] = field(default_factory=set)   # reports settled since the last bump: the next shows them
+    settled: OrderedDict[int, int] = field(default_factory=OrderedDict)   # seq -> the version first showing it settled
+    waiting: dict[int, asyncio.Future[int]] = field(default_factory=dict)   # seq -> a tap's answer waiting for it
+    # page id -> the version a tap's answer brought that page (None while the tap waits): its long poll waits for newer
+    brought: OrderedDict[str, int | None] = field(default_factory=OrderedDict)
+    status: Status | None = None   # the link's status as last told
 
     def __post_init__(self) -> None:
         self.post = for_site(self.site)
@@ -61,9 +77,81 @@ class Terminal:
         """Something changed (on the loop): a new version, and every waiting page is woken."""
         self.soon = None
         self.version += 1
+        for seq in self.settling:
+            _keep(self.settled, seq, self.version)
+            waiter = self.waiting.pop(seq, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(self.version)
+        self.settling.clear()
         if self.changed is not None:
             self.changed.set()
         self.changed = asyncio.Event()
+
+    def wake(self) -> None:
+        """Wake every waiting page now, with a new version."""
+        if self.soon is not None:
+            self.soon.cancel()
+        self.bump()
+
+    def report_moved(self, loop: asyncio.AbstractEventLoop, report: Any) -> None:
+        """A report's state changed (on the loop): shown at the next bump, which a settled one brings sooner."""
+        if report.final:
+            self.settling.add(report.seq)
+        self.bump_soon(loop, settled=report.final, moving=not report.final)
+
+    def status_moved(self, loop: asyncio.AbstractEventLoop, status: Any) -> None:
+        """The link's status changed (on the loop). Only its count of reports waiting: that moves with a report on
+        its way (its sending, its ack) and is shown with it; anything else after COALESCE_S. (Shown after 20 ms on
+        its own, the count cost every phone of the post a draw for each tap whose ack took longer than that.)"""
+        old, self.status = self.status, status if isinstance(status, Status) else None
+        counted = old is not None and self.status is not None and dataclasses.replace(
+            self.status, waiting=old.waiting, last_heard_ms=old.last_heard_ms, sent_frames=old.sent_frames,
+            bad_frames=old.bad_frames) == old
+        self.bump_soon(loop, moving=counted)
+
+    async def settle(self, seq: int, within: float) -> None:
+        """Until report `seq` is shown settled (delivered or refused), or `within` seconds have passed."""
+        if seq in self.settled:
+            return
+        waiter = self.waiting.get(seq)
+        if waiter is None:
+            waiter = self.waiting[seq] = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), within)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            if self.waiting.get(seq) is waiter and not waiter.done():
+                del self.waiting[seq]
+
+    # --- a page brought up to date by its tap's answer ----------------------------------------------------
+    def tapping(self, page_id: str) -> None:
+        """Page `page_id` has a tap on its way: its answer will bring the page, so its long poll waits for it."""
+        if page_id:
+            _keep(self.brought, page_id, None)
+
+    def tapped(self, page_id: str, version: int | None) -> None:
+        """The tap's answer brought page `page_id` this version (None: it brought no page, and the long poll
+        that waited for it is woken)."""
+        if not page_id or page_id not in self.brought:
+            return
+        if version is None:
+            del self.brought[page_id]
+            self.wake()
+        else:
+            _keep(self.brought, page_id, version)
+
+    def has(self, page_id: str, seen: int) -> tuple[int, bool]:
+        """The version page `page_id` has (its own word `seen`, or newer from a tap's answer), and whether a tap's
+        answer is still to bring it more."""
+        if page_id not in self.brought:
+            return seen, False
+        brought = self.brought[page_id]
+        if brought is None:
+            return seen, True
+        if seen >= brought:   # the page has said it has it: nothing to remember
+            del self.brought[page_id]
+        return max(seen, brought), False
 
     def bump_soon(self, loop: asyncio.AbstractEventLoop, settled: bool = False, moving: bool = False) -> None:
         """A change from the link (on the loop): changes that come together (an ack moves the report and the
@@ -78,20 +166,21 @@ class Terminal:
             self.soon.cancel()
         self.soon = loop.call_at(due, self.bump)
 
-    def page_json(self, view: View | None, lang: str, area: str) -> bytes:
-        """The page as JSON for this View, made once per language and area while the View is the newest."""
+    def page_json(self, view: View | None, lang: str, area: str) -> tuple[int, bytes]:
+        """The page as JSON for this View and its version, made once per language and area while the View is the
+        newest."""
         chosen = page.area_of(self.post, self.site, area)
         key = (lang, chosen.id if chosen is not None else "")
         newest = self.built is not None and self.built[1] is view
-        if newest and key in self.shown:
-            return self.shown[key]
         version = self.built[0] if newest and self.built is not None else self.version
+        if newest and key in self.shown:
+            return version, self.shown[key]
         shown = page.model(self.post, self.site, view, lang, key[1], self.keys_for(view, lang))
         body = json.dumps({"paired": True, "v": version, "page": shown}, ensure_ascii=False,
                           separators=(",", ":")).encode()
         if newest:
             self.shown[key] = body
-        return body
+        return version, body
 
     def keys_for(self, view: View | None, lang: str) -> list[Any]:
         """The post's keys as the phone offers them for this View, made once per language while it is the newest."""
@@ -119,6 +208,18 @@ class Terminal:
         if self.built is None or self.built[0] < version:
             self.built, self.shown, self.keys = (version, result), {}, {}
         return self.built[1] if self.built[0] == version else result
+
+
+def page_id(sent: Any) -> str:
+    """The page's own id as it sent it (a tab's random word), or "" for anything else."""
+    return sent if isinstance(sent, str) and _PAGE_ID.fullmatch(sent) else ""
+
+
+def _keep(kept: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > KEPT:
+        kept.popitem(last=False)
 
 
 async def off_loop(worker: OutboxWorker, job: Job) -> Any:

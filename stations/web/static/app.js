@@ -3,6 +3,8 @@
 const S = { v: 0, area: "", lang: "", page: null, form: null, problem: "", flash: "", bad: false,
             poll: null, offline: false, duty: false, guests: null };
 const app = document.getElementById("app");
+// This tab's own word: a tap's answer brings the page, and the server then does not wake this tab's long poll for it.
+const PAGE = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
 
 function el(tag, attrs, ...kids) {
   const node = document.createElement(tag);
@@ -22,14 +24,17 @@ async function call(path, body) {
   let r;
   try {
     r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
-                            body: JSON.stringify(body || {}), credentials: "same-origin" });
+                            body: JSON.stringify({ ...(body || {}), p: PAGE }), credentials: "same-origin" });
   } catch (e) {   // the server out of reach: said on the page, not lost in the console (nothing was saved)
     return { status: 0, data: { error: S.page ? S.page.words.offline_page : "" } };
   }
   let data = {};
   try { data = await r.json(); } catch (e) { data = {}; }
+  if (data.now && data.now.paired && data.now.v > S.v) take(data.now);   // a tap's answer: the page as it now is
   return { status: r.status, data };
 }
+
+function take(data) { S.v = data.v; S.page = data.page; S.lang = data.page.lang; S.area = data.page.area; }
 
 // --- the long poll: answered at once when anything changed, else after a while ------------------------
 async function follow() {
@@ -38,13 +43,16 @@ async function follow() {
   S.poll = mine;
   while (S.poll === mine) {
     try {
-      const q = new URLSearchParams({ v: S.v, area: S.area, lang: S.lang });
+      const q = new URLSearchParams({ v: S.v, area: S.area, lang: S.lang, p: PAGE });
       const r = await fetch("/api/page?" + q, { signal: mine.signal, credentials: "same-origin" });
       const data = await r.json();
       if (S.poll !== mine) return;
+      const was = S.offline;
       S.offline = false;
       if (!data.paired) { S.page = null; S.v = 0; pairing(data); return; }
-      S.v = data.v; S.page = data.page; S.lang = data.page.lang; S.area = data.page.area;
+      // What a tap's answer already brought (or the long poll's own time running out): nothing to draw.
+      if (!was && S.page && data.v <= S.v && data.page.lang === S.page.lang && data.page.area === S.page.area) continue;
+      take(data);
       draw();
     } catch (e) {
       if (mine.signal.aborted) return;
