@@ -15,7 +15,7 @@ from console.stations_serve import build_server
 from stations.web.running import run_in_thread as web_thread
 from stations.web.station import TAP_WAIT_S
 from tests.conftest import make_event
-from tests.test_phones_browser import CHROMIUM, call, pair, phone
+from tests.test_phones_browser import CHROMIUM, CJK, call, pair, phone
 from tests.test_phones_browser import browser, venue  # noqa: F401  (its chromium, hub and server: fixtures)
 
 pytestmark = pytest.mark.timeout(120)
@@ -123,4 +123,34 @@ def test_in_the_browser_saved_and_delivered_come_in_one_draw(venue, browser):  #
     draws = page.evaluate("window.draws")
     first = next(d for d in draws if f"已保存 #{seq}" in d["flash"])
     assert seq in first["delivered"], draws   # the line "saved" never shows before the row is delivered
+    ctx.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (apt-get install chromium)")
+def test_a_tap_answered_after_the_language_was_switched_leaves_the_page_in_the_new_language(venue, browser):  # noqa: F811
+    """The tap's answer (its line and its page, made in Chinese) reaches the page only after 英文 was chosen: the page
+    stays all English. (Its answer waits for the hub's ack, so a switch can come first.)"""
+    _folder, _hub, server, running = venue
+    ctx = phone(browser)
+    page = ctx.new_page()
+    pair(page, running.url, server.pairings.code("parking-1"))
+    page.wait_for_selector(".keys button")
+    held = []
+    page.route("**/api/tap", lambda route: held.append((route, route.fetch())))   # answered now, heard later
+    # Count the taps the page has finished with (its answer read, the page drawn).
+    page.evaluate("() => { const was = tap; window.tapped = 0;"
+                  " window.tap = async (...a) => { const r = await was(...a); window.tapped += 1; return r; }; }")
+    with page.expect_request("**/api/tap"):
+        page.get_by_role("button", name="停入 +1", exact=True).click()
+    page.get_by_role("button", name="English").click()
+    # At once: its long poll asks for everything, though the server has sent this page a newer version (in the
+    # held answer) -- not after the long poll's 20 s.
+    page.wait_for_selector("#link:has-text('connected to the system')", timeout=5000)
+    route, answer = held[0]
+    assert "已保存" in answer.json()["said"]                   # made before the switch, in Chinese
+    route.fulfill(response=answer)
+    page.wait_for_function("() => window.tapped === 1")
+    shown = page.evaluate("""() => { const b = document.body.cloneNode(true);
+        b.querySelectorAll('.switch').forEach(s => s.remove()); return b.innerText; }""")
+    assert "Car in +1" in shown and not CJK.search(shown), shown
     ctx.close()

@@ -265,9 +265,10 @@ class StationServer:
             seen = 0
         me_page = page_id(request.query.get("p"))
         loop = asyncio.get_running_loop()
-        until = loop.time() + WAIT_S
+        asked_at = loop.time()
+        until = asked_at + WAIT_S
         while term.changed is not None and not self.closing:
-            has, owed = term.has(me_page, seen)
+            has, owed = term.has(me_page, seen, asked_at)
             if has < term.version and not owed:
                 break
             try:
@@ -394,7 +395,7 @@ class StationServer:
                 return web.Response(body=answer[:-1] + b',"now":' + now + b"}", content_type="application/json",
                                     headers=_NO_STORE)
         finally:
-            term.tapped(me_page, brought)
+            term.tapped(me_page, brought, asyncio.get_running_loop().time())
         if isinstance(result, (ProtocolError, OutboxError)):
             return _refused(result.sentence(lang), 422 if isinstance(result, ProtocolError) else 503)
         log.error("saving for %s failed: %r", term.client.station, result)

@@ -64,8 +64,9 @@ class Terminal:
     settling: set[int] = field(default_factory=set)   # reports settled since the last bump: the next shows them
     settled: OrderedDict[int, int] = field(default_factory=OrderedDict)   # seq -> the version first showing it settled
     waiting: dict[int, asyncio.Future[int]] = field(default_factory=dict)   # seq -> a tap's answer waiting for it
-    # page id -> the version a tap's answer brought that page (None while the tap waits): its long poll waits for newer
-    brought: OrderedDict[str, int | None] = field(default_factory=OrderedDict)
+    # page id -> (the version a tap's answer brought that page, when it was sent), None while the tap waits: the long
+    # poll it had asked meanwhile waits for newer
+    brought: OrderedDict[str, tuple[int, float] | None] = field(default_factory=OrderedDict)
     status: Status | None = None   # the link's status as last told
 
     def __post_init__(self) -> None:
@@ -130,28 +131,32 @@ class Terminal:
         if page_id:
             _keep(self.brought, page_id, None)
 
-    def tapped(self, page_id: str, version: int | None) -> None:
-        """The tap's answer brought page `page_id` this version (None: it brought no page, and the long poll
-        that waited for it is woken)."""
+    def tapped(self, page_id: str, version: int | None, at: float = 0.0) -> None:
+        """The tap's answer, sent at `at` (the loop's time), brought page `page_id` this version (None: it brought
+        no page, and the long poll that waited for it is woken)."""
         if not page_id or page_id not in self.brought:
             return
         if version is None:
             del self.brought[page_id]
             self.wake()
         else:
-            _keep(self.brought, page_id, version)
+            _keep(self.brought, page_id, (version, at))
 
-    def has(self, page_id: str, seen: int) -> tuple[int, bool]:
+    def has(self, page_id: str, seen: int, asked_at: float) -> tuple[int, bool]:
         """The version page `page_id` has (its own word `seen`, or newer from a tap's answer), and whether a tap's
-        answer is still to bring it more."""
-        if page_id not in self.brought:
+        answer is still to bring it more. Only a long poll asked before the answer was sent counts it: the page
+        may have set the answer aside (its language or area switched meanwhile), and a page asking for
+        everything (`seen` 0) gets everything."""
+        brought = self.brought.get(page_id, False)
+        if brought is False or seen == 0:
             return seen, False
-        brought = self.brought[page_id]
         if brought is None:
             return seen, True
-        if seen >= brought:   # the page has said it has it: nothing to remember
+        version, at = brought
+        if seen >= version or asked_at >= at:   # the page has it, or asked after the answer: nothing to remember
             del self.brought[page_id]
-        return max(seen, brought), False
+            return seen, False
+        return version, False
 
     def bump_soon(self, loop: asyncio.AbstractEventLoop, settled: bool = False, moving: bool = False) -> None:
         """A change from the link (on the loop): changes that come together (an ack moves the report and the

@@ -30,7 +30,9 @@ async function call(path, body) {
   }
   let data = {};
   try { data = await r.json(); } catch (e) { data = {}; }
-  if (data.now && data.now.paired && data.now.v > S.v) take(data.now);   // a tap's answer: the page as it now is
+  // A tap's answer: the page as it now is (not if the language or area was switched while it came: that page's own).
+  if (data.now && data.now.paired && data.now.v > S.v && data.now.page.lang === S.lang && data.now.page.area === S.area)
+    take(data.now);
   return { status: r.status, data };
 }
 
@@ -91,8 +93,10 @@ function pairing(data) {
 
 // --- the station's page ----------------------------------------------------------------------------
 async function tap(action, values) {
+  const lang = S.lang;
   const { status, data } = await call("/api/tap", { action: action.id, values: values || {}, area: S.area });
   if (status === 401) { again(); return false; }
+  if (S.lang !== lang) { draw(); return !!data.said; }   // switched meanwhile: its line was said in the other language
   S.flash = data.said || data.error || ""; S.bad = !data.said;
   if (data.said) { S.form = null; S.problem = ""; } else if (S.form) { S.problem = data.error || ""; }
   draw();
