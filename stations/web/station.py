@@ -62,8 +62,8 @@ class Terminal:
     shown: dict[tuple[str, str], bytes] = field(default_factory=dict)
     keys: dict[str, list[Any]] = field(default_factory=dict)   # its keys per language, at built's version too
     settling: set[int] = field(default_factory=set)   # reports settled since the last bump: the next shows them
-    settled: OrderedDict[int, int] = field(default_factory=OrderedDict)   # seq -> the version first showing it settled
-    waiting: dict[int, asyncio.Future[int]] = field(default_factory=dict)   # seq -> a tap's answer waiting for it
+    settled: OrderedDict[int, None] = field(default_factory=OrderedDict)   # reports shown settled (the newest KEPT)
+    waiting: dict[int, asyncio.Future[None]] = field(default_factory=dict)   # seq -> a tap's answer waiting for it
     # page id -> (the version a tap's answer brought that page, when it was sent), None while the tap waits: the long
     # poll it had asked meanwhile waits for newer
     brought: OrderedDict[str, tuple[int, float] | None] = field(default_factory=OrderedDict)
@@ -79,10 +79,10 @@ class Terminal:
         self.soon = None
         self.version += 1
         for seq in self.settling:
-            _keep(self.settled, seq, self.version)
+            _keep(self.settled, seq, None)
             waiter = self.waiting.pop(seq, None)
             if waiter is not None and not waiter.done():
-                waiter.set_result(self.version)
+                waiter.set_result(None)
         self.settling.clear()
         if self.changed is not None:
             self.changed.set()

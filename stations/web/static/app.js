@@ -31,12 +31,12 @@ async function call(path, body) {
   let data = {};
   try { data = await r.json(); } catch (e) { data = {}; }
   // A tap's answer: the page as it now is (not if the language or area was switched while it came: that page's own).
-  if (data.now && data.now.paired && data.now.v > S.v && data.now.page.lang === S.lang && data.now.page.area === S.area)
-    take(data.now);
+  if (data.now && data.now.paired && data.now.v > S.v && current(data.now.page)) take(data.now);
   return { status: r.status, data };
 }
 
 function take(data) { S.v = data.v; S.page = data.page; S.lang = data.page.lang; S.area = data.page.area; }
+function current(page) { return page.lang === S.lang && page.area === S.area; }   // in the language and area shown
 
 // --- the long poll: answered at once when anything changed, else after a while ------------------------
 async function follow() {
@@ -53,7 +53,7 @@ async function follow() {
       S.offline = false;
       if (!data.paired) { S.page = null; S.v = 0; pairing(data); return; }
       // What a tap's answer already brought (or the long poll's own time running out): nothing to draw.
-      if (!was && S.page && data.v <= S.v && data.page.lang === S.page.lang && data.page.area === S.page.area) continue;
+      if (!was && S.page && data.v <= S.v && current(data.page)) continue;
       take(data);
       draw();
     } catch (e) {
