@@ -170,46 +170,58 @@ def paced(lanes: list[Lane], rate: float, seconds: float, timeout_s: float = 30.
     """Open loop: report i leaves at t0 + i/rate on lane i mod len(lanes), whatever the replies do.
 
     Returns (report->ack seconds for every report, how late each send left against its slot).
-    Waits in select() on the sockets' ZMQ_FDs, which takes microseconds where zmq.Poller rounds
-    to whole milliseconds (that would bunch sends and add queueing the hub did not cause).
-    Before each wait, a zero-timeout zmq poll says which lanes have replies and only those are
-    drained: a send or recv may consume the fd's wake-up, and trying every lane in Python would
-    make a load of hundreds of lanes its own bottleneck.
+    Waits in epoll on the sockets' ZMQ_FDs, which takes microseconds where zmq.Poller rounds to
+    whole milliseconds (that would bunch sends and add queueing the hub did not cause), and which
+    names only the lanes that have something: a zmq poll of every lane on every turn cost a load of
+    300 lanes most of a core (bench/README.md). A ZMQ_FD only says that the socket has news, and any
+    call on the socket may take that news: so a lane is drained whenever its fd wakes and after each
+    send on it, if its ZMQ_EVENTS says a reply waits.
     """
-    fds = [lane.sock.getsockopt(zmq.FD) for lane in lanes]
-    poller = zmq.Poller()
+    ep = select.epoll()
+    by_fd = {}
     for lane in lanes:
-        poller.register(lane.sock, zmq.POLLIN)
-    by_sock = {lane.sock: lane for lane in lanes}
+        fd = lane.sock.getsockopt(zmq.FD)
+        by_fd[fd] = lane
+        ep.register(fd, select.EPOLLIN)
+    ready_fd = [ep.fileno()]
+    pollin = int(zmq.POLLIN)
+    events = int(zmq.EVENTS)
 
-    def drain_ready() -> None:
-        for sock, _ in poller.poll(0):
-            by_sock[sock].drain()
+    def drain_if_ready(lane: Lane) -> None:
+        if lane.sock.getsockopt(events) & pollin:
+            lane.drain()
 
     for lane in lanes:
         lane.timing, lane.lat = True, []
+        drain_if_ready(lane)
     n, step, k = int(rate * seconds), 1.0 / rate, len(lanes)
     lags: list[float] = []
     t0 = time.perf_counter() + 0.005
     i, end_by = 0, None
-    while True:
-        now = time.perf_counter()
-        while i < n and t0 + i * step <= now:
-            lags.append(now - (t0 + i * step))
-            lanes[i % k].send_next()
-            i += 1
-        drain_ready()
-        if i == n:
-            if all(lane.acked == lane.seq for lane in lanes):
-                break
-            end_by = end_by or now + timeout_s
-            if now > end_by:
-                raise BenchError(f"acks missing {timeout_s} s after the last send")
-            wait = 0.05
-        else:
-            wait = t0 + i * step - time.perf_counter()
-        if wait > 0:
-            select.select(fds, [], [], wait)
+    try:
+        while True:
+            now = time.perf_counter()
+            while i < n and t0 + i * step <= now:
+                lags.append(now - (t0 + i * step))
+                lane = lanes[i % k]
+                lane.send_next()
+                drain_if_ready(lane)
+                i += 1
+            for fd, _ in ep.poll(0):
+                drain_if_ready(by_fd[fd])
+            if i == n:
+                if all(lane.acked == lane.seq for lane in lanes):
+                    break
+                end_by = end_by or now + timeout_s
+                if now > end_by:
+                    raise BenchError(f"acks missing {timeout_s} s after the last send")
+                wait = 0.05
+            else:
+                wait = t0 + i * step - time.perf_counter()
+            if wait > 0:   # select on the epoll's own fd: microseconds, where epoll_wait counts whole milliseconds
+                select.select(ready_fd, [], [], wait)
+    finally:
+        ep.close()
     lat = [x for lane in lanes for x in lane.lat]
     for lane in lanes:
         lane.timing = False
