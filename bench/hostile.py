@@ -256,6 +256,7 @@ def scale(args, tmp: Path, rows: list) -> None:
             with cpu:
                 load.go()
                 load.proc.stdout.readline()      # "paced": its figures are in, the process waits to be told
+                loaded = len(rss.samples)        # the samples taken while the load ran
             load.go()
             got = load.result(args.scale_seconds + 60)
         followers.go()
@@ -275,6 +276,10 @@ def scale(args, tmp: Path, rows: list) -> None:
             f"everyone else {cpu.others / cpu.secs:.0%}")
         say(f"hub RSS         {rss0:.1f} MiB before; first third {max(s[:third]):.1f}, last third {max(s[-third:]):.1f}, "
             f"peak {max(s):.1f} MiB; every 5 s: " + " ".join(f"{x:.1f}" for x in s[::25]))
+        # The hub fills its caches over its first ~25 s at this rate (then it is flat: a 60-s run, bench/README.md).
+        half = s[loaded // 2:loaded] or s
+        say(f"hub RSS, last half of the load: {min(half):.1f} to {max(half):.1f} MiB, {half[-1] - half[0]:+.1f} from its "
+            f"start to its end (target: flat; runs under ~50 s are still filling caches: `--scale-seconds 60`)")
         for d in desks:
             say(f"  {d['desk']}: snapshot in {d['snapshot_pages']} page(s), {d['events']:,} events, "
                 f"{d['presence']} presence messages, {d['gaps']} gaps, {d['cut']} cut")

@@ -19,7 +19,7 @@ from console.hub import guard
 from console.hub.guard import Cursors
 from console.hub.ingest import Ingest, Peer, last_seq_in
 from console.hub.server import Hub, run_in_thread
-from console.hub.waiting import BATCH
+from console.hub.waiting import BATCH, poll_paused
 from console.hub.store import Store
 from protocols import codec
 from tests.wire import (
@@ -189,6 +189,97 @@ def test_a_key_spending_its_burst_gets_a_small_share_of_each_batch_and_the_other
     batch, held = g.share(held + later, lambda item: item[0])
     assert batch == [("gate-1", i) for i in range(guard.PER_KEY, 2 * guard.PER_KEY)] + later
     assert held[0] == ("gate-1", 2 * guard.PER_KEY) and len(held) == 300 - 2 * guard.PER_KEY
+
+
+
+def test_the_drop_pace_pauses_only_as_long_as_one_more_drop_needs():
+    """At 2,000 drops a second a pause is half a millisecond, not a whole one (console/hub/guard.py's DropPace):
+    rounded up as zmq's poll counts, a report that reached the ROUTER during the pause waited twice as long."""
+    pace = guard.DropPace(0.0, rate=2000, burst=4)
+    assert pace.wait_ms(0.0) == 0
+    while pace.dropped(0.0):
+        pass
+    assert pace.pauses == 1
+    assert pace.wait_ms(0.0) == pytest.approx(0.5)
+    assert pace.wait_ms(0.25) == pytest.approx(0.25)
+    assert pace.wait_ms(0.5) == 0
+
+
+@pytest.mark.wire
+def test_a_pause_shorter_than_a_millisecond_still_serves_the_other_sockets():
+    """The pause's own poll (console/hub/waiting.py's poll_paused): a socket with something waiting is served
+    at once; with nothing, it comes back empty (having slept the fraction)."""
+    ctx = zmq.Context()
+    try:
+        a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+        a.bind("inproc://pause")
+        b.connect("inproc://pause")
+        poller = zmq.Poller()
+        poller.register(b, zmq.POLLIN)
+        assert poll_paused(poller, 0.3) == []
+        a.send(b"zap")
+        assert b.poll(5000)
+        assert dict(poll_paused(poller, 0.3)) == {b: zmq.POLLIN}
+        assert dict(poll_paused(poller, 2.0)) == {b: zmq.POLLIN}
+    finally:
+        ctx.destroy(linger=0)
+
+
+
+def test_a_read_stops_after_a_run_of_one_key_spending_its_burst():
+    """The read rule (console/hub/guard.py's Guard.streak): READ_STREAK messages in a row from one key spending its
+    burst stop a read; a key within its rate, or another key in between, starts the count again."""
+    g = guard.Guard(rate_per_s=10.0, burst=1000)
+    now = 5_000
+    run, stops = (None, 0), []
+    for i in range(guard.BURST_SLACK + 1 + 2 * guard.READ_STREAK):
+        assert g.charge("gate-1", now)
+        run, stop = g.streak(run, "gate-1")
+        stops.append(stop)
+    first = guard.BURST_SLACK + guard.READ_STREAK - 1   # (0-based) the slack is not spending; the run's last
+    assert stops.index(True) == first and all(stops[first:])
+    assert g.charge("parking-1", now)
+    assert g.streak(run, "parking-1") == ((None, 0), False)   # within its rate: the run is over
+    run, stop = g.streak((None, 0), "gate-1")
+    assert run == ("gate-1", 1) and not stop
+    assert g.streak(("lobby-1", guard.READ_STREAK - 1), "gate-1")[0] == ("gate-1", 1)   # another key between
+
+
+@pytest.mark.wire
+def test_a_burst_within_its_bucket_is_read_a_run_at_a_time_and_all_of_it_arrives(event_dir):
+    """A key spending its burst, all of it within its bucket: each read of the ROUTER takes at most the slack and
+    one run of it (console/hub/guard.py's Guard.streak), the rest waiting in its own connection; every message is
+    read in the end and none is dropped, and another key's message sent after the burst is read with it."""
+    set_hub_options(event_dir, rate_per_s=10.0, rate_burst=1000)
+    quiet_endpoints(event_dir)
+    hub = Hub(event_dir, out=None)
+    ep = hub.bind()
+    ctx = zmq.Context()
+    try:
+        bad = Client(ctx, ep.endpoint, server_key(event_dir), station_pair(event_dir, "gate-1"), station="gate-1")
+        good = Client(ctx, ep.endpoint, server_key(event_dir), station_pair(event_dir, "parking-1"),
+                      station="parking-1")
+        for _ in range(2):
+            assert hub.zap.poll(5000)
+            hub._zap_once()
+        n = 300
+        for _ in range(n):
+            bad.send("heartbeat", {"outbox": 0})
+        good.send("heartbeat", {"outbox": 0})
+        got, sizes = [], []
+        deadline = time.monotonic() + 10
+        while len(got) < n + 1 and time.monotonic() < deadline:
+            if hub.router.poll(100):
+                part = hub._read(BATCH)
+                got += part
+                sizes.append(len(part))
+        assert len(got) == n + 1 and hub.ingest.stats["dropped"] == 0
+        assert [p.id for _, p, _ in got].count("parking-1") == 1
+        # The slack, a run, and at most one more run: the other key's one message, read in between, starts the count again.
+        assert max(sizes) <= guard.BURST_SLACK + 2 * guard.READ_STREAK, sizes
+    finally:
+        ctx.destroy(linger=0)
+        hub.release()
 
 
 # --- the same flood through a real hub --------------------------------------------------------------

@@ -17,6 +17,7 @@ SNAPSHOT_COST = 10        # tokens a snapshot costs when it has to be built (eac
 RATE_NOTICE_MS = 100      # a key over its bucket gets one E_RATE this often; the rest of a flood goes unanswered
 BURST_SLACK = 16          # a key this many messages (or 100 ms of its rate, if more) ahead of its rate is spending its burst
 PER_KEY = 4               # messages of a key spending its burst taken into one batch; the rest wait for the next
+READ_STREAK = 16          # messages in a row from one key spending its burst, after which a read of the ROUTER stops
 EPOCHS_BURST = 8          # new outbox epochs a key may start at once (a reinstall, a test bench) ...
 EPOCH_REFILL_MS = 600_000  # ... and one more every ten minutes
 CURSORS_MAX = 4096        # (station, epoch) cursors kept in memory; the rest are read again from the log
@@ -50,17 +51,19 @@ class DropPace:
     """How fast the hub reads messages it can only drop. Reading and dropping is cheap but not free (CURVE in
     ZeroMQ's thread, a few calls in the hub's): a key sending as fast as the hub reads takes a core. ZeroMQ's
     ROUTER serves its connections one message each in turn, so a pause costs the other keys at most its length,
-    while the flood's excess waits in its own connection (RCVHWM, then the sender's TCP buffer)."""
+    while the flood's excess waits in its own connection (RCVHWM, then the sender's TCP buffer). A pause is
+    exactly as long as the bucket needs for one more message (half a millisecond at 2,000 a second): rounded up
+    to a whole millisecond, as zmq's poll counts, it doubled what a report arriving meanwhile waited."""
 
     def __init__(self, now_ms: float, rate: float = DROPS_PER_S, burst: int = DROPS_BURST) -> None:
         self.bucket = Bucket(rate, burst, now_ms)
         self.pauses = 0   # read passes cut short by the pace
 
-    def wait_ms(self, now_ms: float) -> int:
-        """0 when the ROUTER may be read now; else the whole milliseconds to leave it unread."""
+    def wait_ms(self, now_ms: float) -> float:
+        """0 when the ROUTER may be read now; else the milliseconds (a fraction, often) to leave it unread."""
         b = self.bucket
         b.take(now_ms, 0.0)   # refill only
-        return 0 if b.tokens >= 1.0 else max(1, int((1.0 - b.tokens) * 1000.0 / b.rate + 0.999))
+        return 0.0 if b.tokens >= 1.0 else (1.0 - b.tokens) * 1000.0 / b.rate
 
     def dropped(self, now_ms: float) -> bool:
         """Count one message read and dropped; False when the read should stop here."""
@@ -107,6 +110,17 @@ class Guard:
             else:
                 held.append(item)
         return batch, held
+
+    def streak(self, last: tuple[str | None, int], who: str) -> tuple[tuple[str | None, int], bool]:
+        """(the run so far, stop reading now?) after a message from `who` was read and paid for. ZeroMQ's ROUTER
+        serves its connections one message each in turn, so READ_STREAK in a row from one key spending its burst
+        mean nobody else had anything waiting: reading on would only move that key's burst from its connection
+        into the hub's queue, where it is taken PER_KEY a batch anyway. Read on, a burst of snapshot requests
+        or reports cost every turn of the loop 1-2 ms of reading (bench/hostile.py, stop 30)."""
+        if not self.spending(who):
+            return (None, 0), False
+        run = last[1] + 1 if last[0] == who else 1
+        return (who, run), run >= READ_STREAK
 
     def notice(self, who: str, now_ms: int) -> bool:
         """Should a message over the limit be answered (E_RATE)? Once per RATE_NOTICE_MS per key: a client

@@ -34,7 +34,7 @@ from console.hub.pair import Pairing
 from console.hub.storage import StorageWatch, refuse_batch
 from console.hub.store import Store, StoreError
 from console.hub.upkeep import Upkeep
-from console.hub.waiting import BATCH, HELD_MAX, TICK_MS, Waiting
+from console.hub.waiting import BATCH, HELD_MAX, TICK_MS, Waiting, poll_paused
 from console.hub.writer import Writer
 from protocols import bounds, eventtime, keys
 from protocols.session import REPLIES
@@ -193,7 +193,7 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
                 now = self.clock()
                 wait = 0 if self._held else max(0, min(self.next_tick - now, 100, self._pair_wait(now)))
                 pause = self.drop_pace.wait_ms(self.mono())
-                ready = dict(paused.poll(min(wait, pause)) if pause else poller.poll(wait))
+                ready = dict(poll_paused(paused, min(wait, pause)) if pause else poller.poll(wait))
                 self._serve(ready)
                 self._pair_step(ready)
                 if self.router in ready or self._held:
@@ -216,13 +216,15 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
         """Up to `limit` messages from admitted keys (identity from the ZAP User-Id, nothing else), each paid
         for from its key's bucket before anything is done with it: one past the bucket is dropped here,
         unread but for the one E_RATE its key gets now and then (console/hub/guard.py). Past DropPace's allowance
-        of such drops the read stops, and the ROUTER is left unread until the pace allows more."""
+        of such drops the read stops, and the ROUTER is left unread until the pace allows more; it stops too
+        after a run of one key spending its burst (Guard.streak), which then waits in its own connection."""
         got, refused = [], []
         if self.drop_pace.wait_ms(self.mono()):
             return got
         recv, admit, now, pace, mono = self.router.recv, self.ingest.admit, self.clock(), self.drop_pace, self.mono
         # Held messages are the next batch's work already: reading on only makes everyone in it wait longer.
         until = time.perf_counter() + (HELD_READ_S if self._held else READ_BUDGET_S)
+        streak, run = self.ingest.guard.streak, (None, 0)
         for n in range(limit):
             if n % 64 == 63 and time.perf_counter() > until:
                 break   # a flood read and dropped must not hold up the few real reports read with it
@@ -243,6 +245,9 @@ class Hub(Admission, Waiting, Upkeep, Pairing):
                     refused.append((frames[0].bytes, instead))
                     continue
                 got.append((frames[0].bytes, peer, message))
+                run, enough = streak(run, peer.id)
+                if enough:
+                    break   # one key's burst, and nobody else waiting (console/hub/guard.py's Guard.streak)
             else:
                 if refusal is not None:
                     refused.append((frames[0].bytes, REPLIES.frames(refusal)))

@@ -20,6 +20,19 @@ TICK_MS = 1000
 BATCH = 2000        # messages read at a time
 
 
+
+def poll_paused(poller: zmq.Poller, ms: float) -> list:
+    """Poll the sockets other than the ROUTER for the drop pace's pause (console/hub/guard.py's DropPace).
+    zmq's poll counts whole milliseconds; a shorter pause polls them once and sleeps the rest, so that the
+    ROUTER is read again on time (a report that arrived during the pause waits for it)."""
+    if ms >= 1.0:
+        return poller.poll(int(ms))
+    ready = poller.poll(0)
+    if not ready:
+        time.sleep(ms / 1000.0)
+    return ready
+
+
 class Waiting:
     """Hub's commit through the writer thread, and its loop meanwhile."""
 
@@ -50,7 +63,7 @@ class Waiting:
         slow = False
         while not self.writer.done():
             pause = self.drop_pace.wait_ms(self.mono())
-            ready = dict(paused.poll(min(20, pause)) if pause else poller.poll(20))
+            ready = dict(poll_paused(paused, min(20, pause)) if pause else poller.poll(20))
             self._serve(ready)
             if self.router in ready:
                 self._read_busy(slow)
