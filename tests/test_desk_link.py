@@ -156,6 +156,9 @@ def test_a_screen_that_stops_drawing_gets_a_new_snapshot_not_an_endless_queue(ev
     d = link(event_dir, hub)
     try:
         assert d.wait_ready(10)
+        # A first snapshot asked before the SUB was heard is asked again when it is (follower.heard): were the
+        # traffic that first SUB frame, its events would wait for that snapshot and never reach the queue (a CI run).
+        wait_for(lambda: d.follower.live, 10, "the desk's feed heard from, its picture trusted")
         before = d.picture()
         traffic(gate, 25)                  # nobody calls picture() meanwhile: the queue passes its bound
         wait_for(lambda: d.follower.gaps > before.gaps and d.follower.state == ACTIVE

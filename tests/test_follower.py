@@ -301,11 +301,12 @@ def test_a_snapshot_asked_before_the_subscription_was_live_is_asked_again():
     for p in pages(picture(2)):
         f.page(p, 0.1)
     assert f.take().requests == [] and f.state == ACTIVE
+    assert not f.live                            # a picture, but not yet one the feed is known to follow
     f.heard(0.2, sub=True)
-    assert f.take().requests == [SnapshotRequest()]
+    assert f.take().requests == [SnapshotRequest()] and not f.live
     for p in pages(picture(3)):
         f.page(p, 0.3)
-    assert f.take().requests == [] and f.gseq == 3
+    assert f.take().requests == [] and f.gseq == 3 and f.live
     # ...and when the subscription became live while the snapshot was on its way:
     g = Follower(load)
     g.start(0.0)

@@ -138,6 +138,12 @@ class Follower:
         return heard is not None and now - heard < LIVENESS * self.heartbeat_ms / 1000
 
     @property
+    def live(self) -> bool:
+        """The picture is trusted and the feed is known to reach us: ACTIVE, with the SUB heard from. Until the
+        SUB is heard, a snapshot asked before may be asked again (`heard`), and events wait for it."""
+        return self.state == ACTIVE and self._sub_live
+
+    @property
     def hub(self) -> tuple[str, str] | None:
         """The (ROUTER, feed) the sockets go to now (None: the agent was given none)."""
         return self.hubs[self.at] if self.hubs else None

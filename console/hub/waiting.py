@@ -20,7 +20,6 @@ TICK_MS = 1000
 BATCH = 2000        # messages read at a time
 
 
-
 def poll_paused(poller: zmq.Poller, ms: float) -> list:
     """Poll the sockets other than the ROUTER for the drop pace's pause (console/hub/guard.py's DropPace).
     zmq's poll counts whole milliseconds; a shorter pause polls them once and sleeps the rest, so that the
