@@ -49,7 +49,7 @@ import zmq
 from bench import wire
 from bench.desk_load import start_hub
 from bench.ingest import fsync_floor
-from bench.procs import REPO, CpuMeter, EchoProc, print_table, rss_kb, stop
+from bench.procs import REPO, CpuMeter, EchoProc, print_table, rss_kb, settle_machine, stop
 from console.event.folder import EventFolder, init_folder, make_keys, set_endpoints
 from protocols import keys
 
@@ -136,6 +136,38 @@ class Rss:
         self._t.join()
 
 
+class DiskProbe:
+    """A one-row durable commit (WAL, synchronous=FULL) every 50 ms on the hub's disk, on a thread of this
+    process, while `with` lasts: the slowest says whether the disk itself stalled in a window. This machine's
+    disk sometimes takes 30-50 ms for one commit (a trace of the hub's writer thread), and a victim whose ack
+    waits for it is slow whatever the hub does; a 4-s window's p99 is its 4th slowest report."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path, self.lat, self._stop = folder / "probe.db", [], threading.Event()
+
+    def __enter__(self) -> DiskProbe:
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self) -> None:
+        with closing(sqlite3.connect(str(self.path), isolation_level=None)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER PRIMARY KEY, body TEXT)")
+            while not self._stop.wait(0.05):
+                t0 = time.perf_counter()
+                conn.execute("INSERT INTO t (body) VALUES (?)", ("x" * 120,))
+                self.lat.append(time.perf_counter() - t0)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+    def line(self) -> str:
+        return f"disk probe: one-row commit max {max(self.lat, default=0) * 1000:.1f} ms of {len(self.lat)}"
+
+
 def log_size(db: Path) -> tuple[int, int, int, int]:
     """(alarm events, their bytes, rejection rows, their bytes): the text the log keeps for each."""
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as c:
@@ -173,10 +205,11 @@ def floods(args, tmp: Path, rows: list) -> None:
         quiet: list[float] = []
         done = []
         for kind in args.kinds:
-            calm, _ = wire.paced(lanes, args.victim_rate, args.seconds)
+            with DiskProbe(tmp) as probe:
+                calm, _ = wire.paced(lanes, args.victim_rate, args.seconds)
             quiet += calm
             say(f"quiet window    {len(calm)} reports from 5 stations at {args.victim_rate:.0f}/s: report->ack "
-                f"p50 {pct(calm, .5) * 1000:.2f} ms, p99 {pct(calm, .99) * 1000:.2f} ms")
+                f"p50 {pct(calm, .5) * 1000:.2f} ms, p99 {pct(calm, .99) * 1000:.2f} ms; {probe.line()}")
             before = log_size(folder.db())
             rss_before = rss_kb(hub.pid) / 1024
             spec = {"root": str(folder.root), "endpoint": info["endpoint"], "station": ATTACKER, "other": CLAIMED,
@@ -184,7 +217,7 @@ def floods(args, tmp: Path, rows: list) -> None:
             attacker = Peer("flood", spec, tmp / f"flood-{kind}.json")
             pin(attacker.proc.pid, args.peer_cpus)
             cpu = CpuMeter({"hub": hub.pid, "flood": attacker.proc.pid, "bench": os.getpid()})
-            with Rss(hub.pid) as rss:
+            with Rss(hub.pid) as rss, DiskProbe(tmp) as probe:
                 with cpu:
                     attacker.go()
                     lat, _ = wire.paced(lanes, args.victim_rate, args.seconds)
@@ -202,7 +235,7 @@ def floods(args, tmp: Path, rows: list) -> None:
                 f"(+{peak - rss_before:.1f}; target < 50); log +{after[0] - before[0]} alarms, "
                 f"+{after[2] - before[2]} rejections, {grew / 1024:.1f} KiB (target < 1024)")
             say(f"      CPU (share of one core): hub {cpu.line('hub')}; flooder {cpu.line('flood')}; "
-                f"victims {cpu.line('bench')}; everyone else {cpu.others / cpu.secs:.0%}")
+                f"victims {cpu.line('bench')}; everyone else {cpu.others / cpu.secs:.0%}; {probe.line()}")
             done.append((kind, p99, (f"{rss_before:.1f}", f"{peak:.1f}", f"{after_rss:.1f}",
                                      f"{after[0] - before[0]}/{after[2] - before[2]}", f"{grew / 1024:.1f}")))
         base_p99 = pct(quiet, .99)
@@ -328,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp.mkdir(parents=True, exist_ok=True)
         rows: list[tuple[str, ...]] = [("phase", "victims p99 ms", "vs baseline", "RSS before", "peak", "after",
                                         "alarms/rejections", "log KiB")]
+        say(settle_machine())
         if not args.skip_flood:
             floods(args, tmp, rows)
         if not args.skip_scale:

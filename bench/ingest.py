@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import zmq
 
 from bench import replay, wire
-from bench.procs import CpuMeter, EchoProc, HubProc, make_folder, print_table, rss_kb
+from bench.procs import CpuMeter, EchoProc, HubProc, make_folder, print_table, rss_kb, settle_machine
 
 WINDOW = 100
 
@@ -345,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"eventdesk ingest bench: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
             f"Python {sys.version.split()[0]}, pyzmq {zmq.__version__} / libzmq {zmq.zmq_version()}, "
             f"work folder {tmp}{' [quick]' if args.quick else ''}")
+        say(settle_machine())
         f50, f99 = fsync_floor(tmp)
         say(f"disk        one-row SQLite commit, WAL + synchronous=FULL: p50 {ms(f50)}  p99 {ms(f99)}")
         hubs = run_live(args, ctx, tmp, res)

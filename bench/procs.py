@@ -76,6 +76,35 @@ def machine_busy_s() -> float:
     return (user + nice + system + irq + softirq + steal) / _TICK
 
 
+def settle_machine(quiet: float = 0.3, most: float = 20.0) -> str:
+    """Before measuring: write out what other programs left unwritten, then wait for a quiet second.
+
+    A test run leaves tens of MB of dirty pages (80 MB after the pure tier) that the kernel writes back
+    30 s later, in the middle of whatever runs then: a durable commit waits behind that writeback, and a
+    CI run's first flood printed a victims' p99 of 17 ms against 2-4 ms in the floods after it. `os.sync`
+    writes them now. Quiet: one second with under `quiet` of one core busy, at most `most` seconds.
+    Returns a line saying what it did."""
+    dirty = _meminfo_kb("Dirty") + _meminfo_kb("Writeback")
+    t0 = time.monotonic()
+    os.sync()
+    synced = time.monotonic() - t0
+    while True:
+        busy0 = machine_busy_s()
+        time.sleep(1.0)
+        busy = machine_busy_s() - busy0
+        if busy < quiet or time.monotonic() - t0 >= most:
+            break
+    return (f"settle      wrote out {dirty / 1024:.0f} MiB other programs left dirty ({synced:.1f} s), then waited "
+            f"{time.monotonic() - t0:.1f} s in all for a quiet second ({busy:.2f} of one core busy)")
+
+
+def _meminfo_kb(field: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
 class CpuMeter:
     """CPU used per thread by a set of processes across several timed rounds, and by everyone else."""
 
