@@ -48,7 +48,7 @@ import zmq
 
 from bench import wire
 from bench.desk_load import start_hub
-from bench.ingest import fsync_floor
+from bench.ingest import commit_db, fsync_floor, one_commit
 from bench.procs import REPO, CpuMeter, EchoProc, print_table, rss_kb, settle_machine, stop
 from console.event.folder import EventFolder, init_folder, make_keys, set_endpoints
 from protocols import keys
@@ -151,14 +151,9 @@ class DiskProbe:
         return self
 
     def _run(self) -> None:
-        with closing(sqlite3.connect(str(self.path), isolation_level=None)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER PRIMARY KEY, body TEXT)")
+        with closing(commit_db(self.path)) as conn:
             while not self._stop.wait(0.05):
-                t0 = time.perf_counter()
-                conn.execute("INSERT INTO t (body) VALUES (?)", ("x" * 120,))
-                self.lat.append(time.perf_counter() - t0)
+                self.lat.append(one_commit(conn))
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()

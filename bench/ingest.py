@@ -174,20 +174,26 @@ def clients(args, hub: HubProc, tmp: Path, res: dict) -> None:
             c.close()
 
 
-def fsync_floor(tmp: Path, n: int = 200) -> tuple[float, float]:
-    """One-row commits, WAL + synchronous=FULL, in the work folder: what durability costs here."""
-    conn = sqlite3.connect(str(tmp / "fsync.db"), isolation_level=None)
+def commit_db(path: Path) -> sqlite3.Connection:
+    """A table for one-row commits as the hub makes them (WAL, synchronous=FULL), autocommitting."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (x INTEGER PRIMARY KEY, body TEXT)")
-    lat = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO t (body) VALUES (?)", ("x" * 120,))
-        conn.execute("COMMIT")
-        lat.append(time.perf_counter() - t0)
-    conn.close()
+    conn.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER PRIMARY KEY, body TEXT)")
+    return conn
+
+
+def one_commit(conn: sqlite3.Connection) -> float:
+    """Seconds for one durable one-row commit on a `commit_db` connection."""
+    t0 = time.perf_counter()
+    conn.execute("INSERT INTO t (body) VALUES (?)", ("x" * 120,))
+    return time.perf_counter() - t0
+
+
+def fsync_floor(tmp: Path, n: int = 200) -> tuple[float, float]:
+    """One-row commits, WAL + synchronous=FULL, in the work folder: what durability costs here."""
+    with closing(commit_db(tmp / "fsync.db")) as conn:
+        lat = [one_commit(conn) for _ in range(n)]
     return pct(lat, 0.5), pct(lat, 0.99)
 
 

@@ -79,11 +79,10 @@ def machine_busy_s() -> float:
 def settle_machine(quiet: float = 0.3, most: float = 20.0) -> str:
     """Before measuring: write out what other programs left unwritten, then wait for a quiet second.
 
-    A test run leaves tens of MB of dirty pages (80 MB after the pure tier) that the kernel writes back
-    30 s later, in the middle of whatever runs then: a durable commit waits behind that writeback, and a
-    CI run's first flood printed a victims' p99 of 17 ms against 2-4 ms in the floods after it. `os.sync`
-    writes them now. Quiet: one second with under `quiet` of one core busy, at most `most` seconds.
-    Returns a line saying what it did."""
+    A test run leaves tens of MB of dirty pages (80-135 MB after the pure tier) that the kernel writes back
+    30 s later, in the middle of whatever runs then, where every durable commit shares the disk with it.
+    `os.sync` writes them now (0.1 s here). Quiet: one second with under `quiet` core-seconds busy a second,
+    at most `most` seconds. Returns a line saying what it did."""
     dirty = _meminfo_kb("Dirty") + _meminfo_kb("Writeback")
     t0 = time.monotonic()
     os.sync()

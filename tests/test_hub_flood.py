@@ -191,7 +191,6 @@ def test_a_key_spending_its_burst_gets_a_small_share_of_each_batch_and_the_other
     assert held[0] == ("gate-1", 2 * guard.PER_KEY) and len(held) == 300 - 2 * guard.PER_KEY
 
 
-
 def test_the_drop_pace_pauses_only_as_long_as_one_more_drop_needs():
     """At 2,000 drops a second a pause is half a millisecond, not a whole one (console/hub/guard.py's DropPace):
     rounded up as zmq's poll counts, a report that reached the ROUTER during the pause waited twice as long."""
@@ -208,7 +207,7 @@ def test_the_drop_pace_pauses_only_as_long_as_one_more_drop_needs():
 @pytest.mark.wire
 def test_a_pause_shorter_than_a_millisecond_still_serves_the_other_sockets():
     """The pause's own poll (console/hub/waiting.py's poll_paused): a socket with something waiting is served
-    at once; with nothing, it comes back empty (having slept the fraction)."""
+    at once; with nothing, it comes back empty."""
     ctx = zmq.Context()
     try:
         a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
@@ -225,14 +224,13 @@ def test_a_pause_shorter_than_a_millisecond_still_serves_the_other_sockets():
         ctx.destroy(linger=0)
 
 
-
 def test_a_read_stops_after_a_run_of_one_key_spending_its_burst():
     """The read rule (console/hub/guard.py's Guard.streak): READ_STREAK messages in a row from one key spending its
     burst stop a read; a key within its rate, or another key in between, starts the count again."""
     g = guard.Guard(rate_per_s=10.0, burst=1000)
     now = 5_000
     run, stops = (None, 0), []
-    for i in range(guard.BURST_SLACK + 1 + 2 * guard.READ_STREAK):
+    for _ in range(guard.BURST_SLACK + 1 + 2 * guard.READ_STREAK):
         assert g.charge("gate-1", now)
         run, stop = g.streak(run, "gate-1")
         stops.append(stop)
@@ -248,8 +246,9 @@ def test_a_read_stops_after_a_run_of_one_key_spending_its_burst():
 @pytest.mark.wire
 def test_a_burst_within_its_bucket_is_read_a_run_at_a_time_and_all_of_it_arrives(event_dir):
     """A key spending its burst, all of it within its bucket: each read of the ROUTER takes at most the slack and
-    one run of it (console/hub/guard.py's Guard.streak), the rest waiting in its own connection; every message is
-    read in the end and none is dropped, and another key's message sent after the burst is read with it."""
+    one run of it, one run more if another key's message comes between (console/hub/guard.py's Guard.streak), the
+    rest waiting in its own connection; every message is read in the end and none is dropped, and another key's
+    message sent after the burst is read with it."""
     set_hub_options(event_dir, rate_per_s=10.0, rate_burst=1000)
     quiet_endpoints(event_dir)
     hub = Hub(event_dir, out=None)

@@ -131,7 +131,7 @@ class Terminal:
         if page_id:
             _keep(self.brought, page_id, None)
 
-    def tapped(self, page_id: str, version: int | None, at: float = 0.0) -> None:
+    def tapped(self, page_id: str, version: int | None, at: float) -> None:
         """The tap's answer, sent at `at` (the loop's time), brought page `page_id` this version (None: it brought
         no page, and the long poll that waited for it is woken)."""
         if not page_id or page_id not in self.brought:
