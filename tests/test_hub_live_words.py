@@ -52,6 +52,15 @@ def test_the_live_log_speaks_chinese_with_names_and_the_events_clock() -> None:
     assert not re.search(r"\w+_\w+=|\b\d{13}\b", text)
 
 
+def test_a_rehearsals_clock_line_shows_its_speed_and_start_but_not_the_scripts_id() -> None:
+    """The script's slug is an id (and "fire_drill" is a plan's id too): a CI run's rehearsal log showed
+    "演练脚本：fire_drill" whenever that line fell among the second's first twenty."""
+    body = {"start_ms": DUE, "ms_per_s": 400_000, "scenario": "fire_drill"}
+    for lang in ("zh", "en"):
+        line = LiveWords(EVENT, lang, plan_files.shipped()).stored(61, "desk-1", "drill_clock", body)
+        assert "fire_drill" not in line and "400000" in line and "10:30:00" in line, line
+
+
 def test_the_english_log_keeps_its_words_and_figures() -> None:
     said = lines("en")
     assert said[1] == "#7 East gate: Car in (plate 湘A·12345, VIP flag yes, lot Surface lot)"

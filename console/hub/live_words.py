@@ -129,6 +129,8 @@ class LiveWords:
                 return t(word, self.lang)
         if key in ("who", "by"):        # a terminal, a desk or the system by name; a person's name as typed
             return names.who(self.stations, str(value), self.lang)
-        if key in ("plan", "task", "owner"):   # an id this event has no name for: left out, never shown raw
+        # An id this event has no name for: left out, never shown raw. A rehearsal's script is named by its slug,
+        # which may be a plan's id too ("fire_drill"); the line says it is a rehearsal's clock without it.
+        if key in ("plan", "task", "owner", "scenario"):
             return ""
         return str(value)
